@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every system and Python dependency Preflight needs on Debian 12.
+# Idempotent and quick when everything is already present.
+set -euo pipefail
+
+APT_PACKAGES=(
+  cmake ninja-build g++ clang clang-14 libclang-rt-14-dev ccache
+  libpugixml-dev libsimdjson-dev libboost-dev libabsl-dev catch2 libbenchmark-dev
+  python3-dev
+)
+PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+pip_missing=()
+for p in "${PIP_PACKAGES[@]}"; do
+  mod=${p//-/_}
+  "$PY" -c "import ${mod}" 2>/dev/null || pip_missing+=("$p")
+done
+if ((${#pip_missing[@]})); then
+  echo "setup: pip installing ${pip_missing[*]}" >&2
+  "$PY" -m pip install -q "${pip_missing[@]}"
+fi
