@@ -1,0 +1,28 @@
+#pragma once
+// Readers for the two export formats a snapshot is made of. Each reads one file's
+// text and appends the objects it holds to SnapshotObjects. A malformed object is a
+// diagnostic (file, line, object name) and is skipped; a file that cannot be read at
+// all is an error status. Kind is detected from content, not from the file name.
+
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "engine/model/objects.h"
+#include "engine/util/limits.h"
+
+namespace preflight {
+
+enum class SourceKind { kIiqXml, kScimJson, kUnknown };
+SourceKind DetectSourceKind(std::string_view text);
+
+// IdentityIQ XML: a <sailpoint> file or a single object (Policy, Bundle, Identity,
+// Link, Application, ManagedAttribute). DTDs are never fetched or expanded.
+absl::Status ReadIiqXml(std::string_view text, std::string_view file, SnapshotObjects& out,
+                        const Limits& limits = DefaultLimits());
+
+// SCIM JSON as IdentityIQ's SCIM API returns it: ListResponse pages or single
+// resources of Users, Accounts, Entitlements, Roles, Applications.
+absl::Status ReadScimJson(std::string_view text, std::string_view file, SnapshotObjects& out,
+                          const Limits& limits = DefaultLimits());
+
+}  // namespace preflight

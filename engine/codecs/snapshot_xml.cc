@@ -1,0 +1,442 @@
+// IdentityIQ XML exports -> SnapshotObjects (research/iiq-semantics.md sections 1, 2, 5).
+
+#include <cstring>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "engine/codecs/snapshot_sources.h"
+#include "pugixml.hpp"
+
+namespace preflight {
+namespace {
+
+bool IsTrue(const pugi::xml_attribute& a) { return a && absl::EqualsIgnoreCase(a.value(), "true"); }
+
+struct Reader {
+  std::string_view text;
+  std::string file;
+  SnapshotObjects& out;
+  int max_depth;
+
+  Location Where(const pugi::xml_node& node, std::string object = {}) const {
+    Location l = LocationAt(text, static_cast<size_t>(node.offset_debug() < 0 ? 0 : node.offset_debug()), file);
+    l.pointer = std::move(object);
+    return l;
+  }
+
+  void Diag(Severity sev, ErrorCode code, const pugi::xml_node& node, std::string object, std::string message) {
+    out.diagnostics.push_back({sev, code, std::move(message), Where(node, object), std::move(object)});
+  }
+
+  // Names of <Reference name=...> children (falling back to id).
+  static std::vector<std::string> References(const pugi::xml_node& parent) {
+    std::vector<std::string> names;
+    if (!parent) return names;
+    for (pugi::xml_node ref : parent.children("Reference")) {
+      const char* name = ref.attribute("name").value();
+      names.emplace_back(*name ? name : ref.attribute("id").value());
+    }
+    return names;
+  }
+  static std::string ReferenceName(const pugi::xml_node& parent) {
+    auto names = References(parent);
+    return names.empty() ? std::string() : names.front();
+  }
+
+  // A <value> payload or a <Value> element: String, List, Boolean, Integer, Date...
+  void CollectValues(const pugi::xml_node& node, std::vector<std::string>& values, bool& is_list, int depth) {
+    if (depth > max_depth) return;
+    for (pugi::xml_node child : node.children()) {
+      if (child.type() != pugi::node_element) continue;
+      std::string_view n = child.name();
+      if (n == "List" || n == "Set") {
+        is_list = true;
+        CollectValues(child, values, is_list, depth + 1);
+      } else if (n == "String" || n == "Integer" || n == "Long" || n == "Date" || n == "Boolean") {
+        if (n == "Boolean" && !*child.child_value()) values.emplace_back("false");
+        else values.emplace_back(child.child_value());
+      } else if (n == "Reference") {
+        values.emplace_back(child.attribute("name").value());
+      }
+    }
+  }
+
+  // <Attributes><Map><entry key= value=/>...</Map></Attributes> -> attributes.
+  void ReadAttributeMap(const pugi::xml_node& attributes, std::vector<AttributeObject>& out_attrs) {
+    pugi::xml_node map = attributes.child("Map");
+    for (pugi::xml_node entry : map.children("entry")) {
+      AttributeObject a;
+      a.name = entry.attribute("key").value();
+      if (pugi::xml_attribute v = entry.attribute("value")) {
+        a.values.emplace_back(v.value());
+      } else if (pugi::xml_node value = entry.child("value")) {
+        bool is_list = false;
+        CollectValues(value, a.values, is_list, 0);
+        a.multi = is_list;
+        if (value.child("Map") || value.child("Attributes")) continue;  // nested maps are not attributes
+      }
+      out_attrs.push_back(std::move(a));
+    }
+  }
+
+  std::optional<std::string> Description(const pugi::xml_node& node) {
+    if (pugi::xml_node d = node.child("Description")) return std::string(d.child_value());
+    // sysDescriptions: locale -> text; prefer en_US, else the first.
+    for (pugi::xml_node entry : node.child("Attributes").child("Map").children("entry")) {
+      if (std::string_view(entry.attribute("key").value()) != "sysDescriptions") continue;
+      std::optional<std::string> first;
+      for (pugi::xml_node e : entry.child("value").child("Map").children("entry")) {
+        std::string text = e.attribute("value") ? e.attribute("value").value()
+                                                : e.child("value").child("String").child_value();
+        if (text.empty()) continue;
+        if (std::string_view(e.attribute("key").value()) == "en_US") return text;
+        if (!first) first = text;
+      }
+      return first;
+    }
+    return std::nullopt;
+  }
+
+  bool ReadFilter(const pugi::xml_node& node, FilterObject& f, int depth, const std::string& object) {
+    if (depth > max_depth) {
+      Diag(Severity::kError, ErrorCode::kTooMany, node, object, "filter nested too deeply");
+      return false;
+    }
+    std::string_view n = node.name();
+    f.op = node.attribute("operation").value();
+    if (n == "CompositeFilter") {
+      for (pugi::xml_node child : node.children()) {
+        if (child.type() != pugi::node_element) continue;
+        std::string_view cn = child.name();
+        if (cn != "Filter" && cn != "CompositeFilter") continue;
+        FilterObject c;
+        if (!ReadFilter(child, c, depth + 1, object)) return false;
+        f.children.push_back(std::move(c));
+      }
+      return true;
+    }
+    f.property = node.attribute("property").value();
+    f.ignore_case = IsTrue(node.attribute("ignoreCase"));
+    f.match_mode = node.attribute("matchMode").value();
+    if (pugi::xml_attribute v = node.attribute("value")) {
+      f.has_value = true;
+      f.values.emplace_back(v.value());
+    } else if (pugi::xml_node value = node.child("Value")) {
+      f.has_value = true;
+      CollectValues(value, f.values, f.value_is_list, 0);
+    }
+    return true;
+  }
+
+  void ReadFilters(const pugi::xml_node& parent, std::vector<FilterObject>& out_filters, const std::string& object) {
+    for (pugi::xml_node child : parent.children()) {
+      if (child.type() != pugi::node_element) continue;
+      std::string_view cn = child.name();
+      if (cn != "Filter" && cn != "CompositeFilter") continue;
+      FilterObject f;
+      if (ReadFilter(child, f, 0, object)) out_filters.push_back(std::move(f));
+    }
+  }
+
+  void ReadRole(const pugi::xml_node& node) {
+    RoleObject r;
+    r.name = node.attribute("name").value();
+    r.id = node.attribute("id").value();
+    r.where = Where(node, "Bundle[" + r.name + "]");
+    if (r.name.empty()) {
+      Diag(Severity::kError, ErrorCode::kInvalidValue, node, "Bundle", "Bundle without a name is skipped");
+      return;
+    }
+    r.display_name = node.attribute("displayName").value();
+    r.type = node.attribute("type").value();
+    r.disabled = IsTrue(node.attribute("disabled"));
+    r.or_profiles = IsTrue(node.attribute("orProfiles"));
+    r.inheritance = References(node.child("Inheritance"));
+    r.requirements = References(node.child("Requirements"));
+    r.permits = References(node.child("Permits"));
+    if (auto d = Description(node)) r.description = *d;
+    std::string object = "Bundle[" + r.name + "]";
+    // Profiles, including the non-standard nesting <Profiles><Profiles><Profile> seen in exports.
+    std::vector<pugi::xml_node> stack{node.child("Profiles")};
+    int nested = 0;
+    while (!stack.empty()) {
+      pugi::xml_node profiles = stack.back();
+      stack.pop_back();
+      if (!profiles) continue;
+      for (pugi::xml_node p : profiles.children()) {
+        if (std::string_view(p.name()) == "Profiles") {
+          if (++nested <= max_depth) stack.push_back(p);
+          continue;
+        }
+        if (std::string_view(p.name()) != "Profile") continue;
+        ProfileObject profile;
+        profile.application = ReferenceName(p.child("ApplicationRef"));
+        ReadFilters(p.child("Constraints"), profile.constraints, object);
+        for (pugi::xml_node perm : p.child("Permissions").children("Permission")) {
+          PermissionObject po;
+          po.target = perm.attribute("target").value();
+          for (auto right : absl::StrSplit(perm.attribute("rights").value(), ',', absl::SkipEmpty()))
+            po.rights.emplace_back(absl::StripAsciiWhitespace(right));
+          profile.permissions.push_back(std::move(po));
+        }
+        r.profiles.push_back(std::move(profile));
+      }
+    }
+    if (nested)
+      Diag(Severity::kWarning, ErrorCode::kInvalidValue, node, object,
+           "<Profiles> nested inside <Profiles> (not IdentityIQ's schema); the inner profiles were read");
+    out.roles.push_back(std::move(r));
+  }
+
+  void ReadMatchTerm(const pugi::xml_node& node, MatchTermObject& t, int depth) {
+    t.type = node.attribute("type").value();
+    if (IsTrue(node.attribute("permission"))) t.type = "Permission";
+    t.application = ReferenceName(node.child("ApplicationRef"));
+    t.name = node.attribute("name").value();
+    if (pugi::xml_attribute v = node.attribute("value")) t.value = v.value();
+    t.container = IsTrue(node.attribute("container"));
+    t.and_op = IsTrue(node.attribute("and"));
+    t.negative = IsTrue(node.attribute("negative"));
+    t.check_effective = IsTrue(node.attribute("checkEffective"));
+    if (depth >= max_depth) return;
+    for (pugi::xml_node c : node.children("MatchTerm")) {
+      MatchTermObject child;
+      ReadMatchTerm(c, child, depth + 1);
+      t.children.push_back(std::move(child));
+    }
+  }
+
+  SelectorObject ReadSelector(const pugi::xml_node& node, const std::string& object) {
+    SelectorObject s;
+    if (pugi::xml_node m = node.child("MatchExpression")) {
+      s.has_match_expression = true;
+      s.match_and = IsTrue(m.attribute("and"));
+      s.match_application = ReferenceName(m.child("ApplicationRef"));
+      for (pugi::xml_node t : m.children("MatchTerm")) {
+        MatchTermObject term;
+        ReadMatchTerm(t, term, 0);
+        s.terms.push_back(std::move(term));
+      }
+    }
+    if (pugi::xml_node c = node.child("CompoundFilter")) {
+      s.has_compound_filter = true;
+      s.compound_applications = References(c.child("Applications"));
+      ReadFilters(c, s.compound_filter, object);
+    }
+    if (pugi::xml_node p = node.child("PopulationRef"))
+      s.unsupported.push_back("population '" + ReferenceName(p) + "' (a database query)");
+    if (pugi::xml_node r = node.child("RuleRef"))
+      s.unsupported.push_back("rule '" + ReferenceName(r) + "' (BeanShell)");
+    if (node.child("Script")) s.unsupported.push_back("script (BeanShell)");
+    return s;
+  }
+
+  void ReadPolicy(const pugi::xml_node& node) {
+    PolicyObject p;
+    p.name = node.attribute("name").value();
+    p.id = node.attribute("id").value();
+    std::string object = "Policy[" + p.name + "]";
+    p.where = Where(node, object);
+    if (p.name.empty()) {
+      Diag(Severity::kError, ErrorCode::kInvalidValue, node, "Policy", "Policy without a name is skipped");
+      return;
+    }
+    p.type = node.attribute("type").value();
+    p.executor = node.attribute("executor").value();
+    p.state = node.attribute("state").value();
+    p.is_template = IsTrue(node.attribute("template"));
+    p.description = Description(node);
+    int position = 0;
+    for (pugi::xml_node c : node.child("SODConstraints").children("SODConstraint")) {
+      ConstraintObject k;
+      k.kind = ConstraintObject::Kind::kRoleSod;
+      ReadConstraintCommon(c, k, object, ++position);
+      k.left_roles = References(c.child("LeftBundles"));
+      k.right_roles = References(c.child("RightBundles"));
+      p.constraints.push_back(std::move(k));
+    }
+    for (pugi::xml_node c : node.child("GenericConstraints").children("GenericConstraint")) {
+      ConstraintObject k;
+      k.kind = ConstraintObject::Kind::kGeneric;
+      ReadConstraintCommon(c, k, object, ++position);
+      for (pugi::xml_node s : c.children("IdentitySelector")) k.selectors.push_back(ReadSelector(s, object));
+      p.constraints.push_back(std::move(k));
+    }
+    for (pugi::xml_node list : node.children()) {
+      std::string_view ln = list.name();
+      if (ln != "ActivityConstraints") continue;
+      for (pugi::xml_node c : list.children()) {
+        if (c.type() != pugi::node_element) continue;
+        ConstraintObject k;
+        k.kind = ConstraintObject::Kind::kOther;
+        k.element = c.name();
+        ReadConstraintCommon(c, k, object, ++position);
+        p.constraints.push_back(std::move(k));
+      }
+    }
+    out.policies.push_back(std::move(p));
+  }
+
+  void ReadConstraintCommon(const pugi::xml_node& c, ConstraintObject& k, const std::string& object, int position) {
+    k.has_name = static_cast<bool>(c.attribute("name"));
+    k.name = c.attribute("name").value();
+    if (!k.has_name) {
+      if (pugi::xml_node summary = c.child("ViolationSummary")) {  // legacy: becomes the name
+        k.name = summary.child_value();
+        k.has_name = true;
+      }
+    }
+    k.id = c.attribute("id").value();
+    k.disabled = IsTrue(c.attribute("disabled"));
+    k.description = Description(c);
+    k.where = Where(c, absl::StrCat(object, "/", c.name(), "[", position, "]"));
+  }
+
+  AccountObject ReadLink(const pugi::xml_node& node) {
+    AccountObject a;
+    a.id = node.attribute("id").value();
+    a.native_identity = node.attribute("nativeIdentity") ? node.attribute("nativeIdentity").value()
+                                                         : node.attribute("identity").value();
+    a.display_name = node.attribute("displayName").value();
+    a.instance = node.attribute("instance").value();
+    a.application = ReferenceName(node.child("ApplicationRef"));
+    if (a.application.empty()) a.application = node.attribute("application").value();
+    a.identity = ReferenceName(node.child("IdentityRef"));
+    if (a.identity.empty()) a.identity = ReferenceName(node.child("Owner"));
+    a.where = Where(node, "Link[" + a.native_identity + "]");
+    ReadAttributeMap(node.child("Attributes"), a.attributes);
+    for (auto it = a.attributes.begin(); it != a.attributes.end();) {
+      bool flag = !it->values.empty() && absl::EqualsIgnoreCase(it->values.front(), "true");
+      if (it->name == "IIQDisabled") a.disabled = flag;
+      if (it->name == "IIQLocked") a.locked = flag;
+      ++it;
+    }
+    return a;
+  }
+
+  void ReadIdentity(const pugi::xml_node& node) {
+    IdentityObject id;
+    id.name = node.attribute("name").value();
+    id.id = node.attribute("id").value();
+    std::string object = "Identity[" + id.name + "]";
+    id.where = Where(node, object);
+    if (id.name.empty()) {
+      Diag(Severity::kError, ErrorCode::kInvalidValue, node, "Identity", "Identity without a name is skipped");
+      return;
+    }
+    id.display_name = node.attribute("displayName").value();
+    id.inactive = IsTrue(node.attribute("inactive"));
+    ReadAttributeMap(node.child("Attributes"), id.attributes);
+    id.assigned_roles = References(node.child("AssignedRoles"));
+    id.detected_roles = References(node.child("Bundles"));
+    for (pugi::xml_node link : node.child("Links").children("Link")) {
+      AccountObject a = ReadLink(link);
+      if (a.application.empty()) {
+        Diag(Severity::kError, ErrorCode::kInvalidValue, link, object, "Link without an application is skipped");
+        continue;
+      }
+      id.accounts.push_back(std::move(a));
+    }
+    out.identities.push_back(std::move(id));
+  }
+
+  void ReadApplication(const pugi::xml_node& node) {
+    ApplicationObject app;
+    app.name = node.attribute("name").value();
+    app.id = node.attribute("id").value();
+    app.type = node.attribute("type").value();
+    app.where = Where(node, "Application[" + app.name + "]");
+    if (app.name.empty()) {
+      Diag(Severity::kError, ErrorCode::kInvalidValue, node, "Application", "Application without a name is skipped");
+      return;
+    }
+    app.case_insensitive = IsTrue(node.attribute("caseInsensitive"));
+    std::vector<AttributeObject> attrs;
+    ReadAttributeMap(node.child("Attributes"), attrs);
+    for (const auto& a : attrs)
+      if (a.name == "caseInsensitive" && !a.values.empty() && absl::EqualsIgnoreCase(a.values[0], "true"))
+        app.case_insensitive = true;
+    for (pugi::xml_node schema : node.child("Schemas").children("Schema")) {
+      if (std::string_view(schema.attribute("objectType").value()) != "account") continue;
+      app.has_account_schema = true;
+      app.identity_attribute = schema.attribute("identityAttribute").value();
+      app.display_attribute = schema.attribute("displayAttribute").value();
+      for (pugi::xml_node def : schema.children("AttributeDefinition"))
+        app.account_schema.push_back({def.attribute("name").value(), IsTrue(def.attribute("multi")),
+                                      IsTrue(def.attribute("entitlement"))});
+    }
+    out.applications.push_back(std::move(app));
+  }
+
+  void ReadManagedAttribute(const pugi::xml_node& node) {
+    EntitlementObject e;
+    e.id = node.attribute("id").value();
+    e.application = ReferenceName(node.child("ApplicationRef"));
+    e.attribute = node.attribute("attribute").value();
+    e.value = node.attribute("value").value();
+    e.display_name = node.attribute("displayName").value();
+    e.type = node.attribute("type").value();
+    e.requestable = !node.attribute("requestable") || IsTrue(node.attribute("requestable"));
+    e.where = Where(node, "ManagedAttribute[" + e.attribute + "=" + e.value + "]");
+    out.entitlements.push_back(std::move(e));
+  }
+
+  void ReadObject(const pugi::xml_node& node) {
+    std::string_view n = node.name();
+    if (n == "Policy") ReadPolicy(node);
+    else if (n == "Bundle") ReadRole(node);
+    else if (n == "Identity") ReadIdentity(node);
+    else if (n == "Application") ReadApplication(node);
+    else if (n == "ManagedAttribute") ReadManagedAttribute(node);
+    else if (n == "Link") {
+      AccountObject a = ReadLink(node);
+      if (a.identity.empty())
+        Diag(Severity::kError, ErrorCode::kInvalidValue, node, "Link[" + a.native_identity + "]",
+             "standalone Link without an owner Identity (IdentityRef/Owner) is skipped");
+      else
+        out.accounts.push_back(std::move(a));
+    } else {
+      // ImportAction, GroupDefinition, ObjectConfig, MessageTemplate, ProvisioningPlan...:
+      // recognised as IIQ content that a snapshot does not use.
+      Diag(Severity::kWarning, ErrorCode::kUnsupported, node, std::string(n),
+           absl::StrCat("<", ToAbsl(n), "> is not part of a snapshot and was ignored"));
+    }
+  }
+};
+
+}  // namespace
+
+absl::Status ReadIiqXml(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {
+  pugi::xml_document doc;
+  // parse_default never expands external entities or reads DTDs; parse_doctype only
+  // skips over the DOCTYPE declaration.
+  pugi::xml_parse_result result =
+      doc.load_buffer(text.data(), text.size(), pugi::parse_default, pugi::encoding_utf8);
+  if (!result) {
+    return MakeError(ErrorCode::kInvalidSyntax, absl::StrCat("malformed XML: ", result.description()),
+                     LocationAt(text, static_cast<size_t>(result.offset), std::string(file)));
+  }
+  Reader reader{text, std::string(file), out, limits.max_nesting_depth};
+  pugi::xml_node root = doc.document_element();
+  if (std::string_view(root.name()) == "sailpoint") {
+    for (pugi::xml_node child : root.children())
+      if (child.type() == pugi::node_element) reader.ReadObject(child);
+  } else {
+    reader.ReadObject(root);
+  }
+  return absl::OkStatus();
+}
+
+SourceKind DetectSourceKind(std::string_view text) {
+  size_t i = 0;
+  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF) i = 3;  // UTF-8 BOM
+  while (i < text.size() && std::strchr(" \t\r\n", text[i])) ++i;
+  if (i == text.size()) return SourceKind::kUnknown;
+  if (text[i] == '<') return SourceKind::kIiqXml;
+  if (text[i] == '{' || text[i] == '[') return SourceKind::kScimJson;
+  return SourceKind::kUnknown;
+}
+
+}  // namespace preflight

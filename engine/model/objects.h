@@ -1,0 +1,177 @@
+#pragma once
+// The IdentityIQ objects as the loaders read them, with references still by name.
+// Both loaders (IIQ XML and SCIM JSON) produce these; SnapshotBuilder resolves the
+// names, interns everything and builds the indexed, immutable Snapshot.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/util/error.h"
+
+namespace preflight {
+
+// A sailpoint.object.Filter leaf or composite (profiles, CompoundFilters).
+struct FilterObject {
+  std::string op;  // EQ NE LT GT LE GE IN CONTAINS_ALL LIKE NOTNULL ISNULL ISEMPTY AND OR NOT ...
+  std::string property;
+  std::vector<std::string> values;  // `value=` or <Value><List><String>...
+  bool has_value = false;
+  bool value_is_list = false;
+  bool ignore_case = false;
+  std::string match_mode;  // LIKE: START END ANYWHERE EXACT
+  std::vector<FilterObject> children;  // AND / OR / NOT
+};
+
+struct PermissionObject {
+  std::string target;
+  std::vector<std::string> rights;
+};
+
+struct ProfileObject {
+  std::string application;
+  std::vector<FilterObject> constraints;  // all must match one account
+  std::vector<PermissionObject> permissions;
+};
+
+struct RoleObject {
+  std::string name;
+  std::string id;
+  std::string display_name;
+  std::string type;  // business, it, organizational, entitlement, custom
+  bool disabled = false;
+  bool or_profiles = false;
+  std::vector<std::string> inheritance;  // roles this role inherits FROM
+  std::vector<std::string> requirements;
+  std::vector<std::string> permits;
+  std::vector<ProfileObject> profiles;
+  std::string description;
+  Location where;
+};
+
+struct AttributeObject {
+  std::string name;
+  std::vector<std::string> values;
+  bool multi = false;  // the source held a list
+};
+
+struct AccountObject {
+  std::string id;
+  std::string identity;  // owner identity name (SCIM Accounts, standalone Links)
+  std::string application;
+  std::string instance;
+  std::string native_identity;
+  std::string display_name;
+  std::vector<AttributeObject> attributes;
+  std::vector<PermissionObject> permissions;
+  bool disabled = false;
+  bool locked = false;
+  Location where;
+};
+
+struct IdentityObject {
+  std::string name;
+  std::string id;
+  std::string display_name;
+  std::vector<AttributeObject> attributes;
+  std::vector<std::string> assigned_roles;
+  std::vector<std::string> detected_roles;
+  std::vector<AccountObject> accounts;  // nested <Links>
+  std::vector<std::string> account_ids; // SCIM: accounts referenced by id
+  bool inactive = false;
+  Location where;
+};
+
+struct SchemaAttributeObject {
+  std::string name;
+  bool multi = false;
+  bool entitlement = false;
+};
+
+struct ApplicationObject {
+  std::string name;
+  std::string id;
+  std::string type;
+  bool case_insensitive = false;
+  bool has_account_schema = false;
+  std::string identity_attribute;
+  std::string display_attribute;
+  std::vector<SchemaAttributeObject> account_schema;
+  Location where;
+};
+
+struct EntitlementObject {  // ManagedAttribute
+  std::string id;
+  std::string application;
+  std::string attribute;
+  std::string value;
+  std::string display_name;
+  std::string type;  // Entitlement, Permission
+  bool requestable = true;
+  Location where;
+};
+
+struct MatchTermObject {
+  std::string type;  // "", Entitlement, Permission, IdentityAttribute, RoleAttribute, ...
+  std::string application;
+  std::string name;
+  std::optional<std::string> value;
+  bool container = false;
+  bool and_op = false;
+  bool negative = false;
+  bool check_effective = false;
+  std::vector<MatchTermObject> children;
+};
+
+struct SelectorObject {
+  bool has_match_expression = false;
+  bool match_and = false;
+  std::string match_application;  // the expression's default ApplicationRef
+  std::vector<MatchTermObject> terms;
+  bool has_compound_filter = false;
+  std::vector<std::string> compound_applications;
+  std::vector<FilterObject> compound_filter;  // one root (AND of roots)
+  std::vector<std::string> unsupported;  // "RuleRef 'X'", "Script", "PopulationRef 'Y'"
+};
+
+struct ConstraintObject {
+  enum class Kind { kRoleSod, kGeneric, kOther };
+  Kind kind = Kind::kOther;
+  std::string name;
+  bool has_name = false;
+  std::string id;
+  bool disabled = false;
+  std::optional<std::string> description;
+  std::vector<std::string> left_roles;
+  std::vector<std::string> right_roles;
+  std::vector<SelectorObject> selectors;
+  std::string element;  // ActivityConstraint etc. for kOther
+  Location where;
+};
+
+struct PolicyObject {
+  std::string name;
+  std::string id;
+  std::string type;
+  std::string executor;
+  std::string state;  // Active / Inactive
+  bool is_template = false;
+  std::optional<std::string> description;
+  std::vector<ConstraintObject> constraints;
+  Location where;
+};
+
+// Everything the loaders read, before the build.
+struct SnapshotObjects {
+  std::vector<ApplicationObject> applications;
+  std::vector<RoleObject> roles;
+  std::vector<PolicyObject> policies;
+  std::vector<IdentityObject> identities;
+  std::vector<AccountObject> accounts;  // standalone Links / SCIM Accounts
+  std::vector<EntitlementObject> entitlements;
+  std::vector<Diagnostic> diagnostics;
+  // SCIM resources kept as documents for queries: (resource type, json text)
+  std::vector<std::pair<std::string, std::string>> scim_documents;
+};
+
+}  // namespace preflight

@@ -1,0 +1,60 @@
+#include "engine/model/snapshot.h"
+
+namespace preflight {
+namespace {
+Index Lookup(const StringPool& pool, const absl::flat_hash_map<Id, Index>& map, std::string_view name) {
+  Id id = pool.Find(name);
+  if (id == kNoId) return kNoIndex;
+  auto it = map.find(id);
+  return it == map.end() ? kNoIndex : it->second;
+}
+}  // namespace
+
+Index Snapshot::FindIdentity(std::string_view name) const { return Lookup(pool_, identity_by_name_, name); }
+Index Snapshot::FindRole(std::string_view name) const { return Lookup(pool_, role_by_name_, name); }
+Index Snapshot::FindApplication(std::string_view name) const { return Lookup(pool_, app_by_name_, name); }
+Index Snapshot::FindPolicy(std::string_view name_or_id) const {
+  Index i = Lookup(pool_, policy_by_name_, name_or_id);
+  return i != kNoIndex ? i : Lookup(pool_, policy_by_id_, name_or_id);
+}
+
+const std::vector<Index>* Snapshot::RolesMentioning(Index app, Id attr, Id value) const {
+  auto it = roles_by_value_.find(Key{app, attr, value});
+  return it == roles_by_value_.end() ? nullptr : &it->second;
+}
+
+const std::vector<std::string>* Snapshot::Resources(std::string_view type) const {
+  auto it = resources_.find(ToAbsl(type));
+  return it == resources_.end() ? nullptr : &it->second;
+}
+
+Snapshot::Stats Snapshot::stats() const {
+  Stats s;
+  s.identities = identities_.size();
+  s.accounts = accounts_.size();
+  s.roles = roles_.size();
+  s.policies = policies_.size();
+  for (const Policy& p : policies_) s.constraints += p.constraints.size();
+  s.applications = applications_.size();
+  s.entitlements = entitlement_count_;
+  s.strings = pool_.size();
+  size_t bytes = pool_.bytes();
+  for (const Identity& i : identities_) {
+    s.role_assignments += i.assigned_roles.size() + i.detected_roles.size();
+    bytes += sizeof(Identity) + 4 * (i.assigned_roles.size() + i.detected_roles.size() + i.accounts.size());
+    for (const AttrValues& a : i.attributes) bytes += sizeof(AttrValues) + 4 * a.values.size();
+  }
+  for (const Account& a : accounts_) {
+    bytes += sizeof(Account);
+    for (const AttrValues& v : a.attributes) {
+      s.entitlement_values += v.values.size();
+      bytes += sizeof(AttrValues) + 4 * v.values.size();
+    }
+  }
+  bytes += roles_.size() * sizeof(Role);
+  bytes += roles_by_value_.size() * (sizeof(Key) + sizeof(std::vector<Index>) + 8);
+  s.approx_bytes = bytes;
+  return s;
+}
+
+}  // namespace preflight

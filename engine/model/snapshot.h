@@ -1,0 +1,245 @@
+#pragma once
+// The immutable, indexed snapshot: every name interned to an Id, objects in flat
+// arrays addressed by 32-bit indices, the upward role closure precomputed, and
+// indexes from roles and entitlement values to what mentions them. Built once by
+// SnapshotBuilder, then shared read-only by any number of threads.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "engine/model/string_pool.h"
+#include "engine/util/error.h"
+
+namespace preflight {
+
+using Index = uint32_t;  // position in one of the snapshot's arrays
+inline constexpr Index kNoIndex = UINT32_MAX;
+
+// One attribute of an account or identity: sorted, de-duplicated value ids unless
+// the order matters to nobody (it does not: IIQ compares sets).
+struct AttrValues {
+  Id name = kNoId;
+  bool multi = false;        // a list (EQ never matches a list, CONTAINS_ALL does)
+  std::vector<Id> values;    // in source order
+};
+
+struct Permission {
+  Id target = kNoId;
+  std::vector<Id> rights;
+};
+
+struct Application {
+  Id name = kNoId;
+  bool case_insensitive = false;
+  bool has_account_schema = false;
+  Id identity_attribute = kNoId;
+  // Account schema: attribute name -> multi-valued?
+  absl::flat_hash_map<Id, bool> schema;
+  bool IsMulti(Id attr) const {
+    auto it = schema.find(attr);
+    return it != schema.end() && it->second;
+  }
+};
+
+struct Account {
+  Index application = kNoIndex;
+  Id instance = kNoId;
+  Id native_identity = kNoId;
+  Id display_name = kNoId;
+  Index identity = kNoIndex;
+  std::vector<AttrValues> attributes;  // sorted by name id
+  std::vector<Permission> permissions;
+  bool disabled = false;
+  bool locked = false;
+};
+
+struct Identity {
+  Id name = kNoId;
+  std::vector<Index> assigned_roles;  // in source order
+  std::vector<Index> detected_roles;  // in source order
+  std::vector<Index> accounts;
+  std::vector<AttrValues> attributes;  // identity attributes (selectors, CompoundFilters)
+};
+
+// A sailpoint.object.Filter, resolved.
+struct Filter {
+  enum class Op { kEq, kNe, kLt, kGt, kLe, kGe, kIn, kContainsAll, kLike, kNotNull, kIsNull,
+                  kIsEmpty, kAnd, kOr, kNot, kUnsupported };
+  enum class MatchMode { kExact, kStart, kEnd, kAnywhere };
+  Op op = Op::kUnsupported;
+  Id property = kNoId;
+  // CompoundFilter: the account application a "N:attr" / "App:attr" property
+  // addresses; kNoIndex for an identity attribute.
+  Index application = kNoIndex;
+  bool compound_account = false;
+  std::vector<Id> values;
+  bool has_value = false;
+  bool value_is_list = false;
+  bool ignore_case = false;
+  MatchMode match_mode = MatchMode::kExact;
+  std::vector<Filter> children;
+  std::string unsupported_op;  // the operation text when op == kUnsupported
+};
+
+struct Profile {
+  Index application = kNoIndex;
+  std::vector<Filter> constraints;
+  std::vector<Permission> permissions;
+};
+
+struct Role {
+  Id name = kNoId;
+  Id type = kNoId;
+  std::string display_name;
+  bool disabled = false;
+  bool or_profiles = false;
+  bool detectable = false;  // has profiles and its type allows detection
+  std::vector<Index> inheritance;  // direct supers
+  std::vector<Index> requirements;
+  std::vector<Index> permits;
+  std::vector<Profile> profiles;
+  // Derived at build time.
+  std::vector<Index> supers_closure;  // every role this one inherits from, transitively, no self
+  bool profiles_supported = true;     // every profile filter is one detection can evaluate
+};
+
+struct MatchTerm {
+  enum class Type { kEntitlement, kPermission, kIdentityAttribute, kRoleAttribute,
+                    kEntitlementAttribute, kTargetPermission };
+  Type type = Type::kEntitlement;
+  Index application = kNoIndex;  // the term's own ApplicationRef
+  bool inherited_application = false;  // application came from the expression
+  Id name = kNoId;
+  Id value = kNoId;
+  bool value_null = false;
+  bool container = false;
+  bool and_op = false;
+  bool negative = false;
+  bool check_effective = false;
+  std::vector<MatchTerm> children;
+  // Text for the response's `entitlements` objects.
+  std::string application_name, name_text, value_text;
+};
+
+struct Selector {
+  bool has_match_expression = false;
+  bool match_and = false;
+  std::vector<MatchTerm> terms;
+  bool has_compound_filter = false;
+  std::vector<Filter> compound_filter;  // AND of these roots
+  std::vector<std::string> unsupported;  // reasons this selector cannot be evaluated
+};
+
+struct Constraint {
+  enum class Kind { kRoleSod, kGeneric, kUnsupported };
+  Kind kind = Kind::kUnsupported;
+  std::string name;  // constraintName in the response
+  std::string id;
+  bool disabled = false;
+  std::optional<std::string> description;
+  std::vector<Index> left;   // role SoD
+  std::vector<Index> right;
+  std::vector<Selector> selectors;  // generic: 1 (simple) or 2 (left, right)
+  std::string unsupported;  // why it cannot be evaluated (kUnsupported or an unsupported selector)
+};
+
+struct Policy {
+  enum class Kind { kRoleSod, kEntitlementSod, kAdvanced, kUnsupported };
+  Kind kind = Kind::kUnsupported;
+  std::string name;
+  std::string id;
+  std::string type;
+  std::string executor;
+  bool active = false;
+  std::vector<Constraint> constraints;
+  std::string unsupported;  // for kUnsupported: why
+};
+
+// Where a role or entitlement value is named by policies, so a check looks only at
+// constraints its delta can touch.
+class BuildContext;
+
+struct ConstraintRef {
+  Index policy;
+  Index constraint;
+};
+
+// Time spent per load stage, for `preflight snapshot stats`.
+struct LoadTimings {
+  size_t files = 0;
+  size_t bytes = 0;
+  double read_ms = 0, parse_ms = 0, build_ms = 0;
+};
+
+class Snapshot {
+ public:
+  const StringPool& pool() const { return pool_; }
+  std::string_view str(Id id) const { return pool_.Get(id); }
+
+  const std::vector<Application>& applications() const { return applications_; }
+  const std::vector<Role>& roles() const { return roles_; }
+  const std::vector<Policy>& policies() const { return policies_; }
+  const std::vector<Identity>& identities() const { return identities_; }
+  const std::vector<Account>& accounts() const { return accounts_; }
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+
+  Index FindIdentity(std::string_view name) const;
+  Index FindRole(std::string_view name) const;
+  Index FindPolicy(std::string_view name_or_id) const;
+  Index FindApplication(std::string_view name) const;
+  bool any_active_policy() const { return any_active_policy_; }
+
+  // Roles whose detection profiles mention (application, attribute, value).
+  const std::vector<Index>* RolesMentioning(Index app, Id attr, Id value) const;
+  // Roles whose profiles cannot be indexed by value (NE, ISNULL, LIKE...): always candidates.
+  const std::vector<Index>& UnindexedDetectableRoles() const { return unindexed_roles_; }
+  // Roles that directly inherit from the given role.
+  const std::vector<Index>& Children(Index role) const { return children_[role]; }
+
+  // Summary for `preflight snapshot stats`.
+  struct Stats {
+    size_t identities = 0, accounts = 0, roles = 0, policies = 0, constraints = 0,
+           applications = 0, entitlements = 0, role_assignments = 0, entitlement_values = 0,
+           strings = 0, approx_bytes = 0;
+  };
+  Stats stats() const;
+  const LoadTimings& timings() const { return timings_; }
+
+  // SCIM resources for queries, by resource type ("Users", "Accounts", ...), as JSON.
+  const std::vector<std::string>* Resources(std::string_view type) const;
+
+ private:
+  friend class SnapshotBuilder;
+  friend class BuildContext;
+  StringPool pool_;
+  std::vector<Application> applications_;
+  std::vector<Role> roles_;
+  std::vector<Policy> policies_;
+  std::vector<Identity> identities_;
+  std::vector<Account> accounts_;
+  std::vector<Diagnostic> diagnostics_;
+  size_t entitlement_count_ = 0;
+  LoadTimings timings_;
+  bool any_active_policy_ = false;
+
+  absl::flat_hash_map<Id, Index> identity_by_name_, role_by_name_, app_by_name_, policy_by_name_,
+      policy_by_id_;
+  struct Key {
+    Index app;
+    Id attr;
+    Id value;
+    friend bool operator==(const Key&, const Key&) = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& k) { return H::combine(std::move(h), k.app, k.attr, k.value); }
+  };
+  absl::flat_hash_map<Key, std::vector<Index>> roles_by_value_;
+  std::vector<Index> unindexed_roles_;
+  std::vector<std::vector<Index>> children_;
+  absl::flat_hash_map<std::string, std::vector<std::string>> resources_;
+};
+
+}  // namespace preflight

@@ -1,0 +1,399 @@
+#include "engine/plan/compiler.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "engine/policy/match.h"
+#include <functional>
+
+namespace preflight {
+namespace {
+
+bool SameValue(const ValueIds& ids, Id a, Id b, bool case_insensitive) {
+  return a == b || (case_insensitive && absl::EqualsIgnoreCase(ToAbsl(ids.Text(a)), ToAbsl(ids.Text(b))));
+}
+
+class Compiler {
+ public:
+  Compiler(const Snapshot& s, ValueIds& ids, Projection& out) : s_(s), ids_(ids), out_(out) {}
+
+  void Warn(std::string message, std::string object = {}) {
+    out_.diagnostics.push_back({Severity::kWarning, ErrorCode::kInvalidValue, std::move(message), {}, std::move(object)});
+  }
+
+  // Walks an assigned role: its supers (skipping disabled ones), its requirements
+  // recursively (skipping disabled), and their supers; each visited role's profiles
+  // become Add requests (EQ and CONTAINS_ALL leaves; the first child of an OR; only
+  // the first profile when orProfiles).
+  void Expand(Index assigned, std::vector<Expansion>& out) {
+    std::vector<Index> stack{assigned};
+    absl::flat_hash_set<Index> seen;
+    while (!stack.empty()) {
+      Index r = stack.back();
+      stack.pop_back();
+      if (!seen.insert(r).second) continue;
+      const Role& role = s_.roles()[r];
+      if (role.disabled && r != assigned) continue;
+      for (Index up : role.inheritance) stack.push_back(up);
+      for (Index req : role.requirements) stack.push_back(req);
+      for (const Profile& p : role.profiles) {
+        for (const Filter& f : p.constraints) AddLeaves(assigned, r, p.application, f, out);
+        if (role.or_profiles) break;
+      }
+    }
+  }
+
+  void AddLeaves(Index assigned, Index via, Index app, const Filter& f, std::vector<Expansion>& out) {
+    switch (f.op) {
+      case Filter::Op::kEq:
+      case Filter::Op::kContainsAll:
+        for (Id v : f.values) out.push_back({assigned, via, app, f.property, v});
+        break;
+      case Filter::Op::kAnd:
+        for (const Filter& c : f.children) AddLeaves(assigned, via, app, c, out);
+        break;
+      case Filter::Op::kOr:
+        if (!f.children.empty()) AddLeaves(assigned, via, app, f.children.front(), out);
+        break;
+      default: break;
+    }
+  }
+
+  AccountState* FirstAccount(IdentityState& st, Index app, Id instance) {
+    for (AccountState& a : st.accounts)
+      if (a.application == app && (instance == kNoId || a.instance == instance)) return &a;
+    return nullptr;
+  }
+
+  AccountState& AccountFor(IdentityState& st, Index app) {
+    if (AccountState* a = FirstAccount(st, app, kNoId)) return *a;
+    AccountState a;
+    a.application = app;
+    a.native_identity = ids_.Get("???");
+    st.accounts.push_back(std::move(a));
+    return st.accounts.back();
+  }
+
+  void AddValues(AccountState& acc, Id attr, const std::vector<Id>& values, bool force_multi) {
+    const Application& app = s_.applications()[acc.application];
+    AttrValues* v = acc.FindOrAdd(attr);
+    bool multi = force_multi || app.IsMulti(attr) || v->multi || !app.has_account_schema;
+    if (!multi) {  // Add on a single-valued attribute replaces
+      v->values.assign(values.begin(), values.begin() + std::min<size_t>(values.size(), 1));
+      v->multi = false;
+      if (v->values.empty()) acc.Erase(attr);
+      return;
+    }
+    for (Id x : values) {
+      bool dup = std::any_of(v->values.begin(), v->values.end(),
+                             [&](Id y) { return SameValue(ids_, x, y, app.case_insensitive); });
+      if (!dup) v->values.push_back(x);
+    }
+    // Without a schema, one value stays a scalar (as IIQ stores it) unless it was a list.
+    v->multi = v->multi || app.IsMulti(attr) || v->values.size() > 1;
+    if (v->values.empty()) acc.Erase(attr);
+  }
+
+  void RemoveValues(AccountState& acc, Id attr, const std::vector<Id>& values) {
+    const Application& app = s_.applications()[acc.application];
+    AttrValues* v = acc.FindOrAdd(attr);
+    std::erase_if(v->values, [&](Id y) {
+      return std::any_of(values.begin(), values.end(), [&](Id x) { return SameValue(ids_, x, y, app.case_insensitive); });
+    });
+    if (v->values.empty()) acc.Erase(attr);  // an emptied list becomes null
+  }
+
+  void SetValues(AccountState& acc, Id attr, const std::vector<Id>& values, bool is_list) {
+    if (values.empty()) {
+      acc.Erase(attr);
+      return;
+    }
+    AttrValues* v = acc.FindOrAdd(attr);
+    v->values = values;
+    v->multi = is_list || s_.applications()[acc.application].IsMulti(attr);
+  }
+
+  void ApplyExpansions(IdentityState& st, const std::vector<Expansion>& ex) {
+    for (const Expansion& e : ex) {
+      if (e.application == kNoIndex) continue;
+      AccountState& acc = AccountFor(st, e.application);
+      AddValues(acc, e.attribute, {e.value}, false);
+    }
+  }
+
+  absl::Status ApplyAccountRequest(IdentityState& st, const AccountRequest& req, size_t index) {
+    std::string object = absl::StrCat("AccountRequest[", index, "]");
+    if (req.result && req.result->status == "failed") {
+      Warn("request has ProvisioningResult status 'failed' and is not applied", object);
+      return absl::OkStatus();
+    }
+    if (req.is_iiq()) return ApplyIiqRequest(st, req, object);
+    if (!req.application || req.application->empty())
+      return MakeError(ErrorCode::kInvalidValue, absl::StrCat(object, ": application is required"));
+    Index app = s_.FindApplication(*req.application);
+    if (app == kNoIndex) {
+      return MakeError(ErrorCode::kInvalidValue,
+                       absl::StrCat(object, ": unknown application '", *req.application, "'"));
+    }
+    const Application& application = s_.applications()[app];
+    Id instance = req.instance && !req.instance->empty() ? ids_.Get(*req.instance) : kNoId;
+    // Identity.getLink(app, instance, nativeIdentity): null nativeIdentity means the
+    // first account; otherwise case-insensitive, then the display name exactly.
+    AccountState* acc = nullptr;
+    size_t acc_index = 0;
+    for (size_t i = 0; i < st.accounts.size(); ++i) {
+      AccountState& a = st.accounts[i];
+      if (a.application != app || (instance != kNoId && a.instance != instance)) continue;
+      if (!req.native_identity || absl::EqualsIgnoreCase(ToAbsl(ids_.Text(a.native_identity)), ToAbsl(*req.native_identity))) {
+        acc = &a;
+        acc_index = i;
+        break;
+      }
+    }
+    if (!acc && req.native_identity) {
+      for (size_t i = 0; i < st.accounts.size(); ++i) {
+        AccountState& a = st.accounts[i];
+        if (a.application == app && a.display_name != kNoId && ids_.Text(a.display_name) == *req.native_identity) {
+          acc = &a;
+          acc_index = i;
+          break;
+        }
+      }
+    }
+    AccountOp op = req.effective_op();
+    if (op == AccountOp::kDelete) {
+      if (acc) st.accounts.erase(st.accounts.begin() + static_cast<long>(acc_index));
+      return absl::OkStatus();
+    }
+    bool needs_account = !req.attributes.empty() || !req.permissions.empty() || op == AccountOp::kDisable ||
+                         op == AccountOp::kEnable || op == AccountOp::kLock || op == AccountOp::kUnlock;
+    if (!acc) {
+      if (!needs_account) return absl::OkStatus();
+      AccountState created;
+      created.application = app;
+      created.instance = instance;
+      std::string native = req.native_identity.value_or("");
+      if (native.empty() && application.identity_attribute != kNoId) {
+        for (const AttributeRequest& a : req.attributes)
+          if (a.name == ids_.Text(application.identity_attribute) && a.value.kind == Value::Kind::kString)
+            native = a.value.str;
+      }
+      created.native_identity = ids_.Get(native.empty() ? "???" : native);
+      st.accounts.push_back(std::move(created));
+      acc = &st.accounts.back();
+    }
+    switch (op) {
+      case AccountOp::kDisable: acc->disabled = true; SetValues(*acc, ids_.Get("IIQDisabled"), {ids_.Get("true")}, false); break;
+      case AccountOp::kEnable: acc->disabled = false; acc->Erase(ids_.Get("IIQDisabled")); break;
+      case AccountOp::kLock: acc->locked = true; SetValues(*acc, ids_.Get("IIQLocked"), {ids_.Get("true")}, false); break;
+      case AccountOp::kUnlock: acc->locked = false; acc->Erase(ids_.Get("IIQLocked")); break;
+      default: break;
+    }
+    for (size_t i = 0; i < req.attributes.size(); ++i) {
+      const AttributeRequest& ar = req.attributes[i];
+      std::string aobject = absl::StrCat(object, "/AttributeRequest[", i, "]");
+      if (ar.result && ar.result->status == "failed") continue;
+      if (ar.name.empty()) return MakeError(ErrorCode::kInvalidValue, absl::StrCat(aobject, ": name is required"));
+      // Requests for the identity attribute only rename the account.
+      if (application.identity_attribute != kNoId && ar.name == ids_.Text(application.identity_attribute)) {
+        if (ar.value.kind == Value::Kind::kString) acc->native_identity = ids_.Get(ar.value.str);
+        continue;
+      }
+      Id attr = ids_.Get(ar.name);
+      bool special = ar.name == "IIQDisabled" || ar.name == "IIQLocked" || ar.name == "directPermissions";
+      if (application.has_account_schema && !special && !application.schema.contains(attr)) {
+        // IIQ drops requests for attributes the account schema does not define.
+        Warn(absl::StrCat("attribute '", ar.name, "' is not in the account schema of '", *req.application,
+                          "' and is ignored, as IdentityIQ does"),
+             aobject);
+        continue;
+      }
+      std::vector<Id> values;
+      for (const std::string& v : ar.value.Strings()) values.push_back(ids_.Get(v));
+      switch (ar.effective_op()) {
+        case AttributeOp::kAdd: AddValues(*acc, attr, values, ar.value.is_list() && values.size() > 1); break;
+        case AttributeOp::kRemove:
+        case AttributeOp::kRevoke: RemoveValues(*acc, attr, values); break;
+        case AttributeOp::kSet:
+        case AttributeOp::kRetain: SetValues(*acc, attr, values, ar.value.is_list()); break;
+      }
+    }
+    for (const PermissionRequest& pr : req.permissions) {
+      Id target = ids_.Get(pr.target);
+      std::vector<Id> rights;
+      for (absl::string_view r : absl::StrSplit(ToAbsl(pr.rights), ',', absl::SkipWhitespace()))
+        rights.push_back(ids_.Get(ToStd(absl::StripAsciiWhitespace(r))));
+      auto it = std::find_if(acc->permissions.begin(), acc->permissions.end(),
+                             [&](const Permission& p) { return p.target == target; });
+      AttributeOp pop = pr.op.value_or(AttributeOp::kSet);
+      if (pop == AttributeOp::kRemove || pop == AttributeOp::kRevoke) {
+        if (it != acc->permissions.end()) {
+          std::erase_if(it->rights, [&](Id r) { return std::find(rights.begin(), rights.end(), r) != rights.end(); });
+          if (it->rights.empty()) acc->permissions.erase(it);
+        }
+      } else if (pop == AttributeOp::kAdd && it != acc->permissions.end()) {
+        for (Id r : rights)
+          if (std::find(it->rights.begin(), it->rights.end(), r) == it->rights.end()) it->rights.push_back(r);
+      } else if (it != acc->permissions.end()) {
+        it->rights = rights;
+      } else if (!rights.empty()) {
+        acc->permissions.push_back({target, rights});
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // application="IIQ": assignedRoles Add / Remove / Revoke / Set. detectedRoles
+  // requests provision the role's entitlements; detection then decides.
+  absl::Status ApplyIiqRequest(IdentityState& st, const AccountRequest& req, const std::string& object) {
+    for (size_t i = 0; i < req.attributes.size(); ++i) {
+      const AttributeRequest& ar = req.attributes[i];
+      std::string aobject = absl::StrCat(object, "/AttributeRequest[", i, "]");
+      if (ar.result && ar.result->status == "failed") continue;
+      if (ar.name != "assignedRoles" && ar.name != "detectedRoles") continue;  // capabilities, workgroups...
+      std::vector<Index> roles;
+      for (const std::string& name : ar.value.Strings()) {
+        Index r = s_.FindRole(name);
+        if (r == kNoIndex)
+          return MakeError(ErrorCode::kInvalidValue, absl::StrCat(aobject, ": unknown role '", name, "'"));
+        roles.push_back(r);
+      }
+      AttributeOp op = ar.effective_op();
+      if (ar.name == "detectedRoles") {
+        if (op == AttributeOp::kAdd || op == AttributeOp::kSet)
+          for (Index r : roles) Expand(r, out_.plan_expansions);
+        continue;
+      }
+      auto& assigned = st.assigned_roles;
+      if (op == AttributeOp::kSet) {
+        for (Index r : assigned)
+          if (std::find(roles.begin(), roles.end(), r) == roles.end()) removed_.push_back(r);
+        assigned.clear();
+        op = AttributeOp::kAdd;  // a Set role operation becomes Add for the entitlements
+      }
+      if (op == AttributeOp::kAdd || op == AttributeOp::kRetain) {
+        for (Index r : roles) {
+          if (std::find(assigned.begin(), assigned.end(), r) == assigned.end()) assigned.push_back(r);
+          Expand(r, out_.plan_expansions);
+        }
+      } else {  // Remove, Revoke
+        for (Index r : roles) {
+          auto it = std::find(assigned.begin(), assigned.end(), r);
+          if (it != assigned.end()) {
+            assigned.erase(it);
+            removed_.push_back(r);
+          }
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // De-assigned roles take back the entitlements no remaining assigned role provides.
+  void Deprovision(IdentityState& st) {
+    if (removed_.empty()) return;
+    std::vector<Expansion> removed, kept;
+    for (Index r : removed_) Expand(r, removed);
+    for (Index r : st.assigned_roles) Expand(r, kept);
+    for (const Expansion& e : removed) {
+      bool still = std::any_of(kept.begin(), kept.end(), [&](const Expansion& k) {
+        return k.application == e.application && k.attribute == e.attribute && k.value == e.value;
+      });
+      if (still || e.application == kNoIndex) continue;
+      for (AccountState& a : st.accounts)
+        if (a.application == e.application) RemoveValues(a, e.attribute, {e.value});
+    }
+  }
+
+ private:
+  const Snapshot& s_;
+  ValueIds& ids_;
+  Projection& out_;
+  std::vector<Index> removed_;
+};
+
+}  // namespace
+
+void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st) {
+  MatchContext ctx{s, ids};
+  // Candidates: roles whose profile values appear on the accounts, plus roles that
+  // cannot be indexed by value.
+  std::vector<Index> candidates = s.UnindexedDetectableRoles();
+  for (const AccountState& a : st.accounts)
+    for (const AttrValues& v : a.attributes)
+      for (Id value : v.values)
+        if (const auto* roles = s.RolesMentioning(a.application, v.name, value))
+          candidates.insert(candidates.end(), roles->begin(), roles->end());
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+
+  // A role is detected when its own profiles match and every super matches; a super
+  // without profiles, or a disabled super, passes through.
+  absl::flat_hash_map<Index, bool> memo;
+  std::function<bool(Index, int)> super_ok = [&](Index r, int depth) -> bool {
+    if (depth > 64) return false;
+    auto it = memo.find(r);
+    if (it != memo.end()) return it->second;
+    const Role& role = s.roles()[r];
+    bool ok = role.disabled || role.profiles.empty() || ProfilesMatch(ctx, role, st);
+    for (Index up : role.inheritance) ok = ok && super_ok(up, depth + 1);
+    memo[r] = ok;
+    return ok;
+  };
+  std::vector<Index> detected;
+  for (Index r : candidates) {
+    const Role& role = s.roles()[r];
+    if (!role.detectable || role.disabled || !ProfilesMatch(ctx, role, st)) continue;
+    bool ok = true;
+    for (Index up : role.inheritance) ok = ok && super_ok(up, 1);
+    if (ok) detected.push_back(r);
+  }
+  // Keep the previous order for roles still detected; new ones follow.
+  std::vector<Index> ordered;
+  for (Index r : st.detected_roles)
+    if (std::binary_search(detected.begin(), detected.end(), r)) ordered.push_back(r);
+  for (Index r : detected)
+    if (std::find(ordered.begin(), ordered.end(), r) == ordered.end()) ordered.push_back(r);
+  st.detected_roles = std::move(ordered);
+}
+
+absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids) {
+  Projection out;
+  const Identity& idn = s.identities()[identity];
+  IdentityState& pre = out.pre;
+  pre.identity = identity;
+  pre.assigned_roles = idn.assigned_roles;
+  pre.detected_roles = idn.detected_roles;
+  pre.accounts.reserve(idn.accounts.size() + 2);
+  for (Index ai : idn.accounts) {
+    const Account& a = s.accounts()[ai];
+    AccountState st;
+    st.application = a.application;
+    st.instance = a.instance;
+    st.native_identity = a.native_identity;
+    st.display_name = a.display_name;
+    st.source = ai;
+    st.disabled = a.disabled;
+    st.locked = a.locked;
+    st.attributes = a.attributes;
+    st.permissions = a.permissions;
+    pre.accounts.push_back(std::move(st));
+  }
+  Compiler compiler(s, ids, out);
+  for (Index r : pre.assigned_roles) compiler.Expand(r, out.pre_expansions);
+  compiler.ApplyExpansions(pre, out.pre_expansions);
+
+  out.post = pre;
+  for (size_t i = 0; i < plan.accounts.size(); ++i)
+    if (auto st = compiler.ApplyAccountRequest(out.post, plan.accounts[i], i); !st.ok()) return st;
+  compiler.ApplyExpansions(out.post, out.plan_expansions);
+  compiler.Deprovision(out.post);
+  DetectRoles(s, ids, out.post);
+  return out;
+}
+
+}  // namespace preflight

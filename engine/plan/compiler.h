@@ -1,0 +1,45 @@
+#pragma once
+// The plan compiler (research/iiq-semantics.md 2.3, 3.2, 3.4 and 4.2):
+//   pre  = the identity as stored, with its assigned roles re-provisioned (their
+//          required IT roles' profile entitlements added to accounts); detected
+//          roles as stored.
+//   post = pre with the plan applied (account ops, attribute and permission
+//          requests, IIQ assignedRoles), newly assigned roles expanded to
+//          entitlements, and IT roles re-detected from the resulting accounts.
+// Assignment rules are not re-run (IdentityIQ does not during the check).
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/model/plan.h"
+#include "engine/plan/identity_state.h"
+
+namespace preflight {
+
+// One entitlement a role assignment provisions.
+struct Expansion {
+  Index role = kNoIndex;       // the assigned role that asked for it
+  Index via = kNoIndex;        // the role whose profile holds it
+  Index application = kNoIndex;
+  Id attribute = kNoId;
+  Id value = kNoId;
+};
+
+struct Projection {
+  IdentityState pre;
+  IdentityState post;
+  std::vector<Expansion> pre_expansions;   // from roles assigned before the plan
+  std::vector<Expansion> plan_expansions;  // from roles the plan assigns
+  std::vector<Diagnostic> diagnostics;     // requests ignored, unknown roles...
+};
+
+// `ids` must outlive the projection's use (it resolves plan-only strings).
+absl::StatusOr<Projection> Project(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan,
+                                   ValueIds& ids);
+
+// Re-detects IT roles on `state` (the post step). Roles detected before keep their
+// order; newly detected ones follow in snapshot order.
+void DetectRoles(const Snapshot& snapshot, const ValueIds& ids, IdentityState& state);
+
+}  // namespace preflight

@@ -1,0 +1,284 @@
+#include "engine/policy/check.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
+#include "engine/codecs/plan_codec.h"
+#include "engine/plan/compiler.h"
+#include "engine/policy/evaluate.h"
+#include "engine/util/json_writer.h"
+#include "simdjson.h"
+
+namespace preflight {
+namespace {
+
+constexpr std::string_view kCheckSchema = "urn:ietf:params:scim:schemas:sailpoint:1.0:CheckedPolicyViolation";
+constexpr std::string_view kExtension = "urn:ietf:params:scim:schemas:extension:preflight:1.0:CheckedPolicyViolation";
+
+absl::Status Invalid(std::string detail, std::string pointer = {}) {
+  Location where;
+  where.pointer = std::move(pointer);
+  return MakeError(ErrorCode::kInvalidValue, detail, where);
+}
+
+// The policies to check, in order (research/iiq-semantics.md 4.3).
+std::vector<Index> SelectPolicies(const Snapshot& s, const CheckRequest& req, const CheckOptions& options) {
+  std::vector<Index> out;
+  bool all = !req.policies || (req.policies->empty() && options.empty_policy_list_means_all);
+  if (all) {
+    for (Index i = 0; i < s.policies().size(); ++i)
+      if (s.policies()[i].active) out.push_back(i);
+    std::sort(out.begin(), out.end(), [&](Index a, Index b) { return s.policies()[a].name < s.policies()[b].name; });
+    return out;
+  }
+  for (const std::string& name : *req.policies) {
+    Index p = s.FindPolicy(name);
+    if (p != kNoIndex) out.push_back(p);  // unknown names are skipped; inactive ones are checked
+  }
+  return out;
+}
+
+std::string EntitlementText(const MatchTerm& t) {
+  return absl::StrCat(t.application_name.empty() ? "" : t.application_name + ":", t.name_text, "=", t.value_text);
+}
+
+}  // namespace
+
+absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limits& limits) {
+  if (json.size() > limits.max_input_bytes)
+    return MakeError(ErrorCode::kTooMany, absl::StrCat("request body of ", json.size(), " bytes exceeds the limit of ",
+                                                       limits.max_input_bytes));
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(json.data(), json.size()).get(root)) {
+    return MakeError(err == simdjson::DEPTH_ERROR ? ErrorCode::kTooMany : ErrorCode::kInvalidSyntax,
+                     absl::StrCat("request body is not valid JSON: ", simdjson::error_message(err)));
+  }
+  if (!root.is_object()) return Invalid("request body must be a JSON object");
+  CheckRequest req;
+  simdjson::dom::element e;
+  if (root["identity"].get(e) || e.is_null()) return Invalid("Identity name is required.", "/identity");
+  std::string_view sv;
+  if (e.get_string().get(sv)) return Invalid("identity must be a string", "/identity");
+  req.identity = std::string(sv);
+  if (req.identity.empty()) return Invalid("Identity name is required.", "/identity");
+  simdjson::dom::element plan;
+  if (root["plan"].get(plan) || plan.is_null()) return Invalid("Either a project or plan is required.", "/plan");
+  if (!plan.is_object()) return Invalid("plan must be an object with value and type", "/plan");
+  if (plan["value"].get(e) || e.is_null()) return Invalid("plan.value is required", "/plan/value");
+  if (e.get_string().get(sv)) return Invalid("plan.value must be a string", "/plan/value");
+  req.plan_value = std::string(sv);
+  if (plan["type"].get(e) || e.is_null()) return Invalid("plan.type is required", "/plan/type");
+  if (e.get_string().get(sv)) return Invalid("plan.type must be a string", "/plan/type");
+  req.plan_type = std::string(sv);
+  if (!root["policies"].get(e) && !e.is_null()) {
+    std::vector<std::string> names;
+    if (e.is_string()) {  // a plain string is split as CSV
+      for (absl::string_view part : absl::StrSplit(ToAbsl(std::string_view(e.get_string())), ',', absl::SkipWhitespace()))
+        names.emplace_back(absl::StripAsciiWhitespace(part));
+    } else if (e.is_array()) {
+      size_t i = 0;
+      for (simdjson::dom::element item : e.get_array()) {
+        if (item.get_string().get(sv))
+          return Invalid("Invalid list element value, expecting policy name", absl::StrCat("/policies/", i));
+        names.emplace_back(sv);
+        ++i;
+      }
+    } else {
+      return Invalid("policies must be a list of policy names", "/policies");
+    }
+    req.policies = std::move(names);
+  }
+  return req;
+}
+
+absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, const ProvisioningPlan& plan,
+                                  const CheckOptions& options) {
+  CheckResult result;
+  // With no active policy in the system IdentityIQ answers nothing at all.
+  if (!s.any_active_policy()) return result;
+  std::vector<Index> policies = SelectPolicies(s, req, options);
+  Index identity = s.FindIdentity(req.identity);
+  if (identity == kNoIndex)  // IIQ would simulate on an empty identity; we refuse (README)
+    return Invalid(absl::StrCat("Identity '", req.identity, "' not found in the snapshot"), "/identity");
+
+  ValueIds ids(s.pool());
+  auto projection = Project(s, identity, plan, ids);
+  if (!projection.ok()) return projection.status();
+  for (auto& d : projection->diagnostics) result.diagnostics.push_back(std::move(d));
+
+  MatchContext ctx{s, ids};
+  HeldRoles held_pre, held_post;
+  held_pre.Compute(s, projection->pre);
+  held_post.Compute(s, projection->post);
+  Violation pre, post;
+  for (Index p : policies) {
+    const Policy& policy = s.policies()[p];
+    if (policy.kind == Policy::Kind::kUnsupported) {
+      result.diagnostics.push_back({Severity::kUnsupported, ErrorCode::kUnsupported, policy.unsupported, {},
+                                    "Policy[" + policy.name + "]"});
+      continue;
+    }
+    for (Index c = 0; c < policy.constraints.size(); ++c) {
+      const Constraint& constraint = policy.constraints[c];
+      if (constraint.disabled) continue;
+      if (!constraint.unsupported.empty()) {
+        result.diagnostics.push_back({Severity::kUnsupported, ErrorCode::kUnsupported, constraint.unsupported, {},
+                                      absl::StrCat("Policy[", policy.name, "]/", constraint.name)});
+        continue;
+      }
+      if (!EvaluateConstraint(ctx, p, c, projection->post, held_post, &post)) continue;
+      if (EvaluateConstraint(ctx, p, c, projection->pre, held_pre, &pre) && pre.SameAs(post)) continue;
+      ViolationReport v;
+      v.policy_name = policy.name;
+      v.policy_type = policy.type;
+      v.constraint_name = constraint.name;
+      if (constraint.kind == Constraint::Kind::kRoleSod) v.description = constraint.description;
+      for (Index r : post.left_bundles) v.left_bundles.emplace_back(s.str(s.roles()[r].name));
+      for (Index r : post.right_bundles) v.right_bundles.emplace_back(s.str(s.roles()[r].name));
+      for (const MatchTerm* t : post.entitlements) {
+        ViolationReport::Entitlement e;
+        if (!t->application_name.empty()) e.application = t->application_name;
+        e.attribute = t->name_text;
+        e.value = t->value_text;
+        v.entitlements.push_back(std::move(e));
+      }
+      if (req.explain) {
+        auto role_reasons = [&](const std::vector<Index>& side_roles, const char* side) {
+          for (Index r : side_roles) {
+            const auto* origins = held_post.Origins(r);
+            if (!origins) continue;
+            for (Index o : *origins) {
+              bool existing = held_pre.Holds(r) && held_pre.Origins(r) &&
+                              std::find(held_pre.Origins(r)->begin(), held_pre.Origins(r)->end(), o) !=
+                                  held_pre.Origins(r)->end();
+              v.reasons.push_back({side, "role", std::string(s.str(s.roles()[o].name)),
+                                   o == r ? "" : std::string(s.str(s.roles()[r].name)), existing ? "existing" : "plan"});
+            }
+          }
+        };
+        if (constraint.kind == Constraint::Kind::kRoleSod) {
+          role_reasons(constraint.left, "left");
+          role_reasons(constraint.right, "right");
+        } else {
+          // Which selector each matched term belongs to, and whether the pre state had it.
+          std::vector<const MatchTerm*> pre_terms;
+          const auto& attrs = s.identities()[identity].attributes;
+          for (size_t i = 0; i < constraint.selectors.size(); ++i) {
+            std::vector<const MatchTerm*> side_terms;
+            SelectorMatches(ctx, constraint.selectors[i], projection->post, attrs, &side_terms);
+            pre_terms.clear();
+            SelectorMatches(ctx, constraint.selectors[i], projection->pre, attrs, &pre_terms);
+            const char* side = constraint.selectors.size() == 2 ? (i == 0 ? "left" : "right") : "selector";
+            for (const MatchTerm* t : side_terms) {
+              bool existing = std::find(pre_terms.begin(), pre_terms.end(), t) != pre_terms.end();
+              v.reasons.push_back({side, "entitlement", EntitlementText(*t), "", existing ? "existing" : "plan"});
+            }
+          }
+        }
+      }
+      result.violations.push_back(std::move(v));
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& request, const CheckOptions& options,
+                                  const Limits& limits) {
+  auto format = PlanFormatFromMediaType(request.plan_type);
+  if (!format.ok()) return format.status();
+  auto plan = DecodePlan(request.plan_value, *format, limits);
+  if (!plan.ok()) return WithContext(plan.status(), "plan.value");
+  return Check(snapshot, request, *plan, options);
+}
+
+std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result, const CheckOptions& options) {
+  JsonWriter w(options.indent);
+  w.BeginObject();
+  if (!result.violations.empty() || options.empty_violations_as_array) {
+    w.Key("violations").BeginArray();
+    for (const ViolationReport& v : result.violations) {
+      w.BeginObject();
+      w.Field("policyName", v.policy_name);
+      w.Field("constraintName", v.constraint_name);
+      if (v.description) w.Field("description", *v.description);
+      w.Key("leftBundles").BeginArray();
+      for (const auto& b : v.left_bundles) w.String(b);
+      w.EndArray();
+      w.Field("policyType", v.policy_type);
+      w.Key("entitlements").BeginArray();
+      for (const auto& e : v.entitlements) {
+        w.BeginObject();
+        w.Key("application");
+        if (e.application) w.String(*e.application);
+        else w.Null();
+        w.Field("attribute", e.attribute).Field("value", e.value);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.Key("rightBundles").BeginArray();
+      for (const auto& b : v.right_bundles) w.String(b);
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.Field("identity", req.identity);
+  bool extension = !result.diagnostics.empty() || req.explain;
+  w.Key("schemas").BeginArray().String(kCheckSchema);
+  if (extension) w.String(kExtension);
+  w.EndArray();
+  w.Key("plan").BeginObject().Field("value", req.plan_value).Field("type", req.plan_type).EndObject();
+  if (req.policies) {
+    w.Key("policies").BeginArray();
+    for (const auto& p : *req.policies) w.String(p);
+    w.EndArray();
+  }
+  w.Key("meta").BeginObject().Field("resourceType", "CheckedPolicyViolation").EndObject();
+  if (extension) {
+    w.Key(kExtension).BeginObject();
+    if (req.explain) {
+      w.Key("explanations").BeginArray();
+      for (const ViolationReport& v : result.violations) {
+        w.BeginObject().Field("policyName", v.policy_name).Field("constraintName", v.constraint_name);
+        w.Key("reasons").BeginArray();
+        for (const Reason& r : v.reasons) {
+          w.BeginObject().Field("side", r.side).Field("kind", r.kind).Field("name", r.name);
+          if (!r.via.empty()) w.Field("via", r.via);
+          w.Field("source", r.source).EndObject();
+        }
+        w.EndArray().EndObject();
+      }
+      w.EndArray();
+    }
+    w.Key("diagnostics").BeginArray();
+    for (const Diagnostic& d : result.diagnostics) {
+      w.BeginObject().Field("severity", SeverityName(d.severity)).Field("code", ScimType(d.code));
+      if (!d.object.empty()) w.Field("object", d.object);
+      w.Field("message", d.message).EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+std::string ScimErrorJson(const absl::Status& status, int indent) {
+  JsonWriter w(indent);
+  ErrorCode code = ErrorCodeOf(status);
+  w.BeginObject();
+  w.Key("schemas").BeginArray().String("urn:ietf:params:scim:api:messages:2.0:Error").EndArray();
+  // Every input problem is a 400 with a SCIM scimType; a missing file or an
+  // unsupported construct is an invalid value of the call.
+  if (code == ErrorCode::kNotFound || code == ErrorCode::kUnsupported) code = ErrorCode::kInvalidValue;
+  w.Field("status", code == ErrorCode::kInternal ? "500" : "400");
+  if (code != ErrorCode::kInternal) w.Field("scimType", ScimType(code));
+  w.Field("detail", std::string(status.message()));
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace preflight

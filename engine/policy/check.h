@@ -1,0 +1,84 @@
+#pragma once
+// CheckedPolicyViolations: the request body in, the new violations out
+// (research/iiq-semantics.md section 4).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/model/plan.h"
+#include "engine/model/snapshot.h"
+#include "engine/util/limits.h"
+
+namespace preflight {
+
+struct CheckRequest {
+  std::string identity;
+  std::string plan_value;
+  std::string plan_type;
+  // Absent (or JSON null) means every active policy; an element is a name or an id.
+  std::optional<std::vector<std::string>> policies;
+  bool explain = false;  // add per-violation explanations to the response
+};
+
+// Parses the CheckedPolicyViolations request body. Errors are invalidValue (wrong
+// types, missing members: IdentityIQ's messages) or invalidSyntax (not JSON).
+absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limits& limits = DefaultLimits());
+
+struct CheckOptions {
+  // `policies: []`: IdentityIQ's code checks nothing, its documentation says "all
+  // active policies". We follow the documentation (README: divergences).
+  bool empty_policy_list_means_all = true;
+  // Emit "violations": [] instead of omitting the key when there are none.
+  bool empty_violations_as_array = false;
+  int indent = 0;  // JSON indentation of the response
+};
+
+// Why a violation holds: which held role or entitlement matched which side, and
+// whether the plan brought it or the identity already had it.
+struct Reason {
+  std::string side;    // "left", "right" (role SoD, entitlement SoD) or "selector"
+  std::string kind;    // "role" or "entitlement"
+  std::string name;    // role name, or "application:attribute=value"
+  std::string via;     // role SoD: the constraint role it satisfies through inheritance
+  std::string source;  // "plan" or "existing"
+};
+
+struct ViolationReport {
+  std::string policy_name;
+  std::string policy_type;
+  std::string constraint_name;
+  std::optional<std::string> description;
+  std::vector<std::string> left_bundles;
+  std::vector<std::string> right_bundles;
+  struct Entitlement {
+    std::optional<std::string> application;
+    std::string attribute;
+    std::string value;
+  };
+  std::vector<Entitlement> entitlements;
+  std::vector<Reason> reasons;
+};
+
+struct CheckResult {
+  std::vector<ViolationReport> violations;
+  std::vector<Diagnostic> diagnostics;  // unsupported constraints, ignored requests
+};
+
+absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& request,
+                                  const ProvisioningPlan& plan, const CheckOptions& options = {});
+// Decodes the plan by its media type, then checks.
+absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& request,
+                                  const CheckOptions& options = {}, const Limits& limits = DefaultLimits());
+
+// The response resource exactly as IdentityIQ shapes it: violations, identity,
+// schemas, plan, policies, meta. Diagnostics and explanations, when any, go under the
+// extension urn:ietf:params:scim:schemas:extension:preflight:1.0:CheckedPolicyViolation.
+std::string CheckResponseJson(const CheckRequest& request, const CheckResult& result,
+                              const CheckOptions& options = {});
+
+// A SCIM Error resource for a failed call: {"schemas":[...Error],"status":"400",...}.
+std::string ScimErrorJson(const absl::Status& status, int indent = 0);
+
+}  // namespace preflight

@@ -1,0 +1,269 @@
+#include "engine/policy/match.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+
+namespace preflight {
+namespace {
+
+const AttrValues* FindAttr(const std::vector<AttrValues>& attrs, Id name) {
+  auto it = std::lower_bound(attrs.begin(), attrs.end(), name, [](const AttrValues& a, Id id) { return a.name < id; });
+  return it != attrs.end() && it->name == name ? &*it : nullptr;
+}
+
+bool Equal(const MatchContext& ctx, Id a, Id b, bool ignore_case) {
+  if (a == b) return true;
+  return ignore_case && absl::EqualsIgnoreCase(ToAbsl(ctx.Text(a)), ToAbsl(ctx.Text(b)));
+}
+
+bool Contains(const MatchContext& ctx, const std::vector<Id>& values, Id v, bool ignore_case) {
+  for (Id x : values)
+    if (Equal(ctx, x, v, ignore_case)) return true;
+  return false;
+}
+
+bool Like(const MatchContext& ctx, Id value, Id pattern, Filter::MatchMode mode, bool ignore_case) {
+  std::string v(ctx.Text(value)), p(ctx.Text(pattern));
+  if (ignore_case) {
+    absl::AsciiStrToLower(&v);
+    absl::AsciiStrToLower(&p);
+  }
+  switch (mode) {
+    case Filter::MatchMode::kStart: return absl::StartsWith(v, p);
+    case Filter::MatchMode::kEnd: return absl::EndsWith(v, p);
+    case Filter::MatchMode::kAnywhere: return absl::StrContains(v, p);
+    case Filter::MatchMode::kExact: return v == p;
+  }
+  return false;
+}
+
+// Numbers compare numerically, everything else as text (Java Comparable on the
+// stored type; IIQ stores numbers as Integer/Long).
+int Compare(const MatchContext& ctx, Id a, Id b, bool ignore_case) {
+  std::string_view x = ctx.Text(a), y = ctx.Text(b);
+  long long xi, yi;
+  auto rx = std::from_chars(x.data(), x.data() + x.size(), xi);
+  auto ry = std::from_chars(y.data(), y.data() + y.size(), yi);
+  if (rx.ec == std::errc() && rx.ptr == x.data() + x.size() && ry.ec == std::errc() && ry.ptr == y.data() + y.size())
+    return xi < yi ? -1 : xi > yi ? 1 : 0;
+  if (ignore_case) {
+    std::string lx = absl::AsciiStrToLower(ToAbsl(x)), ly = absl::AsciiStrToLower(ToAbsl(y));
+    return lx.compare(ly);
+  }
+  return x.compare(y);
+}
+
+bool Leaf(const MatchContext& ctx, const Filter& f, const AttrValues* attr) {
+  bool present = attr && !attr->values.empty();
+  switch (f.op) {
+    case Filter::Op::kIsNull: return !present;
+    case Filter::Op::kNotNull: return present;
+    case Filter::Op::kIsEmpty: return !present;
+    default: break;
+  }
+  if (f.op == Filter::Op::kContainsAll) {
+    // The account value, a list or a scalar promoted to a list, holds every value.
+    if (!present) return f.values.empty() && attr;
+    for (Id v : f.values)
+      if (!Contains(ctx, attr->values, v, f.ignore_case)) return false;
+    return true;
+  }
+  if (f.op == Filter::Op::kEq || f.op == Filter::Op::kNe) {
+    // filterValue.equals(accountValue): a list never equals a scalar.
+    bool eq;
+    if (!f.has_value) eq = !present;
+    else if (!present) eq = false;
+    else if (f.value_is_list)
+      eq = attr->multi && attr->values.size() == f.values.size() &&
+           std::equal(f.values.begin(), f.values.end(), attr->values.begin(),
+                      [&](Id a, Id b) { return Equal(ctx, a, b, f.ignore_case); });
+    else
+      eq = !attr->multi && attr->values.size() == 1 && !f.values.empty() &&
+           Equal(ctx, attr->values[0], f.values[0], f.ignore_case);
+    return f.op == Filter::Op::kEq ? eq : !eq;
+  }
+  if (!present || f.values.empty()) return false;
+  // IN, LIKE and ordering: any value of the attribute may satisfy the leaf.
+  for (Id v : attr->values) {
+    switch (f.op) {
+      case Filter::Op::kIn:
+        if (Contains(ctx, f.values, v, f.ignore_case)) return true;
+        break;
+      case Filter::Op::kLike:
+        if (Like(ctx, v, f.values[0], f.match_mode, f.ignore_case)) return true;
+        break;
+      case Filter::Op::kLt:
+        if (Compare(ctx, v, f.values[0], f.ignore_case) < 0) return true;
+        break;
+      case Filter::Op::kGt:
+        if (Compare(ctx, v, f.values[0], f.ignore_case) > 0) return true;
+        break;
+      case Filter::Op::kLe:
+        if (Compare(ctx, v, f.values[0], f.ignore_case) <= 0) return true;
+        break;
+      case Filter::Op::kGe:
+        if (Compare(ctx, v, f.values[0], f.ignore_case) >= 0) return true;
+        break;
+      default: return false;
+    }
+  }
+  return false;
+}
+
+template <typename LeafFn>
+bool Eval(const Filter& f, const LeafFn& leaf) {
+  switch (f.op) {
+    case Filter::Op::kAnd:
+      for (const Filter& c : f.children)
+        if (!Eval(c, leaf)) return false;
+      return true;
+    case Filter::Op::kOr:
+      for (const Filter& c : f.children)
+        if (Eval(c, leaf)) return true;
+      return false;
+    case Filter::Op::kNot: return f.children.empty() ? false : !Eval(f.children[0], leaf);
+    case Filter::Op::kUnsupported: return false;
+    default: return leaf(f);
+  }
+}
+
+bool PermissionsSatisfied(const std::vector<Permission>& needed, const std::vector<Permission>& held) {
+  for (const Permission& n : needed) {
+    bool ok = false;
+    for (const Permission& h : held) {
+      if (h.target != n.target) continue;
+      ok = std::all_of(n.rights.begin(), n.rights.end(), [&](Id r) {
+        return std::find(h.rights.begin(), h.rights.end(), r) != h.rights.end();
+      });
+      if (ok) break;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool FilterMatches(const MatchContext& ctx, const Filter& filter, const std::vector<AttrValues>& attributes) {
+  return Eval(filter, [&](const Filter& f) { return Leaf(ctx, f, FindAttr(attributes, f.property)); });
+}
+
+bool CompoundFilterMatches(const MatchContext& ctx, const Filter& filter, const IdentityState& state,
+                           const std::vector<AttrValues>& identity_attributes) {
+  return Eval(filter, [&](const Filter& f) {
+    if (!f.compound_account) return Leaf(ctx, f, FindAttr(identity_attributes, f.property));
+    for (const AccountState& a : state.accounts)
+      if (a.application == f.application && Leaf(ctx, f, a.Find(f.property))) return true;
+    return false;
+  });
+}
+
+bool ProfilesMatch(const MatchContext& ctx, const Role& role, const IdentityState& state) {
+  if (role.profiles.empty()) return false;
+  for (const Profile& p : role.profiles) {
+    bool matched = false;
+    for (const AccountState& a : state.accounts) {
+      if (a.application != p.application) continue;
+      bool all = std::all_of(p.constraints.begin(), p.constraints.end(),
+                             [&](const Filter& f) { return FilterMatches(ctx, f, a.attributes); });
+      if (all && PermissionsSatisfied(p.permissions, a.permissions)) {
+        matched = true;
+        break;
+      }
+    }
+    if (matched && role.or_profiles) return true;
+    if (!matched && !role.or_profiles) return false;
+  }
+  return !role.or_profiles;
+}
+
+namespace {
+
+// One leaf term: how many accounts (or the identity) satisfy it.
+int LeafMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
+                const std::vector<AttrValues>& identity_attributes) {
+  int count = 0;
+  if (t.application == kNoIndex) {
+    // No application: an identity attribute.
+    const AttrValues* a = FindAttr(identity_attributes, t.name);
+    bool present = a && !a->values.empty();
+    bool m = t.value_null ? !present : present && Contains(ctx, a->values, t.value, false);
+    return (m != t.negative) ? 1 : 0;
+  }
+  bool any_account = false;
+  for (const AccountState& a : state.accounts) {
+    if (a.application != t.application) continue;
+    any_account = true;
+    bool m;
+    if (t.type == MatchTerm::Type::kPermission) {
+      m = false;
+      if (t.value_null) {
+        m = a.permissions.empty();
+      } else {
+        for (const Permission& p : a.permissions)
+          if (p.target == t.name && std::find(p.rights.begin(), p.rights.end(), t.value) != p.rights.end()) m = true;
+      }
+    } else {
+      const AttrValues* v = a.Find(t.name);
+      bool present = v && !v->values.empty();
+      m = t.value_null ? !present : present && Contains(ctx, v->values, t.value, false);
+    }
+    if (m != t.negative) ++count;
+  }
+  // A negative term with no account at all "matches" (its target is absent).
+  if (!any_account && t.negative) return 1;
+  return count;
+}
+
+bool TermMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
+                 const std::vector<AttrValues>& ids, std::vector<const MatchTerm*>* matched);
+
+bool TermsMatch(const MatchContext& ctx, const std::vector<MatchTerm>& terms, bool and_op, const IdentityState& state,
+                const std::vector<AttrValues>& ids, std::vector<const MatchTerm*>* matched) {
+  if (terms.empty()) return false;
+  size_t mark = matched ? matched->size() : 0;
+  bool result = and_op;
+  for (const MatchTerm& t : terms) {
+    bool m = TermMatches(ctx, t, state, ids, matched);
+    if (and_op && !m) {
+      result = false;
+      break;
+    }
+    if (!and_op && m) result = true;
+  }
+  if (matched && !result) matched->resize(mark);  // a failed expression contributes nothing
+  return result;
+}
+
+bool TermMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
+                 const std::vector<AttrValues>& ids, std::vector<const MatchTerm*>* matched) {
+  if (t.container) return TermsMatch(ctx, t.children, t.and_op, state, ids, matched);
+  int n = LeafMatches(ctx, t, state, ids);
+  if (matched)
+    for (int i = 0; i < n; ++i) matched->push_back(&t);
+  return n > 0;
+}
+
+}  // namespace
+
+bool SelectorMatches(const MatchContext& ctx, const Selector& selector, const IdentityState& state,
+                     const std::vector<AttrValues>& identity_attributes, std::vector<const MatchTerm*>* matched) {
+  // All parts present must match, MatchExpression first (Matchmaker.isMatch).
+  if (!selector.unsupported.empty()) return false;
+  bool any_part = false;
+  if (selector.has_match_expression) {
+    any_part = true;
+    if (!TermsMatch(ctx, selector.terms, selector.match_and, state, identity_attributes, matched)) return false;
+  }
+  if (selector.has_compound_filter) {
+    any_part = true;
+    for (const Filter& f : selector.compound_filter)
+      if (!CompoundFilterMatches(ctx, f, state, identity_attributes)) return false;
+  }
+  return any_part;
+}
+
+}  // namespace preflight
