@@ -120,6 +120,7 @@ struct Reader {
 
   void ReadUser(element r, const std::string& pointer) {
     IdentityObject id;
+    id.from_scim = true;
     id.name = Str(r, "userName");
     id.id = Str(r, "id");
     id.display_name = Str(r, "displayName");
@@ -200,6 +201,7 @@ struct Reader {
 
   void ReadAccount(element r, const std::string& pointer) {
     AccountObject a;
+    a.from_scim = true;
     a.id = Str(r, "id");
     a.native_identity = Str(r, "nativeIdentity");
     a.display_name = Str(r, "displayName");
@@ -228,6 +230,7 @@ struct Reader {
 
   void ReadEntitlement(element r, const std::string& pointer) {
     EntitlementObject e;
+    e.from_scim = true;
     e.id = Str(r, "id");
     e.application = RefName(r, "application");
     e.attribute = Str(r, "attribute");
@@ -242,6 +245,7 @@ struct Reader {
 
   void ReadRole(element r, const std::string& pointer) {
     RoleObject role;
+    role.from_scim = true;
     role.name = Str(r, "name");
     role.id = Str(r, "id");
     role.display_name = Str(r, "displayableName");
@@ -263,6 +267,7 @@ struct Reader {
 
   void ReadApplication(element r, const std::string& pointer) {
     ApplicationObject app;
+    app.from_scim = true;
     app.name = Str(r, "name");
     app.id = Str(r, "id");
     app.type = Str(r, "type");

@@ -35,6 +35,7 @@ struct ProfileObject {
 };
 
 struct RoleObject {
+  bool from_scim = false;  // read from a SCIM resource (kept as a query document)
   std::string name;
   std::string id;
   std::string display_name;
@@ -56,6 +57,7 @@ struct AttributeObject {
 };
 
 struct AccountObject {
+  bool from_scim = false;  // read from a SCIM resource (kept as a query document)
   std::string id;
   std::string identity;  // owner identity name (SCIM Accounts, standalone Links)
   std::string application;
@@ -70,6 +72,7 @@ struct AccountObject {
 };
 
 struct IdentityObject {
+  bool from_scim = false;  // read from a SCIM resource (kept as a query document)
   std::string name;
   std::string id;
   std::string display_name;
@@ -89,6 +92,7 @@ struct SchemaAttributeObject {
 };
 
 struct ApplicationObject {
+  bool from_scim = false;  // read from a SCIM resource (kept as a query document)
   std::string name;
   std::string id;
   std::string type;
@@ -100,7 +104,8 @@ struct ApplicationObject {
   Location where;
 };
 
-struct EntitlementObject {  // ManagedAttribute
+struct EntitlementObject {
+  bool from_scim = false;  // read from a SCIM resource (kept as a query document)  // ManagedAttribute
   std::string id;
   std::string application;
   std::string attribute;

@@ -23,6 +23,16 @@ const std::vector<Index>* Snapshot::RolesMentioning(Index app, Id attr, Id value
   return it == roles_by_value_.end() ? nullptr : &it->second;
 }
 
+const std::vector<ConstraintRef>* Snapshot::ConstraintsNamingRole(Index role) const {
+  return role < constraints_by_role_.size() && !constraints_by_role_[role].empty() ? &constraints_by_role_[role]
+                                                                                   : nullptr;
+}
+
+const std::vector<ConstraintRef>* Snapshot::ConstraintsNamingValue(Index app, Id attr, Id value) const {
+  auto it = constraints_by_value_.find(Key{app, attr, value});
+  return it == constraints_by_value_.end() ? nullptr : &it->second;
+}
+
 const std::vector<std::string>* Snapshot::Resources(std::string_view type) const {
   auto it = resources_.find(ToAbsl(type));
   return it == resources_.end() ? nullptr : &it->second;

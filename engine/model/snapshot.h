@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/container/flat_hash_map.h"
 #include "engine/model/string_pool.h"
 #include "engine/util/error.h"
@@ -34,6 +35,9 @@ struct Permission {
 
 struct Application {
   Id name = kNoId;
+  std::string id;
+  std::string type;
+  bool from_scim = false;
   bool case_insensitive = false;
   bool has_account_schema = false;
   Id identity_attribute = kNoId;
@@ -46,6 +50,8 @@ struct Application {
 };
 
 struct Account {
+  std::string id;
+  bool from_scim = false;
   Index application = kNoIndex;
   Id instance = kNoId;
   Id native_identity = kNoId;
@@ -59,10 +65,24 @@ struct Account {
 
 struct Identity {
   Id name = kNoId;
+  std::string id;
+  std::string display_name;
+  bool from_scim = false;
+  bool inactive = false;
   std::vector<Index> assigned_roles;  // in source order
   std::vector<Index> detected_roles;  // in source order
   std::vector<Index> accounts;
   std::vector<AttrValues> attributes;  // identity attributes (selectors, CompoundFilters)
+};
+
+// A ManagedAttribute (SCIM Entitlement).
+struct EntitlementRecord {
+  Index application = kNoIndex;
+  Id attribute = kNoId;
+  Id value = kNoId;
+  std::string id, display_name, type;
+  bool requestable = true;
+  bool from_scim = false;
 };
 
 // A sailpoint.object.Filter, resolved.
@@ -93,6 +113,9 @@ struct Profile {
 
 struct Role {
   Id name = kNoId;
+  std::string id;
+  std::string description;
+  bool from_scim = false;
   Id type = kNoId;
   std::string display_name;
   bool disabled = false;
@@ -166,6 +189,10 @@ class BuildContext;
 struct ConstraintRef {
   Index policy;
   Index constraint;
+  friend bool operator==(const ConstraintRef&, const ConstraintRef&) = default;
+  friend bool operator<(const ConstraintRef& a, const ConstraintRef& b) {
+    return a.policy != b.policy ? a.policy < b.policy : a.constraint < b.constraint;
+  }
 };
 
 // Time spent per load stage, for `preflight snapshot stats`.
@@ -186,6 +213,7 @@ class Snapshot {
   const std::vector<Identity>& identities() const { return identities_; }
   const std::vector<Account>& accounts() const { return accounts_; }
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  const std::vector<EntitlementRecord>& entitlements() const { return entitlements_; }
 
   Index FindIdentity(std::string_view name) const;
   Index FindRole(std::string_view name) const;
@@ -200,6 +228,18 @@ class Snapshot {
   // Roles that directly inherit from the given role.
   const std::vector<Index>& Children(Index role) const { return children_[role]; }
 
+  // The constraint index. A constraint's answer can change between the pre and post
+  // states only if something it reads changed: a role on one of its sides (role SoD),
+  // or an (application, attribute, value) one of its terms names (generic). `attr` or
+  // `value` kNoId stands for "any change of that attribute / that application's
+  // accounts". Constraints whose inputs cannot be indexed (CompoundFilters, permission
+  // terms) are always evaluated.
+  const std::vector<ConstraintRef>* ConstraintsNamingRole(Index role) const;
+  const std::vector<ConstraintRef>* ConstraintsNamingValue(Index app, Id attr, Id value) const;
+  const std::vector<ConstraintRef>& AlwaysEvaluatedConstraints() const { return always_constraints_; }
+  // Unsupported, enabled constraints of a policy (reported on every check that selects it).
+  const std::vector<Index>& UnsupportedConstraints(Index policy) const { return unsupported_constraints_[policy]; }
+
   // Summary for `preflight snapshot stats`.
   struct Stats {
     size_t identities = 0, accounts = 0, roles = 0, policies = 0, constraints = 0,
@@ -209,8 +249,16 @@ class Snapshot {
   Stats stats() const;
   const LoadTimings& timings() const { return timings_; }
 
-  // SCIM resources for queries, by resource type ("Users", "Accounts", ...), as JSON.
+  // SCIM resources read from SCIM exports, by resource type ("Users", "Accounts", ...),
+  // as JSON text. Objects read from XML have none (the query stage renders them).
   const std::vector<std::string>* Resources(std::string_view type) const;
+
+  // The query stage's documents, built on first use (engine/query/snapshot_query.cc).
+  template <typename T>
+  const T& LazyQueryState(T* (*build)(const Snapshot&)) const {
+    absl::call_once(query_once_, [&] { query_state_ = std::shared_ptr<void>(build(*this), [](void* p) { delete static_cast<T*>(p); }); });
+    return *static_cast<const T*>(query_state_.get());
+  }
 
  private:
   friend class SnapshotBuilder;
@@ -222,6 +270,7 @@ class Snapshot {
   std::vector<Identity> identities_;
   std::vector<Account> accounts_;
   std::vector<Diagnostic> diagnostics_;
+  std::vector<EntitlementRecord> entitlements_;
   size_t entitlement_count_ = 0;
   LoadTimings timings_;
   bool any_active_policy_ = false;
@@ -238,8 +287,14 @@ class Snapshot {
   };
   absl::flat_hash_map<Key, std::vector<Index>> roles_by_value_;
   std::vector<Index> unindexed_roles_;
+  std::vector<std::vector<ConstraintRef>> constraints_by_role_;
+  absl::flat_hash_map<Key, std::vector<ConstraintRef>> constraints_by_value_;
+  std::vector<ConstraintRef> always_constraints_;
+  std::vector<std::vector<Index>> unsupported_constraints_;
   std::vector<std::vector<Index>> children_;
   absl::flat_hash_map<std::string, std::vector<std::string>> resources_;
+  mutable absl::once_flag query_once_;
+  mutable std::shared_ptr<void> query_state_;
 };
 
 }  // namespace preflight

@@ -252,6 +252,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     app.case_insensitive = a.case_insensitive;
     app.has_account_schema = a.has_account_schema;
     app.identity_attribute = a.identity_attribute.empty() ? kNoId : ctx.Intern(a.identity_attribute);
+    app.id = a.id;
+    app.type = a.type;
+    app.from_scim = a.from_scim;
     for (const auto& attr : a.account_schema) app.schema[ctx.Intern(attr.name)] = attr.multi;
     s.app_by_name_.emplace(name, static_cast<Index>(s.applications_.size()));
     s.applications_.push_back(std::move(app));
@@ -281,6 +284,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     std::string object = "Bundle[" + r.name + "]";
     Role& role = s.roles_[i];
     role.name = ctx.Intern(r.name);
+    role.id = r.id;
+    role.description = r.description;
+    role.from_scim = r.from_scim;
     role.type = ctx.Intern(r.type);
     role.display_name = r.display_name;
     role.disabled = r.disabled;
@@ -372,6 +378,8 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
   auto add_account = [&](const AccountObject& a, Index owner) {
     std::string object = "Link[" + a.native_identity + "]";
     Account acc;
+    acc.id = a.id;
+    acc.from_scim = a.from_scim;
     acc.application = ctx.App(a.application, a.where, object);
     acc.instance = a.instance.empty() ? kNoId : ctx.Intern(a.instance);
     acc.native_identity = ctx.Intern(a.native_identity);
@@ -408,6 +416,10 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     if (!io.id.empty()) ctx.identity_by_id.emplace(io.id, index);
     Identity identity;
     identity.name = name;
+    identity.id = io.id;
+    identity.display_name = io.display_name;
+    identity.from_scim = io.from_scim;
+    identity.inactive = io.inactive;
     std::string object = "Identity[" + io.name + "]";
     identity.assigned_roles = ctx.Roles(io.assigned_roles, io.where, object);
     identity.detected_roles = ctx.Roles(io.detected_roles, io.where, object);
@@ -562,7 +574,71 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     s.policies_.push_back(std::move(p));
   }
 
+  // The constraint index (see Snapshot::ConstraintsNamingRole).
+  s.constraints_by_role_.resize(s.roles_.size());
+  s.unsupported_constraints_.resize(s.policies_.size());
+  for (Index pi = 0; pi < s.policies_.size(); ++pi) {
+    const Policy& p = s.policies_[pi];
+    for (Index ci = 0; ci < p.constraints.size(); ++ci) {
+      const Constraint& c = p.constraints[ci];
+      ConstraintRef ref{pi, ci};
+      if (c.disabled) continue;
+      if (!c.unsupported.empty()) {
+        s.unsupported_constraints_[pi].push_back(ci);
+        continue;
+      }
+      if (c.kind == Constraint::Kind::kRoleSod) {
+        for (const auto* side : {&c.left, &c.right})
+          for (Index r : *side) {
+            auto& list = s.constraints_by_role_[r];
+            if (list.empty() || !(list.back() == ref)) list.push_back(ref);
+          }
+        continue;
+      }
+      bool always = false;
+      std::vector<Snapshot::Key> keys;
+      std::function<void(const MatchTerm&)> visit = [&](const MatchTerm& t) {
+        if (t.container) {
+          for (const MatchTerm& child : t.children) visit(child);
+          return;
+        }
+        if (t.application == kNoIndex) return;  // identity attributes: a plan never changes them
+        if (t.type == MatchTerm::Type::kPermission) {
+          always = true;
+          return;
+        }
+        keys.push_back({t.application, kNoId, kNoId});  // accounts created or deleted
+        keys.push_back(t.value_null ? Snapshot::Key{t.application, t.name, kNoId}
+                                    : Snapshot::Key{t.application, t.name, t.value});
+      };
+      for (const Selector& sel : c.selectors) {
+        if (sel.has_compound_filter) always = true;
+        for (const MatchTerm& t : sel.terms) visit(t);
+      }
+      if (always) {
+        s.always_constraints_.push_back(ref);
+        continue;
+      }
+      for (const auto& k : keys) {
+        auto& list = s.constraints_by_value_[k];
+        if (list.empty() || !(list.back() == ref)) list.push_back(ref);
+      }
+    }
+  }
+
   s.entitlement_count_ = objects_.entitlements.size();
+  for (const EntitlementObject& e : objects_.entitlements) {
+    EntitlementRecord r;
+    r.application = e.application.empty() ? kNoIndex : ctx.App(e.application, e.where, e.where.pointer);
+    r.attribute = ctx.Intern(e.attribute);
+    r.value = ctx.Intern(e.value);
+    r.id = e.id;
+    r.display_name = e.display_name;
+    r.type = e.type;
+    r.requestable = e.requestable;
+    r.from_scim = e.from_scim;
+    s.entitlements_.push_back(std::move(r));
+  }
   for (auto& [type, json] : objects_.scim_documents) s.resources_[type].push_back(std::move(json));
   objects_.scim_documents.clear();
 

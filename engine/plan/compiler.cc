@@ -72,6 +72,7 @@ class Compiler {
   AccountState& AccountFor(IdentityState& st, Index app) {
     if (AccountState* a = FirstAccount(st, app, kNoId)) return *a;
     AccountState a;
+    a.key = next_key_++;
     a.application = app;
     a.native_identity = ids_.Get("???");
     st.accounts.push_back(std::move(a));
@@ -174,6 +175,7 @@ class Compiler {
     if (!acc) {
       if (!needs_account) return absl::OkStatus();
       AccountState created;
+      created.key = next_key_++;
       created.application = app;
       created.instance = instance;
       std::string native = req.native_identity.value_or("");
@@ -314,6 +316,9 @@ class Compiler {
   ValueIds& ids_;
   Projection& out_;
   std::vector<Index> removed_;
+
+ public:
+  uint32_t next_key_ = 0;
 };
 
 }  // namespace
@@ -377,6 +382,7 @@ absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const Prov
     st.native_identity = a.native_identity;
     st.display_name = a.display_name;
     st.source = ai;
+    st.key = static_cast<uint32_t>(pre.accounts.size());
     st.disabled = a.disabled;
     st.locked = a.locked;
     st.attributes = a.attributes;
@@ -384,6 +390,7 @@ absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const Prov
     pre.accounts.push_back(std::move(st));
   }
   Compiler compiler(s, ids, out);
+  compiler.next_key_ = static_cast<uint32_t>(pre.accounts.size());
   for (Index r : pre.assigned_roles) compiler.Expand(r, out.pre_expansions);
   compiler.ApplyExpansions(pre, out.pre_expansions);
 

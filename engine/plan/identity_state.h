@@ -39,6 +39,7 @@ struct AccountState {
   Id native_identity = kNoId;
   Id display_name = kNoId;
   Index source = kNoIndex;  // the snapshot account, kNoIndex when the plan created it
+  uint32_t key = 0;         // identifies the account across the pre and post states
   bool disabled = false;
   bool locked = false;
   std::vector<AttrValues> attributes;  // sorted by name id

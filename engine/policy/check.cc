@@ -44,6 +44,78 @@ std::string EntitlementText(const MatchTerm& t) {
   return absl::StrCat(t.application_name.empty() ? "" : t.application_name + ":", t.name_text, "=", t.value_text);
 }
 
+// Everything that differs between two account lists, as constraint-index keys.
+void AccountDelta(const Snapshot& s, const IdentityState& pre, const IdentityState& post,
+                  std::vector<ConstraintRef>& touched) {
+  auto add = [&](Index app, Id attr, Id value) {
+    if (const auto* refs = s.ConstraintsNamingValue(app, attr, value))
+      touched.insert(touched.end(), refs->begin(), refs->end());
+  };
+  auto whole = [&](const AccountState& a) {
+    add(a.application, kNoId, kNoId);
+    for (const AttrValues& v : a.attributes) {
+      add(a.application, v.name, kNoId);
+      for (Id x : v.values) add(a.application, v.name, x);
+    }
+  };
+  auto find = [](const IdentityState& st, uint32_t key) -> const AccountState* {
+    for (const AccountState& a : st.accounts)
+      if (a.key == key) return &a;
+    return nullptr;
+  };
+  for (const AccountState& a : pre.accounts)
+    if (!find(post, a.key)) whole(a);
+  for (const AccountState& b : post.accounts) {
+    const AccountState* a = find(pre, b.key);
+    if (!a) {
+      whole(b);
+      continue;
+    }
+    if (a->permissions.size() != b.permissions.size()) add(b.application, kNoId, kNoId);
+    // Both attribute lists are sorted by name: merge them.
+    size_t i = 0, j = 0;
+    const auto& x = a->attributes;
+    const auto& y = b.attributes;
+    while (i < x.size() || j < y.size()) {
+      if (j == y.size() || (i < x.size() && x[i].name < y[j].name)) {
+        add(a->application, x[i].name, kNoId);
+        for (Id v : x[i].values) add(a->application, x[i].name, v);
+        ++i;
+      } else if (i == x.size() || y[j].name < x[i].name) {
+        add(b.application, y[j].name, kNoId);
+        for (Id v : y[j].values) add(b.application, y[j].name, v);
+        ++j;
+      } else {
+        if (x[i].values != y[j].values || x[i].multi != y[j].multi) {
+          add(b.application, y[j].name, kNoId);
+          for (Id v : x[i].values)
+            if (std::find(y[j].values.begin(), y[j].values.end(), v) == y[j].values.end()) add(b.application, y[j].name, v);
+          for (Id v : y[j].values)
+            if (std::find(x[i].values.begin(), x[i].values.end(), v) == x[i].values.end()) add(b.application, y[j].name, v);
+        }
+        ++i;
+        ++j;
+      }
+    }
+  }
+}
+
+// The constraints whose answer the plan can change: those naming a role whose held
+// origins changed, those naming a changed entitlement value, and those always
+// evaluated. Sorted by (policy, constraint), unique.
+std::vector<ConstraintRef> TouchedConstraints(const Snapshot& s, const Projection& projection, const HeldRoles& pre,
+                                              const HeldRoles& post) {
+  std::vector<ConstraintRef> touched = s.AlwaysEvaluatedConstraints();
+  auto role_changed = [&](Index r) {
+    if (const auto* refs = s.ConstraintsNamingRole(r)) touched.insert(touched.end(), refs->begin(), refs->end());
+  };
+  HeldRoles::ForEachDifference(pre, post, role_changed);
+  AccountDelta(s, projection.pre, projection.post, touched);
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  return touched;
+}
+
 }  // namespace
 
 absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limits& limits) {
@@ -113,6 +185,17 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   HeldRoles held_pre, held_post;
   held_pre.Compute(s, projection->pre);
   held_post.Compute(s, projection->post);
+  std::vector<ConstraintRef> touched;
+  if (options.use_constraint_index) {
+    touched = TouchedConstraints(s, *projection, held_pre, held_post);
+  } else {
+    for (Index p : policies)
+      for (Index c = 0; c < s.policies()[p].constraints.size(); ++c)
+        if (!s.policies()[p].constraints[c].disabled && s.policies()[p].constraints[c].unsupported.empty())
+          touched.push_back({p, c});
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  }
   Violation pre, post;
   for (Index p : policies) {
     const Policy& policy = s.policies()[p];
@@ -121,14 +204,16 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
                                     "Policy[" + policy.name + "]"});
       continue;
     }
-    for (Index c = 0; c < policy.constraints.size(); ++c) {
+    for (Index c : s.UnsupportedConstraints(p)) {
+      result.diagnostics.push_back({Severity::kUnsupported, ErrorCode::kUnsupported, policy.constraints[c].unsupported,
+                                    {}, absl::StrCat("Policy[", policy.name, "]/", policy.constraints[c].name)});
+    }
+    // Only the constraints the plan can change; the others give the same answer
+    // before and after, so they can never report a new violation.
+    auto begin = std::lower_bound(touched.begin(), touched.end(), ConstraintRef{p, 0});
+    for (auto it = begin; it != touched.end() && it->policy == p; ++it) {
+      Index c = it->constraint;
       const Constraint& constraint = policy.constraints[c];
-      if (constraint.disabled) continue;
-      if (!constraint.unsupported.empty()) {
-        result.diagnostics.push_back({Severity::kUnsupported, ErrorCode::kUnsupported, constraint.unsupported, {},
-                                      absl::StrCat("Policy[", policy.name, "]/", constraint.name)});
-        continue;
-      }
       if (!EvaluateConstraint(ctx, p, c, projection->post, held_post, &post)) continue;
       if (EvaluateConstraint(ctx, p, c, projection->pre, held_pre, &pre) && pre.SameAs(post)) continue;
       ViolationReport v;

@@ -33,6 +33,10 @@ struct CheckOptions {
   // Emit "violations": [] instead of omitting the key when there are none.
   bool empty_violations_as_array = false;
   int indent = 0;  // JSON indentation of the response
+  // Evaluate only the constraints the plan can change (the constraint index). Off
+  // evaluates every constraint of every selected policy: the same answer, slower;
+  // the benchmarks and the differential tests compare the two.
+  bool use_constraint_index = true;
 };
 
 // Why a violation holds: which held role or entitlement matched which side, and

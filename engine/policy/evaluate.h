@@ -29,6 +29,23 @@ class HeldRoles {
   // Origins of a role, empty when the role is not held.
   const std::vector<Index>* Origins(Index role) const;
   bool Holds(Index role) const { return Origins(role) != nullptr; }
+  // Calls f(role) for every role held by one and not the other, or held by both
+  // through different origins.
+  template <typename F>
+  static void ForEachDifference(const HeldRoles& a, const HeldRoles& b, F f) {
+    size_t i = 0, j = 0;
+    while (i < a.held_.size() || j < b.held_.size()) {
+      if (j == b.held_.size() || (i < a.held_.size() && a.held_[i].first < b.held_[j].first)) {
+        f(a.held_[i++].first);
+      } else if (i == a.held_.size() || b.held_[j].first < a.held_[i].first) {
+        f(b.held_[j++].first);
+      } else {
+        if (a.held_[i].second != b.held_[j].second) f(a.held_[i].first);
+        ++i;
+        ++j;
+      }
+    }
+  }
 
  private:
   std::vector<std::pair<Index, std::vector<Index>>> held_;  // sorted by role

@@ -1,0 +1,20 @@
+#pragma once
+// Access to a generated workload (benchmarks/gen_workload.py) for the suites: the
+// directory comes from $PREFLIGHT_WORKLOAD (scripts/bench.sh generates and sets it).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/preflight.h"
+
+namespace preflight::bench {
+
+// $PREFLIGHT_WORKLOAD, or "" when unset.
+std::string WorkloadDir();
+// Every line of DIR/requests.jsonl.
+std::vector<std::string> ReadRequests(const std::string& dir, size_t limit = SIZE_MAX);
+// The snapshot DIR/xml (loaded once per process and shared).
+std::shared_ptr<const Engine> WorkloadEngine(const std::string& dir, const std::string& format = "xml");
+
+}  // namespace preflight::bench

@@ -1,0 +1,226 @@
+#include "engine/query/snapshot_query.h"
+
+#include <array>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/util/json_writer.h"
+
+namespace preflight {
+namespace {
+
+constexpr std::string_view kUserUrn = "urn:ietf:params:scim:schemas:core:2.0:User";
+constexpr std::string_view kSailPointUserUrn = "urn:ietf:params:scim:schemas:sailpoint:1.0:User";
+constexpr std::string_view kAccountUrn = "urn:ietf:params:scim:schemas:sailpoint:1.0:Account";
+constexpr std::string_view kEntitlementUrn = "urn:ietf:params:scim:schemas:sailpoint:1.0:Entitlement";
+constexpr std::string_view kRoleUrn = "urn:ietf:params:scim:schemas:sailpoint:1.0:Role";
+constexpr std::string_view kApplicationUrn = "urn:ietf:params:scim:schemas:sailpoint:1.0:Application";
+constexpr std::string_view kAccountSchemaPrefix = "urn:ietf:params:scim:schemas:sailpoint:1.0:Application:Schema:";
+
+constexpr std::array<std::string_view, 5> kTypes = {"Users", "Accounts", "Entitlements", "Roles", "Applications"};
+constexpr std::array<std::string_view, 5> kUrns = {kUserUrn, kAccountUrn, kEntitlementUrn, kRoleUrn, kApplicationUrn};
+
+struct QueryState {
+  std::array<std::vector<Doc>, 5> docs;
+  std::array<ResourceSchema, 5> schemas;
+  std::vector<Diagnostic> diagnostics;
+};
+
+std::string IdOr(const std::string& id, std::string_view name) { return id.empty() ? std::string(name) : id; }
+
+void WriteValues(JsonWriter& w, const Snapshot& s, const AttrValues& v) {
+  if (v.multi) {
+    w.BeginArray();
+    for (Id x : v.values) w.String(s.str(x));
+    w.EndArray();
+  } else {
+    w.String(v.values.empty() ? "" : s.str(v.values[0]));
+  }
+}
+
+void WriteRef(JsonWriter& w, std::string_view id, std::string_view name) {
+  w.BeginObject().Field("value", id).Field("displayName", name).EndObject();
+}
+
+std::string UserJson(const Snapshot& s, const Identity& i) {
+  JsonWriter w;
+  std::string name(s.str(i.name));
+  w.BeginObject();
+  w.Key("schemas").BeginArray().String(kUserUrn).String(kSailPointUserUrn).EndArray();
+  w.Field("id", IdOr(i.id, name)).Field("userName", name);
+  if (!i.display_name.empty()) w.Field("displayName", i.display_name);
+  w.Key("active").Bool(!i.inactive);
+  w.Key(kSailPointUserUrn).BeginObject();
+  for (const AttrValues& v : i.attributes) {
+    w.Key(s.str(v.name));
+    WriteValues(w, s, v);
+  }
+  w.Key("accounts").BeginArray();
+  for (Index a : i.accounts) {
+    const Account& acc = s.accounts()[a];
+    WriteRef(w, IdOr(acc.id, absl::StrCat(name, ":", a)), s.str(acc.native_identity));
+  }
+  w.EndArray();
+  w.Key("roles").BeginArray();
+  auto role = [&](Index r, bool assigned) {
+    const Role& role = s.roles()[r];
+    w.BeginObject().Field("value", assigned ? "assignedRoles" : "detectedRoles");
+    w.Field("display", role.display_name.empty() ? s.str(role.name) : std::string_view(role.display_name));
+    w.Field("type", s.str(role.type)).Field("acquired", assigned ? "Assigned" : "Detected").EndObject();
+  };
+  for (Index r : i.assigned_roles) role(r, true);
+  for (Index r : i.detected_roles) role(r, false);
+  w.EndArray();
+  w.Key("entitlements").BeginArray();
+  for (Index a : i.accounts) {
+    const Account& acc = s.accounts()[a];
+    const Application& app = s.applications()[acc.application];
+    for (const AttrValues& v : acc.attributes) {
+      bool entitlement = app.schema.empty() ? v.multi : app.IsMulti(v.name);
+      if (!entitlement) continue;
+      for (Id x : v.values)
+        w.BeginObject().Field("value", s.str(v.name)).Field("display", s.str(x)).Field("type", "Entitlement")
+            .Field("application", s.str(app.name)).Field("accountName", s.str(acc.native_identity)).EndObject();
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  w.Key("meta").BeginObject().Field("resourceType", "User").EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+std::string AccountJson(const Snapshot& s, Index index) {
+  const Account& a = s.accounts()[index];
+  const Identity& owner = s.identities()[a.identity];
+  const Application& app = s.applications()[a.application];
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("schemas").BeginArray().String(kAccountUrn).EndArray();
+  w.Field("id", IdOr(a.id, absl::StrCat(ToAbsl(s.str(owner.name)), ":", index)));
+  w.Field("nativeIdentity", s.str(a.native_identity));
+  if (a.display_name != kNoId) w.Field("displayName", s.str(a.display_name));
+  if (a.instance != kNoId) w.Field("instance", s.str(a.instance));
+  w.Key("identity");
+  WriteRef(w, IdOr(owner.id, s.str(owner.name)), s.str(owner.name));
+  w.Key("application");
+  WriteRef(w, IdOr(app.id, s.str(app.name)), s.str(app.name));
+  w.Key("active").Bool(!a.disabled).Key("locked").Bool(a.locked);
+  w.Key(absl::StrCat(ToAbsl(kAccountSchemaPrefix), ToAbsl(s.str(app.name)), ":account")).BeginObject();
+  for (const AttrValues& v : a.attributes) {
+    w.Key(s.str(v.name));
+    WriteValues(w, s, v);
+  }
+  w.EndObject();
+  w.Key("meta").BeginObject().Field("resourceType", "Account").EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+std::string RoleJson(const Snapshot& s, const Role& r) {
+  JsonWriter w;
+  std::string name(s.str(r.name));
+  w.BeginObject();
+  w.Key("schemas").BeginArray().String(kRoleUrn).EndArray();
+  w.Field("id", IdOr(r.id, name)).Field("name", name);
+  w.Field("displayableName", r.display_name.empty() ? name : r.display_name);
+  w.Key("active").Bool(!r.disabled);
+  if (!r.description.empty())
+    w.Key("descriptions").BeginArray().BeginObject().Field("locale", "en_US").Field("value", r.description).EndObject().EndArray();
+  w.Key("type").BeginObject().Field("name", s.str(r.type)).EndObject();
+  auto refs = [&](std::string_view key, const std::vector<Index>& roles) {
+    w.Key(key).BeginArray();
+    for (Index x : roles) WriteRef(w, IdOr(s.roles()[x].id, s.str(s.roles()[x].name)), s.str(s.roles()[x].name));
+    w.EndArray();
+  };
+  refs("inheritance", r.inheritance);
+  refs("requirements", r.requirements);
+  refs("permits", r.permits);
+  w.Key("meta").BeginObject().Field("resourceType", "Role").EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+std::string EntitlementJson(const Snapshot& s, const EntitlementRecord& e, size_t index) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("schemas").BeginArray().String(kEntitlementUrn).EndArray();
+  w.Field("id", e.id.empty() ? absl::StrCat("entitlement-", index) : e.id);
+  if (e.application != kNoIndex) {
+    const Application& app = s.applications()[e.application];
+    w.Key("application");
+    WriteRef(w, IdOr(app.id, s.str(app.name)), s.str(app.name));
+  }
+  w.Field("attribute", s.str(e.attribute)).Field("value", s.str(e.value));
+  w.Field("displayableName", e.display_name.empty() ? s.str(e.value) : std::string_view(e.display_name));
+  w.Field("type", e.type.empty() ? "Entitlement" : std::string_view(e.type));
+  w.Key("requestable").Bool(e.requestable);
+  w.Key("meta").BeginObject().Field("resourceType", "Entitlement").EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+std::string ApplicationJson(const Snapshot& s, const Application& a) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("schemas").BeginArray().String(kApplicationUrn).EndArray();
+  w.Field("id", IdOr(a.id, s.str(a.name))).Field("name", s.str(a.name));
+  if (!a.type.empty()) w.Field("type", a.type);
+  w.Key("meta").BeginObject().Field("resourceType", "Application").EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+QueryState* BuildState(const Snapshot& s) {
+  auto* state = new QueryState;
+  for (size_t t = 0; t < kTypes.size(); ++t) {
+    state->schemas[t] = ResourceSchema::WithScimDefaults(kUrns[t]);
+    auto add = [&](const std::string& json) {
+      auto doc = DocFromJson(json, Limits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = 256});
+      if (doc.ok()) state->docs[t].push_back(*std::move(doc));
+      else state->diagnostics.push_back({Severity::kError, ErrorCodeOf(doc.status()), DetailOf(doc.status()), {}, ""});
+    };
+    if (const auto* exported = s.Resources(kTypes[t]))
+      for (const std::string& json : *exported) add(json);
+    switch (t) {
+      case 0:
+        for (const Identity& i : s.identities())
+          if (!i.from_scim) add(UserJson(s, i));
+        break;
+      case 1:
+        for (Index a = 0; a < s.accounts().size(); ++a)
+          if (!s.accounts()[a].from_scim) add(AccountJson(s, a));
+        break;
+      case 2:
+        for (size_t e = 0; e < s.entitlements().size(); ++e)
+          if (!s.entitlements()[e].from_scim) add(EntitlementJson(s, s.entitlements()[e], e));
+        break;
+      case 3:
+        for (const Role& r : s.roles())
+          if (!r.from_scim) add(RoleJson(s, r));
+        break;
+      case 4:
+        for (const Application& a : s.applications())
+          if (!a.from_scim) add(ApplicationJson(s, a));
+        break;
+    }
+  }
+  return state;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
+                                          const QueryOptions& options) {
+  size_t t = 0;
+  while (t < kTypes.size() && !absl::EqualsIgnoreCase(ToAbsl(kTypes[t]), ToAbsl(resource_type))) ++t;
+  if (t == kTypes.size())
+    return MakeError(ErrorCode::kInvalidValue,
+                     absl::StrCat("unknown resource type '", ToAbsl(resource_type),
+                                  "': expected Users, Accounts, Entitlements, Roles or Applications"));
+  const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState);
+  return RunQuery(std::span<const Doc>(state.docs[t]), state.schemas[t], options);
+}
+
+}  // namespace preflight

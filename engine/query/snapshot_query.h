@@ -1,0 +1,20 @@
+#pragma once
+// SCIM queries over a loaded snapshot: `preflight query` and Engine::Query. Resources
+// read from SCIM exports are queried as exported; objects read from IdentityIQ XML
+// are rendered once, on the first query, in the shapes IdentityIQ's SCIM API uses
+// (research/iiq-semantics.md section 5), so one filter works on both.
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "engine/model/snapshot.h"
+#include "engine/query/query.h"
+
+namespace preflight {
+
+// resource_type: Users, Accounts, Entitlements, Roles or Applications (any case).
+absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
+                                          const QueryOptions& options);
+
+}  // namespace preflight

@@ -1,0 +1,67 @@
+// The documented CheckedPolicyViolations example, answered end to end from the demo
+// snapshot (examples/): request body in, the documented response out.
+
+#include <catch2/catch.hpp>
+
+#include "engine/preflight.h"
+#include "engine/util/file.h"
+#include "simdjson.h"
+
+using namespace preflight;
+
+namespace {
+std::string Minified(const std::string& json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  REQUIRE_FALSE(parser.parse(json).get(e));
+  return simdjson::minify(e);
+}
+std::shared_ptr<const Engine> DemoEngine() {
+  auto engine = Engine::Load({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"}, LoadOptions{true});
+  REQUIRE(engine.ok());
+  return *engine;
+}
+}  // namespace
+
+TEST_CASE("the documented request gives the documented response", "[demo]") {
+  auto engine = DemoEngine();
+  auto request = ReadFileToString(PREFLIGHT_EXAMPLES_DIR "/request.json");
+  auto expected = ReadFileToString(PREFLIGHT_EXAMPLES_DIR "/expected-response.json");
+  REQUIRE(request.ok());
+  REQUIRE(expected.ok());
+  auto response = engine->CheckJson(*request);
+  REQUIRE(response.ok());
+  CHECK(*response == Minified(*expected));
+  CHECK(engine->snapshot().diagnostics().empty());
+}
+
+TEST_CASE("the demo answer is computed: without the entitlement there is no violation", "[demo]") {
+  auto engine = DemoEngine();
+  std::string request = R"({"identity":"Ryan.Russell","plan":{"value":"{accounts=[{op=Modify, instance=null, application=Active_Directory, attributes=[{op=Add, name=groupmbr, value=PrinterAdmins}], nativeIdentity=null}]}","type":"application/sailpoint.object.ProvisioningPlan+json"},"policies":["SOD Policy","Entitlement Policy","RandomPolicyNotExisting"]})";
+  auto response = engine->CheckJson(request);
+  REQUIRE(response.ok());
+  CHECK(*response == R"({"identity":"Ryan.Russell","schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:CheckedPolicyViolation"],"plan":{"value":"{accounts=[{op=Modify, instance=null, application=Active_Directory, attributes=[{op=Add, name=groupmbr, value=PrinterAdmins}], nativeIdentity=null}]}","type":"application/sailpoint.object.ProvisioningPlan+json"},"policies":["SOD Policy","Entitlement Policy","RandomPolicyNotExisting"],"meta":{"resourceType":"CheckedPolicyViolation"}})");
+}
+
+TEST_CASE("the demo entitlement policy fires on a strict JSON plan", "[demo]") {
+  auto engine = DemoEngine();
+  std::string request = R"({"identity":"Amanda.Ross","plan":{"type":"application/sailpoint.object.ProvisioningPlan+json","value":"{\"accounts\":[{\"application\":\"Financials\",\"op\":\"Modify\",\"attributes\":[{\"name\":\"capability\",\"op\":\"Add\",\"value\":\"ApprovePayments\"}]}]}"}})";
+  auto response = engine->CheckJson(request);
+  REQUIRE(response.ok());
+  CHECK(response->substr(0, response->find(",\"identity\"")) ==
+        R"({"violations":[{"policyName":"Entitlement Policy","constraintName":"FIN SOD-021","leftBundles":[],"policyType":"EntitlementSOD","entitlements":[{"application":"Financials","attribute":"capability","value":"CreateVendors"},{"application":"Financials","attribute":"capability","value":"ApprovePayments"}],"rightBundles":[]}])");
+}
+
+TEST_CASE("bad requests are SCIM errors with IdentityIQ's messages", "[demo]") {
+  auto engine = DemoEngine();
+  auto missing = engine->CheckJson(R"({"plan":{"value":"{}","type":"application/xml"}})");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(ScimErrorJson(missing.status()) ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidValue","detail":"at /identity: Identity name is required."})");
+  auto malformed = engine->CheckJson("{\"identity\": ");
+  REQUIRE_FALSE(malformed.ok());
+  CHECK(ErrorCodeOf(malformed.status()) == ErrorCode::kInvalidSyntax);
+  auto type = engine->CheckJson(R"({"identity":"Ryan.Russell","plan":{"value":"x","type":"text/plain"}})");
+  REQUIRE_FALSE(type.ok());
+  CHECK(ErrorCodeOf(type.status()) == ErrorCode::kInvalidValue);
+}

@@ -1,0 +1,209 @@
+// Loading the real IdentityIQ exports of tests/corpus/iiq (provenance in SOURCES.md).
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "engine/codecs/snapshot_sources.h"
+#include "engine/model/snapshot_builder.h"
+#include "engine/util/file.h"
+
+using namespace preflight;
+
+namespace {
+const std::string kIiq = PREFLIGHT_CORPUS_DIR "/iiq";
+
+std::shared_ptr<const Snapshot> LoadCorpus() {
+  auto s = LoadSnapshot({kIiq});
+  REQUIRE(s.ok());
+  return *s;
+}
+
+const Diagnostic* FindDiagnostic(const Snapshot& s, std::string_view needle) {
+  for (const Diagnostic& d : s.diagnostics())
+    if (d.where.file.find(needle) != std::string::npos || d.object.find(needle) != std::string::npos) return &d;
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("every corpus file loads; the malformed ones are reported precisely", "[snapshot]") {
+  auto s = LoadCorpus();
+  // The two MALFORMED files of SOURCES.md: reported with file and line, the rest usable.
+  const Diagnostic* ldap = FindDiagnostic(*s, "ssb-LDAP-Account-Advanced.xml");
+  REQUIRE(ldap != nullptr);
+  CHECK(ldap->code == ErrorCode::kInvalidSyntax);
+  CHECK(ldap->where.line == 3);
+  const Diagnostic* sample = FindDiagnostic(*s, "ssb-Sample-Role-1.xml");
+  REQUIRE(sample != nullptr);
+  CHECK(sample->code == ErrorCode::kInvalidSyntax);
+  CHECK(sample->where.line > 1);
+
+  // Well-formed objects all made it.
+  CHECK(s->FindPolicy("Role SOD") != kNoIndex);
+  CHECK(s->FindPolicy("Entitlement SOD") != kNoIndex);
+  CHECK(s->FindRole("User") != kNoIndex);
+  CHECK(s->FindRole("User IT") != kNoIndex);
+  CHECK(s->FindIdentity("Amanda.Ross") != kNoIndex);
+  CHECK(s->FindApplication("LDAP") != kNoIndex);
+  CHECK(s->FindApplication("HR_Employees") != kNoIndex);
+}
+
+TEST_CASE("role SoD policy with the same roles on both sides", "[snapshot]") {
+  auto s = LoadCorpus();
+  const Policy& p = s->policies()[s->FindPolicy("Role SOD")];
+  CHECK(p.kind == Policy::Kind::kRoleSod);
+  CHECK(p.active);
+  REQUIRE(p.constraints.size() == 1);
+  const Constraint& c = p.constraints[0];
+  CHECK(c.name == "Role Rule");
+  // The export references a role "Admin" that is not in it: a diagnostic, and the
+  // constraint keeps the roles that resolve.
+  REQUIRE(c.left.size() == 1);
+  CHECK(s->str(s->roles()[c.left[0]].name) == "User");
+  REQUIRE(c.right.size() == 1);
+  CHECK(s->str(s->roles()[c.right[0]].name) == "User");
+  bool reported = false;
+  for (const Diagnostic& d : s->diagnostics())
+    reported |= d.object == "Policy[Role SOD]/SODConstraint[1]" && d.message == "unknown role 'Admin'";
+  CHECK(reported);
+}
+
+TEST_CASE("entitlement SoD policy: selectors, terms, disabled constraint", "[snapshot]") {
+  auto s = LoadCorpus();
+  const Policy& p = s->policies()[s->FindPolicy("Entitlement SOD")];
+  CHECK(p.kind == Policy::Kind::kEntitlementSod);
+  CHECK_FALSE(p.active);
+  REQUIRE(p.constraints.size() == 2);
+  CHECK(p.constraints[0].disabled);
+  const Constraint& c = p.constraints[1];
+  CHECK_FALSE(c.disabled);
+  REQUIRE(c.selectors.size() == 2);
+  REQUIRE(c.selectors[0].terms.size() == 1);
+  const MatchTerm& t = c.selectors[0].terms[0];
+  CHECK(t.name_text == "Group");
+  CHECK(t.value_text == "User");
+  CHECK(t.application_name == "Contractor System Employee");
+}
+
+TEST_CASE("roles: inheritance closure, requirements, profiles and detection index", "[snapshot]") {
+  auto s = LoadCorpus();
+  const Role& user = s->roles()[s->FindRole("User")];
+  CHECK(s->str(user.type) == "business");
+  REQUIRE(user.inheritance.size() == 1);
+  CHECK(s->str(s->roles()[user.inheritance[0]].name) == "Business Role");
+  REQUIRE(user.requirements.size() == 1);
+  CHECK(s->str(s->roles()[user.requirements[0]].name) == "User IT");
+  CHECK_FALSE(user.detectable);
+  const Role& user_it = s->roles()[s->FindRole("User IT")];
+  CHECK(user_it.detectable);
+  REQUIRE(user_it.profiles.size() == 2);
+  CHECK(user_it.profiles[0].constraints[0].op == Filter::Op::kContainsAll);
+  // The IT role is found from one of its profile values.
+  const Profile& p = user_it.profiles[0];
+  const auto* roles = s->RolesMentioning(p.application, p.constraints[0].property, p.constraints[0].values[0]);
+  REQUIRE(roles != nullptr);
+  CHECK(std::find(roles->begin(), roles->end(), s->FindRole("User IT")) != roles->end());
+}
+
+TEST_CASE("advanced policies with rules are recognised and reported unsupported", "[snapshot]") {
+  auto s = LoadCorpus();
+  Index p = s->FindPolicy("Password Expiration Policy");
+  if (p == kNoIndex) {
+    // Name as exported.
+    for (Index i = 0; i < s->policies().size(); ++i)
+      if (s->policies()[i].type == "Advanced" && s->policies()[i].active) p = i;
+  }
+  REQUIRE(p != kNoIndex);
+  const Policy& policy = s->policies()[p];
+  CHECK(policy.kind == Policy::Kind::kAdvanced);
+  REQUIRE_FALSE(policy.constraints.empty());
+  CHECK(policy.constraints[0].unsupported.find("rule '") == 0);
+}
+
+TEST_CASE("identity export: attributes, legacy links and instances", "[snapshot]") {
+  auto s = LoadCorpus();
+  const Identity& amanda = s->identities()[s->FindIdentity("Amanda.Ross")];
+  CHECK_FALSE(amanda.accounts.empty());
+  bool has_instance = false;
+  for (Index a : amanda.accounts) has_instance |= s->accounts()[a].instance != kNoId;
+  CHECK(has_instance);
+  auto it = std::find_if(amanda.attributes.begin(), amanda.attributes.end(),
+                         [&](const AttrValues& v) { return s->str(v.name) == "costcenter"; });
+  REQUIRE(it != amanda.attributes.end());
+  CHECK(it->multi);
+  REQUIRE(it->values.size() == 2);
+  CHECK(s->str(it->values[0]) == "R01");
+}
+
+TEST_CASE("strict mode fails the whole load on the first error", "[snapshot]") {
+  auto s = LoadSnapshot({kIiq}, LoadOptions{true});
+  REQUIRE_FALSE(s.ok());
+  CHECK(ErrorCodeOf(s.status()) == ErrorCode::kInvalidSyntax);
+  CHECK(LocationOf(s.status()).line > 0);
+}
+
+TEST_CASE("references to missing objects are diagnostics", "[snapshot]") {
+  SnapshotBuilder b;
+  REQUIRE(b.AddText(R"(<sailpoint>
+    <Policy name="P" type="SOD" state="Active" executor="sailpoint.policy.SODPolicyExecutor"><SODConstraints>
+      <SODConstraint name="c"><LeftBundles><Reference name="Ghost"/></LeftBundles><RightBundles><Reference name="Ghost2"/></RightBundles></SODConstraint>
+    </SODConstraints></Policy>
+    <Identity name="i"><AssignedRoles><Reference name="Ghost"/></AssignedRoles>
+      <Links><Link nativeIdentity="x"><ApplicationRef><Reference name="NoApp"/></ApplicationRef></Link></Links></Identity>
+  </sailpoint>)", "refs.xml").ok());
+  auto s = b.Build();
+  REQUIRE(s.ok());
+  std::vector<std::string> messages;
+  for (const auto& d : (*s)->diagnostics()) messages.push_back(d.object + ": " + d.message);
+  CHECK(messages == std::vector<std::string>{
+                        "Identity[i]: unknown role 'Ghost'",
+                        "Link[x]: application 'NoApp' is not defined in the snapshot",
+                        "Policy[P]/SODConstraint[1]: unknown role 'Ghost'",
+                        "Policy[P]/SODConstraint[1]: unknown role 'Ghost2'",
+                    });
+  CHECK((*s)->identities()[0].assigned_roles.empty());
+}
+
+TEST_CASE("SCIM JSON exports load: users with roles, accounts with schema attributes", "[snapshot]") {
+  SnapshotBuilder b;
+  REQUIRE(b.AddText(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":2,"Resources":[
+    {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:sailpoint:1.0:User"],
+     "id":"u1","userName":"jane","active":true,"title":"Engineer",
+     "urn:ietf:params:scim:schemas:sailpoint:1.0:User":{
+        "accounts":[{"value":"a1","displayName":"jane"}],
+        "roles":[{"value":"assignedRoles","display":"Dev","type":"business","acquired":"Assigned"},
+                 {"value":"detectedRoles","display":"Git-IT","type":"it","acquired":"Detected"}]}},
+    {"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Account"],"id":"a1","nativeIdentity":"jane",
+     "identity":{"value":"u1","displayName":"jane"},"application":{"value":"app1","displayName":"Git"},
+     "urn:ietf:params:scim:schemas:sailpoint:1.0:Application:Schema:Git:account":{"groups":["dev","ops"],"shell":"bash"}}
+  ]})", "export.json").ok());
+  REQUIRE(b.AddText(R"(<sailpoint><Bundle name="Dev" type="business"/><Bundle name="Git-IT" type="it"/></sailpoint>)", "roles.xml").ok());
+  auto s = b.Build();
+  REQUIRE(s.ok());
+  const Snapshot& snap = **s;
+  Index jane = snap.FindIdentity("jane");
+  REQUIRE(jane != kNoIndex);
+  const Identity& id = snap.identities()[jane];
+  REQUIRE(id.assigned_roles.size() == 1);
+  CHECK(snap.str(snap.roles()[id.assigned_roles[0]].name) == "Dev");
+  REQUIRE(id.detected_roles.size() == 1);
+  CHECK(snap.str(snap.roles()[id.detected_roles[0]].name) == "Git-IT");
+  REQUIRE(id.accounts.size() == 1);
+  const Account& a = snap.accounts()[id.accounts[0]];
+  CHECK(snap.str(snap.applications()[a.application].name) == "Git");
+  REQUIRE(a.attributes.size() == 2);
+  REQUIRE(snap.Resources("Users") != nullptr);
+  CHECK(snap.Resources("Users")->size() == 1);
+  CHECK(snap.Resources("Accounts")->size() == 1);
+}
+
+TEST_CASE("a file that is neither XML nor JSON is a diagnostic, or an error in strict mode", "[snapshot]") {
+  SnapshotBuilder lenient;
+  REQUIRE(lenient.AddText("hello", "notes.txt").ok());
+  auto s = lenient.Build();
+  REQUIRE(s.ok());
+  REQUIRE((*s)->diagnostics().size() == 1);
+  CHECK((*s)->diagnostics()[0].message == "neither IdentityIQ XML nor SCIM JSON");
+  SnapshotBuilder strict(LoadOptions{true});
+  CHECK_FALSE(strict.AddText("hello", "notes.txt").ok());
+}
