@@ -1,0 +1,48 @@
+#pragma once
+// SCIM queries over a set of resources (RFC 7644 sec 3.4.2): filter, sortBy/sortOrder,
+// startIndex/count, attributes/excludedAttributes, answered as a ListResponse JSON text.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/query/bound_filter.h"
+#include "engine/query/doc.h"
+
+namespace preflight {
+
+struct QueryOptions {
+  std::string filter;                            // empty: every resource
+  std::vector<std::string> attributes;           // attribute notation; empty: default set
+  std::vector<std::string> excluded_attributes;  // ignored when `attributes` is not empty
+  std::string sort_by;                           // empty: input order
+  bool descending = false;                       // sortOrder=descending
+  int64_t start_index = 1;                       // 1-based; values below 1 mean 1
+  std::optional<int64_t> count;                  // absent: all; negative means 0
+  FilterParseOptions parse;                      // filter budgets
+};
+
+// Splits "a, b,c" (the wire form of attributes / excludedAttributes) into trimmed names.
+std::vector<std::string> SplitAttributeList(std::string_view list);
+
+// The ListResponse as compact JSON:
+// {"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":N,
+//  "startIndex":S,"itemsPerPage":K,"Resources":[...]}. Resources is always present (maybe []).
+// Errors: kInvalidFilter (filter syntax, binding, boolean ordering met while evaluating),
+// kInvalidPath (a malformed attributes / excludedAttributes / sortBy path), kTooMany.
+absl::StatusOr<std::string> RunQuery(std::span<const Doc> docs, const ResourceSchema& schema,
+                                     const QueryOptions& options);
+absl::StatusOr<std::string> RunQuery(std::span<const Doc* const> docs, const ResourceSchema& schema,
+                                     const QueryOptions& options);
+
+// One resource projected per RFC 7644 sec 3.4.2.5 (id and schemas always returned,
+// returned=never attributes never), as JSON.
+absl::StatusOr<std::string> ProjectDoc(const Doc& doc, const ResourceSchema& schema,
+                                       const std::vector<std::string>& attributes,
+                                       const std::vector<std::string>& excluded_attributes);
+
+}  // namespace preflight
