@@ -1,5 +1,6 @@
 // IdentityIQ XML exports -> SnapshotObjects (research/iiq-semantics.md sections 1, 2, 5).
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -20,8 +21,23 @@ struct Reader {
   SnapshotObjects& out;
   int max_depth;
 
-  Location Where(const pugi::xml_node& node, std::string object = {}) const {
-    Location l = LocationAt(text, static_cast<size_t>(node.offset_debug() < 0 ? 0 : node.offset_debug()), file);
+  // Line starts, computed once per file: every object records its line, and a scan
+  // from the start of the text per object would be quadratic on large exports.
+  std::vector<size_t> line_starts;
+
+  Location Where(const pugi::xml_node& node, std::string object = {}) {
+    if (line_starts.empty()) {
+      line_starts.push_back(0);
+      for (size_t i = 0; i < text.size(); ++i)
+        if (text[i] == '\n') line_starts.push_back(i + 1);
+    }
+    size_t offset = static_cast<size_t>(node.offset_debug() < 0 ? 0 : node.offset_debug());
+    auto it = std::upper_bound(line_starts.begin(), line_starts.end(), offset);
+    Location l;
+    l.file = file;
+    l.offset = static_cast<int64_t>(offset);
+    l.line = static_cast<int>(it - line_starts.begin());
+    l.column = static_cast<int>(offset - *(it - 1)) + 1;
     l.pointer = std::move(object);
     return l;
   }

@@ -1,0 +1,1044 @@
+// ProvisioningPlan <-> IdentityIQ XML (research/iiq-semantics.md sec 3.1), with pugixml.
+//
+// Decoding: the root may be <ProvisioningPlan>, a <sailpoint> wrapper holding one plan, or an
+// <IdentityRequest> whose ProvisioningProject/MasterPlan/ProvisioningPlan is the plan. pugixml
+// never processes a DTD: the DOCTYPE (with or without an internal subset) is skipped, no entity
+// is ever defined or fetched, and a reference other than the five predefined entities and
+// numeric ones is left literal ("&foo;" stays "&foo;"). Budgets are checked before walking:
+// input size, then element nesting depth (one iterative pass over the parsed tree; pugixml's
+// parser, printer and destructor are iterative, so a 10,000-deep document is safe), then
+// request and value counts while walking.
+//
+// What the model names is read into fields; unknown attributes of a known element go to
+// Extra::xml_attributes and unknown child elements to Extra::xml_elements, serialized with
+// pugi::format_raw (the canonical verbatim form). A value element the model has no kind for
+// (<AccountOperation>Disable</AccountOperation>, <Reference .../>, <Set>...) becomes the
+// one-entry map {"#xml": "<its format_raw text>"}, which the encoder writes back verbatim.
+// Value typing: <Long> and <Integer> both decode to Value::Integer (the encoder writes
+// <Integer> within 32 bits, <Long> beyond); <Date> to Value::Date; `value="x"` and
+// <Value><String>x</String></Value> both to a string. Messages of a ProvisioningResult keep
+// their key (or text) only; their other attributes and parameters are not kept.
+//
+// Encoding is canonical: IIQ's declaration and DOCTYPE, 2-space indentation, attributes in a
+// fixed (alphabetical, as IIQ writes them) order then the extra ones, children in the order
+// Attributes/requests/Value, then extras in document order, then ProvisioningResult.
+
+#include <charconv>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "engine/codecs/plan_codec.h"
+#include "engine/codecs/plan_codec_internal.h"
+#include "engine/util/error.h"
+#include "pugixml.hpp"
+
+namespace preflight {
+namespace {
+
+using plan_codec_internal::XmlContext;
+
+constexpr std::string_view kPlanAttrs[] = {"nativeIdentity", "targetIntegration", "trackingId"};
+constexpr std::string_view kAccountAttrs[] = {"application", "assignmentIds", "instance", "nativeIdentity",
+                                              "op", "sourceRole", "targetIntegration", "trackingId"};
+constexpr std::string_view kObjectAttrs[] = {"application", "instance", "nativeIdentity", "op", "type"};
+constexpr std::string_view kAttributeAttrs[] = {"assignmentId", "displayValue", "name", "op", "trackingId", "value"};
+constexpr std::string_view kPermissionAttrs[] = {"op", "rights", "target"};
+constexpr std::string_view kResultAttrs[] = {"status"};
+
+constexpr std::string_view kPlanChildren[] = {"AccountRequest", "ObjectRequest", "Attributes", "ProvisioningResult"};
+constexpr std::string_view kRequestChildren[] = {"Attributes", "AttributeRequest", "PermissionRequest",
+                                                 "ProvisioningResult"};
+constexpr std::string_view kAttributeChildren[] = {"Value", "Attributes", "ProvisioningResult"};
+constexpr std::string_view kPermissionChildren[] = {"Attributes", "ProvisioningResult"};
+constexpr std::string_view kResultChildren[] = {"Errors", "Warnings"};
+constexpr std::string_view kValueTags[] = {"String", "Boolean", "Integer", "Long", "Date", "List", "Map", "null"};
+
+template <size_t N>
+bool In(std::string_view name, const std::string_view (&set)[N]) {
+  for (std::string_view s : set)
+    if (s == name) return true;
+  return false;
+}
+
+bool KnownChild(std::string_view name, XmlContext c) {
+  switch (c) {
+    case XmlContext::kPlan: return In(name, kPlanChildren);
+    case XmlContext::kAccount:
+    case XmlContext::kObject: return In(name, kRequestChildren);
+    case XmlContext::kAttribute: return In(name, kAttributeChildren);
+    case XmlContext::kPermission: return In(name, kPermissionChildren);
+    case XmlContext::kResult: return In(name, kResultChildren);
+    case XmlContext::kValue: return In(name, kValueTags);
+  }
+  return true;
+}
+
+bool KnownAttribute(std::string_view name, XmlContext c) {
+  switch (c) {
+    case XmlContext::kPlan: return In(name, kPlanAttrs);
+    case XmlContext::kAccount: return In(name, kAccountAttrs);
+    case XmlContext::kObject: return In(name, kObjectAttrs);
+    case XmlContext::kAttribute: return In(name, kAttributeAttrs);
+    case XmlContext::kPermission: return In(name, kPermissionAttrs);
+    case XmlContext::kResult: return In(name, kResultAttrs);
+    case XmlContext::kValue: return true;
+  }
+  return true;
+}
+
+struct StringWriter : pugi::xml_writer {
+  std::string* out;
+  explicit StringWriter(std::string* o) : out(o) {}
+  void write(const void* data, size_t size) override { out->append(static_cast<const char*>(data), size); }
+};
+
+std::string RawXml(pugi::xml_node node) {
+  std::string out;
+  StringWriter w(&out);
+  node.print(w, "", pugi::format_raw, pugi::encoding_utf8);
+  return out;
+}
+
+// RawXml until it no longer changes under parse + print (pugixml prints a \r or a blank text
+// node that its own parser then folds or drops), so the stored text is what the encoder can
+// write back verbatim.
+std::string CanonicalRawXml(pugi::xml_node node) {
+  std::string raw = RawXml(node);
+  for (int round = 0; round < 4; ++round) {
+    pugi::xml_document doc;
+    if (!doc.load_buffer(raw.data(), raw.size(), pugi::parse_default, pugi::encoding_utf8)) break;
+    std::string again = RawXml(doc.first_child());
+    if (again == raw) break;
+    raw = std::move(again);
+  }
+  return raw;
+}
+
+bool IsBlankText(const char* s) {
+  for (; *s; ++s)
+    if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') return false;
+  return true;
+}
+
+// The one-entry map that carries a value element the model has no kind for.
+constexpr std::string_view kRawXmlKey = "#xml";
+const std::string* RawXmlOf(const Value& v) {
+  if (v.kind != Value::Kind::kMap || v.map.size() != 1 || v.map[0].first != kRawXmlKey ||
+      v.map[0].second.kind != Value::Kind::kString)
+    return nullptr;
+  return &v.map[0].second.str;
+}
+
+std::string AllowedList(bool account) {
+  std::string out;
+  if (account) {
+    for (AccountOp op : {AccountOp::kCreate, AccountOp::kModify, AccountOp::kDelete, AccountOp::kEnable,
+                         AccountOp::kDisable, AccountOp::kUnlock, AccountOp::kLock})
+      absl::StrAppend(&out, out.empty() ? "" : ", ", ToAbsl(AccountOpName(op)));
+  } else {
+    for (AttributeOp op :
+         {AttributeOp::kSet, AttributeOp::kAdd, AttributeOp::kRemove, AttributeOp::kRevoke, AttributeOp::kRetain})
+      absl::StrAppend(&out, out.empty() ? "" : ", ", ToAbsl(AttributeOpName(op)));
+  }
+  return out;
+}
+
+// ============================================================================= decoder
+
+class XmlDecoder {
+ public:
+  XmlDecoder(std::string_view text, const char* buffer, size_t size, const Limits& limits)
+      : text_(text), base_(buffer), size_(size), limits_(limits) {}
+
+  Location Where(pugi::xml_node n) const {
+    ptrdiff_t off = n.offset_debug();
+    if (off < 0) return {};
+    // offset_debug points at the name; report the '<'.
+    size_t at = off > 0 ? static_cast<size_t>(off - 1) : 0;
+    Location l = LocationAt(text_, at);
+    l.offset = static_cast<int64_t>(at);
+    return l;
+  }
+  Location Where(pugi::xml_attribute a, pugi::xml_node owner) const {
+    const char* v = a.value();
+    if (v >= base_ && v < base_ + size_) {
+      Location l = LocationAt(text_, static_cast<size_t>(v - base_));
+      l.offset = v - base_;
+      return l;
+    }
+    return Where(owner);
+  }
+
+  absl::Status CheckDepth(const pugi::xml_document& doc) const {
+    pugi::xml_node n = doc.first_child();
+    int depth = 1;
+    while (n) {
+      if (n.type() == pugi::node_element && depth > limits_.max_nesting_depth) {
+        return MakeError(ErrorCode::kTooMany,
+                         absl::StrCat("XML plan nests deeper than the budget of ", limits_.max_nesting_depth,
+                                      " elements (max_nesting_depth)"),
+                         Where(n));
+      }
+      if (n.first_child()) {
+        n = n.first_child();
+        ++depth;
+        continue;
+      }
+      while (n && !n.next_sibling()) {
+        n = n.parent();
+        --depth;
+        if (n == doc) n = pugi::xml_node();
+      }
+      if (n) n = n.next_sibling();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadPlan(pugi::xml_node node, ProvisioningPlan& plan) {
+    for (pugi::xml_attribute a : node.attributes()) {
+      std::string_view name = a.name();
+      if (name == "nativeIdentity") PF_RETURN_IF_ERROR(SetOnce(plan.native_identity, a, node));
+      else if (name == "targetIntegration") PF_RETURN_IF_ERROR(SetOnce(plan.target_integration, a, node));
+      else if (name == "trackingId") PF_RETURN_IF_ERROR(SetOnce(plan.tracking_id, a, node));
+      else plan.extra.xml_attributes.emplace_back(a.name(), a.value());
+    }
+    bool seen_args = false;
+    for (pugi::xml_node c : node.children()) {
+      PF_RETURN_IF_ERROR(CheckNotText(c));
+      std::string_view name = c.name();
+      if (name == "AccountRequest") {
+        PF_RETURN_IF_ERROR(CountRequest(c));
+        PF_RETURN_IF_ERROR(ReadAccount(c, plan.accounts.emplace_back()));
+      } else if (name == "ObjectRequest") {
+        PF_RETURN_IF_ERROR(CountRequest(c));
+        PF_RETURN_IF_ERROR(ReadObject(c, plan.objects.emplace_back()));
+      } else if (name == "Attributes") {
+        PF_RETURN_IF_ERROR(Once(seen_args, c));
+        PF_RETURN_IF_ERROR(ReadAttributes(c, plan.args));
+      } else if (name == "ProvisioningResult") {
+        PF_RETURN_IF_ERROR(ReadResultOnce(c, plan.result));
+      } else {
+        plan.extra.xml_elements.push_back(CanonicalRawXml(c));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status SetOnce(std::optional<std::string>& field, pugi::xml_attribute a, pugi::xml_node owner) {
+    if (field) {
+      return MakeError(ErrorCode::kInvalidSyntax, absl::StrCat("duplicate attribute '", a.name(), "'"),
+                       Where(a, owner));
+    }
+    field.emplace(a.value());
+    return absl::OkStatus();
+  }
+  absl::Status SetOnce(std::string& field, bool& seen, pugi::xml_attribute a, pugi::xml_node owner) {
+    if (seen) {
+      return MakeError(ErrorCode::kInvalidSyntax, absl::StrCat("duplicate attribute '", a.name(), "'"),
+                       Where(a, owner));
+    }
+    seen = true;
+    field.assign(a.value());
+    return absl::OkStatus();
+  }
+  absl::Status Once(bool& seen, pugi::xml_node c) {
+    if (seen) return MakeError(ErrorCode::kInvalidValue, absl::StrCat("duplicate <", c.name(), ">"), Where(c));
+    seen = true;
+    return absl::OkStatus();
+  }
+  absl::Status CheckNotText(pugi::xml_node c) {
+    if (c.type() == pugi::node_element) return absl::OkStatus();
+    if ((c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) && IsBlankText(c.value()))
+      return absl::OkStatus();
+    return MakeError(ErrorCode::kInvalidValue,
+                     absl::StrCat("unexpected text in <", c.parent().name(), ">"), Where(c.parent()));
+  }
+  absl::Status CountRequest(pugi::xml_node c) {
+    if (++requests_ > limits_.max_plan_requests) {
+      return MakeError(ErrorCode::kTooMany,
+                       absl::StrCat("plan has more than ", limits_.max_plan_requests,
+                                    " requests (max_plan_requests)"),
+                       Where(c));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status CountValue(pugi::xml_node c) {
+    if (++values_ > limits_.max_plan_values) {
+      return MakeError(ErrorCode::kTooMany,
+                       absl::StrCat("plan has more than ", limits_.max_plan_values, " values (max_plan_values)"),
+                       Where(c));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadAccountOp(std::optional<AccountOp>& op, pugi::xml_attribute a, pugi::xml_node owner) {
+    if (op) return MakeError(ErrorCode::kInvalidSyntax, "duplicate attribute 'op'", Where(a, owner));
+    op = ParseAccountOp(a.value());
+    if (!op) {
+      return MakeError(ErrorCode::kInvalidValue,
+                       absl::StrCat("unknown ", owner.name(), " op '", a.value(), "' (allowed: ", AllowedList(true),
+                                    ")"),
+                       Where(a, owner));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status ReadAttributeOp(std::optional<AttributeOp>& op, pugi::xml_attribute a, pugi::xml_node owner) {
+    if (op) return MakeError(ErrorCode::kInvalidSyntax, "duplicate attribute 'op'", Where(a, owner));
+    op = ParseAttributeOp(a.value());
+    if (!op) {
+      return MakeError(ErrorCode::kInvalidValue,
+                       absl::StrCat("unknown ", owner.name(), " op '", a.value(), "' (allowed: ", AllowedList(false),
+                                    ")"),
+                       Where(a, owner));
+    }
+    return absl::OkStatus();
+  }
+
+  template <typename Request>
+  absl::Status ReadRequestChildren(pugi::xml_node node, Request& r) {
+    bool seen_args = false;
+    for (pugi::xml_node c : node.children()) {
+      PF_RETURN_IF_ERROR(CheckNotText(c));
+      std::string_view name = c.name();
+      if (name == "AttributeRequest") {
+        PF_RETURN_IF_ERROR(CountRequest(c));
+        PF_RETURN_IF_ERROR(ReadAttributeRequest(c, r.attributes.emplace_back()));
+      } else if (name == "PermissionRequest") {
+        PF_RETURN_IF_ERROR(CountRequest(c));
+        PF_RETURN_IF_ERROR(ReadPermission(c, r.permissions.emplace_back()));
+      } else if (name == "Attributes") {
+        PF_RETURN_IF_ERROR(Once(seen_args, c));
+        PF_RETURN_IF_ERROR(ReadAttributes(c, r.args));
+      } else if (name == "ProvisioningResult") {
+        PF_RETURN_IF_ERROR(ReadResultOnce(c, r.result));
+      } else {
+        r.extra.xml_elements.push_back(CanonicalRawXml(c));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadAccount(pugi::xml_node node, AccountRequest& r) {
+    for (pugi::xml_attribute a : node.attributes()) {
+      std::string_view name = a.name();
+      if (name == "application") PF_RETURN_IF_ERROR(SetOnce(r.application, a, node));
+      else if (name == "instance") PF_RETURN_IF_ERROR(SetOnce(r.instance, a, node));
+      else if (name == "nativeIdentity") PF_RETURN_IF_ERROR(SetOnce(r.native_identity, a, node));
+      else if (name == "op") PF_RETURN_IF_ERROR(ReadAccountOp(r.op, a, node));
+      else if (name == "targetIntegration") PF_RETURN_IF_ERROR(SetOnce(r.target_integration, a, node));
+      else if (name == "trackingId") PF_RETURN_IF_ERROR(SetOnce(r.tracking_id, a, node));
+      else if (name == "sourceRole") PF_RETURN_IF_ERROR(SetOnce(r.source_role, a, node));
+      else if (name == "assignmentIds") PF_RETURN_IF_ERROR(SetOnce(r.assignment_ids, a, node));
+      else r.extra.xml_attributes.emplace_back(a.name(), a.value());
+    }
+    return ReadRequestChildren(node, r);
+  }
+
+  absl::Status ReadObject(pugi::xml_node node, ObjectRequest& r) {
+    for (pugi::xml_attribute a : node.attributes()) {
+      std::string_view name = a.name();
+      if (name == "application") PF_RETURN_IF_ERROR(SetOnce(r.application, a, node));
+      else if (name == "instance") PF_RETURN_IF_ERROR(SetOnce(r.instance, a, node));
+      else if (name == "nativeIdentity") PF_RETURN_IF_ERROR(SetOnce(r.native_identity, a, node));
+      else if (name == "op") PF_RETURN_IF_ERROR(SetOnce(r.op, a, node));
+      else if (name == "type") PF_RETURN_IF_ERROR(SetOnce(r.type, a, node));
+      else r.extra.xml_attributes.emplace_back(a.name(), a.value());
+    }
+    return ReadRequestChildren(node, r);
+  }
+
+  absl::Status ReadAttributeRequest(pugi::xml_node node, AttributeRequest& r) {
+    bool seen_name = false;
+    pugi::xml_attribute value_attr;
+    for (pugi::xml_attribute a : node.attributes()) {
+      std::string_view name = a.name();
+      if (name == "name") PF_RETURN_IF_ERROR(SetOnce(r.name, seen_name, a, node));
+      else if (name == "op") PF_RETURN_IF_ERROR(ReadAttributeOp(r.op, a, node));
+      else if (name == "value") {
+        if (value_attr) return MakeError(ErrorCode::kInvalidSyntax, "duplicate attribute 'value'", Where(a, node));
+        value_attr = a;
+      } else if (name == "displayValue") PF_RETURN_IF_ERROR(SetOnce(r.display_value, a, node));
+      else if (name == "assignmentId") PF_RETURN_IF_ERROR(SetOnce(r.assignment_id, a, node));
+      else if (name == "trackingId") PF_RETURN_IF_ERROR(SetOnce(r.tracking_id, a, node));
+      else r.extra.xml_attributes.emplace_back(a.name(), a.value());
+    }
+    if (value_attr) {
+      PF_RETURN_IF_ERROR(CountValue(node));
+      r.value = Value::String(value_attr.value());
+    }
+    bool seen_args = false, seen_value = false;
+    for (pugi::xml_node c : node.children()) {
+      PF_RETURN_IF_ERROR(CheckNotText(c));
+      std::string_view name = c.name();
+      if (name == "Value") {
+        PF_RETURN_IF_ERROR(Once(seen_value, c));
+        if (value_attr) {
+          return MakeError(ErrorCode::kInvalidValue, "AttributeRequest has both a value attribute and <Value>",
+                           Where(c));
+        }
+        PF_RETURN_IF_ERROR(ReadValueWrapper(c, r.value));
+      } else if (name == "Attributes") {
+        PF_RETURN_IF_ERROR(Once(seen_args, c));
+        PF_RETURN_IF_ERROR(ReadAttributes(c, r.args));
+      } else if (name == "ProvisioningResult") {
+        PF_RETURN_IF_ERROR(ReadResultOnce(c, r.result));
+      } else {
+        r.extra.xml_elements.push_back(CanonicalRawXml(c));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadPermission(pugi::xml_node node, PermissionRequest& r) {
+    bool seen_target = false, seen_rights = false;
+    for (pugi::xml_attribute a : node.attributes()) {
+      std::string_view name = a.name();
+      if (name == "target") PF_RETURN_IF_ERROR(SetOnce(r.target, seen_target, a, node));
+      else if (name == "rights") PF_RETURN_IF_ERROR(SetOnce(r.rights, seen_rights, a, node));
+      else if (name == "op") PF_RETURN_IF_ERROR(ReadAttributeOp(r.op, a, node));
+      else r.extra.xml_attributes.emplace_back(a.name(), a.value());
+    }
+    bool seen_args = false;
+    for (pugi::xml_node c : node.children()) {
+      PF_RETURN_IF_ERROR(CheckNotText(c));
+      std::string_view name = c.name();
+      if (name == "Attributes") {
+        PF_RETURN_IF_ERROR(Once(seen_args, c));
+        PF_RETURN_IF_ERROR(ReadAttributes(c, r.args));
+      } else if (name == "ProvisioningResult") {
+        PF_RETURN_IF_ERROR(ReadResultOnce(c, r.result));
+      } else {
+        r.extra.xml_elements.push_back(CanonicalRawXml(c));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadResultOnce(pugi::xml_node node, std::optional<ProvisioningResult>& out) {
+    if (out) return MakeError(ErrorCode::kInvalidValue, "duplicate <ProvisioningResult>", Where(node));
+    ProvisioningResult& r = out.emplace();
+    for (pugi::xml_attribute a : node.attributes()) {
+      if (std::string_view(a.name()) == "status") PF_RETURN_IF_ERROR(SetOnce(r.status, a, node));
+      else r.extra.xml_attributes.emplace_back(a.name(), a.value());
+    }
+    for (pugi::xml_node c : node.children()) {
+      PF_RETURN_IF_ERROR(CheckNotText(c));
+      std::string_view name = c.name();
+      if (name == "Errors" || name == "Warnings") {
+        std::vector<std::string>& list = name == "Errors" ? r.errors : r.warnings;
+        for (pugi::xml_node m : c.children()) {
+          PF_RETURN_IF_ERROR(CheckNotText(m));
+          if (std::string_view(m.name()) != "Message") {
+            return MakeError(ErrorCode::kInvalidValue,
+                             absl::StrCat("expected <Message> in <", c.name(), ">, got <", m.name(), ">"), Where(m));
+          }
+          if (pugi::xml_attribute key = m.attribute("key")) list.emplace_back(key.value());
+          else list.emplace_back(m.text().get());
+        }
+      } else {
+        r.extra.xml_elements.push_back(CanonicalRawXml(c));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // <Attributes><Map>...</Map></Attributes>
+  absl::Status ReadAttributes(pugi::xml_node node, AttributeMap& out) {
+    bool seen_map = false;
+    for (pugi::xml_node c : node.children()) {
+      PF_RETURN_IF_ERROR(CheckNotText(c));
+      if (std::string_view(c.name()) != "Map") {
+        return MakeError(ErrorCode::kInvalidValue, absl::StrCat("expected <Map> in <Attributes>, got <", c.name(), ">"),
+                         Where(c));
+      }
+      PF_RETURN_IF_ERROR(Once(seen_map, c));
+      PF_RETURN_IF_ERROR(ReadMapEntries(c, out));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadMapEntries(pugi::xml_node map, std::vector<std::pair<std::string, Value>>& out) {
+    for (pugi::xml_node e : map.children()) {
+      PF_RETURN_IF_ERROR(CheckNotText(e));
+      if (std::string_view(e.name()) != "entry") {
+        return MakeError(ErrorCode::kInvalidValue, absl::StrCat("expected <entry> in <Map>, got <", e.name(), ">"),
+                         Where(e));
+      }
+      pugi::xml_attribute key = e.attribute("key");
+      if (!key) return MakeError(ErrorCode::kInvalidValue, "<entry> without a key", Where(e));
+      PF_RETURN_IF_ERROR(CountValue(e));
+      auto& [k, v] = out.emplace_back(key.value(), Value());
+      pugi::xml_attribute value_attr = e.attribute("value");
+      if (value_attr) v = Value::String(value_attr.value());
+      bool seen_value = false;
+      for (pugi::xml_node c : e.children()) {
+        PF_RETURN_IF_ERROR(CheckNotText(c));
+        if (std::string_view(c.name()) != "value" || value_attr) {
+          return MakeError(ErrorCode::kInvalidValue,
+                           absl::StrCat("unexpected <", c.name(), "> in <entry key=\"", k, "\">"), Where(c));
+        }
+        PF_RETURN_IF_ERROR(Once(seen_value, c));
+        PF_RETURN_IF_ERROR(ReadValueWrapper(c, v));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // <Value>/<value>: one value element, or nothing (null), or bare text (a string).
+  absl::Status ReadValueWrapper(pugi::xml_node node, Value& out) {
+    pugi::xml_node element;
+    std::string text;
+    for (pugi::xml_node c : node.children()) {
+      if (c.type() == pugi::node_element) {
+        if (element) {
+          return MakeError(ErrorCode::kInvalidValue, absl::StrCat("<", node.name(), "> holds more than one value"),
+                           Where(c));
+        }
+        element = c;
+      } else if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+        text += c.value();
+      }
+    }
+    if (element) {
+      if (!text.empty() && !IsBlankText(text.c_str())) {
+        return MakeError(ErrorCode::kInvalidValue, absl::StrCat("unexpected text in <", node.name(), ">"), Where(node));
+      }
+      return ReadValueElement(element, out);
+    }
+    if (!text.empty()) {
+      PF_RETURN_IF_ERROR(CountValue(node));
+      out = Value::String(std::move(text));
+    } else {
+      out = Value::Null();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status TextOf(pugi::xml_node node, std::string& out) {
+    out.clear();
+    for (pugi::xml_node c : node.children()) {
+      if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+        out += c.value();
+      } else if (c.type() == pugi::node_element) {
+        return MakeError(ErrorCode::kInvalidValue, absl::StrCat("unexpected <", c.name(), "> in <", node.name(), ">"),
+                         Where(c));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadInteger(pugi::xml_node node, int64_t& out) {
+    std::string text;
+    PF_RETURN_IF_ERROR(TextOf(node, text));
+    std::string_view t = text;
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\n' || t.front() == '\t' || t.front() == '\r')) t.remove_prefix(1);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\n' || t.back() == '\t' || t.back() == '\r')) t.remove_suffix(1);
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    if (t.empty() || ec != std::errc() || p != t.data() + t.size()) {
+      return MakeError(ErrorCode::kInvalidValue, absl::StrCat("<", node.name(), "> holds '", text, "', not an integer"),
+                       Where(node));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadValueElement(pugi::xml_node node, Value& out) {
+    PF_RETURN_IF_ERROR(CountValue(node));
+    std::string_view name = node.name();
+    if (name == "String") {
+      out.kind = Value::Kind::kString;
+      return TextOf(node, out.str);
+    }
+    if (name == "Boolean") {
+      std::string text;
+      PF_RETURN_IF_ERROR(TextOf(node, text));
+      if (text != "true" && text != "false") {
+        return MakeError(ErrorCode::kInvalidValue, absl::StrCat("<Boolean> holds '", text, "', not true or false"),
+                         Where(node));
+      }
+      out = Value::Boolean(text == "true");
+      return absl::OkStatus();
+    }
+    if (name == "Integer" || name == "Long" || name == "Date") {
+      int64_t v = 0;
+      PF_RETURN_IF_ERROR(ReadInteger(node, v));
+      out = name == "Date" ? Value::Date(v) : Value::Integer(v);
+      return absl::OkStatus();
+    }
+    if (name == "null") {
+      out = Value::Null();
+      return absl::OkStatus();
+    }
+    if (name == "List") {
+      out = Value::List();
+      for (pugi::xml_node c : node.children()) {
+        PF_RETURN_IF_ERROR(CheckNotText(c));
+        PF_RETURN_IF_ERROR(ReadValueElement(c, out.list.emplace_back()));
+      }
+      return absl::OkStatus();
+    }
+    if (name == "Map") {
+      out = Value::Map();
+      return ReadMapEntries(node, out.map);
+    }
+    out = Value::Map();
+    out.map.emplace_back(std::string(kRawXmlKey), Value::String(CanonicalRawXml(node)));
+    return absl::OkStatus();
+  }
+
+  std::string_view text_;
+  const char* base_;
+  size_t size_;
+  const Limits& limits_;
+  size_t requests_ = 0;
+  size_t values_ = 0;
+};
+
+// The plan element inside the document: the root, the one plan of a <sailpoint> wrapper,
+// or ProvisioningProject/MasterPlan/ProvisioningPlan of an IdentityRequest.
+absl::StatusOr<pugi::xml_node> FindPlan(const pugi::xml_document& doc, const XmlDecoder& d) {
+  pugi::xml_node root = doc.document_element();
+  std::string_view name = root.name();
+  if (name == "sailpoint") {
+    pugi::xml_node found;
+    for (pugi::xml_node c : root.children()) {
+      if (c.type() != pugi::node_element) continue;
+      std::string_view cn = c.name();
+      if (cn != "ProvisioningPlan" && cn != "IdentityRequest") continue;
+      if (found) {
+        return MakeError(ErrorCode::kInvalidValue, "<sailpoint> holds more than one ProvisioningPlan", d.Where(c));
+      }
+      found = c;
+    }
+    if (!found) {
+      return MakeError(ErrorCode::kInvalidValue, "<sailpoint> holds no ProvisioningPlan or IdentityRequest",
+                       d.Where(root));
+    }
+    root = found;
+    name = root.name();
+  }
+  if (name == "ProvisioningPlan") return root;
+  if (name == "IdentityRequest") {
+    // Iterative search: the depth was checked, but a wide document should not recurse either.
+    pugi::xml_node n = root.first_child();
+    while (n && n != root) {
+      if (n.type() == pugi::node_element && std::string_view(n.name()) == "ProvisioningProject") {
+        pugi::xml_node plan = n.child("MasterPlan").child("ProvisioningPlan");
+        if (plan) return plan;
+      }
+      if (n.first_child()) {
+        n = n.first_child();
+        continue;
+      }
+      while (n != root && !n.next_sibling()) n = n.parent();
+      if (n != root) n = n.next_sibling();
+    }
+    return MakeError(ErrorCode::kInvalidValue,
+                     "IdentityRequest holds no ProvisioningProject/MasterPlan/ProvisioningPlan", d.Where(root));
+  }
+  return MakeError(ErrorCode::kInvalidValue,
+                   absl::StrCat("expected a <ProvisioningPlan>, <sailpoint> or <IdentityRequest> root, got <",
+                                ToAbsl(name), ">"),
+                   d.Where(root));
+}
+
+// ============================================================================= encoder
+
+void AppendNumericRef(std::string& out, unsigned char c) { absl::StrAppend(&out, "&#", static_cast<int>(c), ";"); }
+
+void EscapeAttr(std::string& out, std::string_view s) {
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default:
+        if (c < 0x20) AppendNumericRef(out, c);
+        else out.push_back(ch);
+    }
+  }
+}
+
+void EscapeText(std::string& out, std::string_view s) {
+  bool blank = !s.empty();
+  for (char ch : s)
+    if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') blank = false;
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      default:
+        // A blank text node would be dropped by the parser; \r would be folded by EOL handling.
+        if (c < 0x20 && (blank || (ch != '\t' && ch != '\n'))) AppendNumericRef(out, c);
+        else if (blank && ch == ' ') out += "&#32;";
+        else out.push_back(ch);
+    }
+  }
+}
+
+bool IsXmlName(std::string_view name) {
+  if (name.empty()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':' || c >= 0x80 ||
+              (i > 0 && ((c >= '0' && c <= '9') || c == '-' || c == '.'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Parses `raw` as exactly one element in canonical (format_raw) form whose name the decoder
+// would not read as a known child of `context`.
+bool ParseRawElement(std::string_view raw, XmlContext context, pugi::xml_document& doc) {
+  if (raw.empty() || raw.front() != '<') return false;
+  if (!doc.load_buffer(raw.data(), raw.size(), pugi::parse_default, pugi::encoding_utf8)) return false;
+  pugi::xml_node only = doc.first_child();
+  if (!only || only.type() != pugi::node_element || only.next_sibling()) return false;
+  if (KnownChild(only.name(), context)) return false;
+  return RawXml(only) == raw;
+}
+
+bool HasMixedContent(pugi::xml_node root) {
+  pugi::xml_node n = root;
+  while (n) {
+    if (n.type() == pugi::node_element) {
+      bool text = false;
+      int count = 0;
+      for (pugi::xml_node c : n.children()) {
+        ++count;
+        text |= c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata;
+      }
+      if (text && count > 1) return true;
+    }
+    if (n.first_child()) {
+      n = n.first_child();
+      continue;
+    }
+    while (n && n != root && !n.next_sibling()) n = n.parent();
+    if (!n || n == root) break;
+    n = n.next_sibling();
+  }
+  return false;
+}
+
+class XmlEncoder {
+ public:
+  explicit XmlEncoder(std::string& out) : out_(out) {}
+
+  void Plan(const ProvisioningPlan& p) {
+    out_ += "<?xml version='1.0' encoding='UTF-8'?>\n";
+    out_ += "<!DOCTYPE ProvisioningPlan PUBLIC \"sailpoint.dtd\" \"sailpoint.dtd\">\n";
+    out_ += "<ProvisioningPlan";
+    OptAttr("nativeIdentity", p.native_identity);
+    OptAttr("targetIntegration", p.target_integration);
+    OptAttr("trackingId", p.tracking_id);
+    ExtraAttrs(p.extra, XmlContext::kPlan);
+    bool children = !p.accounts.empty() || !p.objects.empty() || !p.args.empty() || p.result ||
+                    !p.extra.xml_elements.empty();
+    if (!Open(children)) return;
+    for (const AccountRequest& a : p.accounts) Account(a, 1);
+    Args(p.args, 1);
+    for (const ObjectRequest& o : p.objects) Object(o, 1);
+    ExtraElements(p.extra, XmlContext::kPlan, 1);
+    if (p.result) Result(*p.result, 1);
+    out_ += "</ProvisioningPlan>\n";
+  }
+
+ private:
+  void Indent(int level) { out_.append(static_cast<size_t>(level) * 2, ' '); }
+  void Attr(std::string_view name, std::string_view value) {
+    out_ += ' ';
+    out_ += name;
+    out_ += "=\"";
+    EscapeAttr(out_, value);
+    out_ += '"';
+  }
+  void OptAttr(std::string_view name, const std::optional<std::string>& value) {
+    if (value) Attr(name, *value);
+  }
+  // Ends the start tag; returns whether the element has children (and stays open).
+  bool Open(bool children) {
+    out_ += children ? ">\n" : "/>\n";
+    return children;
+  }
+  void Close(std::string_view name, int level) {
+    Indent(level);
+    out_ += "</";
+    out_ += name;
+    out_ += ">\n";
+  }
+  void ExtraAttrs(const Extra& e, XmlContext c) {
+    for (const auto& [k, v] : e.xml_attributes)
+      if (plan_codec_internal::IsPortableXmlAttribute(k, c)) Attr(k, v);
+  }
+  void ExtraElements(const Extra& e, XmlContext c, int level) {
+    for (const std::string& raw : e.xml_elements) RawElement(raw, c, level);
+  }
+  // Writes a verbatim element, re-indented; false (and nothing written) if it is not one.
+  bool RawElement(std::string_view raw, XmlContext c, int level) {
+    pugi::xml_document doc;
+    if (!ParseRawElement(raw, c, doc)) return false;
+    pugi::xml_node el = doc.first_child();
+    if (HasMixedContent(el)) {
+      Indent(level);
+      out_ += raw;
+      out_ += '\n';
+    } else {
+      StringWriter w(&out_);
+      el.print(w, "  ", pugi::format_indent, pugi::encoding_utf8, static_cast<unsigned>(level));
+    }
+    return true;
+  }
+
+  void Account(const AccountRequest& a, int level) {
+    Indent(level);
+    out_ += "<AccountRequest";
+    OptAttr("application", a.application);
+    OptAttr("assignmentIds", a.assignment_ids);
+    OptAttr("instance", a.instance);
+    OptAttr("nativeIdentity", a.native_identity);
+    if (a.op) Attr("op", AccountOpName(*a.op));
+    OptAttr("sourceRole", a.source_role);
+    OptAttr("targetIntegration", a.target_integration);
+    OptAttr("trackingId", a.tracking_id);
+    ExtraAttrs(a.extra, XmlContext::kAccount);
+    RequestBody(a, XmlContext::kAccount, level);
+    if (HasBody(a)) Close("AccountRequest", level);
+  }
+  void Object(const ObjectRequest& o, int level) {
+    Indent(level);
+    out_ += "<ObjectRequest";
+    OptAttr("application", o.application);
+    OptAttr("instance", o.instance);
+    OptAttr("nativeIdentity", o.native_identity);
+    OptAttr("op", o.op);
+    OptAttr("type", o.type);
+    ExtraAttrs(o.extra, XmlContext::kObject);
+    RequestBody(o, XmlContext::kObject, level);
+    if (HasBody(o)) Close("ObjectRequest", level);
+  }
+  template <typename R>
+  static bool HasBody(const R& r) {
+    return !r.args.empty() || !r.attributes.empty() || !r.permissions.empty() || r.result ||
+           !r.extra.xml_elements.empty();
+  }
+  template <typename R>
+  void RequestBody(const R& r, XmlContext c, int level) {
+    if (!Open(HasBody(r))) return;
+    Args(r.args, level + 1);
+    for (const AttributeRequest& a : r.attributes) AttributeReq(a, level + 1);
+    for (const PermissionRequest& p : r.permissions) Permission(p, level + 1);
+    ExtraElements(r.extra, c, level + 1);
+    if (r.result) Result(*r.result, level + 1);
+  }
+
+  void AttributeReq(const AttributeRequest& a, int level) {
+    Indent(level);
+    out_ += "<AttributeRequest";
+    OptAttr("assignmentId", a.assignment_id);
+    OptAttr("displayValue", a.display_value);
+    Attr("name", a.name);
+    if (a.op) Attr("op", AttributeOpName(*a.op));
+    OptAttr("trackingId", a.tracking_id);
+    bool as_attr = a.value.kind == Value::Kind::kString;
+    if (as_attr) Attr("value", a.value.str);
+    ExtraAttrs(a.extra, XmlContext::kAttribute);
+    bool value_element = !as_attr && !a.value.is_null();
+    if (!Open(value_element || !a.args.empty() || a.result || !a.extra.xml_elements.empty())) return;
+    if (value_element) {
+      Indent(level + 1);
+      out_ += "<Value>\n";
+      ValueElement(a.value, level + 2);
+      Close("Value", level + 1);
+    }
+    Args(a.args, level + 1);
+    ExtraElements(a.extra, XmlContext::kAttribute, level + 1);
+    if (a.result) Result(*a.result, level + 1);
+    Close("AttributeRequest", level);
+  }
+
+  void Permission(const PermissionRequest& p, int level) {
+    Indent(level);
+    out_ += "<PermissionRequest";
+    if (p.op) Attr("op", AttributeOpName(*p.op));
+    Attr("rights", p.rights);
+    Attr("target", p.target);
+    ExtraAttrs(p.extra, XmlContext::kPermission);
+    if (!Open(!p.args.empty() || p.result || !p.extra.xml_elements.empty())) return;
+    Args(p.args, level + 1);
+    ExtraElements(p.extra, XmlContext::kPermission, level + 1);
+    if (p.result) Result(*p.result, level + 1);
+    Close("PermissionRequest", level);
+  }
+
+  void Result(const ProvisioningResult& r, int level) {
+    Indent(level);
+    out_ += "<ProvisioningResult";
+    OptAttr("status", r.status);
+    ExtraAttrs(r.extra, XmlContext::kResult);
+    if (!Open(!r.errors.empty() || !r.warnings.empty() || !r.extra.xml_elements.empty())) return;
+    Messages("Errors", "Error", r.errors, level + 1);
+    Messages("Warnings", "Warn", r.warnings, level + 1);
+    ExtraElements(r.extra, XmlContext::kResult, level + 1);
+    Close("ProvisioningResult", level);
+  }
+  void Messages(std::string_view list, std::string_view type, const std::vector<std::string>& msgs, int level) {
+    if (msgs.empty()) return;
+    Indent(level);
+    out_ += '<';
+    out_ += list;
+    out_ += ">\n";
+    for (const std::string& m : msgs) {
+      Indent(level + 1);
+      out_ += "<Message";
+      Attr("key", m);
+      Attr("type", type);
+      out_ += "/>\n";
+    }
+    Close(list, level);
+  }
+
+  void Args(const AttributeMap& args, int level) {
+    if (args.empty()) return;
+    Indent(level);
+    out_ += "<Attributes>\n";
+    Indent(level + 1);
+    out_ += "<Map>\n";
+    Entries(args, level + 2);
+    Close("Map", level + 1);
+    Close("Attributes", level);
+  }
+  void Entries(const std::vector<std::pair<std::string, Value>>& map, int level) {
+    for (const auto& [k, v] : map) {
+      Indent(level);
+      out_ += "<entry";
+      Attr("key", k);
+      if (v.is_null()) {
+        out_ += "/>\n";
+      } else if (v.kind == Value::Kind::kString) {
+        Attr("value", v.str);
+        out_ += "/>\n";
+      } else {
+        out_ += ">\n";
+        Indent(level + 1);
+        out_ += "<value>\n";
+        ValueElement(v, level + 2);
+        Close("value", level + 1);
+        Close("entry", level);
+      }
+    }
+  }
+  void Scalar(std::string_view tag, std::string_view text, int level) {
+    Indent(level);
+    out_ += '<';
+    out_ += tag;
+    out_ += '>';
+    EscapeText(out_, text);
+    out_ += "</";
+    out_ += tag;
+    out_ += ">\n";
+  }
+  void ValueElement(const Value& v, int level) {
+    switch (v.kind) {
+      case Value::Kind::kNull:
+        Indent(level);
+        out_ += "<null/>\n";
+        return;
+      case Value::Kind::kString:
+        if (v.str.empty()) {
+          Indent(level);
+          out_ += "<String/>\n";
+        } else {
+          Scalar("String", v.str, level);
+        }
+        return;
+      case Value::Kind::kBoolean: Scalar("Boolean", v.boolean ? "true" : "false", level); return;
+      case Value::Kind::kInteger:
+        Scalar(v.integer >= INT32_MIN && v.integer <= INT32_MAX ? "Integer" : "Long", std::to_string(v.integer), level);
+        return;
+      case Value::Kind::kDate: Scalar("Date", std::to_string(v.integer), level); return;
+      case Value::Kind::kList:
+        Indent(level);
+        if (v.list.empty()) {
+          out_ += "<List/>\n";
+          return;
+        }
+        out_ += "<List>\n";
+        for (const Value& item : v.list) ValueElement(item, level + 1);
+        Close("List", level);
+        return;
+      case Value::Kind::kMap:
+        if (const std::string* raw = RawXmlOf(v); raw && RawElement(*raw, XmlContext::kValue, level)) return;
+        Indent(level);
+        if (v.map.empty()) {
+          out_ += "<Map/>\n";
+          return;
+        }
+        out_ += "<Map>\n";
+        Entries(v.map, level + 1);
+        Close("Map", level);
+        return;
+    }
+  }
+
+  std::string& out_;
+};
+
+}  // namespace
+
+namespace plan_codec_internal {
+
+bool IsPortableXmlElement(std::string_view raw, XmlContext context) {
+  pugi::xml_document doc;
+  return ParseRawElement(raw, context, doc);
+}
+
+bool IsPortableXmlAttribute(std::string_view name, XmlContext context) {
+  return IsXmlName(name) && !KnownAttribute(name, context);
+}
+
+}  // namespace plan_codec_internal
+
+absl::StatusOr<ProvisioningPlan> DecodePlanXml(std::string_view text, const Limits& limits) {
+  if (text.size() > limits.max_input_bytes) {
+    return MakeError(ErrorCode::kTooMany,
+                     absl::StrCat("XML plan is ", text.size(), " bytes, over the budget of ", limits.max_input_bytes,
+                                  " bytes (max_input_bytes)"));
+  }
+  // A private copy parsed in place: attribute values then point into it, which gives their
+  // offsets for error locations. pugixml frees it with the document.
+  void* buffer = pugi::get_memory_allocation_function()(text.size() + 1);
+  if (buffer == nullptr) return MakeError(ErrorCode::kInternal, "out of memory");
+  std::memcpy(buffer, text.data(), text.size());
+  static_cast<char*>(buffer)[text.size()] = '\0';
+  pugi::xml_document doc;
+  pugi::xml_parse_result parsed =
+      doc.load_buffer_inplace_own(buffer, text.size(), pugi::parse_default, pugi::encoding_utf8);
+  if (!parsed) {
+    size_t at = parsed.offset < 0 ? 0 : static_cast<size_t>(parsed.offset);
+    Location where = LocationAt(text, at);
+    where.offset = static_cast<int64_t>(at);
+    return MakeError(ErrorCode::kInvalidSyntax, absl::StrCat("malformed XML: ", parsed.description()), where);
+  }
+  XmlDecoder decoder(text, static_cast<const char*>(buffer), text.size(), limits);
+  if (absl::Status s = decoder.CheckDepth(doc); !s.ok()) return s;
+  absl::StatusOr<pugi::xml_node> node = FindPlan(doc, decoder);
+  if (!node.ok()) return node.status();
+  ProvisioningPlan plan;
+  if (absl::Status s = decoder.ReadPlan(*node, plan); !s.ok()) return s;
+  return plan;
+}
+
+std::string EncodePlanXml(const ProvisioningPlan& plan) {
+  std::string out;
+  out.reserve(256 + plan.accounts.size() * 256);
+  XmlEncoder(out).Plan(plan);
+  return out;
+}
+
+}  // namespace preflight
