@@ -49,7 +49,7 @@ void WriteState(JsonWriter& w, const Snapshot& s, const ValueIds& ids, const Ide
     w.Field("nativeIdentity", ids.Text(a.native_identity));
     if (a.instance != kNoId) w.Field("instance", ids.Text(a.instance));
     w.Key("attributes").BeginObject();
-    for (const AttrValues& v : a.attributes) {
+    for (const AttrValues& v : a.attributes()) {
       w.Key(ids.Text(v.name));
       if (v.multi) {
         w.BeginArray();
@@ -60,9 +60,9 @@ void WriteState(JsonWriter& w, const Snapshot& s, const ValueIds& ids, const Ide
       }
     }
     w.EndObject();
-    if (!a.permissions.empty()) {
+    if (!a.permissions().empty()) {
       w.Key("permissions").BeginArray();
-      for (const Permission& p : a.permissions) {
+      for (const Permission& p : a.permissions()) {
         std::string rights;
         for (Id r : p.rights) absl::StrAppend(&rights, rights.empty() ? "" : ",", ToAbsl(ids.Text(r)));
         w.BeginObject().Field("target", ids.Text(p.target)).Field("rights", rights).EndObject();
@@ -219,7 +219,11 @@ absl::StatusOr<std::string> RunSnapshotStats(const Args& args) {
   w.Key("policies").Int(st.policies).Key("constraints").Int(st.constraints);
   w.Key("applications").Int(st.applications).Key("entitlements").Int(st.entitlements);
   w.Key("roleAssignments").Int(st.role_assignments).Key("entitlementValues").Int(st.entitlement_values);
-  w.Key("strings").Int(st.strings).EndObject();
+  w.Key("strings").Int(st.strings);
+  // Identities whose stored detected roles match a fresh detection (checks on them
+  // re-detect only what the plan touches), and whose assigned roles are fully provisioned.
+  w.Key("consistentDetection").Int(st.consistent_detection).Key("provisionedAssignments").Int(st.expansion_noop);
+  w.EndObject();
   w.Key("memory").BeginObject().Key("approxBytes").Int(st.approx_bytes).EndObject();
   w.Key("load").BeginObject().Key("files").Int(t.files).Key("bytes").Int(t.bytes);
   w.Key("readMs").Double(t.read_ms).Key("parseMs").Double(t.parse_ms).Key("buildMs").Double(t.build_ms).EndObject();

@@ -23,6 +23,11 @@ const std::vector<Index>* Snapshot::RolesMentioning(Index app, Id attr, Id value
   return it == roles_by_value_.end() ? nullptr : &it->second;
 }
 
+const std::vector<Index>* Snapshot::RolesReading(Index app, Id attr, Id value) const {
+  auto it = roles_reading_.find(Key{app, attr, value});
+  return it == roles_reading_.end() ? nullptr : &it->second;
+}
+
 const std::vector<ConstraintRef>* Snapshot::ConstraintsNamingRole(Index role) const {
   return role < constraints_by_role_.size() && !constraints_by_role_[role].empty() ? &constraints_by_role_[role]
                                                                                    : nullptr;
@@ -51,6 +56,8 @@ Snapshot::Stats Snapshot::stats() const {
   size_t bytes = pool_.bytes();
   for (const Identity& i : identities_) {
     s.role_assignments += i.assigned_roles.size() + i.detected_roles.size();
+    if (i.flags & Identity::kDetectionConsistent) ++s.consistent_detection;
+    if (i.flags & Identity::kExpansionNoop) ++s.expansion_noop;
     bytes += sizeof(Identity) + 4 * (i.assigned_roles.size() + i.detected_roles.size() + i.accounts.size());
     for (const AttrValues& a : i.attributes) bytes += sizeof(AttrValues) + 4 * a.values.size();
   }

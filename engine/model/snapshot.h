@@ -26,11 +26,13 @@ struct AttrValues {
   Id name = kNoId;
   bool multi = false;        // a list (EQ never matches a list, CONTAINS_ALL does)
   std::vector<Id> values;    // in source order
+  friend bool operator==(const AttrValues&, const AttrValues&) = default;
 };
 
 struct Permission {
   Id target = kNoId;
   std::vector<Id> rights;
+  friend bool operator==(const Permission&, const Permission&) = default;
 };
 
 struct Application {
@@ -64,6 +66,10 @@ struct Account {
 };
 
 struct Identity {
+  // Set at load (PrecomputeIdentityFlags): the pre state needs no expansion, and the
+  // stored detected roles are what detection finds.
+  static constexpr uint8_t kExpansionNoop = 1, kDetectionConsistent = 2;
+  uint8_t flags = 0;
   Id name = kNoId;
   std::string id;
   std::string display_name;
@@ -220,11 +226,18 @@ class Snapshot {
   Index FindPolicy(std::string_view name_or_id) const;
   Index FindApplication(std::string_view name) const;
   bool any_active_policy() const { return any_active_policy_; }
+  // Active policies ordered by name: what a check without a `policies` list evaluates.
+  const std::vector<Index>& ActivePoliciesByName() const { return active_by_name_; }
 
   // Roles whose detection profiles mention (application, attribute, value).
   const std::vector<Index>* RolesMentioning(Index app, Id attr, Id value) const;
   // Roles whose profiles cannot be indexed by value (NE, ISNULL, LIKE...): always candidates.
   const std::vector<Index>& UnindexedDetectableRoles() const { return unindexed_roles_; }
+  // Roles whose detection a change of the accounts can alter, keyed like the
+  // check's account changes (see SnapshotBuilder::Build).
+  const std::vector<Index>* RolesReading(Index app, Id attr, Id value) const;
+  // Roles with permission profiles (a permission change re-detects everything).
+  bool any_permission_profiles() const { return any_permission_profiles_; }
   // Roles that directly inherit from the given role.
   const std::vector<Index>& Children(Index role) const { return children_[role]; }
 
@@ -244,7 +257,8 @@ class Snapshot {
   struct Stats {
     size_t identities = 0, accounts = 0, roles = 0, policies = 0, constraints = 0,
            applications = 0, entitlements = 0, role_assignments = 0, entitlement_values = 0,
-           strings = 0, approx_bytes = 0;
+           strings = 0, approx_bytes = 0,
+           consistent_detection = 0, expansion_noop = 0;
   };
   Stats stats() const;
   const LoadTimings& timings() const { return timings_; }
@@ -263,6 +277,7 @@ class Snapshot {
  private:
   friend class SnapshotBuilder;
   friend class BuildContext;
+  friend void PrecomputeIdentityFlags(Snapshot& snapshot);
   StringPool pool_;
   std::vector<Application> applications_;
   std::vector<Role> roles_;
@@ -274,6 +289,7 @@ class Snapshot {
   size_t entitlement_count_ = 0;
   LoadTimings timings_;
   bool any_active_policy_ = false;
+  std::vector<Index> active_by_name_;
 
   absl::flat_hash_map<Id, Index> identity_by_name_, role_by_name_, app_by_name_, policy_by_name_,
       policy_by_id_;
@@ -287,6 +303,8 @@ class Snapshot {
   };
   absl::flat_hash_map<Key, std::vector<Index>> roles_by_value_;
   std::vector<Index> unindexed_roles_;
+  absl::flat_hash_map<Key, std::vector<Index>> roles_reading_;
+  bool any_permission_profiles_ = false;
   std::vector<std::vector<ConstraintRef>> constraints_by_role_;
   absl::flat_hash_map<Key, std::vector<ConstraintRef>> constraints_by_value_;
   std::vector<ConstraintRef> always_constraints_;

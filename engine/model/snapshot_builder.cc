@@ -6,6 +6,9 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -13,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/codecs/snapshot_sources.h"
+#include "engine/plan/compiler.h"
 #include "engine/util/file.h"
 
 namespace preflight {
@@ -374,6 +378,46 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     }
   }
 
+  // Which roles a change of the accounts can re-detect (incremental detection), in the
+  // key space of the check's account changes:
+  //  (app, attr, value)  a positive leaf (case-sensitive CONTAINS_ALL / IN) naming the value;
+  //  (app, attr, -)      any other leaf reading the attribute;
+  //  (app, -, -)         profiles that could match an account holding none of their
+  //                      values (no positive leaf), or that need permissions.
+  for (Index i = 0; i < s.roles_.size(); ++i) {
+    const Role& role = s.roles_[i];
+    auto add = [&](Index app, Id attr, Id value) {
+      auto& list = s.roles_reading_[Snapshot::Key{app, attr, value}];
+      if (list.empty() || list.back() != i) list.push_back(i);
+    };
+    for (const Profile& p : role.profiles) {
+      bool positive = false;
+      // (filter, under an AND chain from the profile root?)
+      std::vector<std::pair<const Filter*, bool>> stack;
+      for (const Filter& f : p.constraints) stack.push_back({&f, true});
+      while (!stack.empty()) {
+        auto [f, and_chain] = stack.back();
+        stack.pop_back();
+        bool composite = f->op == Filter::Op::kAnd || f->op == Filter::Op::kOr || f->op == Filter::Op::kNot;
+        if (composite) {
+          for (const Filter& c : f->children) stack.push_back({&c, and_chain && f->op == Filter::Op::kAnd});
+          continue;
+        }
+        bool value_leaf = (f->op == Filter::Op::kContainsAll || f->op == Filter::Op::kIn) && !f->ignore_case &&
+                          !f->values.empty();
+        if (value_leaf) {
+          for (Id v : f->values) add(p.application, f->property, v);
+          positive = positive || and_chain;
+          if (f->op == Filter::Op::kIn) add(p.application, f->property, kNoId);  // IN reads a single value
+        } else {
+          add(p.application, f->property, kNoId);
+        }
+      }
+      if (!positive || !p.permissions.empty()) add(p.application, kNoId, kNoId);
+      if (!p.permissions.empty()) s.any_permission_profiles_ = true;
+    }
+  }
+
   // Identities and their accounts.
   auto add_account = [&](const AccountObject& a, Index owner) {
     std::string object = "Link[" + a.native_identity + "]";
@@ -626,6 +670,11 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     }
   }
 
+  for (Index i = 0; i < s.policies_.size(); ++i)
+    if (s.policies_[i].active) s.active_by_name_.push_back(i);
+  std::sort(s.active_by_name_.begin(), s.active_by_name_.end(),
+            [&](Index a, Index b) { return s.policies_[a].name < s.policies_[b].name; });
+
   s.entitlement_count_ = objects_.entitlements.size();
   for (const EntitlementObject& e : objects_.entitlements) {
     EntitlementRecord r;
@@ -647,8 +696,15 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
       if (d.severity == Severity::kError)
         return MakeError(d.code, absl::StrCat(d.object.empty() ? "" : d.object + ": ", d.message), d.where);
   }
+  objects_ = SnapshotObjects();
+  PrecomputeIdentityFlags(s);
   timings_.build_ms = MsSince(t);
   s.timings_ = timings_;
+#ifdef __GLIBC__
+  // The loaders' temporary objects leave the heap fragmented; give the holes back so
+  // checks do not pay for coalescing them.
+  malloc_trim(0);
+#endif
   return std::shared_ptr<const Snapshot>(std::move(snap));
 }
 

@@ -1,6 +1,7 @@
 #include "engine/plan/compiler.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -8,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/policy/match.h"
-#include <functional>
 
 namespace preflight {
 namespace {
@@ -30,12 +30,15 @@ class Compiler {
   // become Add requests (EQ and CONTAINS_ALL leaves; the first child of an OR; only
   // the first profile when orProfiles).
   void Expand(Index assigned, std::vector<Expansion>& out) {
-    std::vector<Index> stack{assigned};
-    absl::flat_hash_set<Index> seen;
+    std::vector<Index>& stack = stack_;
+    std::vector<Index>& seen = seen_;
+    stack.assign(1, assigned);
+    seen.clear();
     while (!stack.empty()) {
       Index r = stack.back();
       stack.pop_back();
-      if (!seen.insert(r).second) continue;
+      if (std::find(seen.begin(), seen.end(), r) != seen.end()) continue;
+      seen.push_back(r);
       const Role& role = s_.roles()[r];
       if (role.disabled && r != assigned) continue;
       for (Index up : role.inheritance) stack.push_back(up);
@@ -79,21 +82,30 @@ class Compiler {
     return st.accounts.back();
   }
 
+  // Each mutation first checks whether it changes anything, so an account the plan
+  // leaves as it was keeps sharing the snapshot's attributes.
   void AddValues(AccountState& acc, Id attr, const std::vector<Id>& values, bool force_multi) {
     const Application& app = s_.applications()[acc.application];
-    AttrValues* v = acc.FindOrAdd(attr);
-    bool multi = force_multi || app.IsMulti(attr) || v->multi || !app.has_account_schema;
+    const AttrValues* cur = acc.Find(attr);
+    bool multi = force_multi || app.IsMulti(attr) || (cur && cur->multi) || !app.has_account_schema;
     if (!multi) {  // Add on a single-valued attribute replaces
-      v->values.assign(values.begin(), values.begin() + std::min<size_t>(values.size(), 1));
+      if (values.empty()) return;
+      if (cur && cur->values.size() == 1 && cur->values[0] == values[0]) return;
+      AttrValues* v = acc.FindOrAdd(attr);
+      v->values.assign(1, values[0]);
       v->multi = false;
-      if (v->values.empty()) acc.Erase(attr);
       return;
     }
-    for (Id x : values) {
-      bool dup = std::any_of(v->values.begin(), v->values.end(),
-                             [&](Id y) { return SameValue(ids_, x, y, app.case_insensitive); });
-      if (!dup) v->values.push_back(x);
-    }
+    auto present = [&](const AttrValues* in, Id x) {
+      return in && std::any_of(in->values.begin(), in->values.end(),
+                               [&](Id y) { return SameValue(ids_, x, y, app.case_insensitive); });
+    };
+    bool changes = std::any_of(values.begin(), values.end(), [&](Id x) { return !present(cur, x); });
+    bool becomes_multi = cur && !cur->multi && app.IsMulti(attr);
+    if (!changes && !becomes_multi) return;
+    AttrValues* v = acc.FindOrAdd(attr);
+    for (Id x : values)
+      if (!present(v, x)) v->values.push_back(x);
     // Without a schema, one value stays a scalar (as IIQ stores it) unless it was a list.
     v->multi = v->multi || app.IsMulti(attr) || v->values.size() > 1;
     if (v->values.empty()) acc.Erase(attr);
@@ -101,10 +113,13 @@ class Compiler {
 
   void RemoveValues(AccountState& acc, Id attr, const std::vector<Id>& values) {
     const Application& app = s_.applications()[acc.application];
-    AttrValues* v = acc.FindOrAdd(attr);
-    std::erase_if(v->values, [&](Id y) {
+    auto removed = [&](Id y) {
       return std::any_of(values.begin(), values.end(), [&](Id x) { return SameValue(ids_, x, y, app.case_insensitive); });
-    });
+    };
+    const AttrValues* cur = acc.Find(attr);
+    if (!cur || std::none_of(cur->values.begin(), cur->values.end(), removed)) return;
+    AttrValues* v = acc.FindOrAdd(attr);
+    std::erase_if(v->values, removed);
     if (v->values.empty()) acc.Erase(attr);  // an emptied list becomes null
   }
 
@@ -113,14 +128,27 @@ class Compiler {
       acc.Erase(attr);
       return;
     }
+    bool multi = is_list || s_.applications()[acc.application].IsMulti(attr);
+    const AttrValues* cur = acc.Find(attr);
+    if (cur && cur->values == values && cur->multi == multi) return;
     AttrValues* v = acc.FindOrAdd(attr);
     v->values = values;
-    v->multi = is_list || s_.applications()[acc.application].IsMulti(attr);
+    v->multi = multi;
   }
 
-  void ApplyExpansions(IdentityState& st, const std::vector<Expansion>& ex) {
+  // Role expansion lands like any attribute request: an attribute the application's
+  // account schema does not define is dropped (warned about for the plan's roles).
+  void ApplyExpansions(IdentityState& st, const std::vector<Expansion>& ex, bool warn) {
     for (const Expansion& e : ex) {
       if (e.application == kNoIndex) continue;
+      const Application& app = s_.applications()[e.application];
+      if (app.has_account_schema && !app.schema.contains(e.attribute)) {
+        if (warn)
+          Warn(absl::StrCat("role '", ToAbsl(s_.str(s_.roles()[e.via].name)), "' provisions attribute '",
+                            ToAbsl(ids_.Text(e.attribute)), "', which is not in the account schema of '",
+                            ToAbsl(s_.str(app.name)), "'; ignored, as IdentityIQ does"));
+        continue;
+      }
       AccountState& acc = AccountFor(st, e.application);
       AddValues(acc, e.attribute, {e.value}, false);
     }
@@ -229,21 +257,22 @@ class Compiler {
       std::vector<Id> rights;
       for (absl::string_view r : absl::StrSplit(ToAbsl(pr.rights), ',', absl::SkipWhitespace()))
         rights.push_back(ids_.Get(ToStd(absl::StripAsciiWhitespace(r))));
-      auto it = std::find_if(acc->permissions.begin(), acc->permissions.end(),
+      auto& permissions = acc->mutable_permissions();
+      auto it = std::find_if(permissions.begin(), permissions.end(),
                              [&](const Permission& p) { return p.target == target; });
       AttributeOp pop = pr.op.value_or(AttributeOp::kSet);
       if (pop == AttributeOp::kRemove || pop == AttributeOp::kRevoke) {
-        if (it != acc->permissions.end()) {
+        if (it != permissions.end()) {
           std::erase_if(it->rights, [&](Id r) { return std::find(rights.begin(), rights.end(), r) != rights.end(); });
-          if (it->rights.empty()) acc->permissions.erase(it);
+          if (it->rights.empty()) permissions.erase(it);
         }
-      } else if (pop == AttributeOp::kAdd && it != acc->permissions.end()) {
+      } else if (pop == AttributeOp::kAdd && it != permissions.end()) {
         for (Id r : rights)
           if (std::find(it->rights.begin(), it->rights.end(), r) == it->rights.end()) it->rights.push_back(r);
-      } else if (it != acc->permissions.end()) {
+      } else if (it != permissions.end()) {
         it->rights = rights;
       } else if (!rights.empty()) {
-        acc->permissions.push_back({target, rights});
+        permissions.push_back({target, rights});
       }
     }
     return absl::OkStatus();
@@ -316,6 +345,7 @@ class Compiler {
   ValueIds& ids_;
   Projection& out_;
   std::vector<Index> removed_;
+  std::vector<Index> stack_, seen_;
 
  public:
   uint32_t next_key_ = 0;
@@ -323,83 +353,224 @@ class Compiler {
 
 }  // namespace
 
+namespace {
+
+// A role passes as a super when it is disabled, has no profiles, or its profiles
+// match; and so do its own supers. Memoized per detection.
+bool SuperMatches(const MatchContext& ctx, const IdentityState& st, Index r, int depth,
+                  std::vector<std::pair<Index, bool>>& memo) {
+  for (const auto& [role, ok] : memo)
+    if (role == r) return ok;
+  const Role& role = ctx.snapshot.roles()[r];
+  bool ok = depth <= 64 && (role.disabled || role.profiles.empty() || ProfilesMatch(ctx, role, st));
+  for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, depth + 1, memo);
+  memo.emplace_back(r, ok);
+  return ok;
+}
+
+}  // namespace
+
+// Detection limited to the roles that read something that changed, and the roles
+// that inherit from them; every other role keeps its stored status. Valid only when
+// the stored detected roles are what a full detection of the pre state finds.
+void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vector<Change>& changes,
+                        IdentityState& st) {
+  MatchContext ctx{s, ids};
+  thread_local std::vector<Index> candidates, detected, ordered;
+  thread_local std::vector<std::pair<Index, bool>> memo;
+  candidates.clear();
+  for (const Change& c : changes)
+    if (const auto* roles = s.RolesReading(c.application, c.attr, c.value))
+      candidates.insert(candidates.end(), roles->begin(), roles->end());
+  if (candidates.empty()) return;
+  // A changed role changes what its descendants' super check sees.
+  for (size_t i = 0; i < candidates.size() && i < 1u << 20; ++i)
+    for (Index child : s.Children(candidates[i])) candidates.push_back(child);
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  memo.clear();
+  detected.clear();
+  for (Index r : candidates) {
+    const Role& role = s.roles()[r];
+    if (!role.detectable || role.disabled || !ProfilesMatch(ctx, role, st)) continue;
+    bool ok = true;
+    for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, 1, memo);
+    if (ok) detected.push_back(r);
+  }
+  ordered.clear();
+  for (Index r : st.detected_roles) {
+    bool candidate = std::binary_search(candidates.begin(), candidates.end(), r);
+    if (!candidate || std::binary_search(detected.begin(), detected.end(), r)) ordered.push_back(r);
+  }
+  for (Index r : detected)
+    if (std::find(ordered.begin(), ordered.end(), r) == ordered.end()) ordered.push_back(r);
+  st.detected_roles.assign(ordered.begin(), ordered.end());
+}
+
+void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out) {
+  out.clear();
+  auto whole = [&](const AccountState& a) {
+    out.push_back({a.application, kNoId, kNoId});
+    for (const AttrValues& v : a.attributes()) {
+      out.push_back({a.application, v.name, kNoId});
+      for (Id x : v.values) out.push_back({a.application, v.name, x});
+    }
+  };
+  auto find = [](const IdentityState& st, uint32_t key) -> const AccountState* {
+    for (const AccountState& a : st.accounts)
+      if (a.key == key) return &a;
+    return nullptr;
+  };
+  for (const AccountState& a : pre.accounts)
+    if (!find(post, a.key)) whole(a);
+  for (const AccountState& b : post.accounts) {
+    const AccountState* a = find(pre, b.key);
+    if (!a) {
+      whole(b);
+      continue;
+    }
+    if (a->permissions() != b.permissions() || a->disabled != b.disabled || a->locked != b.locked)
+      out.push_back({b.application, kNoId, kNoId});
+    const auto& x = a->attributes();
+    const auto& y = b.attributes();
+    if (&x == &y) continue;  // both still share the snapshot's attributes
+    // Both attribute lists are sorted by name: merge them.
+    size_t i = 0, j = 0;
+    auto all = [&](const AttrValues& v) {
+      out.push_back({b.application, v.name, kNoId});
+      for (Id x : v.values) out.push_back({b.application, v.name, x});
+    };
+    while (i < x.size() || j < y.size()) {
+      if (j == y.size() || (i < x.size() && x[i].name < y[j].name)) {
+        all(x[i++]);
+      } else if (i == x.size() || y[j].name < x[i].name) {
+        all(y[j++]);
+      } else {
+        if (x[i].values != y[j].values || x[i].multi != y[j].multi) {
+          out.push_back({b.application, y[j].name, kNoId});
+          for (Id v : x[i].values)
+            if (std::find(y[j].values.begin(), y[j].values.end(), v) == y[j].values.end())
+              out.push_back({b.application, y[j].name, v});
+          for (Id v : y[j].values)
+            if (std::find(x[i].values.begin(), x[i].values.end(), v) == x[i].values.end())
+              out.push_back({b.application, y[j].name, v});
+        }
+        ++i;
+        ++j;
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+}
+
 void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st) {
   MatchContext ctx{s, ids};
+  thread_local std::vector<Index> candidates, detected, ordered;
+  thread_local std::vector<std::pair<Index, bool>> memo;
   // Candidates: roles whose profile values appear on the accounts, plus roles that
   // cannot be indexed by value.
-  std::vector<Index> candidates = s.UnindexedDetectableRoles();
+  candidates.assign(s.UnindexedDetectableRoles().begin(), s.UnindexedDetectableRoles().end());
   for (const AccountState& a : st.accounts)
-    for (const AttrValues& v : a.attributes)
+    for (const AttrValues& v : a.attributes())
       for (Id value : v.values)
         if (const auto* roles = s.RolesMentioning(a.application, v.name, value))
           candidates.insert(candidates.end(), roles->begin(), roles->end());
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
-  // A role is detected when its own profiles match and every super matches; a super
-  // without profiles, or a disabled super, passes through.
-  absl::flat_hash_map<Index, bool> memo;
-  std::function<bool(Index, int)> super_ok = [&](Index r, int depth) -> bool {
-    if (depth > 64) return false;
-    auto it = memo.find(r);
-    if (it != memo.end()) return it->second;
-    const Role& role = s.roles()[r];
-    bool ok = role.disabled || role.profiles.empty() || ProfilesMatch(ctx, role, st);
-    for (Index up : role.inheritance) ok = ok && super_ok(up, depth + 1);
-    memo[r] = ok;
-    return ok;
-  };
-  std::vector<Index> detected;
+  // A role is detected when its own profiles match and every super matches.
+  memo.clear();
+  detected.clear();
   for (Index r : candidates) {
     const Role& role = s.roles()[r];
     if (!role.detectable || role.disabled || !ProfilesMatch(ctx, role, st)) continue;
     bool ok = true;
-    for (Index up : role.inheritance) ok = ok && super_ok(up, 1);
+    for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, 1, memo);
     if (ok) detected.push_back(r);
   }
   // Keep the previous order for roles still detected; new ones follow.
-  std::vector<Index> ordered;
+  ordered.clear();
   for (Index r : st.detected_roles)
     if (std::binary_search(detected.begin(), detected.end(), r)) ordered.push_back(r);
   for (Index r : detected)
     if (std::find(ordered.begin(), ordered.end(), r) == ordered.end()) ordered.push_back(r);
-  st.detected_roles = std::move(ordered);
+  st.detected_roles.assign(ordered.begin(), ordered.end());
 }
 
-absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids) {
-  Projection out;
+absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
+                         Projection& out) {
+  out.pre_expansions.clear();
+  out.plan_expansions.clear();
+  out.diagnostics.clear();
   const Identity& idn = s.identities()[identity];
   IdentityState& pre = out.pre;
   pre.identity = identity;
-  pre.assigned_roles = idn.assigned_roles;
-  pre.detected_roles = idn.detected_roles;
-  pre.accounts.reserve(idn.accounts.size() + 2);
+  pre.assigned_roles.assign(idn.assigned_roles.begin(), idn.assigned_roles.end());
+  pre.detected_roles.assign(idn.detected_roles.begin(), idn.detected_roles.end());
+  pre.accounts.clear();
   for (Index ai : idn.accounts) {
     const Account& a = s.accounts()[ai];
-    AccountState st;
+    AccountState& st = pre.accounts.emplace_back();
     st.application = a.application;
     st.instance = a.instance;
     st.native_identity = a.native_identity;
     st.display_name = a.display_name;
     st.source = ai;
-    st.key = static_cast<uint32_t>(pre.accounts.size());
+    st.key = static_cast<uint32_t>(pre.accounts.size() - 1);
     st.disabled = a.disabled;
     st.locked = a.locked;
-    st.attributes = a.attributes;
-    st.permissions = a.permissions;
-    pre.accounts.push_back(std::move(st));
+    st.ShareFrom(a);
   }
   Compiler compiler(s, ids, out);
   compiler.next_key_ = static_cast<uint32_t>(pre.accounts.size());
-  for (Index r : pre.assigned_roles) compiler.Expand(r, out.pre_expansions);
-  compiler.ApplyExpansions(pre, out.pre_expansions);
+  if (!(idn.flags & Identity::kExpansionNoop)) {
+    for (Index r : pre.assigned_roles) compiler.Expand(r, out.pre_expansions);
+    compiler.ApplyExpansions(pre, out.pre_expansions, false);
+  }
 
   out.post = pre;
   for (size_t i = 0; i < plan.accounts.size(); ++i)
     if (auto st = compiler.ApplyAccountRequest(out.post, plan.accounts[i], i); !st.ok()) return st;
-  compiler.ApplyExpansions(out.post, out.plan_expansions);
+  compiler.ApplyExpansions(out.post, out.plan_expansions, true);
   compiler.Deprovision(out.post);
-  DetectRoles(s, ids, out.post);
+  DiffAccounts(out.pre, out.post, out.changes);
+  if (idn.flags & Identity::kDetectionConsistent) DetectChangedRoles(s, ids, out.changes, out.post);
+  else DetectRoles(s, ids, out.post);
+  return absl::OkStatus();
+}
+
+void PrecomputeIdentityFlags(Snapshot& s) {
+  auto work = [&s](size_t begin, size_t end) {
+    ProvisioningPlan empty;
+    Projection p;
+    for (size_t i = begin; i < end; ++i) {
+      Identity& idn = s.identities_[i];
+      idn.flags = 0;
+      ValueIds ids(s.pool());
+      if (!ProjectInto(s, static_cast<Index>(i), empty, ids, p).ok()) continue;
+      bool noop = p.pre.accounts.size() == idn.accounts.size() &&
+                  std::none_of(p.pre.accounts.begin(), p.pre.accounts.end(),
+                               [](const AccountState& a) { return a.modified(); });
+      std::vector<Index> stored = idn.detected_roles, found = p.post.detected_roles;
+      std::sort(stored.begin(), stored.end());
+      std::sort(found.begin(), found.end());
+      idn.flags = static_cast<uint8_t>((noop ? Identity::kExpansionNoop : 0) |
+                                       (stored == found ? Identity::kDetectionConsistent : 0));
+    }
+  };
+  size_t n = s.identities_.size();
+  unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  if (n < 4096) threads = 1;
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, n * t / threads, n * (t + 1) / threads);
+  work(0, n / threads);
+  for (auto& th : pool) th.join();
+}
+
+absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids) {
+  Projection out;
+  if (auto st = ProjectInto(s, identity, plan, ids, out); !st.ok()) return st;
   return out;
 }
 

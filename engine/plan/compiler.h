@@ -32,14 +32,27 @@ struct Projection {
   std::vector<Expansion> pre_expansions;   // from roles assigned before the plan
   std::vector<Expansion> plan_expansions;  // from roles the plan assigns
   std::vector<Diagnostic> diagnostics;     // requests ignored, unknown roles...
+  std::vector<Change> changes;             // pre -> post account differences, sorted, unique
 };
 
 // `ids` must outlive the projection's use (it resolves plan-only strings).
 absl::StatusOr<Projection> Project(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan,
                                    ValueIds& ids);
+// The same into `out`, reusing its buffers (the check's hot path).
+absl::Status ProjectInto(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
+                         Projection& out);
 
 // Re-detects IT roles on `state` (the post step). Roles detected before keep their
 // order; newly detected ones follow in snapshot order.
 void DetectRoles(const Snapshot& snapshot, const ValueIds& ids, IdentityState& state);
+
+// Everything that differs between two states' accounts (sorted, unique).
+void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out);
+
+// Load-time pass (called by SnapshotBuilder::Build): marks each identity whose
+// assigned roles' expansion adds nothing to its accounts, and whose stored detected
+// roles equal a fresh detection. For those a check re-detects only the roles that
+// read a changed attribute, and gets the same answer as a full detection.
+void PrecomputeIdentityFlags(Snapshot& snapshot);
 
 }  // namespace preflight

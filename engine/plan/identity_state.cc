@@ -15,25 +15,52 @@ Id ValueIds::Get(std::string_view s) {
   return id;
 }
 
+const std::vector<AttrValues> AccountState::kNoAttributes;
+const std::vector<Permission> AccountState::kNoPermissions;
+
+std::vector<AttrValues>& AccountState::mutable_attributes() {
+  if (!own_attributes_) {
+    attributes_ = *base_attributes_;
+    own_attributes_ = true;
+  }
+  return attributes_;
+}
+
+std::vector<Permission>& AccountState::mutable_permissions() {
+  if (!own_permissions_) {
+    permissions_ = *base_permissions_;
+    own_permissions_ = true;
+  }
+  return permissions_;
+}
+
+namespace {
+template <typename Vec>
+auto LowerBound(Vec& attrs, Id attr) {
+  return std::lower_bound(attrs.begin(), attrs.end(), attr, [](const AttrValues& a, Id id) { return a.name < id; });
+}
+}  // namespace
+
 const AttrValues* AccountState::Find(Id attr) const {
-  auto it = std::lower_bound(attributes.begin(), attributes.end(), attr,
-                             [](const AttrValues& a, Id id) { return a.name < id; });
-  return it != attributes.end() && it->name == attr ? &*it : nullptr;
+  const auto& attrs = attributes();
+  auto it = LowerBound(attrs, attr);
+  return it != attrs.end() && it->name == attr ? &*it : nullptr;
 }
 
 AttrValues* AccountState::FindOrAdd(Id attr) {
-  auto it = std::lower_bound(attributes.begin(), attributes.end(), attr,
-                             [](const AttrValues& a, Id id) { return a.name < id; });
-  if (it != attributes.end() && it->name == attr) return &*it;
+  auto& attrs = mutable_attributes();
+  auto it = LowerBound(attrs, attr);
+  if (it != attrs.end() && it->name == attr) return &*it;
   AttrValues v;
   v.name = attr;
-  return &*attributes.insert(it, std::move(v));
+  return &*attrs.insert(it, std::move(v));
 }
 
 void AccountState::Erase(Id attr) {
-  auto it = std::lower_bound(attributes.begin(), attributes.end(), attr,
-                             [](const AttrValues& a, Id id) { return a.name < id; });
-  if (it != attributes.end() && it->name == attr) attributes.erase(it);
+  if (!Find(attr)) return;
+  auto& attrs = mutable_attributes();
+  auto it = LowerBound(attrs, attr);
+  attrs.erase(it);
 }
 
 }  // namespace preflight

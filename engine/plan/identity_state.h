@@ -42,12 +42,48 @@ struct AccountState {
   uint32_t key = 0;         // identifies the account across the pre and post states
   bool disabled = false;
   bool locked = false;
-  std::vector<AttrValues> attributes;  // sorted by name id
-  std::vector<Permission> permissions;
+
+  // Attributes (sorted by name id) and permissions are shared with the snapshot's
+  // account until the first write copies them: a check copies only what its plan
+  // changes.
+  const std::vector<AttrValues>& attributes() const { return own_attributes_ ? attributes_ : *base_attributes_; }
+  const std::vector<Permission>& permissions() const { return own_permissions_ ? permissions_ : *base_permissions_; }
+  std::vector<AttrValues>& mutable_attributes();
+  std::vector<Permission>& mutable_permissions();
+  bool modified() const { return own_attributes_ || own_permissions_; }
+  void ShareFrom(const Account& account) {
+    base_attributes_ = &account.attributes;
+    base_permissions_ = &account.permissions;
+    own_attributes_ = own_permissions_ = false;
+  }
 
   const AttrValues* Find(Id attr) const;
-  AttrValues* FindOrAdd(Id attr);
-  void Erase(Id attr);
+  AttrValues* FindOrAdd(Id attr);  // copies on write
+  void Erase(Id attr);             // copies on write, only when present
+
+ private:
+  static const std::vector<AttrValues> kNoAttributes;
+  static const std::vector<Permission> kNoPermissions;
+  const std::vector<AttrValues>* base_attributes_ = &kNoAttributes;
+  const std::vector<Permission>* base_permissions_ = &kNoPermissions;
+  std::vector<AttrValues> attributes_;
+  std::vector<Permission> permissions_;
+  bool own_attributes_ = false;
+  bool own_permissions_ = false;
+};
+
+// One thing that differs between the pre and post accounts: a value of an attribute
+// (attr and value set), any change of an attribute (value kNoId), or an account
+// created, deleted or with changed permissions (attr and value kNoId).
+struct Change {
+  Index application;
+  Id attr;
+  Id value;
+  friend bool operator==(const Change&, const Change&) = default;
+  friend bool operator<(const Change& a, const Change& b) {
+    if (a.application != b.application) return a.application < b.application;
+    return a.attr != b.attr ? a.attr < b.attr : a.value < b.value;
+  }
 };
 
 struct IdentityState {

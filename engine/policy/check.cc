@@ -25,14 +25,9 @@ absl::Status Invalid(std::string detail, std::string pointer = {}) {
 
 // The policies to check, in order (research/iiq-semantics.md 4.3).
 std::vector<Index> SelectPolicies(const Snapshot& s, const CheckRequest& req, const CheckOptions& options) {
-  std::vector<Index> out;
   bool all = !req.policies || (req.policies->empty() && options.empty_policy_list_means_all);
-  if (all) {
-    for (Index i = 0; i < s.policies().size(); ++i)
-      if (s.policies()[i].active) out.push_back(i);
-    std::sort(out.begin(), out.end(), [&](Index a, Index b) { return s.policies()[a].name < s.policies()[b].name; });
-    return out;
-  }
+  if (all) return s.ActivePoliciesByName();
+  std::vector<Index> out;
   for (const std::string& name : *req.policies) {
     Index p = s.FindPolicy(name);
     if (p != kNoIndex) out.push_back(p);  // unknown names are skipped; inactive ones are checked
@@ -44,76 +39,21 @@ std::string EntitlementText(const MatchTerm& t) {
   return absl::StrCat(t.application_name.empty() ? "" : t.application_name + ":", t.name_text, "=", t.value_text);
 }
 
-// Everything that differs between two account lists, as constraint-index keys.
-void AccountDelta(const Snapshot& s, const IdentityState& pre, const IdentityState& post,
-                  std::vector<ConstraintRef>& touched) {
-  auto add = [&](Index app, Id attr, Id value) {
-    if (const auto* refs = s.ConstraintsNamingValue(app, attr, value))
-      touched.insert(touched.end(), refs->begin(), refs->end());
-  };
-  auto whole = [&](const AccountState& a) {
-    add(a.application, kNoId, kNoId);
-    for (const AttrValues& v : a.attributes) {
-      add(a.application, v.name, kNoId);
-      for (Id x : v.values) add(a.application, v.name, x);
-    }
-  };
-  auto find = [](const IdentityState& st, uint32_t key) -> const AccountState* {
-    for (const AccountState& a : st.accounts)
-      if (a.key == key) return &a;
-    return nullptr;
-  };
-  for (const AccountState& a : pre.accounts)
-    if (!find(post, a.key)) whole(a);
-  for (const AccountState& b : post.accounts) {
-    const AccountState* a = find(pre, b.key);
-    if (!a) {
-      whole(b);
-      continue;
-    }
-    if (a->permissions.size() != b.permissions.size()) add(b.application, kNoId, kNoId);
-    // Both attribute lists are sorted by name: merge them.
-    size_t i = 0, j = 0;
-    const auto& x = a->attributes;
-    const auto& y = b.attributes;
-    while (i < x.size() || j < y.size()) {
-      if (j == y.size() || (i < x.size() && x[i].name < y[j].name)) {
-        add(a->application, x[i].name, kNoId);
-        for (Id v : x[i].values) add(a->application, x[i].name, v);
-        ++i;
-      } else if (i == x.size() || y[j].name < x[i].name) {
-        add(b.application, y[j].name, kNoId);
-        for (Id v : y[j].values) add(b.application, y[j].name, v);
-        ++j;
-      } else {
-        if (x[i].values != y[j].values || x[i].multi != y[j].multi) {
-          add(b.application, y[j].name, kNoId);
-          for (Id v : x[i].values)
-            if (std::find(y[j].values.begin(), y[j].values.end(), v) == y[j].values.end()) add(b.application, y[j].name, v);
-          for (Id v : y[j].values)
-            if (std::find(x[i].values.begin(), x[i].values.end(), v) == x[i].values.end()) add(b.application, y[j].name, v);
-        }
-        ++i;
-        ++j;
-      }
-    }
-  }
-}
-
 // The constraints whose answer the plan can change: those naming a role whose held
 // origins changed, those naming a changed entitlement value, and those always
 // evaluated. Sorted by (policy, constraint), unique.
-std::vector<ConstraintRef> TouchedConstraints(const Snapshot& s, const Projection& projection, const HeldRoles& pre,
-                                              const HeldRoles& post) {
-  std::vector<ConstraintRef> touched = s.AlwaysEvaluatedConstraints();
+void TouchedConstraints(const Snapshot& s, const Projection& projection, const HeldRoles& pre, const HeldRoles& post,
+                        std::vector<ConstraintRef>& touched) {
+  touched.assign(s.AlwaysEvaluatedConstraints().begin(), s.AlwaysEvaluatedConstraints().end());
   auto role_changed = [&](Index r) {
     if (const auto* refs = s.ConstraintsNamingRole(r)) touched.insert(touched.end(), refs->begin(), refs->end());
   };
   HeldRoles::ForEachDifference(pre, post, role_changed);
-  AccountDelta(s, projection.pre, projection.post, touched);
+  for (const Change& c : projection.changes)
+    if (const auto* refs = s.ConstraintsNamingValue(c.application, c.attr, c.value))
+      touched.insert(touched.end(), refs->begin(), refs->end());
   std::sort(touched.begin(), touched.end());
   touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-  return touched;
 }
 
 }  // namespace
@@ -171,23 +111,33 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   CheckResult result;
   // With no active policy in the system IdentityIQ answers nothing at all.
   if (!s.any_active_policy()) return result;
-  std::vector<Index> policies = SelectPolicies(s, req, options);
+  const std::vector<Index> policies = SelectPolicies(s, req, options);
   Index identity = s.FindIdentity(req.identity);
   if (identity == kNoIndex)  // IIQ would simulate on an empty identity; we refuse (README)
     return Invalid(absl::StrCat("Identity '", req.identity, "' not found in the snapshot"), "/identity");
 
+  // Per-thread buffers: a check allocates only for what it reports.
+  struct Scratch {
+    Projection projection;
+    HeldRoles held_pre, held_post;
+    std::vector<ConstraintRef> touched;
+    Violation pre, post;
+  };
+  thread_local Scratch scratch;
   ValueIds ids(s.pool());
-  auto projection = Project(s, identity, plan, ids);
-  if (!projection.ok()) return projection.status();
+  Projection* projection = &scratch.projection;
+  if (auto st = ProjectInto(s, identity, plan, ids, *projection); !st.ok()) return st;
   for (auto& d : projection->diagnostics) result.diagnostics.push_back(std::move(d));
 
   MatchContext ctx{s, ids};
-  HeldRoles held_pre, held_post;
+  HeldRoles& held_pre = scratch.held_pre;
+  HeldRoles& held_post = scratch.held_post;
   held_pre.Compute(s, projection->pre);
   held_post.Compute(s, projection->post);
-  std::vector<ConstraintRef> touched;
+  std::vector<ConstraintRef>& touched = scratch.touched;
+  touched.clear();
   if (options.use_constraint_index) {
-    touched = TouchedConstraints(s, *projection, held_pre, held_post);
+    TouchedConstraints(s, *projection, held_pre, held_post, touched);
   } else {
     for (Index p : policies)
       for (Index c = 0; c < s.policies()[p].constraints.size(); ++c)
@@ -196,7 +146,8 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     std::sort(touched.begin(), touched.end());
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
   }
-  Violation pre, post;
+  Violation& pre = scratch.pre;
+  Violation& post = scratch.post;
   for (Index p : policies) {
     const Policy& policy = s.policies()[p];
     if (policy.kind == Policy::Kind::kUnsupported) {
@@ -233,12 +184,9 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
       if (req.explain) {
         auto role_reasons = [&](const std::vector<Index>& side_roles, const char* side) {
           for (Index r : side_roles) {
-            const auto* origins = held_post.Origins(r);
-            if (!origins) continue;
-            for (Index o : *origins) {
-              bool existing = held_pre.Holds(r) && held_pre.Origins(r) &&
-                              std::find(held_pre.Origins(r)->begin(), held_pre.Origins(r)->end(), o) !=
-                                  held_pre.Origins(r)->end();
+            auto pre_origins = held_pre.Origins(r);
+            for (Index o : held_post.Origins(r)) {
+              bool existing = std::find(pre_origins.begin(), pre_origins.end(), o) != pre_origins.end();
               v.reasons.push_back({side, "role", std::string(s.str(s.roles()[o].name)),
                                    o == r ? "" : std::string(s.str(s.roles()[r].name)), existing ? "existing" : "plan"});
             }

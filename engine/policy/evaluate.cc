@@ -5,7 +5,7 @@
 namespace preflight {
 namespace {
 
-void AddUnique(std::vector<Index>& list, const std::vector<Index>& items) {
+void AddUnique(std::vector<Index>& list, std::span<const Index> items) {
   for (Index i : items)
     if (std::find(list.begin(), list.end(), i) == list.end()) list.push_back(i);
 }
@@ -18,13 +18,13 @@ bool RoleSod(const Constraint& c, const HeldRoles& held, Violation* out) {
   // One consolidated violation: for each held left role l and held right role r != l,
   // the origins of l go left and the origins of r go right (CSV without duplicates).
   for (Index l : c.left) {
-    const auto* lo = held.Origins(l);
-    if (!lo) continue;
+    auto lo = held.Origins(l);
+    if (lo.empty()) continue;
     for (Index r : c.right) {
-      const auto* ro = held.Origins(r);
-      if (!ro || r == l) continue;
-      AddUnique(out->left_bundles, *lo);
-      AddUnique(out->right_bundles, *ro);
+      auto ro = held.Origins(r);
+      if (ro.empty() || r == l) continue;
+      AddUnique(out->left_bundles, lo);
+      AddUnique(out->right_bundles, ro);
     }
   }
   return true;
@@ -43,26 +43,39 @@ bool Violation::SameAs(const Violation& o) const {
 }
 
 void HeldRoles::Compute(const Snapshot& s, const IdentityState& state) {
-  held_.clear();
-  auto add = [&](Index role, Index origin) {
-    auto it = std::lower_bound(held_.begin(), held_.end(), role,
-                               [](const auto& e, Index r) { return e.first < r; });
-    if (it == held_.end() || it->first != role) it = held_.insert(it, {role, {}});
-    if (std::find(it->second.begin(), it->second.end(), origin) == it->second.end()) it->second.push_back(origin);
-  };
-  auto flatten = [&](const std::vector<Index>& roles) {
-    for (Index r : roles) {
-      add(r, r);
-      for (Index up : s.roles()[r].supers_closure) add(up, r);
+  pairs_.clear();
+  auto flatten = [&](const std::vector<Index>& held) {
+    for (Index r : held) {
+      pairs_.emplace_back(r, r);
+      for (Index up : s.roles()[r].supers_closure) pairs_.emplace_back(up, r);
     }
   };
   flatten(state.detected_roles);
   flatten(state.assigned_roles);
+  // Group by role, keeping the reach order of origins within a role.
+  std::stable_sort(pairs_.begin(), pairs_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  roles_.clear();
+  starts_.clear();
+  origins_.clear();
+  for (size_t i = 0; i < pairs_.size(); ++i) {
+    if (roles_.empty() || roles_.back() != pairs_[i].first) {
+      roles_.push_back(pairs_[i].first);
+      starts_.push_back(static_cast<uint32_t>(origins_.size()));
+    }
+    auto begin = origins_.begin() + starts_.back();
+    if (std::find(begin, origins_.end(), pairs_[i].second) == origins_.end()) origins_.push_back(pairs_[i].second);
+  }
+  starts_.push_back(static_cast<uint32_t>(origins_.size()));
 }
 
-const std::vector<Index>* HeldRoles::Origins(Index role) const {
-  auto it = std::lower_bound(held_.begin(), held_.end(), role, [](const auto& e, Index r) { return e.first < r; });
-  return it != held_.end() && it->first == role ? &it->second : nullptr;
+size_t HeldRoles::Find(Index role) const {
+  auto it = std::lower_bound(roles_.begin(), roles_.end(), role);
+  return it != roles_.end() && *it == role ? static_cast<size_t>(it - roles_.begin()) : kNoIndex;
+}
+
+std::span<const Index> HeldRoles::Origins(Index role) const {
+  size_t i = Find(role);
+  return i == kNoIndex ? std::span<const Index>() : OriginsAt(i);
 }
 
 bool EvaluateConstraint(const MatchContext& ctx, Index policy, Index constraint, const IdentityState& state,

@@ -3,6 +3,7 @@
 // role SoD over assigned and detected roles closed upward over inheritance, and
 // generic constraints (entitlement SoD, Advanced) over IdentitySelectors.
 
+#include <span>
 #include <vector>
 
 #include "engine/policy/match.h"
@@ -26,21 +27,22 @@ struct Violation {
 class HeldRoles {
  public:
   void Compute(const Snapshot& snapshot, const IdentityState& state);
-  // Origins of a role, empty when the role is not held.
-  const std::vector<Index>* Origins(Index role) const;
-  bool Holds(Index role) const { return Origins(role) != nullptr; }
+  // Origins of a role (in the order IIQ reaches them), empty when the role is not held.
+  std::span<const Index> Origins(Index role) const;
+  bool Holds(Index role) const { return Find(role) != kNoIndex; }
   // Calls f(role) for every role held by one and not the other, or held by both
   // through different origins.
   template <typename F>
   static void ForEachDifference(const HeldRoles& a, const HeldRoles& b, F f) {
     size_t i = 0, j = 0;
-    while (i < a.held_.size() || j < b.held_.size()) {
-      if (j == b.held_.size() || (i < a.held_.size() && a.held_[i].first < b.held_[j].first)) {
-        f(a.held_[i++].first);
-      } else if (i == a.held_.size() || b.held_[j].first < a.held_[i].first) {
-        f(b.held_[j++].first);
+    while (i < a.roles_.size() || j < b.roles_.size()) {
+      if (j == b.roles_.size() || (i < a.roles_.size() && a.roles_[i] < b.roles_[j])) {
+        f(a.roles_[i++]);
+      } else if (i == a.roles_.size() || b.roles_[j] < a.roles_[i]) {
+        f(b.roles_[j++]);
       } else {
-        if (a.held_[i].second != b.held_[j].second) f(a.held_[i].first);
+        auto x = a.OriginsAt(i), y = b.OriginsAt(j);
+        if (!std::equal(x.begin(), x.end(), y.begin(), y.end())) f(a.roles_[i]);
         ++i;
         ++j;
       }
@@ -48,7 +50,16 @@ class HeldRoles {
   }
 
  private:
-  std::vector<std::pair<Index, std::vector<Index>>> held_;  // sorted by role
+  size_t Find(Index role) const;
+  std::span<const Index> OriginsAt(size_t i) const {
+    return {origins_.data() + starts_[i], starts_[i + 1] - starts_[i]};
+  }
+  // Flat and reused across checks: held roles sorted, and for role i its origins in
+  // origins_[starts_[i], starts_[i + 1]).
+  std::vector<Index> roles_;
+  std::vector<uint32_t> starts_;
+  std::vector<Index> origins_;
+  std::vector<std::pair<Index, Index>> pairs_;  // scratch: (role, origin) in reach order
 };
 
 // Evaluates one constraint; fills `out` and returns true when it is violated.

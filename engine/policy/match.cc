@@ -168,8 +168,8 @@ bool ProfilesMatch(const MatchContext& ctx, const Role& role, const IdentityStat
     for (const AccountState& a : state.accounts) {
       if (a.application != p.application) continue;
       bool all = std::all_of(p.constraints.begin(), p.constraints.end(),
-                             [&](const Filter& f) { return FilterMatches(ctx, f, a.attributes); });
-      if (all && PermissionsSatisfied(p.permissions, a.permissions)) {
+                             [&](const Filter& f) { return FilterMatches(ctx, f, a.attributes()); });
+      if (all && PermissionsSatisfied(p.permissions, a.permissions())) {
         matched = true;
         break;
       }
@@ -201,9 +201,9 @@ int LeafMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState
     if (t.type == MatchTerm::Type::kPermission) {
       m = false;
       if (t.value_null) {
-        m = a.permissions.empty();
+        m = a.permissions().empty();
       } else {
-        for (const Permission& p : a.permissions)
+        for (const Permission& p : a.permissions())
           if (p.target == t.name && std::find(p.rights.begin(), p.rights.end(), t.value) != p.rights.end()) m = true;
       }
     } else {
