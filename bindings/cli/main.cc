@@ -86,7 +86,10 @@ int Finish(const absl::StatusOr<std::string>& output) {
   std::string error = ScimErrorJson(s);
   std::fwrite(error.data(), 1, error.size(), stdout);
   std::fputc('\n', stdout);
-  std::fprintf(stderr, "preflight: %s\n", std::string(s.message()).c_str());
+  // One human line: the caret rendering some messages carry stays in `detail`.
+  std::string line(s.message());
+  line = line.substr(0, line.find('\n'));
+  std::fprintf(stderr, "preflight: %s\n", line.c_str());
   return ErrorCodeOf(s) == ErrorCode::kInternal ? 1 : 2;
 }
 

@@ -1,0 +1,458 @@
+"""Preflight: IdentityIQ's CheckedPolicyViolations, answered in-process.
+
+    import preflight
+    engine = preflight.Engine.load("examples/demo-snapshot")
+    response = engine.check(identity="Ryan.Russell", plan=plan_text)
+
+An :class:`Engine` is immutable and thread-safe; every call into the engine releases
+the GIL, so Python threads check in parallel. To replace the snapshot while other
+threads check, keep it in a :class:`SharedEngine` and :meth:`SharedEngine.swap`.
+
+Plans are dicts in the toMap JSON shape (``application/sailpoint.object.ProvisioningPlan+json``)
+or text in any of the three forms (XML, JSON, the ``{key=value}`` map form).
+Errors are :class:`PreflightError` subclasses carrying ``scim_type``, ``detail`` and ``location``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal, Mapping, Optional, Sequence, Union
+
+from . import _preflight
+from ._errors import (
+    InvalidFilter,
+    InvalidPath,
+    InvalidPlan,
+    InvalidSyntax,
+    InvalidValue,
+    Location,
+    NotFound,
+    PreflightError,
+    TooMany,
+)
+
+__version__: str = _preflight.__version__
+
+# Shown and pickled as preflight.InvalidValue etc., where users import them from.
+for _cls in (PreflightError, InvalidValue, InvalidPlan, InvalidFilter, InvalidPath, InvalidSyntax, TooMany, NotFound):
+    _cls.__module__ = __name__
+
+#: A path, or several: files or directories of SCIM JSON and IdentityIQ XML exports.
+PathLike = Union[str, "os.PathLike[str]"]
+Paths = Union[PathLike, Sequence[PathLike]]
+#: A plan: text in one of the three forms, or a dict in the toMap JSON shape.
+Plan = Union[str, Mapping[str, Any]]
+#: ``"xml"``, ``"json"``, ``"map"``, or a media type as a request's ``plan.type`` carries it.
+PlanType = str
+#: A CheckedPolicyViolations request body: a dict or its JSON text.
+Request = Union[str, bytes, Mapping[str, Any]]
+SortOrder = Literal["ascending", "descending"]
+
+
+def _paths(paths: Paths) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    return [os.fspath(p) for p in paths]
+
+
+def _json_text(value: Union[str, bytes, Mapping[str, Any]]) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _plan_text(plan: Plan, plan_type: Optional[PlanType]) -> tuple[str, Optional[PlanType]]:
+    """A plan as text and the type to read it with: dicts travel as toMap JSON."""
+    if isinstance(plan, str):
+        return plan, plan_type
+    if isinstance(plan, Mapping):
+        return json.dumps(plan, ensure_ascii=False), "json" if plan_type is None else plan_type
+    raise TypeError(f"plan must be a str or a dict in the toMap JSON shape, not {type(plan).__name__}")
+
+
+def _object(text: str) -> dict[str, Any]:
+    """A JSON object from the native layer (always an object) as a typed dict."""
+    value: dict[str, Any] = json.loads(text)
+    return value
+
+
+def _names(value: Union[None, str, Iterable[str]]) -> Optional[list[str]]:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return list(_preflight.split_attribute_list(value))
+    return [str(v) for v in value]
+
+
+class _Checks:
+    """The checking, query and inspection API shared by Engine and SharedEngine."""
+
+    __slots__ = ()
+
+    def _native(self) -> _preflight.Engine:
+        raise NotImplementedError
+
+    def check_json(
+        self,
+        request: Optional[Request] = None,
+        *,
+        identity: Optional[str] = None,
+        plan: Optional[Plan] = None,
+        plan_type: Optional[PlanType] = None,
+        policies: Optional[Iterable[str]] = None,
+        explain: bool = False,
+        indent: int = 0,
+    ) -> str:
+        """Like :meth:`check`, but returns the response resource as JSON text."""
+        native = self._native()
+        if request is not None:
+            if identity is not None or plan is not None or plan_type is not None or policies is not None:
+                raise TypeError("give either a request body or identity=/plan=/plan_type=/policies=, not both")
+            return native.check_json(_json_text(request), explain, indent)
+        if identity is None or plan is None:
+            raise TypeError("check needs a request body, or identity= and plan=")
+        text, kind = _plan_text(plan, plan_type)
+        names = None if policies is None else ([policies] if isinstance(policies, str) else list(policies))
+        return native.check_fields(identity, text, kind, names, explain, indent)
+
+    def check(
+        self,
+        request: Optional[Request] = None,
+        *,
+        identity: Optional[str] = None,
+        plan: Optional[Plan] = None,
+        plan_type: Optional[PlanType] = None,
+        policies: Optional[Iterable[str]] = None,
+        explain: bool = False,
+    ) -> dict[str, Any]:
+        """Checks one request: the CheckedPolicyViolation response resource as a dict.
+
+        Either the request body (a dict or JSON text: ``{"identity", "plan": {"value",
+        "type"}, "policies"}``) or the keyword form: ``identity``, ``plan`` (text or a
+        toMap dict), ``plan_type`` (``"xml"``, ``"json"``, ``"map"`` or a media type;
+        detected from the text when omitted) and ``policies`` (names or ids; ``None``
+        means every active policy). ``explain`` adds per-violation explanations.
+        """
+        return _object(
+            self.check_json(
+                request, identity=identity, plan=plan, plan_type=plan_type, policies=policies, explain=explain
+            )
+        )
+
+    def check_batch(
+        self,
+        requests: Iterable[Request],
+        *,
+        explain: bool = False,
+        return_exceptions: bool = False,
+    ) -> list[Any]:
+        """Checks many request bodies in one native call, in order.
+
+        A failed request raises its error (the first one, after all were checked), or,
+        with ``return_exceptions=True``, leaves its exception in its place in the list.
+        """
+        bodies = [_json_text(r) for r in requests]
+        results = self._native().check_batch(bodies, explain, 0)
+        out: list[Any] = []
+        for r in results:
+            if isinstance(r, PreflightError):
+                if not return_exceptions:
+                    raise r
+                out.append(r)
+            else:
+                out.append(_object(r))
+        return out
+
+    def compile(self, identity: str, plan: Plan, plan_type: Optional[PlanType] = None) -> dict[str, Any]:
+        """The plan compiled for one identity (see :func:`compile_plan`)."""
+        text, kind = _plan_text(plan, plan_type)
+        return _object(self._native().compile(identity, text, kind, 0))
+
+    def query(
+        self,
+        resource_type: str,
+        filter: Optional[Union[str, Filter]] = None,
+        attributes: Union[None, str, Iterable[str]] = None,
+        excluded_attributes: Union[None, str, Iterable[str]] = None,
+        sort_by: Optional[str] = None,
+        sort_order: Optional[SortOrder] = None,
+        start_index: Optional[int] = None,
+        count: Optional[int] = None,
+    ) -> dict[str, Any]:
+        """A SCIM query over the snapshot: the ListResponse as a dict.
+
+        ``resource_type`` is Users, Accounts, Entitlements, Roles or Applications;
+        ``attributes`` and ``excluded_attributes`` take a list or the comma-separated
+        wire form; ``start_index`` is 1-based.
+        """
+        text = filter.text if isinstance(filter, Filter) else filter
+        return _object(
+            self._native().query(
+                resource_type,
+                text,
+                _names(attributes),
+                _names(excluded_attributes),
+                sort_by,
+                sort_order,
+                start_index,
+                count,
+            )
+        )
+
+    def stats(self) -> dict[str, Any]:
+        """Counts, approximate memory and load time per stage (as ``preflight snapshot stats``)."""
+        return self._native().stats()
+
+    def diagnostics(self) -> list[dict[str, Any]]:
+        """Problems found while loading: severity, code (a SCIM type), object, location, message."""
+        return self._native().diagnostics()
+
+    def _bench_check(self, request: Request, n: int) -> float:
+        """Seconds taken by ``n`` checks of one request in a C++ loop (GIL released)."""
+        return self._native().bench_check(_json_text(request), n)
+
+
+class Engine(_Checks):
+    """An immutable, thread-safe snapshot with its indexes. Build one with :meth:`load`."""
+
+    __slots__ = ("_handle",)
+
+    def __init__(self, handle: _preflight.Engine) -> None:
+        self._handle = handle
+
+    @classmethod
+    def load(cls, paths: Paths, strict: bool = False) -> Engine:
+        """Loads a snapshot: a directory, a file, or a list of them (kind detected from content).
+
+        Broken objects become :meth:`diagnostics` and the rest stays usable, unless
+        ``strict``, in which case any error fails the load.
+        """
+        return cls(_preflight.Engine.load(_paths(paths), strict))
+
+    def _native(self) -> _preflight.Engine:
+        return self._handle
+
+    def __repr__(self) -> str:
+        counts = self.stats()["counts"]
+        return f"<preflight.Engine identities={counts['identities']} policies={counts['policies']}>"
+
+
+class SharedEngine(_Checks):
+    """Holds the current :class:`Engine`; :meth:`swap` replaces it while other threads check.
+
+    Each call takes a reference-counted copy of the current engine, so a swap never
+    blocks or disturbs a check in progress: every check answers from one snapshot.
+    """
+
+    __slots__ = ("_shared",)
+
+    def __init__(self, engine: Engine) -> None:
+        self._shared = _preflight.SharedEngine(engine._native())
+
+    @classmethod
+    def load(cls, paths: Paths, strict: bool = False) -> SharedEngine:
+        return cls(Engine.load(paths, strict))
+
+    def get(self) -> Engine:
+        """The current engine."""
+        return Engine(self._shared.get())
+
+    @property
+    def engine(self) -> Engine:
+        return self.get()
+
+    def swap(self, engine: Union[Engine, Paths], strict: bool = False) -> None:
+        """Makes ``engine`` current; given paths, loads them first (without blocking checks)."""
+        if not isinstance(engine, Engine):
+            engine = Engine.load(engine, strict)
+        self._shared.swap(engine._native())
+
+    def _native(self) -> _preflight.Engine:
+        return self._shared.get()
+
+    def __repr__(self) -> str:
+        return f"<preflight.SharedEngine current={self.get()!r}>"
+
+
+# --------------------------------------------------------------------------------------
+# Plans
+
+
+def decode_plan(text: str, format: Optional[PlanType] = None) -> dict[str, Any]:
+    """Decodes a plan (``format``: xml, json, map or a media type; detected when omitted)
+    into a dict in the toMap JSON shape. Raises :class:`InvalidPlan`."""
+    return _object(_preflight.convert_plan(text, "json", format, 0))
+
+
+def encode_plan(plan: Mapping[str, Any], format: Literal["xml", "json"] = "json", *, indent: int = 0) -> str:
+    """Encodes a toMap-shaped plan dict as IIQ XML or canonical JSON text."""
+    return _preflight.convert_plan(json.dumps(plan, ensure_ascii=False), format, "json", indent)
+
+
+def convert_plan(
+    text: str,
+    to: Literal["xml", "json"],
+    from_: Optional[PlanType] = None,
+    *,
+    indent: int = 0,
+) -> str:
+    """Lossless conversion between plan forms (``preflight plan convert``)."""
+    return _preflight.convert_plan(text, to, from_, indent)
+
+
+def detect_plan_format(text: str) -> Optional[Literal["xml", "json", "map"]]:
+    """The plan's form guessed from its first character, or ``None``."""
+    found = _preflight.detect_plan_format(text)
+    if found == "xml":
+        return "xml"
+    if found == "json":
+        return "json"
+    if found == "map":
+        return "map"
+    return None
+
+
+def compile_plan(
+    engine: Union[Engine, SharedEngine], identity: str, plan: Plan, plan_type: Optional[PlanType] = None
+) -> dict[str, Any]:
+    """Compiles a plan for one identity (``preflight plan compile``): ``identity``, the
+    compiled ``plan`` (toMap shape, role assignments expanded), ``expansions``, the
+    projected ``pre`` and ``post`` states, and ``diagnostics``."""
+    return engine.compile(identity, plan, plan_type)
+
+
+# --------------------------------------------------------------------------------------
+# SCIM filters
+
+
+FilterKind = Literal["compare", "present", "and", "or", "not", "valuePath"]
+LiteralKind = Literal["string", "number", "true", "false", "null"]
+
+
+def _literal(kind: Optional[str], text: Optional[str]) -> Any:
+    if kind == "string":
+        return text
+    if kind == "number":
+        assert text is not None
+        try:
+            return int(text)
+        except ValueError:
+            return float(text)
+    if kind == "true":
+        return True
+    if kind == "false":
+        return False
+    return None
+
+
+@dataclass(frozen=True)
+class FilterNode:
+    """One node of a SCIM filter's AST.
+
+    ``kind`` is compare, present, and, or, not or valuePath. Compare nodes have ``op``
+    (eq, ne, co, sw, ew, gt, ge, lt, le) and ``value`` (str, int, float, bool or None,
+    with ``value_kind`` and the literal ``value_text`` as written); compare, present and
+    valuePath nodes have the attribute ``path`` (with its ``uri``, ``name`` and ``sub``
+    parts); and/or have two or more ``children``, not and valuePath exactly one.
+    """
+
+    kind: FilterKind
+    op: Optional[str] = None
+    path: Optional[str] = None
+    uri: Optional[str] = None
+    name: Optional[str] = None
+    sub: Optional[str] = None
+    value: Any = None
+    value_kind: Optional[LiteralKind] = None
+    value_text: Optional[str] = None
+    children: tuple[FilterNode, ...] = ()
+    span: tuple[int, int] = (0, 0)
+    sexpr: str = field(default="", compare=False)
+    text: str = field(default="", compare=False, repr=False)
+
+    @classmethod
+    def _from_native(cls, d: Mapping[str, Any]) -> FilterNode:
+        return cls(
+            kind=d["kind"],
+            op=d["op"],
+            path=d["path"],
+            uri=d["uri"],
+            name=d["name"],
+            sub=d["sub"],
+            value=_literal(d["value_kind"], d["value_text"]),
+            value_kind=d["value_kind"],
+            value_text=d["value_text"],
+            children=tuple(cls._from_native(c) for c in d["children"]),
+            span=(int(d["span"][0]), int(d["span"][1])),
+            sexpr=d["sexpr"],
+            text=d["text"],
+        )
+
+    def __str__(self) -> str:
+        return self.sexpr
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A parsed SCIM filter: the source ``text`` and the AST ``root``."""
+
+    text: str
+    root: FilterNode
+
+    @property
+    def sexpr(self) -> str:
+        """The AST in S-expression notation: ``(and (eq userType "Employee") (pr title))``."""
+        return self.root.sexpr
+
+    def evaluate(self, resource: Union[str, bytes, Mapping[str, Any]]) -> bool:
+        return evaluate_filter(self, resource)
+
+    def __str__(self) -> str:
+        return self.sexpr
+
+
+def parse_filter(text: str) -> Filter:
+    """Parses a SCIM filter (RFC 7644 3.4.2.2). Raises :class:`InvalidFilter` (with the
+    byte offset in ``location``) or :class:`TooMany`."""
+    return Filter(text, FilterNode._from_native(_preflight.parse_filter(text)))
+
+
+def parse_path_sexpr(text: str) -> str:
+    """A SCIM PATCH path as an S-expression: ``(path emails (eq type "work") value)``."""
+    return _preflight.path_sexpr(text)
+
+
+def evaluate_filter(filter: Union[str, Filter], resource: Union[str, bytes, Mapping[str, Any]]) -> bool:
+    """Whether one JSON resource (a dict or JSON text) matches the filter."""
+    text = filter.text if isinstance(filter, Filter) else filter
+    return _preflight.evaluate_filter(text, _json_text(resource))
+
+
+__all__ = [
+    "Engine",
+    "SharedEngine",
+    "Filter",
+    "FilterNode",
+    "Location",
+    "decode_plan",
+    "encode_plan",
+    "convert_plan",
+    "detect_plan_format",
+    "compile_plan",
+    "parse_filter",
+    "parse_path_sexpr",
+    "evaluate_filter",
+    "PreflightError",
+    "InvalidValue",
+    "InvalidPlan",
+    "InvalidFilter",
+    "InvalidPath",
+    "InvalidSyntax",
+    "TooMany",
+    "NotFound",
+    "__version__",
+]
