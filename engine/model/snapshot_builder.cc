@@ -651,9 +651,14 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
           always = true;
           return;
         }
-        keys.push_back({t.application, kNoId, kNoId});  // accounts created or deleted
-        keys.push_back(t.value_null ? Snapshot::Key{t.application, t.name, kNoId}
-                                    : Snapshot::Key{t.application, t.name, t.value});
+        // A positive term changes only when its value comes or goes (an account created
+        // or deleted brings its values along); a negative or null term also when the
+        // attribute or the application's accounts change at all.
+        if (t.negative || t.value_null) {
+          keys.push_back({t.application, kNoId, kNoId});
+          keys.push_back({t.application, t.name, kNoId});
+        }
+        if (!t.value_null) keys.push_back({t.application, t.name, t.value});
       };
       for (const Selector& sel : c.selectors) {
         if (sel.has_compound_filter) always = true;
