@@ -9,11 +9,11 @@
 // replace the snapshot while checks run, keep it in a SharedEngine and Swap().
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "engine/codecs/plan_codec.h"
 #include "engine/model/snapshot.h"
 #include "engine/model/snapshot_builder.h"
@@ -52,16 +52,21 @@ class SharedEngine {
  public:
   explicit SharedEngine(std::shared_ptr<const Engine> engine) : engine_(std::move(engine)) {}
   std::shared_ptr<const Engine> Get() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return engine_;
   }
+  // The old engine is released outside the lock (its last reader may be elsewhere).
   void Swap(std::shared_ptr<const Engine> engine) {
-    absl::MutexLock lock(&mu_);
-    engine_.swap(engine);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      engine_.swap(engine);
+    }
   }
 
  private:
-  mutable absl::Mutex mu_;
+  // std::mutex rather than absl::Mutex: Debian's Abseil is not built for
+  // ThreadSanitizer, which then cannot see its locking.
+  mutable std::mutex mu_;
   std::shared_ptr<const Engine> engine_;
 };
 

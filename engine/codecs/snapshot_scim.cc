@@ -136,6 +136,10 @@ struct Reader {
       if (key == "schemas" || key == "meta" || key == kSailPointUser) continue;
       if (value.is_object() && key != "name") continue;
       if (key == "name") {
+        if (!value.is_object()) {  // RFC 7643 says complex; keep a scalar as it came
+          id.attributes.push_back(ToAttribute(key, value));
+          continue;
+        }
         for (auto [sub, v] : value.get_object())
           id.attributes.push_back(ToAttribute(absl::StrCat("name.", ToAbsl(sub)), v));
         continue;

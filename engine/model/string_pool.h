@@ -8,6 +8,8 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
 
 namespace preflight {
 
@@ -26,7 +28,7 @@ class StringPool {
  private:
   struct Hash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}({s.data(), s.size()}); }
   };
   std::deque<std::string> strings_;  // stable addresses: the map keys point into them
   absl::flat_hash_map<std::string_view, Id, Hash, std::equal_to<>> ids_;

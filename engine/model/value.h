@@ -37,6 +37,22 @@ struct Value {
   // gives one item, a list gives its scalar items, null/empty gives none. Booleans,
   // integers and dates give their text ("true", "42").
   std::vector<std::string> Strings() const;
+  // The same items as Strings(), passed to f(std::string_view) without copying strings.
+  template <typename F>
+  void ForEachString(F f) const {
+    auto one = [&](const Value& v) {
+      if (v.kind == Kind::kString) f(std::string_view(v.str));
+      else if (v.kind != Kind::kNull && v.kind != Kind::kList && v.kind != Kind::kMap) {
+        std::string text = v.ScalarText();
+        f(std::string_view(text));
+      }
+    };
+    if (kind == Kind::kList) {
+      for (const Value& item : list) one(item);
+    } else {
+      one(*this);
+    }
+  }
   // Text of a scalar ("" for null, lists and maps).
   std::string ScalarText() const;
 

@@ -23,7 +23,7 @@ void WriteState(JsonWriter& w, const Snapshot& s, const ValueIds& ids, const Ide
     w.Field("nativeIdentity", ids.Text(a.native_identity));
     if (a.instance != kNoId) w.Field("instance", ids.Text(a.instance));
     w.Key("attributes").BeginObject();
-    for (const AttrValues& v : a.attributes()) {
+    a.ForEachAttribute([&](const AttrValues& v) {
       w.Key(ids.Text(v.name));
       if (v.multi) {
         w.BeginArray();
@@ -32,7 +32,7 @@ void WriteState(JsonWriter& w, const Snapshot& s, const ValueIds& ids, const Ide
       } else {
         w.String(v.values.empty() ? "" : ids.Text(v.values[0]));
       }
-    }
+    });
     w.EndObject();
     if (!a.permissions().empty()) {
       w.Key("permissions").BeginArray();

@@ -25,28 +25,26 @@ class Compiler {
     out_.diagnostics.push_back({Severity::kWarning, ErrorCode::kInvalidValue, std::move(message), {}, std::move(object)});
   }
 
-  // Walks an assigned role: its supers (skipping disabled ones), its requirements
-  // recursively (skipping disabled), and their supers; each visited role's profiles
-  // become Add requests (EQ and CONTAINS_ALL leaves; the first child of an OR; only
-  // the first profile when orProfiles).
+  // Walks an assigned role breadth first, in document order: the role, its supers
+  // (skipping disabled ones), its requirements (skipping disabled ones), and theirs in
+  // turn. Each visited role's profiles become Add requests: EQ and CONTAINS_ALL
+  // leaves, the first child of an OR, only the first profile when orProfiles. Later
+  // requests win on single-valued attributes, as when IIQ applies them in order.
   void Expand(Index assigned, std::vector<Expansion>& out) {
-    std::vector<Index>& stack = stack_;
-    std::vector<Index>& seen = seen_;
-    stack.assign(1, assigned);
-    seen.clear();
-    while (!stack.empty()) {
-      Index r = stack.back();
-      stack.pop_back();
-      if (std::find(seen.begin(), seen.end(), r) != seen.end()) continue;
-      seen.push_back(r);
+    std::vector<Index>& queue = queue_;
+    queue.assign(1, assigned);
+    for (size_t i = 0; i < queue.size(); ++i) {
+      Index r = queue[i];
+      if (std::find(queue.begin(), queue.begin() + static_cast<long>(i), r) != queue.begin() + static_cast<long>(i))
+        continue;  // seen
       const Role& role = s_.roles()[r];
       if (role.disabled && r != assigned) continue;
-      for (Index up : role.inheritance) stack.push_back(up);
-      for (Index req : role.requirements) stack.push_back(req);
       for (const Profile& p : role.profiles) {
         for (const Filter& f : p.constraints) AddLeaves(assigned, r, p.application, f, out);
         if (role.or_profiles) break;
       }
+      queue.insert(queue.end(), role.inheritance.begin(), role.inheritance.end());
+      queue.insert(queue.end(), role.requirements.begin(), role.requirements.end());
     }
   }
 
@@ -142,6 +140,7 @@ class Compiler {
     for (const Expansion& e : ex) {
       if (e.application == kNoIndex) continue;
       const Application& app = s_.applications()[e.application];
+      AccountState& acc = AccountFor(st, e.application);  // the request creates the account
       if (app.has_account_schema && !app.schema.contains(e.attribute)) {
         if (warn)
           Warn(absl::StrCat("role '", ToAbsl(s_.str(s_.roles()[e.via].name)), "' provisions attribute '",
@@ -149,24 +148,24 @@ class Compiler {
                             ToAbsl(s_.str(app.name)), "'; ignored, as IdentityIQ does"));
         continue;
       }
-      AccountState& acc = AccountFor(st, e.application);
       AddValues(acc, e.attribute, {e.value}, false);
     }
   }
 
   absl::Status ApplyAccountRequest(IdentityState& st, const AccountRequest& req, size_t index) {
-    std::string object = absl::StrCat("AccountRequest[", index, "]");
+    // Names for messages, built only when one is needed.
+    auto object = [index] { return absl::StrCat("AccountRequest[", index, "]"); };
     if (req.result && req.result->status == "failed") {
-      Warn("request has ProvisioningResult status 'failed' and is not applied", object);
+      Warn("request has ProvisioningResult status 'failed' and is not applied", object());
       return absl::OkStatus();
     }
-    if (req.is_iiq()) return ApplyIiqRequest(st, req, object);
+    if (req.is_iiq()) return ApplyIiqRequest(st, req, index);
     if (!req.application || req.application->empty())
-      return MakeError(ErrorCode::kInvalidValue, absl::StrCat(object, ": application is required"));
+      return MakeError(ErrorCode::kInvalidValue, absl::StrCat(object(), ": application is required"));
     Index app = s_.FindApplication(*req.application);
     if (app == kNoIndex) {
       return MakeError(ErrorCode::kInvalidValue,
-                       absl::StrCat(object, ": unknown application '", *req.application, "'"));
+                       absl::StrCat(object(), ": unknown application '", *req.application, "'"));
     }
     const Application& application = s_.applications()[app];
     Id instance = req.instance && !req.instance->empty() ? ids_.Get(*req.instance) : kNoId;
@@ -225,9 +224,9 @@ class Compiler {
     }
     for (size_t i = 0; i < req.attributes.size(); ++i) {
       const AttributeRequest& ar = req.attributes[i];
-      std::string aobject = absl::StrCat(object, "/AttributeRequest[", i, "]");
+      auto aobject = [&] { return absl::StrCat(object(), "/AttributeRequest[", i, "]"); };
       if (ar.result && ar.result->status == "failed") continue;
-      if (ar.name.empty()) return MakeError(ErrorCode::kInvalidValue, absl::StrCat(aobject, ": name is required"));
+      if (ar.name.empty()) return MakeError(ErrorCode::kInvalidValue, absl::StrCat(aobject(), ": name is required"));
       // Requests for the identity attribute only rename the account.
       if (application.identity_attribute != kNoId && ar.name == ids_.Text(application.identity_attribute)) {
         if (ar.value.kind == Value::Kind::kString) acc->native_identity = ids_.Get(ar.value.str);
@@ -239,11 +238,12 @@ class Compiler {
         // IIQ drops requests for attributes the account schema does not define.
         Warn(absl::StrCat("attribute '", ar.name, "' is not in the account schema of '", *req.application,
                           "' and is ignored, as IdentityIQ does"),
-             aobject);
+             aobject());
         continue;
       }
-      std::vector<Id> values;
-      for (const std::string& v : ar.value.Strings()) values.push_back(ids_.Get(v));
+      std::vector<Id>& values = values_;
+      values.clear();
+      ar.value.ForEachString([&](std::string_view v) { values.push_back(ids_.Get(v)); });
       switch (ar.effective_op()) {
         case AttributeOp::kAdd: AddValues(*acc, attr, values, ar.value.is_list() && values.size() > 1); break;
         case AttributeOp::kRemove:
@@ -280,17 +280,16 @@ class Compiler {
 
   // application="IIQ": assignedRoles Add / Remove / Revoke / Set. detectedRoles
   // requests provision the role's entitlements; detection then decides.
-  absl::Status ApplyIiqRequest(IdentityState& st, const AccountRequest& req, const std::string& object) {
+  absl::Status ApplyIiqRequest(IdentityState& st, const AccountRequest& req, size_t index) {
     for (size_t i = 0; i < req.attributes.size(); ++i) {
       const AttributeRequest& ar = req.attributes[i];
-      std::string aobject = absl::StrCat(object, "/AttributeRequest[", i, "]");
       if (ar.result && ar.result->status == "failed") continue;
       if (ar.name != "assignedRoles" && ar.name != "detectedRoles") continue;  // capabilities, workgroups...
       std::vector<Index> roles;
       for (const std::string& name : ar.value.Strings()) {
         Index r = s_.FindRole(name);
         if (r == kNoIndex)
-          return MakeError(ErrorCode::kInvalidValue, absl::StrCat(aobject, ": unknown role '", name, "'"));
+          return MakeError(ErrorCode::kInvalidValue, absl::StrCat("AccountRequest[", index, "]/AttributeRequest[", i, "]: unknown role '", name, "'"));
         roles.push_back(r);
       }
       AttributeOp op = ar.effective_op();
@@ -345,7 +344,8 @@ class Compiler {
   ValueIds& ids_;
   Projection& out_;
   std::vector<Index> removed_;
-  std::vector<Index> stack_, seen_;
+  std::vector<Index> queue_;
+  std::vector<Id> values_;
 
  public:
   uint32_t next_key_ = 0;
@@ -409,12 +409,24 @@ void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vecto
 
 void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out) {
   out.clear();
+  auto all = [&](Index app, const AttrValues& v) {
+    out.push_back({app, v.name, kNoId});
+    for (Id x : v.values) out.push_back({app, v.name, x});
+  };
   auto whole = [&](const AccountState& a) {
     out.push_back({a.application, kNoId, kNoId});
-    for (const AttrValues& v : a.attributes()) {
-      out.push_back({a.application, v.name, kNoId});
-      for (Id x : v.values) out.push_back({a.application, v.name, x});
-    }
+    a.ForEachAttribute([&](const AttrValues& v) { all(a.application, v); });
+  };
+  // One attribute that may differ: what each side holds.
+  auto compare = [&](Index app, Id name, const AttrValues* x, const AttrValues* y) {
+    if (!x && !y) return;
+    if (!x || !y) return all(app, x ? *x : *y);
+    if (x->values == y->values && x->multi == y->multi) return;
+    out.push_back({app, name, kNoId});
+    for (Id v : x->values)
+      if (std::find(y->values.begin(), y->values.end(), v) == y->values.end()) out.push_back({app, name, v});
+    for (Id v : y->values)
+      if (std::find(x->values.begin(), x->values.end(), v) == x->values.end()) out.push_back({app, name, v});
   };
   auto find = [](const IdentityState& st, uint32_t key) -> const AccountState* {
     for (const AccountState& a : st.accounts)
@@ -431,33 +443,22 @@ void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vect
     }
     if (a->permissions() != b.permissions() || a->disabled != b.disabled || a->locked != b.locked)
       out.push_back({b.application, kNoId, kNoId});
-    const auto& x = a->attributes();
-    const auto& y = b.attributes();
-    if (&x == &y) continue;  // both still share the snapshot's attributes
-    // Both attribute lists are sorted by name: merge them.
-    size_t i = 0, j = 0;
-    auto all = [&](const AttrValues& v) {
-      out.push_back({b.application, v.name, kNoId});
-      for (Id x : v.values) out.push_back({b.application, v.name, x});
-    };
-    while (i < x.size() || j < y.size()) {
-      if (j == y.size() || (i < x.size() && x[i].name < y[j].name)) {
-        all(x[i++]);
-      } else if (i == x.size() || y[j].name < x[i].name) {
-        all(y[j++]);
-      } else {
-        if (x[i].values != y[j].values || x[i].multi != y[j].multi) {
-          out.push_back({b.application, y[j].name, kNoId});
-          for (Id v : x[i].values)
-            if (std::find(y[j].values.begin(), y[j].values.end(), v) == y[j].values.end())
-              out.push_back({b.application, y[j].name, v});
-          for (Id v : y[j].values)
-            if (std::find(x[i].values.begin(), x[i].values.end(), v) == x[i].values.end())
-              out.push_back({b.application, y[j].name, v});
-        }
-        ++i;
-        ++j;
+    if (&a->base_attributes() == &b.base_attributes()) {
+      // Same base: only the attributes either overlay names can differ.
+      const auto& x = a->overlay();
+      const auto& y = b.overlay();
+      size_t i = 0, j = 0;
+      while (i < x.size() || j < y.size()) {
+        Id name = j == y.size() || (i < x.size() && x[i].name < y[j].name) ? x[i].name : y[j].name;
+        compare(b.application, name, a->Find(name), b.Find(name));
+        if (i < x.size() && x[i].name == name) ++i;
+        if (j < y.size() && y[j].name == name) ++j;
       }
+    } else {
+      a->ForEachAttribute([&](const AttrValues& v) { compare(b.application, v.name, &v, b.Find(v.name)); });
+      b.ForEachAttribute([&](const AttrValues& v) {
+        if (!a->Find(v.name)) all(b.application, v);
+      });
     }
   }
   std::sort(out.begin(), out.end());
@@ -472,10 +473,11 @@ void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st) {
   // cannot be indexed by value.
   candidates.assign(s.UnindexedDetectableRoles().begin(), s.UnindexedDetectableRoles().end());
   for (const AccountState& a : st.accounts)
-    for (const AttrValues& v : a.attributes())
+    a.ForEachAttribute([&](const AttrValues& v) {
       for (Id value : v.values)
         if (const auto* roles = s.RolesMentioning(a.application, v.name, value))
           candidates.insert(candidates.end(), roles->begin(), roles->end());
+    });
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 

@@ -18,14 +18,6 @@ Id ValueIds::Get(std::string_view s) {
 const std::vector<AttrValues> AccountState::kNoAttributes;
 const std::vector<Permission> AccountState::kNoPermissions;
 
-std::vector<AttrValues>& AccountState::mutable_attributes() {
-  if (!own_attributes_) {
-    attributes_ = *base_attributes_;
-    own_attributes_ = true;
-  }
-  return attributes_;
-}
-
 std::vector<Permission>& AccountState::mutable_permissions() {
   if (!own_permissions_) {
     permissions_ = *base_permissions_;
@@ -42,25 +34,29 @@ auto LowerBound(Vec& attrs, Id attr) {
 }  // namespace
 
 const AttrValues* AccountState::Find(Id attr) const {
-  const auto& attrs = attributes();
-  auto it = LowerBound(attrs, attr);
-  return it != attrs.end() && it->name == attr ? &*it : nullptr;
+  auto o = LowerBound(overlay_, attr);
+  if (o != overlay_.end() && o->name == attr) return o->values.empty() ? nullptr : &*o;
+  const auto& base = *base_attributes_;
+  auto it = LowerBound(base, attr);
+  return it != base.end() && it->name == attr ? &*it : nullptr;
 }
 
 AttrValues* AccountState::FindOrAdd(Id attr) {
-  auto& attrs = mutable_attributes();
-  auto it = LowerBound(attrs, attr);
-  if (it != attrs.end() && it->name == attr) return &*it;
+  auto o = LowerBound(overlay_, attr);
+  if (o != overlay_.end() && o->name == attr) return &*o;
+  const auto& base = *base_attributes_;
+  auto it = LowerBound(base, attr);
   AttrValues v;
+  if (it != base.end() && it->name == attr) v = *it;
   v.name = attr;
-  return &*attrs.insert(it, std::move(v));
+  return &*overlay_.insert(o, std::move(v));
 }
 
 void AccountState::Erase(Id attr) {
   if (!Find(attr)) return;
-  auto& attrs = mutable_attributes();
-  auto it = LowerBound(attrs, attr);
-  attrs.erase(it);
+  AttrValues* v = FindOrAdd(attr);
+  v->values.clear();
+  v->multi = false;
 }
 
 }  // namespace preflight

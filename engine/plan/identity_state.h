@@ -43,32 +43,48 @@ struct AccountState {
   bool disabled = false;
   bool locked = false;
 
-  // Attributes (sorted by name id) and permissions are shared with the snapshot's
-  // account until the first write copies them: a check copies only what its plan
-  // changes.
-  const std::vector<AttrValues>& attributes() const { return own_attributes_ ? attributes_ : *base_attributes_; }
+  // Attributes are the snapshot account's, shared, plus an overlay of the ones the
+  // plan wrote (sorted by name; an entry without values is an erased attribute), so
+  // copying a state and applying a plan copy only what changes. Permissions are
+  // shared until the first write copies them.
+  const AttrValues* Find(Id attr) const;    // nullptr when absent or erased
+  AttrValues* FindOrAdd(Id attr);           // the overlay entry, seeded from the base
+  void Erase(Id attr);
+  // Calls f(const AttrValues&) for every present attribute, in name order.
+  template <typename F>
+  void ForEachAttribute(F f) const {
+    const auto& base = *base_attributes_;
+    size_t i = 0, j = 0;
+    while (i < base.size() || j < overlay_.size()) {
+      if (j == overlay_.size() || (i < base.size() && base[i].name < overlay_[j].name)) {
+        f(base[i++]);
+      } else {
+        if (i < base.size() && base[i].name == overlay_[j].name) ++i;
+        if (!overlay_[j].values.empty()) f(overlay_[j]);
+        ++j;
+      }
+    }
+  }
+  const std::vector<AttrValues>& base_attributes() const { return *base_attributes_; }
+  const std::vector<AttrValues>& overlay() const { return overlay_; }
+
   const std::vector<Permission>& permissions() const { return own_permissions_ ? permissions_ : *base_permissions_; }
-  std::vector<AttrValues>& mutable_attributes();
   std::vector<Permission>& mutable_permissions();
-  bool modified() const { return own_attributes_ || own_permissions_; }
+  bool modified() const { return !overlay_.empty() || own_permissions_; }
   void ShareFrom(const Account& account) {
     base_attributes_ = &account.attributes;
     base_permissions_ = &account.permissions;
-    own_attributes_ = own_permissions_ = false;
+    overlay_.clear();
+    own_permissions_ = false;
   }
-
-  const AttrValues* Find(Id attr) const;
-  AttrValues* FindOrAdd(Id attr);  // copies on write
-  void Erase(Id attr);             // copies on write, only when present
 
  private:
   static const std::vector<AttrValues> kNoAttributes;
   static const std::vector<Permission> kNoPermissions;
   const std::vector<AttrValues>* base_attributes_ = &kNoAttributes;
   const std::vector<Permission>* base_permissions_ = &kNoPermissions;
-  std::vector<AttrValues> attributes_;
+  std::vector<AttrValues> overlay_;
   std::vector<Permission> permissions_;
-  bool own_attributes_ = false;
   bool own_permissions_ = false;
 };
 

@@ -33,9 +33,13 @@ bool RoleSod(const Constraint& c, const HeldRoles& held, Violation* out) {
 }  // namespace
 
 bool Violation::SameAs(const Violation& o) const {
-  if (policy != o.policy || constraint != o.constraint || left_bundles != o.left_bundles ||
-      right_bundles != o.right_bundles || entitlements.size() != o.entitlements.size())
+  // InterrogatorFacade.isConstraintUnchanged compares each list only when both sides
+  // have one: IIQ stores an empty bundle CSV or entitlement list as null.
+  auto differ = [](const auto& a, const auto& b) { return !a.empty() && !b.empty() && a != b; };
+  if (policy != o.policy || constraint != o.constraint || differ(left_bundles, o.left_bundles) ||
+      differ(right_bundles, o.right_bundles))
     return false;
+  if (entitlements.empty() || o.entitlements.empty()) return true;
   std::vector<const MatchTerm*> a = entitlements, b = o.entitlements;
   std::sort(a.begin(), a.end());
   std::sort(b.begin(), b.end());

@@ -151,6 +151,10 @@ bool FilterMatches(const MatchContext& ctx, const Filter& filter, const std::vec
   return Eval(filter, [&](const Filter& f) { return Leaf(ctx, f, FindAttr(attributes, f.property)); });
 }
 
+bool FilterMatches(const MatchContext& ctx, const Filter& filter, const AccountState& account) {
+  return Eval(filter, [&](const Filter& f) { return Leaf(ctx, f, account.Find(f.property)); });
+}
+
 bool CompoundFilterMatches(const MatchContext& ctx, const Filter& filter, const IdentityState& state,
                            const std::vector<AttrValues>& identity_attributes) {
   return Eval(filter, [&](const Filter& f) {
@@ -168,7 +172,7 @@ bool ProfilesMatch(const MatchContext& ctx, const Role& role, const IdentityStat
     for (const AccountState& a : state.accounts) {
       if (a.application != p.application) continue;
       bool all = std::all_of(p.constraints.begin(), p.constraints.end(),
-                             [&](const Filter& f) { return FilterMatches(ctx, f, a.attributes()); });
+                             [&](const Filter& f) { return FilterMatches(ctx, f, a); });
       if (all && PermissionsSatisfied(p.permissions, a.permissions())) {
         matched = true;
         break;

@@ -16,8 +16,9 @@ struct MatchContext {
   std::string_view Text(Id id) const { return ids.Text(id); }
 };
 
-// One attribute map (an account's attributes, or an identity's), sorted by name.
+// One attribute map (an identity's attributes), sorted by name; or an account.
 bool FilterMatches(const MatchContext& ctx, const Filter& filter, const std::vector<AttrValues>& attributes);
+bool FilterMatches(const MatchContext& ctx, const Filter& filter, const AccountState& account);
 
 // A CompoundFilter: properties with an application prefix read that application's
 // accounts (any account may satisfy the leaf), others the identity attributes.

@@ -1,0 +1,93 @@
+// Differential test: the engine's Check() against the brute-force reference
+// (tests/reference_checker.h) on thousands of generated snapshots and plans
+// (tests/random_snapshot.h). Both read the same name-based SnapshotObjects. On a
+// mismatch the case is minimized and printed as IIQ XML with both answers.
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "engine/codecs/snapshot_sources.h"
+#include "tests/random_snapshot.h"
+
+using namespace preflight;
+using namespace preflight::testing;
+
+namespace {
+
+uint64_t SeedCount(uint64_t fallback) {
+  if (const char* env = std::getenv("PREFLIGHT_DIFF_SEEDS")) return std::strtoull(env, nullptr, 10);
+  return fallback;
+}
+
+// PREFLIGHT_DIFF_ENGINE_CHOICES takes the engine's side at the known divergences
+// (tests/reference_checker.h RefOptions) to look for other mismatches: "1" all of
+// them, or any of the letters n (null bundle lists, 4.2), s (schema dropping of role
+// expansion, 3.4), o (role expansion order, 2.3).
+CompareOptions Options(bool use_index) {
+  CompareOptions o;
+  o.use_constraint_index = use_index;
+  std::string env = std::getenv("PREFLIGHT_DIFF_ENGINE_CHOICES") ? std::getenv("PREFLIGHT_DIFF_ENGINE_CHOICES") : "";
+  auto has = [&](char c) { return env.find('1') != std::string::npos || env.find(c) != std::string::npos; };
+  if (has('n')) o.null_lists_match_anything = false;
+  if (has('s')) o.drop_unschema_expansions = false;
+  if (has('o')) o.expansion_in_document_order = false;
+  return o;
+}
+
+void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
+  const CompareOptions opts = Options(use_index);
+  uint64_t mismatches = 0, skipped = 0, with_violations = 0;
+  for (uint64_t seed = first; seed < first + count; ++seed) {
+    RandomCase c = GenerateCase(seed);
+    Comparison cmp = CompareCase(c, opts);
+    if (cmp.skipped) {
+      ++skipped;
+      continue;
+    }
+    if (cmp.reference.find("(none)") == std::string::npos) ++with_violations;
+    if (!cmp.mismatch) continue;
+    if (++mismatches > 3) continue;  // print the first few in full
+    RandomCase small = Minimize(c, [&](const RandomCase& x) { return CompareCase(x, opts).mismatch; });
+    Comparison m = CompareCase(small, opts);
+    std::ostringstream os;
+    os << "MISMATCH seed=" << seed << " use_constraint_index=" << use_index << " (minimized)\n"
+       << DescribeCase(small) << "--- engine:\n" << m.engine << "--- reference:\n" << m.reference
+       << "--- original case, engine:\n" << cmp.engine << "--- original case, reference:\n" << cmp.reference;
+    UNSCOPED_INFO(os.str());
+    std::cerr << os.str() << "\n";
+  }
+  std::cerr << "differential: seeds " << first << ".." << first + count - 1 << " index=" << use_index
+            << " compared=" << count - skipped << " skipped=" << skipped << " with_violations=" << with_violations
+            << " mismatches=" << mismatches << "\n";
+  CHECK(mismatches == 0);
+  CHECK(skipped < count / 10);
+  CHECK(with_violations > count / 20);  // the generator must keep producing violations
+}
+
+}  // namespace
+
+TEST_CASE("differential: Check() equals the reference checker (constraint index on)", "[differential]") {
+  RunSeeds(1, SeedCount(10000), true);
+}
+
+TEST_CASE("differential: Check() equals the reference checker (constraint index off)", "[differential]") {
+  RunSeeds(1000001, SeedCount(10000) / 2, false);
+}
+
+TEST_CASE("differential: generated cases round-trip through the XML loader", "[differential]") {
+  // DescribeCase's XML is what a failure prints; it must load back to the same answer.
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    RandomCase c = GenerateCase(seed);
+    SnapshotObjects reread;
+    REQUIRE(ReadIiqXml(SnapshotXml(c.objects), "case.xml", reread).ok());
+    RandomCase d = c;
+    d.objects = reread;
+    d.objects.diagnostics.clear();
+    Comparison a = CompareCase(c), b = CompareCase(d);
+    INFO("seed " << seed << "\n" << DescribeCase(c));
+    CHECK(a.engine == b.engine);
+  }
+}

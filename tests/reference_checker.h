@@ -1,0 +1,78 @@
+#pragma once
+// A brute-force reference for CheckedPolicyViolations, written from
+// research/iiq-semantics.md (1.4-1.6, 2, 3.2, 3.4, 4.2, 4.3, 6) and NOT from the
+// engine: it reads only the name-based loader objects (engine/model/objects.h) and the
+// plan model (engine/model/plan.h), and uses plain std::map / std::set / std::string.
+// It is slow on purpose and meant to be obviously right; the differential tests and
+// the sod_check_differential fuzzer compare the engine's Check() with it.
+//
+// Scope (what the random generator produces): role SoD, EntitlementSOD and Advanced
+// policies whose selectors are MatchExpressions of Entitlement terms (leaves and
+// containers); profiles of EQ / CONTAINS_ALL / IN leaves and AND / OR / NOT
+// composites; plans with account ops, attribute requests and IIQ assignedRoles.
+// Anything else (rules, scripts, populations, permissions, identity attributes,
+// compound filters) makes the reference answer `unsupported` so callers skip the case.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/model/objects.h"
+#include "engine/model/plan.h"
+
+namespace preflight::reference {
+
+struct RefEntitlement {
+  std::optional<std::string> application;
+  std::string attribute;
+  std::string value;
+  friend bool operator==(const RefEntitlement&, const RefEntitlement&) = default;
+};
+
+struct RefViolation {
+  std::string policy_name;
+  std::string policy_type;
+  std::string constraint_name;
+  std::optional<std::string> description;
+  std::vector<std::string> left_bundles;
+  std::vector<std::string> right_bundles;
+  std::vector<RefEntitlement> entitlements;
+  friend bool operator==(const RefViolation&, const RefViolation&) = default;
+};
+
+struct RefResult {
+  bool error = false;        // the request is invalid (unknown identity, role, application)
+  bool unsupported = false;  // the input uses something the reference does not model
+  std::string why;           // for error / unsupported
+  std::vector<RefViolation> violations;
+};
+
+// Switches for the places where the engine and research/iiq-semantics.md are known
+// to differ. The defaults follow the note; the other settings reproduce the engine's
+// choice, so that a differential run can look past a known divergence to find others.
+struct RefOptions {
+  // 4.2: bundle CSVs / violating entitlements are compared only when both are non-null
+  // (an empty list is null). false: compare them always (the engine's Violation::SameAs).
+  bool null_lists_match_anything = true;
+  // 3.4: role expansion requests for attributes outside the account schema are dropped
+  // like any other request. false: provision them anyway (the engine's ApplyExpansions).
+  bool drop_unschema_expansions = true;
+  // 2.3 (unspecified): the order role expansion visits roles, which decides the
+  // winner when two roles provision different values of one single-valued attribute.
+  // true: the assigned role, then its supers, then its requirements, in document
+  // order (breadth first). false: the engine's depth-first stack, which visits them
+  // in reverse document order.
+  bool expansion_in_document_order = true;
+};
+
+// Policies: absent = every Active policy, sorted by name; present = each named one
+// (by name, then id) in request order, unknown names dropped, inactive ones checked;
+// an empty list means every active policy (CheckOptions::empty_policy_list_means_all).
+RefResult ReferenceCheck(const SnapshotObjects& objects, const std::string& identity, const ProvisioningPlan& plan,
+                         const std::optional<std::vector<std::string>>& policies = std::nullopt,
+                         const RefOptions& options = {});
+
+// One line per violation, for failure messages: policy/constraint [left] [right] {entitlements}.
+std::string FormatViolations(const std::vector<RefViolation>& violations);
+
+}  // namespace preflight::reference
