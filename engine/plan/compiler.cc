@@ -343,9 +343,18 @@ class Compiler {
   const Snapshot& s_;
   ValueIds& ids_;
   Projection& out_;
+  // Per-thread buffers reused by every projection on the thread.
+  struct Buffers {
+    std::vector<Index> queue;
+    std::vector<Id> values;
+  };
+  static Buffers& buffers() {
+    thread_local Buffers b;
+    return b;
+  }
   std::vector<Index> removed_;
-  std::vector<Index> queue_;
-  std::vector<Id> values_;
+  std::vector<Index>& queue_ = buffers().queue;
+  std::vector<Id>& values_ = buffers().values;
 
  public:
   uint32_t next_key_ = 0;
@@ -383,11 +392,28 @@ void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vecto
     if (const auto* roles = s.RolesReading(c.application, c.attr, c.value))
       candidates.insert(candidates.end(), roles->begin(), roles->end());
   if (candidates.empty()) return;
+  // De-duplicate with per-thread marks instead of sorting (most candidates repeat).
+  thread_local std::vector<uint32_t> mark;
+  thread_local uint32_t epoch = 0;
+  if (mark.size() < s.roles().size()) mark.assign(s.roles().size(), 0);
+  if (++epoch == 0) {
+    std::fill(mark.begin(), mark.end(), 0);
+    epoch = 1;
+  }
+  size_t unique = 0;
+  for (Index r : candidates)
+    if (mark[r] != epoch) {
+      mark[r] = epoch;
+      candidates[unique++] = r;
+    }
+  candidates.resize(unique);
   // A changed role changes what its descendants' super check sees.
-  for (size_t i = 0; i < candidates.size() && i < 1u << 20; ++i)
-    for (Index child : s.Children(candidates[i])) candidates.push_back(child);
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  for (size_t i = 0; i < candidates.size(); ++i)
+    for (Index child : s.Children(candidates[i]))
+      if (mark[child] != epoch) {
+        mark[child] = epoch;
+        candidates.push_back(child);
+      }
   memo.clear();
   detected.clear();
   for (Index r : candidates) {
@@ -397,9 +423,10 @@ void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vecto
     for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, 1, memo);
     if (ok) detected.push_back(r);
   }
+  std::sort(detected.begin(), detected.end());
   ordered.clear();
   for (Index r : st.detected_roles) {
-    bool candidate = std::binary_search(candidates.begin(), candidates.end(), r);
+    bool candidate = mark[r] == epoch;
     if (!candidate || std::binary_search(detected.begin(), detected.end(), r)) ordered.push_back(r);
   }
   for (Index r : detected)
