@@ -65,3 +65,26 @@ TEST_CASE("bad requests are SCIM errors with IdentityIQ's messages", "[demo]") {
   REQUIRE_FALSE(type.ok());
   CHECK(ErrorCodeOf(type.status()) == ErrorCode::kInvalidValue);
 }
+
+TEST_CASE("budgets: a batch over max_batch_requests and an oversized body are tooMany", "[demo]") {
+  auto snapshot = LoadSnapshot({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"});
+  REQUIRE(snapshot.ok());
+  Limits limits;
+  limits.max_batch_requests = 2;
+  limits.max_input_bytes = 4096;
+  Engine engine(*snapshot, limits);
+  auto request = ReadFileToString(PREFLIGHT_EXAMPLES_DIR "/request.json");
+  REQUIRE(request.ok());
+  auto two = engine.CheckBatchJson({*request, *request});
+  REQUIRE(two.size() == 2);
+  CHECK(two[0].ok());
+  CHECK(two[1].ok());
+  auto three = engine.CheckBatchJson({*request, *request, *request});
+  REQUIRE(three.size() == 1);
+  REQUIRE_FALSE(three[0].ok());
+  CHECK(ErrorCodeOf(three[0].status()) == ErrorCode::kTooMany);
+  CHECK(DetailOf(three[0].status()) == "batch of 3 requests exceeds the limit of 2");
+  auto big = engine.CheckJson(std::string(5000, ' ') + *request);
+  REQUIRE_FALSE(big.ok());
+  CHECK(ErrorCodeOf(big.status()) == ErrorCode::kTooMany);
+}
