@@ -7,6 +7,7 @@
 #include "engine/plan/compile_report.h"
 #include "engine/preflight.h"
 #include "engine/util/file.h"
+#include "engine/util/diagnostic_json.h"
 #include "engine/util/json_writer.h"
 
 namespace preflight::cli {
@@ -34,17 +35,6 @@ absl::StatusOr<PlanFormat> FormatOption(const Args& args, const std::string& nam
 
 std::string_view MediaType(PlanFormat f) {
   return f == PlanFormat::kXml ? "application/xml" : "application/sailpoint.object.ProvisioningPlan+json";
-}
-
-void WriteDiagnostics(JsonWriter& w, const std::vector<Diagnostic>& diagnostics) {
-  w.Key("diagnostics").BeginArray();
-  for (const Diagnostic& d : diagnostics) {
-    w.BeginObject().Field("severity", SeverityName(d.severity)).Field("code", ScimType(d.code));
-    if (!d.object.empty()) w.Field("object", d.object);
-    if (!d.where.empty()) w.Field("location", d.where.ToString());
-    w.Field("message", d.message).EndObject();
-  }
-  w.EndArray();
 }
 
 }  // namespace
@@ -141,7 +131,7 @@ absl::StatusOr<std::string> RunSnapshotStats(const Args& args) {
   w.Key("memory").BeginObject().Key("approxBytes").Int(st.approx_bytes).EndObject();
   w.Key("load").BeginObject().Key("files").Int(t.files).Key("bytes").Int(t.bytes);
   w.Key("readMs").Double(t.read_ms).Key("parseMs").Double(t.parse_ms).Key("buildMs").Double(t.build_ms).EndObject();
-  WriteDiagnostics(w, s.diagnostics());
+  WriteDiagnostics(w, "diagnostics", s.diagnostics());
   w.EndObject();
   return w.Take();
 }

@@ -4,6 +4,7 @@
 #include "engine/codecs/plan_codec.h"
 #include "engine/plan/compiler.h"
 #include "engine/util/error.h"
+#include "engine/util/diagnostic_json.h"
 #include "engine/util/json_writer.h"
 
 namespace preflight {
@@ -47,17 +48,6 @@ void WriteState(JsonWriter& w, const Snapshot& s, const ValueIds& ids, const Ide
   }
   w.EndArray();
   w.EndObject();
-}
-
-void WriteDiagnostics(JsonWriter& w, const std::vector<Diagnostic>& diagnostics) {
-  w.Key("diagnostics").BeginArray();
-  for (const Diagnostic& d : diagnostics) {
-    w.BeginObject().Field("severity", SeverityName(d.severity)).Field("code", ScimType(d.code));
-    if (!d.object.empty()) w.Field("object", d.object);
-    if (!d.where.empty()) w.Field("location", d.where.ToString());
-    w.Field("message", d.message).EndObject();
-  }
-  w.EndArray();
 }
 
 }  // namespace
@@ -109,7 +99,7 @@ absl::StatusOr<std::string> CompileReportJson(const Snapshot& s, std::string_vie
   WriteState(w, s, ids, projection->pre);
   w.Key("post");
   WriteState(w, s, ids, projection->post);
-  WriteDiagnostics(w, projection->diagnostics);
+  WriteDiagnostics(w, "diagnostics", projection->diagnostics);
   w.EndObject();
   return w.Take();
 }

@@ -377,6 +377,35 @@ bool SuperMatches(const MatchContext& ctx, const IdentityState& st, Index r, int
   return ok;
 }
 
+// Which of the candidate roles are detected: a role is detected when its own profiles
+// match and every super matches. `detected` comes out sorted.
+void DetectAmong(const MatchContext& ctx, const std::vector<Index>& candidates, const IdentityState& st,
+                 std::vector<std::pair<Index, bool>>& memo, std::vector<Index>& detected) {
+  memo.clear();
+  detected.clear();
+  for (Index r : candidates) {
+    const Role& role = ctx.snapshot.roles()[r];
+    if (!role.detectable || role.disabled || !ProfilesMatch(ctx, role, st)) continue;
+    bool ok = true;
+    for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, 1, memo);
+    if (ok) detected.push_back(r);
+  }
+  std::sort(detected.begin(), detected.end());
+}
+
+// The new detected list: previously detected roles that were not re-examined, or were
+// and are still detected, keep their order; newly detected roles follow in snapshot order.
+template <typename Examined>
+void SetDetected(IdentityState& st, const std::vector<Index>& detected, Examined examined,
+                 std::vector<Index>& ordered) {
+  ordered.clear();
+  for (Index r : st.detected_roles)
+    if (!examined(r) || std::binary_search(detected.begin(), detected.end(), r)) ordered.push_back(r);
+  for (Index r : detected)
+    if (std::find(ordered.begin(), ordered.end(), r) == ordered.end()) ordered.push_back(r);
+  st.detected_roles.assign(ordered.begin(), ordered.end());
+}
+
 }  // namespace
 
 // Detection limited to the roles that read something that changed, and the roles
@@ -414,24 +443,8 @@ void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vecto
         mark[child] = epoch;
         candidates.push_back(child);
       }
-  memo.clear();
-  detected.clear();
-  for (Index r : candidates) {
-    const Role& role = s.roles()[r];
-    if (!role.detectable || role.disabled || !ProfilesMatch(ctx, role, st)) continue;
-    bool ok = true;
-    for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, 1, memo);
-    if (ok) detected.push_back(r);
-  }
-  std::sort(detected.begin(), detected.end());
-  ordered.clear();
-  for (Index r : st.detected_roles) {
-    bool candidate = mark[r] == epoch;
-    if (!candidate || std::binary_search(detected.begin(), detected.end(), r)) ordered.push_back(r);
-  }
-  for (Index r : detected)
-    if (std::find(ordered.begin(), ordered.end(), r) == ordered.end()) ordered.push_back(r);
-  st.detected_roles.assign(ordered.begin(), ordered.end());
+  DetectAmong(ctx, candidates, st, memo, detected);
+  SetDetected(st, detected, [&](Index r) { return mark[r] == epoch; }, ordered);
 }
 
 void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out) {
@@ -508,23 +521,8 @@ void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st) {
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
-  // A role is detected when its own profiles match and every super matches.
-  memo.clear();
-  detected.clear();
-  for (Index r : candidates) {
-    const Role& role = s.roles()[r];
-    if (!role.detectable || role.disabled || !ProfilesMatch(ctx, role, st)) continue;
-    bool ok = true;
-    for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, 1, memo);
-    if (ok) detected.push_back(r);
-  }
-  // Keep the previous order for roles still detected; new ones follow.
-  ordered.clear();
-  for (Index r : st.detected_roles)
-    if (std::binary_search(detected.begin(), detected.end(), r)) ordered.push_back(r);
-  for (Index r : detected)
-    if (std::find(ordered.begin(), ordered.end(), r) == ordered.end()) ordered.push_back(r);
-  st.detected_roles.assign(ordered.begin(), ordered.end());
+  DetectAmong(ctx, candidates, st, memo, detected);
+  SetDetected(st, detected, [](Index) { return true; }, ordered);
 }
 
 absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,

@@ -8,6 +8,7 @@
 #include "engine/codecs/plan_codec.h"
 #include "engine/plan/compiler.h"
 #include "engine/policy/evaluate.h"
+#include "engine/util/diagnostic_json.h"
 #include "engine/util/json_writer.h"
 #include "simdjson.h"
 
@@ -286,13 +287,7 @@ std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result
       }
       w.EndArray();
     }
-    w.Key("diagnostics").BeginArray();
-    for (const Diagnostic& d : result.diagnostics) {
-      w.BeginObject().Field("severity", SeverityName(d.severity)).Field("code", ScimType(d.code));
-      if (!d.object.empty()) w.Field("object", d.object);
-      w.Field("message", d.message).EndObject();
-    }
-    w.EndArray();
+    WriteDiagnostics(w, "diagnostics", result.diagnostics);
     w.EndObject();
   }
   w.EndObject();
