@@ -300,7 +300,7 @@ TEST_CASE("plan codecs: a model using every field round-trips", "[plan]") {
   o.application = "AD";
   o.native_identity = "cn=g";
   o.op = "Create";
-  o.attributes.push_back(r);
+  o.attributes.push_back(a.attributes[0]);  // `r` dangles after the emplace_back above
 
   std::string xml = EncodePlanXml(plan);
   auto from_xml = DecodePlanXml(xml);
