@@ -182,6 +182,7 @@ struct Reader {
             if (!target) {
               id.accounts.push_back({});
               target = &id.accounts.back();
+              target->from_scim = true;  // queried through its User, not as an Account
               target->application = app;
               target->native_identity = account;
               target->where = Where(pointer);

@@ -473,10 +473,11 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
   }
   // Standalone accounts (SCIM Accounts, Links with an owner): attach by owner name or id.
   absl::flat_hash_map<std::string, Index> owner_by_account_id;
-  for (Index i = 0; i < objects_.identities.size() && i < s.identities_.size(); ++i) {}
+  std::vector<bool> lists_account_ids(s.identities_.size());  // SCIM Users naming their Accounts
   for (const IdentityObject& io : objects_.identities) {
     Index owner = s.FindIdentity(io.name);
     for (const auto& id : io.account_ids) owner_by_account_id.emplace(id, owner);
+    if (!io.account_ids.empty()) lists_account_ids[owner] = true;
   }
   absl::flat_hash_set<Index> identities_with_resources;
   for (const AccountObject& a : objects_.accounts) {
@@ -491,14 +492,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
                "Account[" + a.native_identity + "]");
       continue;
     }
-    if (!identities_with_resources.contains(owner)) {
+    if (identities_with_resources.insert(owner).second && lists_account_ids[owner]) {
       // Accounts synthesized from the User's entitlements give way to real Account resources.
-      identities_with_resources.insert(owner);
-      Identity& idn = s.identities_[owner];
-      const IdentityObject* io = nullptr;
-      for (const auto& o : objects_.identities)
-        if (o.name == s.str(idn.name)) io = &o;
-      if (io && !io->account_ids.empty()) idn.accounts.clear();
+      s.identities_[owner].accounts.clear();
     }
     add_account(a, owner);
   }
