@@ -2,20 +2,19 @@
 
 namespace preflight {
 namespace {
-Index Lookup(const StringPool& pool, const absl::flat_hash_map<Id, Index>& map, std::string_view name) {
-  Id id = pool.Find(name);
-  if (id == kNoId) return kNoIndex;
-  auto it = map.find(id);
+Index Lookup(const absl::flat_hash_map<std::string_view, Index, StringHash, std::equal_to<>>& map,
+             std::string_view name) {
+  auto it = map.find(name);
   return it == map.end() ? kNoIndex : it->second;
 }
 }  // namespace
 
-Index Snapshot::FindIdentity(std::string_view name) const { return Lookup(pool_, identity_by_name_, name); }
-Index Snapshot::FindRole(std::string_view name) const { return Lookup(pool_, role_by_name_, name); }
-Index Snapshot::FindApplication(std::string_view name) const { return Lookup(pool_, app_by_name_, name); }
+Index Snapshot::FindIdentity(std::string_view name) const { return Lookup(identity_lookup_, name); }
+Index Snapshot::FindRole(std::string_view name) const { return Lookup(role_lookup_, name); }
+Index Snapshot::FindApplication(std::string_view name) const { return Lookup(app_lookup_, name); }
 Index Snapshot::FindPolicy(std::string_view name_or_id) const {
-  Index i = Lookup(pool_, policy_by_name_, name_or_id);
-  return i != kNoIndex ? i : Lookup(pool_, policy_by_id_, name_or_id);
+  Index i = Lookup(policy_lookup_, name_or_id);
+  return i != kNoIndex ? i : Lookup(policy_id_lookup_, name_or_id);
 }
 
 const std::vector<Index>* Snapshot::RolesMentioning(Index app, Id attr, Id value) const {

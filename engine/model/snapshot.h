@@ -291,8 +291,12 @@ class Snapshot {
   bool any_active_policy_ = false;
   std::vector<Index> active_by_name_;
 
+  // While building: by interned name. Once built, lookups go straight from the text
+  // (keys are views into the pool), one hash probe instead of two.
   absl::flat_hash_map<Id, Index> identity_by_name_, role_by_name_, app_by_name_, policy_by_name_,
       policy_by_id_;
+  using NameMap = absl::flat_hash_map<std::string_view, Index, StringHash, std::equal_to<>>;
+  NameMap identity_lookup_, role_lookup_, app_lookup_, policy_lookup_, policy_id_lookup_;
   struct Key {
     Index app;
     Id attr;

@@ -472,10 +472,15 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     for (const AccountObject& a : io.accounts) add_account(a, index);
   }
   // Standalone accounts (SCIM Accounts, Links with an owner): attach by owner name or id.
+  auto find_identity = [&](const std::string& name) -> Index {
+    Id id = s.pool_.Find(name);
+    auto it = id == kNoId ? s.identity_by_name_.end() : s.identity_by_name_.find(id);
+    return it == s.identity_by_name_.end() ? kNoIndex : it->second;
+  };
   absl::flat_hash_map<std::string, Index> owner_by_account_id;
   std::vector<bool> lists_account_ids(s.identities_.size());  // SCIM Users naming their Accounts
   for (const IdentityObject& io : objects_.identities) {
-    Index owner = s.FindIdentity(io.name);
+    Index owner = find_identity(io.name);
     for (const auto& id : io.account_ids) owner_by_account_id.emplace(id, owner);
     if (!io.account_ids.empty()) lists_account_ids[owner] = true;
   }
@@ -483,7 +488,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
   for (const AccountObject& a : objects_.accounts) {
     Index owner = kNoIndex;
     if (auto it = owner_by_account_id.find(a.id); !a.id.empty() && it != owner_by_account_id.end()) owner = it->second;
-    if (owner == kNoIndex) owner = s.FindIdentity(a.identity);
+    if (owner == kNoIndex) owner = find_identity(a.identity);
     if (owner == kNoIndex)
       if (auto it = ctx.identity_by_id.find(a.identity); it != ctx.identity_by_id.end()) owner = it->second;
     if (owner == kNoIndex) {
@@ -698,6 +703,17 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
         return MakeError(d.code, absl::StrCat(d.object.empty() ? "" : d.object + ": ", d.message), d.where);
   }
   objects_ = SnapshotObjects();
+  // Text-keyed lookups for the finished snapshot.
+  auto by_text = [&](absl::flat_hash_map<Id, Index>& ids, Snapshot::NameMap& out) {
+    out.reserve(ids.size());
+    for (const auto& [id, index] : ids) out.emplace(s.pool_.Get(id), index);
+    absl::flat_hash_map<Id, Index>().swap(ids);
+  };
+  by_text(s.identity_by_name_, s.identity_lookup_);
+  by_text(s.role_by_name_, s.role_lookup_);
+  by_text(s.app_by_name_, s.app_lookup_);
+  by_text(s.policy_by_name_, s.policy_lookup_);
+  by_text(s.policy_by_id_, s.policy_id_lookup_);
   PrecomputeIdentityFlags(s);
   timings_.build_ms = MsSince(t);
   s.timings_ = timings_;

@@ -16,6 +16,12 @@ namespace preflight {
 using Id = uint32_t;
 inline constexpr Id kNoId = UINT32_MAX;
 
+// Hash for string-keyed maps with heterogeneous (string_view) lookup.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}({s.data(), s.size()}); }
+};
+
 class StringPool {
  public:
   Id Intern(std::string_view s);
@@ -26,12 +32,8 @@ class StringPool {
   size_t bytes() const { return bytes_; }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}({s.data(), s.size()}); }
-  };
   std::deque<std::string> strings_;  // stable addresses: the map keys point into them
-  absl::flat_hash_map<std::string_view, Id, Hash, std::equal_to<>> ids_;
+  absl::flat_hash_map<std::string_view, Id, StringHash, std::equal_to<>> ids_;
   size_t bytes_ = 0;
 };
 

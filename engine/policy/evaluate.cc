@@ -70,11 +70,23 @@ void HeldRoles::Compute(const Snapshot& s, const IdentityState& state) {
     if (std::find(begin, origins_.end(), pairs_[i].second) == origins_.end()) origins_.push_back(pairs_[i].second);
   }
   starts_.push_back(static_cast<uint32_t>(origins_.size()));
+  if (stamp_.size() < s.roles().size()) {
+    stamp_.assign(s.roles().size(), 0);
+    slot_.assign(s.roles().size(), 0);
+    epoch_ = 0;
+  }
+  if (++epoch_ == 0) {
+    std::fill(stamp_.begin(), stamp_.end(), 0);
+    epoch_ = 1;
+  }
+  for (size_t i = 0; i < roles_.size(); ++i) {
+    stamp_[roles_[i]] = epoch_;
+    slot_[roles_[i]] = static_cast<uint32_t>(i);
+  }
 }
 
 size_t HeldRoles::Find(Index role) const {
-  auto it = std::lower_bound(roles_.begin(), roles_.end(), role);
-  return it != roles_.end() && *it == role ? static_cast<size_t>(it - roles_.begin()) : kNoIndex;
+  return role < stamp_.size() && stamp_[role] == epoch_ ? slot_[role] : kNoIndex;
 }
 
 std::span<const Index> HeldRoles::Origins(Index role) const {
