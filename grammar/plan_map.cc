@@ -5,6 +5,7 @@
 
 #include <boost/spirit/home/x3.hpp>
 
+#include "engine/util/utf8.h"
 #include "absl/strings/str_cat.h"
 #include "engine/util/error.h"
 
@@ -87,23 +88,6 @@ struct builder_tag;
 bool Unescape(std::string_view raw, std::string& out, size_t& error_pos) {
   out.clear();
   out.reserve(raw.size());
-  auto append_utf8 = [&out](uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  };
   auto hex4 = [&raw](size_t at, uint32_t& v) {
     if (at + 4 > raw.size() - 1) return false;  // the closing quote is not part of the escape
     v = 0;
@@ -145,7 +129,7 @@ bool Unescape(std::string_view raw, std::string& out, size_t& error_pos) {
         }
         // A lone surrogate has no UTF-8 form (Java would carry it; the model holds UTF-8 text).
         if (cp >= 0xD800 && cp < 0xE000) { error_pos = i - 5; return false; }
-        append_utf8(cp);
+        AppendUtf8(out, cp);
         break;
       }
       default: error_pos = i - 1; return false;
