@@ -57,6 +57,42 @@ void TouchedConstraints(const Snapshot& s, const Projection& projection, const H
   touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
 }
 
+// Why a violation holds: for role SoD, each held role on each side (through which
+// inheritance, and whether the pre state held it the same way); for generic
+// constraints, each matched term of each selector and whether it matched before.
+void Explain(const MatchContext& ctx, const Constraint& constraint, const Projection& projection,
+             const HeldRoles& held_pre, const HeldRoles& held_post, ViolationReport& v) {
+  const Snapshot& s = ctx.snapshot;
+  auto role_reasons = [&](const std::vector<Index>& side_roles, const char* side) {
+    for (Index r : side_roles) {
+      auto pre_origins = held_pre.Origins(r);
+      for (Index o : held_post.Origins(r)) {
+        bool existing = std::find(pre_origins.begin(), pre_origins.end(), o) != pre_origins.end();
+        v.reasons.push_back({side, "role", std::string(s.str(s.roles()[o].name)),
+                             o == r ? "" : std::string(s.str(s.roles()[r].name)), existing ? "existing" : "plan"});
+      }
+    }
+  };
+  if (constraint.kind == Constraint::Kind::kRoleSod) {
+    role_reasons(constraint.left, "left");
+    role_reasons(constraint.right, "right");
+    return;
+  }
+  const auto& attrs = s.identities()[projection.post.identity].attributes;
+  std::vector<const MatchTerm*> post_terms, pre_terms;
+  for (size_t i = 0; i < constraint.selectors.size(); ++i) {
+    post_terms.clear();
+    pre_terms.clear();
+    SelectorMatches(ctx, constraint.selectors[i], projection.post, attrs, &post_terms);
+    SelectorMatches(ctx, constraint.selectors[i], projection.pre, attrs, &pre_terms);
+    const char* side = constraint.selectors.size() == 2 ? (i == 0 ? "left" : "right") : "selector";
+    for (const MatchTerm* t : post_terms) {
+      bool existing = std::find(pre_terms.begin(), pre_terms.end(), t) != pre_terms.end();
+      v.reasons.push_back({side, "entitlement", EntitlementText(*t), "", existing ? "existing" : "plan"});
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limits& limits) {
@@ -182,37 +218,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
         e.value = t->value_text;
         v.entitlements.push_back(std::move(e));
       }
-      if (req.explain) {
-        auto role_reasons = [&](const std::vector<Index>& side_roles, const char* side) {
-          for (Index r : side_roles) {
-            auto pre_origins = held_pre.Origins(r);
-            for (Index o : held_post.Origins(r)) {
-              bool existing = std::find(pre_origins.begin(), pre_origins.end(), o) != pre_origins.end();
-              v.reasons.push_back({side, "role", std::string(s.str(s.roles()[o].name)),
-                                   o == r ? "" : std::string(s.str(s.roles()[r].name)), existing ? "existing" : "plan"});
-            }
-          }
-        };
-        if (constraint.kind == Constraint::Kind::kRoleSod) {
-          role_reasons(constraint.left, "left");
-          role_reasons(constraint.right, "right");
-        } else {
-          // Which selector each matched term belongs to, and whether the pre state had it.
-          std::vector<const MatchTerm*> pre_terms;
-          const auto& attrs = s.identities()[identity].attributes;
-          for (size_t i = 0; i < constraint.selectors.size(); ++i) {
-            std::vector<const MatchTerm*> side_terms;
-            SelectorMatches(ctx, constraint.selectors[i], projection->post, attrs, &side_terms);
-            pre_terms.clear();
-            SelectorMatches(ctx, constraint.selectors[i], projection->pre, attrs, &pre_terms);
-            const char* side = constraint.selectors.size() == 2 ? (i == 0 ? "left" : "right") : "selector";
-            for (const MatchTerm* t : side_terms) {
-              bool existing = std::find(pre_terms.begin(), pre_terms.end(), t) != pre_terms.end();
-              v.reasons.push_back({side, "entitlement", EntitlementText(*t), "", existing ? "existing" : "plan"});
-            }
-          }
-        }
-      }
+      if (req.explain) Explain(ctx, constraint, *projection, held_pre, held_post, v);
       result.violations.push_back(std::move(v));
     }
   }
