@@ -72,11 +72,13 @@ TEST_CASE("SharedEngine: concurrent checks while engines are swapped give exact 
       std::this_thread::yield();
     }
   });
-  const int kThreads = 6, kIterations = 300;
+  // Checkers keep going until the swapper has swapped kMinSwaps times, so the test
+  // does not depend on how the scheduler shares a loaded machine.
+  const int kThreads = 6, kIterations = 300, kMinSwaps = 50;
   std::vector<std::thread> checkers;
   for (int t = 0; t < kThreads; ++t) {
     checkers.emplace_back([&, t] {
-      for (int i = 0; i < kIterations; ++i) {
+      for (int i = 0; i < kIterations || swaps.load() < kMinSwaps; ++i) {
         std::shared_ptr<const Engine> engine = shared.Get();
         const auto& want = expected.at(&engine->snapshot());
         size_t k = static_cast<size_t>(t + i) % requests.size();
@@ -102,7 +104,7 @@ TEST_CASE("SharedEngine: concurrent checks while engines are swapped give exact 
   swapper.join();
   INFO("checks " << checks.load() << ", swaps " << swaps.load());
   CHECK(wrong.load() == 0);
-  CHECK(swaps.load() > 1);
+  CHECK(swaps.load() >= kMinSwaps);
 }
 
 TEST_CASE("Engine: one engine checked from many threads at once", "[concurrency]") {
