@@ -1,58 +1,9 @@
-// libFuzzer target: IdentityIQ XML snapshot file -> ReadIiqXml -> SnapshotBuilder::Build
-// -> a check with an empty plan on the first identity.
-// Oracle: never crashes; a rejected file carries a user-input error code (never
-// kInternal); a non-strict build always succeeds; a strict build fails exactly when
-// the non-strict one reported an error diagnostic; checking a known identity with an
-// empty plan succeeds.
+// libFuzzer target: an IdentityIQ XML snapshot file -> ReadIiqXml -> SnapshotBuilder::Build -> a check.
 // Seeds: examples/demo-snapshot, tests/corpus/iiq (small files). FUZZ_MAX_LEN=16384
+// The oracle: fuzz/snapshot_load_oracle.h.
 
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <string_view>
-
-#include "engine/codecs/snapshot_sources.h"
-#include "engine/model/snapshot_builder.h"
-#include "engine/policy/check.h"
-
-using namespace preflight;
-
-namespace {
-[[noreturn]] void Fail(const char* what, const absl::Status& s) {
-  std::fprintf(stderr, "ORACLE FAILURE: %s: %s\n", what, std::string(s.message()).c_str());
-  std::abort();
-}
-}  // namespace
+#include "fuzz/snapshot_load_oracle.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view text(reinterpret_cast<const char*>(data), size);
-  SnapshotObjects objects;
-  absl::Status read = ReadIiqXml(text, "fuzz.xml", objects);
-  if (!read.ok()) {
-    if (ErrorCodeOf(read) == ErrorCode::kInternal) Fail("ReadIiqXml internal error", read);
-    return 0;
-  }
-  bool has_error = false;
-  SnapshotBuilder lenient;
-  lenient.objects() = objects;
-  auto snapshot = lenient.Build();
-  if (!snapshot.ok()) Fail("non-strict build failed", snapshot.status());
-  for (const Diagnostic& d : (*snapshot)->diagnostics()) has_error = has_error || d.severity == Severity::kError;
-
-  LoadOptions strict_options;
-  strict_options.strict = true;
-  SnapshotBuilder strict(strict_options);
-  strict.objects() = objects;
-  auto strict_snapshot = strict.Build();
-  if (strict_snapshot.ok() == has_error) Fail("strict build disagrees with the error diagnostics", strict_snapshot.status());
-
-  if (!(*snapshot)->identities().empty()) {
-    CheckRequest req;
-    req.identity = std::string((*snapshot)->str((*snapshot)->identities()[0].name));
-    ProvisioningPlan plan;
-    auto result = Check(**snapshot, req, plan);
-    if (!result.ok() && ErrorCodeOf(result.status()) == ErrorCode::kInternal) Fail("Check internal error", result.status());
-    if (result.ok()) (void)CheckResponseJson(req, *result);
-  }
-  return 0;
+  return preflight::fuzz::CheckSnapshotLoad(data, size, &preflight::ReadIiqXml, "fuzz.xml");
 }
