@@ -43,16 +43,19 @@ for t in "${targets[@]}"; do
   log="fuzz/work/$t.log"
   echo "== $t: ${seconds}s, max_len=$max_len"
   # One process, in the foreground (the same as -jobs=1 without libFuzzer's fuzz-0.log).
+  # `time` measures the fuzzer's own CPU (user + system), which is what the budget counts.
   set +e
-  "$build/fuzz/$t" ${FUZZ_FLAGS:-} "${args[@]}" "${dirs[@]}" >"$log" 2>&1
+  TIMEFORMAT='%U %S'
+  { time "$build/fuzz/$t" ${FUZZ_FLAGS:-} "${args[@]}" "${dirs[@]}" >"$log" 2>&1; } 2>"$log.cpu"
   rc=$?
   set -e
+  cpu=$(awk '{printf "%.0f", $1 + $2}' "$log.cpu")
   after=$(find "fuzz/work/$t" -type f | wc -l)
   crashes=$(( $(find fuzz/artifacts -name "$t-*" -type f | wc -l) - crashes_before ))
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
-  summary+=("$(printf '%-28s execs=%-10s cov=%-6s new_corpus=%-5s crashes=%s rc=%s' "$t" "${execs:-?}" "${cov:-?}" \
-    "$((after - before))" "$crashes" "$rc")")
+  summary+=("$(printf '%-28s cpu_s=%-6s execs=%-10s cov=%-6s new_corpus=%-5s crashes=%s rc=%s' "$t" "$cpu" \
+    "${execs:-?}" "${cov:-?}" "$((after - before))" "$crashes" "$rc")")
   [ "$rc" -eq 0 ] || { status=1; tail -40 "$log" >&2; }
 done
 echo
