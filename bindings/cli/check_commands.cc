@@ -15,10 +15,12 @@ namespace {
 
 int Indent(const Args& args) { return args.Get("pretty") ? 2 : 0; }
 
-absl::StatusOr<std::shared_ptr<const Snapshot>> LoadFrom(const std::vector<std::string>& paths, const Args& args) {
+absl::StatusOr<std::shared_ptr<const Snapshot>> LoadFrom(const std::vector<std::string>& paths, const Args& args,
+                                                         const Limits& limits) {
   if (paths.empty()) return Usage("--snapshot PATH is required");
   LoadOptions options;
   options.strict = args.Get("strict").has_value();
+  options.limits = limits;
   return LoadSnapshot(paths, options);
 }
 
@@ -40,6 +42,8 @@ std::string_view MediaType(PlanFormat f) {
 }  // namespace
 
 absl::StatusOr<std::string> RunCheck(const Args& args) {
+  auto limits = LimitsFrom(args);
+  if (!limits.ok()) return limits.status();
   CheckRequest request;
   if (auto identity = args.Get("identity")) {
     auto plan_file = args.Get("plan");
@@ -60,21 +64,23 @@ absl::StatusOr<std::string> RunCheck(const Args& args) {
   } else {
     auto text = ReadFileToString(args.Get("request").value_or("-"));
     if (!text.ok()) return text.status();
-    auto parsed = ParseCheckRequest(*text);
+    auto parsed = ParseCheckRequest(*text, *limits);
     if (!parsed.ok()) return parsed.status();
     request = *std::move(parsed);
   }
   request.explain = args.Get("explain").has_value();
-  auto snapshot = LoadFrom(args.All("snapshot"), args);
+  auto snapshot = LoadFrom(args.All("snapshot"), args, *limits);
   if (!snapshot.ok()) return snapshot.status();
   CheckOptions options;
   options.indent = Indent(args);
-  auto result = Check(**snapshot, request, options);
+  auto result = Check(**snapshot, request, options, *limits);
   if (!result.ok()) return result.status();
   return CheckResponseJson(request, *result, options);
 }
 
 absl::StatusOr<std::string> RunPlanConvert(const Args& args) {
+  auto limits = LimitsFrom(args);
+  if (!limits.ok()) return limits.status();
   auto to = args.Get("to");
   if (!to || (*to != "xml" && *to != "json")) return Usage("plan convert needs --to xml|json");
   std::string file = args.positional.size() > 2 ? args.positional[2] : "-";
@@ -82,7 +88,7 @@ absl::StatusOr<std::string> RunPlanConvert(const Args& args) {
   if (!text.ok()) return text.status();
   auto format = FormatOption(args, "from", *text);
   if (!format.ok()) return format.status();
-  auto plan = DecodePlan(*text, *format);
+  auto plan = DecodePlan(*text, *format, *limits);
   if (!plan.ok()) return WithFile(plan.status(), file);
   if (*to == "xml") {
     std::string xml = EncodePlanXml(*plan);
@@ -93,6 +99,8 @@ absl::StatusOr<std::string> RunPlanConvert(const Args& args) {
 }
 
 absl::StatusOr<std::string> RunPlanCompile(const Args& args) {
+  auto limits = LimitsFrom(args);
+  if (!limits.ok()) return limits.status();
   auto identity = args.Get("identity");
   if (!identity) return Usage("plan compile needs --identity NAME");
   std::string file = args.positional.size() > 2 ? args.positional[2] : "-";
@@ -100,9 +108,9 @@ absl::StatusOr<std::string> RunPlanCompile(const Args& args) {
   if (!text.ok()) return text.status();
   auto format = FormatOption(args, "plan-type", *text);
   if (!format.ok()) return format.status();
-  auto plan = DecodePlan(*text, *format);
+  auto plan = DecodePlan(*text, *format, *limits);
   if (!plan.ok()) return WithFile(plan.status(), file);
-  auto snapshot = LoadFrom(args.All("snapshot"), args);
+  auto snapshot = LoadFrom(args.All("snapshot"), args, *limits);
   if (!snapshot.ok()) return snapshot.status();
   return CompileReportJson(**snapshot, *identity, *plan, Indent(args));
 }
@@ -111,7 +119,9 @@ absl::StatusOr<std::string> RunSnapshotStats(const Args& args) {
   std::vector<std::string> paths(args.positional.begin() + std::min<size_t>(2, args.positional.size()),
                                  args.positional.end());
   for (const auto& p : args.All("snapshot")) paths.push_back(p);
-  auto snapshot = LoadFrom(paths, args);
+  auto limits = LimitsFrom(args);
+  if (!limits.ok()) return limits.status();
+  auto snapshot = LoadFrom(paths, args, *limits);
   if (!snapshot.ok()) return snapshot.status();
   const Snapshot& s = **snapshot;
   Snapshot::Stats st = s.stats();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/util/limits.h"
 
 namespace preflight::cli {
 
@@ -22,6 +23,8 @@ struct Args {
 };
 
 absl::Status Usage(std::string_view detail);
+// The defaults with every `--limit NAME=N` applied.
+absl::StatusOr<Limits> LimitsFrom(const Args& args);
 
 absl::StatusOr<std::string> RunCheck(const Args& args);
 absl::StatusOr<std::string> RunPlanConvert(const Args& args);

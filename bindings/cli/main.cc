@@ -31,7 +31,10 @@ constexpr char kUsage[] = R"(usage: preflight <command> [options]
   snapshot stats PATH...
 
 --snapshot may be repeated; each PATH is a file or a directory of IdentityIQ XML and
-SCIM JSON exports. Exit status: 0 success, 2 bad input (SCIM Error on stdout), 1 internal.
+SCIM JSON exports. Every command takes --limit NAME=N (repeatable) to change a budget on
+its input: max_input_bytes, max_nesting_depth, max_filter_length, max_filter_depth,
+max_batch_requests, max_plan_values, max_plan_requests; exceeding one is a tooMany error.
+Exit status: 0 success, 2 bad input (SCIM Error on stdout), 1 internal.
 )";
 
 Args::Args(int argc, char** argv) {
@@ -74,6 +77,14 @@ std::vector<std::string> Args::All(const std::string& name) const {
 
 absl::Status Usage(std::string_view detail) {
   return MakeError(ErrorCode::kInvalidValue, absl::StrCat(ToAbsl(detail), " (see 'preflight --help')"));
+}
+
+absl::StatusOr<Limits> LimitsFrom(const Args& args) {
+  Limits limits;
+  for (const std::string& assignment : args.All("limit")) {
+    if (absl::Status s = SetLimit(limits, assignment); !s.ok()) return s;
+  }
+  return limits;
 }
 
 int Finish(const absl::StatusOr<std::string>& output) {

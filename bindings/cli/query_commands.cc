@@ -27,7 +27,9 @@ absl::StatusOr<int64_t> IntOption(const Args& args, const std::string& name) {
 
 absl::StatusOr<std::string> RunFilterParse(const Args& args) {
   if (args.positional.size() != 3) return Usage("filter parse takes one FILTER argument");
-  auto sexpr = FilterToSexpr(args.positional[2]);
+  auto limits = LimitsFrom(args);
+  if (!limits.ok()) return limits.status();
+  auto sexpr = FilterToSexpr(args.positional[2], *limits);
   if (!sexpr.ok()) return sexpr.status();
   // The S-expression itself, as DESIGN.md's contract shows it (`(pr title)`); the one
   // subcommand whose output is not JSON.
@@ -36,9 +38,11 @@ absl::StatusOr<std::string> RunFilterParse(const Args& args) {
 
 absl::StatusOr<std::string> RunFilterEval(const Args& args) {
   if (args.positional.size() < 3 || args.positional.size() > 4) return Usage("filter eval takes FILTER and FILE|-");
+  auto limits = LimitsFrom(args);
+  if (!limits.ok()) return limits.status();
   auto json = ReadFileToString(args.positional.size() == 4 ? args.positional[3] : "-");
   if (!json.ok()) return json.status();
-  auto match = EvalFilterOnJson(args.positional[2], *json);
+  auto match = EvalFilterOnJson(args.positional[2], *json, *limits);
   if (!match.ok()) return match.status();
   return std::string(*match ? "true" : "false");
 }
@@ -48,7 +52,10 @@ absl::StatusOr<std::string> RunQuery(const Args& args) {
     return Usage("query takes one resource type: Users, Accounts, Entitlements, Roles or Applications");
   auto paths = args.All("snapshot");
   if (paths.empty()) return Usage("--snapshot PATH is required");
+  auto limits = LimitsFrom(args);
+  if (!limits.ok()) return limits.status();
   QueryOptions options;
+  options.parse = FilterParseOptions::From(*limits);
   if (auto f = args.Get("filter")) options.filter = *f;
   if (auto a = args.Get("attributes")) options.attributes = SplitAttributeList(*a);
   if (auto a = args.Get("excluded-attributes")) options.excluded_attributes = SplitAttributeList(*a);
@@ -70,6 +77,7 @@ absl::StatusOr<std::string> RunQuery(const Args& args) {
   }
   LoadOptions load;
   load.strict = args.Get("strict").has_value();
+  load.limits = *limits;
   auto snapshot = LoadSnapshot(paths, load);
   if (!snapshot.ok()) return snapshot.status();
   return QuerySnapshot(**snapshot, args.positional[1], options);

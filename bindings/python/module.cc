@@ -8,6 +8,7 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -294,12 +295,27 @@ py::dict StatsDict(const Snapshot& s) {
 // ---------------------------------------------------------------------------------------
 // Bound functions.
 
-EngineHandle Load(const std::vector<std::string>& paths, bool strict) {
+// `limits={"max_nesting_depth": 16}`: the defaults with these budgets changed
+// (InvalidValue for an unknown name or a value below 1).
+using LimitMap = std::optional<std::map<std::string, int64_t>>;
+
+Limits LimitsFrom(const LimitMap& overrides) {
+  Limits limits;
+  if (overrides) {
+    for (const auto& [name, value] : *overrides) {
+      if (absl::Status s = SetLimit(limits, name, value); !s.ok()) RaiseStatus(s);
+    }
+  }
+  return limits;
+}
+
+EngineHandle Load(const std::vector<std::string>& paths, bool strict, const LimitMap& limits) {
   absl::StatusOr<std::shared_ptr<const Engine>> engine;
+  LoadOptions options;
+  options.strict = strict;
+  options.limits = LimitsFrom(limits);
   {
     py::gil_scoped_release release;
-    LoadOptions options;
-    options.strict = strict;
     engine = Engine::Load(paths, options);
   }
   return {Unwrap(std::move(engine))};
@@ -448,11 +464,12 @@ std::string Compile(const EngineHandle& h, const std::string& identity, const st
 // Decodes `text` (format: xml, json, map, a media type, or None to detect) and encodes
 // it as `to` (xml or json).
 std::string ConvertPlan(const std::string& text, const std::string& to, const std::optional<std::string>& from,
-                        int indent) {
+                        int indent, const LimitMap& limit_overrides) {
+  Limits limits = LimitsFrom(limit_overrides);
   Outcome out;
   {
     py::gil_scoped_release release;
-    DecodedPlan plan = Decode(text, from, DefaultLimits());
+    DecodedPlan plan = Decode(text, from, limits);
     if (!plan.plan.ok()) {
       out = {plan.plan.status(), plan.context};
     } else {
@@ -462,31 +479,34 @@ std::string ConvertPlan(const std::string& text, const std::string& to, const st
   return Take(std::move(out));
 }
 
-py::dict ParseFilter(const std::string& text) {
+py::dict ParseFilter(const std::string& text, const LimitMap& limit_overrides) {
+  FilterParseOptions options = FilterParseOptions::From(LimitsFrom(limit_overrides));
   absl::StatusOr<FilterAst> ast;
   {
     py::gil_scoped_release release;
-    ast = ParseScimFilter(text);
+    ast = ParseScimFilter(text, options);
   }
   FilterAst tree = Unwrap(std::move(ast));
   py::dict d = NodeDict(tree.root);
   return d;
 }
 
-std::string PathSexpr(const std::string& text) {
+std::string PathSexpr(const std::string& text, const LimitMap& limit_overrides) {
+  Limits limits = LimitsFrom(limit_overrides);
   absl::StatusOr<std::string> sexpr;
   {
     py::gil_scoped_release release;
-    sexpr = PathToSexpr(text);
+    sexpr = PathToSexpr(text, limits);
   }
   return Unwrap(std::move(sexpr));
 }
 
-bool EvaluateFilter(const std::string& filter, const std::string& resource_json) {
+bool EvaluateFilter(const std::string& filter, const std::string& resource_json, const LimitMap& limit_overrides) {
+  Limits limits = LimitsFrom(limit_overrides);
   absl::StatusOr<bool> match;
   {
     py::gil_scoped_release release;
-    match = EvalFilterOnJson(filter, resource_json);
+    match = EvalFilterOnJson(filter, resource_json, limits);
   }
   return Unwrap(std::move(match));
 }
@@ -501,7 +521,7 @@ PYBIND11_MODULE(_preflight, m) {
   m.attr("__version__") = PREFLIGHT_VERSION;
 
   py::class_<EngineHandle>(m, "Engine")
-      .def_static("load", &Load, py::arg("paths"), py::arg("strict") = false)
+      .def_static("load", &Load, py::arg("paths"), py::arg("strict") = false, py::arg("limits") = py::none())
       .def("check_json", &CheckJsonText, py::arg("body"), py::arg("explain") = false, py::arg("indent") = 0)
       .def("check_fields", &CheckFields, py::arg("identity"), py::arg("plan"), py::arg("plan_type"),
            py::arg("policies"), py::arg("explain") = false, py::arg("indent") = 0)
@@ -534,15 +554,16 @@ PYBIND11_MODULE(_preflight, m) {
       }, py::arg("engine"));
 
   m.def("convert_plan", &ConvertPlan, py::arg("text"), py::arg("to"), py::arg("from_") = py::none(),
-        py::arg("indent") = 0);
+        py::arg("indent") = 0, py::arg("limits") = py::none());
   m.def("detect_plan_format", [](const std::string& text) -> std::optional<std::string> {
     auto f = pf::DetectPlanFormat(text);
     if (!f) return std::nullopt;
     return std::string(pf::PlanFormatName(*f));
   }, py::arg("text"));
-  m.def("parse_filter", &ParseFilter, py::arg("text"));
-  m.def("path_sexpr", &PathSexpr, py::arg("text"));
-  m.def("evaluate_filter", &EvaluateFilter, py::arg("filter"), py::arg("resource_json"));
+  m.def("parse_filter", &ParseFilter, py::arg("text"), py::arg("limits") = py::none());
+  m.def("path_sexpr", &PathSexpr, py::arg("text"), py::arg("limits") = py::none());
+  m.def("evaluate_filter", &EvaluateFilter, py::arg("filter"), py::arg("resource_json"),
+        py::arg("limits") = py::none());
   m.def("split_attribute_list", [](const std::string& list) { return pf::SplitAttributeList(list); },
         py::arg("list"));
 }

@@ -4,14 +4,14 @@
 
 namespace preflight {
 
-absl::StatusOr<std::string> FilterToSexpr(std::string_view filter) {
-  absl::StatusOr<FilterAst> ast = ParseScimFilter(filter);
+absl::StatusOr<std::string> FilterToSexpr(std::string_view filter, const Limits& limits) {
+  absl::StatusOr<FilterAst> ast = ParseScimFilter(filter, FilterParseOptions::From(limits));
   if (!ast.ok()) return ast.status();
   return ToSexpr(*ast);
 }
 
-absl::StatusOr<std::string> PathToSexpr(std::string_view path) {
-  absl::StatusOr<PathAst> ast = ParseScimPath(path);
+absl::StatusOr<std::string> PathToSexpr(std::string_view path, const Limits& limits) {
+  absl::StatusOr<PathAst> ast = ParseScimPath(path, FilterParseOptions::From(limits));
   if (!ast.ok()) return ast.status();
   return ToSexpr(*ast);
 }
@@ -35,24 +35,30 @@ ResourceSchema SchemaForResource(const Doc& doc) {
   return ResourceSchema::WithScimDefaults(core);
 }
 
-absl::StatusOr<bool> EvalFilterOnJson(std::string_view filter, std::string_view json, const ResourceSchema& schema) {
-  absl::StatusOr<FilterAst> ast = ParseScimFilter(filter);
+namespace {
+
+// Parse the filter, then the resource, then bind against `schema` or, when null, the
+// schema the resource names.
+absl::StatusOr<bool> Eval(std::string_view filter, std::string_view json, const ResourceSchema* schema,
+                          const Limits& limits) {
+  absl::StatusOr<FilterAst> ast = ParseScimFilter(filter, FilterParseOptions::From(limits));
   if (!ast.ok()) return ast.status();
-  absl::StatusOr<Doc> doc = DocFromJson(json);
+  absl::StatusOr<Doc> doc = DocFromJson(json, limits);
   if (!doc.ok()) return doc.status();
-  absl::StatusOr<BoundFilter> bound = BindFilter(*ast, schema, filter);
+  absl::StatusOr<BoundFilter> bound = BindFilter(*ast, schema ? *schema : SchemaForResource(*doc), filter);
   if (!bound.ok()) return bound.status();
   return bound->Matches(*doc);
 }
 
-absl::StatusOr<bool> EvalFilterOnJson(std::string_view filter, std::string_view json) {
-  absl::StatusOr<FilterAst> ast = ParseScimFilter(filter);
-  if (!ast.ok()) return ast.status();
-  absl::StatusOr<Doc> doc = DocFromJson(json);
-  if (!doc.ok()) return doc.status();
-  absl::StatusOr<BoundFilter> bound = BindFilter(*ast, SchemaForResource(*doc), filter);
-  if (!bound.ok()) return bound.status();
-  return bound->Matches(*doc);
+}  // namespace
+
+absl::StatusOr<bool> EvalFilterOnJson(std::string_view filter, std::string_view json, const ResourceSchema& schema,
+                                      const Limits& limits) {
+  return Eval(filter, json, &schema, limits);
+}
+
+absl::StatusOr<bool> EvalFilterOnJson(std::string_view filter, std::string_view json, const Limits& limits) {
+  return Eval(filter, json, nullptr, limits);
 }
 
 }  // namespace preflight

@@ -3,6 +3,11 @@
 // `tooMany` error (ErrorCode::kTooMany) that names the budget.
 
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
 
 namespace preflight {
 
@@ -21,5 +26,14 @@ inline const Limits& DefaultLimits() {
   static const Limits limits;
   return limits;
 }
+
+// The budgets by name ("max_nesting_depth"), for the command line (`--limit NAME=N`)
+// and the Python module (`limits={"max_nesting_depth": 16}`).
+std::vector<std::string_view> LimitNames();
+// Sets one budget. kInvalidValue for an unknown name (the message lists the known ones)
+// or a value below 1 or above what the budget's type holds.
+absl::Status SetLimit(Limits& limits, std::string_view name, int64_t value);
+// "NAME=N", as `--limit` takes it.
+absl::Status SetLimit(Limits& limits, std::string_view assignment);
 
 }  // namespace preflight

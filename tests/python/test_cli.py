@@ -152,3 +152,39 @@ def test_snapshot_stats() -> None:
 
 def test_unknown_command_is_bad_input() -> None:
     assert scim_error(run("frobnicate"))["detail"].startswith("unknown command 'frobnicate'")
+
+
+def test_limit_option_sets_each_commands_budgets(tmp_path: Path) -> None:
+    request = str(EXAMPLES / "request.json")
+    snapshot = str(EXAMPLES / "demo-snapshot")
+    # The request body is over a 100-byte input budget.
+    body = scim_error(run("check", "--snapshot", snapshot, "--request", request, "--limit", "max_input_bytes=100"))
+    assert body["scimType"] == "tooMany"
+    # A generous budget changes nothing.
+    proc = run("check", "--snapshot", snapshot, "--request", request, "--limit=max_nesting_depth=200")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == json.loads((EXAMPLES / "expected-response.json").read_text())
+
+    assert scim_error(run("filter", "parse", "((a pr))", "--limit", "max_filter_depth=1"))["scimType"] == "tooMany"
+    assert run("filter", "parse", "((a pr))", "--limit", "max_filter_depth=2").stdout == "(pr a)\n"
+    resource = tmp_path / "user.json"
+    resource.write_text('{"userName": "bjensen", "x": [[1]]}')
+    assert scim_error(run("filter", "eval", "userName pr", str(resource), "--limit", "max_nesting_depth=2"))[
+        "scimType"] == "tooMany"
+    assert run("filter", "eval", "userName pr", str(resource), "--limit", "max_nesting_depth=3").stdout == "true\n"
+    assert scim_error(run("query", "--snapshot", snapshot, "Users", "--filter", "userName pr",
+                          "--limit", "max_filter_length=5"))["scimType"] == "tooMany"
+
+    plan = tmp_path / "plan.txt"
+    plan.write_text("{accounts=[{op=Modify, application=A, attributes=[{op=Add, name=g, value=[x, y, z]}]}]}")
+    assert scim_error(run("plan", "convert", "--to", "json", str(plan), "--limit", "max_plan_values=3"))[
+        "scimType"] == "tooMany"
+    assert run("plan", "convert", "--to", "json", str(plan), "--limit", "max_plan_values=4").returncode == 0
+
+
+def test_limit_option_errors_name_the_problem() -> None:
+    body = scim_error(run("filter", "parse", "a pr", "--limit", "max_depth=3"))
+    assert body["scimType"] == "invalidValue"
+    assert body["detail"].startswith("unknown limit 'max_depth': expected one of max_input_bytes, ")
+    body = scim_error(run("filter", "parse", "a pr", "--limit", "max_filter_depth=0"))
+    assert body["detail"] == "limit max_filter_depth must be between 1 and 2147483647, not 0"

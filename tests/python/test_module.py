@@ -170,6 +170,27 @@ def test_batch_raises_or_returns_exceptions(engine: Any, request_body: dict[str,
 # --- engine ----------------------------------------------------------------------------
 
 
+def test_engine_limits_are_applied_and_checked(demo_snapshot: Path, request_body: dict[str, Any], expected_response: dict[str, Any]) -> None:
+    tight = preflight.Engine.load(demo_snapshot, limits={"max_batch_requests": 2, "max_input_bytes": 1000})
+    assert tight.check_batch([request_body, request_body]) == [expected_response, expected_response]
+    with pytest.raises(preflight.TooMany) as info:
+        tight.check_batch([request_body] * 3)
+    assert "3 requests exceeds the limit of 2" in info.value.detail
+    with pytest.raises(preflight.TooMany):
+        tight.check(dict(request_body, identity="x" * 2000))
+    filters = preflight.Engine.load(demo_snapshot, limits={"max_filter_length": 5})
+    with pytest.raises(preflight.TooMany):
+        filters.query("Users", filter="userName pr")
+
+    with pytest.raises(preflight.InvalidValue) as bad:
+        preflight.Engine.load(demo_snapshot, limits={"max_depth": 3})
+    assert bad.value.detail.startswith("unknown limit 'max_depth': expected one of max_input_bytes, ")
+    with pytest.raises(preflight.InvalidValue) as zero:
+        preflight.SharedEngine.load(demo_snapshot, limits={"max_nesting_depth": 0})
+    assert zero.value.detail == "limit max_nesting_depth must be between 1 and 2147483647, not 0"
+
+
+
 def test_stats_counts(engine: Any) -> None:
     stats = engine.stats()
     assert stats["counts"] == {

@@ -92,6 +92,17 @@ def test_deep_filter_is_too_many() -> None:
     assert info.value.scim_type == "tooMany"
 
 
+def test_filter_limits_are_per_call() -> None:
+    assert preflight.parse_filter("((a pr))", limits={"max_filter_depth": 2}).sexpr == "(pr a)"
+    with pytest.raises(preflight.TooMany):
+        preflight.parse_filter("((a pr))", limits={"max_filter_depth": 1})
+    with pytest.raises(preflight.TooMany):
+        preflight.parse_path_sexpr("emails[type eq \"work\"]", limits={"max_filter_length": 8})
+    assert preflight.evaluate_filter("a pr", {"a": [[1]]}, limits={"max_nesting_depth": 3})
+    with pytest.raises(preflight.TooMany):
+        preflight.evaluate_filter("a pr", {"a": [[1]]}, limits={"max_nesting_depth": 2})
+
+
 VALID = [c for c in _load("parse-valid.json") if c.get("kind") == "filter"]
 INVALID = [c for c in _load("parse-invalid.json") if c.get("kind") == "filter"]
 

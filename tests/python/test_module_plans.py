@@ -143,3 +143,15 @@ def test_compile_errors(engine: Any) -> None:
     assert info.value.detail == "Identity 'Nobody' not found in the snapshot"
     with pytest.raises(preflight.InvalidPlan):
         preflight.compile_plan(engine, "Ryan.Russell", "<ProvisioningPlan", "xml")
+
+
+def test_plan_limits_are_per_call() -> None:
+    plan = "{accounts=[{op=Modify, application=A, attributes=[{op=Add, name=g, value=[x, y, z]}]}]}"
+    # The list counts as a value, and so does each of its items.
+    decoded = preflight.decode_plan(plan, limits={"max_plan_values": 4})
+    assert decoded["accounts"][0]["attributes"][0]["value"] == ["x", "y", "z"]
+    with pytest.raises(preflight.TooMany) as info:
+        preflight.decode_plan(plan, limits={"max_plan_values": 3})
+    assert "plan has more than 3 values (max_plan_values)" in info.value.detail
+    with pytest.raises(preflight.TooMany):
+        preflight.convert_plan(plan, "xml", limits={"max_plan_requests": 1})

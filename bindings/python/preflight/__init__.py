@@ -11,6 +11,11 @@ threads check, keep it in a :class:`SharedEngine` and :meth:`SharedEngine.swap`.
 Plans are dicts in the toMap JSON shape (``application/sailpoint.object.ProvisioningPlan+json``)
 or text in any of the three forms (XML, JSON, the ``{key=value}`` map form).
 Errors are :class:`PreflightError` subclasses carrying ``scim_type``, ``detail`` and ``location``.
+
+Every input has a budget with a safe default; functions that read untrusted text take
+``limits={"max_nesting_depth": 16, ...}`` to change them (names: max_input_bytes,
+max_nesting_depth, max_filter_length, max_filter_depth, max_batch_requests,
+max_plan_values, max_plan_requests). Exceeding one raises :class:`TooMany`.
 """
 
 from __future__ import annotations
@@ -49,6 +54,12 @@ PlanType = str
 #: A CheckedPolicyViolations request body: a dict or its JSON text.
 Request = Union[str, bytes, Mapping[str, Any]]
 SortOrder = Literal["ascending", "descending"]
+#: Budgets by name, each at least 1: ``{"max_nesting_depth": 16}``. Unnamed ones keep their defaults.
+Limits = Mapping[str, int]
+
+
+def _limits(limits: Optional[Limits]) -> Optional[dict[str, int]]:
+    return None if limits is None else dict(limits)
 
 
 def _paths(paths: Paths) -> list[str]:
@@ -225,13 +236,15 @@ class Engine(_Checks):
         self._handle = handle
 
     @classmethod
-    def load(cls, paths: Paths, strict: bool = False) -> Engine:
+    def load(cls, paths: Paths, strict: bool = False, *, limits: Optional[Limits] = None) -> Engine:
         """Loads a snapshot: a directory, a file, or a list of them (kind detected from content).
 
         Broken objects become :meth:`diagnostics` and the rest stays usable, unless
-        ``strict``, in which case any error fails the load.
+        ``strict``, in which case any error fails the load. ``limits`` sets the budgets
+        this engine applies to the requests, plans and filters it is given (and the
+        nesting depth of the snapshot files); an unknown name raises :class:`InvalidValue`.
         """
-        return cls(_preflight.Engine.load(_paths(paths), strict))
+        return cls(_preflight.Engine.load(_paths(paths), strict, _limits(limits)))
 
     def _native(self) -> _preflight.Engine:
         return self._handle
@@ -254,8 +267,8 @@ class SharedEngine(_Checks):
         self._shared = _preflight.SharedEngine(engine._native())
 
     @classmethod
-    def load(cls, paths: Paths, strict: bool = False) -> SharedEngine:
-        return cls(Engine.load(paths, strict))
+    def load(cls, paths: Paths, strict: bool = False, *, limits: Optional[Limits] = None) -> SharedEngine:
+        return cls(Engine.load(paths, strict, limits=limits))
 
     def get(self) -> Engine:
         """The current engine."""
@@ -265,10 +278,10 @@ class SharedEngine(_Checks):
     def engine(self) -> Engine:
         return self.get()
 
-    def swap(self, engine: Union[Engine, Paths], strict: bool = False) -> None:
+    def swap(self, engine: Union[Engine, Paths], strict: bool = False, *, limits: Optional[Limits] = None) -> None:
         """Makes ``engine`` current; given paths, loads them first (without blocking checks)."""
         if not isinstance(engine, Engine):
-            engine = Engine.load(engine, strict)
+            engine = Engine.load(engine, strict, limits=limits)
         self._shared.swap(engine._native())
 
     def _native(self) -> _preflight.Engine:
@@ -282,10 +295,10 @@ class SharedEngine(_Checks):
 # Plans
 
 
-def decode_plan(text: str, format: Optional[PlanType] = None) -> dict[str, Any]:
+def decode_plan(text: str, format: Optional[PlanType] = None, *, limits: Optional[Limits] = None) -> dict[str, Any]:
     """Decodes a plan (``format``: xml, json, map or a media type; detected when omitted)
-    into a dict in the toMap JSON shape. Raises :class:`InvalidPlan`."""
-    return _object(_preflight.convert_plan(text, "json", format, 0))
+    into a dict in the toMap JSON shape. Raises :class:`InvalidPlan` or :class:`TooMany`."""
+    return _object(_preflight.convert_plan(text, "json", format, 0, _limits(limits)))
 
 
 def encode_plan(plan: Mapping[str, Any], format: Literal["xml", "json"] = "json", *, indent: int = 0) -> str:
@@ -299,9 +312,10 @@ def convert_plan(
     from_: Optional[PlanType] = None,
     *,
     indent: int = 0,
+    limits: Optional[Limits] = None,
 ) -> str:
     """Lossless conversion between plan forms (``preflight plan convert``)."""
-    return _preflight.convert_plan(text, to, from_, indent)
+    return _preflight.convert_plan(text, to, from_, indent, _limits(limits))
 
 
 def detect_plan_format(text: str) -> Optional[Literal["xml", "json", "map"]]:
@@ -415,21 +429,23 @@ class Filter:
         return self.sexpr
 
 
-def parse_filter(text: str) -> Filter:
+def parse_filter(text: str, *, limits: Optional[Limits] = None) -> Filter:
     """Parses a SCIM filter (RFC 7644 3.4.2.2). Raises :class:`InvalidFilter` (with the
-    byte offset in ``location``) or :class:`TooMany`."""
-    return Filter(text, FilterNode._from_native(_preflight.parse_filter(text)))
+    byte offset in ``location``) or :class:`TooMany` (``max_filter_length``, ``max_filter_depth``)."""
+    return Filter(text, FilterNode._from_native(_preflight.parse_filter(text, _limits(limits))))
 
 
-def parse_path_sexpr(text: str) -> str:
+def parse_path_sexpr(text: str, *, limits: Optional[Limits] = None) -> str:
     """A SCIM PATCH path as an S-expression: ``(path emails (eq type "work") value)``."""
-    return _preflight.path_sexpr(text)
+    return _preflight.path_sexpr(text, _limits(limits))
 
 
-def evaluate_filter(filter: Union[str, Filter], resource: Union[str, bytes, Mapping[str, Any]]) -> bool:
+def evaluate_filter(
+    filter: Union[str, Filter], resource: Union[str, bytes, Mapping[str, Any]], *, limits: Optional[Limits] = None
+) -> bool:
     """Whether one JSON resource (a dict or JSON text) matches the filter."""
     text = filter.text if isinstance(filter, Filter) else filter
-    return _preflight.evaluate_filter(text, _json_text(resource))
+    return _preflight.evaluate_filter(text, _json_text(resource), _limits(limits))
 
 
 __all__ = [
@@ -438,6 +454,7 @@ __all__ = [
     "Filter",
     "FilterNode",
     "Location",
+    "Limits",
     "decode_plan",
     "encode_plan",
     "convert_plan",
