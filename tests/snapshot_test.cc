@@ -164,6 +164,20 @@ TEST_CASE("references to missing objects are diagnostics", "[snapshot]") {
   CHECK((*s)->identities()[0].assigned_roles.empty());
 }
 
+TEST_CASE("snapshot XML: internal and external entities are never expanded", "[snapshot]") {
+  // A DTD that declares an external entity (XXE) and an entity bomb; neither is resolved:
+  // the names keep the references as text, and only the predefined and numeric ones decode.
+  SnapshotBuilder b;
+  REQUIRE(b.AddText(R"(<?xml version='1.0'?>
+<!DOCTYPE sailpoint [<!ENTITY ext SYSTEM "file:///etc/passwd">
+  <!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>
+<sailpoint><Identity name="&ext;&c;&amp;&#x41;"/></sailpoint>)", "xxe.xml").ok());
+  auto s = b.Build();
+  REQUIRE(s.ok());
+  REQUIRE((*s)->identities().size() == 1);
+  CHECK((*s)->FindIdentity("&ext;&c;&A") == 0);
+}
+
 TEST_CASE("SCIM JSON exports load: users with roles, accounts with schema attributes", "[snapshot]") {
   SnapshotBuilder b;
   REQUIRE(b.AddText(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":2,"Resources":[
