@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "engine/codecs/plan_codec.h"
 #include "engine/codecs/snapshot_sources.h"
 #include "engine/model/snapshot_builder.h"
 #include "engine/util/file.h"
@@ -30,4 +31,25 @@ TEST_CASE("snapshot_scim_load regressions: a User whose name is not an object", 
   auto s = b.Build();
   REQUIRE(s.ok());
   REQUIRE((*s)->FindIdentity("jane") != kNoIndex);
+}
+
+TEST_CASE("plan_xml_roundtrip regressions: decode(encode(p)) == p", "[fuzz]") {
+  std::string dir = PREFLIGHT_CORPUS_DIR "/fuzz-regressions/plan_xml_roundtrip";
+  int replayed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    auto text = ReadFileToString(entry.path().string());
+    REQUIRE(text.ok());
+    INFO(entry.path().filename().string());
+    auto first = DecodePlanXml(*text);
+    if (!first.ok()) continue;
+    std::string xml = EncodePlanXml(*first);
+    auto second = DecodePlanXml(xml);
+    REQUIRE(second.ok());
+    INFO(EncodePlanJson(*first, 2));
+    INFO(EncodePlanJson(*second, 2));
+    CHECK(*second == *first);
+    CHECK(EncodePlanXml(*second) == xml);
+    ++replayed;
+  }
+  CHECK(replayed >= 1);
 }

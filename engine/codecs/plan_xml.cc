@@ -204,8 +204,7 @@ class XmlDecoder {
       else plan.extra.xml_attributes.emplace_back(a.name(), a.value());
     }
     bool seen_args = false;
-    for (pugi::xml_node c : node.children()) {
-      PF_RETURN_IF_ERROR(CheckNotText(c));
+    PF_RETURN_IF_ERROR(ForEachElement(node, [&](pugi::xml_node c) -> absl::Status {
       std::string_view name = c.name();
       if (name == "AccountRequest") {
         PF_RETURN_IF_ERROR(CountRequest(c));
@@ -221,7 +220,8 @@ class XmlDecoder {
       } else {
         plan.extra.xml_elements.push_back(CanonicalRawXml(c));
       }
-    }
+      return absl::OkStatus();
+    }));
     return absl::OkStatus();
   }
 
@@ -248,12 +248,19 @@ class XmlDecoder {
     seen = true;
     return absl::OkStatus();
   }
-  absl::Status CheckNotText(pugi::xml_node c) {
-    if (c.type() == pugi::node_element) return absl::OkStatus();
-    if ((c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) && IsBlankText(c.value()))
-      return absl::OkStatus();
-    return MakeError(ErrorCode::kInvalidValue,
-                     absl::StrCat("unexpected text in <", c.parent().name(), ">"), Where(c.parent()));
+  // Calls `f` on each element child of `node`, in order, until one fails. Text between
+  // them is layout and must be blank; it is skipped. (pugixml drops blank text itself,
+  // except text that is blank only after decoding: "&#32;" or a CDATA section of spaces.)
+  template <typename F>
+  absl::Status ForEachElement(pugi::xml_node node, F&& f) {
+    for (pugi::xml_node c : node.children()) {
+      if (c.type() == pugi::node_element) {
+        PF_RETURN_IF_ERROR(f(c));
+      } else if (!((c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) && IsBlankText(c.value()))) {
+        return MakeError(ErrorCode::kInvalidValue, absl::StrCat("unexpected text in <", node.name(), ">"), Where(node));
+      }
+    }
+    return absl::OkStatus();
   }
   absl::Status CountRequest(pugi::xml_node c) {
     if (++requests_ > limits_.max_plan_requests) {
@@ -299,8 +306,7 @@ class XmlDecoder {
   template <typename Request>
   absl::Status ReadRequestChildren(pugi::xml_node node, Request& r) {
     bool seen_args = false;
-    for (pugi::xml_node c : node.children()) {
-      PF_RETURN_IF_ERROR(CheckNotText(c));
+    PF_RETURN_IF_ERROR(ForEachElement(node, [&](pugi::xml_node c) -> absl::Status {
       std::string_view name = c.name();
       if (name == "AttributeRequest") {
         PF_RETURN_IF_ERROR(CountRequest(c));
@@ -316,7 +322,8 @@ class XmlDecoder {
       } else {
         r.extra.xml_elements.push_back(CanonicalRawXml(c));
       }
-    }
+      return absl::OkStatus();
+    }));
     return absl::OkStatus();
   }
 
@@ -369,8 +376,7 @@ class XmlDecoder {
       r.value = Value::String(value_attr.value());
     }
     bool seen_args = false, seen_value = false;
-    for (pugi::xml_node c : node.children()) {
-      PF_RETURN_IF_ERROR(CheckNotText(c));
+    PF_RETURN_IF_ERROR(ForEachElement(node, [&](pugi::xml_node c) -> absl::Status {
       std::string_view name = c.name();
       if (name == "Value") {
         PF_RETURN_IF_ERROR(Once(seen_value, c));
@@ -387,7 +393,8 @@ class XmlDecoder {
       } else {
         r.extra.xml_elements.push_back(CanonicalRawXml(c));
       }
-    }
+      return absl::OkStatus();
+    }));
     return absl::OkStatus();
   }
 
@@ -401,8 +408,7 @@ class XmlDecoder {
       else r.extra.xml_attributes.emplace_back(a.name(), a.value());
     }
     bool seen_args = false;
-    for (pugi::xml_node c : node.children()) {
-      PF_RETURN_IF_ERROR(CheckNotText(c));
+    PF_RETURN_IF_ERROR(ForEachElement(node, [&](pugi::xml_node c) -> absl::Status {
       std::string_view name = c.name();
       if (name == "Attributes") {
         PF_RETURN_IF_ERROR(Once(seen_args, c));
@@ -412,7 +418,8 @@ class XmlDecoder {
       } else {
         r.extra.xml_elements.push_back(CanonicalRawXml(c));
       }
-    }
+      return absl::OkStatus();
+    }));
     return absl::OkStatus();
   }
 
@@ -423,45 +430,44 @@ class XmlDecoder {
       if (std::string_view(a.name()) == "status") PF_RETURN_IF_ERROR(SetOnce(r.status, a, node));
       else r.extra.xml_attributes.emplace_back(a.name(), a.value());
     }
-    for (pugi::xml_node c : node.children()) {
-      PF_RETURN_IF_ERROR(CheckNotText(c));
+    PF_RETURN_IF_ERROR(ForEachElement(node, [&](pugi::xml_node c) -> absl::Status {
       std::string_view name = c.name();
       if (name == "Errors" || name == "Warnings") {
         std::vector<std::string>& list = name == "Errors" ? r.errors : r.warnings;
-        for (pugi::xml_node m : c.children()) {
-          PF_RETURN_IF_ERROR(CheckNotText(m));
+        PF_RETURN_IF_ERROR(ForEachElement(c, [&](pugi::xml_node m) -> absl::Status {
           if (std::string_view(m.name()) != "Message") {
             return MakeError(ErrorCode::kInvalidValue,
                              absl::StrCat("expected <Message> in <", c.name(), ">, got <", m.name(), ">"), Where(m));
           }
           if (pugi::xml_attribute key = m.attribute("key")) list.emplace_back(key.value());
           else list.emplace_back(m.text().get());
-        }
+          return absl::OkStatus();
+        }));
       } else {
         r.extra.xml_elements.push_back(CanonicalRawXml(c));
       }
-    }
+      return absl::OkStatus();
+    }));
     return absl::OkStatus();
   }
 
   // <Attributes><Map>...</Map></Attributes>
   absl::Status ReadAttributes(pugi::xml_node node, AttributeMap& out) {
     bool seen_map = false;
-    for (pugi::xml_node c : node.children()) {
-      PF_RETURN_IF_ERROR(CheckNotText(c));
+    PF_RETURN_IF_ERROR(ForEachElement(node, [&](pugi::xml_node c) -> absl::Status {
       if (std::string_view(c.name()) != "Map") {
         return MakeError(ErrorCode::kInvalidValue, absl::StrCat("expected <Map> in <Attributes>, got <", c.name(), ">"),
                          Where(c));
       }
       PF_RETURN_IF_ERROR(Once(seen_map, c));
       PF_RETURN_IF_ERROR(ReadMapEntries(c, out));
-    }
+      return absl::OkStatus();
+    }));
     return absl::OkStatus();
   }
 
   absl::Status ReadMapEntries(pugi::xml_node map, std::vector<std::pair<std::string, Value>>& out) {
-    for (pugi::xml_node e : map.children()) {
-      PF_RETURN_IF_ERROR(CheckNotText(e));
+    PF_RETURN_IF_ERROR(ForEachElement(map, [&](pugi::xml_node e) -> absl::Status {
       if (std::string_view(e.name()) != "entry") {
         return MakeError(ErrorCode::kInvalidValue, absl::StrCat("expected <entry> in <Map>, got <", e.name(), ">"),
                          Where(e));
@@ -473,16 +479,17 @@ class XmlDecoder {
       pugi::xml_attribute value_attr = e.attribute("value");
       if (value_attr) v = Value::String(value_attr.value());
       bool seen_value = false;
-      for (pugi::xml_node c : e.children()) {
-        PF_RETURN_IF_ERROR(CheckNotText(c));
+      PF_RETURN_IF_ERROR(ForEachElement(e, [&](pugi::xml_node c) -> absl::Status {
         if (std::string_view(c.name()) != "value" || value_attr) {
           return MakeError(ErrorCode::kInvalidValue,
                            absl::StrCat("unexpected <", c.name(), "> in <entry key=\"", k, "\">"), Where(c));
         }
         PF_RETURN_IF_ERROR(Once(seen_value, c));
         PF_RETURN_IF_ERROR(ReadValueWrapper(c, v));
-      }
-    }
+        return absl::OkStatus();
+      }));
+      return absl::OkStatus();
+    }));
     return absl::OkStatus();
   }
 
@@ -572,10 +579,10 @@ class XmlDecoder {
     }
     if (name == "List") {
       out = Value::List();
-      for (pugi::xml_node c : node.children()) {
-        PF_RETURN_IF_ERROR(CheckNotText(c));
+      PF_RETURN_IF_ERROR(ForEachElement(node, [&](pugi::xml_node c) -> absl::Status {
         PF_RETURN_IF_ERROR(ReadValueElement(c, out.list.emplace_back()));
-      }
+        return absl::OkStatus();
+      }));
       return absl::OkStatus();
     }
     if (name == "Map") {
