@@ -475,7 +475,9 @@ class XmlDecoder {
       pugi::xml_attribute key = e.attribute("key");
       if (!key) return MakeError(ErrorCode::kInvalidValue, "<entry> without a key", Where(e));
       PF_RETURN_IF_ERROR(CountValue(e));
-      auto& [k, v] = out.emplace_back(key.value(), Value());
+      auto& entry = out.emplace_back(key.value(), Value());
+      const std::string& k = entry.first;  // named, not bound: clang 14 cannot capture bindings
+      Value& v = entry.second;
       pugi::xml_attribute value_attr = e.attribute("value");
       if (value_attr) v = Value::String(value_attr.value());
       bool seen_value = false;
