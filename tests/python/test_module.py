@@ -190,7 +190,6 @@ def test_engine_limits_are_applied_and_checked(demo_snapshot: Path, request_body
     assert zero.value.detail == "limit max_nesting_depth must be between 1 and 2147483647, not 0"
 
 
-
 def test_stats_counts(engine: Any) -> None:
     stats = engine.stats()
     assert stats["counts"] == {
