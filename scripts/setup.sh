@@ -7,8 +7,9 @@ APT_PACKAGES=(
   cmake ninja-build g++ clang clang-14 libclang-rt-14-dev ccache
   libpugixml-dev libsimdjson-dev libboost-dev libabsl-dev catch2 libbenchmark-dev
   python3-dev
+  libsodium-dev libssl-dev openssl wrk
 )
-PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib)
+PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
