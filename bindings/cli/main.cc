@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bindings/cli/commands.h"
+#include "bindings/http/serve.h"
 #include "engine/policy/check.h"
 #include "engine/util/error.h"
 
@@ -29,6 +30,8 @@ constexpr char kUsage[] = R"(usage: preflight <command> [options]
         [--attributes A,B] [--excluded-attributes A,B] [--sort-by A]
         [--sort-order ascending|descending] [--start-index N] [--count N]
   snapshot stats PATH...
+  serve --snapshot PATH... [--listen HOST:PORT] [--credentials FILE] ...  (serve --help)
+  credentials add --user NAME --file FILE | credentials token --name NAME --file FILE
 
 --snapshot may be repeated; each PATH is a file or a directory of IdentityIQ XML and
 SCIM JSON exports. Every command takes --limit NAME=N (repeatable) to change a budget on
@@ -105,6 +108,8 @@ int Finish(const absl::StatusOr<std::string>& output) {
 }
 
 int Main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "serve") == 0) return http::ServeMain(argc, argv);  // own options
+  if (argc > 1 && std::strcmp(argv[1], "credentials") == 0) return http::CredentialsMain(argc, argv);
   Args args(argc, argv);
   if (args.Get("help") || args.positional.empty()) {
     std::fputs(kUsage, args.positional.empty() && !args.Get("help") ? stderr : stdout);
