@@ -3,6 +3,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/codecs/plan_codec.h"
+#include "engine/model/snapshot.h"
+#include "engine/model/snapshot_builder.h"
+#include "engine/plan/compiler.h"
+#include "engine/policy/check.h"
 #include "engine/preflight.h"
 
 using namespace preflight;
