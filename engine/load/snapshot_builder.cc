@@ -1,4 +1,4 @@
-#include "engine/model/snapshot_builder.h"
+#include "engine/load/snapshot_builder.h"
 
 #include <algorithm>
 #include <chrono>
