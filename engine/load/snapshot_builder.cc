@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/codecs/snapshot_sources.h"
-#include "engine/plan/compiler.h"
+#include "engine/load/identity_flags.h"
 #include "engine/util/file.h"
 
 namespace preflight {
