@@ -1,7 +1,6 @@
 #include "engine/plan/compiler.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
@@ -9,7 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "engine/policy/match.h"
+#include "engine/plan/detection.h"
+#include "engine/state/match.h"
 
 namespace preflight {
 namespace {
@@ -396,91 +396,6 @@ class Compiler {
 
 }  // namespace
 
-namespace {
-
-// A role passes as a super when it is disabled, has no profiles, or its profiles
-// match; and so do its own supers. Memoized per detection.
-bool SuperMatches(const MatchContext& ctx, const IdentityState& st, Index r, int depth,
-                  std::vector<std::pair<Index, bool>>& memo) {
-  for (const auto& [role, ok] : memo)
-    if (role == r) return ok;
-  const Role& role = ctx.snapshot.roles()[r];
-  bool ok = depth <= 64 && (role.disabled || role.profiles.empty() || ProfilesMatch(ctx, role, st));
-  for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, depth + 1, memo);
-  memo.emplace_back(r, ok);
-  return ok;
-}
-
-// Which of the candidate roles are detected: a role is detected when its own profiles
-// match and every super matches. `detected` comes out sorted.
-void DetectAmong(const MatchContext& ctx, const std::vector<Index>& candidates, const IdentityState& st,
-                 std::vector<std::pair<Index, bool>>& memo, std::vector<Index>& detected) {
-  memo.clear();
-  detected.clear();
-  for (Index r : candidates) {
-    const Role& role = ctx.snapshot.roles()[r];
-    if (!role.detectable || role.disabled || !ProfilesMatch(ctx, role, st)) continue;
-    bool ok = true;
-    for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, 1, memo);
-    if (ok) detected.push_back(r);
-  }
-  std::sort(detected.begin(), detected.end());
-}
-
-// The new detected list: previously detected roles that were not re-examined, or were
-// and are still detected, keep their order; newly detected roles follow in snapshot order.
-template <typename Examined>
-void SetDetected(IdentityState& st, const std::vector<Index>& detected, Examined examined,
-                 std::vector<Index>& ordered) {
-  ordered.clear();
-  for (Index r : st.detected_roles)
-    if (!examined(r) || std::binary_search(detected.begin(), detected.end(), r)) ordered.push_back(r);
-  for (Index r : detected)
-    if (std::find(ordered.begin(), ordered.end(), r) == ordered.end()) ordered.push_back(r);
-  st.detected_roles.assign(ordered.begin(), ordered.end());
-}
-
-}  // namespace
-
-// Detection limited to the roles that read something that changed, and the roles
-// that inherit from them; every other role keeps its stored status. Valid only when
-// the stored detected roles are what a full detection of the pre state finds.
-void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vector<Change>& changes,
-                        IdentityState& st) {
-  MatchContext ctx{s, ids};
-  thread_local std::vector<Index> candidates, detected, ordered;
-  thread_local std::vector<std::pair<Index, bool>> memo;
-  candidates.clear();
-  for (const Change& c : changes)
-    if (const auto* roles = s.RolesReading(c.application, c.attr, c.value))
-      candidates.insert(candidates.end(), roles->begin(), roles->end());
-  if (candidates.empty()) return;
-  // De-duplicate with per-thread marks instead of sorting (most candidates repeat).
-  thread_local std::vector<uint32_t> mark;
-  thread_local uint32_t epoch = 0;
-  if (mark.size() < s.roles().size()) mark.assign(s.roles().size(), 0);
-  if (++epoch == 0) {
-    std::fill(mark.begin(), mark.end(), 0);
-    epoch = 1;
-  }
-  size_t unique = 0;
-  for (Index r : candidates)
-    if (mark[r] != epoch) {
-      mark[r] = epoch;
-      candidates[unique++] = r;
-    }
-  candidates.resize(unique);
-  // A changed role changes what its descendants' super check sees.
-  for (size_t i = 0; i < candidates.size(); ++i)
-    for (Index child : s.Children(candidates[i]))
-      if (mark[child] != epoch) {
-        mark[child] = epoch;
-        candidates.push_back(child);
-      }
-  DetectAmong(ctx, candidates, st, memo, detected);
-  SetDetected(st, detected, [&](Index r) { return mark[r] == epoch; }, ordered);
-}
-
 void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out) {
   out.clear();
   auto all = [&](Index app, const AttrValues& v) {
@@ -539,26 +454,6 @@ void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vect
   out.erase(std::unique(out.begin(), out.end()), out.end());
 }
 
-void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st) {
-  MatchContext ctx{s, ids};
-  thread_local std::vector<Index> candidates, detected, ordered;
-  thread_local std::vector<std::pair<Index, bool>> memo;
-  // Candidates: roles whose profile values appear on the accounts, plus roles that
-  // cannot be indexed by value.
-  candidates.assign(s.UnindexedDetectableRoles().begin(), s.UnindexedDetectableRoles().end());
-  for (const AccountState& a : st.accounts)
-    a.ForEachAttribute([&](const AttrValues& v) {
-      for (Id value : v.values)
-        if (const auto* roles = s.RolesMentioning(a.application, v.name, value))
-          candidates.insert(candidates.end(), roles->begin(), roles->end());
-    });
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-
-  DetectAmong(ctx, candidates, st, memo, detected);
-  SetDetected(st, detected, [](Index) { return true; }, ordered);
-}
-
 absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
                          Projection& out) {
   out.pre_expansions.clear();
@@ -599,34 +494,6 @@ absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPl
   if (idn.flags & Identity::kDetectionConsistent) DetectChangedRoles(s, ids, out.changes, out.post);
   else DetectRoles(s, ids, out.post);
   return absl::OkStatus();
-}
-
-void PrecomputeIdentityFlags(Snapshot& s) {
-  auto work = [&s](size_t begin, size_t end) {
-    ProvisioningPlan empty;
-    Projection p;
-    for (size_t i = begin; i < end; ++i) {
-      Identity& idn = s.identities_[i];
-      idn.flags = 0;
-      ValueIds ids(s.pool());
-      if (!ProjectInto(s, static_cast<Index>(i), empty, ids, p).ok()) continue;
-      bool noop = p.pre.accounts.size() == idn.accounts.size() &&
-                  std::none_of(p.pre.accounts.begin(), p.pre.accounts.end(),
-                               [](const AccountState& a) { return a.modified(); });
-      std::vector<Index> stored = idn.detected_roles, found = p.post.detected_roles;
-      std::sort(stored.begin(), stored.end());
-      std::sort(found.begin(), found.end());
-      idn.flags = static_cast<uint8_t>((noop ? Identity::kExpansionNoop : 0) |
-                                       (stored == found ? Identity::kDetectionConsistent : 0));
-    }
-  };
-  size_t n = s.identities_.size();
-  unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-  if (n < 4096) threads = 1;
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, n * t / threads, n * (t + 1) / threads);
-  work(0, n / threads);
-  for (auto& th : pool) th.join();
 }
 
 absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids) {
