@@ -54,6 +54,13 @@ endforeach()
 # libpreflight.so; the component libraries are prefixed already.
 set_target_properties(preflight_c PROPERTIES EXPORT_NAME c)
 
+if(SKBUILD)
+  # `pip install .`: the wheel gets the Python package (bindings/python) and the command,
+  # installed as a script (bin/preflight) so that it runs without a Python start-up.
+  install(TARGETS preflight_cli RUNTIME DESTINATION ${SKBUILD_SCRIPTS_DIR})
+  return()
+endif()
+
 install(TARGETS ${_preflight_static_targets} preflight_c EXPORT preflightTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
