@@ -91,7 +91,8 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/preflight.pc.in ${PROJECT_BINARY_DIR}
 install(FILES ${PROJECT_BINARY_DIR}/cmake/preflight.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 if(PREFLIGHT_TESTS AND NOT PREFLIGHT_SANITIZE)
-  # A consumer project, outside the source tree, built against a fresh `cmake --install`.
+  # The embedding examples (examples/embed), outside the source tree, built against a fresh
+  # `cmake --install`.
   add_test(NAME install_consumer
-    COMMAND bash ${PROJECT_SOURCE_DIR}/cmake/test_install.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR}/examples)
+    COMMAND bash ${PROJECT_SOURCE_DIR}/cmake/test_install.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 endif()
