@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
 #include "engine/model/snapshot.h"
-#include "engine/model/snapshot_builder.h"
+#include "engine/load/snapshot_builder.h"
 #include "engine/plan/compile_report.h"
 #include "engine/policy/check.h"
 #include "engine/query/filter_cli.h"
@@ -96,7 +96,8 @@ absl::Status Refusal(const std::vector<Diagnostic>& diagnostics, size_t errors) 
       break;
     }
     absl::StrAppend(&detail, shown == 1 ? ": " : "; ", d.where.empty() ? "" : d.where.ToString() + ": ",
-                    d.object.empty() || d.object == d.where.pointer ? "" : d.object + ": ", d.message);
+                    d.object.empty() || d.object == d.where.pointer || d.object == d.where.file ? "" : d.object + ": ",
+                    d.message);
   }
   absl::StrAppend(&detail, ". Fix the snapshot, or load it with --allow-partial (Python: allow_partial=True) "
                            "to check against what did load.");
