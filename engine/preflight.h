@@ -16,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "engine/codecs/plan_codec.h"
 #include "engine/model/snapshot.h"
-#include "engine/model/snapshot_builder.h"
+#include "engine/load/snapshot_builder.h"
 #include "engine/plan/compiler.h"
 #include "engine/policy/check.h"
 #include "engine/util/error.h"

@@ -780,7 +780,7 @@ std::string DescribeCase(const RandomCase& c) {
 
 // ---- The differential harness.
 
-#include "engine/model/snapshot_builder.h"
+#include "engine/load/snapshot_builder.h"
 #include "engine/policy/check.h"
 #include "tests/reference_checker.h"
 

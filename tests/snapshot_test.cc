@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "engine/codecs/snapshot_sources.h"
-#include "engine/model/snapshot_builder.h"
+#include "engine/load/snapshot_builder.h"
 #include "engine/util/file.h"
 
 using namespace preflight;

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bindings/cli/commands.h"
-#include "engine/model/snapshot_builder.h"
+#include "engine/load/snapshot_builder.h"
 #include "engine/query/filter_cli.h"
 #include "engine/query/snapshot_query.h"
 #include "engine/util/error.h"

@@ -3,14 +3,11 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include "engine/codecs/plan_codec.h"
 #include "engine/plan/compiler.h"
 #include "engine/policy/evaluate.h"
 #include "engine/util/diagnostic_json.h"
 #include "engine/util/json_writer.h"
-#include "simdjson.h"
 
 namespace preflight {
 namespace {
@@ -94,54 +91,6 @@ void Explain(const MatchContext& ctx, const Constraint& constraint, const Projec
 }
 
 }  // namespace
-
-absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limits& limits) {
-  if (json.size() > limits.max_input_bytes)
-    return MakeError(ErrorCode::kTooMany, absl::StrCat("request body of ", json.size(), " bytes exceeds the limit of ",
-                                                       limits.max_input_bytes));
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto err = parser.parse(json.data(), json.size()).get(root)) {
-    return MakeError(err == simdjson::DEPTH_ERROR ? ErrorCode::kTooMany : ErrorCode::kInvalidSyntax,
-                     absl::StrCat("request body is not valid JSON: ", simdjson::error_message(err)));
-  }
-  if (!root.is_object()) return Invalid("request body must be a JSON object");
-  CheckRequest req;
-  simdjson::dom::element e;
-  if (root["identity"].get(e) || e.is_null()) return Invalid("Identity name is required.", "/identity");
-  std::string_view sv;
-  if (e.get_string().get(sv)) return Invalid("identity must be a string", "/identity");
-  req.identity = std::string(sv);
-  if (req.identity.empty()) return Invalid("Identity name is required.", "/identity");
-  simdjson::dom::element plan;
-  if (root["plan"].get(plan) || plan.is_null()) return Invalid("Either a project or plan is required.", "/plan");
-  if (!plan.is_object()) return Invalid("plan must be an object with value and type", "/plan");
-  if (plan["value"].get(e) || e.is_null()) return Invalid("plan.value is required", "/plan/value");
-  if (e.get_string().get(sv)) return Invalid("plan.value must be a string", "/plan/value");
-  req.plan_value = std::string(sv);
-  if (plan["type"].get(e) || e.is_null()) return Invalid("plan.type is required", "/plan/type");
-  if (e.get_string().get(sv)) return Invalid("plan.type must be a string", "/plan/type");
-  req.plan_type = std::string(sv);
-  if (!root["policies"].get(e) && !e.is_null()) {
-    std::vector<std::string> names;
-    if (e.is_string()) {  // a plain string is split as CSV
-      for (absl::string_view part : absl::StrSplit(ToAbsl(std::string_view(e.get_string())), ',', absl::SkipWhitespace()))
-        names.emplace_back(absl::StripAsciiWhitespace(part));
-    } else if (e.is_array()) {
-      size_t i = 0;
-      for (simdjson::dom::element item : e.get_array()) {
-        if (item.get_string().get(sv))
-          return Invalid("Invalid list element value, expecting policy name", absl::StrCat("/policies/", i));
-        names.emplace_back(sv);
-        ++i;
-      }
-    } else {
-      return Invalid("policies must be a list of policy names", "/policies");
-    }
-    req.policies = std::move(names);
-  }
-  return req;
-}
 
 absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, const ProvisioningPlan& plan,
                                   const CheckOptions& options) {

@@ -7,24 +7,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/codecs/check_request.h"
 #include "engine/model/plan.h"
 #include "engine/model/snapshot.h"
 #include "engine/util/limits.h"
 
 namespace preflight {
-
-struct CheckRequest {
-  std::string identity;
-  std::string plan_value;
-  std::string plan_type;
-  // Absent (or JSON null) means every active policy; an element is a name or an id.
-  std::optional<std::vector<std::string>> policies;
-  bool explain = false;  // add per-violation explanations to the response
-};
-
-// Parses the CheckedPolicyViolations request body. Errors are invalidValue (wrong
-// types, missing members: IdentityIQ's messages) or invalidSyntax (not JSON).
-absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limits& limits = DefaultLimits());
 
 struct CheckOptions {
   // `policies: []`: IdentityIQ's code checks nothing, its documentation says "all

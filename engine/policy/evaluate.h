@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/policy/match.h"
+#include "engine/state/match.h"
 
 namespace preflight {
 

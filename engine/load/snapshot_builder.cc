@@ -1,4 +1,4 @@
-#include "engine/model/snapshot_builder.h"
+#include "engine/load/snapshot_builder.h"
 
 #include <algorithm>
 #include <chrono>
@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/codecs/snapshot_sources.h"
-#include "engine/plan/compiler.h"
+#include "engine/load/identity_flags.h"
 #include "engine/util/file.h"
 
 namespace preflight {

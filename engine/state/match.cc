@@ -1,4 +1,4 @@
-#include "engine/policy/match.h"
+#include "engine/state/match.h"
 
 #include <algorithm>
 #include <charconv>

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "engine/plan/identity_state.h"
+#include "engine/state/identity_state.h"
 
 namespace preflight {
 
