@@ -1,6 +1,7 @@
 #pragma once
 // A brute-force reference for CheckedPolicyViolations, written from
-// research/iiq-semantics.md (1.4-1.6, 2, 3.2, 3.4, 4.2, 4.3, 6) and NOT from the
+// research/iiq-semantics.md (1.4-1.7, 2, 3.2, 3.4, 4.2, 4.3, 6, 7) and IdentityIQ's
+// executors and EntitlementCorrelator transcribed as they are written, NOT from the
 // engine: it reads only the name-based loader objects (engine/model/objects.h) and the
 // plan model (engine/model/plan.h), and uses plain std::map / std::set / std::string.
 // It is slow on purpose and meant to be obviously right; the differential tests and

@@ -115,6 +115,16 @@ struct Reader {
     return std::nullopt;
   }
 
+  // The violationRule entry of an object's <Attributes> (a rule name), or "".
+  static std::string ViolationRule(const pugi::xml_node& node) {
+    for (pugi::xml_node entry : node.child("Attributes").child("Map").children("entry")) {
+      if (std::string_view(entry.attribute("key").value()) != "violationRule") continue;
+      if (pugi::xml_attribute v = entry.attribute("value")) return v.value();
+      return entry.child("value").child("String").child_value();
+    }
+    return {};
+  }
+
   bool ReadFilter(const pugi::xml_node& node, FilterObject& f, int depth, const std::string& object) {
     if (depth > max_depth) {
       Diag(Severity::kError, ErrorCode::kTooMany, node, object, "filter nested too deeply");
@@ -263,6 +273,7 @@ struct Reader {
     p.state = node.attribute("state").value();
     p.is_template = IsTrue(node.attribute("template"));
     p.description = Description(node);
+    p.violation_rule = ViolationRule(node);
     int position = 0;
     for (pugi::xml_node c : node.child("SODConstraints").children("SODConstraint")) {
       ConstraintObject k;
@@ -306,6 +317,7 @@ struct Reader {
     k.id = c.attribute("id").value();
     k.disabled = IsTrue(c.attribute("disabled"));
     k.description = Description(c);
+    k.violation_rule = ViolationRule(c);
     k.where = Where(c, absl::StrCat(object, "/", c.name(), "[", position, "]"));
   }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/codecs/snapshot_sources.h"
+#include "engine/load/role_semantics.h"
 #include "engine/load/identity_flags.h"
 #include "engine/util/file.h"
 
@@ -48,7 +49,6 @@ Filter::MatchMode ParseMatchMode(std::string_view m) {
 }
 
 // Role types whose defaults forbid detection (research/iiq-semantics.md 2.1).
-bool TypeAllowsDetection(std::string_view type) { return type != "business" && type != "organizational"; }
 
 }  // namespace
 
@@ -296,7 +296,12 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     role.disabled = r.disabled;
     role.or_profiles = r.or_profiles;
     role.inheritance = ctx.Roles(r.inheritance, r.where, object);
-    role.inheritance.erase(std::remove(role.inheritance.begin(), role.inheritance.end(), i), role.inheritance.end());
+    if (std::find(role.inheritance.begin(), role.inheritance.end(), i) != role.inheritance.end()) {
+      ctx.Diag(Severity::kError, ErrorCode::kInvalidValue,
+               "role inheritance cycle: the role inherits from itself (IdentityIQ recurses on it without end)",
+               r.where, object);
+      role.inheritance.erase(std::remove(role.inheritance.begin(), role.inheritance.end(), i), role.inheritance.end());
+    }
     role.requirements = ctx.Roles(r.requirements, r.where, object);
     role.permits = ctx.Roles(r.permits, r.where, object);
     for (const ProfileObject& p : r.profiles) {
@@ -325,7 +330,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
       }
       role.profiles.push_back(std::move(profile));
     }
-    role.detectable = !role.profiles.empty() && TypeAllowsDetection(r.type) && role.profiles_supported;
+    role.detectable = !role.profiles.empty() && role.profiles_supported;  // reachability: ApplyRoleTypes
     for (Index super : role.inheritance) s.children_[super].push_back(i);
   }
   // Upward closure, iteratively, cycle-safe.
@@ -340,6 +345,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
       for (Index up : s.roles_[r].inheritance) stack.push_back(up);
     }
   }
+  ApplyRoleTypes(s, objects_);
   // Detection index: (application, attribute, value) -> roles whose profile needs it.
   for (Index i = 0; i < s.roles_.size(); ++i) {
     const Role& role = s.roles_[i];
@@ -504,6 +510,26 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     add_account(a, owner);
   }
 
+  // Populations and the identity configuration.
+  for (const GroupDefinitionObject& g : objects_.populations) {
+    Population pop;
+    pop.name = g.name;
+    pop.id = g.id;
+    if (g.filter) {
+      std::string object = "GroupDefinition[" + g.name + "]";
+      pop.filter = ctx.ConvertFilter(*g.filter, nullptr, g.where, object);
+      pop.has_filter = true;
+      if (!BuildContext::FilterSupported(pop.filter))
+        ctx.Diag(Severity::kUnsupported, ErrorCode::kUnsupported,
+                 absl::StrCat("population filter operation '", BuildContext::UnsupportedOps(pop.filter),
+                              "' is not supported; scans never match it"),
+                 g.where, object);
+    }
+    s.populations_.push_back(std::move(pop));
+  }
+  s.has_identity_config_ = objects_.has_identity_config;
+  for (const IdentityAttributeObject& a : objects_.identity_attributes) s.identity_attribute_defs_[ctx.Intern(a.name)] = a.multi;
+
   // Policies.
   for (const PolicyObject& po : objects_.policies) {
     std::string object = "Policy[" + po.name + "]";
@@ -519,6 +545,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     p.type = po.type;
     p.executor = po.executor;
     p.active = po.state == "Active";
+    p.violation_rule = po.violation_rule;
+    for (const ConstraintObject& co : po.constraints)
+      if (p.violation_rule.empty() && !co.disabled) p.violation_rule = co.violation_rule;
     std::string_view executor = po.executor;
     if (absl::EndsWith(ToAbsl(executor), "EffectiveEntitlementSODPolicyExecutor") || (executor.empty() && po.type == "EffectiveEntitlementSOD"))
       p.unsupported = "EffectiveEntitlementSOD needs the effective-access index";
@@ -528,6 +557,12 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
       p.kind = Policy::Kind::kEntitlementSod;
     else if (absl::EndsWith(ToAbsl(executor), ".GenericPolicyExecutor") || (executor.empty() && po.type == "Advanced"))
       p.kind = Policy::Kind::kAdvanced;
+    else if (absl::EndsWith(ToAbsl(executor), ".AccountPolicyExecutor") || (executor.empty() && po.type == "Account"))
+      p.kind = Policy::Kind::kAccount;
+    else if (absl::EndsWith(ToAbsl(executor), ".RiskPolicyExecutor") || (executor.empty() && po.type == "Risk"))
+      p.kind = Policy::Kind::kRisk;
+    else if (absl::EndsWith(ToAbsl(executor), ".ActivityPolicyExecutor") || (executor.empty() && po.type == "Activity"))
+      p.kind = Policy::Kind::kActivity;
     else
       p.unsupported = absl::StrCat("policy type '", po.type, "' (executor '", po.executor,
                                    "') cannot be evaluated on a simulated plan");
@@ -539,18 +574,38 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
       c.disabled = co.disabled;
       c.description = co.description;
       c.name = co.name;
+      c.has_name = co.has_name;
       std::string cobject = co.where.pointer.empty() ? object : co.where.pointer;
+      // Account policies read no constraint (the first GenericConstraint only names their
+      // violations); Risk and Activity policies cannot produce a new violation in a check.
+      bool evaluated = p.kind == Policy::Kind::kRoleSod || p.kind == Policy::Kind::kEntitlementSod ||
+                       p.kind == Policy::Kind::kAdvanced || p.kind == Policy::Kind::kUnsupported;
+      if (!evaluated) {
+        c.kind = co.kind == ConstraintObject::Kind::kGeneric ? Constraint::Kind::kGeneric : Constraint::Kind::kUnsupported;
+        if (p.kind == Policy::Kind::kAccount && c.kind == Constraint::Kind::kGeneric && p.account_constraint == kNoIndex)
+          p.account_constraint = static_cast<Index>(p.constraints.size());
+        p.constraints.push_back(std::move(c));
+        continue;
+      }
       if (co.kind == ConstraintObject::Kind::kRoleSod) {
         c.kind = Constraint::Kind::kRoleSod;
         c.left = ctx.Roles(co.left_roles, co.where, cobject);
         c.right = ctx.Roles(co.right_roles, co.where, cobject);
-        if (!co.has_name)  // IIQ names an unnamed constraint "<left CSV> : <right CSV>"
-          c.name = absl::StrCat(absl::StrJoin(co.left_roles, ","), " : ", absl::StrJoin(co.right_roles, ","));
       } else if (co.kind == ConstraintObject::Kind::kGeneric) {
         c.kind = Constraint::Kind::kGeneric;
         for (const SelectorObject& so : co.selectors) {
           Selector sel;
           sel.unsupported = so.unsupported;
+          if (so.population) {
+            sel.has_population = true;
+            for (Index pi = 0; pi < s.populations_.size() && sel.population == kNoIndex; ++pi)
+              if (s.populations_[pi].name == *so.population) sel.population = pi;
+            if (sel.population == kNoIndex)
+              ctx.Diag(Severity::kWarning, ErrorCode::kInvalidValue,
+                       absl::StrCat("population '", *so.population,
+                                    "' is not in the snapshot; taken as one with a filter, which never matches in a check"),
+                       co.where, cobject);
+          }
           sel.has_match_expression = so.has_match_expression;
           sel.match_and = so.match_and;
           std::function<MatchTerm(const MatchTermObject&)> term = [&](const MatchTermObject& t) {
@@ -624,6 +679,8 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
   s.unsupported_constraints_.resize(s.policies_.size());
   for (Index pi = 0; pi < s.policies_.size(); ++pi) {
     const Policy& p = s.policies_[pi];
+    IndexConstraintIdentity(s, pi);
+    if (p.kind == Policy::Kind::kAccount || p.kind == Policy::Kind::kRisk || p.kind == Policy::Kind::kActivity) continue;
     for (Index ci = 0; ci < p.constraints.size(); ++ci) {
       const Constraint& c = p.constraints[ci];
       ConstraintRef ref{pi, ci};
@@ -647,7 +704,11 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
           for (const MatchTerm& child : t.children) visit(child);
           return;
         }
-        if (t.application == kNoIndex) return;  // identity attributes: a plan never changes them
+        if (t.application == kNoIndex) {
+          // Identity attributes: a plan changes them only through the identity configuration.
+          always = always || s.has_identity_config_;
+          return;
+        }
         if (t.type == MatchTerm::Type::kPermission) {
           always = true;
           return;
@@ -661,6 +722,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
         }
         if (!t.value_null) keys.push_back({t.application, t.name, t.value});
       };
+      // An unnamed generic constraint without an id is never constraint-equal to its pre
+      // violation: every post violation of it is new.
+      if (!c.has_name && c.id.empty()) always = true;
       for (const Selector& sel : c.selectors) {
         if (sel.has_compound_filter) always = true;
         for (const MatchTerm& t : sel.terms) visit(t);

@@ -151,6 +151,7 @@ struct ConstraintObject {
   std::vector<std::string> left_roles;
   std::vector<std::string> right_roles;
   std::vector<SelectorObject> selectors;
+  std::string violation_rule;  // Attributes violationRule: a BeanShell rule that formats the violation
   std::string element;  // ActivityConstraint etc. for kOther
   Location where;
 };
@@ -164,6 +165,7 @@ struct PolicyObject {
   bool is_template = false;
   std::optional<std::string> description;
   std::vector<ConstraintObject> constraints;
+  std::string violation_rule;  // Attributes violationRule (BeanShell)
   Location where;
 };
 
