@@ -54,6 +54,13 @@ endforeach()
 # libpreflight.so; the component libraries are prefixed already.
 set_target_properties(preflight_c PROPERTIES EXPORT_NAME c)
 
+if(SKBUILD)
+  # `pip install .`: the wheel gets the Python package (bindings/python) and the command,
+  # installed as a script (bin/preflight) so that it runs without a Python start-up.
+  install(TARGETS preflight_cli RUNTIME DESTINATION ${SKBUILD_SCRIPTS_DIR})
+  return()
+endif()
+
 install(TARGETS ${_preflight_static_targets} preflight_c EXPORT preflightTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -84,7 +91,8 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/preflight.pc.in ${PROJECT_BINARY_DIR}
 install(FILES ${PROJECT_BINARY_DIR}/cmake/preflight.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 if(PREFLIGHT_TESTS AND NOT PREFLIGHT_SANITIZE)
-  # A consumer project, outside the source tree, built against a fresh `cmake --install`.
+  # The embedding examples (examples/embed), outside the source tree, built against a fresh
+  # `cmake --install`.
   add_test(NAME install_consumer
-    COMMAND bash ${PROJECT_SOURCE_DIR}/cmake/test_install.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR}/examples)
+    COMMAND bash ${PROJECT_SOURCE_DIR}/cmake/test_install.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 endif()

@@ -224,7 +224,6 @@ struct Policy {
 
 // Where a role or entitlement value is named by policies, so a check looks only at
 // constraints its delta can touch.
-class BuildContext;
 struct SnapshotObjects;
 
 struct ConstraintRef {
@@ -241,6 +240,13 @@ struct LoadTimings {
   size_t files = 0;
   size_t bytes = 0;
   double read_ms = 0, parse_ms = 0, build_ms = 0;
+  // The build's passes in the order they ran (engine/load/build_context.h); their
+  // times add up to about build_ms.
+  struct Pass {
+    std::string name;
+    double ms = 0;
+  };
+  std::vector<Pass> passes;
 };
 
 class Snapshot {
@@ -310,6 +316,10 @@ class Snapshot {
   Stats stats() const;
   const LoadTimings& timings() const { return timings_; }
 
+  // A hash of the source texts' content, in load order: 16 hex digits, the same in
+  // every process (engine/load/source_hash.h). Sources given as objects do not count.
+  std::string_view source_hash() const { return source_hash_; }
+
   // SCIM resources read from SCIM exports, by resource type ("Users", "Accounts", ...),
   // as JSON text. Objects read from XML have none (the query stage renders them).
   const std::vector<std::string>* Resources(std::string_view type) const;
@@ -323,7 +333,7 @@ class Snapshot {
 
  private:
   friend class SnapshotBuilder;
-  friend class BuildContext;
+  friend class BuildContext;  // the load passes (engine/load)
   friend void PrecomputeIdentityFlags(Snapshot& snapshot);
   friend void ApplyRoleTypes(Snapshot& snapshot, const SnapshotObjects& objects);
   friend void IndexConstraintIdentity(Snapshot& snapshot, Index policy);
@@ -368,6 +378,7 @@ class Snapshot {
   std::vector<ConstraintRef> always_constraints_;
   std::vector<std::vector<Index>> unsupported_constraints_;
   std::vector<std::vector<Index>> children_;
+  std::string source_hash_;
   absl::flat_hash_map<std::string, std::vector<std::string>> resources_;
   mutable absl::once_flag query_once_;
   mutable std::shared_ptr<void> query_state_;

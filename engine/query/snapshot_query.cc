@@ -21,6 +21,8 @@ constexpr std::string_view kAccountSchemaPrefix = "urn:ietf:params:scim:schemas:
 constexpr std::array<std::string_view, 5> kTypes = {"Users", "Accounts", "Entitlements", "Roles", "Applications"};
 constexpr std::array<std::string_view, 5> kUrns = {kUserUrn, kAccountUrn, kEntitlementUrn, kRoleUrn, kApplicationUrn};
 
+const Limits kDocLimits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = kQueryDocumentDepth};
+
 struct QueryState {
   std::array<std::vector<Doc>, 5> docs;
   std::array<ResourceSchema, 5> schemas;
@@ -177,7 +179,7 @@ QueryState* BuildState(const Snapshot& s) {
   for (size_t t = 0; t < kTypes.size(); ++t) {
     state->schemas[t] = ResourceSchema::WithScimDefaults(kUrns[t]);
     auto add = [&](const std::string& json) {
-      auto doc = DocFromJson(json, Limits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = 256});
+      auto doc = DocFromJson(json, kDocLimits);
       if (doc.ok()) state->docs[t].push_back(*std::move(doc));
       else state->diagnostics.push_back({Severity::kError, ErrorCodeOf(doc.status()), DetailOf(doc.status()), {}, ""});
     };
@@ -210,6 +212,8 @@ QueryState* BuildState(const Snapshot& s) {
 }
 
 }  // namespace
+
+absl::Status CheckQueryDocument(std::string_view json) { return DocFromJson(json, kDocLimits).status(); }
 
 absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
                                           const QueryOptions& options) {

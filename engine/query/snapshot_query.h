@@ -13,6 +13,14 @@
 
 namespace preflight {
 
+// Whether a resource exported as SCIM JSON can be a query document: kOk, or why not.
+// The load pass "queryDocuments" asks, so that a resource queries would never see is a
+// load diagnostic.
+absl::Status CheckQueryDocument(std::string_view json);
+// The nesting budget of a query document. JSON that a reader parsed with a budget of at
+// most this many levels always passes CheckQueryDocument.
+inline constexpr int kQueryDocumentDepth = 256;
+
 // resource_type: Users, Accounts, Entitlements, Roles or Applications (any case).
 absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
                                           const QueryOptions& options);
