@@ -190,7 +190,6 @@ struct Policy {
 
 // Where a role or entitlement value is named by policies, so a check looks only at
 // constraints its delta can touch.
-class BuildContext;
 
 struct ConstraintRef {
   Index policy;
@@ -206,6 +205,13 @@ struct LoadTimings {
   size_t files = 0;
   size_t bytes = 0;
   double read_ms = 0, parse_ms = 0, build_ms = 0;
+  // The build's passes in the order they ran (engine/load/build_context.h); their
+  // times add up to about build_ms.
+  struct Pass {
+    std::string name;
+    double ms = 0;
+  };
+  std::vector<Pass> passes;
 };
 
 class Snapshot {
@@ -263,9 +269,14 @@ class Snapshot {
   Stats stats() const;
   const LoadTimings& timings() const { return timings_; }
 
-  // SCIM resources read from SCIM exports, by resource type ("Users", "Accounts", ...),
-  // as JSON text. Objects read from XML have none (the query stage renders them).
-  const std::vector<std::string>* Resources(std::string_view type) const;
+  // A hash of the source texts' content, in load order: 16 hex digits, the same in
+  // every process (engine/load/source_hash.h). Sources given as objects do not count.
+  std::string_view source_hash() const { return source_hash_; }
+
+  // The resources read from SCIM exports, parsed by the load pass "queryDocuments" into
+  // the query stage's documents (opaque here: the type is engine/query's). The query
+  // stage takes them over once, when it builds its state (under LazyQueryState).
+  std::shared_ptr<void> TakeExportedDocuments() const { return std::move(exported_documents_); }
 
   // The query stage's documents, built on first use (engine/query/snapshot_query.cc).
   template <typename T>
@@ -276,7 +287,7 @@ class Snapshot {
 
  private:
   friend class SnapshotBuilder;
-  friend class BuildContext;
+  friend class BuildContext;  // the load passes (engine/load)
   friend void PrecomputeIdentityFlags(Snapshot& snapshot);
   StringPool pool_;
   std::vector<Application> applications_;
@@ -314,7 +325,8 @@ class Snapshot {
   std::vector<ConstraintRef> always_constraints_;
   std::vector<std::vector<Index>> unsupported_constraints_;
   std::vector<std::vector<Index>> children_;
-  absl::flat_hash_map<std::string, std::vector<std::string>> resources_;
+  std::string source_hash_;
+  mutable std::shared_ptr<void> exported_documents_;
   mutable absl::once_flag query_once_;
   mutable std::shared_ptr<void> query_state_;
 };
