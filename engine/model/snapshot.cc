@@ -37,6 +37,11 @@ const std::vector<ConstraintRef>* Snapshot::ConstraintsNamingValue(Index app, Id
   return it == constraints_by_value_.end() ? nullptr : &it->second;
 }
 
+const std::vector<std::string>* Snapshot::Resources(std::string_view type) const {
+  auto it = resources_.find(ToAbsl(type));
+  return it == resources_.end() ? nullptr : &it->second;
+}
+
 Snapshot::Stats Snapshot::stats() const {
   Stats s;
   s.identities = identities_.size();

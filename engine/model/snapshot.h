@@ -273,10 +273,9 @@ class Snapshot {
   // every process (engine/load/source_hash.h). Sources given as objects do not count.
   std::string_view source_hash() const { return source_hash_; }
 
-  // The resources read from SCIM exports, parsed by the load pass "queryDocuments" into
-  // the query stage's documents (opaque here: the type is engine/query's). The query
-  // stage takes them over once, when it builds its state (under LazyQueryState).
-  std::shared_ptr<void> TakeExportedDocuments() const { return std::move(exported_documents_); }
+  // SCIM resources read from SCIM exports, by resource type ("Users", "Accounts", ...),
+  // as JSON text. Objects read from XML have none (the query stage renders them).
+  const std::vector<std::string>* Resources(std::string_view type) const;
 
   // The query stage's documents, built on first use (engine/query/snapshot_query.cc).
   template <typename T>
@@ -326,7 +325,7 @@ class Snapshot {
   std::vector<std::vector<Index>> unsupported_constraints_;
   std::vector<std::vector<Index>> children_;
   std::string source_hash_;
-  mutable std::shared_ptr<void> exported_documents_;
+  absl::flat_hash_map<std::string, std::vector<std::string>> resources_;
   mutable absl::once_flag query_once_;
   mutable std::shared_ptr<void> query_state_;
 };

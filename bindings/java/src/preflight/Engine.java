@@ -3,7 +3,7 @@ package preflight;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
-import com.sun.jna.ptr.PointerByReference;
+import com.sun.jna.StringArray;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -27,13 +27,12 @@ public final class Engine implements AutoCloseable {
   /** Keep a snapshot that loaded with errors (by default it is refused). */
   public static final int ALLOW_PARTIAL = 1;
 
-  private static final NativeLibrary LIB = NativeLibrary.INSTANCE;
   private Pointer handle;
 
   private Engine(Pointer handle) { this.handle = handle; }
 
   /** The library's version ("0.1.0"). */
-  public static String version() { return LIB.preflight_version(); }
+  public static String version() { return Abi.preflight_version(); }
 
   /** Loads files or directories of IdentityIQ XML and SCIM JSON exports. */
   public static Engine load(String... paths) { return load(List.of(paths), Map.of(), 0); }
@@ -44,13 +43,13 @@ public final class Engine implements AutoCloseable {
    */
   public static Engine load(List<String> paths, Map<String, Long> limits, int flags) {
     String[] limitArgs = limits.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toArray(String[]::new);
-    PointerByReference engine = new PointerByReference();
-    PointerByReference out = new PointerByReference();
-    int status = LIB.preflight_engine_load(paths.toArray(new String[0]), paths.size(),
-        limitArgs.length == 0 ? null : limitArgs, limitArgs.length, flags, engine, out);
+    long[] engine = new long[1];
+    long[] out = new long[1];
+    int status = Abi.preflight_engine_load(new StringArray(paths.toArray(new String[0]), "UTF-8"), paths.size(),
+        limitArgs.length == 0 ? null : new StringArray(limitArgs, "UTF-8"), limitArgs.length, flags, engine, out);
     String text = take(out);
     if (status != 0) throw error(status, text);
-    return new Engine(engine.getValue());
+    return new Engine(new Pointer(engine[0]));
   }
 
   /** One CheckedPolicyViolations request body in, the response resource out. */
@@ -58,8 +57,8 @@ public final class Engine implements AutoCloseable {
 
   public String checkJson(String requestBody, int flags) {
     byte[] body = requestBody.getBytes(StandardCharsets.UTF_8);
-    PointerByReference out = new PointerByReference();
-    int status = LIB.preflight_check(handle(), body, body.length, flags, out);
+    long[] out = new long[1];
+    int status = Abi.preflight_check(handle(), body, body.length, flags, out);
     String text = take(out);
     if (status != 0) throw error(status, text);
     return text;
@@ -90,8 +89,8 @@ public final class Engine implements AutoCloseable {
       pointers.setPointer((long) i * Native.POINTER_SIZE, data.share(offset));
       offset += bodies[i].length;
     }
-    PointerByReference out = new PointerByReference();
-    int status = LIB.preflight_check_batch(handle(), pointers, lengths, n, flags, null, out);
+    long[] out = new long[1];
+    int status = Abi.preflight_check_batch(handle(), pointers, lengths, n, flags, null, out);
     String text = take(out);
     if (status != 0) throw error(status, text);
     return text;
@@ -101,7 +100,7 @@ public final class Engine implements AutoCloseable {
   @Override
   public synchronized void close() {
     if (handle != null) {
-      LIB.preflight_engine_free(handle);
+      Abi.preflight_engine_free(handle);
       handle = null;
     }
   }
@@ -112,18 +111,18 @@ public final class Engine implements AutoCloseable {
     return h;
   }
 
-  static String take(PointerByReference out) {
-    Pointer p = out.getValue();
-    if (p == null) return null;
+  static String take(long[] out) {
+    if (out[0] == 0) return null;
+    Pointer p = new Pointer(out[0]);
     try {
       return p.getString(0, "UTF-8");
     } finally {
-      LIB.preflight_string_free(p);
+      Abi.preflight_string_free(p);
     }
   }
 
   static PreflightException error(int status, String json) {
-    String scimType = LIB.preflight_status_scim_type(status);
+    String scimType = Abi.preflight_status_scim_type(status);
     String detail = json == null ? "out of memory" : JsonText.field(json, "detail");
     return new PreflightException(status, scimType, detail == null ? json : detail, json);
   }
