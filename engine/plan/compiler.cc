@@ -201,53 +201,19 @@ class Compiler {
       return MakeError(ErrorCode::kInvalidValue,
                        absl::StrCat(object(), ": unknown application '", *req.application, "'"));
     }
-    const Application& application = s_.applications()[app];
     Id instance = req.instance && !req.instance->empty() ? ids_.Get(*req.instance) : kNoId;
-    // Identity.getLink(app, instance, nativeIdentity): null nativeIdentity means the
-    // first account; otherwise case-insensitive, then the display name exactly.
-    AccountState* acc = nullptr;
-    size_t acc_index = 0;
-    for (size_t i = 0; i < st.accounts.size(); ++i) {
-      AccountState& a = st.accounts[i];
-      if (a.application != app || (instance != kNoId && a.instance != instance)) continue;
-      if (!req.native_identity || absl::EqualsIgnoreCase(ToAbsl(ids_.Text(a.native_identity)), ToAbsl(*req.native_identity))) {
-        acc = &a;
-        acc_index = i;
-        break;
-      }
-    }
-    if (!acc && req.native_identity) {
-      for (size_t i = 0; i < st.accounts.size(); ++i) {
-        AccountState& a = st.accounts[i];
-        if (a.application == app && a.display_name != kNoId && ids_.Text(a.display_name) == *req.native_identity) {
-          acc = &a;
-          acc_index = i;
-          break;
-        }
-      }
-    }
+    size_t acc_index = FindAccount(st, app, instance, req.native_identity);
     AccountOp op = req.effective_op();
     if (op == AccountOp::kDelete) {
-      if (acc) st.accounts.erase(st.accounts.begin() + static_cast<long>(acc_index));
+      if (acc_index != kNoAccount) st.accounts.erase(st.accounts.begin() + static_cast<long>(acc_index));
       return absl::OkStatus();
     }
     bool needs_account = !req.attributes.empty() || !req.permissions.empty() || op == AccountOp::kDisable ||
                          op == AccountOp::kEnable || op == AccountOp::kLock || op == AccountOp::kUnlock;
+    AccountState* acc = acc_index == kNoAccount ? nullptr : &st.accounts[acc_index];
     if (!acc) {
       if (!needs_account) return absl::OkStatus();
-      AccountState created;
-      created.key = next_key_++;
-      created.application = app;
-      created.instance = instance;
-      std::string native = req.native_identity.value_or("");
-      if (native.empty() && application.identity_attribute != kNoId) {
-        for (const AttributeRequest& a : req.attributes)
-          if (a.name == ids_.Text(application.identity_attribute) && a.value.kind == Value::Kind::kString)
-            native = a.value.str;
-      }
-      created.native_identity = ids_.Get(native.empty() ? "???" : native);
-      st.accounts.push_back(std::move(created));
-      acc = &st.accounts.back();
+      acc = &CreateAccount(st, req, app, instance);
     }
     switch (op) {
       case AccountOp::kDisable: acc->disabled = true; SetValues(*acc, ids_.Get("IIQDisabled"), {ids_.Get("true")}, false); break;
@@ -256,14 +222,58 @@ class Compiler {
       case AccountOp::kUnlock: acc->locked = false; acc->Erase(ids_.Get("IIQLocked")); break;
       default: break;
     }
+    if (auto status = ApplyAttributeRequests(*acc, req, s_.applications()[app], index); !status.ok()) return status;
+    ApplyPermissionRequests(*acc, req);
+    return absl::OkStatus();
+  }
+
+  // Identity.getLink(app, instance, nativeIdentity): null nativeIdentity means the
+  // first account; otherwise case-insensitive, then the display name exactly.
+  static constexpr size_t kNoAccount = SIZE_MAX;
+  size_t FindAccount(const IdentityState& st, Index app, Id instance, const std::optional<std::string>& native) {
+    for (size_t i = 0; i < st.accounts.size(); ++i) {
+      const AccountState& a = st.accounts[i];
+      if (a.application != app || (instance != kNoId && a.instance != instance)) continue;
+      if (!native || absl::EqualsIgnoreCase(ToAbsl(ids_.Text(a.native_identity)), ToAbsl(*native))) return i;
+    }
+    if (native) {
+      for (size_t i = 0; i < st.accounts.size(); ++i) {
+        const AccountState& a = st.accounts[i];
+        if (a.application == app && a.display_name != kNoId && ids_.Text(a.display_name) == *native) return i;
+      }
+    }
+    return kNoAccount;
+  }
+
+  // A request for an account the identity does not have creates it; its native identity
+  // is the request's, else the identity attribute's requested value, else "???".
+  AccountState& CreateAccount(IdentityState& st, const AccountRequest& req, Index app, Id instance) {
+    const Application& application = s_.applications()[app];
+    AccountState created;
+    created.key = next_key_++;
+    created.application = app;
+    created.instance = instance;
+    std::string native = req.native_identity.value_or("");
+    if (native.empty() && application.identity_attribute != kNoId) {
+      for (const AttributeRequest& a : req.attributes)
+        if (a.name == ids_.Text(application.identity_attribute) && a.value.kind == Value::Kind::kString)
+          native = a.value.str;
+    }
+    created.native_identity = ids_.Get(native.empty() ? "???" : native);
+    st.accounts.push_back(std::move(created));
+    return st.accounts.back();
+  }
+
+  absl::Status ApplyAttributeRequests(AccountState& acc, const AccountRequest& req, const Application& application,
+                                      size_t index) {
     for (size_t i = 0; i < req.attributes.size(); ++i) {
       const AttributeRequest& ar = req.attributes[i];
-      auto aobject = [&] { return absl::StrCat(object(), "/AttributeRequest[", i, "]"); };
+      auto aobject = [&] { return absl::StrCat("AccountRequest[", index, "]/AttributeRequest[", i, "]"); };
       if (ar.result && ar.result->status == "failed") continue;
       if (ar.name.empty()) return MakeError(ErrorCode::kInvalidValue, absl::StrCat(aobject(), ": name is required"));
       // Requests for the identity attribute only rename the account.
       if (application.identity_attribute != kNoId && ar.name == ids_.Text(application.identity_attribute)) {
-        if (ar.value.kind == Value::Kind::kString) acc->native_identity = ids_.Get(ar.value.str);
+        if (ar.value.kind == Value::Kind::kString) acc.native_identity = ids_.Get(ar.value.str);
         continue;
       }
       Id attr = ids_.Get(ar.name);
@@ -279,19 +289,23 @@ class Compiler {
       values.clear();
       ar.value.ForEachString([&](std::string_view v) { values.push_back(ids_.Get(v)); });
       switch (ar.effective_op()) {
-        case AttributeOp::kAdd: AddValues(*acc, attr, values, ar.value.is_list() && values.size() > 1); break;
+        case AttributeOp::kAdd: AddValues(acc, attr, values, ar.value.is_list() && values.size() > 1); break;
         case AttributeOp::kRemove:
-        case AttributeOp::kRevoke: RemoveValues(*acc, attr, values); break;
+        case AttributeOp::kRevoke: RemoveValues(acc, attr, values); break;
         case AttributeOp::kSet:
-        case AttributeOp::kRetain: SetValues(*acc, attr, values, ar.value.is_list()); break;
+        case AttributeOp::kRetain: SetValues(acc, attr, values, ar.value.is_list()); break;
       }
     }
+    return absl::OkStatus();
+  }
+
+  void ApplyPermissionRequests(AccountState& acc, const AccountRequest& req) {
     for (const PermissionRequest& pr : req.permissions) {
       Id target = ids_.Get(pr.target);
       std::vector<Id> rights;
       for (absl::string_view r : absl::StrSplit(ToAbsl(pr.rights), ',', absl::SkipWhitespace()))
         rights.push_back(ids_.Get(ToStd(absl::StripAsciiWhitespace(r))));
-      auto& permissions = acc->mutable_permissions();
+      auto& permissions = acc.mutable_permissions();
       auto it = std::find_if(permissions.begin(), permissions.end(),
                              [&](const Permission& p) { return p.target == target; });
       AttributeOp pop = pr.op.value_or(AttributeOp::kSet);
@@ -309,7 +323,6 @@ class Compiler {
         permissions.push_back({target, rights});
       }
     }
-    return absl::OkStatus();
   }
 
   // application="IIQ": assignedRoles Add / Remove / Revoke / Set. detectedRoles
