@@ -1,5 +1,6 @@
 #include "grammar/plan_map.h"
 
+#include <algorithm>
 #include <charconv>
 #include <utility>
 
@@ -8,6 +9,7 @@
 #include "engine/util/utf8.h"
 #include "absl/strings/str_cat.h"
 #include "engine/util/error.h"
+#include "engine/util/limits.h"
 
 namespace preflight {
 namespace {
@@ -300,7 +302,7 @@ absl::Status Error(ErrorCode code, std::string_view text, int64_t offset, std::s
 absl::StatusOr<MapFormNode> ParseMapForm(std::string_view text, int max_depth) {
   Builder b;
   b.base = text.data();
-  b.max_depth = max_depth < 0 ? 0 : max_depth;
+  b.max_depth = std::clamp(max_depth, 0, kMaxNestingDepthCap);  // the grammar recurses once per level
   const char* first = text.data();
   const char* last = text.data() + text.size();
   bool ok = false;

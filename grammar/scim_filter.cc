@@ -18,6 +18,8 @@
 #include "grammar/scim_filter.h"
 #include "engine/util/utf8.h"
 
+#include <algorithm>
+
 #include <boost/spirit/home/x3.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -596,10 +598,12 @@ absl::Status RunParse(const Rule& rule, std::string_view text, const FilterParse
                               " bytes, over the budget of ", options.max_length,
                               " bytes (max_filter_length)"));
   }
-  if (int64_t at = DepthViolation(text, options.max_depth); at >= 0) {
+  // The grammar recurses once per level: never deeper than the proven maximum.
+  const int max_depth = std::min(options.max_depth, kMaxFilterDepthCap);
+  if (int64_t at = DepthViolation(text, max_depth); at >= 0) {
     return Error(ErrorCode::kTooMany, text, at,
                  absl::StrCat(absl::string_view(what.data(), what.size()),
-                              " nests deeper than the budget of ", options.max_depth,
+                              " nests deeper than the budget of ", max_depth,
                               " levels (max_filter_depth)"));
   }
   ParseState state;

@@ -32,6 +32,7 @@
 // name=true) is taken as written, since flexjson turned such words into numbers and IIQ's
 // fromMap read them back with toString.
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <string>
@@ -593,11 +594,13 @@ absl::StatusOr<ProvisioningPlan> DecodePlanJson(std::string_view text, const Lim
   // One parser per thread: its buffers grow to the largest plan seen and are reused. It is
   // never shared, and the elements read below die before this function returns.
   thread_local std::unique_ptr<simdjson::dom::parser> parser;
-  size_t depth = static_cast<size_t>(limits.max_nesting_depth < 1 ? 1 : limits.max_nesting_depth);
+  size_t depth = static_cast<size_t>(std::clamp(limits.max_nesting_depth, 1, kMaxNestingDepthCap));
   if (!parser) parser = std::make_unique<simdjson::dom::parser>();
-  if (parser->max_depth() != depth || parser->capacity() == 0) {
+  // simdjson counts the document itself as a level: depth + 1 admits `depth` containers,
+  // as the XML and map-form budgets do.
+  if (parser->max_depth() != depth + 1 || parser->capacity() == 0) {
     size_t capacity = std::max<size_t>(parser->capacity(), std::max<size_t>(text.size(), 4096));
-    if (parser->allocate(capacity, depth) != simdjson::SUCCESS) {
+    if (parser->allocate(capacity, depth + 1) != simdjson::SUCCESS) {
       parser.reset();
       return MakeError(ErrorCode::kInternal, "cannot allocate the JSON parser");
     }

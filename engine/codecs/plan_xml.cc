@@ -23,6 +23,7 @@
 // fixed (alphabetical, as IIQ writes them) order then the extra ones, children in the order
 // Attributes/requests/Value, then extras in document order, then ProvisioningResult.
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <string>
@@ -171,12 +172,14 @@ class XmlDecoder {
   }
 
   absl::Status CheckDepth(const pugi::xml_document& doc) const {
+    // The decoder recurses once per level: never deeper than the proven maximum.
+    const int max_depth = std::min(limits_.max_nesting_depth, kMaxNestingDepthCap);
     pugi::xml_node n = doc.first_child();
     int depth = 1;
     while (n) {
-      if (n.type() == pugi::node_element && depth > limits_.max_nesting_depth) {
+      if (n.type() == pugi::node_element && depth > max_depth) {
         return MakeError(ErrorCode::kTooMany,
-                         absl::StrCat("XML plan nests deeper than the budget of ", limits_.max_nesting_depth,
+                         absl::StrCat("XML plan nests deeper than the budget of ", max_depth,
                                       " elements (max_nesting_depth)"),
                          Where(n));
       }
