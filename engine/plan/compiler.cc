@@ -331,7 +331,10 @@ class Compiler {
     for (size_t i = 0; i < req.attributes.size(); ++i) {
       const AttributeRequest& ar = req.attributes[i];
       if (ar.result && ar.result->status == "failed") continue;
-      if (ar.name != "assignedRoles" && ar.name != "detectedRoles") continue;  // capabilities, workgroups...
+      if (ar.name != "assignedRoles" && ar.name != "detectedRoles") {
+        ApplyIdentityAttribute(st, ar, index, i);
+        continue;
+      }
       std::vector<Index> roles;
       for (const std::string& name : ar.value.Strings()) {
         Index r = s_.FindRole(name);
@@ -368,6 +371,71 @@ class Compiler {
       }
     }
     return absl::OkStatus();
+  }
+
+  // IIQEvaluator.processIIQPlan: names it handles itself (none changes what a policy
+  // reads here), `manager` (set to the named identity, or cleared), and otherwise
+  // processIdentityAttribute: an attribute ObjectConfig Identity defines changes the
+  // identity (Add appends, Remove drops the first equal value, Set replaces, a missing
+  // op changes nothing); any other name is ignored.
+  void ApplyIdentityAttribute(IdentityState& st, const AttributeRequest& ar, size_t index, size_t i) {
+    static constexpr std::string_view kHandled[] = {
+        "links", "capabilities", "activityConfig", "workgroups", "controlledScopes", "assignedScope", "scope",
+        "history", "snapshots", "events", "provisioningRequests", "password", "controlsAssignedScope", "forward",
+        "forwardStartDate", "forwardEndDate", "useBy", "protected", "needsRefresh"};
+    if (std::find(std::begin(kHandled), std::end(kHandled), std::string_view(ar.name)) != std::end(kHandled)) return;
+    auto object = [&] { return absl::StrCat("AccountRequest[", index, "]/AttributeRequest[", i, "]"); };
+    bool manager = ar.name == "manager";
+    Id name = ids_.Get(ar.name);
+    auto def = s_.identity_attribute_defs().find(name);
+    if (!manager && def == s_.identity_attribute_defs().end()) {
+      Warn(s_.has_identity_config()
+               ? absl::StrCat("identity attribute '", ar.name,
+                              "' is not defined in ObjectConfig Identity and is ignored, as IdentityIQ does")
+               : absl::StrCat("identity attribute '", ar.name,
+                              "' is ignored: the snapshot has no ObjectConfig Identity to say whether it is defined"),
+           object());
+      return;
+    }
+    if (!st.own_attributes) {
+      st.attributes = s_.identities()[st.identity].attributes;
+      st.own_attributes = true;
+    }
+    auto& attrs = st.attributes;
+    auto it = std::lower_bound(attrs.begin(), attrs.end(), name, [](const AttrValues& a, Id id) { return a.name < id; });
+    if (it == attrs.end() || it->name != name) {
+      AttrValues v;
+      v.name = name;
+      it = attrs.insert(it, std::move(v));
+    }
+    std::vector<Id> values;
+    ar.value.ForEachString([&](std::string_view v) { values.push_back(ids_.Get(v)); });
+    if (manager) {
+      // setManager(getObjectByName(Identity, value)): the manager's name, or none.
+      if (values.size() == 1 && s_.FindIdentity(ids_.Text(values[0])) != kNoIndex) {
+        it->values = values;
+        it->multi = false;
+      } else {
+        it->values.clear();
+      }
+    } else if (!ar.op) {
+      // processIdentityAttribute handles Add, Remove and Set only.
+    } else if (*ar.op == AttributeOp::kAdd || *ar.op == AttributeOp::kRemove) {
+      for (Id v : values) {
+        if (*ar.op == AttributeOp::kAdd) {
+          it->values.push_back(v);
+        } else if (auto at = std::find(it->values.begin(), it->values.end(), v); at != it->values.end()) {
+          it->values.erase(at);
+        }
+      }
+      it->multi = true;  // the new value is a List
+    } else if (*ar.op == AttributeOp::kSet) {
+      it->values = values;
+      // A multi-valued attribute takes a list; a single-valued one its one value (a
+      // longer list is kept as it is, with an error in IdentityIQ's log).
+      it->multi = def->second || values.size() > 1 || (ar.value.is_list() && def->second);
+    }
+    if (it->values.empty()) attrs.erase(it);
   }
 
   // De-assigned roles take back the entitlements no remaining assigned role provides.
@@ -475,6 +543,8 @@ absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPl
   const Identity& idn = s.identities()[identity];
   IdentityState& pre = out.pre;
   pre.identity = identity;
+  pre.own_attributes = false;
+  pre.attributes.clear();
   pre.assigned_roles.assign(idn.assigned_roles.begin(), idn.assigned_roles.end());
   pre.detected_roles.assign(idn.detected_roles.begin(), idn.detected_roles.end());
   pre.accounts.clear();
