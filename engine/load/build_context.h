@@ -36,6 +36,7 @@ class BuildContext {
   void ResolveRoles();          // roles: names first, then bodies and profiles
   void IndexRoles();            // upward role closure and the detection indexes
   void ResolveIdentities();     // identities and accounts, accounts attached to owners
+  void ResolvePopulations();    // GroupDefinitions and ObjectConfig Identity (engine/load/populations_pass.cc)
   void ResolvePolicies();       // policies, constraints and their selectors
   void IndexConstraints();      // the constraint index and the active policies by name
   void ResolveEntitlements();   // managed attributes (SCIM Entitlements)

@@ -41,6 +41,9 @@ struct ViolationReport {
   std::string policy_name;
   std::string policy_type;
   std::string constraint_name;
+  // False when IdentityIQ's violation has no constraintName (an unnamed generic
+  // constraint, an Account policy without a GenericConstraint): the key is omitted.
+  bool has_constraint_name = true;
   std::optional<std::string> description;
   std::vector<std::string> left_bundles;
   std::vector<std::string> right_bundles;
