@@ -54,7 +54,7 @@ std::string DeepUser(int depth) {
 }  // namespace
 
 TEST_CASE("load: the passes, in order, each timed", "[load]") {
-  CHECK(PassNames() == std::vector<std::string>{"applications", "roles", "roleIndexes", "identities", "policies",
+  CHECK(PassNames() == std::vector<std::string>{"applications", "roles", "roleIndexes", "identities", "populations", "policies",
                                                 "constraintIndex", "entitlements", "queryDocuments", "lookups",
                                                 "identityFlags"});
   SnapshotBuilder b;
