@@ -22,6 +22,8 @@
 
 #include <boost/spirit/home/x3.hpp>
 
+#include "grammar/x3_expect.h"
+
 #include "absl/strings/str_cat.h"
 #include "engine/util/error.h"
 
@@ -368,26 +370,7 @@ auto const json_number = x3::raw[x3::lexeme[-x3::lit('-') >>
                                             -(x3::lit('.') >> +x3::char_('0', '9')) >>
                                             -(x3::char_("eE") >> -x3::char_("+-") >> +x3::char_('0', '9'))]];
 
-// An expectation point with a readable name: if the subject fails, parsing stops with
-// "expected <name>" at that position (X3's own `>` would report a mangled type name).
-template <typename Subject>
-struct Expect : x3::unary_parser<Subject, Expect<Subject>> {
-  using base_type = x3::unary_parser<Subject, Expect<Subject>>;
-  static bool const is_pass_through_unary = true;
-  Expect(Subject const& subject, char const* name) : base_type(subject), name(name) {}
-
-  template <typename It, typename Ctx, typename RCtx, typename Attr>
-  bool parse(It& first, It const& last, Ctx const& ctx, RCtx& rctx, Attr& attr) const {
-    if (this->subject.parse(first, last, ctx, rctx, attr)) return true;
-    boost::throw_exception(x3::expectation_failure<It>(first, name));
-  }
-  char const* name;
-};
-
-template <typename P>
-auto expect(char const* name, P const& p) {
-  return Expect<typename x3::extension::as_parser<P>::value_type>(x3::as_parser(p), name);
-}
+using x3_expect::expect;
 
 // ------------------------------------------------------------------ semantic actions
 

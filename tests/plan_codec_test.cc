@@ -489,7 +489,11 @@ TEST_CASE("plan errors: exact codes and locations", "[plan]") {
   SECTION("malformed JSON vs malformed map text") {
     absl::Status s = DecodePlanJson(R"({"accounts": [})").status();
     RequireError(s, ErrorCode::kInvalidSyntax);
-    REQUIRE(DetailOf(s).find("malformed JSON") != std::string::npos);
+    REQUIRE(DetailOf(s) == "JSON plan is not valid JSON: expected a value (a string, number, object, array, true, "
+                           "false or null)");
+    REQUIRE(LocationOf(s).offset == 14);
+    REQUIRE(LocationOf(s).line == 1);
+    REQUIRE(LocationOf(s).column == 15);
     std::string text = "{accounts=[{op=Modify, application=a/b}]}";
     s = DecodePlanJson(text).status();
     RequireError(s, ErrorCode::kInvalidSyntax);
