@@ -54,8 +54,8 @@ std::string DeepUser(int depth) {
 }  // namespace
 
 TEST_CASE("load: the passes, in order, each timed", "[load]") {
-  CHECK(PassNames() == std::vector<std::string>{"applications", "roles", "roleIndexes", "identities", "populations", "policies",
-                                                "constraintIndex", "entitlements", "queryDocuments", "lookups",
+  CHECK(PassNames() == std::vector<std::string>{"applications", "roles", "roleIndexes", "identities", "populations",
+                                                "policies", "constraintIndex", "entitlements", "queryDocuments", "lookups",
                                                 "identityFlags"});
   SnapshotBuilder b;
   REQUIRE(b.AddText(kXml, "snapshot.xml").ok());
@@ -111,6 +111,9 @@ TEST_CASE("load: what each pass adds", "[load]") {
   CHECK(snap.identities()[0].detected_roles == std::vector<Index>{1});
   CHECK(snap.accounts().size() == 1);
   CHECK(snap.FindIdentity("fay") == kNoIndex);  // not yet: lookups
+
+  run("populations");
+  CHECK(snap.populations().empty());  // the snapshot defines none
 
   run("policies");
   REQUIRE(snap.policies().size() == 1);
