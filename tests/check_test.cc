@@ -1,5 +1,5 @@
 // Scenario suite for the check: each case is a snapshot, a plan and the exact new
-// violations IdentityIQ's semantics give (research/iiq-semantics.md 1.4-1.6, 2, 4, 6).
+// violations IdentityIQ's semantics give (docs/semantics.md).
 
 #include <catch2/catch.hpp>
 
@@ -325,7 +325,7 @@ TEST_CASE("an unknown identity or role is invalidValue", "[check]") {
 }
 
 // ---- IdentityIQ fidelity: each case names the class and method it follows
-// (IdentityIQ 8.x source, research/iiq-semantics.md section 7).
+// (IdentityIQ 8.x source, docs/semantics.md).
 
 namespace {
 

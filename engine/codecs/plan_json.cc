@@ -1,5 +1,5 @@
 // ProvisioningPlan <-> the toMap JSON (application/sailpoint.object.ProvisioningPlan+json,
-// research/iiq-semantics.md sec 3.3), and the lenient Map.toString form (grammar/plan_map.h).
+// docs/semantics.md, "Plan forms"), and the lenient Map.toString form (grammar/plan_map.h).
 // Both decoders share one converter, templated on the tree they walk (a simdjson DOM element
 // or a MapFormNode), so the two forms cannot drift apart.
 //

@@ -1,4 +1,4 @@
-// ProvisioningPlan <- IdentityIQ XML (research/iiq-semantics.md sec 3.1), with pugixml.
+// ProvisioningPlan <- IdentityIQ XML (docs/semantics.md, "Plan forms"), with pugixml.
 //
 // Decoding: the root may be <ProvisioningPlan>, a <sailpoint> wrapper holding one plan, or an
 // <IdentityRequest> whose ProvisioningProject/MasterPlan/ProvisioningPlan is the plan. pugixml

@@ -1,4 +1,4 @@
-// ProvisioningPlan -> IdentityIQ XML (research/iiq-semantics.md sec 3.1).
+// ProvisioningPlan -> IdentityIQ XML (docs/semantics.md, "Plan forms").
 //
 //
 // Encoding is canonical: IIQ's declaration and DOCTYPE, 2-space indentation, attributes in a

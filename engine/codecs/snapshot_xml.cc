@@ -1,4 +1,4 @@
-// IdentityIQ XML exports -> SnapshotObjects (research/iiq-semantics.md sections 1, 2, 5).
+// IdentityIQ XML exports -> SnapshotObjects (docs/semantics.md).
 
 #include <algorithm>
 #include <cstring>

@@ -22,7 +22,7 @@ absl::Status Invalid(std::string detail, std::string pointer = {}) {
   return MakeError(ErrorCode::kInvalidValue, detail, where);
 }
 
-// The policies to check, in order (research/iiq-semantics.md 4.3).
+// The policies to check, in order (docs/semantics.md, "Which policies").
 std::vector<Index> SelectPolicies(const Snapshot& s, const CheckRequest& req, const CheckOptions& options) {
   bool all = !req.policies || (req.policies->empty() && options.empty_policy_list_means_all);
   if (all) return s.ActivePoliciesByName();

@@ -1,6 +1,6 @@
 #pragma once
 // CheckedPolicyViolations: the request body in, the new violations out
-// (research/iiq-semantics.md section 4).
+// (docs/semantics.md section 1).
 
 #include <optional>
 #include <string>

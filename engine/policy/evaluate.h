@@ -1,5 +1,5 @@
 #pragma once
-// Policy evaluation on one identity state (research/iiq-semantics.md 1.4-1.7):
+// Policy evaluation on one identity state (docs/semantics.md sections 2 and 3):
 // role SoD over assigned and detected roles closed upward over inheritance, generic
 // constraints (entitlement SoD, Advanced) over IdentitySelectors, Account policies.
 

@@ -2,7 +2,7 @@
 // SCIM queries over a loaded snapshot: `preflight query` and Engine::Query. Resources
 // read from SCIM exports are queried as exported; objects read from IdentityIQ XML
 // are rendered once, on the first query, in the shapes IdentityIQ's SCIM API uses
-// (research/iiq-semantics.md section 5), so one filter works on both.
+// (docs/semantics.md section 6), so one filter works on both.
 
 #include <string>
 #include <string_view>
