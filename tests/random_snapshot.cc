@@ -36,6 +36,8 @@ const AttrSpec& MultiAttr(Choices& c) { return Vocabulary()[c.Below(2)]; }
 const AttrSpec& SingleAttr(Choices& c) { return Vocabulary()[2 + c.Below(2)]; }
 const AttrSpec& AnyAttr(Choices& c) { return Vocabulary()[c.Below(4)]; }
 
+const std::vector<std::string> kDepartments = {"Finance", "IT", "Sales"};
+
 class Generator {
  public:
   explicit Generator(Choices& c) : c_(c) {}
@@ -215,10 +217,19 @@ class Generator {
   }
 
   void Identities() {
+    // ObjectConfig Identity: department single-valued, tags multi-valued (location is
+    // not defined: requests for it are ignored).
+    if (c_.Percent(60)) {
+      objects_.has_identity_config = true;
+      objects_.identity_attributes = {{"department", false}, {"tags", true}};
+    }
     uint32_t n = c_.Range(1, 5);
     for (uint32_t i = 0; i < n; ++i) {
       IdentityObject idn;
       idn.name = "user" + std::to_string(i);
+      if (c_.Percent(50)) idn.attributes.push_back({"department", {c_.Pick(kDepartments)}, false});
+      if (c_.Percent(30)) idn.attributes.push_back({"tags", {c_.Pick(kDepartments), c_.Pick(kDepartments)}, true});
+      if (c_.Percent(20)) idn.attributes.push_back({"location", {"HQ"}, false});
       uint32_t accounts = c_.Range(0, 3);
       for (uint32_t a = 0; a < accounts; ++a) {
         AccountObject acc;
@@ -294,7 +305,7 @@ class Generator {
     }
   }
 
-  MatchTermObject Term(bool allow_container, bool own_app) {
+  MatchTermObject Term(bool allow_container, bool own_app, bool identity = false) {
     MatchTermObject t;
     if (allow_container && c_.Percent(10)) {
       t.container = true;
@@ -302,9 +313,16 @@ class Generator {
       t.children = {Term(false, true), Term(false, true)};
       return t;
     }
+    t.negative = c_.Percent(10);
+    if (identity && c_.Percent(80)) {
+      // No application anywhere: an identity attribute.
+      t.name = c_.Percent(70) ? "department" : "tags";
+      t.value = c_.Pick(kDepartments);
+      if (c_.Percent(5)) t.value.reset();
+      return t;
+    }
     if (own_app) t.application = c_.Pick(app_names_);
     if (c_.Percent(10)) t.type = "Entitlement";
-    t.negative = c_.Percent(10);
     const AttrSpec& spec = AnyAttr(c_);
     t.name = spec.name;
     t.value = c_.Pick(spec.values);
@@ -316,9 +334,10 @@ class Generator {
     s.has_match_expression = true;
     s.match_and = c_.Percent(30);
     bool default_app = c_.Percent(15);
+    bool identity_terms = !default_app && c_.Percent(30);  // leaves without any application
     if (default_app) s.match_application = c_.Pick(app_names_);
     uint32_t n = c_.Range(1, 3);
-    for (uint32_t i = 0; i < n; ++i) s.terms.push_back(Term(true, !default_app || c_.Percent(30)));
+    for (uint32_t i = 0; i < n; ++i) s.terms.push_back(Term(true, !identity_terms && (!default_app || c_.Percent(30)), identity_terms));
     if (c_.Percent(10)) {
       // A population: one of the snapshot's (with or without a filter) or an unknown one.
       s.population = population_names_.empty() || c_.Percent(20) ? "NoSuchPopulation" : c_.Pick(population_names_);
@@ -478,7 +497,7 @@ class Generator {
     for (uint32_t i = 0; i < n; ++i) {
       AccountRequest req;
       uint32_t kind = c_.Below(100);
-      if (kind < 45) {
+      if (kind < 40) {
         req.application = c_.Pick(app_names_);
         if (c_.Percent(50)) req.op = AccountOp::kModify;
         req.native_identity = Native(target, *req.application, true);
@@ -499,7 +518,7 @@ class Generator {
           }
           req.attributes.push_back(std::move(ar));
         }
-      } else if (kind < 75) {
+      } else if (kind < 70) {
         req.application = "IIQ";
         req.op = AccountOp::kModify;
         AttributeRequest ar;
@@ -519,6 +538,29 @@ class Generator {
           for (const auto& r : roles) ar.value.list.push_back(Value::String(r));
         }
         req.attributes.push_back(std::move(ar));
+      } else if (kind < 80) {
+        // Identity attributes on the IIQ application (IIQEvaluator.processIdentityAttribute).
+        req.application = "IIQ";
+        req.op = AccountOp::kModify;
+        uint32_t k = c_.Range(1, 2);
+        for (uint32_t j = 0; j < k; ++j) {
+          AttributeRequest ar;
+          uint32_t which = c_.Below(10);
+          ar.name = which < 5 ? "department" : which < 8 ? "tags" : which < 9 ? "location" : "capabilities";
+          uint32_t op = c_.Below(100);
+          if (op < 45) ar.op = AttributeOp::kSet;
+          else if (op < 70) ar.op = AttributeOp::kAdd;
+          else if (op < 90) ar.op = AttributeOp::kRemove;
+          else if (op < 95) ar.op = AttributeOp::kRetain;
+          if (c_.Percent(30)) {
+            ar.value = Value::List();
+            uint32_t m = c_.Range(1, 2);
+            for (uint32_t x = 0; x < m; ++x) ar.value.list.push_back(Value::String(c_.Pick(kDepartments)));
+          } else {
+            ar.value = Value::String(c_.Pick(kDepartments));
+          }
+          req.attributes.push_back(std::move(ar));
+        }
       } else if (kind < 85) {
         req.application = c_.Pick(app_names_);
         req.op = AccountOp::kDelete;
@@ -675,6 +717,12 @@ std::string SnapshotXml(const SnapshotObjects& o) {
     }
     os << "</Bundle>\n";
   }
+  if (o.has_identity_config) {
+    os << "<ObjectConfig name=\"Identity\">";
+    for (const auto& a : o.identity_attributes)
+      os << "<ObjectAttribute name=\"" << Esc(a.name) << "\"" << (a.multi ? " multi=\"true\"" : "") << "/>";
+    os << "</ObjectConfig>\n";
+  }
   for (const auto& g : o.populations) {
     os << "<GroupDefinition name=\"" << Esc(g.name) << "\">";
     if (g.filter) {
@@ -718,8 +766,9 @@ std::string SnapshotXml(const SnapshotObjects& o) {
     os << (sod ? "  </SODConstraints>\n" : "  </GenericConstraints>\n") << "</Policy>\n";
   }
   for (const auto& i : o.identities) {
-    os << "<Identity name=\"" << Esc(i.name) << "\">" << Refs("AssignedRoles", i.assigned_roles)
-       << Refs("Bundles", i.detected_roles);
+    os << "<Identity name=\"" << Esc(i.name) << "\">";
+    AttributesXml(os, i.attributes);
+    os << Refs("AssignedRoles", i.assigned_roles) << Refs("Bundles", i.detected_roles);
     if (!i.accounts.empty()) {
       os << "<Links>";
       for (const auto& a : i.accounts) {

@@ -55,6 +55,7 @@ struct State {
   std::vector<Account> accounts;
   std::vector<std::string> assigned;  // role names, in order
   std::vector<std::string> detected;
+  std::map<std::string, Attr> identity;  // identity attributes
 };
 
 // One entitlement a role's profile provisions (2.3).
@@ -506,7 +507,10 @@ class PlanApplier {
   void ApplyIiq(const AccountRequest& req) {
     for (const AttributeRequest& ar : req.attributes) {
       if (ar.result && ar.result->status == "failed") continue;
-      if (ar.name != "assignedRoles" && ar.name != "detectedRoles") continue;
+      if (ar.name != "assignedRoles" && ar.name != "detectedRoles") {
+        IdentityAttribute(ar);
+        continue;
+      }
       std::vector<std::string> roles = ar.value.Strings();
       for (const auto& r : roles)
         if (!m_.Role(r)) throw RequestError{"unknown role " + r};
@@ -541,6 +545,31 @@ class PlanApplier {
         }
       }
     }
+  }
+
+  // IIQEvaluator.processIIQPlan -> processIdentityAttribute: only attributes ObjectConfig
+  // Identity defines; Add appends, Remove drops the first equal value, Set replaces
+  // (a list for a multi-valued attribute), no op changes nothing.
+  void IdentityAttribute(const AttributeRequest& ar) {
+    if (ar.name == "manager") throw Unsupported{"manager request"};
+    const IdentityAttributeObject* def = nullptr;
+    for (const auto& a : m_.objects.identity_attributes)
+      if (a.name == ar.name && !def) def = &a;
+    if (!m_.objects.has_identity_config || !def || !ar.op) return;
+    Attr& attr = st_.identity[ar.name];
+    std::vector<std::string> values = ar.value.Strings();
+    if (*ar.op == AttributeOp::kAdd || *ar.op == AttributeOp::kRemove) {
+      for (const auto& v : values) {
+        if (*ar.op == AttributeOp::kAdd) attr.values.push_back(v);
+        else if (auto it = std::find(attr.values.begin(), attr.values.end(), v); it != attr.values.end())
+          attr.values.erase(it);
+      }
+      attr.list = true;
+    } else if (*ar.op == AttributeOp::kSet) {
+      attr.values = values;
+      attr.list = def->multi || values.size() > 1;
+    }
+    if (attr.values.empty()) st_.identity.erase(ar.name);
   }
 
   // A de-assigned role takes back the entitlements no remaining assigned role needs.
@@ -704,9 +733,12 @@ size_t MatchingLeaves(const MatchTermObject& t, const std::string& default_app, 
   if (!(t.type.empty() || t.type == "Entitlement")) throw Unsupported{"match term type " + t.type};
   if (t.check_effective) throw Unsupported{"checkEffective"};
   std::string app = t.application.empty() ? default_app : t.application;
-  if (app.empty()) throw Unsupported{"identity attribute term"};
   size_t n = 0;
-  if (!t.name.empty()) {
+  if (!t.name.empty() && app.empty()) {
+    // No application: Identity.getAttribute(name).
+    auto it = st.identity.find(t.name);
+    if (Compare(t.value, it == st.identity.end() ? nullptr : &it->second)) ++n;
+  } else if (!t.name.empty()) {
     for (const Account& a : st.accounts) {
       if (a.application != app) continue;
       auto it = a.attributes.find(t.name);
@@ -904,6 +936,13 @@ State StoredState(const Model& m, const IdentityObject& idn) {
   }
   st.assigned = Dedup(idn.assigned_roles, m);
   st.detected = Dedup(idn.detected_roles, m);
+  for (const AttributeObject& attr : idn.attributes) {
+    if (attr.values.empty() && !attr.multi) continue;  // null
+    Attr& a = st.identity[attr.name];
+    a.values.insert(a.values.end(), attr.values.begin(), attr.values.end());
+    a.list = a.list || attr.multi;
+    if (a.values.empty()) st.identity.erase(attr.name);
+  }
   return st;
 }
 

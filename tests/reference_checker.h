@@ -12,8 +12,9 @@
 // EntitlementSOD and Advanced policies whose selectors are MatchExpressions of
 // Entitlement terms (leaves, containers, negatives) and PopulationRefs, Account, Risk
 // and Activity policies; profiles of EQ / CONTAINS_ALL / IN leaves and AND / OR / NOT
-// composites; plans with account ops, attribute requests and IIQ assignedRoles.
-// Anything else (rules, scripts, permissions, identity attributes, compound filters)
+// composites; plans with account ops, attribute requests, IIQ assignedRoles and
+// identity attributes (ObjectConfig Identity). Anything else (rules, scripts,
+// permissions, compound filters)
 // makes the reference answer `unsupported` so callers skip the case.
 
 #include <optional>
