@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "engine/codecs/snapshot_sources.h"
-#include "engine/model/snapshot_builder.h"
+#include "engine/load/snapshot_builder.h"
 #include "engine/policy/check.h"
 
 namespace preflight::fuzz {

@@ -7,6 +7,7 @@ APT_PACKAGES=(
   cmake ninja-build g++ clang clang-14 libclang-rt-14-dev ccache
   libpugixml-dev libsimdjson-dev libboost-dev libabsl-dev catch2 libbenchmark-dev
   python3-dev
+  openjdk-17-jdk-headless libjna-java pkg-config
   libsodium-dev libssl-dev openssl wrk
 )
 PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn)

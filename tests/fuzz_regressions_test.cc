@@ -8,7 +8,7 @@
 
 #include "engine/codecs/plan_codec.h"
 #include "engine/codecs/snapshot_sources.h"
-#include "engine/model/snapshot_builder.h"
+#include "engine/load/snapshot_builder.h"
 #include "engine/util/file.h"
 
 using namespace preflight;

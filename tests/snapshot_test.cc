@@ -5,7 +5,8 @@
 #include <algorithm>
 
 #include "engine/codecs/snapshot_sources.h"
-#include "engine/model/snapshot_builder.h"
+#include "engine/load/snapshot_builder.h"
+#include "engine/query/snapshot_query.h"
 #include "engine/util/file.h"
 
 using namespace preflight;
@@ -206,9 +207,16 @@ TEST_CASE("SCIM JSON exports load: users with roles, accounts with schema attrib
   const Account& a = snap.accounts()[id.accounts[0]];
   CHECK(snap.str(snap.applications()[a.application].name) == "Git");
   REQUIRE(a.attributes.size() == 2);
-  REQUIRE(snap.Resources("Users") != nullptr);
-  CHECK(snap.Resources("Users")->size() == 1);
-  CHECK(snap.Resources("Accounts")->size() == 1);
+  // The exported resources are queried as exported.
+  QueryOptions ids{.attributes = {"id"}};
+  CHECK(QuerySnapshot(snap, "Users", ids).value() ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,)"
+        R"("itemsPerPage":1,"Resources":[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",)"
+        R"("urn:ietf:params:scim:schemas:sailpoint:1.0:User"],"id":"u1"}]})");
+  CHECK(QuerySnapshot(snap, "Accounts", ids).value() ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,)"
+        R"("itemsPerPage":1,"Resources":[{"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Account"],)"
+        R"("id":"a1"}]})");
 }
 
 TEST_CASE("a file that is neither XML nor JSON is a diagnostic, or an error in strict mode", "[snapshot]") {

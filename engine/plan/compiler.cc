@@ -1,14 +1,15 @@
 #include "engine/plan/compiler.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "engine/policy/match.h"
+#include "engine/plan/detection.h"
+#include "engine/state/match.h"
 
 namespace preflight {
 namespace {
@@ -16,6 +17,39 @@ namespace {
 bool SameValue(const ValueIds& ids, Id a, Id b, bool case_insensitive) {
   return a == b || (case_insensitive && absl::EqualsIgnoreCase(ToAbsl(ids.Text(a)), ToAbsl(ids.Text(b))));
 }
+
+// Membership under SameValue, for the values of one attribute. A handful of values is
+// scanned; past kLinear the set hashes them (ids, or ASCII-folded text when the application
+// compares case-insensitively), so a plan with 100,000 values on one attribute is applied in
+// linear time rather than quadratic (issue 14).
+class SameValueSet {
+ public:
+  static constexpr size_t kLinear = 32;
+  SameValueSet(const ValueIds& ids, bool case_insensitive, size_t expected)
+      : ids_(ids), ci_(case_insensitive), hashed_(expected > kLinear) {}
+  bool Contains(Id x) const {
+    if (!hashed_)
+      return std::any_of(linear_.begin(), linear_.end(), [&](Id y) { return SameValue(ids_, x, y, ci_); });
+    return ci_ ? folded_.contains(absl::AsciiStrToLower(ToAbsl(ids_.Text(x)))) : exact_.contains(x);
+  }
+  // Adds x; false when an equal value was already in.
+  bool Insert(Id x) {
+    if (!hashed_) {
+      if (Contains(x)) return false;
+      linear_.push_back(x);
+      return true;
+    }
+    return ci_ ? folded_.insert(absl::AsciiStrToLower(ToAbsl(ids_.Text(x)))).second : exact_.insert(x).second;
+  }
+
+ private:
+  const ValueIds& ids_;
+  bool ci_;
+  bool hashed_;
+  absl::InlinedVector<Id, kLinear> linear_;  // no allocation for the usual handful
+  absl::flat_hash_set<Id> exact_;
+  absl::flat_hash_set<std::string> folded_;
+};
 
 class Compiler {
  public:
@@ -94,16 +128,16 @@ class Compiler {
       v->multi = false;
       return;
     }
-    auto present = [&](const AttrValues* in, Id x) {
-      return in && std::any_of(in->values.begin(), in->values.end(),
-                               [&](Id y) { return SameValue(ids_, x, y, app.case_insensitive); });
-    };
-    bool changes = std::any_of(values.begin(), values.end(), [&](Id x) { return !present(cur, x); });
+    const size_t held = cur ? cur->values.size() : 0;
+    SameValueSet present(ids_, app.case_insensitive, held + values.size());
+    if (cur)
+      for (Id y : cur->values) present.Insert(y);
+    bool changes = std::any_of(values.begin(), values.end(), [&](Id x) { return !present.Contains(x); });
     bool becomes_multi = cur && !cur->multi && app.IsMulti(attr);
     if (!changes && !becomes_multi) return;
-    AttrValues* v = acc.FindOrAdd(attr);
+    AttrValues* v = acc.FindOrAdd(attr);  // holds cur's values (none when cur is null)
     for (Id x : values)
-      if (!present(v, x)) v->values.push_back(x);
+      if (present.Insert(x)) v->values.push_back(x);
     // Without a schema, one value stays a scalar (as IIQ stores it) unless it was a list.
     v->multi = v->multi || app.IsMulti(attr) || v->values.size() > 1;
     if (v->values.empty()) acc.Erase(attr);
@@ -111,9 +145,9 @@ class Compiler {
 
   void RemoveValues(AccountState& acc, Id attr, const std::vector<Id>& values) {
     const Application& app = s_.applications()[acc.application];
-    auto removed = [&](Id y) {
-      return std::any_of(values.begin(), values.end(), [&](Id x) { return SameValue(ids_, x, y, app.case_insensitive); });
-    };
+    SameValueSet removing(ids_, app.case_insensitive, values.size());
+    for (Id x : values) removing.Insert(x);
+    auto removed = [&](Id y) { return removing.Contains(y); };
     const AttrValues* cur = acc.Find(attr);
     if (!cur || std::none_of(cur->values.begin(), cur->values.end(), removed)) return;
     AttrValues* v = acc.FindOrAdd(attr);
@@ -167,53 +201,19 @@ class Compiler {
       return MakeError(ErrorCode::kInvalidValue,
                        absl::StrCat(object(), ": unknown application '", *req.application, "'"));
     }
-    const Application& application = s_.applications()[app];
     Id instance = req.instance && !req.instance->empty() ? ids_.Get(*req.instance) : kNoId;
-    // Identity.getLink(app, instance, nativeIdentity): null nativeIdentity means the
-    // first account; otherwise case-insensitive, then the display name exactly.
-    AccountState* acc = nullptr;
-    size_t acc_index = 0;
-    for (size_t i = 0; i < st.accounts.size(); ++i) {
-      AccountState& a = st.accounts[i];
-      if (a.application != app || (instance != kNoId && a.instance != instance)) continue;
-      if (!req.native_identity || absl::EqualsIgnoreCase(ToAbsl(ids_.Text(a.native_identity)), ToAbsl(*req.native_identity))) {
-        acc = &a;
-        acc_index = i;
-        break;
-      }
-    }
-    if (!acc && req.native_identity) {
-      for (size_t i = 0; i < st.accounts.size(); ++i) {
-        AccountState& a = st.accounts[i];
-        if (a.application == app && a.display_name != kNoId && ids_.Text(a.display_name) == *req.native_identity) {
-          acc = &a;
-          acc_index = i;
-          break;
-        }
-      }
-    }
+    size_t acc_index = FindAccount(st, app, instance, req.native_identity);
     AccountOp op = req.effective_op();
     if (op == AccountOp::kDelete) {
-      if (acc) st.accounts.erase(st.accounts.begin() + static_cast<long>(acc_index));
+      if (acc_index != kNoAccount) st.accounts.erase(st.accounts.begin() + static_cast<long>(acc_index));
       return absl::OkStatus();
     }
     bool needs_account = !req.attributes.empty() || !req.permissions.empty() || op == AccountOp::kDisable ||
                          op == AccountOp::kEnable || op == AccountOp::kLock || op == AccountOp::kUnlock;
+    AccountState* acc = acc_index == kNoAccount ? nullptr : &st.accounts[acc_index];
     if (!acc) {
       if (!needs_account) return absl::OkStatus();
-      AccountState created;
-      created.key = next_key_++;
-      created.application = app;
-      created.instance = instance;
-      std::string native = req.native_identity.value_or("");
-      if (native.empty() && application.identity_attribute != kNoId) {
-        for (const AttributeRequest& a : req.attributes)
-          if (a.name == ids_.Text(application.identity_attribute) && a.value.kind == Value::Kind::kString)
-            native = a.value.str;
-      }
-      created.native_identity = ids_.Get(native.empty() ? "???" : native);
-      st.accounts.push_back(std::move(created));
-      acc = &st.accounts.back();
+      acc = &CreateAccount(st, req, app, instance);
     }
     switch (op) {
       case AccountOp::kDisable: acc->disabled = true; SetValues(*acc, ids_.Get("IIQDisabled"), {ids_.Get("true")}, false); break;
@@ -222,14 +222,58 @@ class Compiler {
       case AccountOp::kUnlock: acc->locked = false; acc->Erase(ids_.Get("IIQLocked")); break;
       default: break;
     }
+    if (auto status = ApplyAttributeRequests(*acc, req, s_.applications()[app], index); !status.ok()) return status;
+    ApplyPermissionRequests(*acc, req);
+    return absl::OkStatus();
+  }
+
+  // Identity.getLink(app, instance, nativeIdentity): null nativeIdentity means the
+  // first account; otherwise case-insensitive, then the display name exactly.
+  static constexpr size_t kNoAccount = SIZE_MAX;
+  size_t FindAccount(const IdentityState& st, Index app, Id instance, const std::optional<std::string>& native) {
+    for (size_t i = 0; i < st.accounts.size(); ++i) {
+      const AccountState& a = st.accounts[i];
+      if (a.application != app || (instance != kNoId && a.instance != instance)) continue;
+      if (!native || absl::EqualsIgnoreCase(ToAbsl(ids_.Text(a.native_identity)), ToAbsl(*native))) return i;
+    }
+    if (native) {
+      for (size_t i = 0; i < st.accounts.size(); ++i) {
+        const AccountState& a = st.accounts[i];
+        if (a.application == app && a.display_name != kNoId && ids_.Text(a.display_name) == *native) return i;
+      }
+    }
+    return kNoAccount;
+  }
+
+  // A request for an account the identity does not have creates it; its native identity
+  // is the request's, else the identity attribute's requested value, else "???".
+  AccountState& CreateAccount(IdentityState& st, const AccountRequest& req, Index app, Id instance) {
+    const Application& application = s_.applications()[app];
+    AccountState created;
+    created.key = next_key_++;
+    created.application = app;
+    created.instance = instance;
+    std::string native = req.native_identity.value_or("");
+    if (native.empty() && application.identity_attribute != kNoId) {
+      for (const AttributeRequest& a : req.attributes)
+        if (a.name == ids_.Text(application.identity_attribute) && a.value.kind == Value::Kind::kString)
+          native = a.value.str;
+    }
+    created.native_identity = ids_.Get(native.empty() ? "???" : native);
+    st.accounts.push_back(std::move(created));
+    return st.accounts.back();
+  }
+
+  absl::Status ApplyAttributeRequests(AccountState& acc, const AccountRequest& req, const Application& application,
+                                      size_t index) {
     for (size_t i = 0; i < req.attributes.size(); ++i) {
       const AttributeRequest& ar = req.attributes[i];
-      auto aobject = [&] { return absl::StrCat(object(), "/AttributeRequest[", i, "]"); };
+      auto aobject = [&] { return absl::StrCat("AccountRequest[", index, "]/AttributeRequest[", i, "]"); };
       if (ar.result && ar.result->status == "failed") continue;
       if (ar.name.empty()) return MakeError(ErrorCode::kInvalidValue, absl::StrCat(aobject(), ": name is required"));
       // Requests for the identity attribute only rename the account.
       if (application.identity_attribute != kNoId && ar.name == ids_.Text(application.identity_attribute)) {
-        if (ar.value.kind == Value::Kind::kString) acc->native_identity = ids_.Get(ar.value.str);
+        if (ar.value.kind == Value::Kind::kString) acc.native_identity = ids_.Get(ar.value.str);
         continue;
       }
       Id attr = ids_.Get(ar.name);
@@ -245,19 +289,23 @@ class Compiler {
       values.clear();
       ar.value.ForEachString([&](std::string_view v) { values.push_back(ids_.Get(v)); });
       switch (ar.effective_op()) {
-        case AttributeOp::kAdd: AddValues(*acc, attr, values, ar.value.is_list() && values.size() > 1); break;
+        case AttributeOp::kAdd: AddValues(acc, attr, values, ar.value.is_list() && values.size() > 1); break;
         case AttributeOp::kRemove:
-        case AttributeOp::kRevoke: RemoveValues(*acc, attr, values); break;
+        case AttributeOp::kRevoke: RemoveValues(acc, attr, values); break;
         case AttributeOp::kSet:
-        case AttributeOp::kRetain: SetValues(*acc, attr, values, ar.value.is_list()); break;
+        case AttributeOp::kRetain: SetValues(acc, attr, values, ar.value.is_list()); break;
       }
     }
+    return absl::OkStatus();
+  }
+
+  void ApplyPermissionRequests(AccountState& acc, const AccountRequest& req) {
     for (const PermissionRequest& pr : req.permissions) {
       Id target = ids_.Get(pr.target);
       std::vector<Id> rights;
       for (absl::string_view r : absl::StrSplit(ToAbsl(pr.rights), ',', absl::SkipWhitespace()))
         rights.push_back(ids_.Get(ToStd(absl::StripAsciiWhitespace(r))));
-      auto& permissions = acc->mutable_permissions();
+      auto& permissions = acc.mutable_permissions();
       auto it = std::find_if(permissions.begin(), permissions.end(),
                              [&](const Permission& p) { return p.target == target; });
       AttributeOp pop = pr.op.value_or(AttributeOp::kSet);
@@ -275,7 +323,6 @@ class Compiler {
         permissions.push_back({target, rights});
       }
     }
-    return absl::OkStatus();
   }
 
   // application="IIQ": assignedRoles Add / Remove / Revoke / Set. detectedRoles
@@ -284,7 +331,10 @@ class Compiler {
     for (size_t i = 0; i < req.attributes.size(); ++i) {
       const AttributeRequest& ar = req.attributes[i];
       if (ar.result && ar.result->status == "failed") continue;
-      if (ar.name != "assignedRoles" && ar.name != "detectedRoles") continue;  // capabilities, workgroups...
+      if (ar.name != "assignedRoles" && ar.name != "detectedRoles") {
+        ApplyIdentityAttribute(st, ar, index, i);
+        continue;
+      }
       std::vector<Index> roles;
       for (const std::string& name : ar.value.Strings()) {
         Index r = s_.FindRole(name);
@@ -321,6 +371,71 @@ class Compiler {
       }
     }
     return absl::OkStatus();
+  }
+
+  // IIQEvaluator.processIIQPlan: names it handles itself (none changes what a policy
+  // reads here), `manager` (set to the named identity, or cleared), and otherwise
+  // processIdentityAttribute: an attribute ObjectConfig Identity defines changes the
+  // identity (Add appends, Remove drops the first equal value, Set replaces, a missing
+  // op changes nothing); any other name is ignored.
+  void ApplyIdentityAttribute(IdentityState& st, const AttributeRequest& ar, size_t index, size_t i) {
+    static constexpr std::string_view kHandled[] = {
+        "links", "capabilities", "activityConfig", "workgroups", "controlledScopes", "assignedScope", "scope",
+        "history", "snapshots", "events", "provisioningRequests", "password", "controlsAssignedScope", "forward",
+        "forwardStartDate", "forwardEndDate", "useBy", "protected", "needsRefresh"};
+    if (std::find(std::begin(kHandled), std::end(kHandled), std::string_view(ar.name)) != std::end(kHandled)) return;
+    auto object = [&] { return absl::StrCat("AccountRequest[", index, "]/AttributeRequest[", i, "]"); };
+    bool manager = ar.name == "manager";
+    Id name = ids_.Get(ar.name);
+    auto def = s_.identity_attribute_defs().find(name);
+    if (!manager && def == s_.identity_attribute_defs().end()) {
+      Warn(s_.has_identity_config()
+               ? absl::StrCat("identity attribute '", ar.name,
+                              "' is not defined in ObjectConfig Identity and is ignored, as IdentityIQ does")
+               : absl::StrCat("identity attribute '", ar.name,
+                              "' is ignored: the snapshot has no ObjectConfig Identity to say whether it is defined"),
+           object());
+      return;
+    }
+    if (!st.own_attributes) {
+      st.attributes = s_.identities()[st.identity].attributes;
+      st.own_attributes = true;
+    }
+    auto& attrs = st.attributes;
+    auto it = std::lower_bound(attrs.begin(), attrs.end(), name, [](const AttrValues& a, Id id) { return a.name < id; });
+    if (it == attrs.end() || it->name != name) {
+      AttrValues v;
+      v.name = name;
+      it = attrs.insert(it, std::move(v));
+    }
+    std::vector<Id> values;
+    ar.value.ForEachString([&](std::string_view v) { values.push_back(ids_.Get(v)); });
+    if (manager) {
+      // setManager(getObjectByName(Identity, value)): the manager's name, or none.
+      if (values.size() == 1 && s_.FindIdentity(ids_.Text(values[0])) != kNoIndex) {
+        it->values = values;
+        it->multi = false;
+      } else {
+        it->values.clear();
+      }
+    } else if (!ar.op) {
+      // processIdentityAttribute handles Add, Remove and Set only.
+    } else if (*ar.op == AttributeOp::kAdd || *ar.op == AttributeOp::kRemove) {
+      for (Id v : values) {
+        if (*ar.op == AttributeOp::kAdd) {
+          it->values.push_back(v);
+        } else if (auto at = std::find(it->values.begin(), it->values.end(), v); at != it->values.end()) {
+          it->values.erase(at);
+        }
+      }
+      it->multi = true;  // the new value is a List
+    } else if (*ar.op == AttributeOp::kSet) {
+      it->values = values;
+      // A multi-valued attribute takes a list; a single-valued one its one value (a
+      // longer list is kept as it is, with an error in IdentityIQ's log).
+      it->multi = def->second || values.size() > 1 || (ar.value.is_list() && def->second);
+    }
+    if (it->values.empty()) attrs.erase(it);
   }
 
   // De-assigned roles take back the entitlements no remaining assigned role provides.
@@ -361,91 +476,6 @@ class Compiler {
 };
 
 }  // namespace
-
-namespace {
-
-// A role passes as a super when it is disabled, has no profiles, or its profiles
-// match; and so do its own supers. Memoized per detection.
-bool SuperMatches(const MatchContext& ctx, const IdentityState& st, Index r, int depth,
-                  std::vector<std::pair<Index, bool>>& memo) {
-  for (const auto& [role, ok] : memo)
-    if (role == r) return ok;
-  const Role& role = ctx.snapshot.roles()[r];
-  bool ok = depth <= 64 && (role.disabled || role.profiles.empty() || ProfilesMatch(ctx, role, st));
-  for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, depth + 1, memo);
-  memo.emplace_back(r, ok);
-  return ok;
-}
-
-// Which of the candidate roles are detected: a role is detected when its own profiles
-// match and every super matches. `detected` comes out sorted.
-void DetectAmong(const MatchContext& ctx, const std::vector<Index>& candidates, const IdentityState& st,
-                 std::vector<std::pair<Index, bool>>& memo, std::vector<Index>& detected) {
-  memo.clear();
-  detected.clear();
-  for (Index r : candidates) {
-    const Role& role = ctx.snapshot.roles()[r];
-    if (!role.detectable || role.disabled || !ProfilesMatch(ctx, role, st)) continue;
-    bool ok = true;
-    for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, 1, memo);
-    if (ok) detected.push_back(r);
-  }
-  std::sort(detected.begin(), detected.end());
-}
-
-// The new detected list: previously detected roles that were not re-examined, or were
-// and are still detected, keep their order; newly detected roles follow in snapshot order.
-template <typename Examined>
-void SetDetected(IdentityState& st, const std::vector<Index>& detected, Examined examined,
-                 std::vector<Index>& ordered) {
-  ordered.clear();
-  for (Index r : st.detected_roles)
-    if (!examined(r) || std::binary_search(detected.begin(), detected.end(), r)) ordered.push_back(r);
-  for (Index r : detected)
-    if (std::find(ordered.begin(), ordered.end(), r) == ordered.end()) ordered.push_back(r);
-  st.detected_roles.assign(ordered.begin(), ordered.end());
-}
-
-}  // namespace
-
-// Detection limited to the roles that read something that changed, and the roles
-// that inherit from them; every other role keeps its stored status. Valid only when
-// the stored detected roles are what a full detection of the pre state finds.
-void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vector<Change>& changes,
-                        IdentityState& st) {
-  MatchContext ctx{s, ids};
-  thread_local std::vector<Index> candidates, detected, ordered;
-  thread_local std::vector<std::pair<Index, bool>> memo;
-  candidates.clear();
-  for (const Change& c : changes)
-    if (const auto* roles = s.RolesReading(c.application, c.attr, c.value))
-      candidates.insert(candidates.end(), roles->begin(), roles->end());
-  if (candidates.empty()) return;
-  // De-duplicate with per-thread marks instead of sorting (most candidates repeat).
-  thread_local std::vector<uint32_t> mark;
-  thread_local uint32_t epoch = 0;
-  if (mark.size() < s.roles().size()) mark.assign(s.roles().size(), 0);
-  if (++epoch == 0) {
-    std::fill(mark.begin(), mark.end(), 0);
-    epoch = 1;
-  }
-  size_t unique = 0;
-  for (Index r : candidates)
-    if (mark[r] != epoch) {
-      mark[r] = epoch;
-      candidates[unique++] = r;
-    }
-  candidates.resize(unique);
-  // A changed role changes what its descendants' super check sees.
-  for (size_t i = 0; i < candidates.size(); ++i)
-    for (Index child : s.Children(candidates[i]))
-      if (mark[child] != epoch) {
-        mark[child] = epoch;
-        candidates.push_back(child);
-      }
-  DetectAmong(ctx, candidates, st, memo, detected);
-  SetDetected(st, detected, [&](Index r) { return mark[r] == epoch; }, ordered);
-}
 
 void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out) {
   out.clear();
@@ -505,26 +535,6 @@ void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vect
   out.erase(std::unique(out.begin(), out.end()), out.end());
 }
 
-void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st) {
-  MatchContext ctx{s, ids};
-  thread_local std::vector<Index> candidates, detected, ordered;
-  thread_local std::vector<std::pair<Index, bool>> memo;
-  // Candidates: roles whose profile values appear on the accounts, plus roles that
-  // cannot be indexed by value.
-  candidates.assign(s.UnindexedDetectableRoles().begin(), s.UnindexedDetectableRoles().end());
-  for (const AccountState& a : st.accounts)
-    a.ForEachAttribute([&](const AttrValues& v) {
-      for (Id value : v.values)
-        if (const auto* roles = s.RolesMentioning(a.application, v.name, value))
-          candidates.insert(candidates.end(), roles->begin(), roles->end());
-    });
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-
-  DetectAmong(ctx, candidates, st, memo, detected);
-  SetDetected(st, detected, [](Index) { return true; }, ordered);
-}
-
 absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
                          Projection& out) {
   out.pre_expansions.clear();
@@ -533,6 +543,8 @@ absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPl
   const Identity& idn = s.identities()[identity];
   IdentityState& pre = out.pre;
   pre.identity = identity;
+  pre.own_attributes = false;
+  pre.attributes.clear();
   pre.assigned_roles.assign(idn.assigned_roles.begin(), idn.assigned_roles.end());
   pre.detected_roles.assign(idn.detected_roles.begin(), idn.detected_roles.end());
   pre.accounts.clear();
@@ -565,34 +577,6 @@ absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPl
   if (idn.flags & Identity::kDetectionConsistent) DetectChangedRoles(s, ids, out.changes, out.post);
   else DetectRoles(s, ids, out.post);
   return absl::OkStatus();
-}
-
-void PrecomputeIdentityFlags(Snapshot& s) {
-  auto work = [&s](size_t begin, size_t end) {
-    ProvisioningPlan empty;
-    Projection p;
-    for (size_t i = begin; i < end; ++i) {
-      Identity& idn = s.identities_[i];
-      idn.flags = 0;
-      ValueIds ids(s.pool());
-      if (!ProjectInto(s, static_cast<Index>(i), empty, ids, p).ok()) continue;
-      bool noop = p.pre.accounts.size() == idn.accounts.size() &&
-                  std::none_of(p.pre.accounts.begin(), p.pre.accounts.end(),
-                               [](const AccountState& a) { return a.modified(); });
-      std::vector<Index> stored = idn.detected_roles, found = p.post.detected_roles;
-      std::sort(stored.begin(), stored.end());
-      std::sort(found.begin(), found.end());
-      idn.flags = static_cast<uint8_t>((noop ? Identity::kExpansionNoop : 0) |
-                                       (stored == found ? Identity::kDetectionConsistent : 0));
-    }
-  };
-  size_t n = s.identities_.size();
-  unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-  if (n < 4096) threads = 1;
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, n * t / threads, n * (t + 1) / threads);
-  work(0, n / threads);
-  for (auto& th : pool) th.join();
 }
 
 absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids) {

@@ -1,5 +1,5 @@
 #pragma once
-// The plan compiler (research/iiq-semantics.md 2.3, 3.2, 3.4 and 4.2):
+// The plan compiler (docs/semantics.md sections 1, 4 and 5):
 //   pre  = the identity as stored, with its assigned roles re-provisioned (their
 //          required IT roles' profile entitlements added to accounts); detected
 //          roles as stored.
@@ -13,7 +13,8 @@
 
 #include "absl/status/statusor.h"
 #include "engine/model/plan.h"
-#include "engine/plan/identity_state.h"
+#include "engine/plan/detection.h"
+#include "engine/state/identity_state.h"
 
 namespace preflight {
 
@@ -42,17 +43,7 @@ absl::StatusOr<Projection> Project(const Snapshot& snapshot, Index identity, con
 absl::Status ProjectInto(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
                          Projection& out);
 
-// Re-detects IT roles on `state` (the post step). Roles detected before keep their
-// order; newly detected ones follow in snapshot order.
-void DetectRoles(const Snapshot& snapshot, const ValueIds& ids, IdentityState& state);
-
 // Everything that differs between two states' accounts (sorted, unique).
 void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out);
-
-// Load-time pass (called by SnapshotBuilder::Build): marks each identity whose
-// assigned roles' expansion adds nothing to its accounts, and whose stored detected
-// roles equal a fresh detection. For those a check re-detects only the roles that
-// read a changed attribute, and gets the same answer as a full detection.
-void PrecomputeIdentityFlags(Snapshot& snapshot);
 
 }  // namespace preflight

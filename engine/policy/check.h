@@ -1,30 +1,18 @@
 #pragma once
 // CheckedPolicyViolations: the request body in, the new violations out
-// (research/iiq-semantics.md section 4).
+// (docs/semantics.md section 1).
 
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/codecs/check_request.h"
 #include "engine/model/plan.h"
 #include "engine/model/snapshot.h"
 #include "engine/util/limits.h"
 
 namespace preflight {
-
-struct CheckRequest {
-  std::string identity;
-  std::string plan_value;
-  std::string plan_type;
-  // Absent (or JSON null) means every active policy; an element is a name or an id.
-  std::optional<std::vector<std::string>> policies;
-  bool explain = false;  // add per-violation explanations to the response
-};
-
-// Parses the CheckedPolicyViolations request body. Errors are invalidValue (wrong
-// types, missing members: IdentityIQ's messages) or invalidSyntax (not JSON).
-absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limits& limits = DefaultLimits());
 
 struct CheckOptions {
   // `policies: []`: IdentityIQ's code checks nothing, its documentation says "all
@@ -53,6 +41,9 @@ struct ViolationReport {
   std::string policy_name;
   std::string policy_type;
   std::string constraint_name;
+  // False when IdentityIQ's violation has no constraintName (an unnamed generic
+  // constraint, an Account policy without a GenericConstraint): the key is omitted.
+  bool has_constraint_name = true;
   std::optional<std::string> description;
   std::vector<std::string> left_bundles;
   std::vector<std::string> right_bundles;
@@ -81,8 +72,5 @@ absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& 
 // extension urn:ietf:params:scim:schemas:extension:preflight:1.0:CheckedPolicyViolation.
 std::string CheckResponseJson(const CheckRequest& request, const CheckResult& result,
                               const CheckOptions& options = {});
-
-// A SCIM Error resource for a failed call: {"schemas":[...Error],"status":"400",...}.
-std::string ScimErrorJson(const absl::Status& status, int indent = 0);
 
 }  // namespace preflight

@@ -21,6 +21,8 @@ constexpr std::string_view kAccountSchemaPrefix = "urn:ietf:params:scim:schemas:
 constexpr std::array<std::string_view, 5> kTypes = {"Users", "Accounts", "Entitlements", "Roles", "Applications"};
 constexpr std::array<std::string_view, 5> kUrns = {kUserUrn, kAccountUrn, kEntitlementUrn, kRoleUrn, kApplicationUrn};
 
+const Limits kDocLimits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = kQueryDocumentDepth};
+
 struct QueryState {
   std::array<std::vector<Doc>, 5> docs;
   std::array<ResourceSchema, 5> schemas;
@@ -177,7 +179,7 @@ QueryState* BuildState(const Snapshot& s) {
   for (size_t t = 0; t < kTypes.size(); ++t) {
     state->schemas[t] = ResourceSchema::WithScimDefaults(kUrns[t]);
     auto add = [&](const std::string& json) {
-      auto doc = DocFromJson(json, Limits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = 256});
+      auto doc = DocFromJson(json, kDocLimits);
       if (doc.ok()) state->docs[t].push_back(*std::move(doc));
       else state->diagnostics.push_back({Severity::kError, ErrorCodeOf(doc.status()), DetailOf(doc.status()), {}, ""});
     };
@@ -209,18 +211,42 @@ QueryState* BuildState(const Snapshot& s) {
   return state;
 }
 
-}  // namespace
 
-absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
-                                          const QueryOptions& options) {
+absl::StatusOr<size_t> TypeIndex(std::string_view resource_type) {
   size_t t = 0;
   while (t < kTypes.size() && !absl::EqualsIgnoreCase(ToAbsl(kTypes[t]), ToAbsl(resource_type))) ++t;
   if (t == kTypes.size())
     return MakeError(ErrorCode::kInvalidValue,
                      absl::StrCat("unknown resource type '", ToAbsl(resource_type),
                                   "': expected Users, Accounts, Entitlements, Roles or Applications"));
+  return t;
+}
+
+}  // namespace
+
+absl::Status CheckQueryDocument(std::string_view json) { return DocFromJson(json, kDocLimits).status(); }
+
+absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
+                                          const QueryOptions& options) {
+  auto t = TypeIndex(resource_type);
+  if (!t.ok()) return t.status();
   const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState);
-  return RunQuery(std::span<const Doc>(state.docs[t]), state.schemas[t], options);
+  return RunQuery(std::span<const Doc>(state.docs[*t]), state.schemas[*t], options);
+}
+
+absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::string_view resource_type,
+                                             std::string_view id, const std::vector<std::string>& attributes,
+                                             const std::vector<std::string>& excluded_attributes) {
+  auto t = TypeIndex(resource_type);
+  if (!t.ok()) return t.status();
+  const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState);
+  for (const Doc& doc : state.docs[*t]) {
+    uint32_t node = doc.Find(doc.root(), "id");
+    if (node == Doc::kNone || doc.node(node).type != DocType::kString || doc.str(doc.node(node)) != id) continue;
+    return ProjectDoc(doc, state.schemas[*t], attributes, excluded_attributes);
+  }
+  return MakeError(ErrorCode::kNoSuchResource,
+                   absl::StrCat("Resource ", ToAbsl(kTypes[*t]), "/", ToAbsl(id), " not found"));
 }
 
 }  // namespace preflight

@@ -2,7 +2,7 @@
 // SCIM queries over a loaded snapshot: `preflight query` and Engine::Query. Resources
 // read from SCIM exports are queried as exported; objects read from IdentityIQ XML
 // are rendered once, on the first query, in the shapes IdentityIQ's SCIM API uses
-// (research/iiq-semantics.md section 5), so one filter works on both.
+// (docs/semantics.md section 6), so one filter works on both.
 
 #include <string>
 #include <string_view>
@@ -13,8 +13,22 @@
 
 namespace preflight {
 
+// Whether a resource exported as SCIM JSON can be a query document: kOk, or why not.
+// The load pass "queryDocuments" asks, so that a resource queries would never see is a
+// load diagnostic.
+absl::Status CheckQueryDocument(std::string_view json);
+// The nesting budget of a query document. JSON that a reader parsed with a budget of at
+// most this many levels always passes CheckQueryDocument.
+inline constexpr int kQueryDocumentDepth = 256;
+
 // resource_type: Users, Accounts, Entitlements, Roles or Applications (any case).
 absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
                                           const QueryOptions& options);
+
+// One resource by its id (exact match of the resource's "id"), projected like a query's
+// resources. kNoSuchResource when the snapshot has none with that id.
+absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::string_view resource_type,
+                                             std::string_view id, const std::vector<std::string>& attributes,
+                                             const std::vector<std::string>& excluded_attributes);
 
 }  // namespace preflight

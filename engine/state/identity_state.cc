@@ -1,4 +1,4 @@
-#include "engine/plan/identity_state.h"
+#include "engine/state/identity_state.h"
 
 #include <algorithm>
 

@@ -1,8 +1,9 @@
 #pragma once
 // Loads snapshot sources (files, directories or text), then builds the immutable
-// Snapshot: resolves names, interns strings, precomputes the role closure and the
-// indexes. Broken objects become diagnostics and the rest stays usable, unless
-// `strict` is set, in which case any error diagnostic fails the build.
+// Snapshot in named, timed passes (engine/load/build_context.h): resolves names,
+// interns strings, precomputes the role closure and the indexes. Broken objects become
+// diagnostics and the rest stays usable, unless `strict` is set, in which case any
+// error diagnostic fails the build.
 
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "engine/model/objects.h"
 #include "engine/model/snapshot.h"
+#include "engine/load/source_hash.h"
 #include "engine/util/limits.h"
 
 namespace preflight {
@@ -38,6 +40,8 @@ class SnapshotBuilder {
   LoadOptions options_;
   SnapshotObjects objects_;
   LoadTimings timings_;
+  SourceHash hash_;  // of every source text, in the order added
+  std::vector<bool> trusted_documents_;  // see BuildContext::trusted_documents
 };
 
 // Convenience: load every path and build.

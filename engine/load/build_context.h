@@ -1,0 +1,92 @@
+#pragma once
+// The state of one snapshot build, and the passes that make a Snapshot out of the
+// loaders' SnapshotObjects. Each pass is a named step that reads what the passes
+// before it built (docs/architecture.md, "load"); SnapshotBuilder::Build runs them in
+// order and times each one.
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "engine/load/snapshot_builder.h"
+#include "engine/model/objects.h"
+#include "engine/model/snapshot.h"
+
+namespace preflight {
+
+class BuildContext {
+ public:
+  BuildContext(Snapshot& s, SnapshotObjects& o, std::vector<bool> trusted = {})
+      : snap(s), objects(o), trusted_documents(std::move(trusted)) {}
+
+  Snapshot& snap;
+  SnapshotObjects& objects;
+  // Per objects.scim_documents entry: known to make a query document (a reader produced
+  // it within the query documents' nesting budget). Others are checked at load.
+  std::vector<bool> trusted_documents;
+  // References by id or display name, while resolving.
+  absl::flat_hash_map<std::string, Index> account_by_id;
+  absl::flat_hash_map<std::string, Index> identity_by_id;
+  absl::flat_hash_map<std::string, Index> role_by_id, role_by_display;
+
+  // The passes, in the order SnapshotBuilder::Build runs them (LoadPasses()).
+  void ResolveApplications();   // applications (names, account schemas)
+  void ResolveRoles();          // roles: names first, then bodies and profiles
+  void IndexRoles();            // upward role closure and the detection indexes
+  void ResolveIdentities();     // identities and accounts, accounts attached to owners
+  void ResolvePopulations();    // GroupDefinitions and ObjectConfig Identity (engine/load/populations_pass.cc)
+  void ResolvePolicies();       // policies, constraints and their selectors
+  void IndexConstraints();      // the constraint index and the active policies by name
+  void ResolveEntitlements();   // managed attributes (SCIM Entitlements)
+  void BuildQueryDocuments();   // SCIM resources parsed into query documents
+  void BuildLookups();          // text-keyed lookups; releases the source objects
+  void ComputeIdentityFlags();  // expansion no-op and detection consistency per identity
+
+  // Helpers the passes share.
+  Id Intern(std::string_view s) { return snap.pool_.Intern(s); }
+  void Diag(Severity sev, ErrorCode code, std::string message, const Location& where, std::string object) {
+    snap.diagnostics_.push_back({sev, code, std::move(message), where, std::move(object)});
+  }
+  // An application by name; one the snapshot does not define is added, with a warning.
+  Index App(const std::string& name, const Location& where, const std::string& object);
+  // A role by name, id or display name; kNoIndex (and an error) when unknown.
+  Index Role(const std::string& name, const Location& where, const std::string& object);
+  // Known roles, de-duplicated, in order.
+  std::vector<Index> Roles(const std::vector<std::string>& names, const Location& where, const std::string& object);
+  // Attributes sorted by name, nulls dropped, repeated names merged into one list.
+  std::vector<AttrValues> Attrs(const std::vector<AttributeObject>& attrs);
+  Permission ConvertPermission(const PermissionObject& p);
+  // A Filter; `compound_apps` (the selector's applications) for CompoundFilters, whose
+  // "N:attr" and "App:attr" properties address account attributes.
+  Filter ConvertFilter(const FilterObject& f, const std::vector<Index>* compound_apps, const Location& where,
+                       const std::string& object);
+  static bool FilterSupported(const Filter& f);
+  static std::string UnsupportedOps(const Filter& f);
+
+ private:
+  AttrValues Attr(const AttributeObject& a);
+  Index AddAccount(const AccountObject& a, Index owner);
+  void AttachStandaloneAccounts();
+  void ConvertRole(const RoleObject& r, Index i);
+  void IndexRoleValues(Index i);
+  void IndexRoleReads(Index i);
+  Policy ConvertPolicy(const PolicyObject& po);
+  Constraint ConvertConstraint(const ConstraintObject& co, const std::string& object);
+  Selector ConvertSelector(const SelectorObject& so, const ConstraintObject& co, const std::string& object);
+  MatchTerm ConvertTerm(const MatchTermObject& t, const SelectorObject& so, const ConstraintObject& co,
+                        const std::string& object, Selector& sel);
+  void IndexConstraint(ConstraintRef ref, const Constraint& c);
+};
+
+// One named pass of the build.
+struct LoadPass {
+  std::string_view name;  // as reported in LoadTimings::passes
+  void (BuildContext::*run)();
+};
+
+// Every pass, in order.
+std::span<const LoadPass> LoadPasses();
+
+}  // namespace preflight

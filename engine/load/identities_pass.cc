@@ -1,0 +1,98 @@
+// The pass "identities": identities and their accounts.
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "engine/load/build_context.h"
+
+namespace preflight {
+
+Index BuildContext::AddAccount(const AccountObject& a, Index owner) {
+  Snapshot& s = snap;
+  std::string object = "Link[" + a.native_identity + "]";
+  Account acc;
+  acc.id = a.id;
+  acc.from_scim = a.from_scim;
+  acc.application = App(a.application, a.where, object);
+  acc.instance = a.instance.empty() ? kNoId : Intern(a.instance);
+  acc.native_identity = Intern(a.native_identity);
+  acc.display_name = a.display_name.empty() ? kNoId : Intern(a.display_name);
+  acc.identity = owner;
+  acc.attributes = Attrs(a.attributes);
+  // Multi-valued per the application's schema, where the source lost the list.
+  const Application& app = s.applications_[acc.application];
+  for (AttrValues& v : acc.attributes)
+    if (app.IsMulti(v.name)) v.multi = true;
+  for (const PermissionObject& p : a.permissions) acc.permissions.push_back(ConvertPermission(p));
+  acc.disabled = a.disabled;
+  acc.locked = a.locked;
+  Index index = static_cast<Index>(s.accounts_.size());
+  s.accounts_.push_back(std::move(acc));
+  s.identities_[owner].accounts.push_back(index);
+  if (!a.id.empty()) account_by_id.emplace(a.id, index);
+  return index;
+}
+
+void BuildContext::ResolveIdentities() {
+  Snapshot& s = snap;
+  for (const IdentityObject& io : objects.identities) {
+    Id name = Intern(io.name);
+    if (s.identity_by_name_.contains(name)) {
+      Diag(Severity::kWarning, ErrorCode::kInvalidValue, "identity defined twice; the first definition is used",
+           io.where, "Identity[" + io.name + "]");
+      continue;
+    }
+    Index index = static_cast<Index>(s.identities_.size());
+    s.identity_by_name_.emplace(name, index);
+    if (!io.id.empty()) identity_by_id.emplace(io.id, index);
+    Identity identity;
+    identity.name = name;
+    identity.id = io.id;
+    identity.display_name = io.display_name;
+    identity.from_scim = io.from_scim;
+    identity.inactive = io.inactive;
+    std::string object = "Identity[" + io.name + "]";
+    identity.assigned_roles = Roles(io.assigned_roles, io.where, object);
+    identity.detected_roles = Roles(io.detected_roles, io.where, object);
+    identity.attributes = Attrs(io.attributes);
+    s.identities_.push_back(std::move(identity));
+    for (const AccountObject& a : io.accounts) AddAccount(a, index);
+  }
+  AttachStandaloneAccounts();
+}
+
+// Standalone accounts (SCIM Accounts, Links with an owner): attach by owner name or id.
+void BuildContext::AttachStandaloneAccounts() {
+  Snapshot& s = snap;
+  auto find_identity = [&](const std::string& name) -> Index {
+    Id id = s.pool_.Find(name);
+    auto it = id == kNoId ? s.identity_by_name_.end() : s.identity_by_name_.find(id);
+    return it == s.identity_by_name_.end() ? kNoIndex : it->second;
+  };
+  absl::flat_hash_map<std::string, Index> owner_by_account_id;
+  std::vector<bool> lists_account_ids(s.identities_.size());  // SCIM Users naming their Accounts
+  for (const IdentityObject& io : objects.identities) {
+    Index owner = find_identity(io.name);
+    for (const auto& id : io.account_ids) owner_by_account_id.emplace(id, owner);
+    if (!io.account_ids.empty()) lists_account_ids[owner] = true;
+  }
+  absl::flat_hash_set<Index> identities_with_resources;
+  for (const AccountObject& a : objects.accounts) {
+    Index owner = kNoIndex;
+    if (auto it = owner_by_account_id.find(a.id); !a.id.empty() && it != owner_by_account_id.end()) owner = it->second;
+    if (owner == kNoIndex) owner = find_identity(a.identity);
+    if (owner == kNoIndex)
+      if (auto it = identity_by_id.find(a.identity); it != identity_by_id.end()) owner = it->second;
+    if (owner == kNoIndex) {
+      Diag(Severity::kError, ErrorCode::kInvalidValue,
+           absl::StrCat("account of unknown identity '", a.identity, "' is skipped"), a.where,
+           "Account[" + a.native_identity + "]");
+      continue;
+    }
+    if (identities_with_resources.insert(owner).second && lists_account_ids[owner]) {
+      // Accounts synthesized from the User's entitlements give way to real Account resources.
+      s.identities_[owner].accounts.clear();
+    }
+    AddAccount(a, owner);
+  }
+}
+
+}  // namespace preflight
