@@ -8,7 +8,7 @@ The workload shape follows ../shared/research/peers.md ("Workload"): N identitie
 entitlement SoD) drawn from "sensitive" items that few identities hold, K requests (25% targeted at the
 missing side of a constraint the identity half-holds).
 
-Semantics used to make the data self-consistent (IdentityIQ's, see research/iiq-semantics.md 2.2/2.3):
+Semantics used to make the data self-consistent (IdentityIQ's, see docs/semantics.md section 4):
 - An IT role is *detected* (Identity <Bundles>) exactly when its own profiles match the identity's
   accounts (all filters of a profile on the one account of the profile's application; all profiles,
   or at least one with orProfiles="true") AND every role it inherits from matches in the same way

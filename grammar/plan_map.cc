@@ -1,13 +1,19 @@
 #include "grammar/plan_map.h"
 
+#include <algorithm>
 #include <charconv>
+#include <string>
+#include <unordered_set>
 #include <utility>
 
 #include <boost/spirit/home/x3.hpp>
 
+#include "grammar/x3_expect.h"
+
 #include "engine/util/utf8.h"
 #include "absl/strings/str_cat.h"
 #include "engine/util/error.h"
+#include "engine/util/limits.h"
 
 namespace preflight {
 namespace {
@@ -54,6 +60,8 @@ struct IsAny {
 struct Frame {
   MapFormNode node;
   std::string pending_key;
+  // The map's keys, hashed once there are many (a repeated key is an error).
+  std::unordered_set<std::string> key_set;
 };
 
 struct Builder {
@@ -66,8 +74,54 @@ struct Builder {
   uint32_t too_deep_at = 0;
   std::string error_what;  // a semantic failure inside a token (bad escape)
   int64_t error_at = -1;
+  // A failure that is not a syntax error and ends the parse (a repeated key).
+  std::string fatal_what;
+  std::string fatal_pointer;
+  int64_t fatal_at = -1;
 
   uint32_t Offset(const char* p) const { return static_cast<uint32_t>(p - base); }
+
+  // The JSON pointer of the value being read, with `last` as its final segment.
+  std::string Pointer(std::string_view last) const {
+    std::string out;
+    auto segment = [&out](std::string_view s) {
+      out.push_back('/');
+      for (char ch : s) {
+        if (ch == '~') out += "~0";
+        else if (ch == '/') out += "~1";
+        else out.push_back(ch);
+      }
+    };
+    for (size_t i = 0; i + 1 < stack.size(); ++i) {
+      const Frame& f = stack[i];
+      if (f.node.kind == MapFormNode::Kind::kMap) segment(f.pending_key);
+      else segment(std::to_string(f.node.items.size()));
+    }
+    segment(last);
+    return out;
+  }
+
+  // Takes the key just read for the innermost map; false (and a fatal error) if it repeats.
+  bool TakeKey(std::string key, const char* at) {
+    Frame& top = stack.back();
+    constexpr size_t kScan = 16;
+    bool repeated = false;
+    if (top.node.keys.size() < kScan) {
+      for (const std::string& k : top.node.keys) repeated |= k == key;
+    } else {
+      if (top.key_set.empty()) top.key_set.insert(top.node.keys.begin(), top.node.keys.end());
+      repeated = top.key_set.count(key) > 0;
+      if (!repeated) top.key_set.insert(key);
+    }
+    if (repeated) {
+      fatal_at = Offset(at);
+      fatal_pointer = Pointer(key);
+      fatal_what = "duplicate key '" + key + "' in the map: each key may appear once";
+      return false;
+    }
+    top.pending_key = std::move(key);
+    return true;
+  }
 
   void Add(MapFormNode node) {
     if (stack.empty()) {
@@ -218,14 +272,16 @@ bool QuotedText(Ctx& ctx, std::string& out) {
 
 auto const key_quoted = [](auto& ctx) {
   Builder& b = *x3::get<builder_tag>(ctx);
-  QuotedText(ctx, b.stack.back().pending_key);
+  std::string key;
+  if (!QuotedText(ctx, key)) return;
+  if (!b.TakeKey(std::move(key), &*x3::_attr(ctx).begin())) x3::_pass(ctx) = false;
 };
 auto const key_bare = [](auto& ctx) {
   Builder& b = *x3::get<builder_tag>(ctx);
   auto range = x3::_attr(ctx);
   std::string_view word(&*range.begin(), static_cast<size_t>(range.end() - range.begin()));
   while (!word.empty() && static_cast<unsigned char>(word.back()) <= 0x20) word.remove_suffix(1);
-  b.stack.back().pending_key.assign(word);
+  if (!b.TakeKey(std::string(word), word.data())) x3::_pass(ctx) = false;
 };
 auto const value_quoted = [](auto& ctx) {
   Builder& b = *x3::get<builder_tag>(ctx);
@@ -254,12 +310,28 @@ PredChar<IsBlank> const blank{};
 PredChar<IsNotEol> const not_eol{};
 PredChar<IsAny> const any_byte{};
 
-auto const comment = (x3::lit("//") >> *not_eol) | (x3::lit("/*") > (*(any_byte - x3::lit("*/")) > x3::lit("*/"))) |
+using x3_expect::expect;
+
+// Expectation names: what the message says was expected, in words.
+constexpr char kCloseComment[] = "'*/' to close the comment";
+constexpr char kEscaped[] = "an escaped character after '\\'";
+constexpr char kCloseDq[] = "'\"' to close the string";
+constexpr char kCloseSq[] = "\"'\" to close the string";
+constexpr char kKvSep[] = "'=' (or ':') between the key and its value";
+constexpr char kValue[] = "a value";
+constexpr char kCloseMap[] = "',' before the next key, or '}' to close the map";
+constexpr char kCloseList[] = "',' before the next item, or ']' to close the list";
+constexpr char kEnd[] = "the end of the text";
+
+auto const comment = (x3::lit("//") >> *not_eol) |
+                     (x3::lit("/*") >> *(any_byte - x3::lit("*/")) >> expect(kCloseComment, x3::lit("*/"))) |
                      (x3::lit('#') >> *not_eol);
 auto const skipper = blank | comment;
 
-auto const dq_raw = x3::raw[x3::lexeme[x3::lit('"') > (*((x3::lit('\\') > escaped_char) | dq_char) > x3::lit('"'))]];
-auto const sq_raw = x3::raw[x3::lexeme[x3::lit('\'') > (*((x3::lit('\\') > escaped_char) | sq_char) > x3::lit('\''))]];
+auto const dq_raw = x3::raw[x3::lexeme[x3::lit('"') >> *((x3::lit('\\') >> expect(kEscaped, escaped_char)) | dq_char) >>
+                                       expect(kCloseDq, x3::lit('"'))]];
+auto const sq_raw = x3::raw[x3::lexeme[x3::lit('\'') >> *((x3::lit('\\') >> expect(kEscaped, escaped_char)) | sq_char) >>
+                                       expect(kCloseSq, x3::lit('\''))]];
 auto const bare_raw = x3::raw[x3::lexeme[+bare_char]];
 auto const item_sep = x3::lit(',') | x3::lit(';');
 auto const kv_sep = x3::lit("=>") | x3::lit('=') | x3::lit(':');
@@ -271,22 +343,29 @@ x3::rule<class key_r> const key = "key";
 x3::rule<class member_r> const member = "member";
 
 auto const key_def = dq_raw[key_quoted] | sq_raw[key_quoted] | bare_raw[key_bare];
-auto const member_def = key > kv_sep > value;
-auto const object_def = x3::raw[x3::lit('{')][enter(MapFormNode::Kind::kMap)] > -(member % item_sep) > -item_sep >
-                        x3::raw[x3::lit('}')][exit_container];
-auto const array_def = x3::raw[x3::lit('[')][enter(MapFormNode::Kind::kList)] > -(value % item_sep) > -item_sep >
-                       x3::raw[x3::lit(']')][exit_container];
+auto const member_def = key >> expect(kKvSep, kv_sep) >> expect(kValue, value);
+auto const object_def = x3::raw[x3::lit('{')][enter(MapFormNode::Kind::kMap)] >> -(member % item_sep) >> -item_sep >>
+                        expect(kCloseMap, x3::raw[x3::lit('}')][exit_container]);
+auto const array_def = x3::raw[x3::lit('[')][enter(MapFormNode::Kind::kList)] >> -(value % item_sep) >> -item_sep >>
+                       expect(kCloseList, x3::raw[x3::lit(']')][exit_container]);
 auto const value_def = object | array | dq_raw[value_quoted] | sq_raw[value_quoted] | bare_raw[value_bare];
 
 BOOST_SPIRIT_DEFINE(value, object, array, key, member)
 
-auto const document = value > x3::eoi;
+auto const document = expect(kValue, value) >> expect(kEnd, x3::eoi);
 
-std::string Expected(const std::string& which) {
-  if (which == "value" || which == "key" || which == "member" || which == "list" || which == "object")
-    return absl::StrCat("expected a ", which);
-  if (which == "eoi") return "expected the end of the text";
-  return absl::StrCat("expected ", which);
+// "expected X, found Y"; where a value ran into one of the map form's own punctuation, the
+// usual cause is a value such as an Active Directory DN (CN=a,OU=b): say so.
+std::string Expected(std::string_view text, int64_t at, const std::string& which) {
+  std::string out = "expected " + which;
+  if (static_cast<size_t>(at) >= text.size()) return out + ", found the end of the text";
+  const char c = text[static_cast<size_t>(at)];
+  if (static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7F) out += absl::StrCat(", found '", std::string(1, c), "'");
+  const bool after_value = which == kCloseMap || which == kCloseList || which == kEnd;
+  if ((after_value && std::string_view("=:{[").find(c) != std::string_view::npos) || (which == kValue && c == '=')) {
+    out += "; values containing , = { } [ ] cannot be written in the map form; use the JSON form";
+  }
+  return out;
 }
 
 absl::Status Error(ErrorCode code, std::string_view text, int64_t offset, std::string_view what) {
@@ -300,9 +379,10 @@ absl::Status Error(ErrorCode code, std::string_view text, int64_t offset, std::s
 absl::StatusOr<MapFormNode> ParseMapForm(std::string_view text, int max_depth) {
   Builder b;
   b.base = text.data();
-  b.max_depth = max_depth < 0 ? 0 : max_depth;
+  b.max_depth = std::clamp(max_depth, 0, kMaxNestingDepthCap);  // the grammar recurses once per level
   const char* first = text.data();
   const char* last = text.data() + text.size();
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") first += 3;  // a UTF-8 BOM; offsets stay those of `text`
   bool ok = false;
   int64_t fail_at = 0;
   std::string fail_what;
@@ -310,11 +390,18 @@ absl::StatusOr<MapFormNode> ParseMapForm(std::string_view text, int max_depth) {
     ok = x3::phrase_parse(first, last, x3::with<builder_tag>(&b)[document], skipper);
     if (!ok) {
       fail_at = first - text.data();
-      fail_what = "expected a value";
+      fail_what = Expected(text, fail_at, kValue);
     }
   } catch (const x3::expectation_failure<const char*>& e) {
     fail_at = e.where() - text.data();
-    fail_what = Expected(e.which());
+    fail_what = Expected(text, fail_at, e.which());
+  }
+  if (b.fatal_at >= 0) {
+    Location where = LocationAt(text, static_cast<size_t>(b.fatal_at));
+    where.offset = b.fatal_at;
+    where.pointer = b.fatal_pointer;
+    return MakeError(ErrorCode::kInvalidValue, CaretMessage(text, static_cast<uint32_t>(b.fatal_at), b.fatal_what),
+                     where);
   }
   if (b.too_deep) {
     return Error(ErrorCode::kTooMany, text, b.too_deep_at,

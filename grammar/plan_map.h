@@ -1,6 +1,6 @@
 #pragma once
 // The lenient Java `Map.toString` form of a ProvisioningPlan, as IdentityIQ 7.x read it
-// through flexjson 2.1's JSONTokener (research/iiq-semantics.md sec 3.3):
+// through flexjson 2.1's JSONTokener (docs/semantics.md, "Plan forms"):
 //
 //   {accounts=[{op=Modify, instance=null, application=Active_Directory,
 //               attributes=[{op=Add, name=groupmbr, value=UnixAdministration}], nativeIdentity=null}]}

@@ -18,7 +18,11 @@
 #include "grammar/scim_filter.h"
 #include "engine/util/utf8.h"
 
+#include <algorithm>
+
 #include <boost/spirit/home/x3.hpp>
+
+#include "grammar/x3_expect.h"
 
 #include "absl/strings/str_cat.h"
 #include "engine/util/error.h"
@@ -366,26 +370,7 @@ auto const json_number = x3::raw[x3::lexeme[-x3::lit('-') >>
                                             -(x3::lit('.') >> +x3::char_('0', '9')) >>
                                             -(x3::char_("eE") >> -x3::char_("+-") >> +x3::char_('0', '9'))]];
 
-// An expectation point with a readable name: if the subject fails, parsing stops with
-// "expected <name>" at that position (X3's own `>` would report a mangled type name).
-template <typename Subject>
-struct Expect : x3::unary_parser<Subject, Expect<Subject>> {
-  using base_type = x3::unary_parser<Subject, Expect<Subject>>;
-  static bool const is_pass_through_unary = true;
-  Expect(Subject const& subject, char const* name) : base_type(subject), name(name) {}
-
-  template <typename It, typename Ctx, typename RCtx, typename Attr>
-  bool parse(It& first, It const& last, Ctx const& ctx, RCtx& rctx, Attr& attr) const {
-    if (this->subject.parse(first, last, ctx, rctx, attr)) return true;
-    boost::throw_exception(x3::expectation_failure<It>(first, name));
-  }
-  char const* name;
-};
-
-template <typename P>
-auto expect(char const* name, P const& p) {
-  return Expect<typename x3::extension::as_parser<P>::value_type>(x3::as_parser(p), name);
-}
+using x3_expect::expect;
 
 // ------------------------------------------------------------------ semantic actions
 
@@ -596,10 +581,12 @@ absl::Status RunParse(const Rule& rule, std::string_view text, const FilterParse
                               " bytes, over the budget of ", options.max_length,
                               " bytes (max_filter_length)"));
   }
-  if (int64_t at = DepthViolation(text, options.max_depth); at >= 0) {
+  // The grammar recurses once per level: never deeper than the proven maximum.
+  const int max_depth = std::min(options.max_depth, kMaxFilterDepthCap);
+  if (int64_t at = DepthViolation(text, max_depth); at >= 0) {
     return Error(ErrorCode::kTooMany, text, at,
                  absl::StrCat(absl::string_view(what.data(), what.size()),
-                              " nests deeper than the budget of ", options.max_depth,
+                              " nests deeper than the budget of ", max_depth,
                               " levels (max_filter_depth)"));
   }
   ParseState state;

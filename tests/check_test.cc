@@ -1,9 +1,17 @@
 // Scenario suite for the check: each case is a snapshot, a plan and the exact new
-// violations IdentityIQ's semantics give (research/iiq-semantics.md 1.4-1.6, 2, 4, 6).
+// violations IdentityIQ's semantics give (docs/semantics.md).
 
 #include <catch2/catch.hpp>
 
+#include <optional>
+
+#include "engine/codecs/plan_codec.h"
+#include "engine/load/snapshot_builder.h"
+#include "engine/model/snapshot.h"
+#include "engine/plan/compiler.h"
+#include "engine/policy/check.h"
 #include "engine/preflight.h"
+#include "engine/state/match.h"
 
 using namespace preflight;
 
@@ -319,4 +327,391 @@ TEST_CASE("an unknown identity or role is invalidValue", "[check]") {
   auto r2 = Check(*s, req, plan);
   REQUIRE_FALSE(r2.ok());
   CHECK(DetailOf(r2.status()) == "AccountRequest[0]/AttributeRequest[0]: unknown role 'No Such Role'");
+}
+
+// ---- IdentityIQ fidelity: each case names the class and method it follows
+// (IdentityIQ 8.x source, docs/semantics.md).
+
+namespace {
+
+std::shared_ptr<const Snapshot> BuildXml(const std::vector<std::string>& files, bool strict = false) {
+  SnapshotBuilder b(LoadOptions{strict});
+  for (size_t i = 0; i < files.size(); ++i) REQUIRE(b.AddText(files[i], "f" + std::to_string(i) + ".xml").ok());
+  auto s = b.Build();
+  REQUIRE(s.ok());
+  return *s;
+}
+
+// AD with a multi-valued groups attribute, ERP without a schema; IT roles that detect on
+// AD groups.
+constexpr char kAdErp[] = R"(<sailpoint>
+  <Application name="AD"><Schemas><Schema objectType="account" identityAttribute="dn">
+    <AttributeDefinition name="dn"/><AttributeDefinition name="groups" multi="true"/></Schema></Schemas></Application>
+  <Application name="ERP"/>
+</sailpoint>)";
+
+std::string ItRole(const std::string& name, const std::string& group, const std::string& extra = "",
+                   const std::string& type = "it") {
+  return "<Bundle name=\"" + name + "\"" + (type.empty() ? "" : " type=\"" + type + "\"") + ">" + extra +
+         R"(<Profiles><Profile><ApplicationRef><Reference name="AD"/></ApplicationRef><Constraints>)"
+         R"(<Filter operation="CONTAINS_ALL" property="groups"><Value><List><String>)" +
+         group + "</String></List></Value></Filter></Constraints></Profile></Profiles></Bundle>";
+}
+std::string Inherits(std::vector<std::string> names) {
+  std::string s = "<Inheritance>";
+  for (const auto& n : names) s += "<Reference name=\"" + n + "\"/>";
+  return s + "</Inheritance>";
+}
+std::string AdIdentity(const std::string& name, std::vector<std::string> groups, const std::string& roles = "") {
+  std::string s = "<Identity name=\"" + name + "\">" + roles +
+                  R"(<Links><Link nativeIdentity="CN=)" + name +
+                  R"("><ApplicationRef><Reference name="AD"/></ApplicationRef><Attributes><Map><entry key="groups"><value><List>)";
+  for (const auto& g : groups) s += "<String>" + g + "</String>";
+  return s + "</List></value></entry></Map></Attributes></Link></Links></Identity>";
+}
+std::string SodPolicy(const std::string& name, const std::string& constraints) {
+  return R"(<Policy name=")" + name +
+         R"(" type="SOD" state="Active" executor="sailpoint.policy.SODPolicyExecutor"><SODConstraints>)" + constraints +
+         "</SODConstraints></Policy>";
+}
+std::string Sod(const std::string& attrs, std::vector<std::string> left, std::vector<std::string> right) {
+  std::string s = "<SODConstraint" + attrs + "><LeftBundles>";
+  for (const auto& r : left) s += "<Reference name=\"" + r + "\"/>";
+  s += "</LeftBundles><RightBundles>";
+  for (const auto& r : right) s += "<Reference name=\"" + r + "\"/>";
+  return s + "</RightBundles></SODConstraint>";
+}
+std::string Wrap(const std::string& body) { return "<sailpoint>" + body + "</sailpoint>"; }
+
+std::vector<std::string> DetectedAfter(const Snapshot& s, const std::string& identity, std::vector<AccountRequest> accounts) {
+  ProvisioningPlan plan;
+  plan.accounts = std::move(accounts);
+  ValueIds ids(s.pool());
+  auto p = Project(s, s.FindIdentity(identity), plan, ids);
+  REQUIRE(p.ok());
+  std::vector<std::string> out;
+  for (Index r : p->post.detected_roles) out.emplace_back(s.str(s.roles()[r].name));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("EntitlementCorrelator.evaluateTopDown: only the most specific matching role is detected", "[check][fidelity]") {
+  std::string roles = Wrap(ItRole("Base-IT", "base") + ItRole("Power-IT", "power", Inherits({"Base-IT"})) +
+                           ItRole("Audit-IT", "audit"));
+  // ann's stored detection is what her accounts give (the incremental path); bea's is
+  // not (the full path).
+  std::string people = Wrap(AdIdentity("ann", {"base"}, R"(<Bundles><Reference name="Base-IT"/></Bundles>)") +
+                            AdIdentity("bea", {"base"}));
+  auto s = BuildXml({kAdErp, roles, people});
+  REQUIRE(s->identities()[s->FindIdentity("ann")].flags & Identity::kDetectionConsistent);
+  REQUIRE_FALSE(s->identities()[s->FindIdentity("bea")].flags & Identity::kDetectionConsistent);
+  for (const char* who : {"ann", "bea"}) {
+    INFO(who);
+    CHECK(DetectedAfter(*s, who, {}) == std::vector<std::string>{"Base-IT"});
+    // Power-IT matches and so does the role it inherits from: only Power-IT is detected.
+    auto after = DetectedAfter(*s, who, {Entitlement("AD", "groups", {"power"})});
+    CHECK(std::find(after.begin(), after.end(), "Power-IT") != after.end());
+    CHECK(std::find(after.begin(), after.end(), "Base-IT") == after.end());
+    // Without its parent's entitlement the child does not match (evaluateSupersBottomUp).
+    CHECK(DetectedAfter(*s, who, {Entitlement("AD", "groups", {"base"}, AttributeOp::kRemove),
+                                  Entitlement("AD", "groups", {"power"})})
+              .empty());
+  }
+}
+
+TEST_CASE("SODPolicyExecutor.AssignedBundle.addOrigin: a detected IT child names itself and its IT parent", "[check][fidelity]") {
+  std::string roles = Wrap(ItRole("Base-IT", "base") + ItRole("Power-IT", "power", Inherits({"Base-IT"})) +
+                           ItRole("Audit-IT", "audit"));
+  std::string policies = Wrap(SodPolicy("Role SOD", Sod(" name=\"base-vs-audit\"", {"Base-IT"}, {"Audit-IT"})));
+  auto s = BuildXml({kAdErp, roles, policies,
+                     Wrap(AdIdentity("ann", {"base", "audit"},
+                                     R"(<Bundles><Reference name="Base-IT"/><Reference name="Audit-IT"/></Bundles>)"))});
+  // Power-IT replaces Base-IT in the detected list; Base-IT is held through it, and the
+  // origin chain walks up to the non-assignable constraint role: the left list grows
+  // from "Base-IT" to "Power-IT,Base-IT", so the existing violation is reported as new.
+  auto r = Run(*s, "ann", {Entitlement("AD", "groups", {"power"})});
+  REQUIRE(Names(r) == std::vector<std::string>{"Role SOD/base-vs-audit"});
+  CHECK(r.violations[0].left_bundles == std::vector<std::string>{"Power-IT", "Base-IT"});
+  CHECK(r.violations[0].right_bundles == std::vector<std::string>{"Audit-IT"});
+}
+
+TEST_CASE("SODPolicyExecutor.AssignedBundle.addOrigin: the chain follows only the first detectable inherited role", "[check][fidelity]") {
+  std::string roles = Wrap(ItRole("P1", "p1") + ItRole("P2", "p2") + ItRole("C", "c", Inherits({"P1", "P2"})) +
+                           R"(<Bundle name="Biz" type="business"/><Bundle name="Untyped"/>)" +
+                           ItRole("D", "d", Inherits({"Biz"})) + ItRole("E", "e", Inherits({"Untyped"})) +
+                           R"(<Bundle name="Other" type="business"/>)");
+  std::string policies = Wrap(SodPolicy(
+      "Role SOD", Sod(" name=\"p2\"", {"P2"}, {"Other"}) + Sod(" name=\"biz\"", {"Biz"}, {"Other"}) +
+                      Sod(" name=\"untyped\"", {"Untyped"}, {"Other"})));
+  auto s = BuildXml({kAdErp, roles, policies, Wrap(AdIdentity("ann", {"p1", "p2", "c", "d", "e"}))});
+  auto r = Run(*s, "ann", {Roles("Other")});
+  REQUIRE(Names(r) == std::vector<std::string>{"Role SOD/p2", "Role SOD/biz", "Role SOD/untyped"});
+  // C inherits P1 then P2: the walk to P2 goes through P1, which it never leaves.
+  CHECK(r.violations[0].left_bundles == std::vector<std::string>{"C", "P1"});
+  // An assignable (business) constraint role is not named; an untyped one is.
+  CHECK(r.violations[1].left_bundles == std::vector<std::string>{"D"});
+  CHECK(r.violations[2].left_bundles == std::vector<std::string>{"E", "Untyped"});
+}
+
+TEST_CASE("SODPolicyExecutor.addViolation: an unnamed constraint is named from the violation's bundle lists", "[check][fidelity]") {
+  std::string roles = Wrap(R"(<Bundle name="Trader" type="business"/><Bundle name="Auditor" type="business"/>
+    <Bundle name="Senior Trader" type="business"><Inheritance><Reference name="Trader"/></Inheritance></Bundle>
+    <Bundle name="User" type="business"/><Bundle name="Admin" type="business"/>)");
+  std::string policies = Wrap(SodPolicy("Trading", Sod("", {"Trader"}, {"Auditor"})) +
+                              SodPolicy("Same", Sod("", {"User"}, {"User"})));
+  auto s = BuildXml({kAdErp, roles, policies,
+                     Wrap(R"(<Identity name="tom"><AssignedRoles><Reference name="Senior Trader"/></AssignedRoles></Identity>
+                             <Identity name="una"/>)")});
+  auto r = Run(*s, "tom", {Roles("Auditor")}, std::vector<std::string>{"Trading"});
+  REQUIRE(Names(r) == std::vector<std::string>{"Trading/Senior Trader : Auditor"});
+  // One role on both sides: no pair, both lists null.
+  auto same = Run(*s, "una", {Roles("User")}, std::vector<std::string>{"Same"});
+  REQUIRE(Names(same) == std::vector<std::string>{"Same/null : null"});
+  CHECK(same.violations[0].left_bundles.empty());
+}
+
+TEST_CASE("PolicyViolation.isConstraintEqual: ids when both have one, else the (generated) names", "[check][fidelity]") {
+  std::string roles = Wrap(R"(<Bundle name="User" type="business"/><Bundle name="Admin" type="business"/>)");
+  std::string people = Wrap(R"(<Identity name="una"><AssignedRoles><Reference name="User"/></AssignedRoles></Identity>)");
+  // Holding User violates the SSB-style constraint with null lists. Adding Admin gives
+  // "Admin : User": a different generated name, so a new violation without an id...
+  auto no_id = BuildXml({kAdErp, roles, people, Wrap(SodPolicy("P", Sod("", {"Admin", "User"}, {"User"})))});
+  CHECK(Names(Run(*no_id, "una", {Roles("Admin")})) == std::vector<std::string>{"P/Admin : User"});
+  // ...and the same constraint (null lists are not compared) with one.
+  auto with_id = BuildXml({kAdErp, roles, people, Wrap(SodPolicy("P", Sod(" id=\"c1\"", {"Admin", "User"}, {"User"})))});
+  CHECK(Run(*with_id, "una", {Roles("Admin")}).violations.empty());
+}
+
+namespace {
+
+constexpr char kErpCap[] = R"(<Identity name="eve"><Links>
+  <Link nativeIdentity="eve"><ApplicationRef><Reference name="ERP"/></ApplicationRef>
+    <Attributes><Map><entry key="cap" value="create"/></Map></Attributes></Link></Links></Identity>)";
+
+std::string Advanced(const std::string& name, const std::string& constraints) {
+  return R"(<Policy name=")" + name +
+         R"(" type="Advanced" state="Active" executor="sailpoint.policy.GenericPolicyExecutor"><GenericConstraints>)" +
+         constraints + "</GenericConstraints></Policy>";
+}
+std::string CapSelector(const std::string& value, const std::string& extra = "") {
+  return R"(<IdentitySelector><MatchExpression><MatchTerm name="cap" value=")" + value +
+         R"("><ApplicationRef><Reference name="ERP"/></ApplicationRef></MatchTerm></MatchExpression>)" + extra +
+         "</IdentitySelector>";
+}
+
+}  // namespace
+
+TEST_CASE("PolicyViolation.isConstraintEqual: a generic constraint without name or id is never equal, so always new", "[check][fidelity]") {
+  auto s = BuildXml({kAdErp, Wrap(Advanced("Adv", "<GenericConstraint>" + CapSelector("create") + "</GenericConstraint>")),
+                     Wrap(kErpCap)});
+  // eve already violates it; IdentityIQ reports it again on every check, with no constraintName.
+  auto r = Run(*s, "eve", {Entitlement("ERP", "other", {"x"})});
+  REQUIRE(r.violations.size() == 1);
+  CHECK_FALSE(r.violations[0].has_constraint_name);
+  CheckRequest req;
+  req.identity = "eve";
+  CHECK(CheckResponseJson(req, r).find("constraintName") == std::string::npos);
+}
+
+TEST_CASE("PolicyViolation.isConstraintEqual: a pre violation of another constraint with the same name counts", "[check][fidelity]") {
+  // "shared" is violated before the plan through cap=create; the plan makes the second
+  // "shared" constraint fire, which IdentityIQ finds equal (same name, no ids) and unchanged.
+  auto s = BuildXml({kAdErp,
+                     Wrap(Advanced("A1", "<GenericConstraint name=\"shared\">" + CapSelector("create") + "</GenericConstraint>") +
+                          Advanced("A2", "<GenericConstraint name=\"shared\">" + CapSelector("pay") + "</GenericConstraint>")),
+                     Wrap(kErpCap)});
+  CHECK(Run(*s, "eve", {Entitlement("ERP", "cap", {"pay"})}).violations.empty());
+  // Checking A2 alone: the pre violation of A1 is not among the checked policies.
+  CHECK(Names(Run(*s, "eve", {Entitlement("ERP", "cap", {"pay"})}, std::vector<std::string>{"A2"})) ==
+        std::vector<std::string>{"A2/shared"});
+}
+
+TEST_CASE("AccountPolicyExecutor: a plan that creates a second account on an application is a new violation", "[check][fidelity]") {
+  std::string account_policy = Wrap(R"(<Policy name="Accounts" type="Account" state="Active" executor="sailpoint.policy.AccountPolicyExecutor">
+      <Description>policy text</Description>
+      <GenericConstraints><GenericConstraint name="Multiple Application Accounts"><Description>One account per application.</Description></GenericConstraint></GenericConstraints>
+    </Policy>
+    <Policy name="Bare" type="Account" state="Active" executor="sailpoint.policy.AccountPolicyExecutor"/>)");
+  std::string people = Wrap(std::string(kErpCap) + AdIdentity("ann", {"g"}) + R"(
+    <Identity name="two"><Links>
+      <Link nativeIdentity="t1"><ApplicationRef><Reference name="ERP"/></ApplicationRef></Link>
+      <Link nativeIdentity="t2"><ApplicationRef><Reference name="ERP"/></ApplicationRef></Link>
+      <Link nativeIdentity="CN=t"><ApplicationRef><Reference name="AD"/></ApplicationRef></Link></Links></Identity>)");
+  auto s = BuildXml({kAdErp, account_policy, people});
+  AccountRequest create;
+  create.application = "AD";
+  create.op = AccountOp::kCreate;
+  create.native_identity = "CN=second";
+  create.attributes.push_back(Entitlement("AD", "groups", {"g"}).attributes[0]);
+  auto r = Run(*s, "ann", {create});
+  REQUIRE(Names(r) == std::vector<std::string>{"Accounts/Multiple Application Accounts", "Bare/"});
+  const auto& v = r.violations[0];
+  CHECK(v.policy_type == "Account");
+  CHECK(v.description == std::optional<std::string>("One account per application."));
+  CHECK((v.left_bundles.empty() && v.right_bundles.empty() && v.entitlements.empty()));
+  CHECK_FALSE(r.violations[1].has_constraint_name);
+  CHECK(r.diagnostics.empty());
+  // Modifying the one account is no violation.
+  CHECK(Run(*s, "ann", {Entitlement("AD", "groups", {"h"})}).violations.empty());
+  // "two" already has two ERP accounts: a second AD account violates the same
+  // constraint (the application is not compared), so it is not new; the policy without
+  // a constraint has no name to compare, so its violations are always new.
+  create.native_identity = "CN=two";
+  auto existing = Run(*s, "two", {create});
+  CHECK(Names(existing) == std::vector<std::string>{"Bare/", "Bare/"});
+}
+
+TEST_CASE("RiskPolicyExecutor and ActivityPolicyExecutor: evaluated, never new in a check", "[check][fidelity]") {
+  auto s = BuildXml({kAdErp, Wrap(R"(
+    <Policy name="Risk" type="Risk" state="Active" executor="sailpoint.policy.RiskPolicyExecutor">
+      <Attributes><Map><entry key="compositeThreshold" value="1"/></Map></Attributes></Policy>
+    <Policy name="Activity" type="Activity" state="Active" executor="sailpoint.policy.ActivityPolicyExecutor">
+      <ActivityConstraints><ActivityConstraint name="after hours"/></ActivityConstraints></Policy>)"),
+                     Wrap(AdIdentity("ann", {"g"}))});
+  auto r = Run(*s, "ann", {Entitlement("AD", "groups", {"h"})});
+  CHECK(r.violations.empty());
+  CHECK(r.diagnostics.empty());
+  for (const Diagnostic& d : s->diagnostics()) CHECK(d.severity != Severity::kUnsupported);
+}
+
+TEST_CASE("Matchmaker.isMatch: a PopulationRef never matches in a check (Provisioner.impactAnalysis nulls the id)", "[check][fidelity]") {
+  std::string pops = Wrap(R"(
+    <GroupDefinition name="Accounting Department"><GroupFilter><CompositeFilter operation="OR">
+      <Filter matchMode="START" operation="LIKE" property="jobTitle" value="Account"/>
+      <Filter matchMode="START" operation="LIKE" property="jobTitle" value="Book"/></CompositeFilter></GroupFilter></GroupDefinition>
+    <GroupDefinition name="Everyone"/>)");
+  std::string policies = Wrap(
+      Advanced("With filter", "<GenericConstraint name=\"pay-accountants\">" +
+                                  CapSelector("pay", "<PopulationRef><Reference name=\"Accounting Department\"/></PopulationRef>") +
+                                  "</GenericConstraint>") +
+      Advanced("No filter", "<GenericConstraint name=\"pay-everyone\">" +
+                                CapSelector("pay", "<PopulationRef><Reference name=\"Everyone\"/></PopulationRef>") +
+                                "</GenericConstraint>") +
+      Advanced("Unknown", "<GenericConstraint name=\"pay-unknown\">" +
+                              CapSelector("pay", "<PopulationRef><Reference name=\"Nobody Knows\"/></PopulationRef>") +
+                              "</GenericConstraint>"));
+  std::string people = Wrap(R"(<Identity name="eve"><Attributes><Map><entry key="jobTitle" value="Accountant"/></Map></Attributes>
+    <Links><Link nativeIdentity="eve"><ApplicationRef><Reference name="ERP"/></ApplicationRef></Link></Links></Identity>)");
+  auto s = BuildXml({kAdErp, pops, policies, people});
+  auto r = Run(*s, "eve", {Entitlement("ERP", "cap", {"pay"})});
+  // Only the population without a filter adds no condition; nothing is "unsupported".
+  CHECK(Names(r) == std::vector<std::string>{"No filter/pay-everyone"});
+  CHECK(r.diagnostics.empty());
+  // A scan of stored identities runs the population's filter, as a refresh does.
+  ValueIds ids(s->pool());
+  MatchContext ctx{*s, ids};
+  REQUIRE(s->populations().size() == 2);
+  const auto& attrs = s->identities()[s->FindIdentity("eve")].attributes;
+  CHECK(PopulationMatches(ctx, s->populations()[0], attrs));
+  CHECK(PopulationMatches(ctx, s->populations()[1], attrs));
+}
+
+TEST_CASE("Matchmaker.ExpressionMatcher.getMatches: containers list matching children, negatives are listed", "[check][fidelity]") {
+  std::string policy = Wrap(R"(<Policy name="Ent" type="EntitlementSOD" state="Active" executor="sailpoint.policy.EntitlementSODPolicyExecutor">
+    <GenericConstraints><GenericConstraint name="c">
+      <IdentitySelector><MatchExpression><ApplicationRef><Reference name="ERP"/></ApplicationRef>
+        <MatchTerm container="true" and="true">
+          <MatchTerm name="cap" value="create"><ApplicationRef><Reference name="ERP"/></ApplicationRef></MatchTerm>
+          <MatchTerm name="cap" value="missing"><ApplicationRef><Reference name="ERP"/></ApplicationRef></MatchTerm>
+        </MatchTerm>
+        <MatchTerm name="cap" value="pay"><ApplicationRef><Reference name="ERP"/></ApplicationRef></MatchTerm>
+      </MatchExpression></IdentitySelector>
+      <IdentitySelector><MatchExpression>
+        <MatchTerm name="cap" value="audit" negative="true"><ApplicationRef><Reference name="ERP"/></ApplicationRef></MatchTerm>
+      </MatchExpression></IdentitySelector>
+    </GenericConstraint></GenericConstraints></Policy>)");
+  std::string people = Wrap(std::string(kErpCap) + R"(
+    <Identity name="two"><Links>
+      <Link nativeIdentity="t1"><ApplicationRef><Reference name="ERP"/></ApplicationRef><Attributes><Map><entry key="cap" value="audit"/></Map></Attributes></Link>
+      <Link nativeIdentity="t2"><ApplicationRef><Reference name="ERP"/></ApplicationRef></Link></Links></Identity>)");
+  auto s = BuildXml({kAdErp, policy, people});
+  auto r = Run(*s, "eve", {Entitlement("ERP", "cap", {"pay"})});
+  REQUIRE(r.violations.size() == 1);
+  std::vector<std::string> listed;
+  for (const auto& e : r.violations[0].entitlements) listed.push_back(e.attribute + "=" + e.value);
+  // The container's AND fails, yet its matching child is listed; the OR matched on pay;
+  // the negative term matched (no account holds audit) and is listed.
+  CHECK(listed == std::vector<std::string>{"cap=create", "cap=pay", "cap=audit"});
+  // TermMatcher.getMatchingLeaves: a negative term fails as soon as one account
+  // matches, even if another account does not.
+  CHECK(Run(*s, "two", {Entitlement("ERP", "cap", {"pay"}, AttributeOp::kAdd, "t2")}).violations.empty());
+}
+
+TEST_CASE("Matchmaker.CubeMatcher.getLink: a CompoundFilter account leaf reads the first account on the application", "[check][fidelity]") {
+  std::string policy = Wrap(Advanced("Cube", R"(<GenericConstraint name="erp-pay"><IdentitySelector><CompoundFilter>
+      <Applications><Reference name="ERP"/></Applications>
+      <Filter operation="EQ" property="0:cap" value="pay"/></CompoundFilter></IdentitySelector></GenericConstraint>)"));
+  auto s = BuildXml({kAdErp, policy, Wrap(kErpCap)});
+  // A second ERP account with cap=pay is not the first account: no match.
+  CHECK(Run(*s, "eve", {Entitlement("ERP", "cap", {"pay"}, AttributeOp::kSet, "second")}).violations.empty());
+  CHECK(Run(*s, "eve", {Entitlement("ERP", "cap", {"pay"}, AttributeOp::kSet, "eve")}).violations.size() == 1);
+}
+
+TEST_CASE("IIQEvaluator.processIdentityAttribute: an attribute ObjectConfig Identity defines changes the simulated identity", "[check][fidelity]") {
+  std::string policy = Wrap(Advanced("Dept", R"(<GenericConstraint name="finance-pay"><IdentitySelector><MatchExpression and="true">
+      <MatchTerm name="department" value="Finance"/>
+      <MatchTerm name="cap" value="create"><ApplicationRef><Reference name="ERP"/></ApplicationRef></MatchTerm>
+    </MatchExpression></IdentitySelector></GenericConstraint>)"));
+  std::string config = Wrap(R"(<ObjectConfig name="Identity"><ObjectAttribute name="department"/><ObjectAttribute name="email"/></ObjectConfig>)");
+  auto set = [](const std::string& attr, const std::string& value) { return Entitlement("IIQ", attr, {value}, AttributeOp::kSet); };
+  auto s = BuildXml({kAdErp, config, policy, Wrap(kErpCap)});
+  auto r = Run(*s, "eve", {set("department", "Finance")});
+  CHECK(Names(r) == std::vector<std::string>{"Dept/finance-pay"});
+  // An attribute the configuration does not define is ignored, as IdentityIQ logs and skips it.
+  auto ignored = Run(*s, "eve", {set("costCenter", "Finance")});
+  CHECK(ignored.violations.empty());
+  REQUIRE(ignored.diagnostics.size() == 1);
+  CHECK(ignored.diagnostics[0].message ==
+        "identity attribute 'costCenter' is not defined in ObjectConfig Identity and is ignored, as IdentityIQ does");
+  // Without the identity configuration nothing tells which attributes exist.
+  auto bare = BuildXml({kAdErp, policy, Wrap(kErpCap)});
+  CHECK(Run(*bare, "eve", {set("department", "Finance")}).violations.empty());
+}
+
+TEST_CASE("a role inheritance cycle is a load error naming the cycle", "[check][fidelity]") {
+  std::string roles = Wrap(ItRole("A", "a", Inherits({"B"})) + ItRole("B", "b", Inherits({"A"})) + ItRole("C", "c"));
+  auto s = BuildXml({kAdErp, roles, Wrap(AdIdentity("ann", {"a", "b"}))});
+  size_t cycles = 0;
+  for (const Diagnostic& d : s->diagnostics())
+    if (d.message.find("role inheritance cycle through A, B") != std::string::npos) {
+      ++cycles;
+      CHECK(d.severity == Severity::kError);
+    }
+  CHECK(cycles == 1);
+  CHECK(DetectedAfter(*s, "ann", {Entitlement("AD", "groups", {"c"})}) == std::vector<std::string>{"C"});
+  SnapshotBuilder strict(LoadOptions{true});
+  REQUIRE(strict.AddText(kAdErp, "apps.xml").ok());
+  REQUIRE(strict.AddText(roles, "roles.xml").ok());
+  CHECK_FALSE(strict.Build().ok());
+}
+
+TEST_CASE("snapshot stats count an account described by a User's entitlements and an Account resource once", "[check][fidelity]") {
+  SnapshotBuilder b;
+  REQUIRE(b.AddText(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":2,"Resources":[
+    {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:sailpoint:1.0:User"],
+     "id":"u1","userName":"jane","urn:ietf:params:scim:schemas:sailpoint:1.0:User":{
+        "accounts":[{"value":"a1","displayName":"jane"}],
+        "entitlements":[{"value":"groups","display":"dev","application":"Git","accountName":"jane"}]}},
+    {"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Account"],"id":"a1","nativeIdentity":"jane",
+     "identity":{"value":"u1","displayName":"jane"},"application":{"value":"app1","displayName":"Git"},
+     "urn:ietf:params:scim:schemas:sailpoint:1.0:Application:Schema:Git:account":{"groups":["dev"]}}]})",
+                    "export.json").ok());
+  auto s = b.Build();
+  REQUIRE(s.ok());
+  CHECK((*s)->stats().accounts == 1);
+  CHECK((*s)->stats().entitlement_values == 1);
+}
+
+TEST_CASE("AbstractPolicyExecutor.formatViolation: a violation rule is reported, not run", "[check][fidelity]") {
+  auto s = BuildXml({kAdErp, Wrap(R"(<Policy name="Adv" type="Advanced" state="Active" executor="sailpoint.policy.GenericPolicyExecutor">
+      <Attributes><Map><entry key="violationRule" value="Format Violation"/></Map></Attributes>
+      <GenericConstraints><GenericConstraint name="pay">)" + CapSelector("pay") + R"(</GenericConstraint></GenericConstraints></Policy>)"),
+                     Wrap(kErpCap)});
+  auto r = Run(*s, "eve", {Entitlement("ERP", "cap", {"pay"})});
+  CHECK(Names(r) == std::vector<std::string>{"Adv/pay"});
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics[0].severity == Severity::kUnsupported);
+  CHECK(r.diagnostics[0].message ==
+        "violation rule 'Format Violation' (BeanShell) is not run; IdentityIQ may rewrite this policy's violations");
 }

@@ -36,6 +36,8 @@ const AttrSpec& MultiAttr(Choices& c) { return Vocabulary()[c.Below(2)]; }
 const AttrSpec& SingleAttr(Choices& c) { return Vocabulary()[2 + c.Below(2)]; }
 const AttrSpec& AnyAttr(Choices& c) { return Vocabulary()[c.Below(4)]; }
 
+const std::vector<std::string> kDepartments = {"Finance", "IT", "Sales"};
+
 class Generator {
  public:
   explicit Generator(Choices& c) : c_(c) {}
@@ -44,6 +46,7 @@ class Generator {
     Applications();
     Roles();
     Identities();
+    Populations();
     Policies();
     RandomCase out;
     out.identity = c_.Pick(identity_names_);
@@ -127,7 +130,10 @@ class Generator {
       r.disabled = c_.Percent(10);
       if (is_it) {
         r.name = "IT" + std::to_string(i);
-        r.type = c_.Percent(90) ? "it" : "entitlement";
+        // Typed as IdentityIQ ships them, or untyped / of a type the snapshot does not
+        // define (no RoleTypeDefinition: detectable, not assignable).
+        uint32_t type = c_.Below(100);
+        r.type = type < 80 ? "it" : type < 88 ? "entitlement" : type < 94 ? "" : "application";
         uint32_t profiles = c_.Percent(80) ? 1 : 2;
         if (c_.Percent(4)) profiles = 0;  // never detected, only assigned
         r.or_profiles = profiles == 2 && c_.Percent(50);
@@ -147,7 +153,15 @@ class Generator {
           }
           r.profiles.push_back(std::move(po));
         }
-        if (!it.empty() && c_.Percent(30)) r.inheritance.push_back(c_.Pick(it));  // chains build up
+        // Chains and diamonds build up (most specific detection, origin chains); now and
+        // then an IT role inherits a business role.
+        if (!it.empty() && c_.Percent(40)) r.inheritance.push_back(c_.Pick(it));
+        if (!it.empty() && c_.Percent(10)) {
+          std::string second = c_.Pick(it);
+          if (std::find(r.inheritance.begin(), r.inheritance.end(), second) == r.inheritance.end())
+            r.inheritance.push_back(second);
+        }
+        if (!biz.empty() && c_.Percent(5)) r.inheritance.push_back(c_.Pick(biz));
         it.push_back(r.name);
       } else {
         r.name = "Biz" + std::to_string(i);
@@ -203,10 +217,19 @@ class Generator {
   }
 
   void Identities() {
+    // ObjectConfig Identity: department single-valued, tags multi-valued (location is
+    // not defined: requests for it are ignored).
+    if (c_.Percent(60)) {
+      objects_.has_identity_config = true;
+      objects_.identity_attributes = {{"department", false}, {"tags", true}};
+    }
     uint32_t n = c_.Range(1, 5);
     for (uint32_t i = 0; i < n; ++i) {
       IdentityObject idn;
       idn.name = "user" + std::to_string(i);
+      if (c_.Percent(50)) idn.attributes.push_back({"department", {c_.Pick(kDepartments)}, false});
+      if (c_.Percent(30)) idn.attributes.push_back({"tags", {c_.Pick(kDepartments), c_.Pick(kDepartments)}, true});
+      if (c_.Percent(20)) idn.attributes.push_back({"location", {"HQ"}, false});
       uint32_t accounts = c_.Range(0, 3);
       for (uint32_t a = 0; a < accounts; ++a) {
         AccountObject acc;
@@ -282,12 +305,20 @@ class Generator {
     }
   }
 
-  MatchTermObject Term(bool allow_container, bool own_app) {
+  MatchTermObject Term(bool allow_container, bool own_app, bool identity = false) {
     MatchTermObject t;
     if (allow_container && c_.Percent(10)) {
       t.container = true;
       t.and_op = c_.Percent(50);
       t.children = {Term(false, true), Term(false, true)};
+      return t;
+    }
+    t.negative = c_.Percent(10);
+    if (identity && c_.Percent(80)) {
+      // No application anywhere: an identity attribute.
+      t.name = c_.Percent(70) ? "department" : "tags";
+      t.value = c_.Pick(kDepartments);
+      if (c_.Percent(5)) t.value.reset();
       return t;
     }
     if (own_app) t.application = c_.Pick(app_names_);
@@ -303,32 +334,90 @@ class Generator {
     s.has_match_expression = true;
     s.match_and = c_.Percent(30);
     bool default_app = c_.Percent(15);
+    bool identity_terms = !default_app && c_.Percent(30);  // leaves without any application
     if (default_app) s.match_application = c_.Pick(app_names_);
     uint32_t n = c_.Range(1, 3);
-    for (uint32_t i = 0; i < n; ++i) s.terms.push_back(Term(true, !default_app || c_.Percent(30)));
+    for (uint32_t i = 0; i < n; ++i) s.terms.push_back(Term(true, !identity_terms && (!default_app || c_.Percent(30)), identity_terms));
+    if (c_.Percent(10)) {
+      // A population: one of the snapshot's (with or without a filter) or an unknown one.
+      s.population = population_names_.empty() || c_.Percent(20) ? "NoSuchPopulation" : c_.Pick(population_names_);
+      if (c_.Percent(30)) {
+        s.has_match_expression = false;
+        s.terms.clear();
+      }
+    }
     return s;
+  }
+
+  void Populations() {
+    uint32_t n = c_.Range(0, 2);
+    for (uint32_t i = 0; i < n; ++i) {
+      GroupDefinitionObject g;
+      g.name = "Pop" + std::to_string(i);
+      if (c_.Percent(75)) {
+        FilterObject f;
+        f.op = "EQ";
+        f.property = "department";
+        f.has_value = true;
+        f.values = {c_.Percent(50) ? "Finance" : "IT"};
+        g.filter = f;
+      }
+      population_names_.push_back(g.name);
+      objects_.populations.push_back(std::move(g));
+    }
+  }
+
+  // Constraint names: fresh, or now and then one already used (PolicyViolation
+  // .isConstraintEqual compares names when a constraint has no id).
+  std::string ConstraintName() {
+    if (!constraint_names_.empty() && c_.Percent(8)) return c_.Pick(constraint_names_);
+    constraint_names_.push_back("c" + std::to_string(constraint_names_.size()));
+    return constraint_names_.back();
   }
 
   void Policies() {
     static const char* kNames[] = {"Zeta SOD", "Alpha Ent", "Mu Policy", "Beta Adv", "Omega", "Gamma"};
     uint32_t n = c_.Range(1, 4);
-    int constraint_id = 0;
     for (uint32_t i = 0; i < n; ++i) {
       PolicyObject p;
       p.name = std::string(kNames[c_.Below(6)]) + " " + std::to_string(i);
       p.id = "pid" + std::to_string(i);
       p.state = c_.Percent(85) ? "Active" : "Inactive";
-      uint32_t kind = c_.Below(10);
+      bool ids = c_.Percent(30);  // exported with constraint ids
+      auto id = [&](ConstraintObject& co) {
+        if (ids) co.id = "cid" + std::to_string(next_constraint_id_++);
+      };
+      uint32_t kind = c_.Below(20);
       uint32_t k = c_.Range(1, 3);
-      if (kind < 5) {
+      if (kind >= 17) {
+        // AccountPolicyExecutor's policy: one GenericConstraint that only names the rule;
+        // Risk and Activity policies: nothing a check can change.
+        uint32_t which = kind == 17 || kind == 18 ? 0 : c_.Below(2) + 1;
+        p.type = which == 0 ? "Account" : which == 1 ? "Risk" : "Activity";
+        p.executor = std::string("sailpoint.policy.") + p.type + "PolicyExecutor";
+        if (which == 0 && c_.Percent(90)) {
+          ConstraintObject co;
+          co.kind = ConstraintObject::Kind::kGeneric;
+          co.has_name = c_.Percent(85);
+          if (co.has_name) co.name = c_.Percent(70) ? "Multiple Application Accounts" : ConstraintName();
+          if (c_.Percent(40)) co.description = "one account per application";
+          id(co);
+          p.constraints.push_back(std::move(co));
+        }
+        policy_names_.push_back(p.name);
+        objects_.policies.push_back(std::move(p));
+        continue;
+      }
+      if (kind < 10) {
         p.type = "SOD";
         p.executor = "sailpoint.policy.SODPolicyExecutor";
         for (uint32_t j = 0; j < k; ++j) {
           ConstraintObject co;
           co.kind = ConstraintObject::Kind::kRoleSod;
           co.has_name = c_.Percent(85);
-          if (co.has_name) co.name = "c" + std::to_string(constraint_id++);
+          if (co.has_name) co.name = ConstraintName();
           if (c_.Percent(50)) co.description = "why " + std::to_string(j);
+          id(co);
           co.disabled = c_.Percent(10);
           if (c_.Percent(15)) {
             // The same role(s) on both sides (SSB Role-SOD).
@@ -352,14 +441,15 @@ class Generator {
           p.constraints.push_back(std::move(co));
         }
       } else {
-        bool advanced = kind == 9;
+        bool advanced = kind >= 15;
         p.type = advanced ? "Advanced" : "EntitlementSOD";
         p.executor = advanced ? "sailpoint.policy.GenericPolicyExecutor" : "sailpoint.policy.EntitlementSODPolicyExecutor";
         for (uint32_t j = 0; j < k; ++j) {
           ConstraintObject co;
           co.kind = ConstraintObject::Kind::kGeneric;
-          co.has_name = true;
-          co.name = "c" + std::to_string(constraint_id++);
+          co.has_name = c_.Percent(92);
+          if (co.has_name) co.name = ConstraintName();
+          id(co);
           co.disabled = c_.Percent(10);
           co.selectors.push_back(Selector());
           if (!advanced || c_.Percent(20)) co.selectors.push_back(Selector());
@@ -407,7 +497,7 @@ class Generator {
     for (uint32_t i = 0; i < n; ++i) {
       AccountRequest req;
       uint32_t kind = c_.Below(100);
-      if (kind < 45) {
+      if (kind < 40) {
         req.application = c_.Pick(app_names_);
         if (c_.Percent(50)) req.op = AccountOp::kModify;
         req.native_identity = Native(target, *req.application, true);
@@ -428,7 +518,7 @@ class Generator {
           }
           req.attributes.push_back(std::move(ar));
         }
-      } else if (kind < 75) {
+      } else if (kind < 70) {
         req.application = "IIQ";
         req.op = AccountOp::kModify;
         AttributeRequest ar;
@@ -448,6 +538,29 @@ class Generator {
           for (const auto& r : roles) ar.value.list.push_back(Value::String(r));
         }
         req.attributes.push_back(std::move(ar));
+      } else if (kind < 80) {
+        // Identity attributes on the IIQ application (IIQEvaluator.processIdentityAttribute).
+        req.application = "IIQ";
+        req.op = AccountOp::kModify;
+        uint32_t k = c_.Range(1, 2);
+        for (uint32_t j = 0; j < k; ++j) {
+          AttributeRequest ar;
+          uint32_t which = c_.Below(10);
+          ar.name = which < 5 ? "department" : which < 8 ? "tags" : which < 9 ? "location" : "capabilities";
+          uint32_t op = c_.Below(100);
+          if (op < 45) ar.op = AttributeOp::kSet;
+          else if (op < 70) ar.op = AttributeOp::kAdd;
+          else if (op < 90) ar.op = AttributeOp::kRemove;
+          else if (op < 95) ar.op = AttributeOp::kRetain;
+          if (c_.Percent(30)) {
+            ar.value = Value::List();
+            uint32_t m = c_.Range(1, 2);
+            for (uint32_t x = 0; x < m; ++x) ar.value.list.push_back(Value::String(c_.Pick(kDepartments)));
+          } else {
+            ar.value = Value::String(c_.Pick(kDepartments));
+          }
+          req.attributes.push_back(std::move(ar));
+        }
       } else if (kind < 85) {
         req.application = c_.Pick(app_names_);
         req.op = AccountOp::kDelete;
@@ -477,7 +590,9 @@ class Generator {
 
   Choices& c_;
   SnapshotObjects objects_;
-  std::vector<std::string> app_names_, role_names_, it_names_, biz_names_, identity_names_, policy_names_;
+  std::vector<std::string> app_names_, role_names_, it_names_, biz_names_, identity_names_, policy_names_,
+      population_names_, constraint_names_;
+  int next_constraint_id_ = 0;
 };
 
 // ---- XML text of a case.
@@ -588,7 +703,7 @@ std::string SnapshotXml(const SnapshotObjects& o) {
     os << "</Application>\n";
   }
   for (const auto& r : o.roles) {
-    os << "<Bundle name=\"" << Esc(r.name) << "\" type=\"" << Esc(r.type) << "\""
+    os << "<Bundle name=\"" << Esc(r.name) << "\"" << (r.type.empty() ? "" : " type=\"" + Esc(r.type) + "\"")
        << (r.disabled ? " disabled=\"true\"" : "") << (r.or_profiles ? " orProfiles=\"true\"" : "") << ">"
        << Refs("Inheritance", r.inheritance) << Refs("Requirements", r.requirements) << Refs("Permits", r.permits);
     if (!r.profiles.empty()) {
@@ -602,6 +717,21 @@ std::string SnapshotXml(const SnapshotObjects& o) {
     }
     os << "</Bundle>\n";
   }
+  if (o.has_identity_config) {
+    os << "<ObjectConfig name=\"Identity\">";
+    for (const auto& a : o.identity_attributes)
+      os << "<ObjectAttribute name=\"" << Esc(a.name) << "\"" << (a.multi ? " multi=\"true\"" : "") << "/>";
+    os << "</ObjectConfig>\n";
+  }
+  for (const auto& g : o.populations) {
+    os << "<GroupDefinition name=\"" << Esc(g.name) << "\">";
+    if (g.filter) {
+      os << "<GroupFilter>";
+      FilterXml(os, *g.filter);
+      os << "</GroupFilter>";
+    }
+    os << "</GroupDefinition>\n";
+  }
   for (const auto& p : o.policies) {
     os << "<Policy name=\"" << Esc(p.name) << "\" id=\"" << Esc(p.id) << "\" type=\"" << Esc(p.type)
        << "\" executor=\"" << Esc(p.executor) << "\" state=\"" << Esc(p.state) << "\">\n";
@@ -610,6 +740,7 @@ std::string SnapshotXml(const SnapshotObjects& o) {
     for (const auto& c : p.constraints) {
       os << "    <" << (sod ? "SODConstraint" : "GenericConstraint");
       if (c.has_name) os << " name=\"" << Esc(c.name) << "\"";
+      if (!c.id.empty()) os << " id=\"" << Esc(c.id) << "\"";
       if (c.disabled) os << " disabled=\"true\"";
       os << ">";
       if (c.description) os << "<Description>" << Esc(*c.description) << "</Description>";
@@ -621,18 +752,23 @@ std::string SnapshotXml(const SnapshotObjects& o) {
         os << "</RightBundles>";
       }
       for (const auto& s : c.selectors) {
-        os << "\n      <IdentitySelector><MatchExpression" << (s.match_and ? " and=\"true\"" : "") << ">"
-           << AppRef(s.match_application);
-        for (const auto& t : s.terms) TermXml(os, t);
-        os << "</MatchExpression></IdentitySelector>";
+        os << "\n      <IdentitySelector>";
+        if (s.has_match_expression) {
+          os << "<MatchExpression" << (s.match_and ? " and=\"true\"" : "") << ">" << AppRef(s.match_application);
+          for (const auto& t : s.terms) TermXml(os, t);
+          os << "</MatchExpression>";
+        }
+        if (s.population) os << "<PopulationRef>" << Ref(*s.population) << "</PopulationRef>";
+        os << "</IdentitySelector>";
       }
       os << "</" << (sod ? "SODConstraint" : "GenericConstraint") << ">\n";
     }
     os << (sod ? "  </SODConstraints>\n" : "  </GenericConstraints>\n") << "</Policy>\n";
   }
   for (const auto& i : o.identities) {
-    os << "<Identity name=\"" << Esc(i.name) << "\">" << Refs("AssignedRoles", i.assigned_roles)
-       << Refs("Bundles", i.detected_roles);
+    os << "<Identity name=\"" << Esc(i.name) << "\">";
+    AttributesXml(os, i.attributes);
+    os << Refs("AssignedRoles", i.assigned_roles) << Refs("Bundles", i.detected_roles);
     if (!i.accounts.empty()) {
       os << "<Links>";
       for (const auto& a : i.accounts) {
@@ -731,7 +867,7 @@ Comparison CompareCase(const RandomCase& c, const CompareOptions& compare) {
       reference::RefViolation r;
       r.policy_name = v.policy_name;
       r.policy_type = v.policy_type;
-      r.constraint_name = v.constraint_name;
+      if (v.has_constraint_name) r.constraint_name = v.constraint_name;
       r.description = v.description;
       r.left_bundles = v.left_bundles;
       r.right_bundles = v.right_bundles;

@@ -55,6 +55,7 @@ struct State {
   std::vector<Account> accounts;
   std::vector<std::string> assigned;  // role names, in order
   std::vector<std::string> detected;
+  std::map<std::string, Attr> identity;  // identity attributes
 };
 
 // One entitlement a role's profile provisions (2.3).
@@ -291,56 +292,132 @@ bool FilterMatches(const FilterObject& f, const std::map<std::string, Attr>& att
   throw Unsupported{"profile filter " + f.op};
 }
 
-bool ProfilesMatch(const RoleObject& r, const State& st) {
-  if (r.profiles.empty()) return false;
-  bool any = false, all = true;
-  for (const auto& p : r.profiles) {
-    bool matched = false;
-    for (const Account& acc : st.accounts) {
-      if (acc.application != p.application) continue;
-      bool ok = true;
-      for (const auto& f : p.constraints) ok = ok && FilterMatches(f, acc.attributes);
-      if (ok) matched = true;
+// Role types (RoleTypeDefinition): ObjectConfig Bundle's when the snapshot has them,
+// else IdentityIQ's shipped defaults (init.xml). Unknown or empty type names have no
+// definition (Bundle.getRoleTypeDefinition() is null).
+struct RoleType {
+  bool detectable = true;   // !noDetection
+  bool assignable = false;  // !noAutoAssignment && !noManualAssignment
+};
+std::optional<RoleType> TypeOf(const Model& m, const std::string& type) {
+  if (!m.objects.role_types.empty()) {
+    for (const auto& t : m.objects.role_types)
+      if (t.name == type) return RoleType{!t.no_detection, !t.no_auto_assignment && !t.no_manual_assignment};
+    return std::nullopt;
+  }
+  if (type == "organizational") return RoleType{false, false};
+  if (type == "business") return RoleType{false, true};
+  if (type == "it" || type == "entitlement") return RoleType{true, false};
+  return std::nullopt;
+}
+
+// EntitlementCorrelator's detection, transcribed: the least specific detectable roles
+// are the roots (CorrelationModel.isLeastSpecific, with its recursion as written);
+// evaluateTopDown descends into the sub roles of every matching role whose supers all
+// match (evaluateSupersBottomUp), and adds a role (addMatchIfAllowed: enabled, with
+// profiles) only when no sub-role branch added something. isMatching is memoized.
+class Correlator {
+ public:
+  Correlator(const Model& m, const State& st) : m_(m), st_(st) {
+    for (const std::string& name : m.role_order)
+      for (const auto& up : m.Role(name)->inheritance)
+        if (m.Role(up)) subs_[up].push_back(name);
+  }
+
+  std::set<std::string> Detect() {
+    for (const std::string& name : m_.role_order)
+      if (LeastSpecific(name, 0)) TopDown(name, 0);
+    return matched_;
+  }
+
+ private:
+  std::vector<std::string> Supers(const std::string& name) const {
+    std::vector<std::string> out;
+    for (const auto& up : m_.Role(name)->inheritance)
+      if (m_.Role(up)) out.push_back(up);
+    return out;
+  }
+  static void Guard(int depth) {
+    if (depth > 64) throw Unsupported{"role inheritance cycle"};
+  }
+
+  bool LeastSpecific(const std::string& name, int depth) const {
+    Guard(depth);
+    auto type = TypeOf(m_, m_.Role(name)->type);
+    bool am_i = !type || type->detectable;
+    if (am_i)
+      for (const auto& parent : Supers(name))
+        if (LeastSpecific(parent, depth + 1)) return false;
+    return am_i;
+  }
+
+  bool IsMatching(const std::string& name) {
+    if (auto it = matching_.find(name); it != matching_.end()) return it->second;
+    const RoleObject& r = *m_.Role(name);
+    bool match;
+    if (r.disabled || r.profiles.empty()) {
+      match = true;  // pass-through for the hierarchy walk
+    } else {
+      size_t matched = 0;
+      for (const auto& p : r.profiles) {
+        for (const Account& acc : st_.accounts) {
+          if (acc.application != p.application) continue;
+          bool ok = true;
+          for (const auto& f : p.constraints) ok = ok && FilterMatches(f, acc.attributes);
+          if (ok) {
+            ++matched;
+            break;
+          }
+        }
+      }
+      match = matched == r.profiles.size() || (r.or_profiles && matched > 0);
     }
-    any = any || matched;
-    all = all && matched;
+    matching_[name] = match;
+    return match;
   }
-  return r.or_profiles ? any : all;
-}
 
-bool Detectable(const RoleObject& r) {
-  if (r.type == "business" || r.type == "organizational") return false;
-  if (r.profiles.empty()) return false;
-  for (const auto& p : r.profiles)
-    if (p.application.empty()) return false;
-  return true;
-}
+  bool SupersBottomUp(const std::string& name, int depth) {
+    Guard(depth);
+    for (const auto& up : Supers(name))
+      if (!IsMatching(up) || !SupersBottomUp(up, depth + 1)) return false;
+    return true;
+  }
 
-// A super matches when it has no profiles, is disabled, or its profiles match; and
-// its own supers match too (bottom-up correlation).
-bool SuperMatches(const Model& m, const std::string& name, const State& st, std::set<std::string>& path) {
-  const RoleObject* r = m.Role(name);
-  if (!r) return true;
-  if (!path.insert(name).second) return true;  // inheritance cycle: do not loop
-  bool ok = r->disabled || r->profiles.empty() || ProfilesMatch(*r, st);
-  for (const auto& up : r->inheritance) ok = ok && SuperMatches(m, up, st, path);
-  path.erase(name);
-  return ok;
-}
+  bool TopDown(const std::string& name, int depth) {
+    Guard(depth);
+    bool something = false;
+    if (IsMatching(name)) {
+      if (!SupersBottomUp(name, 0)) return false;
+      auto subs = subs_.find(name);
+      if (subs == subs_.end()) {
+        something = AddIfAllowed(name);
+      } else {
+        for (const auto& sub : subs->second)
+          if (TopDown(sub, depth + 1)) something = true;
+        if (!something) something = AddIfAllowed(name);
+      }
+    }
+    return something;
+  }
 
-// The post step's detection: every detectable role, no index. Roles detected before
-// keep their order; newly detected ones follow in snapshot order.
+  bool AddIfAllowed(const std::string& name) {
+    const RoleObject& r = *m_.Role(name);
+    if (r.disabled || r.profiles.empty()) return false;
+    matched_.insert(name);
+    return true;
+  }
+
+  const Model& m_;
+  const State& st_;
+  std::map<std::string, std::vector<std::string>> subs_;
+  std::map<std::string, bool> matching_;
+  std::set<std::string> matched_;
+};
+
+// The post step's detection. Roles detected before keep their order; newly detected
+// ones follow in snapshot order.
 std::vector<std::string> Detect(const Model& m, const State& st) {
-  std::set<std::string> now;
-  for (const std::string& name : m.role_order) {
-    const RoleObject& r = *m.Role(name);
-    if (!Detectable(r) || r.disabled || !ProfilesMatch(r, st)) continue;
-    bool ok = true;
-    std::set<std::string> path{name};
-    for (const auto& up : r.inheritance)
-      if (up != name) ok = ok && SuperMatches(m, up, st, path);
-    if (ok) now.insert(name);
-  }
+  std::set<std::string> now = Correlator(m, st).Detect();
   std::vector<std::string> out;
   for (const std::string& r : st.detected)
     if (now.count(r) && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
@@ -430,7 +507,10 @@ class PlanApplier {
   void ApplyIiq(const AccountRequest& req) {
     for (const AttributeRequest& ar : req.attributes) {
       if (ar.result && ar.result->status == "failed") continue;
-      if (ar.name != "assignedRoles" && ar.name != "detectedRoles") continue;
+      if (ar.name != "assignedRoles" && ar.name != "detectedRoles") {
+        IdentityAttribute(ar);
+        continue;
+      }
       std::vector<std::string> roles = ar.value.Strings();
       for (const auto& r : roles)
         if (!m_.Role(r)) throw RequestError{"unknown role " + r};
@@ -467,6 +547,31 @@ class PlanApplier {
     }
   }
 
+  // IIQEvaluator.processIIQPlan -> processIdentityAttribute: only attributes ObjectConfig
+  // Identity defines; Add appends, Remove drops the first equal value, Set replaces
+  // (a list for a multi-valued attribute), no op changes nothing.
+  void IdentityAttribute(const AttributeRequest& ar) {
+    if (ar.name == "manager") throw Unsupported{"manager request"};
+    const IdentityAttributeObject* def = nullptr;
+    for (const auto& a : m_.objects.identity_attributes)
+      if (a.name == ar.name && !def) def = &a;
+    if (!m_.objects.has_identity_config || !def || !ar.op) return;
+    Attr& attr = st_.identity[ar.name];
+    std::vector<std::string> values = ar.value.Strings();
+    if (*ar.op == AttributeOp::kAdd || *ar.op == AttributeOp::kRemove) {
+      for (const auto& v : values) {
+        if (*ar.op == AttributeOp::kAdd) attr.values.push_back(v);
+        else if (auto it = std::find(attr.values.begin(), attr.values.end(), v); it != attr.values.end())
+          attr.values.erase(it);
+      }
+      attr.list = true;
+    } else if (*ar.op == AttributeOp::kSet) {
+      attr.values = values;
+      attr.list = def->multi || values.size() > 1;
+    }
+    if (attr.values.empty()) st_.identity.erase(ar.name);
+  }
+
   // A de-assigned role takes back the entitlements no remaining assigned role needs.
   void Deprovision() {
     if (removed_.empty()) return;
@@ -488,9 +593,9 @@ class PlanApplier {
   std::vector<std::string> removed_;
 };
 
-// ---- Policies (1.4-1.6).
+// ---- Policies (1.4-1.7).
 
-enum class PolicyKind { kRoleSod, kEntitlementSod, kAdvanced, kOther };
+enum class PolicyKind { kRoleSod, kEntitlementSod, kAdvanced, kAccount, kRisk, kActivity, kOther };
 
 PolicyKind KindOf(const PolicyObject& p) {
   const std::string& e = p.executor;
@@ -500,41 +605,80 @@ PolicyKind KindOf(const PolicyObject& p) {
   if (EndsWith(e, ".EntitlementSODPolicyExecutor") || (e.empty() && p.type == "EntitlementSOD"))
     return PolicyKind::kEntitlementSod;
   if (EndsWith(e, ".GenericPolicyExecutor") || (e.empty() && p.type == "Advanced")) return PolicyKind::kAdvanced;
+  if (EndsWith(e, ".AccountPolicyExecutor") || (e.empty() && p.type == "Account")) return PolicyKind::kAccount;
+  if (EndsWith(e, ".RiskPolicyExecutor") || (e.empty() && p.type == "Risk")) return PolicyKind::kRisk;
+  if (EndsWith(e, ".ActivityPolicyExecutor") || (e.empty() && p.type == "Activity")) return PolicyKind::kActivity;
   return PolicyKind::kOther;
 }
 
+// One PolicyViolation as an executor builds it.
 struct Found {
-  size_t constraint = 0;
-  std::vector<std::string> left, right;
-  std::vector<RefEntitlement> entitlements;
+  const PolicyObject* policy = nullptr;
+  size_t constraint = 0;  // for the report's description
+  std::string constraint_id;                   // "" is null
+  std::optional<std::string> constraint_name;  // null when the constraint has none
+  std::optional<std::string> description;
+  std::vector<std::string> left, right;        // empty is a null CSV
+  std::vector<RefEntitlement> entitlements;    // empty is null
 };
 
-// Held roles with origins: detected then assigned, each closed upward over inheritance.
-std::map<std::string, std::vector<std::string>> HeldRoles(const Model& m, const State& st) {
-  std::map<std::string, std::vector<std::string>> held;
-  auto add = [&](const std::string& role, const std::string& origin) {
-    auto& o = held[role];
-    if (std::find(o.begin(), o.end(), origin) == o.end()) o.push_back(origin);
-  };
-  auto flatten = [&](const std::vector<std::string>& roles) {
-    for (const std::string& h : roles) {
-      if (!m.Role(h)) continue;
-      std::set<std::string> seen;
-      std::vector<std::string> stack{h};
-      while (!stack.empty()) {
-        std::string r = stack.back();
-        stack.pop_back();
-        if (!seen.insert(r).second) continue;
-        add(r, h);
-        if (const RoleObject* ro = m.Role(r))
-          for (const auto& up : ro->inheritance) stack.push_back(up);
+void Guard(int depth) {
+  if (depth > 64) throw Unsupported{"role inheritance cycle"};
+}
+
+std::vector<std::string> KnownSupers(const Model& m, const std::string& name) {
+  std::vector<std::string> out;
+  if (const RoleObject* r = m.Role(name))
+    for (const auto& up : r->inheritance)
+      if (m.Role(up)) out.push_back(up);
+  return out;
+}
+
+// SODPolicyExecutor.flatten / addBundle / AssignedBundle.addOrigin, transcribed: every
+// detected, then assigned role, and every role it inherits from, with the roles that
+// put the identity there ("origins", insertion-ordered, unique).
+class HeldRoles {
+ public:
+  HeldRoles(const Model& m, const State& st) : m_(m) {
+    for (const auto& b : st.detected) AddBundle(b, b, 0);
+    for (const auto& b : st.assigned) AddBundle(b, b, 0);
+  }
+  bool Holds(const std::string& r) const { return origins_.count(r) > 0; }
+  const std::vector<std::string>& Origins(const std::string& r) const { return origins_.at(r); }
+
+ private:
+  void AddBundle(const std::string& b, const std::string& origin, int depth) {
+    Guard(depth);
+    AddOrigin(b, origin, origins_[b], 0);
+    for (const auto& s : KnownSupers(m_, b)) AddBundle(s, origin, depth + 1);
+  }
+  static void Add(std::vector<std::string>& list, const std::string& r) {
+    if (std::find(list.begin(), list.end(), r) == list.end()) list.push_back(r);
+  }
+  // "traverse the hierarchy looking for _bundle ... only process the hierarchy if this
+  // is detected": follows the first inherited role that is the bundle or detectable.
+  void AddOrigin(const std::string& bundle, const std::string& o, std::vector<std::string>& out, int depth) {
+    Guard(depth);
+    Add(out, o);
+    if (o == bundle) return;
+    auto otype = TypeOf(m_, m_.Role(o)->type);
+    if (otype && !otype->detectable) return;
+    for (const auto& i : KnownSupers(m_, o)) {
+      auto itype = TypeOf(m_, m_.Role(i)->type);
+      if (i == bundle) {
+        if (!(itype && itype->assignable)) Add(out, i);
+        return;
+      }
+      if (!itype || itype->detectable) {
+        AddOrigin(bundle, i, out, depth + 1);
+        return;
       }
     }
-  };
-  flatten(st.detected);
-  flatten(st.assigned);
-  return held;
-}
+  }
+
+  const Model& m_;
+  std::map<std::string, std::vector<std::string>> origins_;
+};
 
 std::vector<std::string> Dedup(const std::vector<std::string>& names, const Model& m) {
   std::vector<std::string> out;
@@ -543,11 +687,17 @@ std::vector<std::string> Dedup(const std::vector<std::string>& names, const Mode
   return out;
 }
 
-bool RoleSod(const Model& m, const ConstraintObject& c, const std::map<std::string, std::vector<std::string>>& held,
-             Found& out) {
+std::string Csv(const std::vector<std::string>& v) {
+  if (v.empty()) return "null";  // StringBuffer.append of a null String
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + v[i];
+  return s;
+}
+
+bool RoleSod(const Model& m, const ConstraintObject& c, const HeldRoles& held, Found& out) {
   std::vector<std::string> left = Dedup(c.left_roles, m), right = Dedup(c.right_roles, m);
   if (left.empty() || right.empty()) return false;
-  auto holds = [&](const std::string& r) { return held.count(r) > 0; };
+  auto holds = [&](const std::string& r) { return held.Holds(r); };
   if (!std::any_of(left.begin(), left.end(), holds) || !std::any_of(right.begin(), right.end(), holds)) return false;
   auto add_all = [](std::vector<std::string>& list, const std::vector<std::string>& items) {
     for (const auto& i : items)
@@ -557,104 +707,194 @@ bool RoleSod(const Model& m, const ConstraintObject& c, const std::map<std::stri
     if (!holds(l)) continue;
     for (const auto& r : right) {
       if (!holds(r) || r == l) continue;
-      add_all(out.left, held.at(l));
-      add_all(out.right, held.at(r));
+      add_all(out.left, held.Origins(l));
+      add_all(out.right, held.Origins(r));
     }
   }
+  // addViolation: "fake one up from the l/r bundle lists we calculated above".
+  out.constraint_name = c.has_name ? c.name : Csv(out.left) + " : " + Csv(out.right);
+  out.description = c.description;
   return true;
 }
 
-struct TermResult {
-  bool match = false;
-  std::vector<const MatchTermObject*> leaves;  // matched leaves, once per matching account
-};
+// ---- Matchmaker (1.5): TermMatcher.getMatchingLeaves, match and getMatches.
 
-TermResult Terms(const std::vector<MatchTermObject>& terms, bool and_op, const std::string& default_app,
-                 const State& st);
-
-TermResult Term(const MatchTermObject& t, const std::string& default_app, const State& st) {
-  if (t.container) return Terms(t.children, t.and_op, default_app, st);
-  if (!(t.type.empty() || t.type == "Entitlement")) throw Unsupported{"match term type " + t.type};
-  if (t.negative) throw Unsupported{"negative match term"};
-  if (t.check_effective) throw Unsupported{"checkEffective"};
-  std::string app = t.application.empty() ? default_app : t.application;
-  if (app.empty()) throw Unsupported{"identity attribute term"};
-  TermResult r;
-  // Every account of the identity on that application; the term is listed once per
-  // account it matches on (1.5).
-  for (const Account& a : st.accounts) {
-    if (a.application != app) continue;
-    auto it = a.attributes.find(t.name);
-    bool present = it != a.attributes.end() && !it->second.values.empty();
-    bool m = !t.value ? !present
-                      : present && std::find(it->second.values.begin(), it->second.values.end(), *t.value) !=
-                                       it->second.values.end();
-    if (m) r.leaves.push_back(&t);
-  }
-  r.match = !r.leaves.empty();
-  return r;
+// compare(): a null value matches an absent attribute; otherwise the value is the
+// attribute or one of its list's elements (String.equals).
+bool Compare(const std::optional<std::string>& value, const Attr* a) {
+  bool present = a && !a->values.empty();
+  if (!value) return !present;
+  return present && std::find(a->values.begin(), a->values.end(), *value) != a->values.end();
 }
 
-TermResult Terms(const std::vector<MatchTermObject>& terms, bool and_op, const std::string& default_app,
-                 const State& st) {
-  TermResult out;
-  if (terms.empty()) return out;  // an expression with no terms is false
-  out.match = and_op;
-  for (const auto& t : terms) {
-    TermResult r = Term(t, default_app, st);
-    if (and_op && !r.match) return TermResult{};  // a failed AND contributes nothing
-    if (r.match) {
-      out.match = true;
-      out.leaves.insert(out.leaves.end(), r.leaves.begin(), r.leaves.end());
+// The term once per account it matches on; a negative term flips: listed once when
+// nothing matched, not at all otherwise.
+size_t MatchingLeaves(const MatchTermObject& t, const std::string& default_app, const State& st) {
+  if (!(t.type.empty() || t.type == "Entitlement")) throw Unsupported{"match term type " + t.type};
+  if (t.check_effective) throw Unsupported{"checkEffective"};
+  std::string app = t.application.empty() ? default_app : t.application;
+  size_t n = 0;
+  if (!t.name.empty() && app.empty()) {
+    // No application: Identity.getAttribute(name).
+    auto it = st.identity.find(t.name);
+    if (Compare(t.value, it == st.identity.end() ? nullptr : &it->second)) ++n;
+  } else if (!t.name.empty()) {
+    for (const Account& a : st.accounts) {
+      if (a.application != app) continue;
+      auto it = a.attributes.find(t.name);
+      if (Compare(t.value, it == a.attributes.end() ? nullptr : &it->second)) ++n;
     }
+  }
+  if (t.negative) return n == 0 ? 1 : 0;
+  return n;
+}
+
+bool TermMatch(const MatchTermObject& t, const std::string& default_app, const State& st);
+
+// ExpressionMatcher.match / a container's match: stop at the first false (and) or the
+// first true (or); the result is the last term's.
+bool ListMatch(const std::vector<MatchTermObject>& terms, bool and_op, const std::string& default_app,
+               const State& st) {
+  bool match = false;
+  for (const auto& t : terms) {
+    match = TermMatch(t, default_app, st);
+    if ((!match && and_op) || (match && !and_op)) break;
+  }
+  return match;
+}
+
+bool TermMatch(const MatchTermObject& t, const std::string& default_app, const State& st) {
+  if (t.container) return ListMatch(t.children, t.and_op, default_app, st);
+  return MatchingLeaves(t, default_app, st) > 0;
+}
+
+// TermMatcher.getMatches: a container lists its children's matches whatever its own
+// and flag says.
+void TermMatches(const MatchTermObject& t, const std::string& default_app, const State& st,
+                 std::vector<const MatchTermObject*>& out) {
+  if (t.container) {
+    for (const auto& c : t.children) TermMatches(c, default_app, st, out);
+    return;
+  }
+  for (size_t n = MatchingLeaves(t, default_app, st); n > 0; --n) out.push_back(&t);
+}
+
+// ExpressionMatcher.getMatches: an AND expression with a term that lists nothing lists
+// nothing.
+std::vector<const MatchTermObject*> ExpressionMatches(const SelectorObject& s, const State& st) {
+  std::vector<const MatchTermObject*> out;
+  for (const auto& t : s.terms) {
+    std::vector<const MatchTermObject*> tmp;
+    TermMatches(t, s.match_application, st, tmp);
+    if (s.match_and && tmp.empty()) return {};
+    out.insert(out.end(), tmp.begin(), tmp.end());
   }
   return out;
 }
 
-bool Generic(const ConstraintObject& c, PolicyKind kind, const State& st, Found& out) {
-  if (c.selectors.empty() || c.selectors.size() > 2) return false;  // "Invalid constraint"
+// Matchmaker.isMatch: every present part must match; an empty selector matches.
+bool SelectorMatch(const Model& m, const SelectorObject& s, const State& st) {
+  bool match = true;
+  if (s.has_match_expression) match = !s.terms.empty() && ListMatch(s.terms, s.match_and, s.match_application, st);
+  if (match && s.population) {
+    // doQuery(identity.getId() = null): the copy a check evaluates has no id, so a
+    // population with a filter never matches. Preflight assumes a population the
+    // snapshot lacks has one; a population without a filter adds no condition.
+    const GroupDefinitionObject* pop = nullptr;
+    for (const auto& g : m.objects.populations)
+      if (g.name == *s.population && !pop) pop = &g;
+    if (!pop || pop->filter) match = false;
+  }
+  return match;
+}
+
+bool Generic(const Model& m, const ConstraintObject& c, PolicyKind kind, const State& st, Found& out) {
   for (const auto& s : c.selectors)
     if (!s.unsupported.empty() || s.has_compound_filter) throw Unsupported{"selector part"};
-  std::vector<RefEntitlement> ents;
-  for (const auto& s : c.selectors) {
-    if (!s.has_match_expression) return false;
-    TermResult r = Terms(s.terms, s.match_and, s.match_application, st);
-    if (!r.match) return false;
-    for (const MatchTermObject* t : r.leaves) {
-      RefEntitlement e;
-      if (!t->application.empty()) e.application = t->application;  // an inherited app is reported as null
-      e.attribute = t->name;
-      e.value = t->value.value_or("");
-      ents.push_back(e);
+  if (c.selectors.empty() || c.selectors.size() > 2) return false;  // "Invalid constraint"
+  for (const auto& s : c.selectors)
+    if (!SelectorMatch(m, s, st)) return false;
+  if (kind == PolicyKind::kEntitlementSod) {
+    // EntitlementSODPolicyExecutor.getEntitlementMatches: each selector's MatchExpression.
+    for (const auto& s : c.selectors) {
+      if (!s.has_match_expression) continue;
+      for (const MatchTermObject* t : ExpressionMatches(s, st)) {
+        RefEntitlement e;
+        if (!t->application.empty()) e.application = t->application;  // an inherited app is reported as null
+        e.attribute = t->name;
+        e.value = t->value.value_or("");
+        out.entitlements.push_back(e);
+      }
     }
   }
-  if (kind == PolicyKind::kEntitlementSod) out.entitlements = ents;
+  // "do NOT use setConstraint(BaseConstraint), it trashes the description"
+  if (c.has_name) out.constraint_name = c.name;
   return true;
 }
 
-std::vector<Found> Evaluate(const Model& m, const PolicyObject& p, const State& st) {
+// AccountPolicyExecutor: more than one account on an application (and instance) is a
+// violation of the policy's first GenericConstraint. `accounts` are the stored links
+// before the plan (evaluateUsingQuery) and the simulated ones after (evaluateUsingLinks).
+void AccountPolicy(const PolicyObject& p, const std::vector<Account>& accounts, std::vector<Found>& out) {
+  std::map<std::string, size_t> count;
+  for (const auto& a : accounts) ++count[a.instance.empty() ? a.application : a.application + ":" + a.instance];
+  const ConstraintObject* first = nullptr;
+  size_t index = 0;
+  for (size_t i = 0; i < p.constraints.size() && !first; ++i)
+    if (p.constraints[i].kind == ConstraintObject::Kind::kGeneric) first = &p.constraints[index = i];
+  for (const auto& [key, n] : count) {
+    if (n < 2) continue;
+    Found f;
+    f.policy = &p;
+    if (first) {
+      f.constraint = index;
+      f.constraint_id = first->id;
+      if (first->has_name) f.constraint_name = first->name;
+      f.description = first->description;
+    }
+    out.push_back(std::move(f));
+  }
+}
+
+std::vector<Found> Evaluate(const Model& m, const PolicyObject& p, const State& st, const State& stored) {
   std::vector<Found> out;
   PolicyKind kind = KindOf(p);
-  if (kind == PolicyKind::kOther) return out;
-  auto held = HeldRoles(m, st);
+  if (kind == PolicyKind::kAccount) {
+    AccountPolicy(p, stored.accounts, out);
+    return out;
+  }
+  // Risk: the scorecard does not change in a check. Activity: queried on the null id.
+  if (kind != PolicyKind::kRoleSod && kind != PolicyKind::kEntitlementSod && kind != PolicyKind::kAdvanced) return out;
+  HeldRoles held(m, st);
   for (size_t i = 0; i < p.constraints.size(); ++i) {
     const ConstraintObject& c = p.constraints[i];
     if (c.disabled) continue;
     Found f;
+    f.policy = &p;
     f.constraint = i;
+    f.constraint_id = c.id;
     bool fired = false;
-    if (c.kind == ConstraintObject::Kind::kRoleSod) fired = RoleSod(m, c, held, f);
-    else if (c.kind == ConstraintObject::Kind::kGeneric) fired = Generic(c, kind, st, f);
+    if (kind == PolicyKind::kRoleSod) {
+      if (c.kind == ConstraintObject::Kind::kRoleSod) fired = RoleSod(m, c, held, f);
+    } else if (c.kind == ConstraintObject::Kind::kGeneric) {
+      fired = Generic(m, c, kind, st, f);
+    }
     if (fired) out.push_back(std::move(f));
   }
   return out;
 }
 
-// InterrogatorFacade.isConstraintUnchanged (4.2): same constraint; bundle CSVs equal
-// when both are non-null; violating entitlements equal ignoring order when both are
-// non-null. An empty CSV / list is null in IdentityIQ (nothing was ever added).
+// PolicyViolation.isConstraintEqual: the constraint ids when both have one, else the
+// constraint names when both have one, else not equal.
+bool ConstraintEqual(const Found& a, const Found& b) {
+  if (!a.constraint_id.empty() && !b.constraint_id.empty()) return a.constraint_id == b.constraint_id;
+  return a.constraint_name && b.constraint_name && *a.constraint_name == *b.constraint_name;
+}
+
+// InterrogatorFacade.isConstraintUnchanged (4.2): bundle CSVs equal when both are
+// non-null; violating entitlements equal ignoring order when both are non-null. An
+// empty CSV / list is null in IdentityIQ (nothing was ever added).
 bool Unchanged(const Found& pre, const Found& post) {
-  if (pre.constraint != post.constraint) return false;
   bool wild = g_options.null_lists_match_anything;
   auto both = [&](const auto& a, const auto& b) { return !wild || (!a.empty() && !b.empty()); };
   if (both(pre.left, post.left) && pre.left != post.left) return false;
@@ -696,6 +936,13 @@ State StoredState(const Model& m, const IdentityObject& idn) {
   }
   st.assigned = Dedup(idn.assigned_roles, m);
   st.detected = Dedup(idn.detected_roles, m);
+  for (const AttributeObject& attr : idn.attributes) {
+    if (attr.values.empty() && !attr.multi) continue;  // null
+    Attr& a = st.identity[attr.name];
+    a.values.insert(a.values.end(), attr.values.begin(), attr.values.end());
+    a.list = a.list || attr.multi;
+    if (a.values.empty()) st.identity.erase(attr.name);
+  }
   return st;
 }
 
@@ -729,7 +976,8 @@ RefResult ReferenceCheck(const SnapshotObjects& objects, const std::string& iden
     if (idn == m.identities.end()) throw RequestError{"unknown identity " + identity};
 
     // PRE: stored accounts plus the assigned roles re-provisioned; detected as stored.
-    State pre = StoredState(m, *idn->second);
+    State stored = StoredState(m, *idn->second);
+    State pre = stored;
     for (const std::string& r : pre.assigned) ApplyProvisions(m, pre, Expand(m, r));
 
     // POST: the plan applied to the pre state, then IT roles re-detected.
@@ -737,28 +985,23 @@ RefResult ReferenceCheck(const SnapshotObjects& objects, const std::string& iden
     PlanApplier(m, post).Apply(plan);
     post.detected = Detect(m, post);
 
+    // getNewViolations: a post violation is new unless some pre violation (of any
+    // checked policy) is constraint-equal to it and unchanged.
+    std::vector<Found> before;
     for (const PolicyObject* p : selected) {
-      std::vector<Found> before = Evaluate(m, *p, pre);
-      std::vector<Found> after = Evaluate(m, *p, post);
-      for (const Found& v : after) {
-        bool old = std::any_of(before.begin(), before.end(), [&](const Found& b) { return Unchanged(b, v); });
+      std::vector<Found> v = Evaluate(m, *p, pre, stored);
+      before.insert(before.end(), v.begin(), v.end());
+    }
+    for (const PolicyObject* p : selected) {
+      for (const Found& v : Evaluate(m, *p, post, post)) {
+        bool old = std::any_of(before.begin(), before.end(),
+                               [&](const Found& b) { return ConstraintEqual(b, v) && Unchanged(b, v); });
         if (old) continue;
-        const ConstraintObject& c = p->constraints[v.constraint];
         RefViolation out;
         out.policy_name = p->name;
         out.policy_type = p->type;
-        out.constraint_name = c.name;
-        if (c.kind == ConstraintObject::Kind::kRoleSod) {
-          if (!c.has_name) {
-            auto join = [](const std::vector<std::string>& v) {
-              std::string s;
-              for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + v[i];
-              return s;
-            };
-            out.constraint_name = join(c.left_roles) + " : " + join(c.right_roles);
-          }
-          out.description = c.description;
-        }
+        out.constraint_name = v.constraint_name;
+        out.description = v.description;
         out.left_bundles = v.left;
         out.right_bundles = v.right;
         out.entitlements = v.entitlements;
@@ -781,7 +1024,7 @@ std::string FormatViolations(const std::vector<RefViolation>& violations) {
   std::ostringstream os;
   if (violations.empty()) os << "  (none)\n";
   for (const auto& v : violations) {
-    os << "  " << v.policy_name << " [" << v.policy_type << "] / " << v.constraint_name;
+    os << "  " << v.policy_name << " [" << v.policy_type << "] / " << v.constraint_name.value_or("(null)");
     if (v.description) os << " (\"" << *v.description << "\")";
     os << "\n    left=[";
     for (size_t i = 0; i < v.left_bundles.size(); ++i) os << (i ? "," : "") << v.left_bundles[i];

@@ -1,17 +1,21 @@
 #pragma once
 // A brute-force reference for CheckedPolicyViolations, written from
-// research/iiq-semantics.md (1.4-1.6, 2, 3.2, 3.4, 4.2, 4.3, 6) and NOT from the
+// research/iiq-semantics.md (1.4-1.7, 2, 3.2, 3.4, 4.2, 4.3, 6, 7) and IdentityIQ's
+// executors and EntitlementCorrelator transcribed as they are written, NOT from the
 // engine: it reads only the name-based loader objects (engine/model/objects.h) and the
 // plan model (engine/model/plan.h), and uses plain std::map / std::set / std::string.
 // It is slow on purpose and meant to be obviously right; the differential tests and
 // the sod_check_differential fuzzer compare the engine's Check() with it.
 //
-// Scope (what the random generator produces): role SoD, EntitlementSOD and Advanced
-// policies whose selectors are MatchExpressions of Entitlement terms (leaves and
-// containers); profiles of EQ / CONTAINS_ALL / IN leaves and AND / OR / NOT
-// composites; plans with account ops, attribute requests and IIQ assignedRoles.
-// Anything else (rules, scripts, populations, permissions, identity attributes,
-// compound filters) makes the reference answer `unsupported` so callers skip the case.
+// Scope (what the random generator produces): role SoD (detection transcribed from
+// EntitlementCorrelator's top-down walk, origins from SODPolicyExecutor.addOrigin),
+// EntitlementSOD and Advanced policies whose selectors are MatchExpressions of
+// Entitlement terms (leaves, containers, negatives) and PopulationRefs, Account, Risk
+// and Activity policies; profiles of EQ / CONTAINS_ALL / IN leaves and AND / OR / NOT
+// composites; plans with account ops, attribute requests, IIQ assignedRoles and
+// identity attributes (ObjectConfig Identity). Anything else (rules, scripts,
+// permissions, compound filters)
+// makes the reference answer `unsupported` so callers skip the case.
 
 #include <optional>
 #include <string>
@@ -32,7 +36,7 @@ struct RefEntitlement {
 struct RefViolation {
   std::string policy_name;
   std::string policy_type;
-  std::string constraint_name;
+  std::optional<std::string> constraint_name;  // null: the constraint has no name (1.7)
   std::optional<std::string> description;
   std::vector<std::string> left_bundles;
   std::vector<std::string> right_bundles;

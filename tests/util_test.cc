@@ -37,15 +37,15 @@ TEST_CASE("limits are set by name, and bad names and values are invalidValue") {
   Limits limits;
   REQUIRE(LimitNames().size() == 7);
   // Each name sets its own field and nothing else.
-  int64_t value = 1000;
+  int64_t value = 10;  // depth budgets stop at kMaxNestingDepthCap / kMaxFilterDepthCap
   for (std::string_view name : LimitNames()) REQUIRE(SetLimit(limits, name, ++value).ok());
-  CHECK(limits.max_input_bytes == 1001);
-  CHECK(limits.max_nesting_depth == 1002);
-  CHECK(limits.max_filter_length == 1003);
-  CHECK(limits.max_filter_depth == 1004);
-  CHECK(limits.max_batch_requests == 1005);
-  CHECK(limits.max_plan_values == 1006);
-  CHECK(limits.max_plan_requests == 1007);
+  CHECK(limits.max_input_bytes == 11);
+  CHECK(limits.max_nesting_depth == 12);
+  CHECK(limits.max_filter_length == 13);
+  CHECK(limits.max_filter_depth == 14);
+  CHECK(limits.max_batch_requests == 15);
+  CHECK(limits.max_plan_values == 16);
+  CHECK(limits.max_plan_requests == 17);
 
   REQUIRE(SetLimit(limits, "max_nesting_depth=16").ok());
   CHECK(limits.max_nesting_depth == 16);
@@ -58,14 +58,14 @@ TEST_CASE("limits are set by name, and bad names and values are invalidValue") {
   absl::Status zero = SetLimit(limits, "max_plan_values", 0);
   CHECK(ErrorCodeOf(zero) == ErrorCode::kInvalidValue);
   CHECK(zero.message() == "limit max_plan_values must be between 1 and 9223372036854775807, not 0");
-  // Depths are ints: a value past INT_MAX is refused, not truncated.
+  // Depths stop at the proven maxima (limits.h): a value past them, or past INT_MAX, is refused.
   CHECK(SetLimit(limits, "max_nesting_depth", int64_t{1} << 31).message() ==
-        "limit max_nesting_depth must be between 1 and 2147483647, not 2147483648");
+        "limit max_nesting_depth must be between 1 and 128, not 2147483648");
   CHECK(limits.max_nesting_depth == 16);
   CHECK(SetLimit(limits, "max_nesting_depth").message() ==
         "a limit is NAME=N (for example max_nesting_depth=16), not 'max_nesting_depth'");
   CHECK(SetLimit(limits, "max_nesting_depth=16x").message() == "limit max_nesting_depth needs a whole number, not '16x'");
   CHECK(SetLimit(limits, "max_nesting_depth=").message() == "limit max_nesting_depth needs a whole number, not ''");
   CHECK(SetLimit(limits, "max_nesting_depth=-1").message() ==
-        "limit max_nesting_depth must be between 1 and 2147483647, not -1");
+        "limit max_nesting_depth must be between 1 and 128, not -1");
 }

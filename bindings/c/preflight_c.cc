@@ -49,6 +49,7 @@ int StatusCodeOf(const absl::Status& status) {
     case ErrorCode::kNoTarget: return PREFLIGHT_NO_TARGET;
     case ErrorCode::kUnsupported: return PREFLIGHT_UNSUPPORTED;
     case ErrorCode::kNotFound: return PREFLIGHT_NOT_FOUND;
+    case ErrorCode::kNoSuchResource: return PREFLIGHT_NOT_FOUND;
     case ErrorCode::kInternal: return PREFLIGHT_INTERNAL;
   }
   return PREFLIGHT_INTERNAL;

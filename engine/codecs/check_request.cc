@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "engine/codecs/json_strict.h"
 #include "engine/util/error.h"
 #include "simdjson.h"
 
@@ -21,11 +22,15 @@ absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limi
   if (json.size() > limits.max_input_bytes)
     return MakeError(ErrorCode::kTooMany, absl::StrCat("request body of ", json.size(), " bytes exceeds the limit of ",
                                                        limits.max_input_bytes));
+  // One reading: a leading BOM is skipped, nesting is bounded, a repeated key is an error.
+  const size_t bom = json_strict::BomLength(json);
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (auto err = parser.parse(json.data(), json.size()).get(root)) {
-    return MakeError(err == simdjson::DEPTH_ERROR ? ErrorCode::kTooMany : ErrorCode::kInvalidSyntax,
-                     absl::StrCat("request body is not valid JSON: ", simdjson::error_message(err)));
+  if (auto err = json_strict::Parse(parser, json.substr(bom), limits.max_nesting_depth, root))
+    return json_strict::ParseError(err, "request body", json, bom, limits.max_nesting_depth);
+  if (auto dup = json_strict::FirstDuplicateKey(root)) {
+    return Invalid(absl::StrCat("duplicate key \"", dup->key, "\" in the request body: each key may appear once"),
+                   dup->pointer);
   }
   if (!root.is_object()) return Invalid("request body must be a JSON object");
   CheckRequest req;

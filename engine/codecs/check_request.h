@@ -1,5 +1,5 @@
 #pragma once
-// The CheckedPolicyViolations request body (research/iiq-semantics.md section 4):
+// The CheckedPolicyViolations request body (docs/semantics.md section 1):
 // JSON text in, a CheckRequest out. Reading only; the check itself is engine/policy/check.h.
 
 #include <optional>

@@ -1,5 +1,5 @@
 #pragma once
-// Shared between the plan codecs (plan_xml.cc, plan_json.cc); not part of the API.
+// Shared between the plan codecs (plan_xml_*.cc, plan_json.cc); not part of the API.
 
 #include <string_view>
 

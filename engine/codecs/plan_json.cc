@@ -1,5 +1,5 @@
 // ProvisioningPlan <-> the toMap JSON (application/sailpoint.object.ProvisioningPlan+json,
-// research/iiq-semantics.md sec 3.3), and the lenient Map.toString form (grammar/plan_map.h).
+// docs/semantics.md, "Plan forms"), and the lenient Map.toString form (grammar/plan_map.h).
 // Both decoders share one converter, templated on the tree they walk (a simdjson DOM element
 // or a MapFormNode), so the two forms cannot drift apart.
 //
@@ -32,6 +32,7 @@
 // name=true) is taken as written, since flexjson turned such words into numbers and IIQ's
 // fromMap read them back with toString.
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <string>
@@ -39,6 +40,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
 #include "engine/codecs/plan_codec_internal.h"
+#include "engine/codecs/json_strict.h"
 #include "engine/util/error.h"
 #include "engine/util/json_writer.h"
 #include "grammar/plan_map.h"
@@ -592,30 +594,24 @@ absl::StatusOr<ProvisioningPlan> DecodePlanJson(std::string_view text, const Lim
   if (text.size() > limits.max_input_bytes) return TooBig("JSON", text.size(), limits);
   // One parser per thread: its buffers grow to the largest plan seen and are reused. It is
   // never shared, and the elements read below die before this function returns.
-  thread_local std::unique_ptr<simdjson::dom::parser> parser;
-  size_t depth = static_cast<size_t>(limits.max_nesting_depth < 1 ? 1 : limits.max_nesting_depth);
-  if (!parser) parser = std::make_unique<simdjson::dom::parser>();
-  if (parser->max_depth() != depth || parser->capacity() == 0) {
-    size_t capacity = std::max<size_t>(parser->capacity(), std::max<size_t>(text.size(), 4096));
-    if (parser->allocate(capacity, depth) != simdjson::SUCCESS) {
-      parser.reset();
-      return MakeError(ErrorCode::kInternal, "cannot allocate the JSON parser");
-    }
-  }
+  thread_local simdjson::dom::parser parser;
+  const size_t bom = json_strict::BomLength(text);
   simdjson::dom::element root;
-  simdjson::error_code err = parser->parse(text.data(), text.size()).get(root);
-  if (err == simdjson::DEPTH_ERROR) {
-    return MakeError(ErrorCode::kTooMany, absl::StrCat("JSON plan nests deeper than the budget of ", depth,
-                                                       " levels (max_nesting_depth)"));
-  }
-  if (err == simdjson::CAPACITY || err == simdjson::MEMALLOC) {
-    return MakeError(ErrorCode::kTooMany, absl::StrCat("JSON plan too large: ", simdjson::error_message(err)));
-  }
+  simdjson::error_code err = json_strict::Parse(parser, text.substr(bom), limits.max_nesting_depth, root);
+  if (err == simdjson::DEPTH_ERROR || err == simdjson::CAPACITY || err == simdjson::MEMALLOC)
+    return json_strict::ParseError(err, "JSON plan", text, bom, limits.max_nesting_depth);
   if (err != simdjson::SUCCESS) {
     // Not JSON. The Map.toString form is what IIQ 7.x also accepted under this media type.
     absl::StatusOr<ProvisioningPlan> map = DecodePlanMap(text, limits);
     if (map.ok() || DetectPlanFormat(text) != PlanFormat::kJson) return map;
-    return MakeError(ErrorCode::kInvalidSyntax, absl::StrCat("malformed JSON: ", simdjson::error_message(err)));
+    return json_strict::ParseError(err, "JSON plan", text, bom, limits.max_nesting_depth);
+  }
+  // One reading: IIQ's JSON reader keeps the last of two equal keys, a lookup here the first.
+  if (auto dup = json_strict::FirstDuplicateKey(root)) {
+    Location where;
+    where.pointer = dup->pointer;
+    return MakeError(ErrorCode::kInvalidValue,
+                     absl::StrCat("duplicate key \"", dup->key, "\" in the JSON plan: each key may appear once"), where);
   }
   ProvisioningPlan plan;
   Converter<JsonNode> c(text, limits, "JSON");

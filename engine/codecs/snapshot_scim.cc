@@ -1,4 +1,4 @@
-// IdentityIQ SCIM JSON exports -> SnapshotObjects (research/iiq-semantics.md section 5).
+// IdentityIQ SCIM JSON exports -> SnapshotObjects (docs/semantics.md section 6).
 
 #include <string>
 

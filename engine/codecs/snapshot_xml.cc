@@ -1,4 +1,4 @@
-// IdentityIQ XML exports -> SnapshotObjects (research/iiq-semantics.md sections 1, 2, 5).
+// IdentityIQ XML exports -> SnapshotObjects (docs/semantics.md).
 
 #include <algorithm>
 #include <cstring>
@@ -113,6 +113,16 @@ struct Reader {
       return first;
     }
     return std::nullopt;
+  }
+
+  // The violationRule entry of an object's <Attributes> (a rule name), or "".
+  static std::string ViolationRule(const pugi::xml_node& node) {
+    for (pugi::xml_node entry : node.child("Attributes").child("Map").children("entry")) {
+      if (std::string_view(entry.attribute("key").value()) != "violationRule") continue;
+      if (pugi::xml_attribute v = entry.attribute("value")) return v.value();
+      return entry.child("value").child("String").child_value();
+    }
+    return {};
   }
 
   bool ReadFilter(const pugi::xml_node& node, FilterObject& f, int depth, const std::string& object) {
@@ -241,8 +251,7 @@ struct Reader {
       s.compound_applications = References(c.child("Applications"));
       ReadFilters(c, s.compound_filter, object);
     }
-    if (pugi::xml_node p = node.child("PopulationRef"))
-      s.unsupported.push_back("population '" + ReferenceName(p) + "' (a database query)");
+    if (pugi::xml_node p = node.child("PopulationRef")) s.population = ReferenceName(p);
     if (pugi::xml_node r = node.child("RuleRef"))
       s.unsupported.push_back("rule '" + ReferenceName(r) + "' (BeanShell)");
     if (node.child("Script")) s.unsupported.push_back("script (BeanShell)");
@@ -264,6 +273,7 @@ struct Reader {
     p.state = node.attribute("state").value();
     p.is_template = IsTrue(node.attribute("template"));
     p.description = Description(node);
+    p.violation_rule = ViolationRule(node);
     int position = 0;
     for (pugi::xml_node c : node.child("SODConstraints").children("SODConstraint")) {
       ConstraintObject k;
@@ -307,6 +317,7 @@ struct Reader {
     k.id = c.attribute("id").value();
     k.disabled = IsTrue(c.attribute("disabled"));
     k.description = Description(c);
+    k.violation_rule = ViolationRule(c);
     k.where = Where(c, absl::StrCat(object, "/", c.name(), "[", position, "]"));
   }
 
@@ -399,6 +410,72 @@ struct Reader {
     out.entitlements.push_back(std::move(e));
   }
 
+  // A population: its <GroupFilter> holds one Filter or CompositeFilter.
+  void ReadGroupDefinition(const pugi::xml_node& node) {
+    GroupDefinitionObject g;
+    g.name = node.attribute("name").value();
+    g.id = node.attribute("id").value();
+    std::string object = "GroupDefinition[" + g.name + "]";
+    g.where = Where(node, object);
+    if (g.name.empty()) {
+      Diag(Severity::kError, ErrorCode::kInvalidValue, node, "GroupDefinition", "GroupDefinition without a name is skipped");
+      return;
+    }
+    std::vector<FilterObject> filters;
+    ReadFilters(node.child("GroupFilter"), filters, object);
+    if (filters.size() > 1) {
+      FilterObject all;  // more than one root: IdentityIQ's Filter is one tree; AND them
+      all.op = "AND";
+      all.children = std::move(filters);
+      g.filter = std::move(all);
+    } else if (!filters.empty()) {
+      g.filter = std::move(filters.front());
+    }
+    out.populations.push_back(std::move(g));
+  }
+
+  // ObjectConfig "Identity" (the identity attributes a plan may set) and "Bundle" (role
+  // types); the other configurations do not change what a check computes.
+  void ReadObjectConfig(const pugi::xml_node& node) {
+    std::string_view name = node.attribute("name").value();
+    if (name == "Identity") {
+      out.has_identity_config = true;
+      std::vector<pugi::xml_node> stack{node};
+      for (int depth = 0; !stack.empty() && depth <= max_depth; ++depth) {
+        std::vector<pugi::xml_node> next;
+        for (pugi::xml_node parent : stack)
+          for (pugi::xml_node c : parent.children()) {
+            std::string_view cn = c.name();
+            if (cn == "ObjectAttribute") out.identity_attributes.push_back({c.attribute("name").value(), IsTrue(c.attribute("multi"))});
+            else if (cn == "ObjectAttributes") next.push_back(c);
+          }
+        stack = std::move(next);
+      }
+      return;
+    }
+    if (name == "Bundle") {
+      // <Attributes><Map><entry key="roleTypeDefinitions"><value><List><RoleTypeDefinition .../>
+      std::vector<std::pair<pugi::xml_node, int>> stack{{node, 0}};
+      while (!stack.empty()) {
+        auto [parent, depth] = stack.back();
+        stack.pop_back();
+        for (pugi::xml_node t : parent.children()) {
+          if (t.type() != pugi::node_element) continue;
+          if (std::string_view(t.name()) == "RoleTypeDefinition") {
+            out.role_types.push_back({t.attribute("name").value(), IsTrue(t.attribute("noDetection")),
+                                      IsTrue(t.attribute("noAutoAssignment")),
+                                      IsTrue(t.attribute("noManualAssignment"))});
+          } else if (depth < max_depth) {
+            stack.push_back({t, depth + 1});
+          }
+        }
+      }
+      return;
+    }
+    Diag(Severity::kWarning, ErrorCode::kUnsupported, node, absl::StrCat("ObjectConfig[", ToAbsl(name), "]"),
+         "this ObjectConfig is not part of a snapshot and was ignored");
+  }
+
   void ReadObject(const pugi::xml_node& node) {
     std::string_view n = node.name();
     if (n == "Policy") ReadPolicy(node);
@@ -406,6 +483,8 @@ struct Reader {
     else if (n == "Identity") ReadIdentity(node);
     else if (n == "Application") ReadApplication(node);
     else if (n == "ManagedAttribute") ReadManagedAttribute(node);
+    else if (n == "GroupDefinition") ReadGroupDefinition(node);
+    else if (n == "ObjectConfig") ReadObjectConfig(node);
     else if (n == "Link") {
       AccountObject a = ReadLink(node);
       if (a.identity.empty())
@@ -414,7 +493,7 @@ struct Reader {
       else
         out.accounts.push_back(std::move(a));
     } else {
-      // ImportAction, GroupDefinition, ObjectConfig, MessageTemplate, ProvisioningPlan...:
+      // ImportAction, MessageTemplate, ProvisioningPlan...:
       // recognised as IIQ content that a snapshot does not use.
       Diag(Severity::kWarning, ErrorCode::kUnsupported, node, std::string(n),
            absl::StrCat("<", ToAbsl(n), "> is not part of a snapshot and was ignored"));

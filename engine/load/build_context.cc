@@ -34,6 +34,7 @@ constexpr LoadPass kPasses[] = {
     {"roles", &BuildContext::ResolveRoles},
     {"roleIndexes", &BuildContext::IndexRoles},
     {"identities", &BuildContext::ResolveIdentities},
+    {"populations", &BuildContext::ResolvePopulations},
     {"policies", &BuildContext::ResolvePolicies},
     {"constraintIndex", &BuildContext::IndexConstraints},
     {"entitlements", &BuildContext::ResolveEntitlements},

@@ -18,10 +18,14 @@ namespace preflight {
 
 class BuildContext {
  public:
-  BuildContext(Snapshot& s, SnapshotObjects& o) : snap(s), objects(o) {}
+  BuildContext(Snapshot& s, SnapshotObjects& o, std::vector<bool> trusted = {})
+      : snap(s), objects(o), trusted_documents(std::move(trusted)) {}
 
   Snapshot& snap;
   SnapshotObjects& objects;
+  // Per objects.scim_documents entry: known to make a query document (a reader produced
+  // it within the query documents' nesting budget). Others are checked at load.
+  std::vector<bool> trusted_documents;
   // References by id or display name, while resolving.
   absl::flat_hash_map<std::string, Index> account_by_id;
   absl::flat_hash_map<std::string, Index> identity_by_id;
@@ -32,6 +36,7 @@ class BuildContext {
   void ResolveRoles();          // roles: names first, then bodies and profiles
   void IndexRoles();            // upward role closure and the detection indexes
   void ResolveIdentities();     // identities and accounts, accounts attached to owners
+  void ResolvePopulations();    // GroupDefinitions and ObjectConfig Identity (engine/load/populations_pass.cc)
   void ResolvePolicies();       // policies, constraints and their selectors
   void IndexConstraints();      // the constraint index and the active policies by name
   void ResolveEntitlements();   // managed attributes (SCIM Entitlements)

@@ -1,4 +1,5 @@
 // The passes "entitlements", "queryDocuments", "lookups" and "identityFlags".
+#include "absl/strings/str_cat.h"
 #include "engine/load/build_context.h"
 #include "engine/load/identity_flags.h"
 #include "engine/query/snapshot_query.h"
@@ -22,12 +23,27 @@ void BuildContext::ResolveEntitlements() {
   }
 }
 
-// Resources read from SCIM exports are queried as exported: parse them now, so that
-// one that cannot be queried is a load diagnostic (and fails a strict load) rather
-// than a resource a query silently never sees. Objects read from XML are rendered by
-// the query stage on first use; they cannot fail.
+// Resources read from SCIM exports are queried as exported, parsed on the first query.
+// One that cannot be parsed then would be a resource queries silently never see: check
+// now, so that it is a load diagnostic (and fails a strict load) like any other load
+// problem. A reader's own output needs no check when its nesting budget was within the
+// query documents' (it is JSON the reader parsed); other documents are parsed here.
 void BuildContext::BuildQueryDocuments() {
-  snap.exported_documents_ = ParseExportedDocuments(objects.scim_documents, snap.diagnostics_);
+  Snapshot& s = snap;
+  absl::flat_hash_map<std::string, size_t> dropped;
+  for (size_t i = 0; i < objects.scim_documents.size(); ++i) {
+    auto& [type, json] = objects.scim_documents[i];
+    if (i >= trusted_documents.size() || !trusted_documents[i]) {
+      if (absl::Status status = CheckQueryDocument(json); !status.ok()) {
+        auto kept = s.resources_.find(type);
+        size_t position = (kept == s.resources_.end() ? 0 : kept->second.size()) + dropped[type]++;
+        Diag(Severity::kError, ErrorCodeOf(status), absl::StrCat("the resource cannot be queried: ", DetailOf(status)),
+             {}, absl::StrCat(type, "[", position, "]"));
+        continue;
+      }
+    }
+    s.resources_[type].push_back(std::move(json));
+  }
   objects.scim_documents.clear();
 }
 

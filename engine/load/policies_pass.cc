@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/load/build_context.h"
+#include "engine/load/role_semantics.h"
 
 namespace preflight {
 namespace {
@@ -26,6 +27,12 @@ void ClassifyPolicy(const PolicyObject& po, Policy& p) {
     p.kind = Policy::Kind::kEntitlementSod;
   else if (is(".GenericPolicyExecutor", "Advanced"))
     p.kind = Policy::Kind::kAdvanced;
+  else if (is(".AccountPolicyExecutor", "Account"))
+    p.kind = Policy::Kind::kAccount;
+  else if (is(".RiskPolicyExecutor", "Risk"))
+    p.kind = Policy::Kind::kRisk;
+  else if (is(".ActivityPolicyExecutor", "Activity"))
+    p.kind = Policy::Kind::kActivity;
   else
     p.unsupported = absl::StrCat("policy type '", po.type, "' (executor '", po.executor,
                                  "') cannot be evaluated on a simulated plan");
@@ -69,10 +76,32 @@ Policy BuildContext::ConvertPolicy(const PolicyObject& po) {
   p.type = po.type;
   p.executor = po.executor;
   p.active = po.state == "Active";
+  p.violation_rule = po.violation_rule;
+  for (const ConstraintObject& co : po.constraints)
+    if (p.violation_rule.empty() && !co.disabled) p.violation_rule = co.violation_rule;
   ClassifyPolicy(po, p);
   if (p.kind == Policy::Kind::kUnsupported)
     Diag(Severity::kUnsupported, ErrorCode::kUnsupported, p.unsupported, po.where, object);
-  for (const ConstraintObject& co : po.constraints) p.constraints.push_back(ConvertConstraint(co, object));
+  // Account policies read no constraint (the first GenericConstraint only names their
+  // violations); Risk and Activity policies cannot produce a new violation in a check.
+  bool evaluated = p.kind == Policy::Kind::kRoleSod || p.kind == Policy::Kind::kEntitlementSod ||
+                   p.kind == Policy::Kind::kAdvanced || p.kind == Policy::Kind::kUnsupported;
+  for (const ConstraintObject& co : po.constraints) {
+    if (evaluated) {
+      p.constraints.push_back(ConvertConstraint(co, object));
+      continue;
+    }
+    Constraint c;
+    c.id = co.id;
+    c.disabled = co.disabled;
+    c.description = co.description;
+    c.name = co.name;
+    c.has_name = co.has_name;
+    c.kind = co.kind == ConstraintObject::Kind::kGeneric ? Constraint::Kind::kGeneric : Constraint::Kind::kUnsupported;
+    if (p.kind == Policy::Kind::kAccount && c.kind == Constraint::Kind::kGeneric && p.account_constraint == kNoIndex)
+      p.account_constraint = static_cast<Index>(p.constraints.size());
+    p.constraints.push_back(std::move(c));
+  }
   return p;
 }
 
@@ -82,13 +111,12 @@ Constraint BuildContext::ConvertConstraint(const ConstraintObject& co, const std
   c.disabled = co.disabled;
   c.description = co.description;
   c.name = co.name;
+  c.has_name = co.has_name;
   std::string cobject = co.where.pointer.empty() ? object : co.where.pointer;
   if (co.kind == ConstraintObject::Kind::kRoleSod) {
     c.kind = Constraint::Kind::kRoleSod;
     c.left = Roles(co.left_roles, co.where, cobject);
     c.right = Roles(co.right_roles, co.where, cobject);
-    if (!co.has_name)  // IIQ names an unnamed constraint "<left CSV> : <right CSV>"
-      c.name = absl::StrCat(absl::StrJoin(co.left_roles, ","), " : ", absl::StrJoin(co.right_roles, ","));
   } else if (co.kind == ConstraintObject::Kind::kGeneric) {
     c.kind = Constraint::Kind::kGeneric;
     for (const SelectorObject& so : co.selectors) c.selectors.push_back(ConvertSelector(so, co, cobject));
@@ -111,6 +139,17 @@ Selector BuildContext::ConvertSelector(const SelectorObject& so, const Constrain
                                        const std::string& object) {
   Selector sel;
   sel.unsupported = so.unsupported;
+  if (so.population) {
+    Snapshot& s = snap;
+    sel.has_population = true;
+    for (Index pi = 0; pi < s.populations_.size() && sel.population == kNoIndex; ++pi)
+      if (s.populations_[pi].name == *so.population) sel.population = pi;
+    if (sel.population == kNoIndex)
+      Diag(Severity::kWarning, ErrorCode::kInvalidValue,
+           absl::StrCat("population '", *so.population,
+                        "' is not in the snapshot; taken as one with a filter, which never matches in a check"),
+           co.where, object);
+  }
   sel.has_match_expression = so.has_match_expression;
   sel.match_and = so.match_and;
   for (const auto& t : so.terms) sel.terms.push_back(ConvertTerm(t, so, co, object, sel));
@@ -166,6 +205,8 @@ void BuildContext::IndexConstraints() {
   s.unsupported_constraints_.resize(s.policies_.size());
   for (Index pi = 0; pi < s.policies_.size(); ++pi) {
     const Policy& p = s.policies_[pi];
+    IndexConstraintIdentity(s, pi);
+    if (p.kind == Policy::Kind::kAccount || p.kind == Policy::Kind::kRisk || p.kind == Policy::Kind::kActivity) continue;
     for (Index ci = 0; ci < p.constraints.size(); ++ci) {
       const Constraint& c = p.constraints[ci];
       if (c.disabled) continue;
@@ -199,7 +240,11 @@ void BuildContext::IndexConstraint(ConstraintRef ref, const Constraint& c) {
       for (const MatchTerm& child : t.children) visit(child);
       return;
     }
-    if (t.application == kNoIndex) return;  // identity attributes: a plan never changes them
+    if (t.application == kNoIndex) {
+      // Identity attributes: a plan changes them only through the identity configuration.
+      always = always || s.has_identity_config_;
+      return;
+    }
     if (t.type == MatchTerm::Type::kPermission) {
       always = true;
       return;
@@ -213,6 +258,9 @@ void BuildContext::IndexConstraint(ConstraintRef ref, const Constraint& c) {
     }
     if (!t.value_null) keys.push_back({t.application, t.name, t.value});
   };
+  // An unnamed generic constraint without an id is never constraint-equal to its pre
+  // violation: every post violation of it is new.
+  if (!c.has_name && c.id.empty()) always = true;
   for (const Selector& sel : c.selectors) {
     if (sel.has_compound_filter) always = true;
     for (const MatchTerm& t : sel.terms) visit(t);

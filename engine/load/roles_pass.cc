@@ -3,12 +3,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/load/build_context.h"
+#include "engine/load/role_semantics.h"
 
 namespace preflight {
 namespace {
 
 // Role types whose defaults forbid detection (docs/semantics.md, "Role detection").
-bool TypeAllowsDetection(std::string_view type) { return type != "business" && type != "organizational"; }
 
 }  // namespace
 
@@ -72,7 +72,12 @@ void BuildContext::ConvertRole(const RoleObject& r, Index i) {
   role.disabled = r.disabled;
   role.or_profiles = r.or_profiles;
   role.inheritance = Roles(r.inheritance, r.where, object);
-  role.inheritance.erase(std::remove(role.inheritance.begin(), role.inheritance.end(), i), role.inheritance.end());
+  if (std::find(role.inheritance.begin(), role.inheritance.end(), i) != role.inheritance.end()) {
+    Diag(Severity::kError, ErrorCode::kInvalidValue,
+         "role inheritance cycle: the role inherits from itself (IdentityIQ recurses on it without end)", r.where,
+         object);
+    role.inheritance.erase(std::remove(role.inheritance.begin(), role.inheritance.end(), i), role.inheritance.end());
+  }
   role.requirements = Roles(r.requirements, r.where, object);
   role.permits = Roles(r.permits, r.where, object);
   for (const ProfileObject& p : r.profiles) {
@@ -96,7 +101,7 @@ void BuildContext::ConvertRole(const RoleObject& r, Index i) {
     }
     role.profiles.push_back(std::move(profile));
   }
-  role.detectable = !role.profiles.empty() && TypeAllowsDetection(r.type) && role.profiles_supported;
+  role.detectable = !role.profiles.empty() && role.profiles_supported;  // and reached: ApplyRoleTypes
   for (Index super : role.inheritance) s.children_[super].push_back(i);
 }
 
@@ -114,6 +119,7 @@ void BuildContext::IndexRoles() {
       for (Index up : s.roles_[r].inheritance) stack.push_back(up);
     }
   }
+  ApplyRoleTypes(s, objects);
   for (Index i = 0; i < s.roles_.size(); ++i) IndexRoleValues(i);
   for (Index i = 0; i < s.roles_.size(); ++i) IndexRoleReads(i);
 }

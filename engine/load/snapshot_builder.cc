@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/snapshot_sources.h"
 #include "engine/load/build_context.h"
+#include "engine/query/snapshot_query.h"
 #include "engine/util/file.h"
 
 namespace preflight {
@@ -37,6 +38,7 @@ absl::Status SnapshotBuilder::AddText(std::string_view text, std::string_view na
   hash_.Add(text);
   timings_.files++;
   timings_.bytes += text.size();
+  trusted_documents_.resize(objects_.scim_documents.size(), false);  // any added through objects()
   absl::Status status;
   switch (DetectSourceKind(text)) {
     case SourceKind::kIiqXml: status = ReadIiqXml(text, name, objects_, options_.limits); break;
@@ -44,6 +46,8 @@ absl::Status SnapshotBuilder::AddText(std::string_view text, std::string_view na
     case SourceKind::kUnknown:
       status = MakeError(ErrorCode::kInvalidValue, "neither IdentityIQ XML nor SCIM JSON", Location{std::string(name)});
   }
+  trusted_documents_.resize(objects_.scim_documents.size(),
+                            options_.limits.max_nesting_depth <= kQueryDocumentDepth);
   timings_.parse_ms += MsSince(t);
   if (!status.ok()) {
     if (options_.strict) return status;
@@ -88,7 +92,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
   Snapshot& s = *snap;
   for (auto& d : objects_.diagnostics) s.diagnostics_.push_back(d);
   s.source_hash_ = hash_.Hex();
-  BuildContext ctx(s, objects_);
+  BuildContext ctx(s, objects_, std::move(trusted_documents_));
   timings_.passes.clear();
   size_t checked = 0;
   for (const LoadPass& pass : LoadPasses()) {

@@ -136,7 +136,8 @@ struct SelectorObject {
   bool has_compound_filter = false;
   std::vector<std::string> compound_applications;
   std::vector<FilterObject> compound_filter;  // one root (AND of roots)
-  std::vector<std::string> unsupported;  // "RuleRef 'X'", "Script", "PopulationRef 'Y'"
+  std::optional<std::string> population;  // <PopulationRef>: a GroupDefinition's name
+  std::vector<std::string> unsupported;  // "RuleRef 'X'", "Script"
 };
 
 struct ConstraintObject {
@@ -150,6 +151,7 @@ struct ConstraintObject {
   std::vector<std::string> left_roles;
   std::vector<std::string> right_roles;
   std::vector<SelectorObject> selectors;
+  std::string violation_rule;  // Attributes violationRule: a BeanShell rule that formats the violation
   std::string element;  // ActivityConstraint etc. for kOther
   Location where;
 };
@@ -163,7 +165,31 @@ struct PolicyObject {
   bool is_template = false;
   std::optional<std::string> description;
   std::vector<ConstraintObject> constraints;
+  std::string violation_rule;  // Attributes violationRule (BeanShell)
   Location where;
+};
+
+// A population (GroupDefinition): a filter over identity attributes, run by IdentityIQ
+// as a database query.
+struct GroupDefinitionObject {
+  std::string name;
+  std::string id;
+  std::optional<FilterObject> filter;  // <GroupFilter>; none: the population has no filter
+  Location where;
+};
+
+// One attribute of the identity configuration (ObjectConfig name="Identity").
+struct IdentityAttributeObject {
+  std::string name;
+  bool multi = false;
+};
+
+// A role type (ObjectConfig name="Bundle", RoleTypeDefinition).
+struct RoleTypeObject {
+  std::string name;
+  bool no_detection = false;
+  bool no_auto_assignment = false;
+  bool no_manual_assignment = false;
 };
 
 // Everything the loaders read, before the build.
@@ -174,6 +200,12 @@ struct SnapshotObjects {
   std::vector<IdentityObject> identities;
   std::vector<AccountObject> accounts;  // standalone Links / SCIM Accounts
   std::vector<EntitlementObject> entitlements;
+  std::vector<GroupDefinitionObject> populations;
+  // ObjectConfig Identity, when the snapshot has it.
+  bool has_identity_config = false;
+  std::vector<IdentityAttributeObject> identity_attributes;
+  // ObjectConfig Bundle's role types, when the snapshot has them (else IdentityIQ's defaults).
+  std::vector<RoleTypeObject> role_types;
   std::vector<Diagnostic> diagnostics;
   // SCIM resources kept as documents for queries: (resource type, json text)
   std::vector<std::pair<std::string, std::string>> scim_documents;

@@ -1,5 +1,5 @@
 #pragma once
-// The typed ProvisioningPlan model (research/iiq-semantics.md section 3). Every form
+// The typed ProvisioningPlan model (docs/semantics.md section 5). Every form
 // (IIQ XML, the toMap JSON, the Map.toString text) decodes to this and encodes from it.
 // Optional fields are std::optional so that "absent" and "empty" stay distinct and
 // round trips are exact. What a form carries that the model does not name is kept in

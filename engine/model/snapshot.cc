@@ -37,10 +37,27 @@ const std::vector<ConstraintRef>* Snapshot::ConstraintsNamingValue(Index app, Id
   return it == constraints_by_value_.end() ? nullptr : &it->second;
 }
 
+const std::vector<ConstraintRef>* Snapshot::ConstraintsWithId(std::string_view id) const {
+  auto it = constraints_by_id_.find(ToAbsl(id));
+  return it == constraints_by_id_.end() ? nullptr : &it->second;
+}
+
+const std::vector<ConstraintRef>* Snapshot::ConstraintsNamed(std::string_view name) const {
+  auto it = constraints_by_name_.find(ToAbsl(name));
+  return it == constraints_by_name_.end() ? nullptr : &it->second;
+}
+
+const std::vector<std::string>* Snapshot::Resources(std::string_view type) const {
+  auto it = resources_.find(ToAbsl(type));
+  return it == resources_.end() ? nullptr : &it->second;
+}
+
 Snapshot::Stats Snapshot::stats() const {
   Stats s;
   s.identities = identities_.size();
-  s.accounts = accounts_.size();
+  // The accounts identities hold: a SCIM User's entitlements[] synthesize accounts that
+  // give way to the Accounts resources describing the same accounts, and are not counted.
+  for (const Identity& i : identities_) s.accounts += i.accounts.size();
   s.roles = roles_.size();
   s.policies = policies_.size();
   for (const Policy& p : policies_) s.constraints += p.constraints.size();
@@ -55,12 +72,12 @@ Snapshot::Stats Snapshot::stats() const {
     bytes += sizeof(Identity) + 4 * (i.assigned_roles.size() + i.detected_roles.size() + i.accounts.size());
     for (const AttrValues& a : i.attributes) bytes += sizeof(AttrValues) + 4 * a.values.size();
   }
+  for (const Identity& i : identities_)
+    for (Index ai : i.accounts)
+      for (const AttrValues& v : accounts_[ai].attributes) s.entitlement_values += v.values.size();
   for (const Account& a : accounts_) {
     bytes += sizeof(Account);
-    for (const AttrValues& v : a.attributes) {
-      s.entitlement_values += v.values.size();
-      bytes += sizeof(AttrValues) + 4 * v.values.size();
-    }
+    for (const AttrValues& v : a.attributes) bytes += sizeof(AttrValues) + 4 * v.values.size();
   }
   bytes += roles_.size() * sizeof(Role);
   bytes += roles_by_value_.size() * (sizeof(Key) + sizeof(std::vector<Index>) + 8);

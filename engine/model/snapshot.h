@@ -126,13 +126,24 @@ struct Role {
   std::string display_name;
   bool disabled = false;
   bool or_profiles = false;
-  bool detectable = false;  // has profiles and its type allows detection
+  // Detection adds the role when it is enabled and has profiles every one of which
+  // detection can evaluate (EntitlementCorrelator.addMatchIfAllowed); it is reached
+  // when it or a role it inherits from has a detectable type (the top-down walk
+  // starts at the least specific detectable roles).
+  bool detectable = false;
+  // Its RoleTypeDefinition (ObjectConfig Bundle, else IdentityIQ's defaults), for
+  // SODPolicyExecutor.AssignedBundle.addOrigin: none for an untyped role or a type the
+  // configuration does not define.
+  bool has_type_definition = false;
+  bool type_detectable = true;   // !noDetection
+  bool type_assignable = false;  // !noAutoAssignment && !noManualAssignment
   std::vector<Index> inheritance;  // direct supers
   std::vector<Index> requirements;
   std::vector<Index> permits;
   std::vector<Profile> profiles;
   // Derived at build time.
   std::vector<Index> supers_closure;  // every role this one inherits from, transitively, no self
+  std::vector<Index> subs_closure;    // every role inheriting from this one, transitively, no self
   bool profiles_supported = true;     // every profile filter is one detection can evaluate
 };
 
@@ -160,13 +171,29 @@ struct Selector {
   std::vector<MatchTerm> terms;
   bool has_compound_filter = false;
   std::vector<Filter> compound_filter;  // AND of these roots
+  // <PopulationRef>: IdentityIQ runs the population's filter as a query on the
+  // identity's id, which is null in a check (Provisioner.impactAnalysis), so a
+  // population with a filter never matches there. kNoIndex: not in the snapshot.
+  bool has_population = false;
+  Index population = kNoIndex;
   std::vector<std::string> unsupported;  // reasons this selector cannot be evaluated
+};
+
+// A GroupDefinition (population).
+struct Population {
+  std::string name;
+  std::string id;
+  bool has_filter = false;
+  Filter filter;  // over identity attributes
 };
 
 struct Constraint {
   enum class Kind { kRoleSod, kGeneric, kUnsupported };
   Kind kind = Kind::kUnsupported;
   std::string name;  // constraintName in the response
+  // Without a name: a role SoD violation is named from its own bundle lists
+  // (SODPolicyExecutor.addViolation), a generic one has no constraintName.
+  bool has_name = true;
   std::string id;
   bool disabled = false;
   std::optional<std::string> description;
@@ -177,7 +204,9 @@ struct Constraint {
 };
 
 struct Policy {
-  enum class Kind { kRoleSod, kEntitlementSod, kAdvanced, kUnsupported };
+  // kAccount: AccountPolicyExecutor. kRisk, kActivity: evaluated, and never new in a
+  // check (the score does not change; activity is queried on the check's null id).
+  enum class Kind { kRoleSod, kEntitlementSod, kAdvanced, kAccount, kRisk, kActivity, kUnsupported };
   Kind kind = Kind::kUnsupported;
   std::string name;
   std::string id;
@@ -186,10 +215,16 @@ struct Policy {
   bool active = false;
   std::vector<Constraint> constraints;
   std::string unsupported;  // for kUnsupported: why
+  // kAccount: the constraint its violations carry (the first GenericConstraint), or kNoIndex.
+  Index account_constraint = kNoIndex;
+  // A BeanShell violation rule (the policy's or a constraint's) that IdentityIQ runs on
+  // each violation (AbstractPolicyExecutor.formatViolation); reported, not run.
+  std::string violation_rule;
 };
 
 // Where a role or entitlement value is named by policies, so a check looks only at
 // constraints its delta can touch.
+struct SnapshotObjects;
 
 struct ConstraintRef {
   Index policy;
@@ -226,6 +261,18 @@ class Snapshot {
   const std::vector<Account>& accounts() const { return accounts_; }
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
   const std::vector<EntitlementRecord>& entitlements() const { return entitlements_; }
+  const std::vector<Population>& populations() const { return populations_; }
+  // ObjectConfig Identity: the identity attributes a plan may set on the IIQ
+  // application (IIQEvaluator.processIdentityAttribute), name -> multi-valued.
+  bool has_identity_config() const { return has_identity_config_; }
+  const absl::flat_hash_map<Id, bool>& identity_attribute_defs() const { return identity_attribute_defs_; }
+  // The constraints (enabled; an Account policy's first GenericConstraint) a violation
+  // may be constraint-equal to (PolicyViolation.isConstraintEqual: ids when both have
+  // one, else names): by id, by name, and the unnamed role SoD ones, whose violations
+  // are named from their bundle lists.
+  const std::vector<ConstraintRef>* ConstraintsWithId(std::string_view id) const;
+  const std::vector<ConstraintRef>* ConstraintsNamed(std::string_view name) const;
+  const std::vector<ConstraintRef>& UnnamedRoleSodConstraints() const { return unnamed_role_sod_; }
 
   Index FindIdentity(std::string_view name) const;
   Index FindRole(std::string_view name) const;
@@ -273,10 +320,9 @@ class Snapshot {
   // every process (engine/load/source_hash.h). Sources given as objects do not count.
   std::string_view source_hash() const { return source_hash_; }
 
-  // The resources read from SCIM exports, parsed by the load pass "queryDocuments" into
-  // the query stage's documents (opaque here: the type is engine/query's). The query
-  // stage takes them over once, when it builds its state (under LazyQueryState).
-  std::shared_ptr<void> TakeExportedDocuments() const { return std::move(exported_documents_); }
+  // SCIM resources read from SCIM exports, by resource type ("Users", "Accounts", ...),
+  // as JSON text. Objects read from XML have none (the query stage renders them).
+  const std::vector<std::string>* Resources(std::string_view type) const;
 
   // The query stage's documents, built on first use (engine/query/snapshot_query.cc).
   template <typename T>
@@ -289,6 +335,8 @@ class Snapshot {
   friend class SnapshotBuilder;
   friend class BuildContext;  // the load passes (engine/load)
   friend void PrecomputeIdentityFlags(Snapshot& snapshot);
+  friend void ApplyRoleTypes(Snapshot& snapshot, const SnapshotObjects& objects);
+  friend void IndexConstraintIdentity(Snapshot& snapshot, Index policy);
   StringPool pool_;
   std::vector<Application> applications_;
   std::vector<Role> roles_;
@@ -297,6 +345,11 @@ class Snapshot {
   std::vector<Account> accounts_;
   std::vector<Diagnostic> diagnostics_;
   std::vector<EntitlementRecord> entitlements_;
+  std::vector<Population> populations_;
+  bool has_identity_config_ = false;
+  absl::flat_hash_map<Id, bool> identity_attribute_defs_;
+  absl::flat_hash_map<std::string, std::vector<ConstraintRef>> constraints_by_id_, constraints_by_name_;
+  std::vector<ConstraintRef> unnamed_role_sod_;
   size_t entitlement_count_ = 0;
   LoadTimings timings_;
   bool any_active_policy_ = false;
@@ -326,7 +379,7 @@ class Snapshot {
   std::vector<std::vector<Index>> unsupported_constraints_;
   std::vector<std::vector<Index>> children_;
   std::string source_hash_;
-  mutable std::shared_ptr<void> exported_documents_;
+  absl::flat_hash_map<std::string, std::vector<std::string>> resources_;
   mutable absl::once_flag query_once_;
   mutable std::shared_ptr<void> query_state_;
 };

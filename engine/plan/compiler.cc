@@ -201,53 +201,19 @@ class Compiler {
       return MakeError(ErrorCode::kInvalidValue,
                        absl::StrCat(object(), ": unknown application '", *req.application, "'"));
     }
-    const Application& application = s_.applications()[app];
     Id instance = req.instance && !req.instance->empty() ? ids_.Get(*req.instance) : kNoId;
-    // Identity.getLink(app, instance, nativeIdentity): null nativeIdentity means the
-    // first account; otherwise case-insensitive, then the display name exactly.
-    AccountState* acc = nullptr;
-    size_t acc_index = 0;
-    for (size_t i = 0; i < st.accounts.size(); ++i) {
-      AccountState& a = st.accounts[i];
-      if (a.application != app || (instance != kNoId && a.instance != instance)) continue;
-      if (!req.native_identity || absl::EqualsIgnoreCase(ToAbsl(ids_.Text(a.native_identity)), ToAbsl(*req.native_identity))) {
-        acc = &a;
-        acc_index = i;
-        break;
-      }
-    }
-    if (!acc && req.native_identity) {
-      for (size_t i = 0; i < st.accounts.size(); ++i) {
-        AccountState& a = st.accounts[i];
-        if (a.application == app && a.display_name != kNoId && ids_.Text(a.display_name) == *req.native_identity) {
-          acc = &a;
-          acc_index = i;
-          break;
-        }
-      }
-    }
+    size_t acc_index = FindAccount(st, app, instance, req.native_identity);
     AccountOp op = req.effective_op();
     if (op == AccountOp::kDelete) {
-      if (acc) st.accounts.erase(st.accounts.begin() + static_cast<long>(acc_index));
+      if (acc_index != kNoAccount) st.accounts.erase(st.accounts.begin() + static_cast<long>(acc_index));
       return absl::OkStatus();
     }
     bool needs_account = !req.attributes.empty() || !req.permissions.empty() || op == AccountOp::kDisable ||
                          op == AccountOp::kEnable || op == AccountOp::kLock || op == AccountOp::kUnlock;
+    AccountState* acc = acc_index == kNoAccount ? nullptr : &st.accounts[acc_index];
     if (!acc) {
       if (!needs_account) return absl::OkStatus();
-      AccountState created;
-      created.key = next_key_++;
-      created.application = app;
-      created.instance = instance;
-      std::string native = req.native_identity.value_or("");
-      if (native.empty() && application.identity_attribute != kNoId) {
-        for (const AttributeRequest& a : req.attributes)
-          if (a.name == ids_.Text(application.identity_attribute) && a.value.kind == Value::Kind::kString)
-            native = a.value.str;
-      }
-      created.native_identity = ids_.Get(native.empty() ? "???" : native);
-      st.accounts.push_back(std::move(created));
-      acc = &st.accounts.back();
+      acc = &CreateAccount(st, req, app, instance);
     }
     switch (op) {
       case AccountOp::kDisable: acc->disabled = true; SetValues(*acc, ids_.Get("IIQDisabled"), {ids_.Get("true")}, false); break;
@@ -256,14 +222,58 @@ class Compiler {
       case AccountOp::kUnlock: acc->locked = false; acc->Erase(ids_.Get("IIQLocked")); break;
       default: break;
     }
+    if (auto status = ApplyAttributeRequests(*acc, req, s_.applications()[app], index); !status.ok()) return status;
+    ApplyPermissionRequests(*acc, req);
+    return absl::OkStatus();
+  }
+
+  // Identity.getLink(app, instance, nativeIdentity): null nativeIdentity means the
+  // first account; otherwise case-insensitive, then the display name exactly.
+  static constexpr size_t kNoAccount = SIZE_MAX;
+  size_t FindAccount(const IdentityState& st, Index app, Id instance, const std::optional<std::string>& native) {
+    for (size_t i = 0; i < st.accounts.size(); ++i) {
+      const AccountState& a = st.accounts[i];
+      if (a.application != app || (instance != kNoId && a.instance != instance)) continue;
+      if (!native || absl::EqualsIgnoreCase(ToAbsl(ids_.Text(a.native_identity)), ToAbsl(*native))) return i;
+    }
+    if (native) {
+      for (size_t i = 0; i < st.accounts.size(); ++i) {
+        const AccountState& a = st.accounts[i];
+        if (a.application == app && a.display_name != kNoId && ids_.Text(a.display_name) == *native) return i;
+      }
+    }
+    return kNoAccount;
+  }
+
+  // A request for an account the identity does not have creates it; its native identity
+  // is the request's, else the identity attribute's requested value, else "???".
+  AccountState& CreateAccount(IdentityState& st, const AccountRequest& req, Index app, Id instance) {
+    const Application& application = s_.applications()[app];
+    AccountState created;
+    created.key = next_key_++;
+    created.application = app;
+    created.instance = instance;
+    std::string native = req.native_identity.value_or("");
+    if (native.empty() && application.identity_attribute != kNoId) {
+      for (const AttributeRequest& a : req.attributes)
+        if (a.name == ids_.Text(application.identity_attribute) && a.value.kind == Value::Kind::kString)
+          native = a.value.str;
+    }
+    created.native_identity = ids_.Get(native.empty() ? "???" : native);
+    st.accounts.push_back(std::move(created));
+    return st.accounts.back();
+  }
+
+  absl::Status ApplyAttributeRequests(AccountState& acc, const AccountRequest& req, const Application& application,
+                                      size_t index) {
     for (size_t i = 0; i < req.attributes.size(); ++i) {
       const AttributeRequest& ar = req.attributes[i];
-      auto aobject = [&] { return absl::StrCat(object(), "/AttributeRequest[", i, "]"); };
+      auto aobject = [&] { return absl::StrCat("AccountRequest[", index, "]/AttributeRequest[", i, "]"); };
       if (ar.result && ar.result->status == "failed") continue;
       if (ar.name.empty()) return MakeError(ErrorCode::kInvalidValue, absl::StrCat(aobject(), ": name is required"));
       // Requests for the identity attribute only rename the account.
       if (application.identity_attribute != kNoId && ar.name == ids_.Text(application.identity_attribute)) {
-        if (ar.value.kind == Value::Kind::kString) acc->native_identity = ids_.Get(ar.value.str);
+        if (ar.value.kind == Value::Kind::kString) acc.native_identity = ids_.Get(ar.value.str);
         continue;
       }
       Id attr = ids_.Get(ar.name);
@@ -279,19 +289,23 @@ class Compiler {
       values.clear();
       ar.value.ForEachString([&](std::string_view v) { values.push_back(ids_.Get(v)); });
       switch (ar.effective_op()) {
-        case AttributeOp::kAdd: AddValues(*acc, attr, values, ar.value.is_list() && values.size() > 1); break;
+        case AttributeOp::kAdd: AddValues(acc, attr, values, ar.value.is_list() && values.size() > 1); break;
         case AttributeOp::kRemove:
-        case AttributeOp::kRevoke: RemoveValues(*acc, attr, values); break;
+        case AttributeOp::kRevoke: RemoveValues(acc, attr, values); break;
         case AttributeOp::kSet:
-        case AttributeOp::kRetain: SetValues(*acc, attr, values, ar.value.is_list()); break;
+        case AttributeOp::kRetain: SetValues(acc, attr, values, ar.value.is_list()); break;
       }
     }
+    return absl::OkStatus();
+  }
+
+  void ApplyPermissionRequests(AccountState& acc, const AccountRequest& req) {
     for (const PermissionRequest& pr : req.permissions) {
       Id target = ids_.Get(pr.target);
       std::vector<Id> rights;
       for (absl::string_view r : absl::StrSplit(ToAbsl(pr.rights), ',', absl::SkipWhitespace()))
         rights.push_back(ids_.Get(ToStd(absl::StripAsciiWhitespace(r))));
-      auto& permissions = acc->mutable_permissions();
+      auto& permissions = acc.mutable_permissions();
       auto it = std::find_if(permissions.begin(), permissions.end(),
                              [&](const Permission& p) { return p.target == target; });
       AttributeOp pop = pr.op.value_or(AttributeOp::kSet);
@@ -309,7 +323,6 @@ class Compiler {
         permissions.push_back({target, rights});
       }
     }
-    return absl::OkStatus();
   }
 
   // application="IIQ": assignedRoles Add / Remove / Revoke / Set. detectedRoles
@@ -318,7 +331,10 @@ class Compiler {
     for (size_t i = 0; i < req.attributes.size(); ++i) {
       const AttributeRequest& ar = req.attributes[i];
       if (ar.result && ar.result->status == "failed") continue;
-      if (ar.name != "assignedRoles" && ar.name != "detectedRoles") continue;  // capabilities, workgroups...
+      if (ar.name != "assignedRoles" && ar.name != "detectedRoles") {
+        ApplyIdentityAttribute(st, ar, index, i);
+        continue;
+      }
       std::vector<Index> roles;
       for (const std::string& name : ar.value.Strings()) {
         Index r = s_.FindRole(name);
@@ -355,6 +371,71 @@ class Compiler {
       }
     }
     return absl::OkStatus();
+  }
+
+  // IIQEvaluator.processIIQPlan: names it handles itself (none changes what a policy
+  // reads here), `manager` (set to the named identity, or cleared), and otherwise
+  // processIdentityAttribute: an attribute ObjectConfig Identity defines changes the
+  // identity (Add appends, Remove drops the first equal value, Set replaces, a missing
+  // op changes nothing); any other name is ignored.
+  void ApplyIdentityAttribute(IdentityState& st, const AttributeRequest& ar, size_t index, size_t i) {
+    static constexpr std::string_view kHandled[] = {
+        "links", "capabilities", "activityConfig", "workgroups", "controlledScopes", "assignedScope", "scope",
+        "history", "snapshots", "events", "provisioningRequests", "password", "controlsAssignedScope", "forward",
+        "forwardStartDate", "forwardEndDate", "useBy", "protected", "needsRefresh"};
+    if (std::find(std::begin(kHandled), std::end(kHandled), std::string_view(ar.name)) != std::end(kHandled)) return;
+    auto object = [&] { return absl::StrCat("AccountRequest[", index, "]/AttributeRequest[", i, "]"); };
+    bool manager = ar.name == "manager";
+    Id name = ids_.Get(ar.name);
+    auto def = s_.identity_attribute_defs().find(name);
+    if (!manager && def == s_.identity_attribute_defs().end()) {
+      Warn(s_.has_identity_config()
+               ? absl::StrCat("identity attribute '", ar.name,
+                              "' is not defined in ObjectConfig Identity and is ignored, as IdentityIQ does")
+               : absl::StrCat("identity attribute '", ar.name,
+                              "' is ignored: the snapshot has no ObjectConfig Identity to say whether it is defined"),
+           object());
+      return;
+    }
+    if (!st.own_attributes) {
+      st.attributes = s_.identities()[st.identity].attributes;
+      st.own_attributes = true;
+    }
+    auto& attrs = st.attributes;
+    auto it = std::lower_bound(attrs.begin(), attrs.end(), name, [](const AttrValues& a, Id id) { return a.name < id; });
+    if (it == attrs.end() || it->name != name) {
+      AttrValues v;
+      v.name = name;
+      it = attrs.insert(it, std::move(v));
+    }
+    std::vector<Id> values;
+    ar.value.ForEachString([&](std::string_view v) { values.push_back(ids_.Get(v)); });
+    if (manager) {
+      // setManager(getObjectByName(Identity, value)): the manager's name, or none.
+      if (values.size() == 1 && s_.FindIdentity(ids_.Text(values[0])) != kNoIndex) {
+        it->values = values;
+        it->multi = false;
+      } else {
+        it->values.clear();
+      }
+    } else if (!ar.op) {
+      // processIdentityAttribute handles Add, Remove and Set only.
+    } else if (*ar.op == AttributeOp::kAdd || *ar.op == AttributeOp::kRemove) {
+      for (Id v : values) {
+        if (*ar.op == AttributeOp::kAdd) {
+          it->values.push_back(v);
+        } else if (auto at = std::find(it->values.begin(), it->values.end(), v); at != it->values.end()) {
+          it->values.erase(at);
+        }
+      }
+      it->multi = true;  // the new value is a List
+    } else if (*ar.op == AttributeOp::kSet) {
+      it->values = values;
+      // A multi-valued attribute takes a list; a single-valued one its one value (a
+      // longer list is kept as it is, with an error in IdentityIQ's log).
+      it->multi = def->second || values.size() > 1 || (ar.value.is_list() && def->second);
+    }
+    if (it->values.empty()) attrs.erase(it);
   }
 
   // De-assigned roles take back the entitlements no remaining assigned role provides.
@@ -462,6 +543,8 @@ absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPl
   const Identity& idn = s.identities()[identity];
   IdentityState& pre = out.pre;
   pre.identity = identity;
+  pre.own_attributes = false;
+  pre.attributes.clear();
   pre.assigned_roles.assign(idn.assigned_roles.begin(), idn.assigned_roles.end());
   pre.detected_roles.assign(idn.detected_roles.begin(), idn.detected_roles.end());
   pre.accounts.clear();

@@ -1,5 +1,5 @@
 #pragma once
-// The plan compiler (research/iiq-semantics.md 2.3, 3.2, 3.4 and 4.2):
+// The plan compiler (docs/semantics.md sections 1, 4 and 5):
 //   pre  = the identity as stored, with its assigned roles re-provisioned (their
 //          required IT roles' profile entitlements added to accounts); detected
 //          roles as stored.

@@ -8,31 +8,73 @@ namespace preflight {
 
 namespace {
 
-// A role passes as a super when it is disabled, has no profiles, or its profiles
-// match; and so do its own supers. Memoized per detection.
-bool SuperMatches(const MatchContext& ctx, const IdentityState& st, Index r, int depth,
-                  std::vector<std::pair<Index, bool>>& memo) {
-  for (const auto& [role, ok] : memo)
-    if (role == r) return ok;
+// Per-detection memo of isMatching and "matches with all its supers", by role.
+struct Memo {
+  std::vector<uint32_t> stamp;
+  std::vector<uint8_t> bits;  // 1: matching known, 2: matching, 4: full known, 8: full
+  uint32_t epoch = 0;
+  void Reset(size_t roles) {
+    if (stamp.size() < roles) {
+      stamp.assign(roles, 0);
+      bits.assign(roles, 0);
+      epoch = 0;
+    }
+    if (++epoch == 0) {
+      std::fill(stamp.begin(), stamp.end(), 0);
+      epoch = 1;
+    }
+  }
+  uint8_t& Bits(Index r) {
+    if (stamp[r] != epoch) {
+      stamp[r] = epoch;
+      bits[r] = 0;
+    }
+    return bits[r];
+  }
+};
+
+// EntitlementCorrelator.isMatching: a disabled role or one without profiles passes (the
+// hierarchy walk goes through it); otherwise its profiles must match.
+bool IsMatching(const MatchContext& ctx, const IdentityState& st, Index r, Memo& memo) {
+  uint8_t& b = memo.Bits(r);
+  if (b & 1) return b & 2;
   const Role& role = ctx.snapshot.roles()[r];
-  bool ok = depth <= 64 && (role.disabled || role.profiles.empty() || ProfilesMatch(ctx, role, st));
-  for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, depth + 1, memo);
-  memo.emplace_back(r, ok);
+  bool ok = role.disabled || role.profiles.empty() || ProfilesMatch(ctx, role, st);
+  b |= static_cast<uint8_t>(1 | (ok ? 2 : 0));
   return ok;
 }
 
-// Which of the candidate roles are detected: a role is detected when its own profiles
-// match and every super matches. `detected` comes out sorted.
-void DetectAmong(const MatchContext& ctx, const std::vector<Index>& candidates, const IdentityState& st,
-                 std::vector<std::pair<Index, bool>>& memo, std::vector<Index>& detected) {
-  memo.clear();
+// isMatching and evaluateSupersBottomUp: the role and every role it inherits from match.
+bool FullMatch(const MatchContext& ctx, const IdentityState& st, Index r, Memo& memo, int depth = 0) {
+  if (depth > 64) return false;  // an inheritance cycle (reported at load)
+  if (uint8_t b = memo.Bits(r); b & 4) return b & 8;
+  bool ok = IsMatching(ctx, st, r, memo);
+  for (Index up : ctx.snapshot.roles()[r].inheritance) ok = ok && FullMatch(ctx, st, up, memo, depth + 1);
+  memo.Bits(r) |= static_cast<uint8_t>(4 | (ok ? 8 : 0));
+  return ok;
+}
+
+// addMatchIfAllowed, reached: enabled, with profiles detection evaluates, under a
+// detectable type; and matching with its supers.
+bool Matches(const MatchContext& ctx, const IdentityState& st, Index r, Memo& memo) {
+  const Role& role = ctx.snapshot.roles()[r];
+  return role.detectable && !role.disabled && FullMatch(ctx, st, r, memo);
+}
+
+// Which of the candidate roles are detected. EntitlementCorrelator.evaluateTopDown adds
+// a matching role only when no branch below it added something: "Entitlement
+// correlation has historically only detected the most specific role". So a role is
+// detected when it matches and no role inheriting from it (at any depth) matches.
+// `detected` comes out sorted.
+void DetectAmong(const MatchContext& ctx, const std::vector<Index>& candidates, const IdentityState& st, Memo& memo,
+                 std::vector<Index>& detected) {
+  memo.Reset(ctx.snapshot.roles().size());
   detected.clear();
   for (Index r : candidates) {
-    const Role& role = ctx.snapshot.roles()[r];
-    if (!role.detectable || role.disabled || !ProfilesMatch(ctx, role, st)) continue;
-    bool ok = true;
-    for (Index up : role.inheritance) ok = ok && SuperMatches(ctx, st, up, 1, memo);
-    if (ok) detected.push_back(r);
+    if (!Matches(ctx, st, r, memo)) continue;
+    const auto& below = ctx.snapshot.roles()[r].subs_closure;
+    if (std::none_of(below.begin(), below.end(), [&](Index d) { return Matches(ctx, st, d, memo); }))
+      detected.push_back(r);
   }
   std::sort(detected.begin(), detected.end());
 }
@@ -59,7 +101,7 @@ void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vecto
                         IdentityState& st) {
   MatchContext ctx{s, ids};
   thread_local std::vector<Index> candidates, detected, ordered;
-  thread_local std::vector<std::pair<Index, bool>> memo;
+  thread_local Memo memo;
   candidates.clear();
   for (const Change& c : changes)
     if (const auto* roles = s.RolesReading(c.application, c.attr, c.value))
@@ -80,12 +122,19 @@ void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vecto
       candidates[unique++] = r;
     }
   candidates.resize(unique);
-  // A changed role changes what its descendants' super check sees.
+  // A changed role changes what its descendants' super check sees, and whether their
+  // ancestors have a more specific match below them.
   for (size_t i = 0; i < candidates.size(); ++i)
     for (Index child : s.Children(candidates[i]))
       if (mark[child] != epoch) {
         mark[child] = epoch;
         candidates.push_back(child);
+      }
+  for (size_t i = 0, n = candidates.size(); i < n; ++i)
+    for (Index up : s.roles()[candidates[i]].supers_closure)
+      if (mark[up] != epoch) {
+        mark[up] = epoch;
+        candidates.push_back(up);
       }
   DetectAmong(ctx, candidates, st, memo, detected);
   SetDetected(st, detected, [&](Index r) { return mark[r] == epoch; }, ordered);
@@ -94,7 +143,7 @@ void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vecto
 void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st) {
   MatchContext ctx{s, ids};
   thread_local std::vector<Index> candidates, detected, ordered;
-  thread_local std::vector<std::pair<Index, bool>> memo;
+  thread_local Memo memo;
   // Candidates: roles whose profile values appear on the accounts, plus roles that
   // cannot be indexed by value.
   candidates.assign(s.UnindexedDetectableRoles().begin(), s.UnindexedDetectableRoles().end());

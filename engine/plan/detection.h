@@ -1,7 +1,9 @@
 #pragma once
-// IT role detection (IdentityIQ's EntitlementCorrelator): a role is detected when it
-// is detectable, enabled, its profiles match the identity's accounts, and every role it
-// inherits from passes as a super. The compiler runs it on the post state.
+// IT role detection (IdentityIQ's EntitlementCorrelator): a role matches when it is
+// detectable, enabled, its profiles match the identity's accounts, and every role it
+// inherits from passes as a super; it is detected when no role inheriting from it
+// matches too (evaluateTopDown keeps the most specific match of a branch). The
+// compiler runs it on the post state.
 
 #include <vector>
 

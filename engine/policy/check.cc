@@ -1,6 +1,7 @@
 #include "engine/policy/check.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
@@ -21,7 +22,7 @@ absl::Status Invalid(std::string detail, std::string pointer = {}) {
   return MakeError(ErrorCode::kInvalidValue, detail, where);
 }
 
-// The policies to check, in order (research/iiq-semantics.md 4.3).
+// The policies to check, in order (docs/semantics.md, "Which policies").
 std::vector<Index> SelectPolicies(const Snapshot& s, const CheckRequest& req, const CheckOptions& options) {
   bool all = !req.policies || (req.policies->empty() && options.empty_policy_list_means_all);
   if (all) return s.ActivePoliciesByName();
@@ -75,19 +76,118 @@ void Explain(const MatchContext& ctx, const Constraint& constraint, const Projec
     role_reasons(constraint.right, "right");
     return;
   }
-  const auto& attrs = s.identities()[projection.post.identity].attributes;
   std::vector<const MatchTerm*> post_terms, pre_terms;
   for (size_t i = 0; i < constraint.selectors.size(); ++i) {
     post_terms.clear();
     pre_terms.clear();
-    SelectorMatches(ctx, constraint.selectors[i], projection.post, attrs, &post_terms);
-    SelectorMatches(ctx, constraint.selectors[i], projection.pre, attrs, &pre_terms);
+    SelectorMatches(ctx, constraint.selectors[i], projection.post, projection.post.Attributes(s), &post_terms);
+    SelectorMatches(ctx, constraint.selectors[i], projection.pre, projection.pre.Attributes(s), &pre_terms);
     const char* side = constraint.selectors.size() == 2 ? (i == 0 ? "left" : "right") : "selector";
     for (const MatchTerm* t : post_terms) {
       bool existing = std::find(pre_terms.begin(), pre_terms.end(), t) != pre_terms.end();
       v.reasons.push_back({side, "entitlement", EntitlementText(*t), "", existing ? "existing" : "plan"});
     }
   }
+}
+
+// getNewViolations: a post violation is new unless some pre violation, of any checked
+// policy, is constraint-equal to it (same constraint id, or with no id on either side
+// the same constraint name) and unchanged. Pre violations are evaluated only for the
+// constraints that can be equal to a post violation that fired, once per check.
+class PreViolations {
+ public:
+  PreViolations(const MatchContext& ctx, const Projection& projection, const HeldRoles& held,
+                const std::vector<Index>& policies)
+      : ctx_(ctx), s_(ctx.snapshot), projection_(projection), held_(held) {
+    selected_.assign(s_.policies().size(), false);
+    for (Index p : policies) selected_[p] = true;
+  }
+
+  bool IsNew(const Violation& post) {
+    // The constraint's own pre violation first: the common case.
+    if (post.constraint != kNoIndex && Matches({post.policy, post.constraint}, post)) return false;
+    const Constraint* c = post.constraint == kNoIndex ? nullptr : &s_.policies()[post.policy].constraints[post.constraint];
+    bool has_id = c && !c->id.empty();
+    if (has_id)
+      if (const auto* refs = s_.ConstraintsWithId(c->id))
+        for (ConstraintRef r : *refs)
+          if (Matches(r, post)) return false;
+    std::string name;
+    if (!ViolationName(s_, post, &name)) return true;
+    // With an id on one side only, the names decide.
+    auto without_id_if = [&](ConstraintRef r) {
+      return !has_id || s_.policies()[r.policy].constraints[r.constraint].id.empty();
+    };
+    if (const auto* refs = s_.ConstraintsNamed(name))
+      for (ConstraintRef r : *refs)
+        if (without_id_if(r) && Matches(r, post)) return false;
+    for (ConstraintRef r : s_.UnnamedRoleSodConstraints())
+      if (without_id_if(r) && Matches(r, post)) return false;
+    return true;
+  }
+
+ private:
+  // Does the pre state violate constraint `r` (of a checked policy) equal to `post`?
+  bool Matches(ConstraintRef r, const Violation& post) {
+    if (!selected_[r.policy]) return false;
+    const Violation* pre = Evaluate(r);
+    return pre && ConstraintEqual(s_, *pre, post) && Unchanged(*pre, post);
+  }
+
+  const Violation* Evaluate(ConstraintRef r) {
+    for (const auto& [ref, fired, v] : cache_)
+      if (ref == r) return fired ? &v : nullptr;
+    Violation v;
+    bool fired;
+    const Policy& policy = s_.policies()[r.policy];
+    if (policy.kind == Policy::Kind::kAccount) {
+      // Before the plan, AccountPolicyExecutor queries the stored accounts; its
+      // violations differ only in the application, which no comparison reads.
+      std::vector<Violation> found;
+      const auto& stored = s_.identities()[projection_.pre.identity].accounts;
+      AccountViolations(r.policy, r.constraint, stored,
+                        [&](Index a) { return std::pair(s_.accounts()[a].application, s_.accounts()[a].instance); },
+                        scratch_, found);
+      fired = !found.empty();
+      if (fired) v = found.front();
+    } else {
+      fired = EvaluateConstraint(ctx_, r.policy, r.constraint, projection_.pre, held_, &v);
+    }
+    cache_.emplace_back(r, fired, std::move(v));
+    return fired ? &std::get<2>(cache_.back()) : nullptr;
+  }
+
+  const MatchContext& ctx_;
+  const Snapshot& s_;
+  const Projection& projection_;
+  const HeldRoles& held_;
+  std::vector<bool> selected_;
+  std::vector<std::tuple<ConstraintRef, bool, Violation>> cache_;
+  std::vector<std::pair<Index, Id>> scratch_;
+};
+
+ViolationReport Report(const Snapshot& s, const Violation& v) {
+  const Policy& policy = s.policies()[v.policy];
+  ViolationReport out;
+  out.policy_name = policy.name;
+  out.policy_type = policy.type;
+  out.has_constraint_name = ViolationName(s, v, &out.constraint_name);
+  if (v.constraint != kNoIndex) {
+    const Constraint& c = policy.constraints[v.constraint];
+    // SODPolicyExecutor and AccountPolicyExecutor copy the constraint's description
+    // (setConstraint); the generic executors do not ("it trashes the description").
+    if (c.kind == Constraint::Kind::kRoleSod || policy.kind == Policy::Kind::kAccount) out.description = c.description;
+  }
+  for (Index r : v.left_bundles) out.left_bundles.emplace_back(s.str(s.roles()[r].name));
+  for (Index r : v.right_bundles) out.right_bundles.emplace_back(s.str(s.roles()[r].name));
+  for (const MatchTerm* t : v.entitlements) {
+    ViolationReport::Entitlement e;
+    if (!t->application_name.empty()) e.application = t->application_name;
+    e.attribute = t->name_text;
+    e.value = t->value_text;
+    out.entitlements.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace
@@ -107,7 +207,9 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     Projection projection;
     HeldRoles held_pre, held_post;
     std::vector<ConstraintRef> touched;
-    Violation pre, post;
+    Violation post;
+    std::vector<Violation> account;
+    std::vector<std::pair<Index, Id>> account_keys;
   };
   thread_local Scratch scratch;
   ValueIds ids(s.pool());
@@ -132,13 +234,33 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     std::sort(touched.begin(), touched.end());
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
   }
-  Violation& pre = scratch.pre;
   Violation& post = scratch.post;
+  PreViolations pre(ctx, *projection, held_pre, policies);
+  std::vector<Violation>& account = scratch.account;
   for (Index p : policies) {
     const Policy& policy = s.policies()[p];
     if (policy.kind == Policy::Kind::kUnsupported) {
       result.diagnostics.push_back({Severity::kUnsupported, ErrorCode::kUnsupported, policy.unsupported, {},
                                     "Policy[" + policy.name + "]"});
+      continue;
+    }
+    if (!policy.violation_rule.empty())
+      result.diagnostics.push_back({Severity::kUnsupported, ErrorCode::kUnsupported,
+                                    absl::StrCat("violation rule '", policy.violation_rule,
+                                                 "' (BeanShell) is not run; IdentityIQ may rewrite this policy's violations"),
+                                    {}, "Policy[" + policy.name + "]"});
+    // Risk: the plan does not change the stored scorecard, so the pre and post
+    // violations are the same. Activity: the activity query runs on the check's copy of
+    // the identity, whose id is null, and finds nothing before or after.
+    if (policy.kind == Policy::Kind::kRisk || policy.kind == Policy::Kind::kActivity) continue;
+    if (policy.kind == Policy::Kind::kAccount) {
+      // After the plan, AccountPolicyExecutor counts the simulated accounts.
+      account.clear();
+      AccountViolations(p, policy.account_constraint, projection->post.accounts,
+                        [](const AccountState& a) { return std::pair(a.application, a.instance); },
+                        scratch.account_keys, account);
+      for (const Violation& v : account)
+        if (pre.IsNew(v)) result.violations.push_back(Report(s, v));
       continue;
     }
     for (Index c : s.UnsupportedConstraints(p)) {
@@ -150,24 +272,10 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     auto begin = std::lower_bound(touched.begin(), touched.end(), ConstraintRef{p, 0});
     for (auto it = begin; it != touched.end() && it->policy == p; ++it) {
       Index c = it->constraint;
-      const Constraint& constraint = policy.constraints[c];
       if (!EvaluateConstraint(ctx, p, c, projection->post, held_post, &post)) continue;
-      if (EvaluateConstraint(ctx, p, c, projection->pre, held_pre, &pre) && pre.SameAs(post)) continue;
-      ViolationReport v;
-      v.policy_name = policy.name;
-      v.policy_type = policy.type;
-      v.constraint_name = constraint.name;
-      if (constraint.kind == Constraint::Kind::kRoleSod) v.description = constraint.description;
-      for (Index r : post.left_bundles) v.left_bundles.emplace_back(s.str(s.roles()[r].name));
-      for (Index r : post.right_bundles) v.right_bundles.emplace_back(s.str(s.roles()[r].name));
-      for (const MatchTerm* t : post.entitlements) {
-        ViolationReport::Entitlement e;
-        if (!t->application_name.empty()) e.application = t->application_name;
-        e.attribute = t->name_text;
-        e.value = t->value_text;
-        v.entitlements.push_back(std::move(e));
-      }
-      if (req.explain) Explain(ctx, constraint, *projection, held_pre, held_post, v);
+      if (!pre.IsNew(post)) continue;
+      ViolationReport v = Report(s, post);
+      if (req.explain) Explain(ctx, policy.constraints[c], *projection, held_pre, held_post, v);
       result.violations.push_back(std::move(v));
     }
   }
@@ -191,7 +299,7 @@ std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result
     for (const ViolationReport& v : result.violations) {
       w.BeginObject();
       w.Field("policyName", v.policy_name);
-      w.Field("constraintName", v.constraint_name);
+      if (v.has_constraint_name) w.Field("constraintName", v.constraint_name);
       if (v.description) w.Field("description", *v.description);
       w.Key("leftBundles").BeginArray();
       for (const auto& b : v.left_bundles) w.String(b);
@@ -245,21 +353,6 @@ std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result
     WriteDiagnostics(w, "diagnostics", result.diagnostics);
     w.EndObject();
   }
-  w.EndObject();
-  return w.Take();
-}
-
-std::string ScimErrorJson(const absl::Status& status, int indent) {
-  JsonWriter w(indent);
-  ErrorCode code = ErrorCodeOf(status);
-  w.BeginObject();
-  w.Key("schemas").BeginArray().String("urn:ietf:params:scim:api:messages:2.0:Error").EndArray();
-  // Every input problem is a 400 with a SCIM scimType; a missing file or an
-  // unsupported construct is an invalid value of the call.
-  if (code == ErrorCode::kNotFound || code == ErrorCode::kUnsupported) code = ErrorCode::kInvalidValue;
-  w.Field("status", code == ErrorCode::kInternal ? "500" : "400");
-  if (code != ErrorCode::kInternal) w.Field("scimType", ScimType(code));
-  w.Field("detail", std::string(status.message()));
   w.EndObject();
   return w.Take();
 }

@@ -1,6 +1,6 @@
 #pragma once
 // CheckedPolicyViolations: the request body in, the new violations out
-// (research/iiq-semantics.md section 4).
+// (docs/semantics.md section 1).
 
 #include <optional>
 #include <string>
@@ -41,6 +41,9 @@ struct ViolationReport {
   std::string policy_name;
   std::string policy_type;
   std::string constraint_name;
+  // False when IdentityIQ's violation has no constraintName (an unnamed generic
+  // constraint, an Account policy without a GenericConstraint): the key is omitted.
+  bool has_constraint_name = true;
   std::optional<std::string> description;
   std::vector<std::string> left_bundles;
   std::vector<std::string> right_bundles;
@@ -69,8 +72,5 @@ absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& 
 // extension urn:ietf:params:scim:schemas:extension:preflight:1.0:CheckedPolicyViolation.
 std::string CheckResponseJson(const CheckRequest& request, const CheckResult& result,
                               const CheckOptions& options = {});
-
-// A SCIM Error resource for a failed call: {"schemas":[...Error],"status":"400",...}.
-std::string ScimErrorJson(const absl::Status& status, int indent = 0);
 
 }  // namespace preflight

@@ -1,6 +1,9 @@
 #include "engine/policy/evaluate.h"
 
 #include <algorithm>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
 
 namespace preflight {
 namespace {
@@ -30,28 +33,87 @@ bool RoleSod(const Constraint& c, const HeldRoles& held, Violation* out) {
   return true;
 }
 
+std::string Csv(const Snapshot& s, const std::vector<Index>& roles) {
+  if (roles.empty()) return "null";  // StringBuffer.append of a null String
+  std::string out;
+  for (Index r : roles) absl::StrAppend(&out, out.empty() ? "" : ",", ToAbsl(s.str(s.roles()[r].name)));
+  return out;
+}
+
+const Constraint* ConstraintOf(const Snapshot& s, const Violation& v) {
+  return v.constraint == kNoIndex ? nullptr : &s.policies()[v.policy].constraints[v.constraint];
+}
+
 }  // namespace
 
-bool Violation::SameAs(const Violation& o) const {
-  // InterrogatorFacade.isConstraintUnchanged compares each list only when both sides
-  // have one: IIQ stores an empty bundle CSV or entitlement list as null.
+bool ViolationName(const Snapshot& s, const Violation& v, std::string* name) {
+  const Constraint* c = ConstraintOf(s, v);
+  if (!c) return false;
+  if (c->has_name) {
+    *name = c->name;
+    return true;
+  }
+  if (c->kind != Constraint::Kind::kRoleSod) return false;
+  *name = absl::StrCat(Csv(s, v.left_bundles), " : ", Csv(s, v.right_bundles));
+  return true;
+}
+
+bool ConstraintEqual(const Snapshot& s, const Violation& a, const Violation& b) {
+  const Constraint* ca = ConstraintOf(s, a);
+  const Constraint* cb = ConstraintOf(s, b);
+  if (ca && cb && !ca->id.empty() && !cb->id.empty()) return ca->id == cb->id;
+  std::string na, nb;
+  return ViolationName(s, a, &na) && ViolationName(s, b, &nb) && na == nb;
+}
+
+bool Unchanged(const Violation& pre, const Violation& post) {
   auto differ = [](const auto& a, const auto& b) { return !a.empty() && !b.empty() && a != b; };
-  if (policy != o.policy || constraint != o.constraint || differ(left_bundles, o.left_bundles) ||
-      differ(right_bundles, o.right_bundles))
-    return false;
-  if (entitlements.empty() || o.entitlements.empty()) return true;
-  std::vector<const MatchTerm*> a = entitlements, b = o.entitlements;
-  std::sort(a.begin(), a.end());
-  std::sort(b.begin(), b.end());
-  return a == b;
+  if (differ(pre.left_bundles, post.left_bundles) || differ(pre.right_bundles, post.right_bundles)) return false;
+  if (pre.entitlements.empty() || post.entitlements.empty()) return true;
+  // MatchTerms of two constraints are different objects: compare what they say.
+  auto key = [](const MatchTerm* t) { return std::tie(t->application_name, t->name_text, t->value_text, t->value_null); };
+  auto less = [&](const MatchTerm* x, const MatchTerm* y) { return key(x) < key(y); };
+  std::vector<const MatchTerm*> a = pre.entitlements, b = post.entitlements;
+  std::sort(a.begin(), a.end(), less);
+  std::sort(b.begin(), b.end(), less);
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [&](const MatchTerm* x, const MatchTerm* y) { return key(x) == key(y); });
+}
+
+void HeldRoles::AddOrigins(const Snapshot& s, Index bundle, Index o) {
+  // "traverse the hierarchy looking for _bundle ... only process the hierarchy if this
+  // is detected": from the origin, follow the first inherited role that is the bundle
+  // (named too unless its type is assignable) or of a detectable type (or untyped).
+  for (int depth = 0; depth <= 64; ++depth) {
+    pairs_.emplace_back(bundle, o);
+    if (o == bundle) return;
+    const Role& ro = s.roles()[o];
+    if (ro.has_type_definition && !ro.type_detectable) return;
+    Index next = kNoIndex;
+    for (Index i : ro.inheritance) {
+      const Role& ri = s.roles()[i];
+      if (i == bundle) {
+        if (!(ri.has_type_definition && ri.type_assignable)) pairs_.emplace_back(bundle, i);
+        return;
+      }
+      if (!ri.has_type_definition || ri.type_detectable) {
+        next = i;
+        break;
+      }
+    }
+    if (next == kNoIndex) return;
+    o = next;
+  }
 }
 
 void HeldRoles::Compute(const Snapshot& s, const IdentityState& state) {
   pairs_.clear();
+  // SODPolicyExecutor.flatten: every held role and every role it inherits from get
+  // the held role as an origin (addBundle), through addOrigin's chain.
   auto flatten = [&](const std::vector<Index>& held) {
     for (Index r : held) {
-      pairs_.emplace_back(r, r);
-      for (Index up : s.roles()[r].supers_closure) pairs_.emplace_back(up, r);
+      AddOrigins(s, r, r);
+      for (Index up : s.roles()[r].supers_closure) AddOrigins(s, up, r);
     }
   };
   flatten(state.detected_roles);
@@ -104,9 +166,11 @@ bool EvaluateConstraint(const MatchContext& ctx, Index policy, Index constraint,
   out->left_bundles.clear();
   out->right_bundles.clear();
   out->entitlements.clear();
-  if (c.kind == Constraint::Kind::kRoleSod) return RoleSod(c, held, out);
-  if (c.kind != Constraint::Kind::kGeneric) return false;
-  const auto& identity_attributes = ctx.snapshot.identities()[state.identity].attributes;
+  // SODPolicyExecutor reads the SODConstraints, GenericPolicyExecutor the GenericConstraints.
+  if (c.kind == Constraint::Kind::kRoleSod) return p.kind == Policy::Kind::kRoleSod && RoleSod(c, held, out);
+  if (c.kind != Constraint::Kind::kGeneric || (p.kind != Policy::Kind::kEntitlementSod && p.kind != Policy::Kind::kAdvanced))
+    return false;
+  const auto& identity_attributes = state.Attributes(ctx.snapshot);
   // Only the EntitlementSOD executor reports the violating entitlements.
   std::vector<const MatchTerm*>* matched = p.kind == Policy::Kind::kEntitlementSod ? &out->entitlements : nullptr;
   for (const Selector& sel : c.selectors) {

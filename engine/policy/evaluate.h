@@ -1,9 +1,12 @@
 #pragma once
-// Policy evaluation on one identity state (research/iiq-semantics.md 1.4-1.6):
-// role SoD over assigned and detected roles closed upward over inheritance, and
-// generic constraints (entitlement SoD, Advanced) over IdentitySelectors.
+// Policy evaluation on one identity state (docs/semantics.md sections 2 and 3):
+// role SoD over assigned and detected roles closed upward over inheritance, generic
+// constraints (entitlement SoD, Advanced) over IdentitySelectors, Account policies.
 
+#include <algorithm>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/state/match.h"
@@ -12,15 +15,26 @@ namespace preflight {
 
 struct Violation {
   Index policy = kNoIndex;
-  Index constraint = kNoIndex;
+  Index constraint = kNoIndex;  // kNoIndex: an Account policy without a GenericConstraint
   std::vector<Index> left_bundles;   // held roles (origins) that matched the left side
   std::vector<Index> right_bundles;
   std::vector<const MatchTerm*> entitlements;  // matched leaf terms, left selector first
-
-  // IdentityIQ's "unchanged" (InterrogatorFacade.isConstraintUnchanged): same
-  // constraint, same bundle CSVs, same violating entitlements ignoring order.
-  bool SameAs(const Violation& other) const;
 };
+
+// The violation's constraintName, as IdentityIQ fills it: the constraint's name; for
+// an unnamed role SoD constraint "<left CSV> : <right CSV>" from the violation's own
+// bundle lists, an empty side written "null" (SODPolicyExecutor.addViolation); none
+// for an unnamed generic constraint (false is returned).
+bool ViolationName(const Snapshot& snapshot, const Violation& v, std::string* name);
+
+// PolicyViolation.isConstraintEqual: the constraint ids when both violations' have one,
+// else the constraint names when both have one; otherwise not equal.
+bool ConstraintEqual(const Snapshot& snapshot, const Violation& a, const Violation& b);
+
+// InterrogatorFacade.isConstraintUnchanged: the bundle CSVs equal when both are
+// non-null, the violating entitlements equal ignoring order when both are non-null
+// (IdentityIQ stores an empty list as null).
+bool Unchanged(const Violation& pre, const Violation& post);
 
 // The roles an identity holds for role SoD: every detected then assigned role, and
 // every role those inherit from, each with the held roles it was reached through.
@@ -54,6 +68,8 @@ class HeldRoles {
   std::span<const Index> OriginsAt(size_t i) const {
     return {origins_.data() + starts_[i], starts_[i + 1] - starts_[i]};
   }
+  // Appends the (role, origin) pairs AssignedBundle.addOrigin(origin) adds to `role`.
+  void AddOrigins(const Snapshot& s, Index role, Index origin);
   // Flat and reused across checks: held roles sorted, and for role i its origins in
   // origins_[starts_[i], starts_[i + 1]).
   std::vector<Index> roles_;
@@ -69,5 +85,24 @@ class HeldRoles {
 // Disabled and unsupported constraints never fire (the caller reports the latter).
 bool EvaluateConstraint(const MatchContext& ctx, Index policy, Index constraint, const IdentityState& state,
                         const HeldRoles& held, Violation* out);
+
+// AccountPolicyExecutor: one violation per application (and instance) on which the
+// accounts hold more than one account, in (application, instance) order. Before the
+// plan IdentityIQ queries the stored links (evaluateUsingQuery), after it counts the
+// simulated ones (evaluateUsingLinks): callers pass the matching accounts.
+template <typename Accounts, typename Key>
+void AccountViolations(Index policy, Index constraint, const Accounts& accounts, Key key,
+                       std::vector<std::pair<Index, Id>>& scratch, std::vector<Violation>& out) {
+  scratch.clear();
+  for (const auto& a : accounts) scratch.push_back(key(a));
+  std::sort(scratch.begin(), scratch.end());
+  for (size_t i = 0; i + 1 < scratch.size(); ++i) {
+    if (scratch[i] != scratch[i + 1] || (i > 0 && scratch[i - 1] == scratch[i])) continue;
+    Violation v;
+    v.policy = policy;
+    v.constraint = constraint;
+    out.push_back(std::move(v));
+  }
+}
 
 }  // namespace preflight

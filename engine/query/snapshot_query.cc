@@ -1,6 +1,5 @@
 #include "engine/query/snapshot_query.h"
 
-#include <algorithm>
 #include <array>
 
 #include "absl/strings/ascii.h"
@@ -21,6 +20,8 @@ constexpr std::string_view kAccountSchemaPrefix = "urn:ietf:params:scim:schemas:
 
 constexpr std::array<std::string_view, 5> kTypes = {"Users", "Accounts", "Entitlements", "Roles", "Applications"};
 constexpr std::array<std::string_view, 5> kUrns = {kUserUrn, kAccountUrn, kEntitlementUrn, kRoleUrn, kApplicationUrn};
+
+const Limits kDocLimits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = kQueryDocumentDepth};
 
 struct QueryState {
   std::array<std::vector<Doc>, 5> docs;
@@ -173,18 +174,8 @@ std::string ApplicationJson(const Snapshot& s, const Application& a) {
   return w.Take();
 }
 
-// The budget of a query document: the sources' own budgets applied when they were read.
-const Limits kDocLimits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = 256};
-
-struct ExportedDocuments {
-  std::array<std::vector<Doc>, 5> docs;
-};
-
-// The documents of every resource type: the ones parsed at load from the SCIM exports,
-// then the objects read from XML, rendered in IdentityIQ's SCIM shapes.
 QueryState* BuildState(const Snapshot& s) {
   auto* state = new QueryState;
-  auto exported = std::static_pointer_cast<ExportedDocuments>(s.TakeExportedDocuments());
   for (size_t t = 0; t < kTypes.size(); ++t) {
     state->schemas[t] = ResourceSchema::WithScimDefaults(kUrns[t]);
     auto add = [&](const std::string& json) {
@@ -192,7 +183,8 @@ QueryState* BuildState(const Snapshot& s) {
       if (doc.ok()) state->docs[t].push_back(*std::move(doc));
       else state->diagnostics.push_back({Severity::kError, ErrorCodeOf(doc.status()), DetailOf(doc.status()), {}, ""});
     };
-    if (exported) state->docs[t] = std::move(exported->docs[t]);
+    if (const auto* exported = s.Resources(kTypes[t]))
+      for (const std::string& json : *exported) add(json);
     switch (t) {
       case 0:
         for (const Identity& i : s.identities())
@@ -219,39 +211,42 @@ QueryState* BuildState(const Snapshot& s) {
   return state;
 }
 
-}  // namespace
 
-std::shared_ptr<void> ParseExportedDocuments(std::vector<std::pair<std::string, std::string>>& resources,
-                                             std::vector<Diagnostic>& diagnostics) {
-  auto out = std::make_shared<ExportedDocuments>();
-  std::array<size_t, kTypes.size()> count{};
-  for (auto& [type, json] : resources) {
-    size_t t = std::find(kTypes.begin(), kTypes.end(), type) - kTypes.begin();
-    if (t == kTypes.size()) continue;  // a resource type no query reads
-    size_t n = count[t]++;
-    auto doc = DocFromJson(json, kDocLimits);
-    std::string().swap(json);
-    if (doc.ok()) {
-      out->docs[t].push_back(*std::move(doc));
-      continue;
-    }
-    diagnostics.push_back({Severity::kError, ErrorCodeOf(doc.status()),
-                           absl::StrCat("the resource cannot be queried: ", DetailOf(doc.status())), {},
-                           absl::StrCat(ToAbsl(kTypes[t]), "[", n, "]")});
-  }
-  return out;
-}
-
-absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
-                                          const QueryOptions& options) {
+absl::StatusOr<size_t> TypeIndex(std::string_view resource_type) {
   size_t t = 0;
   while (t < kTypes.size() && !absl::EqualsIgnoreCase(ToAbsl(kTypes[t]), ToAbsl(resource_type))) ++t;
   if (t == kTypes.size())
     return MakeError(ErrorCode::kInvalidValue,
                      absl::StrCat("unknown resource type '", ToAbsl(resource_type),
                                   "': expected Users, Accounts, Entitlements, Roles or Applications"));
+  return t;
+}
+
+}  // namespace
+
+absl::Status CheckQueryDocument(std::string_view json) { return DocFromJson(json, kDocLimits).status(); }
+
+absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
+                                          const QueryOptions& options) {
+  auto t = TypeIndex(resource_type);
+  if (!t.ok()) return t.status();
   const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState);
-  return RunQuery(std::span<const Doc>(state.docs[t]), state.schemas[t], options);
+  return RunQuery(std::span<const Doc>(state.docs[*t]), state.schemas[*t], options);
+}
+
+absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::string_view resource_type,
+                                             std::string_view id, const std::vector<std::string>& attributes,
+                                             const std::vector<std::string>& excluded_attributes) {
+  auto t = TypeIndex(resource_type);
+  if (!t.ok()) return t.status();
+  const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState);
+  for (const Doc& doc : state.docs[*t]) {
+    uint32_t node = doc.Find(doc.root(), "id");
+    if (node == Doc::kNone || doc.node(node).type != DocType::kString || doc.str(doc.node(node)) != id) continue;
+    return ProjectDoc(doc, state.schemas[*t], attributes, excluded_attributes);
+  }
+  return MakeError(ErrorCode::kNoSuchResource,
+                   absl::StrCat("Resource ", ToAbsl(kTypes[*t]), "/", ToAbsl(id), " not found"));
 }
 
 }  // namespace preflight

@@ -2,13 +2,10 @@
 // SCIM queries over a loaded snapshot: `preflight query` and Engine::Query. Resources
 // read from SCIM exports are queried as exported; objects read from IdentityIQ XML
 // are rendered once, on the first query, in the shapes IdentityIQ's SCIM API uses
-// (research/iiq-semantics.md section 5), so one filter works on both.
+// (docs/semantics.md section 6), so one filter works on both.
 
-#include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/model/snapshot.h"
@@ -16,15 +13,22 @@
 
 namespace preflight {
 
-// The load pass "queryDocuments": parses the resources read from SCIM exports ((resource
-// type, JSON text), in load order; the texts are released) into query documents, for
-// Snapshot::TakeExportedDocuments. A resource that does not parse is an error in
-// `diagnostics` and is left out of queries.
-std::shared_ptr<void> ParseExportedDocuments(std::vector<std::pair<std::string, std::string>>& resources,
-                                             std::vector<Diagnostic>& diagnostics);
+// Whether a resource exported as SCIM JSON can be a query document: kOk, or why not.
+// The load pass "queryDocuments" asks, so that a resource queries would never see is a
+// load diagnostic.
+absl::Status CheckQueryDocument(std::string_view json);
+// The nesting budget of a query document. JSON that a reader parsed with a budget of at
+// most this many levels always passes CheckQueryDocument.
+inline constexpr int kQueryDocumentDepth = 256;
 
 // resource_type: Users, Accounts, Entitlements, Roles or Applications (any case).
 absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
                                           const QueryOptions& options);
+
+// One resource by its id (exact match of the resource's "id"), projected like a query's
+// resources. kNoSuchResource when the snapshot has none with that id.
+absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::string_view resource_type,
+                                             std::string_view id, const std::vector<std::string>& attributes,
+                                             const std::vector<std::string>& excluded_attributes);
 
 }  // namespace preflight

@@ -107,6 +107,13 @@ struct IdentityState {
   std::vector<AccountState> accounts;
   std::vector<Index> assigned_roles;
   std::vector<Index> detected_roles;
+  // Identity attributes (sorted by name): the snapshot's, until the plan sets one on the
+  // IIQ application (IIQEvaluator.processIdentityAttribute) and the state gets its own.
+  bool own_attributes = false;
+  std::vector<AttrValues> attributes;
+  const std::vector<AttrValues>& Attributes(const Snapshot& s) const {
+    return own_attributes ? attributes : s.identities()[identity].attributes;
+  }
 };
 
 }  // namespace preflight

@@ -159,9 +159,11 @@ bool CompoundFilterMatches(const MatchContext& ctx, const Filter& filter, const 
                            const std::vector<AttrValues>& identity_attributes) {
   return Eval(filter, [&](const Filter& f) {
     if (!f.compound_account) return Leaf(ctx, f, FindAttr(identity_attributes, f.property));
+    // Matchmaker.CubeMatcher.getLink: the identity's first account on that application
+    // (Identity.getLink(app, null, null)); without one the value is null.
     for (const AccountState& a : state.accounts)
-      if (a.application == f.application && Leaf(ctx, f, a.Find(f.property))) return true;
-    return false;
+      if (a.application == f.application) return Leaf(ctx, f, a.Find(f.property));
+    return Leaf(ctx, f, nullptr);
   });
 }
 
@@ -186,88 +188,110 @@ bool ProfilesMatch(const MatchContext& ctx, const Role& role, const IdentityStat
 
 namespace {
 
-// One leaf term: how many accounts (or the identity) satisfy it.
+// Matchmaker.TermMatcher.getMatchingLeaves: the term once per account it matches on
+// (a permission term once per matching permission), or once for an identity
+// attribute; a negative term is listed once when nothing matched, and not otherwise.
 int LeafMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
                 const std::vector<AttrValues>& identity_attributes) {
   int count = 0;
-  if (t.application == kNoIndex) {
+  if (t.name_text.empty()) {
+    // A term without a name matches nothing.
+  } else if (t.application == kNoIndex) {
     // No application: an identity attribute.
     const AttrValues* a = FindAttr(identity_attributes, t.name);
     bool present = a && !a->values.empty();
-    bool m = t.value_null ? !present : present && Contains(ctx, a->values, t.value, false);
-    return (m != t.negative) ? 1 : 0;
-  }
-  bool any_account = false;
-  for (const AccountState& a : state.accounts) {
-    if (a.application != t.application) continue;
-    any_account = true;
-    bool m;
-    if (t.type == MatchTerm::Type::kPermission) {
-      m = false;
-      if (t.value_null) {
-        m = a.permissions().empty();
+    count = (t.value_null ? !present : present && Contains(ctx, a->values, t.value, false)) ? 1 : 0;
+  } else {
+    for (const AccountState& a : state.accounts) {
+      if (a.application != t.application) continue;
+      if (t.type == MatchTerm::Type::kPermission) {
+        if (a.permissions().empty()) {
+          if (t.value_null) ++count;  // no permission at all "matches" a null value
+        } else if (!t.value_null) {
+          for (const Permission& p : a.permissions())
+            if (p.target == t.name && std::find(p.rights.begin(), p.rights.end(), t.value) != p.rights.end()) ++count;
+        }
       } else {
-        for (const Permission& p : a.permissions())
-          if (p.target == t.name && std::find(p.rights.begin(), p.rights.end(), t.value) != p.rights.end()) m = true;
+        const AttrValues* v = a.Find(t.name);
+        bool present = v && !v->values.empty();
+        if (t.value_null ? !present : present && Contains(ctx, v->values, t.value, false)) ++count;
       }
-    } else {
-      const AttrValues* v = a.Find(t.name);
-      bool present = v && !v->values.empty();
-      m = t.value_null ? !present : present && Contains(ctx, v->values, t.value, false);
     }
-    if (m != t.negative) ++count;
   }
-  // A negative term with no account at all "matches" (its target is absent).
-  if (!any_account && t.negative) return 1;
+  if (t.negative) return count == 0 ? 1 : 0;
   return count;
 }
 
 bool TermMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
-                 const std::vector<AttrValues>& ids, std::vector<const MatchTerm*>* matched);
+                 const std::vector<AttrValues>& ids);
 
+// ExpressionMatcher.match and a container's match: stop at the first false (and) or
+// the first true (or); the answer is the last term's (false for no terms).
 bool TermsMatch(const MatchContext& ctx, const std::vector<MatchTerm>& terms, bool and_op, const IdentityState& state,
-                const std::vector<AttrValues>& ids, std::vector<const MatchTerm*>* matched) {
-  if (terms.empty()) return false;
-  size_t mark = matched ? matched->size() : 0;
-  bool result = and_op;
+                const std::vector<AttrValues>& ids) {
+  bool match = false;
   for (const MatchTerm& t : terms) {
-    bool m = TermMatches(ctx, t, state, ids, matched);
-    if (and_op && !m) {
-      result = false;
-      break;
-    }
-    if (!and_op && m) result = true;
+    match = TermMatches(ctx, t, state, ids);
+    if (match != and_op) break;
   }
-  if (matched && !result) matched->resize(mark);  // a failed expression contributes nothing
-  return result;
+  return match;
 }
 
 bool TermMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
-                 const std::vector<AttrValues>& ids, std::vector<const MatchTerm*>* matched) {
-  if (t.container) return TermsMatch(ctx, t.children, t.and_op, state, ids, matched);
-  int n = LeafMatches(ctx, t, state, ids);
-  if (matched)
-    for (int i = 0; i < n; ++i) matched->push_back(&t);
-  return n > 0;
+                 const std::vector<AttrValues>& ids) {
+  if (t.container) return TermsMatch(ctx, t.children, t.and_op, state, ids);
+  return LeafMatches(ctx, t, state, ids) > 0;
+}
+
+// TermMatcher.getMatches: a container lists its children's matches whatever its own
+// and flag says.
+void CollectMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
+                    const std::vector<AttrValues>& ids, std::vector<const MatchTerm*>& out) {
+  if (t.container) {
+    for (const MatchTerm& c : t.children) CollectMatches(ctx, c, state, ids, out);
+    return;
+  }
+  for (int n = LeafMatches(ctx, t, state, ids); n > 0; --n) out.push_back(&t);
 }
 
 }  // namespace
 
 bool SelectorMatches(const MatchContext& ctx, const Selector& selector, const IdentityState& state,
                      const std::vector<AttrValues>& identity_attributes, std::vector<const MatchTerm*>* matched) {
-  // All parts present must match, MatchExpression first (Matchmaker.isMatch).
+  // Matchmaker.isMatch: every part present must match, MatchExpression first; a
+  // selector with no part matches.
   if (!selector.unsupported.empty()) return false;
-  bool any_part = false;
-  if (selector.has_match_expression) {
-    any_part = true;
-    if (!TermsMatch(ctx, selector.terms, selector.match_and, state, identity_attributes, matched)) return false;
-  }
+  if (selector.has_match_expression &&
+      !TermsMatch(ctx, selector.terms, selector.match_and, state, identity_attributes))
+    return false;
   if (selector.has_compound_filter) {
-    any_part = true;
     for (const Filter& f : selector.compound_filter)
       if (!CompoundFilterMatches(ctx, f, state, identity_attributes)) return false;
   }
-  return any_part;
+  if (selector.has_population) {
+    // doQuery: the population's filter AND id = the identity's id, which is null for
+    // the copy a check evaluates: no match. A population without a filter adds nothing.
+    if (selector.population == kNoIndex || ctx.snapshot.populations()[selector.population].has_filter) return false;
+  }
+  if (matched && selector.has_match_expression) {
+    // ExpressionMatcher.getMatches: every term's matches; an AND expression in which a
+    // term lists nothing lists nothing.
+    size_t mark = matched->size();
+    for (const MatchTerm& t : selector.terms) {
+      size_t before = matched->size();
+      CollectMatches(ctx, t, state, identity_attributes, *matched);
+      if (selector.match_and && matched->size() == before) {
+        matched->resize(mark);
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+bool PopulationMatches(const MatchContext& ctx, const Population& population,
+                       const std::vector<AttrValues>& identity_attributes) {
+  return !population.has_filter || FilterMatches(ctx, population.filter, identity_attributes);
 }
 
 }  // namespace preflight

@@ -33,11 +33,19 @@ struct TermMatch {
   const MatchTerm* term;
 };
 
-// Evaluates a selector. When `matched` is given, the matching leaf terms of the
-// MatchExpression are appended (IIQ's getMatches: every matching leaf of an OR
-// expression; nothing when an AND expression fails; a term that matches on two
-// accounts is listed twice).
+// Evaluates a selector as IdentityIQ's Matchmaker.isMatch does in a check. When
+// `matched` is given and the selector matches, the MatchExpression's matching leaf
+// terms are appended as ExpressionMatcher.getMatches lists them: every matching leaf of
+// an OR expression, children of containers whatever the container's and flag, a
+// matching negative term, a term once per account it matches on; nothing for an AND
+// expression with a term that lists nothing.
 bool SelectorMatches(const MatchContext& ctx, const Selector& selector, const IdentityState& state,
                      const std::vector<AttrValues>& identity_attributes, std::vector<const MatchTerm*>* matched);
+
+// A population's filter on a stored identity's attributes: what IdentityIQ's query
+// finds for an identity that has an id (a refresh or a scan of stored identities; a
+// check's copy has none, see SelectorMatches).
+bool PopulationMatches(const MatchContext& ctx, const Population& population,
+                       const std::vector<AttrValues>& identity_attributes);
 
 }  // namespace preflight

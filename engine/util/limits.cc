@@ -39,8 +39,10 @@ absl::Status SetLimit(Limits& limits, std::string_view name, int64_t value) {
   for (const LimitField& f : kFields) {
     if (f.name != name) continue;
     // int budgets (depths) stop at INT_MAX; the size_t ones at what int64 holds.
-    const int64_t max = std::holds_alternative<int Limits::*>(f.field) ? std::numeric_limits<int>::max()
-                                                                       : std::numeric_limits<int64_t>::max();
+    int64_t max = std::holds_alternative<int Limits::*>(f.field) ? std::numeric_limits<int>::max()
+                                                                 : std::numeric_limits<int64_t>::max();
+    if (name == "max_nesting_depth") max = kMaxNestingDepthCap;  // recursion: see limits.h
+    if (name == "max_filter_depth") max = kMaxFilterDepthCap;
     if (value < 1 || value > max)
       return MakeError(ErrorCode::kInvalidValue, absl::StrCat("limit ", ToAbsl(name), " must be between 1 and ", max,
                                                               ", not ", value));

@@ -11,6 +11,12 @@
 
 namespace preflight {
 
+// The largest depth budgets the parsers are proven to handle on a 256 KiB thread stack
+// (tests/parser_depth_test.cc runs the deepest input each allows on such a thread);
+// SetLimit refuses more, and the parsers never go deeper whatever a Limits holds.
+inline constexpr int kMaxNestingDepthCap = 128;
+inline constexpr int kMaxFilterDepthCap = 64;
+
 struct Limits {
   size_t max_input_bytes = 64u << 20;    // one request body, plan or filter document
   int max_nesting_depth = 64;            // XML elements / JSON containers / map-form braces

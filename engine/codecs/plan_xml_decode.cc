@@ -1,10 +1,10 @@
-// ProvisioningPlan <-> IdentityIQ XML (research/iiq-semantics.md sec 3.1), with pugixml.
+// ProvisioningPlan <- IdentityIQ XML (docs/semantics.md, "Plan forms"), with pugixml.
 //
 // Decoding: the root may be <ProvisioningPlan>, a <sailpoint> wrapper holding one plan, or an
 // <IdentityRequest> whose ProvisioningProject/MasterPlan/ProvisioningPlan is the plan. pugixml
-// never processes a DTD: the DOCTYPE (with or without an internal subset) is skipped, no entity
-// is ever defined or fetched, and a reference other than the five predefined entities and
-// numeric ones is left literal ("&foo;" stays "&foo;"). Budgets are checked before walking:
+// never processes a DTD (no entity is ever defined or fetched); what it would tolerate beyond
+// XML (a second root, a DOCTYPE with an internal subset, "&g;", "&#0;", a bare '&') is refused
+// first by plan_xml_strict.h, so a plan has one reading. Budgets are checked before walking:
 // input size, then element nesting depth (one iterative pass over the parsed tree; pugixml's
 // parser, printer and destructor are iterative, so a 10,000-deep document is safe), then
 // request and value counts while walking.
@@ -18,117 +18,24 @@
 // <Integer> within 32 bits, <Long> beyond); <Date> to Value::Date; `value="x"` and
 // <Value><String>x</String></Value> both to a string. Messages of a ProvisioningResult keep
 // their key (or text) only; their other attributes and parameters are not kept.
-//
-// Encoding is canonical: IIQ's declaration and DOCTYPE, 2-space indentation, attributes in a
-// fixed (alphabetical, as IIQ writes them) order then the extra ones, children in the order
-// Attributes/requests/Value, then extras in document order, then ProvisioningResult.
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
-#include "engine/codecs/plan_codec_internal.h"
+#include "engine/codecs/plan_xml_strict.h"
+#include "engine/codecs/plan_xml_text.h"
 #include "engine/util/error.h"
+#include "engine/util/limits.h"
 #include "pugixml.hpp"
 
 namespace preflight {
 namespace {
 
-using plan_codec_internal::XmlContext;
-
-constexpr std::string_view kPlanAttrs[] = {"nativeIdentity", "targetIntegration", "trackingId"};
-constexpr std::string_view kAccountAttrs[] = {"application", "assignmentIds", "instance", "nativeIdentity",
-                                              "op", "sourceRole", "targetIntegration", "trackingId"};
-constexpr std::string_view kObjectAttrs[] = {"application", "instance", "nativeIdentity", "op", "type"};
-constexpr std::string_view kAttributeAttrs[] = {"assignmentId", "displayValue", "name", "op", "trackingId", "value"};
-constexpr std::string_view kPermissionAttrs[] = {"op", "rights", "target"};
-constexpr std::string_view kResultAttrs[] = {"status"};
-
-constexpr std::string_view kPlanChildren[] = {"AccountRequest", "ObjectRequest", "Attributes", "ProvisioningResult"};
-constexpr std::string_view kRequestChildren[] = {"Attributes", "AttributeRequest", "PermissionRequest",
-                                                 "ProvisioningResult"};
-constexpr std::string_view kAttributeChildren[] = {"Value", "Attributes", "ProvisioningResult"};
-constexpr std::string_view kPermissionChildren[] = {"Attributes", "ProvisioningResult"};
-constexpr std::string_view kResultChildren[] = {"Errors", "Warnings"};
-constexpr std::string_view kValueTags[] = {"String", "Boolean", "Integer", "Long", "Date", "List", "Map", "null"};
-
-template <size_t N>
-bool In(std::string_view name, const std::string_view (&set)[N]) {
-  for (std::string_view s : set)
-    if (s == name) return true;
-  return false;
-}
-
-bool KnownChild(std::string_view name, XmlContext c) {
-  switch (c) {
-    case XmlContext::kPlan: return In(name, kPlanChildren);
-    case XmlContext::kAccount:
-    case XmlContext::kObject: return In(name, kRequestChildren);
-    case XmlContext::kAttribute: return In(name, kAttributeChildren);
-    case XmlContext::kPermission: return In(name, kPermissionChildren);
-    case XmlContext::kResult: return In(name, kResultChildren);
-    case XmlContext::kValue: return In(name, kValueTags);
-  }
-  return true;
-}
-
-bool KnownAttribute(std::string_view name, XmlContext c) {
-  switch (c) {
-    case XmlContext::kPlan: return In(name, kPlanAttrs);
-    case XmlContext::kAccount: return In(name, kAccountAttrs);
-    case XmlContext::kObject: return In(name, kObjectAttrs);
-    case XmlContext::kAttribute: return In(name, kAttributeAttrs);
-    case XmlContext::kPermission: return In(name, kPermissionAttrs);
-    case XmlContext::kResult: return In(name, kResultAttrs);
-    case XmlContext::kValue: return true;
-  }
-  return true;
-}
-
-struct StringWriter : pugi::xml_writer {
-  std::string* out;
-  explicit StringWriter(std::string* o) : out(o) {}
-  void write(const void* data, size_t size) override { out->append(static_cast<const char*>(data), size); }
-};
-
-std::string RawXml(pugi::xml_node node) {
-  std::string out;
-  StringWriter w(&out);
-  node.print(w, "", pugi::format_raw, pugi::encoding_utf8);
-  return out;
-}
-
-// RawXml until it no longer changes under parse + print (pugixml prints a \r or a blank text
-// node that its own parser then folds or drops), so the stored text is what the encoder can
-// write back verbatim.
-std::string CanonicalRawXml(pugi::xml_node node) {
-  std::string raw = RawXml(node);
-  for (int round = 0; round < 4; ++round) {
-    pugi::xml_document doc;
-    if (!doc.load_buffer(raw.data(), raw.size(), pugi::parse_default, pugi::encoding_utf8)) break;
-    std::string again = RawXml(doc.first_child());
-    if (again == raw) break;
-    raw = std::move(again);
-  }
-  return raw;
-}
-
-bool IsBlankText(const char* s) {
-  for (; *s; ++s)
-    if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') return false;
-  return true;
-}
-
-// The one-entry map that carries a value element the model has no kind for.
-constexpr std::string_view kRawXmlKey = "#xml";
-const std::string* RawXmlOf(const Value& v) {
-  if (v.kind != Value::Kind::kMap || v.map.size() != 1 || v.map[0].first != kRawXmlKey ||
-      v.map[0].second.kind != Value::Kind::kString)
-    return nullptr;
-  return &v.map[0].second.str;
-}
+using namespace plan_xml;
 
 std::string AllowedList(bool account) {
   std::string out;
@@ -143,8 +50,6 @@ std::string AllowedList(bool account) {
   }
   return out;
 }
-
-// ============================================================================= decoder
 
 class XmlDecoder {
  public:
@@ -171,12 +76,14 @@ class XmlDecoder {
   }
 
   absl::Status CheckDepth(const pugi::xml_document& doc) const {
+    // The decoder recurses once per level: never deeper than the proven maximum.
+    const int max_depth = std::min(limits_.max_nesting_depth, kMaxNestingDepthCap);
     pugi::xml_node n = doc.first_child();
     int depth = 1;
     while (n) {
-      if (n.type() == pugi::node_element && depth > limits_.max_nesting_depth) {
+      if (n.type() == pugi::node_element && depth > max_depth) {
         return MakeError(ErrorCode::kTooMany,
-                         absl::StrCat("XML plan nests deeper than the budget of ", limits_.max_nesting_depth,
+                         absl::StrCat("XML plan nests deeper than the budget of ", max_depth,
                                       " elements (max_nesting_depth)"),
                          Where(n));
       }
@@ -652,366 +559,7 @@ absl::StatusOr<pugi::xml_node> FindPlan(const pugi::xml_document& doc, const Xml
                    d.Where(root));
 }
 
-// ============================================================================= encoder
-
-void AppendNumericRef(std::string& out, unsigned char c) { absl::StrAppend(&out, "&#", static_cast<int>(c), ";"); }
-
-void EscapeAttr(std::string& out, std::string_view s) {
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default:
-        if (c < 0x20) AppendNumericRef(out, c);
-        else out.push_back(ch);
-    }
-  }
-}
-
-void EscapeText(std::string& out, std::string_view s) {
-  bool blank = !s.empty();
-  for (char ch : s)
-    if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') blank = false;
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default:
-        // A blank text node would be dropped by the parser; \r would be folded by EOL handling.
-        if (c < 0x20 && (blank || (ch != '\t' && ch != '\n'))) AppendNumericRef(out, c);
-        else if (blank && ch == ' ') out += "&#32;";
-        else out.push_back(ch);
-    }
-  }
-}
-
-bool IsXmlName(std::string_view name) {
-  if (name.empty()) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(name[i]);
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':' || c >= 0x80 ||
-              (i > 0 && ((c >= '0' && c <= '9') || c == '-' || c == '.'));
-    if (!ok) return false;
-  }
-  return true;
-}
-
-// Parses `raw` as exactly one element in canonical (format_raw) form whose name the decoder
-// would not read as a known child of `context`.
-bool ParseRawElement(std::string_view raw, XmlContext context, pugi::xml_document& doc) {
-  if (raw.empty() || raw.front() != '<') return false;
-  if (!doc.load_buffer(raw.data(), raw.size(), pugi::parse_default, pugi::encoding_utf8)) return false;
-  pugi::xml_node only = doc.first_child();
-  if (!only || only.type() != pugi::node_element || only.next_sibling()) return false;
-  if (KnownChild(only.name(), context)) return false;
-  return RawXml(only) == raw;
-}
-
-bool HasMixedContent(pugi::xml_node root) {
-  pugi::xml_node n = root;
-  while (n) {
-    if (n.type() == pugi::node_element) {
-      bool text = false;
-      int count = 0;
-      for (pugi::xml_node c : n.children()) {
-        ++count;
-        text |= c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata;
-      }
-      if (text && count > 1) return true;
-    }
-    if (n.first_child()) {
-      n = n.first_child();
-      continue;
-    }
-    while (n && n != root && !n.next_sibling()) n = n.parent();
-    if (!n || n == root) break;
-    n = n.next_sibling();
-  }
-  return false;
-}
-
-class XmlEncoder {
- public:
-  explicit XmlEncoder(std::string& out) : out_(out) {}
-
-  void Plan(const ProvisioningPlan& p) {
-    out_ += "<?xml version='1.0' encoding='UTF-8'?>\n";
-    out_ += "<!DOCTYPE ProvisioningPlan PUBLIC \"sailpoint.dtd\" \"sailpoint.dtd\">\n";
-    out_ += "<ProvisioningPlan";
-    OptAttr("nativeIdentity", p.native_identity);
-    OptAttr("targetIntegration", p.target_integration);
-    OptAttr("trackingId", p.tracking_id);
-    ExtraAttrs(p.extra, XmlContext::kPlan);
-    bool children = !p.accounts.empty() || !p.objects.empty() || !p.args.empty() || p.result ||
-                    !p.extra.xml_elements.empty();
-    if (!Open(children)) return;
-    for (const AccountRequest& a : p.accounts) Account(a, 1);
-    Args(p.args, 1);
-    for (const ObjectRequest& o : p.objects) Object(o, 1);
-    ExtraElements(p.extra, XmlContext::kPlan, 1);
-    if (p.result) Result(*p.result, 1);
-    out_ += "</ProvisioningPlan>\n";
-  }
-
- private:
-  void Indent(int level) { out_.append(static_cast<size_t>(level) * 2, ' '); }
-  void Attr(std::string_view name, std::string_view value) {
-    out_ += ' ';
-    out_ += name;
-    out_ += "=\"";
-    EscapeAttr(out_, value);
-    out_ += '"';
-  }
-  void OptAttr(std::string_view name, const std::optional<std::string>& value) {
-    if (value) Attr(name, *value);
-  }
-  // Ends the start tag; returns whether the element has children (and stays open).
-  bool Open(bool children) {
-    out_ += children ? ">\n" : "/>\n";
-    return children;
-  }
-  void Close(std::string_view name, int level) {
-    Indent(level);
-    out_ += "</";
-    out_ += name;
-    out_ += ">\n";
-  }
-  void ExtraAttrs(const Extra& e, XmlContext c) {
-    for (const auto& [k, v] : e.xml_attributes)
-      if (plan_codec_internal::IsPortableXmlAttribute(k, c)) Attr(k, v);
-  }
-  void ExtraElements(const Extra& e, XmlContext c, int level) {
-    for (const std::string& raw : e.xml_elements) RawElement(raw, c, level);
-  }
-  // Writes a verbatim element, re-indented; false (and nothing written) if it is not one.
-  bool RawElement(std::string_view raw, XmlContext c, int level) {
-    pugi::xml_document doc;
-    if (!ParseRawElement(raw, c, doc)) return false;
-    pugi::xml_node el = doc.first_child();
-    if (HasMixedContent(el)) {
-      Indent(level);
-      out_ += raw;
-      out_ += '\n';
-    } else {
-      StringWriter w(&out_);
-      el.print(w, "  ", pugi::format_indent, pugi::encoding_utf8, static_cast<unsigned>(level));
-    }
-    return true;
-  }
-
-  void Account(const AccountRequest& a, int level) {
-    Indent(level);
-    out_ += "<AccountRequest";
-    OptAttr("application", a.application);
-    OptAttr("assignmentIds", a.assignment_ids);
-    OptAttr("instance", a.instance);
-    OptAttr("nativeIdentity", a.native_identity);
-    if (a.op) Attr("op", AccountOpName(*a.op));
-    OptAttr("sourceRole", a.source_role);
-    OptAttr("targetIntegration", a.target_integration);
-    OptAttr("trackingId", a.tracking_id);
-    ExtraAttrs(a.extra, XmlContext::kAccount);
-    RequestBody(a, XmlContext::kAccount, level);
-    if (HasBody(a)) Close("AccountRequest", level);
-  }
-  void Object(const ObjectRequest& o, int level) {
-    Indent(level);
-    out_ += "<ObjectRequest";
-    OptAttr("application", o.application);
-    OptAttr("instance", o.instance);
-    OptAttr("nativeIdentity", o.native_identity);
-    OptAttr("op", o.op);
-    OptAttr("type", o.type);
-    ExtraAttrs(o.extra, XmlContext::kObject);
-    RequestBody(o, XmlContext::kObject, level);
-    if (HasBody(o)) Close("ObjectRequest", level);
-  }
-  template <typename R>
-  static bool HasBody(const R& r) {
-    return !r.args.empty() || !r.attributes.empty() || !r.permissions.empty() || r.result ||
-           !r.extra.xml_elements.empty();
-  }
-  template <typename R>
-  void RequestBody(const R& r, XmlContext c, int level) {
-    if (!Open(HasBody(r))) return;
-    Args(r.args, level + 1);
-    for (const AttributeRequest& a : r.attributes) AttributeReq(a, level + 1);
-    for (const PermissionRequest& p : r.permissions) Permission(p, level + 1);
-    ExtraElements(r.extra, c, level + 1);
-    if (r.result) Result(*r.result, level + 1);
-  }
-
-  void AttributeReq(const AttributeRequest& a, int level) {
-    Indent(level);
-    out_ += "<AttributeRequest";
-    OptAttr("assignmentId", a.assignment_id);
-    OptAttr("displayValue", a.display_value);
-    Attr("name", a.name);
-    if (a.op) Attr("op", AttributeOpName(*a.op));
-    OptAttr("trackingId", a.tracking_id);
-    bool as_attr = a.value.kind == Value::Kind::kString;
-    if (as_attr) Attr("value", a.value.str);
-    ExtraAttrs(a.extra, XmlContext::kAttribute);
-    bool value_element = !as_attr && !a.value.is_null();
-    if (!Open(value_element || !a.args.empty() || a.result || !a.extra.xml_elements.empty())) return;
-    if (value_element) {
-      Indent(level + 1);
-      out_ += "<Value>\n";
-      ValueElement(a.value, level + 2);
-      Close("Value", level + 1);
-    }
-    Args(a.args, level + 1);
-    ExtraElements(a.extra, XmlContext::kAttribute, level + 1);
-    if (a.result) Result(*a.result, level + 1);
-    Close("AttributeRequest", level);
-  }
-
-  void Permission(const PermissionRequest& p, int level) {
-    Indent(level);
-    out_ += "<PermissionRequest";
-    if (p.op) Attr("op", AttributeOpName(*p.op));
-    Attr("rights", p.rights);
-    Attr("target", p.target);
-    ExtraAttrs(p.extra, XmlContext::kPermission);
-    if (!Open(!p.args.empty() || p.result || !p.extra.xml_elements.empty())) return;
-    Args(p.args, level + 1);
-    ExtraElements(p.extra, XmlContext::kPermission, level + 1);
-    if (p.result) Result(*p.result, level + 1);
-    Close("PermissionRequest", level);
-  }
-
-  void Result(const ProvisioningResult& r, int level) {
-    Indent(level);
-    out_ += "<ProvisioningResult";
-    OptAttr("status", r.status);
-    ExtraAttrs(r.extra, XmlContext::kResult);
-    if (!Open(!r.errors.empty() || !r.warnings.empty() || !r.extra.xml_elements.empty())) return;
-    Messages("Errors", "Error", r.errors, level + 1);
-    Messages("Warnings", "Warn", r.warnings, level + 1);
-    ExtraElements(r.extra, XmlContext::kResult, level + 1);
-    Close("ProvisioningResult", level);
-  }
-  void Messages(std::string_view list, std::string_view type, const std::vector<std::string>& msgs, int level) {
-    if (msgs.empty()) return;
-    Indent(level);
-    out_ += '<';
-    out_ += list;
-    out_ += ">\n";
-    for (const std::string& m : msgs) {
-      Indent(level + 1);
-      out_ += "<Message";
-      Attr("key", m);
-      Attr("type", type);
-      out_ += "/>\n";
-    }
-    Close(list, level);
-  }
-
-  void Args(const AttributeMap& args, int level) {
-    if (args.empty()) return;
-    Indent(level);
-    out_ += "<Attributes>\n";
-    Indent(level + 1);
-    out_ += "<Map>\n";
-    Entries(args, level + 2);
-    Close("Map", level + 1);
-    Close("Attributes", level);
-  }
-  void Entries(const std::vector<std::pair<std::string, Value>>& map, int level) {
-    for (const auto& [k, v] : map) {
-      Indent(level);
-      out_ += "<entry";
-      Attr("key", k);
-      if (v.is_null()) {
-        out_ += "/>\n";
-      } else if (v.kind == Value::Kind::kString) {
-        Attr("value", v.str);
-        out_ += "/>\n";
-      } else {
-        out_ += ">\n";
-        Indent(level + 1);
-        out_ += "<value>\n";
-        ValueElement(v, level + 2);
-        Close("value", level + 1);
-        Close("entry", level);
-      }
-    }
-  }
-  void Scalar(std::string_view tag, std::string_view text, int level) {
-    Indent(level);
-    out_ += '<';
-    out_ += tag;
-    out_ += '>';
-    EscapeText(out_, text);
-    out_ += "</";
-    out_ += tag;
-    out_ += ">\n";
-  }
-  void ValueElement(const Value& v, int level) {
-    switch (v.kind) {
-      case Value::Kind::kNull:
-        Indent(level);
-        out_ += "<null/>\n";
-        return;
-      case Value::Kind::kString:
-        if (v.str.empty()) {
-          Indent(level);
-          out_ += "<String/>\n";
-        } else {
-          Scalar("String", v.str, level);
-        }
-        return;
-      case Value::Kind::kBoolean: Scalar("Boolean", v.boolean ? "true" : "false", level); return;
-      case Value::Kind::kInteger:
-        Scalar(v.integer >= INT32_MIN && v.integer <= INT32_MAX ? "Integer" : "Long", std::to_string(v.integer), level);
-        return;
-      case Value::Kind::kDate: Scalar("Date", std::to_string(v.integer), level); return;
-      case Value::Kind::kList:
-        Indent(level);
-        if (v.list.empty()) {
-          out_ += "<List/>\n";
-          return;
-        }
-        out_ += "<List>\n";
-        for (const Value& item : v.list) ValueElement(item, level + 1);
-        Close("List", level);
-        return;
-      case Value::Kind::kMap:
-        if (const std::string* raw = RawXmlOf(v); raw && RawElement(*raw, XmlContext::kValue, level)) return;
-        Indent(level);
-        if (v.map.empty()) {
-          out_ += "<Map/>\n";
-          return;
-        }
-        out_ += "<Map>\n";
-        Entries(v.map, level + 1);
-        Close("Map", level);
-        return;
-    }
-  }
-
-  std::string& out_;
-};
-
 }  // namespace
-
-namespace plan_codec_internal {
-
-bool IsPortableXmlElement(std::string_view raw, XmlContext context) {
-  pugi::xml_document doc;
-  return ParseRawElement(raw, context, doc);
-}
-
-bool IsPortableXmlAttribute(std::string_view name, XmlContext context) {
-  return IsXmlName(name) && !KnownAttribute(name, context);
-}
-
-}  // namespace plan_codec_internal
 
 absl::StatusOr<ProvisioningPlan> DecodePlanXml(std::string_view text, const Limits& limits) {
   if (text.size() > limits.max_input_bytes) {
@@ -1034,6 +582,12 @@ absl::StatusOr<ProvisioningPlan> DecodePlanXml(std::string_view text, const Limi
     where.offset = static_cast<int64_t>(at);
     return MakeError(ErrorCode::kInvalidSyntax, absl::StrCat("malformed XML: ", parsed.description()), where);
   }
+  // What pugixml tolerates and XML does not (plan_xml_strict.h): one reading or none.
+  if (std::optional<XmlProblem> problem = FindStrictnessProblem(text)) {
+    Location where = LocationAt(text, problem->offset);
+    where.offset = static_cast<int64_t>(problem->offset);
+    return MakeError(ErrorCode::kInvalidSyntax, absl::StrCat("malformed XML: ", problem->what), where);
+  }
   XmlDecoder decoder(text, static_cast<const char*>(buffer), text.size(), limits);
   if (absl::Status s = decoder.CheckDepth(doc); !s.ok()) return s;
   absl::StatusOr<pugi::xml_node> node = FindPlan(doc, decoder);
@@ -1041,13 +595,6 @@ absl::StatusOr<ProvisioningPlan> DecodePlanXml(std::string_view text, const Limi
   ProvisioningPlan plan;
   if (absl::Status s = decoder.ReadPlan(*node, plan); !s.ok()) return s;
   return plan;
-}
-
-std::string EncodePlanXml(const ProvisioningPlan& plan) {
-  std::string out;
-  out.reserve(256 + plan.accounts.size() * 256);
-  XmlEncoder(out).Plan(plan);
-  return out;
 }
 
 }  // namespace preflight
