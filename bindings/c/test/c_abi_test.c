@@ -391,6 +391,16 @@ static void *checker(void *arg) {
     preflight_string_free(out);
     if (preflight_check(engine, "{", 1, 0, &out) != PREFLIGHT_INVALID_SYNTAX) ++thread_failures[id];
     preflight_string_free(out);
+    if (preflight_query(engine, "Users", "userName sw \"R\"", "userName", NULL, NULL, NULL, -1, -1, &out) !=
+            PREFLIGHT_OK ||
+        strstr(out, "Ryan.Russell") == NULL)
+      ++thread_failures[id];
+    preflight_string_free(out);
+    if (preflight_compile(engine, "Ryan.Russell", plan_xml, sizeof plan_xml - 1, "xml", 0, &out) != PREFLIGHT_OK)
+      ++thread_failures[id];
+    preflight_string_free(out);
+    if (preflight_filter_parse("title pr", NULL, 0, &out) != PREFLIGHT_OK) ++thread_failures[id];
+    preflight_string_free(out);
     preflight_engine_free(engine);
   }
   return NULL;
