@@ -92,7 +92,7 @@ absl::Status Refusal(const std::vector<Diagnostic>& diagnostics, size_t errors) 
   for (const Diagnostic& d : diagnostics) {
     if (d.severity != Severity::kError) continue;
     if (shown++ == 3) {
-      absl::StrAppend(&detail, "; ...");
+      absl::StrAppend(&detail, "; and ", errors - 3, " more");
       break;
     }
     absl::StrAppend(&detail, shown == 1 ? ": " : "; ", d.where.empty() ? "" : d.where.ToString() + ": ",
@@ -118,6 +118,7 @@ std::string JoinPaths(const std::vector<std::string>& paths) {
 Engine::Engine(std::shared_ptr<const Snapshot> snapshot, Limits limits, bool allow_partial)
     : snapshot_(std::move(snapshot)), limits_(limits) {
   const Snapshot& s = *snapshot_;
+  info_.source_hash = std::string(s.source_hash());
   info_.identities = s.identities().size();
   info_.policies = s.policies().size();
   info_.load_errors = ErrorCount(s.diagnostics());
