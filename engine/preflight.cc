@@ -92,7 +92,7 @@ absl::Status Refusal(const std::vector<Diagnostic>& diagnostics, size_t errors) 
   for (const Diagnostic& d : diagnostics) {
     if (d.severity != Severity::kError) continue;
     if (shown++ == 3) {
-      absl::StrAppend(&detail, "; ...");
+      absl::StrAppend(&detail, "; and ", errors - 3, " more");
       break;
     }
     absl::StrAppend(&detail, shown == 1 ? ": " : "; ", d.where.empty() ? "" : d.where.ToString() + ": ",

@@ -23,7 +23,12 @@ std::string SnapshotStatsJson(const Snapshot& s, int indent) {
   w.EndObject();
   w.Key("memory").BeginObject().Key("approxBytes").Int(st.approx_bytes).EndObject();
   w.Key("load").BeginObject().Key("files").Int(t.files).Key("bytes").Int(t.bytes);
-  w.Key("readMs").Double(t.read_ms).Key("parseMs").Double(t.parse_ms).Key("buildMs").Double(t.build_ms).EndObject();
+  w.Key("readMs").Double(t.read_ms).Key("parseMs").Double(t.parse_ms).Key("buildMs").Double(t.build_ms);
+  // The build's named passes, in the order they ran (engine/load/).
+  w.Key("passes").BeginArray();
+  for (const LoadTimings::Pass& p : t.passes) w.BeginObject().Field("name", p.name).Key("ms").Double(p.ms).EndObject();
+  w.EndArray();
+  w.Field("sourceHash", s.source_hash()).EndObject();
   WriteDiagnostics(w, "diagnostics", s.diagnostics());
   w.EndObject();
   return w.Take();
