@@ -49,6 +49,7 @@ int StatusCodeOf(const absl::Status& status) {
     case ErrorCode::kNoTarget: return PREFLIGHT_NO_TARGET;
     case ErrorCode::kUnsupported: return PREFLIGHT_UNSUPPORTED;
     case ErrorCode::kNotFound: return PREFLIGHT_NOT_FOUND;
+    case ErrorCode::kNoSuchResource: return PREFLIGHT_NOT_FOUND;
     case ErrorCode::kInternal: return PREFLIGHT_INTERNAL;
   }
   return PREFLIGHT_INTERNAL;
@@ -113,8 +114,8 @@ absl::StatusOr<preflight::Limits> LimitsFrom(const char* const* limits, size_t n
   return result;
 }
 
-preflight::CheckOptions CheckOptionsFrom(unsigned flags) {
-  preflight::CheckOptions options;
+preflight::RequestOptions CheckOptionsFrom(unsigned flags) {
+  preflight::RequestOptions options;
   options.indent = (flags & PREFLIGHT_PRETTY) ? 2 : 0;
   return options;
 }
@@ -154,11 +155,11 @@ int preflight_engine_load(const char* const* paths, size_t n_paths, const char* 
       if (paths[i] == nullptr) return InvalidArgument(out, absl::StrCat("paths[", i, "]"));
       path_list.emplace_back(paths[i]);
     }
-    preflight::LoadOptions options;
+    preflight::EngineOptions options;
     auto parsed_limits = LimitsFrom(limits, n_limits);
     if (!parsed_limits.ok()) return Fail(parsed_limits.status(), out);
     options.limits = *parsed_limits;
-    options.strict = (flags & PREFLIGHT_LOAD_ALLOW_PARTIAL) == 0;
+    options.allow_partial = (flags & PREFLIGHT_LOAD_ALLOW_PARTIAL) != 0;
     auto engine = preflight::Engine::Load(path_list, options);
     if (!engine.ok()) return Fail(engine.status(), out);
     *engine_out = new preflight_engine{*std::move(engine)};
@@ -187,15 +188,10 @@ int preflight_check_batch(const preflight_engine* engine, const char* const* req
       if (requests[i] == nullptr) return InvalidArgument(out, absl::StrCat("requests[", i, "]"));
       bodies.emplace_back(requests[i], lengths != nullptr ? lengths[i] : std::strlen(requests[i]));
     }
-    preflight::CheckOptions options = CheckOptionsFrom(flags);
-    auto results = engine->engine->CheckBatchJson(bodies, options);
-    // The facade reports a refused batch (over max_batch_requests) as its only result.
-    if (results.size() != n) {
-      absl::Status refused = results.size() == 1 && !results[0].ok()
-                                 ? results[0].status()
-                                 : preflight::MakeError(ErrorCode::kInternal, "batch result count mismatch");
-      return Fail(refused, out);
-    }
+    preflight::RequestOptions options = CheckOptionsFrom(flags);
+    auto checked = engine->engine->CheckBatchJson(bodies, options);
+    if (!checked.ok()) return Fail(checked.status(), out);  // over max_batch_requests
+    const auto& results = *checked;
     std::string array = "[";
     for (size_t i = 0; i < n; ++i) {
       if (i > 0) array += options.indent ? ",\n" : ",";

@@ -357,19 +357,4 @@ std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result
   return w.Take();
 }
 
-std::string ScimErrorJson(const absl::Status& status, int indent) {
-  JsonWriter w(indent);
-  ErrorCode code = ErrorCodeOf(status);
-  w.BeginObject();
-  w.Key("schemas").BeginArray().String("urn:ietf:params:scim:api:messages:2.0:Error").EndArray();
-  // Every input problem is a 400 with a SCIM scimType; a missing file or an
-  // unsupported construct is an invalid value of the call.
-  if (code == ErrorCode::kNotFound || code == ErrorCode::kUnsupported) code = ErrorCode::kInvalidValue;
-  w.Field("status", code == ErrorCode::kInternal ? "500" : "400");
-  if (code != ErrorCode::kInternal) w.Field("scimType", ScimType(code));
-  w.Field("detail", std::string(status.message()));
-  w.EndObject();
-  return w.Take();
-}
-
 }  // namespace preflight

@@ -73,7 +73,4 @@ absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& 
 std::string CheckResponseJson(const CheckRequest& request, const CheckResult& result,
                               const CheckOptions& options = {});
 
-// A SCIM Error resource for a failed call: {"schemas":[...Error],"status":"400",...}.
-std::string ScimErrorJson(const absl::Status& status, int indent = 0);
-
 }  // namespace preflight

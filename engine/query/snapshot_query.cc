@@ -211,20 +211,42 @@ QueryState* BuildState(const Snapshot& s) {
   return state;
 }
 
-}  // namespace
 
-absl::Status CheckQueryDocument(std::string_view json) { return DocFromJson(json, kDocLimits).status(); }
-
-absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
-                                          const QueryOptions& options) {
+absl::StatusOr<size_t> TypeIndex(std::string_view resource_type) {
   size_t t = 0;
   while (t < kTypes.size() && !absl::EqualsIgnoreCase(ToAbsl(kTypes[t]), ToAbsl(resource_type))) ++t;
   if (t == kTypes.size())
     return MakeError(ErrorCode::kInvalidValue,
                      absl::StrCat("unknown resource type '", ToAbsl(resource_type),
                                   "': expected Users, Accounts, Entitlements, Roles or Applications"));
+  return t;
+}
+
+}  // namespace
+
+absl::Status CheckQueryDocument(std::string_view json) { return DocFromJson(json, kDocLimits).status(); }
+
+absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
+                                          const QueryOptions& options) {
+  auto t = TypeIndex(resource_type);
+  if (!t.ok()) return t.status();
   const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState);
-  return RunQuery(std::span<const Doc>(state.docs[t]), state.schemas[t], options);
+  return RunQuery(std::span<const Doc>(state.docs[*t]), state.schemas[*t], options);
+}
+
+absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::string_view resource_type,
+                                             std::string_view id, const std::vector<std::string>& attributes,
+                                             const std::vector<std::string>& excluded_attributes) {
+  auto t = TypeIndex(resource_type);
+  if (!t.ok()) return t.status();
+  const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState);
+  for (const Doc& doc : state.docs[*t]) {
+    uint32_t node = doc.Find(doc.root(), "id");
+    if (node == Doc::kNone || doc.node(node).type != DocType::kString || doc.str(doc.node(node)) != id) continue;
+    return ProjectDoc(doc, state.schemas[*t], attributes, excluded_attributes);
+  }
+  return MakeError(ErrorCode::kNoSuchResource,
+                   absl::StrCat("Resource ", ToAbsl(kTypes[*t]), "/", ToAbsl(id), " not found"));
 }
 
 }  // namespace preflight

@@ -25,4 +25,10 @@ inline constexpr int kQueryDocumentDepth = 256;
 absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
                                           const QueryOptions& options);
 
+// One resource by its id (exact match of the resource's "id"), projected like a query's
+// resources. kNoSuchResource when the snapshot has none with that id.
+absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::string_view resource_type,
+                                             std::string_view id, const std::vector<std::string>& attributes,
+                                             const std::vector<std::string>& excluded_attributes);
+
 }  // namespace preflight

@@ -123,7 +123,7 @@ static void test_load_errors(void) {
     fclose(f);
   }
   bad[0] = dir;
-  EXPECT_ERROR(preflight_engine_load(bad, 1, NULL, 0, 0, &engine, &out), PREFLIGHT_INVALID_SYNTAX, "invalidSyntax");
+  EXPECT_ERROR(preflight_engine_load(bad, 1, NULL, 0, 0, &engine, &out), PREFLIGHT_INVALID_VALUE, "invalidValue");
   EXPECT(engine == NULL);
   EXPECT(preflight_engine_load(bad, 1, NULL, 0, PREFLIGHT_LOAD_ALLOW_PARTIAL, &engine, &out) == PREFLIGHT_OK);
   EXPECT(engine != NULL);
@@ -157,7 +157,8 @@ static void test_check(preflight_engine *engine) {
   EXPECT_ERROR(preflight_check(engine, bad_json, strlen(bad_json), 0, &out), PREFLIGHT_INVALID_SYNTAX, "invalidSyntax");
   EXPECT_ERROR(preflight_check(engine, "", 0, 0, &out), PREFLIGHT_INVALID_SYNTAX, "invalidSyntax");
   EXPECT_ERROR(preflight_check(engine, unknown, strlen(unknown), 0, &out), PREFLIGHT_INVALID_VALUE, "invalidValue");
-  EXPECT_ERROR(preflight_check(engine, bad_plan, strlen(bad_plan), 0, &out), PREFLIGHT_INVALID_SYNTAX, "invalidSyntax");
+  /* IdentityIQ answers every failure inside a check request with invalidValue. */
+  EXPECT_ERROR(preflight_check(engine, bad_plan, strlen(bad_plan), 0, &out), PREFLIGHT_INVALID_VALUE, "invalidValue");
   EXPECT_ERROR(preflight_check(NULL, request_body, strlen(request_body), 0, &out), PREFLIGHT_INVALID_ARGUMENT, "invalidValue");
   EXPECT_ERROR(preflight_check(engine, NULL, 0, 0, &out), PREFLIGHT_INVALID_ARGUMENT, "invalidValue");
   EXPECT(preflight_check(engine, request_body, strlen(request_body), 0, NULL) == PREFLIGHT_INVALID_ARGUMENT);
