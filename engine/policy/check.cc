@@ -98,14 +98,11 @@ class PreViolations {
  public:
   PreViolations(const MatchContext& ctx, const Projection& projection, const HeldRoles& held,
                 const std::vector<Index>& policies)
-      : ctx_(ctx), s_(ctx.snapshot), projection_(projection), held_(held) {
-    selected_.assign(s_.policies().size(), false);
-    for (Index p : policies) selected_[p] = true;
-  }
+      : ctx_(ctx), s_(ctx.snapshot), projection_(projection), held_(held), policies_(policies) {}
 
   bool IsNew(const Violation& post) {
     // The constraint's own pre violation first: the common case.
-    if (post.constraint != kNoIndex && Matches({post.policy, post.constraint}, post)) return false;
+    if (post.constraint != kNoIndex && Matches({post.policy, post.constraint}, post, /*checked=*/true)) return false;
     const Constraint* c = post.constraint == kNoIndex ? nullptr : &s_.policies()[post.policy].constraints[post.constraint];
     bool has_id = c && !c->id.empty();
     if (has_id)
@@ -128,10 +125,27 @@ class PreViolations {
 
  private:
   // Does the pre state violate constraint `r` (of a checked policy) equal to `post`?
-  bool Matches(ConstraintRef r, const Violation& post) {
-    if (!selected_[r.policy]) return false;
+  bool Matches(ConstraintRef r, const Violation& post, bool checked = false) {
+    if (!checked && !Selected(r.policy)) return false;
     const Violation* pre = Evaluate(r);
     return pre && ConstraintEqual(s_, *pre, post) && Unchanged(*pre, post);
+  }
+
+  // Is the policy checked? Marks are set on first use: most checks never ask.
+  bool Selected(Index p) {
+    thread_local std::vector<uint32_t> mark;
+    thread_local uint32_t epoch = 0;
+    if (!marked_) {
+      marked_ = true;
+      if (mark.size() < s_.policies().size()) mark.assign(s_.policies().size(), 0);
+      if (++epoch == 0) {
+        std::fill(mark.begin(), mark.end(), 0);
+        epoch = 1;
+      }
+      epoch_ = epoch;
+      for (Index q : policies_) mark[q] = epoch;
+    }
+    return mark[p] == epoch_;
   }
 
   const Violation* Evaluate(ConstraintRef r) {
@@ -161,7 +175,9 @@ class PreViolations {
   const Snapshot& s_;
   const Projection& projection_;
   const HeldRoles& held_;
-  std::vector<bool> selected_;
+  const std::vector<Index>& policies_;
+  bool marked_ = false;
+  uint32_t epoch_ = 0;
   std::vector<std::tuple<ConstraintRef, bool, Violation>> cache_;
   std::vector<std::pair<Index, Id>> scratch_;
 };
