@@ -6,6 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "engine/codecs/plan_codec.h"
+#include "engine/model/snapshot.h"
+#include "engine/load/snapshot_builder.h"
+#include "engine/plan/compiler.h"
+#include "engine/policy/check.h"
+#include "engine/wire/check_response.h"
 #include "engine/preflight.h"
 
 namespace preflight::bench {

@@ -1,40 +1,311 @@
+// The facade: request-level policy once, then the stages. Every face calls these.
+
 #include "engine/preflight.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/codecs/plan_codec.h"
+#include "engine/model/snapshot.h"
+#include "engine/load/snapshot_builder.h"
+#include "engine/wire/compile_report.h"
+#include "engine/policy/check.h"
+#include "engine/query/filter_cli.h"
+#include "engine/query/query.h"
+#include "engine/query/snapshot_query.h"
+#include "engine/util/file.h"
+#include "engine/wire/check_response.h"
+#include "engine/wire/filter_json.h"
+#include "engine/wire/list_response.h"
+#include "engine/wire/snapshot_json.h"
+#include "grammar/scim_filter.h"
+
+#ifndef PREFLIGHT_VERSION
+#define PREFLIGHT_VERSION "0.0.0"
+#endif
 
 namespace preflight {
+namespace {
 
-absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std::string>& paths,
-                                                           const LoadOptions& options) {
-  auto snapshot = LoadSnapshot(paths, options);
-  if (!snapshot.ok()) return snapshot.status();
-  return std::make_shared<const Engine>(*std::move(snapshot), options.limits);
+constexpr std::string_view kXmlMediaType = "application/xml";
+constexpr std::string_view kJsonMediaType = "application/sailpoint.object.ProvisioningPlan+json";
+// IdentityIQ's text for a plan whose XML does not parse (scim-server.jar,
+// CheckedPolicyViolationService); Preflight's location follows it.
+constexpr std::string_view kIiqBadXml = "XML is not valid for key: value";
+
+Location At(std::string_view pointer) {
+  Location where;
+  where.pointer = std::string(pointer);
+  return where;
 }
 
-absl::StatusOr<CheckResult> Engine::Check(const CheckRequest& request, const CheckOptions& options) const {
-  return preflight::Check(*snapshot_, request, options, limits_);
-}
-
-absl::StatusOr<std::string> Engine::CheckJson(std::string_view request_json, const CheckOptions& options) const {
-  auto request = ParseCheckRequest(request_json, limits_);
-  if (!request.ok()) return request.status();
-  auto result = Check(*request, options);
-  if (!result.ok()) return result.status();
-  return CheckResponseJson(*request, *result, options);
-}
-
-std::vector<absl::StatusOr<std::string>> Engine::CheckBatchJson(const std::vector<std::string>& requests,
-                                                                const CheckOptions& options) const {
-  std::vector<absl::StatusOr<std::string>> out;
-  if (requests.size() > limits_.max_batch_requests) {
-    out.emplace_back(MakeError(ErrorCode::kTooMany, absl::StrCat("batch of ", requests.size(),
-                                                                 " requests exceeds the limit of ",
-                                                                 limits_.max_batch_requests)));
-    return out;
+// "xml" / "json" / "map" / a media type / "" (detect from the text). The map form travels
+// under the +json media type, as in IdentityIQ.
+absl::StatusOr<PlanFormat> ResolvePlanFormat(std::string_view name, std::string_view text) {
+  if (name.empty()) {
+    if (auto f = DetectPlanFormat(text)) return *f;
+    return MakeError(ErrorCode::kInvalidValue, "cannot tell the plan's form (xml, json or map); give its type");
   }
-  out.reserve(requests.size());
-  for (const std::string& r : requests) out.push_back(CheckJson(r, options));
+  if (auto f = ParsePlanFormatName(name)) return *f;
+  if (auto f = PlanFormatFromMediaType(name); f.ok()) return *f;
+  return MakeError(ErrorCode::kInvalidValue,
+                   absl::StrCat("unknown plan type '", ToAbsl(name),
+                                "': expected xml, json, map, application/xml or ", ToAbsl(kJsonMediaType)));
+}
+
+std::string_view MediaTypeOf(PlanFormat f) { return f == PlanFormat::kXml ? kXmlMediaType : kJsonMediaType; }
+
+// IdentityIQ answers every failure inside a check request with 400 invalidValue and the
+// exception's message (research §4.5); Preflight keeps its precise location in the detail.
+// Budgets stay tooMany, internal failures stay internal.
+absl::Status AsCheckError(const absl::Status& status, std::string_view prefix = {}) {
+  ErrorCode code = ErrorCodeOf(status);
+  if (code == ErrorCode::kTooMany || code == ErrorCode::kInternal) return status;
+  std::string detail = DetailOf(status);
+  if (!prefix.empty()) detail = absl::StrCat(ToAbsl(prefix), ": ", detail);
+  return MakeError(ErrorCode::kInvalidValue, detail, LocationOf(status));
+}
+
+absl::Status PlanError(const absl::Status& status, PlanFormat format) {
+  Location where = LocationOf(status);
+  if (where.pointer.empty()) where.pointer = "/plan/value";
+  if (format == PlanFormat::kXml && ErrorCodeOf(status) == ErrorCode::kInvalidSyntax)
+    return WithSubject(MakeErrorAfter(ErrorCode::kInvalidValue, kIiqBadXml, DetailOf(status), where), "plan");
+  return WithSubject(AsCheckError(MakeError(ErrorCodeOf(status), DetailOf(status), where), "plan.value"), "plan");
+}
+
+CheckOptions ToCheckOptions(const RequestOptions& o) {
+  CheckOptions c;
+  c.indent = o.indent;
+  c.empty_policy_list_means_all = o.empty_policy_list_means_all;
+  c.empty_violations_as_array = o.empty_violations_as_array;
+  c.use_constraint_index = o.use_constraint_index;
+  return c;
+}
+
+size_t ErrorCount(const std::vector<Diagnostic>& diagnostics) {
+  size_t n = 0;
+  for (const Diagnostic& d : diagnostics) n += d.severity == Severity::kError;
+  return n;
+}
+
+// The refusal of a snapshot that loaded with errors: the count and the first problems.
+absl::Status Refusal(const std::vector<Diagnostic>& diagnostics, size_t errors) {
+  std::string detail = absl::StrCat("snapshot refused: ", errors, errors == 1 ? " load error" : " load errors");
+  size_t shown = 0;
+  for (const Diagnostic& d : diagnostics) {
+    if (d.severity != Severity::kError) continue;
+    if (shown++ == 3) {
+      absl::StrAppend(&detail, "; and ", errors - 3, " more");
+      break;
+    }
+    absl::StrAppend(&detail, shown == 1 ? ": " : "; ", d.where.empty() ? "" : d.where.ToString() + ": ",
+                    d.object.empty() || d.object == d.where.pointer || d.object == d.where.file ? "" : d.object + ": ",
+                    d.message);
+  }
+  absl::StrAppend(&detail, ". Fix the snapshot, or load it with --allow-partial (Python: allow_partial=True) "
+                           "to check against what did load.");
+  return MakeError(ErrorCode::kInvalidValue, detail);
+}
+
+std::string JoinPaths(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const std::string& p : paths) absl::StrAppend(&out, out.empty() ? "" : ", ", p);
   return out;
 }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Loading, fail-closed.
+
+Engine::Engine(std::shared_ptr<const Snapshot> snapshot, Limits limits, bool allow_partial)
+    : snapshot_(std::move(snapshot)), limits_(limits) {
+  const Snapshot& s = *snapshot_;
+  info_.source_hash = std::string(s.source_hash());
+  info_.identities = s.identities().size();
+  info_.policies = s.policies().size();
+  info_.load_errors = ErrorCount(s.diagnostics());
+  info_.partial = allow_partial && (info_.load_errors > 0 || s.policies().empty() || s.identities().empty());
+  const LoadTimings& t = s.timings();
+  info_.load_ms = t.read_ms + t.parse_ms + t.build_ms;
+}
+
+absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std::string>& paths,
+                                                           const EngineOptions& options) {
+  if (paths.empty()) return MakeError(ErrorCode::kInvalidValue, "no snapshot path given");
+  LoadOptions load;
+  load.limits = options.limits;
+  auto snapshot = LoadSnapshot(paths, load);
+  if (!snapshot.ok()) return snapshot.status();
+  const Snapshot& s = **snapshot;
+  const size_t errors = ErrorCount(s.diagnostics());
+  if (errors > 0 && !options.allow_partial) return Refusal(s.diagnostics(), errors);
+  // An empty policy set or population answers "no violation" to everything: never what an
+  // operator meant to deploy, so it too needs --allow-partial.
+  if (!options.allow_partial && s.policies().empty())
+    return MakeError(ErrorCode::kInvalidValue,
+                     absl::StrCat("snapshot refused: no policy was loaded from ", JoinPaths(paths),
+                                  " (every check would pass); load it with --allow-partial if that is meant"));
+  if (!options.allow_partial && s.identities().empty())
+    return MakeError(ErrorCode::kInvalidValue,
+                     absl::StrCat("snapshot refused: no identity was loaded from ", JoinPaths(paths),
+                                  "; load it with --allow-partial if that is meant"));
+  return std::make_shared<const Engine>(*std::move(snapshot), options.limits, options.allow_partial);
+}
+
+// ---------------------------------------------------------------------------------------
+// Checks.
+
+absl::StatusOr<std::string> Engine::CheckParsed(const CheckRequest& request, const RequestOptions& options) const {
+  // Whatever the policies (even with none active), an unknown identity is an error: a
+  // gate must not pass a request for someone it does not know.
+  if (snapshot_->FindIdentity(request.identity) == kNoIndex)
+    return MakeError(ErrorCode::kInvalidValue,
+                     absl::StrCat("Identity '", request.identity, "' not found in the snapshot"), At("/identity"));
+  auto format = PlanFormatFromMediaType(request.plan_type);
+  if (!format.ok()) {
+    Location where = LocationOf(format.status());
+    if (where.pointer.empty()) where.pointer = "/plan/type";
+    return MakeError(ErrorCode::kInvalidValue, DetailOf(format.status()), where);
+  }
+  auto plan = DecodePlan(request.plan_value, *format, limits_);
+  if (!plan.ok()) return PlanError(plan.status(), *format);
+  CheckOptions check_options = ToCheckOptions(options);
+  auto result = Check(*snapshot_, request, *plan, check_options);
+  if (!result.ok()) return AsCheckError(result.status());
+  if (info_.partial) {
+    result->diagnostics.push_back(
+        {Severity::kWarning, ErrorCode::kInvalidValue,
+         absl::StrCat("partial snapshot (--allow-partial): ", info_.load_errors, " load errors, ", info_.policies,
+                      " policies, ", info_.identities, " identities; this answer may miss violations"),
+         {}, "Snapshot"});
+  }
+  return CheckResponseJson(request, *result, check_options);
+}
+
+absl::StatusOr<std::string> Engine::CheckJson(std::string_view request_body, const RequestOptions& options) const {
+  auto request = ParseCheckRequest(request_body, limits_);
+  if (!request.ok()) {
+    // A body that is not JSON at all keeps invalidSyntax; a body that is JSON but not a
+    // valid request is IdentityIQ's invalidValue.
+    if (ErrorCodeOf(request.status()) == ErrorCode::kInvalidSyntax) return request.status();
+    return AsCheckError(request.status());
+  }
+  request->explain = options.explain;
+  return CheckParsed(*request, options);
+}
+
+absl::StatusOr<std::string> Engine::CheckFieldsJson(const CheckFields& fields, const RequestOptions& options) const {
+  if (fields.identity.empty())
+    return MakeError(ErrorCode::kInvalidValue, "Identity name is required.", At("/identity"));
+  auto format = ResolvePlanFormat(fields.plan_type, fields.plan);
+  if (!format.ok()) return MakeError(ErrorCode::kInvalidValue, DetailOf(format.status()), At("/plan/type"));
+  CheckRequest request;
+  request.identity = fields.identity;
+  request.plan_value = fields.plan;
+  // A media type given as such is kept as the caller wrote it (it is echoed back).
+  request.plan_type = std::string(ParsePlanFormatName(fields.plan_type) || fields.plan_type.empty()
+                                      ? MediaTypeOf(*format)
+                                      : std::string_view(fields.plan_type));
+  request.policies = fields.policies;
+  request.explain = options.explain;
+  return CheckParsed(request, options);
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<std::string>>> Engine::CheckBatchJson(
+    const std::vector<std::string>& request_bodies, const RequestOptions& options) const {
+  if (request_bodies.size() > limits_.max_batch_requests)
+    return MakeError(ErrorCode::kTooMany, absl::StrCat("batch of ", request_bodies.size(),
+                                                       " requests exceeds the limit of ", limits_.max_batch_requests));
+  std::vector<absl::StatusOr<std::string>> out;
+  out.reserve(request_bodies.size());
+  for (const std::string& body : request_bodies) out.push_back(CheckJson(body, options));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Compile, query, stats.
+
+absl::StatusOr<std::string> Engine::CompileJson(std::string_view identity, std::string_view plan_text,
+                                                std::string_view plan_type, int indent) const {
+  auto format = ResolvePlanFormat(plan_type, plan_text);
+  if (!format.ok()) return format.status();
+  auto plan = DecodePlan(plan_text, *format, limits_);
+  if (!plan.ok()) return WithSubject(plan.status(), "plan");
+  return CompileReportJson(*snapshot_, identity, *plan, indent);
+}
+
+absl::StatusOr<std::string> Engine::QueryJson(const QueryParams& params) const {
+  QueryOptions options;
+  options.parse = FilterParseOptions::From(limits_);
+  options.filter = params.filter;
+  options.attributes = params.attributes;
+  options.excluded_attributes = params.excluded_attributes;
+  options.sort_by = params.sort_by;
+  if (!params.sort_order.empty() && params.sort_order != "ascending" && params.sort_order != "descending")
+    return MakeError(ErrorCode::kInvalidValue,
+                     absl::StrCat("sortOrder must be ascending or descending, not '", params.sort_order, "'"),
+                     At("sortOrder"));
+  options.descending = params.sort_order == "descending";
+  if (params.start_index) options.start_index = *params.start_index;
+  options.count = params.count;
+  auto page = QuerySnapshot(*snapshot_, params.resource_type, options);
+  if (!page.ok()) return page.status();
+  return ListResponseJson(*page);
+}
+
+absl::StatusOr<std::string> Engine::ResourceJson(std::string_view resource_type, std::string_view id,
+                                                 const std::vector<std::string>& attributes,
+                                                 const std::vector<std::string>& excluded_attributes) const {
+  return SnapshotResource(*snapshot_, resource_type, id, attributes, excluded_attributes);
+}
+
+std::string Engine::StatsJson(int indent) const { return SnapshotStatsJson(*snapshot_, indent); }
+
+std::string Engine::DiagnosticsJson(int indent) const { return preflight::DiagnosticsJson(snapshot_->diagnostics(), indent); }
+
+// ---------------------------------------------------------------------------------------
+// Operations without a snapshot.
+
+absl::StatusOr<std::string> ConvertPlan(std::string_view text, std::string_view to, std::string_view from, int indent,
+                                        const Limits& limits) {
+  if (to != "xml" && to != "json")
+    return MakeError(ErrorCode::kInvalidValue,
+                     absl::StrCat("cannot encode a plan as '", ToAbsl(to), "': expected xml or json"));
+  auto format = ResolvePlanFormat(from, text);
+  if (!format.ok()) return format.status();
+  auto plan = DecodePlan(text, *format, limits);
+  if (!plan.ok()) return WithSubject(plan.status(), "plan");
+  if (to == "json") return EncodePlanJson(*plan, indent);
+  std::string xml = EncodePlanXml(*plan);
+  while (!xml.empty() && xml.back() == '\n') xml.pop_back();
+  return xml;
+}
+
+std::string_view DetectPlanFormatName(std::string_view text) {
+  auto f = DetectPlanFormat(text);
+  return f ? PlanFormatName(*f) : std::string_view();
+}
+
+absl::StatusOr<std::string> FilterSexpr(std::string_view filter, const Limits& limits) {
+  return FilterToSexpr(filter, limits);
+}
+
+absl::StatusOr<std::string> FilterAstJson(std::string_view filter, const Limits& limits) {
+  auto ast = ParseScimFilter(filter, FilterParseOptions::From(limits));
+  if (!ast.ok()) return ast.status();
+  return FilterNodeJson(ast->root);
+}
+
+absl::StatusOr<std::string> PathSexpr(std::string_view path, const Limits& limits) {
+  return PathToSexpr(path, limits);
+}
+
+absl::StatusOr<bool> EvalFilter(std::string_view filter, std::string_view resource_json, const Limits& limits) {
+  return EvalFilterOnJson(filter, resource_json, limits);
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& path) { return ReadFileToString(path); }
+
+std::string_view Version() { return PREFLIGHT_VERSION; }
 
 }  // namespace preflight

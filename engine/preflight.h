@@ -1,53 +1,131 @@
 #pragma once
-// The one header an embedder includes.
+// The one door into Preflight. Every face (the CLI, the Python module, the C ABI, the
+// HTTP service) includes this header and nothing else of the engine: it takes text and
+// plain values in and gives JSON text (or a failed absl::Status) out, so that every face
+// answers with the same bytes. Request-level policy lives here, once: plan media types,
+// which part of a request failed, the batch budget, sortOrder, and the fail-closed load.
 //
 //   auto engine = preflight::Engine::Load({"snapshot/"});
-//   if (!engine.ok()) ...;
+//   if (!engine.ok()) return fail(engine.status());          // a broken snapshot is refused
 //   absl::StatusOr<std::string> response = (*engine)->CheckJson(request_body);
+//   if (!response.ok()) reply(preflight::HttpStatusOf(response.status()),
+//                             preflight::ScimErrorJson(response.status()));
 //
-// An Engine is immutable and thread-safe: check from any number of threads. To
-// replace the snapshot while checks run, keep it in a SharedEngine and Swap().
+// An Engine is immutable and thread-safe: call it from any number of threads. To replace
+// the snapshot while calls run, keep it in a SharedEngine and Swap().
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/codecs/plan_codec.h"
-#include "engine/model/snapshot.h"
-#include "engine/load/snapshot_builder.h"
-#include "engine/plan/compiler.h"
-#include "engine/policy/check.h"
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
+#include "engine/wire/scim_error.h"  // ScimErrorJson, HttpStatusOf: errors on the wire
 
 namespace preflight {
+
+class Snapshot;
+struct CheckRequest;
+
+// How to load a snapshot. By default a snapshot that loaded with any error (a file that
+// does not parse, a policy or role that does not resolve), or that holds no policy or no
+// identity, is refused: a gate that fails open is worse than none. `allow_partial` loads
+// it anyway; every check response then says so (EngineInfo, the response extension).
+struct EngineOptions {
+  Limits limits;
+  bool allow_partial = false;
+};
+
+// How to answer a check.
+struct RequestOptions {
+  int indent = 0;        // JSON indentation of the response
+  bool explain = false;  // per-violation explanations in the response extension
+  // `policies: []`: IdentityIQ's code checks nothing, its documentation says "all active
+  // policies"; we follow the documentation (README: divergences).
+  bool empty_policy_list_means_all = true;
+  bool empty_violations_as_array = false;  // "violations": [] instead of omitting the key
+  bool use_constraint_index = true;        // off: every constraint (same answer, slower)
+};
+
+// The fields of a CheckedPolicyViolations request, for callers that do not write the body.
+struct CheckFields {
+  std::string identity;
+  std::string plan;       // the plan text
+  std::string plan_type;  // "xml", "json", "map", a media type, or "" to detect from the text
+  std::optional<std::vector<std::string>> policies;
+};
+
+// A SCIM query (RFC 7644 section 3.4.2) over one resource type of the snapshot.
+struct QueryParams {
+  std::string resource_type;  // Users, Accounts, Entitlements, Roles, Applications (any case)
+  std::string filter;         // empty: every resource
+  std::vector<std::string> attributes;
+  std::vector<std::string> excluded_attributes;
+  std::string sort_by;
+  std::string sort_order;  // "", "ascending" or "descending" (anything else is invalidValue)
+  std::optional<int64_t> start_index;
+  std::optional<int64_t> count;
+};
+
+// What a loaded engine is: for response headers, logs and the partial-load marker.
+struct EngineInfo {
+  std::string source_hash;  // hex content hash of the sources, stable across processes
+  size_t identities = 0;
+  size_t policies = 0;
+  size_t load_errors = 0;  // error diagnostics (non-zero only with allow_partial)
+  bool partial = false;    // loaded with allow_partial, with load errors, no policy or no identity
+  double load_ms = 0;
+};
 
 class Engine {
  public:
   static absl::StatusOr<std::shared_ptr<const Engine>> Load(const std::vector<std::string>& paths,
-                                                            const LoadOptions& options = {});
-  explicit Engine(std::shared_ptr<const Snapshot> snapshot, Limits limits = {})
-      : snapshot_(std::move(snapshot)), limits_(limits) {}
+                                                            const EngineOptions& options = {});
+  // For in-tree callers that built a snapshot themselves (tests, benchmarks).
+  Engine(std::shared_ptr<const Snapshot> snapshot, Limits limits = {}, bool allow_partial = false);
 
-  const Snapshot& snapshot() const { return *snapshot_; }
+  // The CheckedPolicyViolations request body in, the response resource out. Every failure
+  // inside the request is 400 invalidValue, as IdentityIQ answers it (a budget stays tooMany).
+  absl::StatusOr<std::string> CheckJson(std::string_view request_body, const RequestOptions& options = {}) const;
+  absl::StatusOr<std::string> CheckFieldsJson(const CheckFields& fields, const RequestOptions& options = {}) const;
+  // Many bodies in one call: one result per body, in order. The call itself fails only
+  // when the batch exceeds max_batch_requests.
+  absl::StatusOr<std::vector<absl::StatusOr<std::string>>> CheckBatchJson(
+      const std::vector<std::string>& request_bodies, const RequestOptions& options = {}) const;
+
+  // `plan compile`: the compiled plan and the projected pre and post states.
+  absl::StatusOr<std::string> CompileJson(std::string_view identity, std::string_view plan_text,
+                                          std::string_view plan_type = "", int indent = 0) const;
+  // A SCIM ListResponse.
+  absl::StatusOr<std::string> QueryJson(const QueryParams& params) const;
+  // One resource by id (kNotFound when absent), projected like a query's resources.
+  absl::StatusOr<std::string> ResourceJson(std::string_view resource_type, std::string_view id,
+                                           const std::vector<std::string>& attributes = {},
+                                           const std::vector<std::string>& excluded_attributes = {}) const;
+  // `snapshot stats`: counts, memory, load time per pass, diagnostics.
+  std::string StatsJson(int indent = 0) const;
+  // The load diagnostics as a JSON array.
+  std::string DiagnosticsJson(int indent = 0) const;
+
+  const EngineInfo& info() const { return info_; }
   const Limits& limits() const { return limits_; }
-
-  // The CheckedPolicyViolations request body in, the response resource out.
-  absl::StatusOr<std::string> CheckJson(std::string_view request_json, const CheckOptions& options = {}) const;
-  absl::StatusOr<CheckResult> Check(const CheckRequest& request, const CheckOptions& options = {}) const;
-  // Many requests in one call; one result per request, in order.
-  std::vector<absl::StatusOr<std::string>> CheckBatchJson(const std::vector<std::string>& requests,
-                                                          const CheckOptions& options = {}) const;
+  const Snapshot& snapshot() const { return *snapshot_; }
 
  private:
+  absl::StatusOr<std::string> CheckParsed(const CheckRequest& request, const RequestOptions& options) const;
   std::shared_ptr<const Snapshot> snapshot_;
   Limits limits_;
+  EngineInfo info_;
 };
 
-// Holds the current engine; readers take a reference-counted copy, so a Swap never
-// blocks or invalidates a check in progress.
+// Holds the current engine; readers take a reference-counted copy, so a Swap never blocks
+// or invalidates a call in progress.
 class SharedEngine {
  public:
   explicit SharedEngine(std::shared_ptr<const Engine> engine) : engine_(std::move(engine)) {}
@@ -69,5 +147,33 @@ class SharedEngine {
   mutable std::mutex mu_;
   std::shared_ptr<const Engine> engine_;
 };
+
+// --- Operations that need no snapshot.
+
+// Decodes a plan (from: "xml", "json", "map", a media type, or "" to detect) and encodes it
+// as `to` ("xml" or "json").
+absl::StatusOr<std::string> ConvertPlan(std::string_view text, std::string_view to, std::string_view from = "",
+                                        int indent = 0, const Limits& limits = DefaultLimits());
+// "xml", "json", "map", or "" when the text's form cannot be told.
+std::string_view DetectPlanFormatName(std::string_view text);
+
+// A SCIM filter's AST in the S-expression notation of tests/corpus/scim-filter/SOURCES.md.
+absl::StatusOr<std::string> FilterSexpr(std::string_view filter, const Limits& limits = DefaultLimits());
+// The AST as JSON: {"kind","op","path","uri","name","sub","valueKind","valueText","span",
+// "sexpr","text","children"}.
+absl::StatusOr<std::string> FilterAstJson(std::string_view filter, const Limits& limits = DefaultLimits());
+// A PATCH path's S-expression.
+absl::StatusOr<std::string> PathSexpr(std::string_view path, const Limits& limits = DefaultLimits());
+// true/false for one JSON resource.
+absl::StatusOr<bool> EvalFilter(std::string_view filter, std::string_view resource_json,
+                                const Limits& limits = DefaultLimits());
+// A file's text, or standard input for "-" (kNotFound when it cannot be read).
+absl::StatusOr<std::string> ReadInput(const std::string& path);
+// "a, b,c" (the wire form of attributes / excludedAttributes) as trimmed names.
+std::vector<std::string> SplitAttributeList(std::string_view list);
+
+// --- Errors on the wire.
+
+std::string_view Version();
 
 }  // namespace preflight

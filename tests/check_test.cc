@@ -3,9 +3,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
+
+#include "engine/codecs/plan_codec.h"
 #include "engine/load/snapshot_builder.h"
+#include "engine/model/snapshot.h"
 #include "engine/plan/compiler.h"
 #include "engine/policy/check.h"
+#include "engine/wire/check_response.h"
+#include "engine/preflight.h"
 #include "engine/state/match.h"
 
 using namespace preflight;

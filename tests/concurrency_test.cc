@@ -10,6 +10,11 @@
 #include <thread>
 #include <vector>
 
+#include "engine/codecs/plan_codec.h"
+#include "engine/model/snapshot.h"
+#include "engine/load/snapshot_builder.h"
+#include "engine/plan/compiler.h"
+#include "engine/policy/check.h"
 #include "engine/preflight.h"
 
 using namespace preflight;
@@ -84,7 +89,9 @@ TEST_CASE("SharedEngine: concurrent checks while engines are swapped give exact 
         size_t k = static_cast<size_t>(t + i) % requests.size();
         std::string got;
         if (i % 10 == 0) {  // the batch form too
-          auto batch = engine->CheckBatchJson(requests);
+          auto checked = engine->CheckBatchJson(requests);
+          REQUIRE(checked.ok());
+          const auto& batch = *checked;
           for (size_t j = 0; j < batch.size(); ++j) {
             std::string g = batch[j].ok() ? *batch[j] : "error: " + std::string(batch[j].status().message());
             if (g != want[j]) wrong.fetch_add(1);

@@ -187,7 +187,7 @@ TEST_CASE("the deepest plans run on a 256 KiB stack", "[depth][plan]") {
 }
 
 TEST_CASE("a check with the deepest plans runs on a 256 KiB stack", "[depth][plan]") {
-  LoadOptions options;
+  EngineOptions options;
   options.limits.max_nesting_depth = kMaxNestingDepthCap;
   auto loaded = Engine::Load({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"}, options);
   REQUIRE(loaded.ok());

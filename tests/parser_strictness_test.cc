@@ -181,3 +181,55 @@ TEST_CASE("map form: trailing garbage, unbalanced braces and repeated keys are e
     CHECK((detail.rfind("expected ", 0) == 0 || detail.rfind("invalid escape", 0) == 0));
   }
 }
+
+TEST_CASE("XML plans: one root, nothing after it, no DOCTYPE but IdentityIQ's, no undefined entity", "[strict][xml]") {
+  auto malformed = [](std::string what, int line, int column, int64_t offset) {
+    return Outcome{"invalidSyntax", "malformed XML: " + what, line, column, offset, ""};
+  };
+  const std::string plan = R"(<ProvisioningPlan><AccountRequest application="AD" op="Modify"/></ProvisioningPlan>)";
+  RequireOutcome(DecodePlanXml(plan + "<ProvisioningPlan/>").status(),
+                 malformed("a second root element: an XML plan has exactly one", 1, 84, 83));
+  RequireOutcome(DecodePlanXml(plan + "\ntrailing").status(),
+                 malformed("text after the root element (only comments and blanks may follow it)", 2, 1, 84));
+  CHECK(DecodePlanXml(plan + "\n<!-- a comment --> <?pi x?>\n").ok());
+  // The entity of an internal DTD must not stay literal: the DOCTYPE is refused.
+  const std::string doctype_why =
+      "a DOCTYPE is not accepted in an XML plan, except IdentityIQ's own (<!DOCTYPE ProvisioningPlan PUBLIC "
+      "\"sailpoint.dtd\" \"sailpoint.dtd\">): no internal subset, no entity";
+  RequireOutcome(
+      DecodePlanXml("<?xml version='1.0'?>\n<!DOCTYPE ProvisioningPlan [<!ENTITY g \"UnixAdministration\">]>\n"
+                    "<ProvisioningPlan><AccountRequest application=\"AD\" op=\"Modify\"><AttributeRequest "
+                    "name=\"groupmbr\" op=\"Add\" value=\"&g;\"/></AccountRequest></ProvisioningPlan>")
+          .status(),
+      malformed(doctype_why, 2, 1, 22));
+  RequireOutcome(DecodePlanXml("<!DOCTYPE ProvisioningPlan SYSTEM \"http://example.com/x.dtd\">" + plan).status(),
+                 malformed(doctype_why, 1, 1, 0));
+  // IdentityIQ's own DOCTYPE, on every plan it writes, stays accepted.
+  CHECK(DecodePlanXml("<!DOCTYPE ProvisioningPlan PUBLIC \"sailpoint.dtd\" \"sailpoint.dtd\">\n" + plan).ok());
+  CHECK(DecodePlanXml("<!DOCTYPE ProvisioningPlan SYSTEM 'sailpoint.dtd'>" + plan).ok());
+  // Without a DTD an entity reference is undefined.
+  RequireOutcome(DecodePlanXml(R"(<ProvisioningPlan nativeIdentity="&g;"/>)").status(),
+                 malformed("undefined entity &g; (an XML plan declares no entities: only &amp; &lt; &gt; &quot; &apos; "
+                           "and character references)",
+                           1, 35, 34));
+  // "&#0;" used to cut the value short.
+  RequireOutcome(DecodePlanXml(R"(<ProvisioningPlan nativeIdentity="a&#0;b"/>)").status(),
+                 malformed("character reference &#0; is to U+0000, which XML does not allow", 1, 36, 35));
+  RequireOutcome(DecodePlanXml("<ProvisioningPlan><Attributes><Map><entry key=\"k\"><value><String>x&#xFFFF;</String>"
+                               "</value></entry></Map></Attributes></ProvisioningPlan>")
+                     .status(),
+                 malformed("character reference &#xFFFF; is to U+FFFF, which XML does not allow", 1, 67, 66));
+  RequireOutcome(DecodePlanXml("<ProvisioningPlan nativeIdentity=\"a\x01\"/>").status(),
+                 malformed("character U+0001 is not allowed in XML", 1, 36, 35));
+  RequireOutcome(DecodePlanXml("<ProvisioningPlan nativeIdentity=\"\xC3\"/>").status(),
+                 malformed("invalid UTF-8 (an XML plan is UTF-8 text)", 1, 35, 34));
+  // An unescaped '&' is bad XML (IdentityIQ answers "XML is not valid"), never read leniently.
+  RequireOutcome(DecodePlanXml(R"(<ProvisioningPlan nativeIdentity="R&D"/>)").status(),
+                 malformed("an unescaped '&' is not XML (write &amp;)", 1, 36, 35));
+  RequireOutcome(DecodePlanXml("<ProvisioningPlan><AccountRequest application=\"AT&T\"/></ProvisioningPlan>").status(),
+                 malformed("an unescaped '&' is not XML (write &amp;)", 1, 50, 49));
+  RequireOutcome(DecodePlanXml(R"(<ProvisioningPlan nativeIdentity="a" nativeIdentity="b"/>)").status(),
+                 malformed("attribute 'nativeIdentity' appears twice on one element", 1, 38, 37));
+  // A BOM is fine.
+  CHECK(DecodePlanXml("\xEF\xBB\xBF" + plan).ok());
+}

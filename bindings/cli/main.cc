@@ -1,90 +1,87 @@
-// The `preflight` command line. Every subcommand prints JSON on stdout. Exit status:
-// 0 success; 2 bad input, with a SCIM Error resource on stdout and one human line on
-// stderr; 1 internal failure. See DESIGN.md "Contracts other code relies on".
+// The `preflight` command line. Every subcommand prints JSON on stdout (`filter parse` its
+// S-expression). Exit status: 0 success; 2 bad input, with a SCIM Error resource on stdout
+// and one human line on stderr; 1 internal failure. Each subcommand is a row of kCommands:
+// its words, synopsis, options and runner; the runners call only the facade.
 
 #include <cstdio>
 #include <cstring>
-#include <iostream>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "bindings/cli/commands.h"
-#include "engine/policy/check.h"
-#include "engine/util/error.h"
+#include "bindings/http/serve.h"
 
 namespace preflight::cli {
+namespace {
 
-constexpr char kUsage[] = R"(usage: preflight <command> [options]
+constexpr OptionSpec kLimit{"limit", true, true};
+constexpr OptionSpec kPretty{"pretty", false};
+constexpr OptionSpec kHelp{"help", false};
+constexpr OptionSpec kSnapshot{"snapshot", true, true};
+constexpr OptionSpec kAllowPartial{"allow-partial", false};
+constexpr OptionSpec kStrict{"strict", false};  // the default now; accepted for old scripts
 
-  check --snapshot PATH [--request FILE|-] [--explain] [--pretty]
-  check --snapshot PATH --identity NAME --plan FILE [--plan-type xml|json|map]
-        [--policy NAME]... [--explain] [--pretty]
-  plan convert --to xml|json [--from xml|json|map] FILE|-
-  plan compile --snapshot PATH --identity NAME [--plan-type xml|json|map] FILE|-
-  filter parse FILTER
-  filter eval FILTER FILE|-
-  query --snapshot PATH Users|Accounts|Entitlements|Roles|Applications [--filter F]
-        [--attributes A,B] [--excluded-attributes A,B] [--sort-by A]
-        [--sort-order ascending|descending] [--start-index N] [--count N]
-  snapshot stats PATH...
+const std::vector<CommandSpec>& Commands() {
+  static const std::vector<CommandSpec> commands = {
+      {"check",
+       "check --snapshot PATH [--request FILE|-] [--explain] [--pretty]\n"
+       "       preflight check --snapshot PATH --identity NAME --plan FILE [--plan-type xml|json|map]\n"
+       "                       [--policy NAME]... [--explain] [--pretty]",
+       "Answer a CheckedPolicyViolations request: the new violations a plan would create.",
+       {kSnapshot, {"request"}, {"identity"}, {"plan"}, {"plan-type"}, {"policy", true, true}, {"explain", false},
+        kPretty, kLimit, kAllowPartial, kStrict, kHelp},
+       0, 0, RunCheck},
+      {"plan convert", "plan convert --to xml|json [--from xml|json|map] [--pretty] FILE|-",
+       "Convert a ProvisioningPlan between its forms, losslessly.",
+       {{"to"}, {"from"}, kPretty, kLimit, kHelp}, 0, 1, RunPlanConvert},
+      {"plan compile", "plan compile --snapshot PATH --identity NAME [--plan-type xml|json|map] [--pretty] FILE|-",
+       "The plan as compiled for one identity, with the projected roles and entitlements.",
+       {kSnapshot, {"identity"}, {"plan-type"}, kPretty, kLimit, kAllowPartial, kStrict, kHelp}, 0, 1,
+       RunPlanCompile},
+      {"filter parse", "filter parse FILTER", "Print a SCIM filter's AST as an S-expression.", {kLimit, kHelp}, 1, 1,
+       RunFilterParse},
+      {"filter eval", "filter eval FILTER FILE|-", "Evaluate a SCIM filter on one JSON resource: true or false.",
+       {kLimit, kHelp}, 1, 2, RunFilterEval},
+      {"query",
+       "query --snapshot PATH Users|Accounts|Entitlements|Roles|Applications [--filter F]\n"
+       "       [--attributes A,B] [--excluded-attributes A,B] [--sort-by A]\n"
+       "       [--sort-order ascending|descending] [--start-index N] [--count N]",
+       "A SCIM query over the snapshot: a ListResponse.",
+       {kSnapshot, {"filter"}, {"attributes"}, {"excluded-attributes"}, {"sort-by"}, {"sort-order"},
+        {"start-index"}, {"count"}, kLimit, kAllowPartial, kStrict, kHelp},
+       1, 1, RunQuery},
+      {"snapshot stats", "snapshot stats PATH... [--pretty] [--allow-partial]",
+       "Counts, memory, load time per pass and the load diagnostics of a snapshot.",
+       {kSnapshot, kPretty, kLimit, kAllowPartial, kStrict, kHelp}, 0, 1 << 20, RunSnapshotStats},
+  };
+  return commands;
+}
 
---snapshot may be repeated; each PATH is a file or a directory of IdentityIQ XML and
-SCIM JSON exports. Every command takes --limit NAME=N (repeatable) to change a budget on
-its input: max_input_bytes, max_nesting_depth, max_filter_length, max_filter_depth,
-max_batch_requests, max_plan_values, max_plan_requests; exceeding one is a tooMany error.
-Exit status: 0 success, 2 bad input (SCIM Error on stdout), 1 internal.
+constexpr char kFooter[] = R"(
+--snapshot may be repeated; each PATH is a file or a directory of IdentityIQ XML and SCIM JSON
+exports. A snapshot that loads with errors, or holds no policy or no identity, is refused (exit 2,
+the first problems in the error); --allow-partial loads what did load, and every check answer then
+carries a "partial snapshot" warning in its extension and on stderr.
+--limit NAME=N (repeatable) changes a budget on the command's input: max_input_bytes,
+max_nesting_depth, max_filter_length, max_filter_depth, max_batch_requests, max_plan_values,
+max_plan_requests; exceeding one is a tooMany error.
+Exit status: 0 success, 2 bad input (SCIM Error on stdout, one line on stderr), 1 internal failure.
 )";
 
-Args::Args(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.size() > 2 && a.rfind("--", 0) == 0) {
-      std::string name = a.substr(2), value;
-      size_t eq = name.find('=');
-      if (eq != std::string::npos) {
-        value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-      } else if (IsFlag(name)) {
-        value = "true";
-      } else if (i + 1 < argc) {
-        value = argv[++i];
-      } else {
-        missing_value = name;
-      }
-      options[name].push_back(value);
-    } else {
-      positional.push_back(a);
-    }
-  }
+std::string MainUsage() {
+  std::string out = "usage: preflight <command> [options]   (preflight <command> --help; preflight --version)\n\n";
+  for (const CommandSpec& c : Commands()) absl::StrAppend(&out, "  ", ToAbsl(c.usage), "\n");
+  return out + kFooter;
 }
 
-bool Args::IsFlag(const std::string& name) {
-  return name == "explain" || name == "pretty" || name == "strict" || name == "help";
+std::string CommandHelp(const CommandSpec& c) {
+  return absl::StrCat("usage: preflight ", ToAbsl(c.usage), "\n\n", ToAbsl(c.summary), "\n", kFooter);
 }
 
-std::optional<std::string> Args::Get(const std::string& name) const {
-  auto it = options.find(name);
-  if (it == options.end() || it->second.empty()) return std::nullopt;
-  return it->second.back();
-}
-
-std::vector<std::string> Args::All(const std::string& name) const {
-  auto it = options.find(name);
-  return it == options.end() ? std::vector<std::string>{} : it->second;
-}
-
-absl::Status Usage(std::string_view detail) {
-  return MakeError(ErrorCode::kInvalidValue, absl::StrCat(ToAbsl(detail), " (see 'preflight --help')"));
-}
-
-absl::StatusOr<Limits> LimitsFrom(const Args& args) {
-  Limits limits;
-  for (const std::string& assignment : args.All("limit")) {
-    if (absl::Status s = SetLimit(limits, assignment); !s.ok()) return s;
-  }
-  return limits;
+int Print(FILE* stream, std::string_view text, int status) {
+  std::fwrite(text.data(), 1, text.size(), stream);
+  return status;
 }
 
 int Finish(const absl::StatusOr<std::string>& output) {
@@ -97,36 +94,59 @@ int Finish(const absl::StatusOr<std::string>& output) {
   std::string error = ScimErrorJson(s);
   std::fwrite(error.data(), 1, error.size(), stdout);
   std::fputc('\n', stdout);
-  // One human line: the caret rendering some messages carry stays in `detail`.
+  // One human line on stderr; the rest (a caret rendering, the usage) stays in `detail`.
   std::string line(s.message());
   line = line.substr(0, line.find('\n'));
   std::fprintf(stderr, "preflight: %s\n", line.c_str());
   return ErrorCodeOf(s) == ErrorCode::kInternal ? 1 : 2;
 }
 
-int Main(int argc, char** argv) {
-  Args args(argc, argv);
-  if (args.Get("help") || args.positional.empty()) {
-    std::fputs(kUsage, args.positional.empty() && !args.Get("help") ? stderr : stdout);
-    return args.Get("help") ? 0 : 2;
+// The command whose words start argv[1..]: the longest match ("plan convert" before "plan").
+const CommandSpec* Find(const std::vector<std::string>& words, size_t& used) {
+  for (const CommandSpec& c : Commands()) {
+    std::vector<std::string_view> parts;
+    for (std::string_view rest = c.words; !rest.empty();) {
+      size_t sp = rest.find(' ');
+      parts.push_back(rest.substr(0, sp));
+      rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+    }
+    if (words.size() < parts.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < parts.size(); ++i) match = match && words[i] == parts[i];
+    if (match) {
+      used = parts.size();
+      return &c;
+    }
   }
-  if (args.missing_value) return Finish(Usage(absl::StrCat("--", *args.missing_value, " needs a value")));
-  const std::string& command = args.positional[0];
-  std::string sub = args.positional.size() > 1 ? args.positional[1] : "";
+  return nullptr;
+}
+
+int Main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "serve") == 0) return http::ServeMain(argc, argv);  // bindings/http
+  if (argc > 1 && std::strcmp(argv[1], "credentials") == 0) return http::CredentialsMain(argc, argv);
+  std::vector<std::string> words(argv + 1, argv + argc);
+  if (words.empty()) return Print(stderr, MainUsage(), 2);
+  if (words[0] == "--help" || words[0] == "-h" || words[0] == "help") return Print(stdout, MainUsage(), 0);
+  if (words[0] == "--version") return Print(stdout, absl::StrCat("preflight ", ToAbsl(Version()), "\n"), 0);
+  size_t used = 0;
+  const CommandSpec* command = Find(words, used);
+  if (command == nullptr) {
+    std::string what = words[0];
+    if (words.size() > 1 && words[1][0] != '-') what += " " + words[1];
+    return Finish(MakeError(ErrorCode::kInvalidValue,
+                            absl::StrCat("unknown command '", what, "' (see 'preflight --help')")));
+  }
   try {
-    if (command == "check") return Finish(RunCheck(args));
-    if (command == "plan" && sub == "convert") return Finish(RunPlanConvert(args));
-    if (command == "plan" && sub == "compile") return Finish(RunPlanCompile(args));
-    if (command == "filter" && sub == "parse") return Finish(RunFilterParse(args));
-    if (command == "filter" && sub == "eval") return Finish(RunFilterEval(args));
-    if (command == "query") return Finish(RunQuery(args));
-    if (command == "snapshot" && sub == "stats") return Finish(RunSnapshotStats(args));
-    return Finish(Usage(absl::StrCat("unknown command '", command, sub.empty() ? "" : " " + sub, "'")));
+    auto args = ParseArgs(*command, std::vector<std::string>(words.begin() + used, words.end()));
+    if (!args.ok()) return Finish(args.status());
+    if (args->Has("help")) return Print(stdout, CommandHelp(*command), 0);
+    return Finish(command->run(*args));
   } catch (const std::exception& e) {
     return Finish(MakeError(ErrorCode::kInternal, absl::StrCat("internal error: ", e.what())));
   }
 }
 
+}  // namespace
 }  // namespace preflight::cli
 
 int main(int argc, char** argv) { return preflight::cli::Main(argc, argv); }

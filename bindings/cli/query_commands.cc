@@ -1,86 +1,60 @@
-// filter parse, filter eval, query.
+// filter parse, filter eval, query: arguments to facade calls.
 
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
 #include "bindings/cli/commands.h"
-#include "engine/load/snapshot_builder.h"
-#include "engine/query/filter_cli.h"
-#include "engine/query/snapshot_query.h"
-#include "engine/util/error.h"
-#include "engine/util/file.h"
-#include "engine/util/json_writer.h"
 
 namespace preflight::cli {
 namespace {
 
-absl::StatusOr<int64_t> IntOption(const Args& args, const std::string& name) {
-  std::string text = *args.Get(name);
+absl::StatusOr<std::optional<int64_t>> IntOption(const Args& args, std::string_view name) {
+  auto text = args.Get(name);
+  if (!text) return std::optional<int64_t>();
   int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size())
-    return MakeError(ErrorCode::kInvalidValue, absl::StrCat("--", name, " must be an integer, not '", text, "'"));
-  return v;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || ptr != text->data() + text->size())
+    return UsageError(args, absl::StrCat("--", ToAbsl(name), " must be an integer, not '", *text, "'"));
+  return std::optional<int64_t>(v);
 }
 
 }  // namespace
 
 absl::StatusOr<std::string> RunFilterParse(const Args& args) {
-  if (args.positional.size() != 3) return Usage("filter parse takes one FILTER argument");
   auto limits = LimitsFrom(args);
   if (!limits.ok()) return limits.status();
-  auto sexpr = FilterToSexpr(args.positional[2], *limits);
-  if (!sexpr.ok()) return sexpr.status();
-  // The S-expression itself, as DESIGN.md's contract shows it (`(pr title)`); the one
+  // The S-expression itself, as DESIGN.md's contract shows it (`(pr title)`): the one
   // subcommand whose output is not JSON.
-  return *sexpr;
+  return FilterSexpr(args.operands[0], *limits);
 }
 
 absl::StatusOr<std::string> RunFilterEval(const Args& args) {
-  if (args.positional.size() < 3 || args.positional.size() > 4) return Usage("filter eval takes FILTER and FILE|-");
   auto limits = LimitsFrom(args);
   if (!limits.ok()) return limits.status();
-  auto json = ReadFileToString(args.positional.size() == 4 ? args.positional[3] : "-");
+  auto json = ReadInput(args.operands.size() == 2 ? args.operands[1] : "-");
   if (!json.ok()) return json.status();
-  auto match = EvalFilterOnJson(args.positional[2], *json, *limits);
+  auto match = EvalFilter(args.operands[0], *json, *limits);
   if (!match.ok()) return match.status();
   return std::string(*match ? "true" : "false");
 }
 
 absl::StatusOr<std::string> RunQuery(const Args& args) {
-  if (args.positional.size() != 2)
-    return Usage("query takes one resource type: Users, Accounts, Entitlements, Roles or Applications");
-  auto paths = args.All("snapshot");
-  if (paths.empty()) return Usage("--snapshot PATH is required");
-  auto limits = LimitsFrom(args);
-  if (!limits.ok()) return limits.status();
-  QueryOptions options;
-  options.parse = FilterParseOptions::From(*limits);
-  if (auto f = args.Get("filter")) options.filter = *f;
-  if (auto a = args.Get("attributes")) options.attributes = SplitAttributeList(*a);
-  if (auto a = args.Get("excluded-attributes")) options.excluded_attributes = SplitAttributeList(*a);
-  if (auto s = args.Get("sort-by")) options.sort_by = *s;
-  if (auto o = args.Get("sort-order")) {
-    if (*o != "ascending" && *o != "descending")
-      return MakeError(ErrorCode::kInvalidValue, absl::StrCat("--sort-order must be ascending or descending, not '", *o, "'"));
-    options.descending = *o == "descending";
-  }
-  if (args.Get("start-index")) {
-    auto v = IntOption(args, "start-index");
-    if (!v.ok()) return v.status();
-    options.start_index = *v;
-  }
-  if (args.Get("count")) {
-    auto v = IntOption(args, "count");
-    if (!v.ok()) return v.status();
-    options.count = *v;
-  }
-  LoadOptions load;
-  load.strict = args.Get("strict").has_value();
-  load.limits = *limits;
-  auto snapshot = LoadSnapshot(paths, load);
-  if (!snapshot.ok()) return snapshot.status();
-  return QuerySnapshot(**snapshot, args.positional[1], options);
+  QueryParams params;
+  params.resource_type = args.operands[0];
+  params.filter = args.Get("filter").value_or("");
+  if (auto a = args.Get("attributes")) params.attributes = SplitAttributeList(*a);
+  if (auto a = args.Get("excluded-attributes")) params.excluded_attributes = SplitAttributeList(*a);
+  params.sort_by = args.Get("sort-by").value_or("");
+  params.sort_order = args.Get("sort-order").value_or("");
+  auto start = IntOption(args, "start-index");
+  if (!start.ok()) return start.status();
+  params.start_index = *start;
+  auto count = IntOption(args, "count");
+  if (!count.ok()) return count.status();
+  params.count = *count;
+  auto engine = LoadEngine(args, {});
+  if (!engine.ok()) return engine.status();
+  return (*engine)->QueryJson(params);
 }
 
 }  // namespace preflight::cli

@@ -2,9 +2,9 @@
 //
 // Decoding: the root may be <ProvisioningPlan>, a <sailpoint> wrapper holding one plan, or an
 // <IdentityRequest> whose ProvisioningProject/MasterPlan/ProvisioningPlan is the plan. pugixml
-// never processes a DTD: the DOCTYPE (with or without an internal subset) is skipped, no entity
-// is ever defined or fetched, and a reference other than the five predefined entities and
-// numeric ones is left literal ("&foo;" stays "&foo;"). Budgets are checked before walking:
+// never processes a DTD (no entity is ever defined or fetched); what it would tolerate beyond
+// XML (a second root, a DOCTYPE with an internal subset, "&g;", "&#0;", a bare '&') is refused
+// first by plan_xml_strict.h, so a plan has one reading. Budgets are checked before walking:
 // input size, then element nesting depth (one iterative pass over the parsed tree; pugixml's
 // parser, printer and destructor are iterative, so a 10,000-deep document is safe), then
 // request and value counts while walking.
@@ -26,6 +26,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
+#include "engine/codecs/plan_xml_strict.h"
 #include "engine/codecs/plan_xml_text.h"
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
@@ -580,6 +581,12 @@ absl::StatusOr<ProvisioningPlan> DecodePlanXml(std::string_view text, const Limi
     Location where = LocationAt(text, at);
     where.offset = static_cast<int64_t>(at);
     return MakeError(ErrorCode::kInvalidSyntax, absl::StrCat("malformed XML: ", parsed.description()), where);
+  }
+  // What pugixml tolerates and XML does not (plan_xml_strict.h): one reading or none.
+  if (std::optional<XmlProblem> problem = FindStrictnessProblem(text)) {
+    Location where = LocationAt(text, problem->offset);
+    where.offset = static_cast<int64_t>(problem->offset);
+    return MakeError(ErrorCode::kInvalidSyntax, absl::StrCat("malformed XML: ", problem->what), where);
   }
   XmlDecoder decoder(text, static_cast<const char*>(buffer), text.size(), limits);
   if (absl::Status s = decoder.CheckDepth(doc); !s.ok()) return s;

@@ -10,10 +10,12 @@ namespace preflight {
 namespace {
 constexpr char kCodeKey[] = "preflight/code";
 constexpr char kLocationKey[] = "preflight/location";
+constexpr char kSubjectKey[] = "preflight/subject";
 
 absl::StatusCode AbslCode(ErrorCode code) {
   switch (code) {
     case ErrorCode::kNotFound: return absl::StatusCode::kNotFound;
+    case ErrorCode::kNoSuchResource: return absl::StatusCode::kNotFound;
     case ErrorCode::kTooMany: return absl::StatusCode::kResourceExhausted;
     case ErrorCode::kUnsupported: return absl::StatusCode::kUnimplemented;
     case ErrorCode::kInternal: return absl::StatusCode::kInternal;
@@ -37,6 +39,7 @@ std::string_view ScimType(ErrorCode code) {
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kNotFound: return "notFound";
     case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kNoSuchResource: return "noSuchResource";
   }
   return "internal";
 }
@@ -80,11 +83,17 @@ Location LocationAt(std::string_view text, size_t offset, std::string file) {
 }
 
 absl::Status MakeError(ErrorCode code, std::string_view detail, const Location& where) {
-  std::string message = where.empty() ? std::string(detail)
-                                      : absl::StrCat(where.ToString(), ": ", ToAbsl(detail));
+  return MakeErrorAfter(code, {}, detail, where);
+}
+
+absl::Status MakeErrorAfter(ErrorCode code, std::string_view lead, std::string_view detail, const Location& where) {
+  std::string message = lead.empty() ? std::string() : absl::StrCat(ToAbsl(lead), ": ");
+  if (!where.empty()) absl::StrAppend(&message, where.ToString(), ": ");
+  absl::StrAppend(&message, ToAbsl(detail));
   absl::Status status(AbslCode(code), message);
   status.SetPayload(kCodeKey, absl::Cord(ToAbsl(ScimType(code))));
-  status.SetPayload("preflight/detail", absl::Cord(ToAbsl(detail)));
+  status.SetPayload("preflight/detail",
+                    absl::Cord(lead.empty() ? std::string(detail) : absl::StrCat(ToAbsl(lead), ": ", ToAbsl(detail))));
   if (!where.empty()) status.SetPayload(kLocationKey, absl::Cord(EncodeLocation(where)));
   return status;
 }
@@ -103,7 +112,8 @@ ErrorCode ErrorCodeOf(const absl::Status& status) {
   std::string name(*payload);
   for (ErrorCode c : {ErrorCode::kInvalidValue, ErrorCode::kInvalidSyntax, ErrorCode::kInvalidFilter,
                       ErrorCode::kInvalidPath, ErrorCode::kTooMany, ErrorCode::kNoTarget,
-                      ErrorCode::kUnsupported, ErrorCode::kNotFound, ErrorCode::kInternal}) {
+                      ErrorCode::kUnsupported, ErrorCode::kNotFound, ErrorCode::kInternal,
+                      ErrorCode::kNoSuchResource}) {
     if (ScimType(c) == name) return c;
   }
   return ErrorCode::kInternal;
@@ -129,10 +139,23 @@ std::string DetailOf(const absl::Status& status) {
   return payload ? std::string(*payload) : std::string(status.message());
 }
 
+absl::Status WithSubject(const absl::Status& status, std::string_view subject) {
+  if (status.ok()) return status;
+  absl::Status out = status;
+  out.SetPayload(kSubjectKey, absl::Cord(ToAbsl(subject)));
+  return out;
+}
+
+std::string SubjectOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kSubjectKey);
+  return payload ? std::string(*payload) : std::string();
+}
+
 absl::Status WithContext(const absl::Status& status, std::string_view context) {
   if (status.ok()) return status;
-  return MakeError(ErrorCodeOf(status), absl::StrCat(ToAbsl(context), ": ", DetailOf(status)),
-                   LocationOf(status));
+  return WithSubject(MakeError(ErrorCodeOf(status), absl::StrCat(ToAbsl(context), ": ", DetailOf(status)),
+                               LocationOf(status)),
+                     SubjectOf(status));
 }
 
 absl::Status WithFile(const absl::Status& status, std::string_view file) {
@@ -140,7 +163,7 @@ absl::Status WithFile(const absl::Status& status, std::string_view file) {
   Location l = LocationOf(status);
   if (!l.file.empty()) return status;
   l.file = std::string(file);
-  return MakeError(ErrorCodeOf(status), DetailOf(status), l);
+  return WithSubject(MakeError(ErrorCodeOf(status), DetailOf(status), l), SubjectOf(status));
 }
 
 }  // namespace preflight

@@ -24,6 +24,7 @@ enum class ErrorCode {
   kUnsupported,    // reported, never silently passed: rules, scripts, populations...
   kNotFound,       // a file or named object does not exist
   kInternal,       // a bug: exit status 1
+  kNoSuchResource, // a SCIM resource asked for by id that the snapshot does not hold (HTTP 404)
 };
 
 std::string_view ScimType(ErrorCode code);
@@ -44,12 +45,19 @@ struct Location {
 Location LocationAt(std::string_view text, size_t offset, std::string file = {});
 
 absl::Status MakeError(ErrorCode code, std::string_view detail, const Location& where = {});
+// The same with a fixed text before the location: "<lead>: <location>: <detail>" (IdentityIQ's
+// own message first, Preflight's precise location after it).
+absl::Status MakeErrorAfter(ErrorCode code, std::string_view lead, std::string_view detail, const Location& where);
 ErrorCode ErrorCodeOf(const absl::Status& status);
 Location LocationOf(const absl::Status& status);
 // The message without the location prefix (the SCIM `detail` is the full message).
 std::string DetailOf(const absl::Status& status);
 // Prepends context ("while reading plan: ...") and keeps code and location.
 absl::Status WithContext(const absl::Status& status, std::string_view context);
+// Which part of a call's input an error is about ("plan", ...), for faces that name it
+// (the Python module's InvalidPlan). Kept by WithContext and WithFile.
+absl::Status WithSubject(const absl::Status& status, std::string_view subject);
+std::string SubjectOf(const absl::Status& status);
 // Sets the file of the location if it has none.
 absl::Status WithFile(const absl::Status& status, std::string_view file);
 

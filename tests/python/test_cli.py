@@ -80,12 +80,13 @@ def test_check_errors_are_scim_errors(tmp_path: Path) -> None:
     plan.write_text("<ProvisioningPlan>")
     err = scim_error(run("check", "--snapshot", str(EXAMPLES / "demo-snapshot"), "--identity", "Ryan.Russell",
                          "--plan", str(plan), "--plan-type", "xml"))
-    assert err["scimType"] == "invalidSyntax"
+    assert err["scimType"] == "invalidValue"  # as IdentityIQ answers a check with bad plan XML
+    assert err["detail"].startswith("XML is not valid for key: value: line 1, column 18 at /plan/value: ")
     assert "line 1" in err["detail"]
 
     usage = run("check", "--snapshot", str(EXAMPLES / "demo-snapshot"), "--identity", "Ryan.Russell",
                 "--plan", str(plan), "--plan-type", "yaml")
-    assert scim_error(usage)["detail"].startswith("unknown plan type 'yaml'")
+    assert scim_error(usage)["detail"].startswith("at /plan/type: unknown plan type 'yaml'")
 
 
 def test_plan_convert_round_trips() -> None:

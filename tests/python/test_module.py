@@ -163,7 +163,9 @@ def test_batch_raises_or_returns_exceptions(engine: Any, request_body: dict[str,
         engine.check_batch([request_body, bad])
     got = engine.check_batch([request_body, bad, "{", request_body], return_exceptions=True)
     assert got[0] == expected_response and got[3] == expected_response
-    assert isinstance(got[1], preflight.InvalidPlan) and got[1].scim_type == "invalidSyntax"
+    # IdentityIQ answers every failure inside a check with invalidValue (CheckedPolicyViolationService).
+    assert isinstance(got[1], preflight.InvalidPlan) and got[1].scim_type == "invalidValue"
+    assert got[1].detail.startswith("XML is not valid for key: value: malformed XML")
     assert isinstance(got[2], preflight.InvalidSyntax) and got[2].scim_type == "invalidSyntax"
 
 
@@ -192,11 +194,14 @@ def test_engine_limits_are_applied_and_checked(demo_snapshot: Path, request_body
 
 def test_stats_counts(engine: Any) -> None:
     stats = engine.stats()
+    # The same JSON as `preflight snapshot stats` (one serializer, engine/wire/).
     assert stats["counts"] == {
         "identities": 2, "accounts": 3, "roles": 4, "policies": 2, "constraints": 2, "applications": 2,
         "entitlements": 4, "roleAssignments": 1, "entitlementValues": 6, "strings": 38,
+        "consistentDetection": 2, "provisionedAssignments": 2,
     }
-    assert set(stats) == {"counts", "memory", "load"}
+    assert set(stats) == {"counts", "memory", "load", "diagnostics"}
+    assert stats["diagnostics"] == []
     assert stats["load"]["files"] == 4
     assert stats["load"]["bytes"] == sum(p.stat().st_size for p in (Path(__file__).parents[2] / "examples" / "demo-snapshot").iterdir())
     assert stats["memory"]["approxBytes"] > 0
@@ -207,13 +212,17 @@ def test_diagnostics_of_clean_and_broken_snapshots(engine: Any, tmp_path: Path, 
     broken = tmp_path / "broken.xml"
     broken.write_text("<sailpoint><Bundle name='X' type='it'><Inheritance><Reference class='sailpoint.object.Bundle' "
                       "name='Missing'/></Inheritance></Bundle></sailpoint>")
-    loaded = preflight.Engine.load([demo_snapshot, broken])
+    # Fail-closed: refused by default, naming the problem; loaded on request, with the diagnostics.
+    with pytest.raises(preflight.InvalidValue) as refused:
+        preflight.Engine.load([demo_snapshot, broken])
+    assert refused.value.detail.startswith("snapshot refused: 1 load error: ")
+    assert "unknown role 'Missing'" in refused.value.detail
+    loaded = preflight.Engine.load([demo_snapshot, broken], allow_partial=True)
     diagnostics = loaded.diagnostics()
-    assert len(diagnostics) >= 1
-    assert all(set(d) == {"severity", "code", "object", "location", "message"} for d in diagnostics)
-    assert any("Missing" in d["message"] for d in diagnostics)
-    with pytest.raises(preflight.PreflightError):
-        preflight.Engine.load([demo_snapshot, broken], strict=True)
+    assert diagnostics == loaded.stats()["diagnostics"]
+    assert [(d["severity"], d["code"]) for d in diagnostics] == [("error", "invalidValue")]
+    assert "Missing" in diagnostics[0]["message"]
+    assert loaded.info["partial"] is True and loaded.info["load_errors"] == 1
 
 
 def test_load_accepts_one_path_a_list_and_pathlike(demo_snapshot: Path, request_body: dict[str, Any], expected_response: dict[str, Any]) -> None:
@@ -276,9 +285,11 @@ def test_malformed_plan_is_invalid_plan_with_line_and_column(engine: Any) -> Non
         engine.check(identity="Ryan.Russell", plan="<Prov", plan_type="xml")
     e = info.value
     assert isinstance(e, preflight.InvalidValue)
-    assert e.scim_type == "invalidSyntax"
-    assert e.detail.startswith("plan.value: malformed XML")
-    assert e.location == {"file": None, "line": 1, "column": 5, "offset": 4, "pointer": None}
+    # IdentityIQ's text first (CheckedPolicyViolationService), then Preflight's location.
+    assert e.scim_type == "invalidValue"
+    assert e.detail.startswith("XML is not valid for key: value: malformed XML")
+    assert str(e).startswith("XML is not valid for key: value: line 1, column 5 at /plan/value: malformed XML")
+    assert e.location == {"file": None, "line": 1, "column": 5, "offset": 4, "pointer": "/plan/value"}
 
 
 def test_errors_render_as_scim_error_and_pickle(engine: Any) -> None:

@@ -25,14 +25,16 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Mapping, Optional, Sequence, Union
 
-from . import _preflight
+from . import _args, _preflight
 from ._errors import (
     InvalidFilter,
     InvalidPath,
     InvalidPlan,
     InvalidSyntax,
+    InvalidType,
     InvalidValue,
     Location,
+    NoSuchResource,
     NotFound,
     PreflightError,
     TooMany,
@@ -41,7 +43,8 @@ from ._errors import (
 __version__: str = _preflight.__version__
 
 # Shown and pickled as preflight.InvalidValue etc., where users import them from.
-for _cls in (PreflightError, InvalidValue, InvalidPlan, InvalidFilter, InvalidPath, InvalidSyntax, TooMany, NotFound):
+for _cls in (PreflightError, InvalidValue, InvalidType, InvalidPlan, InvalidFilter, InvalidPath, InvalidSyntax,
+             TooMany, NotFound, NoSuchResource):
     _cls.__module__ = __name__
 
 #: A path, or several: files or directories of SCIM JSON and IdentityIQ XML exports.
@@ -58,45 +61,17 @@ SortOrder = Literal["ascending", "descending"]
 Limits = Mapping[str, int]
 
 
-def _limits(limits: Optional[Limits]) -> Optional[dict[str, int]]:
-    return None if limits is None else dict(limits)
-
-
-def _paths(paths: Paths) -> list[str]:
-    if isinstance(paths, (str, os.PathLike)):
-        return [os.fspath(paths)]
-    return [os.fspath(p) for p in paths]
-
-
-def _json_text(value: Union[str, bytes, Mapping[str, Any]]) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _plan_text(plan: Plan, plan_type: Optional[PlanType]) -> tuple[str, Optional[PlanType]]:
+def _plan_text(plan: object, plan_type: object) -> tuple[str, Optional[str]]:
     """A plan as text and the type to read it with: dicts travel as toMap JSON."""
-    if isinstance(plan, str):
-        return plan, plan_type
+    kind = _args.optional_text(plan_type, "plan_type")
     if isinstance(plan, Mapping):
-        return json.dumps(plan, ensure_ascii=False), "json" if plan_type is None else plan_type
-    raise TypeError(f"plan must be a str or a dict in the toMap JSON shape, not {type(plan).__name__}")
+        return _args.json_text(plan, "plan"), "json" if kind is None else kind
+    return _args.text(plan, "plan"), kind
 
 
-def _object(text: str) -> dict[str, Any]:
-    """A JSON object from the native layer (always an object) as a typed dict."""
-    value: dict[str, Any] = json.loads(text)
-    return value
-
-
-def _names(value: Union[None, str, Iterable[str]]) -> Optional[list[str]]:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return list(_preflight.split_attribute_list(value))
-    return [str(v) for v in value]
+def _object(text: str) -> Any:
+    """A JSON document from the native layer (the facade's one serializer)."""
+    return json.loads(text)
 
 
 class _Checks:
@@ -120,15 +95,20 @@ class _Checks:
     ) -> str:
         """Like :meth:`check`, but returns the response resource as JSON text."""
         native = self._native()
+        explain = _args.flag(explain, "explain")
+        width = _args.indent(indent)
         if request is not None:
             if identity is not None or plan is not None or plan_type is not None or policies is not None:
-                raise TypeError("give either a request body or identity=/plan=/plan_type=/policies=, not both")
-            return native.check_json(_json_text(request), explain, indent)
+                message = "give either a request body or identity=/plan=/plan_type=/policies=, not both"
+                raise InvalidType(message, detail=message)
+            return native.check_json(_args.json_text(request, "request"), explain, width)
         if identity is None or plan is None:
-            raise TypeError("check needs a request body, or identity= and plan=")
+            message = "check needs a request body, or identity= and plan="
+            raise InvalidType(message, detail=message)
         text, kind = _plan_text(plan, plan_type)
-        names = None if policies is None else ([policies] if isinstance(policies, str) else list(policies))
-        return native.check_fields(identity, text, kind, names, explain, indent)
+        return native.check_fields(
+            _args.text(identity, "identity"), text, kind, _args.policy_names(policies), explain, width
+        )
 
     def check(
         self,
@@ -147,12 +127,15 @@ class _Checks:
         toMap dict), ``plan_type`` (``"xml"``, ``"json"``, ``"map"`` or a media type;
         detected from the text when omitted) and ``policies`` (names or ids; ``None``
         means every active policy). ``explain`` adds per-violation explanations.
+        Every failure inside the request raises :class:`InvalidValue` (:class:`InvalidPlan`
+        for the plan), as IdentityIQ answers it; a budget raises :class:`TooMany`.
         """
-        return _object(
+        result: dict[str, Any] = _object(
             self.check_json(
                 request, identity=identity, plan=plan, plan_type=plan_type, policies=policies, explain=explain
             )
         )
+        return result
 
     def check_batch(
         self,
@@ -166,8 +149,12 @@ class _Checks:
         A failed request raises its error (the first one, after all were checked), or,
         with ``return_exceptions=True``, leaves its exception in its place in the list.
         """
-        bodies = [_json_text(r) for r in requests]
-        results = self._native().check_batch(bodies, explain, 0)
+        if isinstance(requests, (str, bytes, Mapping)) or not isinstance(requests, Iterable):
+            message = f"requests must be a list of request bodies, not {type(requests).__name__}"
+            raise InvalidType(message, detail=message)
+        bodies = [_args.json_text(r, f"requests[{i}]") for i, r in enumerate(requests)]
+        results = self._native().check_batch(bodies, _args.flag(explain, "explain"), 0)
+        return_exceptions = _args.flag(return_exceptions, "return_exceptions")
         out: list[Any] = []
         for r in results:
             if isinstance(r, PreflightError):
@@ -181,7 +168,8 @@ class _Checks:
     def compile(self, identity: str, plan: Plan, plan_type: Optional[PlanType] = None) -> dict[str, Any]:
         """The plan compiled for one identity (see :func:`compile_plan`)."""
         text, kind = _plan_text(plan, plan_type)
-        return _object(self._native().compile(identity, text, kind, 0))
+        result: dict[str, Any] = _object(self._native().compile(_args.text(identity, "identity"), text, kind, 0))
+        return result
 
     def query(
         self,
@@ -200,31 +188,68 @@ class _Checks:
         ``attributes`` and ``excluded_attributes`` take a list or the comma-separated
         wire form; ``start_index`` is 1-based.
         """
-        text = filter.text if isinstance(filter, Filter) else filter
-        return _object(
+        text = filter.text if isinstance(filter, Filter) else _args.optional_text(filter, "filter")
+        split = _preflight.split_attribute_list
+        result: dict[str, Any] = _object(
             self._native().query(
-                resource_type,
+                _args.text(resource_type, "resource_type"),
                 text,
-                _names(attributes),
-                _names(excluded_attributes),
-                sort_by,
-                sort_order,
-                start_index,
-                count,
+                _args.names(attributes, "attributes", split),
+                _args.names(excluded_attributes, "excluded_attributes", split),
+                _args.optional_text(sort_by, "sort_by"),
+                _args.optional_text(sort_order, "sort_order"),
+                _args.optional_integer(start_index, "start_index"),
+                _args.optional_integer(count, "count"),
             )
         )
+        return result
+
+    def resource(
+        self,
+        resource_type: str,
+        id: str,
+        attributes: Union[None, str, Iterable[str]] = None,
+        excluded_attributes: Union[None, str, Iterable[str]] = None,
+    ) -> dict[str, Any]:
+        """One SCIM resource by id (``GET /Users/{id}``); :class:`NoSuchResource` when absent."""
+        split = _preflight.split_attribute_list
+        result: dict[str, Any] = _object(
+            self._native().resource(
+                _args.text(resource_type, "resource_type"),
+                _args.text(id, "id"),
+                _args.names(attributes, "attributes", split),
+                _args.names(excluded_attributes, "excluded_attributes", split),
+            )
+        )
+        return result
 
     def stats(self) -> dict[str, Any]:
-        """Counts, approximate memory and load time per stage (as ``preflight snapshot stats``)."""
-        return self._native().stats()
+        """Counts, memory, load time and diagnostics: the JSON of ``preflight snapshot stats``."""
+        result: dict[str, Any] = _object(self._native().stats())
+        return result
 
     def diagnostics(self) -> list[dict[str, Any]]:
         """Problems found while loading: severity, code (a SCIM type), object, location, message."""
-        return self._native().diagnostics()
+        result: list[dict[str, Any]] = _object(self._native().diagnostics())
+        return result
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """What this snapshot is: source_hash, identities, policies, load_errors, partial, load_ms."""
+        result: dict[str, Any] = self._native().info()
+        return result
 
     def _bench_check(self, request: Request, n: int) -> float:
         """Seconds taken by ``n`` checks of one request in a C++ loop (GIL released)."""
-        return self._native().bench_check(_json_text(request), n)
+        return self._native().bench_check(_args.json_text(request, "request"), _args.integer(n, "n", 0))
+
+
+def _allow_partial(strict: Optional[bool], allow_partial: bool) -> bool:
+    # ``strict=False`` (the old opt-out) means what ``allow_partial=True`` says now.
+    partial = _args.flag(allow_partial, "allow_partial")
+    if strict is not None and not _args.flag(strict, "strict"):
+        partial = True
+    return partial
 
 
 class Engine(_Checks):
@@ -236,15 +261,26 @@ class Engine(_Checks):
         self._handle = handle
 
     @classmethod
-    def load(cls, paths: Paths, strict: bool = False, *, limits: Optional[Limits] = None) -> Engine:
+    def load(
+        cls,
+        paths: Paths,
+        strict: Optional[bool] = None,
+        *,
+        allow_partial: bool = False,
+        limits: Optional[Limits] = None,
+    ) -> Engine:
         """Loads a snapshot: a directory, a file, or a list of them (kind detected from content).
 
-        Broken objects become :meth:`diagnostics` and the rest stays usable, unless
-        ``strict``, in which case any error fails the load. ``limits`` sets the budgets
-        this engine applies to the requests, plans and filters it is given (and the
-        nesting depth of the snapshot files); an unknown name raises :class:`InvalidValue`.
+        Fail-closed: a snapshot that loads with any error, or holds no policy or no
+        identity, raises :class:`InvalidValue` naming the first problems. With
+        ``allow_partial=True`` what did load is used, :meth:`diagnostics` lists the errors,
+        and every check response carries a "partial snapshot" warning. (``strict`` is
+        kept for old callers: ``strict=False`` means ``allow_partial=True``.) ``limits``
+        sets the budgets this engine applies to the requests, plans and filters it is
+        given (and the nesting depth of the snapshot files).
         """
-        return cls(_preflight.Engine.load(_paths(paths), strict, _limits(limits)))
+        return cls(_preflight.Engine.load(_args.paths(paths), _allow_partial(strict, allow_partial),
+                                          _args.limits(limits)))
 
     def _native(self) -> _preflight.Engine:
         return self._handle
@@ -264,11 +300,21 @@ class SharedEngine(_Checks):
     __slots__ = ("_shared",)
 
     def __init__(self, engine: Engine) -> None:
+        if not isinstance(engine, Engine):
+            message = f"SharedEngine needs an Engine, not {type(engine).__name__}"
+            raise InvalidType(message, detail=message)
         self._shared = _preflight.SharedEngine(engine._native())
 
     @classmethod
-    def load(cls, paths: Paths, strict: bool = False, *, limits: Optional[Limits] = None) -> SharedEngine:
-        return cls(Engine.load(paths, strict, limits=limits))
+    def load(
+        cls,
+        paths: Paths,
+        strict: Optional[bool] = None,
+        *,
+        allow_partial: bool = False,
+        limits: Optional[Limits] = None,
+    ) -> SharedEngine:
+        return cls(Engine.load(paths, strict, allow_partial=allow_partial, limits=limits))
 
     def get(self) -> Engine:
         """The current engine."""
@@ -278,10 +324,17 @@ class SharedEngine(_Checks):
     def engine(self) -> Engine:
         return self.get()
 
-    def swap(self, engine: Union[Engine, Paths], strict: bool = False, *, limits: Optional[Limits] = None) -> None:
+    def swap(
+        self,
+        engine: Union[Engine, Paths],
+        strict: Optional[bool] = None,
+        *,
+        allow_partial: bool = False,
+        limits: Optional[Limits] = None,
+    ) -> None:
         """Makes ``engine`` current; given paths, loads them first (without blocking checks)."""
         if not isinstance(engine, Engine):
-            engine = Engine.load(engine, strict, limits=limits)
+            engine = Engine.load(engine, strict, allow_partial=allow_partial, limits=limits)
         self._shared.swap(engine._native())
 
     def _native(self) -> _preflight.Engine:
@@ -298,12 +351,21 @@ class SharedEngine(_Checks):
 def decode_plan(text: str, format: Optional[PlanType] = None, *, limits: Optional[Limits] = None) -> dict[str, Any]:
     """Decodes a plan (``format``: xml, json, map or a media type; detected when omitted)
     into a dict in the toMap JSON shape. Raises :class:`InvalidPlan` or :class:`TooMany`."""
-    return _object(_preflight.convert_plan(text, "json", format, 0, _limits(limits)))
+    result: dict[str, Any] = _object(
+        _preflight.convert_plan(
+            _args.text(text, "text"), "json", _args.optional_text(format, "format"), 0, _args.limits(limits)
+        )
+    )
+    return result
 
 
 def encode_plan(plan: Mapping[str, Any], format: Literal["xml", "json"] = "json", *, indent: int = 0) -> str:
     """Encodes a toMap-shaped plan dict as IIQ XML or canonical JSON text."""
-    return _preflight.convert_plan(json.dumps(plan, ensure_ascii=False), format, "json", indent)
+    if not isinstance(plan, Mapping):
+        message = f"plan must be a dict in the toMap JSON shape, not {type(plan).__name__}"
+        raise InvalidType(message, detail=message)
+    return _preflight.convert_plan(_args.json_text(plan, "plan"), _args.text(format, "format"), "json",
+                                   _args.indent(indent))
 
 
 def convert_plan(
@@ -315,12 +377,15 @@ def convert_plan(
     limits: Optional[Limits] = None,
 ) -> str:
     """Lossless conversion between plan forms (``preflight plan convert``)."""
-    return _preflight.convert_plan(text, to, from_, indent, _limits(limits))
+    return _preflight.convert_plan(
+        _args.text(text, "text"), _args.text(to, "to"), _args.optional_text(from_, "from_"), _args.indent(indent),
+        _args.limits(limits),
+    )
 
 
 def detect_plan_format(text: str) -> Optional[Literal["xml", "json", "map"]]:
     """The plan's form guessed from its first character, or ``None``."""
-    found = _preflight.detect_plan_format(text)
+    found = _preflight.detect_plan_format(_args.text(text, "text"))
     if found == "xml":
         return "xml"
     if found == "json":
@@ -336,6 +401,9 @@ def compile_plan(
     """Compiles a plan for one identity (``preflight plan compile``): ``identity``, the
     compiled ``plan`` (toMap shape, role assignments expanded), ``expansions``, the
     projected ``pre`` and ``post`` states, and ``diagnostics``."""
+    if not isinstance(engine, (Engine, SharedEngine)):
+        message = f"engine must be an Engine or SharedEngine, not {type(engine).__name__}"
+        raise InvalidType(message, detail=message)
     return engine.compile(identity, plan, plan_type)
 
 
@@ -397,9 +465,9 @@ class FilterNode:
             uri=d["uri"],
             name=d["name"],
             sub=d["sub"],
-            value=_literal(d["value_kind"], d["value_text"]),
-            value_kind=d["value_kind"],
-            value_text=d["value_text"],
+            value=_literal(d["valueKind"], d["valueText"]),
+            value_kind=d["valueKind"],
+            value_text=d["valueText"],
             children=tuple(cls._from_native(c) for c in d["children"]),
             span=(int(d["span"][0]), int(d["span"][1])),
             sexpr=d["sexpr"],
@@ -432,20 +500,21 @@ class Filter:
 def parse_filter(text: str, *, limits: Optional[Limits] = None) -> Filter:
     """Parses a SCIM filter (RFC 7644 3.4.2.2). Raises :class:`InvalidFilter` (with the
     byte offset in ``location``) or :class:`TooMany` (``max_filter_length``, ``max_filter_depth``)."""
-    return Filter(text, FilterNode._from_native(_preflight.parse_filter(text, _limits(limits))))
+    source = _args.text(text, "text")
+    return Filter(source, FilterNode._from_native(_object(_preflight.parse_filter(source, _args.limits(limits)))))
 
 
 def parse_path_sexpr(text: str, *, limits: Optional[Limits] = None) -> str:
     """A SCIM PATCH path as an S-expression: ``(path emails (eq type "work") value)``."""
-    return _preflight.path_sexpr(text, _limits(limits))
+    return _preflight.path_sexpr(_args.text(text, "text"), _args.limits(limits))
 
 
 def evaluate_filter(
     filter: Union[str, Filter], resource: Union[str, bytes, Mapping[str, Any]], *, limits: Optional[Limits] = None
 ) -> bool:
     """Whether one JSON resource (a dict or JSON text) matches the filter."""
-    text = filter.text if isinstance(filter, Filter) else filter
-    return _preflight.evaluate_filter(text, _json_text(resource), _limits(limits))
+    text = filter.text if isinstance(filter, Filter) else _args.text(filter, "filter")
+    return _preflight.evaluate_filter(text, _args.json_text(resource, "resource"), _args.limits(limits))
 
 
 __all__ = [
@@ -466,6 +535,8 @@ __all__ = [
     "PreflightError",
     "InvalidValue",
     "InvalidPlan",
+    "InvalidType",
+    "NoSuchResource",
     "InvalidFilter",
     "InvalidPath",
     "InvalidSyntax",

@@ -67,6 +67,17 @@ class InvalidValue(PreflightError, ValueError):
     """``invalidValue``: well-formed input with a wrong value (IdentityIQ's catch-all)."""
 
 
+class InvalidType(InvalidValue, TypeError):
+    """An argument of the wrong Python type (also a ``TypeError``); ``scim_type`` is invalidValue."""
+
+
+class NoSuchResource(PreflightError, LookupError):
+    """A SCIM resource asked for by id that the snapshot does not hold (HTTP 404)."""
+
+    def scim_error(self) -> dict[str, object]:
+        return {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404", "detail": str(self)}
+
+
 class InvalidPlan(InvalidValue):
     """A ProvisioningPlan that does not decode (``scim_type`` is invalidValue or invalidSyntax)."""
 
@@ -96,6 +107,8 @@ __all__ = [
     "PreflightError",
     "InvalidValue",
     "InvalidPlan",
+    "InvalidType",
+    "NoSuchResource",
     "InvalidFilter",
     "InvalidPath",
     "InvalidSyntax",

@@ -1,0 +1,293 @@
+#include "engine/codecs/plan_xml_strict.h"
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/util/error.h"
+
+namespace preflight::plan_xml {
+namespace {
+
+bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool IsNameStart(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':' || static_cast<unsigned char>(c) >= 0x80;
+}
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.'; }
+// XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+bool IsXmlChar(uint32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+         (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+// Decodes the UTF-8 sequence at p: its length and code point, or 0 if it is not UTF-8
+// (overlong forms and surrogates included).
+size_t DecodeUtf8(const unsigned char* p, size_t left, uint32_t& cp) {
+  const unsigned char c = p[0];
+  size_t n;
+  if (c < 0x80) { cp = c; return 1; }
+  if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
+  else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
+  else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
+  else return 0;
+  if (left < n) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((p[k] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (p[k] & 0x3F);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
+  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
+  return n;
+}
+
+std::string CodePoint(uint32_t cp) { return absl::StrFormat("U+%04X", cp); }
+
+class Scanner {
+ public:
+  explicit Scanner(std::string_view t) : t_(t) {}
+  std::optional<XmlProblem> Run();
+
+ private:
+  enum class Phase { kProlog, kContent, kEpilog };
+
+  std::optional<XmlProblem> Fail(size_t at, std::string what) const { return XmlProblem{at, std::move(what)}; }
+  bool At(std::string_view s) const { return t_.substr(i_, s.size()) == s; }
+  void SkipBlank() {
+    while (i_ < t_.size() && IsBlank(t_[i_])) ++i_;
+  }
+  std::optional<XmlProblem> Characters() const;
+  std::optional<XmlProblem> Markup();
+  std::optional<XmlProblem> Skip(std::string_view open, std::string_view close, const char* what);
+  std::optional<XmlProblem> Doctype();
+  std::optional<XmlProblem> StartTag();
+  std::optional<XmlProblem> Reference(size_t at, size_t& end) const;
+  std::optional<XmlProblem> Text();
+
+  std::string_view t_;
+  size_t i_ = 0;
+  Phase phase_ = Phase::kProlog;
+  int depth_ = 0;
+  bool doctype_seen_ = false;
+  std::vector<std::string_view> attributes_;  // of the start tag being read
+};
+
+std::optional<XmlProblem> Scanner::Run() {
+  if (auto p = Characters()) return p;
+  if (At("\xEF\xBB\xBF")) i_ = 3;
+  if (At("<?xml") && i_ + 5 < t_.size() && (IsBlank(t_[i_ + 5]) || t_[i_ + 5] == '?')) {
+    if (auto p = Skip("<?", "?>", "the XML declaration")) return p;
+  }
+  while (i_ < t_.size()) {
+    if (t_[i_] == '<') {
+      if (auto p = Markup()) return p;
+    } else if (auto p = Text()) {
+      return p;
+    }
+  }
+  if (phase_ != Phase::kEpilog) return Fail(t_.size(), "expected one root element");
+  return std::nullopt;
+}
+
+// Every byte: UTF-8, and a character XML allows.
+std::optional<XmlProblem> Scanner::Characters() const {
+  const auto* p = reinterpret_cast<const unsigned char*>(t_.data());
+  for (size_t at = 0; at < t_.size();) {
+    uint32_t cp = 0;
+    size_t n = DecodeUtf8(p + at, t_.size() - at, cp);
+    if (n == 0) return Fail(at, "invalid UTF-8 (an XML plan is UTF-8 text)");
+    if (!IsXmlChar(cp) && !(at == 0 && cp == 0xFEFF))
+      return Fail(at, absl::StrCat("character ", CodePoint(cp), " is not allowed in XML"));
+    at += n;
+  }
+  return std::nullopt;
+}
+
+std::optional<XmlProblem> Scanner::Skip(std::string_view open, std::string_view close, const char* what) {
+  const size_t start = i_;
+  size_t end = t_.find(close, i_ + open.size());
+  if (end == std::string_view::npos) return Fail(start, absl::StrCat(what, " is not closed"));
+  i_ = end + close.size();
+  return std::nullopt;
+}
+
+std::optional<XmlProblem> Scanner::Markup() {
+  const size_t start = i_;
+  if (At("<!--")) {
+    size_t end = t_.find("--", i_ + 4);
+    if (end == std::string_view::npos) return Fail(start, "the comment is not closed");
+    if (t_.substr(end, 3) != "-->") return Fail(end, "'--' is not allowed inside a comment");
+    i_ = end + 3;
+    return std::nullopt;
+  }
+  if (At("<?")) {
+    if (At("<?xml") && i_ + 5 < t_.size() && (IsBlank(t_[i_ + 5]) || t_[i_ + 5] == '?'))
+      return Fail(start, "the XML declaration must come first");
+    return Skip("<?", "?>", "the processing instruction");
+  }
+  if (At("<![CDATA[")) {
+    if (phase_ != Phase::kContent) return Fail(start, "a CDATA section outside the root element");
+    return Skip("<![CDATA[", "]]>", "the CDATA section");
+  }
+  if (At("<!DOCTYPE")) return Doctype();
+  if (At("<!")) return Fail(start, "unexpected '<!' markup");
+  if (At("</")) {
+    if (auto p = Skip("</", ">", "the end tag")) return p;
+    if (--depth_ == 0) phase_ = Phase::kEpilog;
+    return std::nullopt;
+  }
+  return StartTag();
+}
+
+// Only IdentityIQ's own: <!DOCTYPE Name (PUBLIC "sailpoint.dtd" | SYSTEM) "sailpoint.dtd">.
+std::optional<XmlProblem> Scanner::Doctype() {
+  const size_t start = i_;
+  const std::string why =
+      "a DOCTYPE is not accepted in an XML plan, except IdentityIQ's own "
+      "(<!DOCTYPE ProvisioningPlan PUBLIC \"sailpoint.dtd\" \"sailpoint.dtd\">): no internal subset, no entity";
+  if (phase_ != Phase::kProlog || doctype_seen_) return Fail(start, "a DOCTYPE may only come once, before the root element");
+  doctype_seen_ = true;
+  i_ += 9;
+  auto quoted = [&](std::string_view want) {
+    SkipBlank();
+    if (i_ >= t_.size() || (t_[i_] != '"' && t_[i_] != '\'')) return false;
+    const char q = t_[i_];
+    size_t end = t_.find(q, i_ + 1);
+    if (end == std::string_view::npos) return false;
+    bool ok = want.empty() || t_.substr(i_ + 1, end - i_ - 1) == want;
+    i_ = end + 1;
+    return ok;
+  };
+  SkipBlank();
+  if (i_ >= t_.size() || !IsNameStart(t_[i_])) return Fail(start, why);
+  while (i_ < t_.size() && IsNameChar(t_[i_])) ++i_;
+  SkipBlank();
+  if (At("PUBLIC")) {
+    i_ += 6;
+    if (!quoted("sailpoint.dtd")) return Fail(start, why);
+  } else if (At("SYSTEM")) {
+    i_ += 6;
+  } else {
+    return Fail(start, why);
+  }
+  if (!quoted("sailpoint.dtd")) return Fail(start, why);
+  SkipBlank();
+  if (!At(">")) return Fail(start, why);
+  ++i_;
+  return std::nullopt;
+}
+
+std::optional<XmlProblem> Scanner::StartTag() {
+  const size_t start = i_;
+  if (phase_ == Phase::kEpilog) return Fail(start, "a second root element: an XML plan has exactly one");
+  ++i_;
+  while (i_ < t_.size() && IsNameChar(t_[i_])) ++i_;
+  attributes_.clear();
+  for (;;) {
+    SkipBlank();
+    if (i_ >= t_.size()) return Fail(start, "the start tag is not closed");
+    if (t_[i_] == '>' || At("/>")) {
+      const bool empty = t_[i_] == '/';
+      i_ += empty ? 2 : 1;
+      if (!empty) ++depth_;
+      phase_ = depth_ == 0 ? Phase::kEpilog : Phase::kContent;
+      return std::nullopt;
+    }
+    const size_t name_at = i_;
+    while (i_ < t_.size() && IsNameChar(t_[i_])) ++i_;
+    std::string_view name = t_.substr(name_at, i_ - name_at);
+    if (name.empty()) return Fail(name_at, "expected an attribute name");
+    for (std::string_view seen : attributes_)
+      if (seen == name) return Fail(name_at, absl::StrCat("attribute '", ToAbsl(name), "' appears twice on one element"));
+    attributes_.push_back(name);
+    SkipBlank();
+    if (!At("=")) return Fail(i_, "expected '=' after the attribute name");
+    ++i_;
+    SkipBlank();
+    if (i_ >= t_.size() || (t_[i_] != '"' && t_[i_] != '\'')) return Fail(i_, "expected a quoted attribute value");
+    const char q = t_[i_++];
+    while (i_ < t_.size() && t_[i_] != q) {
+      if (t_[i_] == '<') return Fail(i_, "'<' is not allowed in an attribute value (write &lt;)");
+      if (t_[i_] == '&') {
+        size_t end = 0;
+        if (auto p = Reference(i_, end)) return p;
+        i_ = end;
+        continue;
+      }
+      ++i_;
+    }
+    if (i_ >= t_.size()) return Fail(start, "the attribute value is not closed");
+    ++i_;
+  }
+}
+
+// The reference at `at` ('&'): one of the five predefined entities or a character reference
+// to a character XML allows. Sets `end` one past its ';'.
+std::optional<XmlProblem> Scanner::Reference(size_t at, size_t& end) const {
+  size_t k = at + 1;
+  if (k < t_.size() && t_[k] == '#') {
+    const bool hex = k + 1 < t_.size() && t_[k + 1] == 'x';
+    k += hex ? 2 : 1;
+    uint32_t cp = 0;
+    size_t digits = 0;
+    for (; k < t_.size() && t_[k] != ';'; ++k, ++digits) {
+      const char c = t_[k];
+      int v = (c >= '0' && c <= '9') ? c - '0'
+              : hex && (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : hex && (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                                : -1;
+      if (v < 0) return Fail(at, "malformed character reference (&#N; or &#xH;)");
+      cp = cp > 0x10FFFF ? cp : cp * (hex ? 16 : 10) + static_cast<uint32_t>(v);
+    }
+    if (digits == 0 || k >= t_.size()) return Fail(at, "malformed character reference (&#N; or &#xH;)");
+    if (!IsXmlChar(cp)) {
+      return Fail(at, absl::StrCat("character reference ", ToAbsl(t_.substr(at, k + 1 - at)), " is to ",
+                                   cp > 0x10FFFF ? std::string("no character") : CodePoint(cp),
+                                   ", which XML does not allow"));
+    }
+    end = k + 1;
+    return std::nullopt;
+  }
+  size_t name_end = k;
+  if (name_end < t_.size() && IsNameStart(t_[name_end])) {
+    while (name_end < t_.size() && IsNameChar(t_[name_end])) ++name_end;
+  }
+  if (name_end == k || name_end >= t_.size() || t_[name_end] != ';')
+    return Fail(at, "an unescaped '&' is not XML (write &amp;)");
+  std::string_view name = t_.substr(k, name_end - k);
+  if (name != "amp" && name != "lt" && name != "gt" && name != "quot" && name != "apos") {
+    return Fail(at, absl::StrCat("undefined entity &", ToAbsl(name),
+                                 "; (an XML plan declares no entities: only &amp; &lt; &gt; &quot; &apos; and "
+                                 "character references)"));
+  }
+  end = name_end + 1;
+  return std::nullopt;
+}
+
+std::optional<XmlProblem> Scanner::Text() {
+  if (phase_ != Phase::kContent) {
+    if (IsBlank(t_[i_])) {
+      ++i_;
+      return std::nullopt;
+    }
+    return Fail(i_, phase_ == Phase::kProlog ? "text before the root element"
+                                             : "text after the root element (only comments and blanks may follow it)");
+  }
+  while (i_ < t_.size() && t_[i_] != '<') {
+    if (t_[i_] == '&') {
+      size_t end = 0;
+      if (auto p = Reference(i_, end)) return p;
+      i_ = end;
+      continue;
+    }
+    if (t_[i_] == ']' && At("]]>")) return Fail(i_, "']]>' is not allowed in text (write ]]&gt;)");
+    ++i_;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<XmlProblem> FindStrictnessProblem(std::string_view text) { return Scanner(text).Run(); }
+
+}  // namespace preflight::plan_xml
