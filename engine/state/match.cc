@@ -271,7 +271,11 @@ bool SelectorMatches(const MatchContext& ctx, const Selector& selector, const Id
   if (selector.has_population) {
     // doQuery: the population's filter AND id = the identity's id, which is null for
     // the copy a check evaluates: no match. A population without a filter adds nothing.
-    if (selector.population == kNoIndex || ctx.snapshot.populations()[selector.population].has_filter) return false;
+    // A scan evaluates stored identities, which have an id: the filter decides.
+    if (selector.population == kNoIndex) return false;
+    const Population& population = ctx.snapshot.populations()[selector.population];
+    if (population.has_filter && !(ctx.stored_identity && PopulationMatches(ctx, population, identity_attributes)))
+      return false;
   }
   if (matched && selector.has_match_expression) {
     // ExpressionMatcher.getMatches: every term's matches; an AND expression in which a
