@@ -5,7 +5,8 @@
 // keywords and attribute names, case-sensitive true/false/null, JSON strings and numbers,
 // runs of SP/HTAB between tokens, `not (` with or without the space, `$ref`, no nested
 // valuePath, RFC precedence (grouping > attribute operators > not > and > or).
-// The parser is Boost.Spirit X3, kept inside scim_filter.cc so that this header stays light.
+// The parser is Boost.Spirit X3, kept inside scim_filter.cc so that this header stays light;
+// the printers are in scim_filter_print.cc.
 //
 // Errors: ErrorCode::kInvalidFilter (kInvalidPath for ParseScimPath) with the byte offset of
 // the problem and a caret message. Budgets: a filter longer than max_length bytes, or nested
@@ -99,8 +100,5 @@ std::string ToSexpr(const PathAst& path);  // (path attr), (path attr F), (path 
 std::string ToFilterText(const FilterNode& node);
 std::string ToFilterText(const FilterAst& ast);
 std::string ToPathText(const PathAst& path);
-
-// JSON string encoding used by both printers ("\u00e9" style for non-ASCII).
-void AppendJsonStringAscii(std::string& out, std::string_view utf8);
 
 }  // namespace preflight

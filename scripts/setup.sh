@@ -8,8 +8,9 @@ APT_PACKAGES=(
   libpugixml-dev libsimdjson-dev libboost-dev libabsl-dev catch2 libbenchmark-dev
   python3-dev
   openjdk-17-jdk-headless libjna-java pkg-config
+  libsodium-dev libssl-dev openssl wrk
 )
-PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib)
+PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

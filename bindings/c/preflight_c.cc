@@ -114,11 +114,16 @@ absl::StatusOr<preflight::Limits> LimitsFrom(const char* const* limits, size_t n
   return result;
 }
 
-preflight::RequestOptions CheckOptionsFrom(unsigned flags) {
+int IndentOf(unsigned flags) { return (flags & PREFLIGHT_PRETTY) ? 2 : 0; }
+
+preflight::RequestOptions RequestOptionsFrom(unsigned flags) {
   preflight::RequestOptions options;
-  options.indent = (flags & PREFLIGHT_PRETTY) ? 2 : 0;
+  options.indent = IndentOf(flags);
+  options.explain = (flags & PREFLIGHT_EXPLAIN) != 0;
   return options;
 }
+
+std::string_view Text(const char* s) { return s == nullptr ? std::string_view() : std::string_view(s); }
 
 }  // namespace
 
@@ -173,7 +178,7 @@ int preflight_check(const preflight_engine* engine, const char* request, size_t 
   return Guard(out, [&] {
     if (engine == nullptr) return InvalidArgument(out, "engine");
     if (request == nullptr) return InvalidArgument(out, "request");
-    return Finish(engine->engine->CheckJson(std::string_view(request, len), CheckOptionsFrom(flags)), out);
+    return Finish(engine->engine->CheckJson(std::string_view(request, len), RequestOptionsFrom(flags)), out);
   });
 }
 
@@ -188,10 +193,12 @@ int preflight_check_batch(const preflight_engine* engine, const char* const* req
       if (requests[i] == nullptr) return InvalidArgument(out, absl::StrCat("requests[", i, "]"));
       bodies.emplace_back(requests[i], lengths != nullptr ? lengths[i] : std::strlen(requests[i]));
     }
-    preflight::RequestOptions options = CheckOptionsFrom(flags);
-    auto checked = engine->engine->CheckBatchJson(bodies, options);
-    if (!checked.ok()) return Fail(checked.status(), out);  // over max_batch_requests
-    const auto& results = *checked;
+    preflight::RequestOptions options = RequestOptionsFrom(flags);
+    auto batch = engine->engine->CheckBatchJson(bodies, options);
+    if (!batch.ok()) return Fail(batch.status(), out);  // over max_batch_requests
+    const auto& results = *batch;
+    if (results.size() != n)
+      return Fail(preflight::MakeError(ErrorCode::kInternal, "batch result count mismatch"), out);
     std::string array = "[";
     for (size_t i = 0; i < n; ++i) {
       if (i > 0) array += options.indent ? ",\n" : ",";
@@ -204,6 +211,112 @@ int preflight_check_batch(const preflight_engine* engine, const char* const* req
     }
     array += "]";
     return Succeed(array, out);
+  });
+}
+
+int preflight_engine_info(const preflight_engine* engine, char** out) {
+  return Guard(out, [&] {
+    if (engine == nullptr) return InvalidArgument(out, "engine");
+    const preflight::EngineInfo& info = engine->engine->info();
+    // Hex, integers, a boolean and a double: nothing that needs escaping.
+    return Succeed(absl::StrCat("{\"sourceHash\":\"", info.source_hash, "\",\"identities\":", info.identities,
+                                ",\"policies\":", info.policies, ",\"loadErrors\":", info.load_errors,
+                                ",\"partial\":", info.partial ? "true" : "false", ",\"loadMs\":", info.load_ms, "}"),
+                   out);
+  });
+}
+
+int preflight_stats(const preflight_engine* engine, unsigned flags, char** out) {
+  return Guard(out, [&] {
+    if (engine == nullptr) return InvalidArgument(out, "engine");
+    return Succeed(engine->engine->StatsJson(IndentOf(flags)), out);
+  });
+}
+
+int preflight_diagnostics(const preflight_engine* engine, unsigned flags, char** out) {
+  return Guard(out, [&] {
+    if (engine == nullptr) return InvalidArgument(out, "engine");
+    return Succeed(engine->engine->DiagnosticsJson(IndentOf(flags)), out);
+  });
+}
+
+int preflight_query(const preflight_engine* engine, const char* resource_type, const char* filter,
+                    const char* attributes, const char* excluded_attributes, const char* sort_by,
+                    const char* sort_order, int64_t start_index, int64_t count, char** out) {
+  return Guard(out, [&] {
+    if (engine == nullptr) return InvalidArgument(out, "engine");
+    if (resource_type == nullptr) return InvalidArgument(out, "resource_type");
+    preflight::QueryParams params;
+    params.resource_type = resource_type;
+    params.filter = std::string(Text(filter));
+    if (attributes != nullptr) params.attributes = preflight::SplitAttributeList(attributes);
+    if (excluded_attributes != nullptr) params.excluded_attributes = preflight::SplitAttributeList(excluded_attributes);
+    params.sort_by = std::string(Text(sort_by));
+    params.sort_order = std::string(Text(sort_order));
+    if (start_index >= 0) params.start_index = start_index;
+    if (count >= 0) params.count = count;
+    return Finish(engine->engine->QueryJson(params), out);
+  });
+}
+
+int preflight_resource(const preflight_engine* engine, const char* resource_type, const char* id,
+                       const char* attributes, const char* excluded_attributes, char** out) {
+  return Guard(out, [&] {
+    if (engine == nullptr) return InvalidArgument(out, "engine");
+    if (resource_type == nullptr) return InvalidArgument(out, "resource_type");
+    if (id == nullptr) return InvalidArgument(out, "id");
+    std::vector<std::string> attrs, excluded;
+    if (attributes != nullptr) attrs = preflight::SplitAttributeList(attributes);
+    if (excluded_attributes != nullptr) excluded = preflight::SplitAttributeList(excluded_attributes);
+    return Finish(engine->engine->ResourceJson(resource_type, id, attrs, excluded), out);
+  });
+}
+
+int preflight_compile(const preflight_engine* engine, const char* identity, const char* plan, size_t plan_len,
+                      const char* plan_type, unsigned flags, char** out) {
+  return Guard(out, [&] {
+    if (engine == nullptr) return InvalidArgument(out, "engine");
+    if (identity == nullptr) return InvalidArgument(out, "identity");
+    if (plan == nullptr) return InvalidArgument(out, "plan");
+    return Finish(engine->engine->CompileJson(identity, std::string_view(plan, plan_len), Text(plan_type),
+                                              IndentOf(flags)),
+                  out);
+  });
+}
+
+int preflight_plan_convert(const char* plan, size_t len, const char* to, const char* from, unsigned flags,
+                           const char* const* limits, size_t n_limits, char** out) {
+  return Guard(out, [&] {
+    if (plan == nullptr) return InvalidArgument(out, "plan");
+    if (to == nullptr) return InvalidArgument(out, "to");
+    auto parsed_limits = LimitsFrom(limits, n_limits);
+    if (!parsed_limits.ok()) return Fail(parsed_limits.status(), out);
+    return Finish(preflight::ConvertPlan(std::string_view(plan, len), to, Text(from), IndentOf(flags), *parsed_limits),
+                  out);
+  });
+}
+
+int preflight_filter_parse(const char* filter, const char* const* limits, size_t n_limits, char** out) {
+  return Guard(out, [&] {
+    if (filter == nullptr) return InvalidArgument(out, "filter");
+    auto parsed_limits = LimitsFrom(limits, n_limits);
+    if (!parsed_limits.ok()) return Fail(parsed_limits.status(), out);
+    return Finish(preflight::FilterSexpr(filter, *parsed_limits), out);
+  });
+}
+
+int preflight_filter_eval(const char* filter, const char* resource, size_t len, const char* const* limits,
+                          size_t n_limits, int* match, char** out) {
+  return Guard(out, [&] {
+    if (match != nullptr) *match = 0;
+    if (filter == nullptr) return InvalidArgument(out, "filter");
+    if (resource == nullptr) return InvalidArgument(out, "resource");
+    auto parsed_limits = LimitsFrom(limits, n_limits);
+    if (!parsed_limits.ok()) return Fail(parsed_limits.status(), out);
+    auto result = preflight::EvalFilter(filter, std::string_view(resource, len), *parsed_limits);
+    if (!result.ok()) return Fail(result.status(), out);
+    if (match != nullptr) *match = *result ? 1 : 0;
+    return Succeed(*result ? "true" : "false", out);
   });
 }
 

@@ -7,14 +7,10 @@
 #include "engine/codecs/plan_codec.h"
 #include "engine/plan/compiler.h"
 #include "engine/policy/evaluate.h"
-#include "engine/util/diagnostic_json.h"
-#include "engine/util/json_writer.h"
 
 namespace preflight {
 namespace {
 
-constexpr std::string_view kCheckSchema = "urn:ietf:params:scim:schemas:sailpoint:1.0:CheckedPolicyViolation";
-constexpr std::string_view kExtension = "urn:ietf:params:scim:schemas:extension:preflight:1.0:CheckedPolicyViolation";
 
 absl::Status Invalid(std::string detail, std::string pointer = {}) {
   Location where;
@@ -289,72 +285,6 @@ absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& 
   auto plan = DecodePlan(request.plan_value, *format, limits);
   if (!plan.ok()) return WithContext(plan.status(), "plan.value");
   return Check(snapshot, request, *plan, options);
-}
-
-std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result, const CheckOptions& options) {
-  JsonWriter w(options.indent);
-  w.BeginObject();
-  if (!result.violations.empty() || options.empty_violations_as_array) {
-    w.Key("violations").BeginArray();
-    for (const ViolationReport& v : result.violations) {
-      w.BeginObject();
-      w.Field("policyName", v.policy_name);
-      if (v.has_constraint_name) w.Field("constraintName", v.constraint_name);
-      if (v.description) w.Field("description", *v.description);
-      w.Key("leftBundles").BeginArray();
-      for (const auto& b : v.left_bundles) w.String(b);
-      w.EndArray();
-      w.Field("policyType", v.policy_type);
-      w.Key("entitlements").BeginArray();
-      for (const auto& e : v.entitlements) {
-        w.BeginObject();
-        w.Key("application");
-        if (e.application) w.String(*e.application);
-        else w.Null();
-        w.Field("attribute", e.attribute).Field("value", e.value);
-        w.EndObject();
-      }
-      w.EndArray();
-      w.Key("rightBundles").BeginArray();
-      for (const auto& b : v.right_bundles) w.String(b);
-      w.EndArray();
-      w.EndObject();
-    }
-    w.EndArray();
-  }
-  w.Field("identity", req.identity);
-  bool extension = !result.diagnostics.empty() || req.explain;
-  w.Key("schemas").BeginArray().String(kCheckSchema);
-  if (extension) w.String(kExtension);
-  w.EndArray();
-  w.Key("plan").BeginObject().Field("value", req.plan_value).Field("type", req.plan_type).EndObject();
-  if (req.policies) {
-    w.Key("policies").BeginArray();
-    for (const auto& p : *req.policies) w.String(p);
-    w.EndArray();
-  }
-  w.Key("meta").BeginObject().Field("resourceType", "CheckedPolicyViolation").EndObject();
-  if (extension) {
-    w.Key(kExtension).BeginObject();
-    if (req.explain) {
-      w.Key("explanations").BeginArray();
-      for (const ViolationReport& v : result.violations) {
-        w.BeginObject().Field("policyName", v.policy_name).Field("constraintName", v.constraint_name);
-        w.Key("reasons").BeginArray();
-        for (const Reason& r : v.reasons) {
-          w.BeginObject().Field("side", r.side).Field("kind", r.kind).Field("name", r.name);
-          if (!r.via.empty()) w.Field("via", r.via);
-          w.Field("source", r.source).EndObject();
-        }
-        w.EndArray().EndObject();
-      }
-      w.EndArray();
-    }
-    WriteDiagnostics(w, "diagnostics", result.diagnostics);
-    w.EndObject();
-  }
-  w.EndObject();
-  return w.Take();
 }
 
 }  // namespace preflight

@@ -1,14 +1,68 @@
 #include "engine/util/json_writer.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace preflight {
 
-void JsonWriter::AppendEscaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void AppendU4(std::string& out, uint32_t v) {
+  out += "\\u";
+  out.push_back(kHex[(v >> 12) & 15]);
+  out.push_back(kHex[(v >> 8) & 15]);
+  out.push_back(kHex[(v >> 4) & 15]);
+  out.push_back(kHex[v & 15]);
+}
+
+// The code point of the UTF-8 sequence at p and its length, or 0 when it is not UTF-8
+// (overlong forms and surrogates included).
+size_t DecodeUtf8(const unsigned char* p, const unsigned char* e, uint32_t& cp) {
+  const unsigned char c = p[0];
+  size_t n;
+  if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
+  else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
+  else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
+  else return 0;
+  if (static_cast<size_t>(e - p) < n) return 0;
+  for (size_t i = 1; i < n; ++i) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (p[i] & 0x3F);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
+  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
+  return n;
+}
+
+}  // namespace
+
+void JsonWriter::AppendEscaped(std::string& out, std::string_view s, bool ascii_only) {
   out.push_back('"');
-  for (unsigned char c : s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* e = p + s.size();
+  while (p < e) {
+    const unsigned char c = *p;
+    if (c >= 0x80 && ascii_only) {
+      uint32_t cp = 0;
+      size_t n = DecodeUtf8(p, e, cp);
+      if (n == 0) {  // not UTF-8: the byte as a Latin-1 character
+        AppendU4(out, c);
+        ++p;
+        continue;
+      }
+      if (cp >= 0x10000) {
+        cp -= 0x10000;
+        AppendU4(out, 0xD800 + (cp >> 10));
+        AppendU4(out, 0xDC00 + (cp & 0x3FF));
+      } else {
+        AppendU4(out, cp);
+      }
+      p += n;
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -18,14 +72,10 @@ void JsonWriter::AppendEscaped(std::string& out, std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+        if (c < 0x20) AppendU4(out, c);
+        else out.push_back(static_cast<char>(c));
     }
+    ++p;
   }
   out.push_back('"');
 }

@@ -32,7 +32,10 @@ class JsonWriter {
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
 
-  static void AppendEscaped(std::string& out, std::string_view s);
+  // `s` as a JSON string, quotes included. With ascii_only, every non-ASCII character is a
+  // lower-case \uXXXX escape (a surrogate pair beyond the BMP) and a byte that is not UTF-8
+  // is escaped as its Latin-1 character: the S-expression notation of SCIM filters wants it.
+  static void AppendEscaped(std::string& out, std::string_view s, bool ascii_only = false);
 
  private:
   void BeforeValue();

@@ -9,6 +9,7 @@ public class Check {
     String body = Files.readString(Path.of("examples/request.json"));
     try (Engine engine = Engine.load("examples/demo-snapshot")) {
       System.out.println(engine.checkJson(body));
+      System.out.println(engine.query("Users", "userName sw \"R\"", "userName", null, null, null, -1, -1));
       engine.checkJson("{\"identity\": \"Ryan.Russell\"");  // malformed: throws
     } catch (PreflightException e) {
       System.out.println(e.scimType() + ": " + e.detail());

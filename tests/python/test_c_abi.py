@@ -200,3 +200,52 @@ def test_swap_under_threads(lib: ctypes.CDLL, engine: Any) -> None:
     lib.preflight_shared_free(shared)
     lib.preflight_engine_free(other)
     assert failures == []
+
+
+def _declare_reading(lib: ctypes.CDLL) -> None:
+    out_t = ctypes.POINTER(ctypes.c_void_p)
+    c_char_pp = ctypes.POINTER(ctypes.c_char_p)
+    lib.preflight_query.argtypes = [ctypes.c_void_p] + [ctypes.c_char_p] * 6 + [ctypes.c_int64, ctypes.c_int64, out_t]
+    lib.preflight_compile.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t,
+                                      ctypes.c_char_p, ctypes.c_uint, out_t]
+    lib.preflight_plan_convert.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p,
+                                           ctypes.c_uint, c_char_pp, ctypes.c_size_t, out_t]
+    lib.preflight_filter_parse.argtypes = [ctypes.c_char_p, c_char_pp, ctypes.c_size_t, out_t]
+    lib.preflight_filter_eval.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t, c_char_pp,
+                                          ctypes.c_size_t, ctypes.POINTER(ctypes.c_int), out_t]
+    lib.preflight_stats.argtypes = [ctypes.c_void_p, ctypes.c_uint, out_t]
+
+
+def test_query_compile_and_stats(lib: ctypes.CDLL, engine: Any) -> None:
+    _declare_reading(lib)
+    out = ctypes.c_void_p()
+    assert lib.preflight_query(engine, b"Users", b'userName sw "A"', b"userName", None, None, None, -1, -1,
+                               ctypes.byref(out)) == OK
+    listing = json.loads(take(lib, out) or "")
+    assert [r["userName"] for r in listing["Resources"]] == ["Amanda.Ross"]
+    assert lib.preflight_query(engine, b"Users", b"userName eq", None, None, None, None, -1, -1,
+                               ctypes.byref(out)) == 3  # PREFLIGHT_INVALID_FILTER
+    assert scim_error(take(lib, out))["scimType"] == "invalidFilter"
+    plan = (EXAMPLES / "plan.xml").read_bytes()
+    assert lib.preflight_compile(engine, b"Ryan.Russell", plan, len(plan), b"xml", 0, ctypes.byref(out)) == OK
+    assert "Unix Administrator - IT" in (take(lib, out) or "")
+    assert lib.preflight_stats(engine, 0, ctypes.byref(out)) == OK
+    assert json.loads(take(lib, out) or "")["counts"]["identities"] == 2
+
+
+def test_functions_without_a_snapshot(lib: ctypes.CDLL) -> None:
+    _declare_reading(lib)
+    out = ctypes.c_void_p()
+    plan = (EXAMPLES / "plan.xml").read_bytes()
+    assert lib.preflight_plan_convert(plan, len(plan), b"json", None, 0, None, 0, ctypes.byref(out)) == OK
+    assert json.loads(take(lib, out) or "") == json.loads((EXAMPLES / "plan.json").read_text())
+    assert lib.preflight_filter_parse(b"title pr", None, 0, ctypes.byref(out)) == OK
+    assert take(lib, out) == "(pr title)"
+    limits = strings(["max_filter_length=4"])
+    assert lib.preflight_filter_parse(b"title pr", limits, 1, ctypes.byref(out)) == TOO_MANY
+    assert scim_error(take(lib, out))["scimType"] == "tooMany"
+    user = (EXAMPLES / "user.json").read_bytes()
+    match = ctypes.c_int(-1)
+    assert lib.preflight_filter_eval(b'emails[type eq "work"]', user, len(user), None, 0, ctypes.byref(match),
+                                     ctypes.byref(out)) == OK
+    assert (match.value, take(lib, out)) == (1, "true")

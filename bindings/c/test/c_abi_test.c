@@ -209,6 +209,136 @@ static void test_batch(preflight_engine *engine) {
   EXPECT_ERROR(preflight_check_batch(engine, requests, NULL, 3, 0, NULL, &out), PREFLIGHT_INVALID_ARGUMENT, "invalidValue");
 }
 
+static int contains(const char *text, const char *needle) { return text != NULL && strstr(text, needle) != NULL; }
+
+static void test_reading(preflight_engine *engine) {
+  char *out = NULL;
+  EXPECT(preflight_engine_info(engine, &out) == PREFLIGHT_OK);
+  EXPECT(contains(out, "\"sourceHash\":\"") && contains(out, "\"identities\":2") && contains(out, "\"partial\":false"));
+  preflight_string_free(out);
+  EXPECT(preflight_stats(engine, 0, &out) == PREFLIGHT_OK);
+  EXPECT(contains(out, "\"identities\":2"));
+  preflight_string_free(out);
+  EXPECT(preflight_stats(engine, PREFLIGHT_PRETTY, &out) == PREFLIGHT_OK);
+  EXPECT(contains(out, "\n"));
+  preflight_string_free(out);
+  EXPECT(preflight_diagnostics(engine, 0, &out) == PREFLIGHT_OK);
+  EXPECT(out != NULL && out[0] == '[');
+  preflight_string_free(out);
+  EXPECT_ERROR(preflight_engine_info(NULL, &out), PREFLIGHT_INVALID_ARGUMENT, "invalidValue");
+  EXPECT_ERROR(preflight_stats(NULL, 0, &out), PREFLIGHT_INVALID_ARGUMENT, "invalidValue");
+  EXPECT_ERROR(preflight_diagnostics(NULL, 0, &out), PREFLIGHT_INVALID_ARGUMENT, "invalidValue");
+  EXPECT(preflight_stats(engine, 0, NULL) == PREFLIGHT_INVALID_ARGUMENT);
+
+  EXPECT(preflight_query(engine, "Users", "userName sw \"R\"", "userName", NULL, NULL, NULL, -1, -1, &out) ==
+         PREFLIGHT_OK);
+  EXPECT(contains(out, "\"totalResults\":1") && contains(out, "Ryan.Russell") && !contains(out, "Amanda"));
+  preflight_string_free(out);
+  EXPECT(preflight_query(engine, "Users", NULL, "userName", NULL, "userName", "descending", 1, 1, &out) ==
+         PREFLIGHT_OK);
+  EXPECT(contains(out, "\"totalResults\":2") && contains(out, "\"itemsPerPage\":1") && contains(out, "Ryan.Russell"));
+  preflight_string_free(out);
+  EXPECT_ERROR(preflight_query(engine, "Users", "userName eq", NULL, NULL, NULL, NULL, -1, -1, &out),
+               PREFLIGHT_INVALID_FILTER, "invalidFilter");
+  EXPECT_ERROR(preflight_query(engine, "Users", NULL, NULL, NULL, NULL, "sideways", -1, -1, &out),
+               PREFLIGHT_INVALID_VALUE, "invalidValue");
+  EXPECT(preflight_query(engine, "Widgets", NULL, NULL, NULL, NULL, NULL, -1, -1, &out) != PREFLIGHT_OK);
+  preflight_string_free(out);
+  EXPECT_ERROR(preflight_query(NULL, "Users", NULL, NULL, NULL, NULL, NULL, -1, -1, &out),
+               PREFLIGHT_INVALID_ARGUMENT, "invalidValue");
+  EXPECT_ERROR(preflight_query(engine, NULL, NULL, NULL, NULL, NULL, NULL, -1, -1, &out),
+               PREFLIGHT_INVALID_ARGUMENT, "invalidValue");
+
+  EXPECT(preflight_resource(engine, "Users", "Ryan.Russell", "userName", NULL, &out) == PREFLIGHT_OK);
+  EXPECT(contains(out, "\"userName\":\"Ryan.Russell\""));
+  preflight_string_free(out);
+  EXPECT(preflight_resource(engine, "Users", "Nobody.Here", NULL, NULL, &out) == PREFLIGHT_NOT_FOUND);
+  EXPECT(contains(out, "urn:ietf:params:scim:api:messages:2.0:Error"));
+  preflight_string_free(out);
+  EXPECT_ERROR(preflight_resource(engine, "Users", NULL, NULL, NULL, &out), PREFLIGHT_INVALID_ARGUMENT,
+               "invalidValue");
+  EXPECT_ERROR(preflight_resource(NULL, "Users", "x", NULL, NULL, &out), PREFLIGHT_INVALID_ARGUMENT, "invalidValue");
+  EXPECT_ERROR(preflight_resource(engine, NULL, "x", NULL, NULL, &out), PREFLIGHT_INVALID_ARGUMENT, "invalidValue");
+}
+
+static const char plan_xml[] =
+    "<ProvisioningPlan><AccountRequest application=\"Active_Directory\" op=\"Modify\">"
+    "<AttributeRequest name=\"groupmbr\" op=\"Add\" value=\"UnixAdministration\"/>"
+    "</AccountRequest></ProvisioningPlan>";
+
+static void test_compile(preflight_engine *engine) {
+  char *out = NULL;
+  EXPECT(preflight_compile(engine, "Ryan.Russell", plan_xml, strlen(plan_xml), "xml", 0, &out) == PREFLIGHT_OK);
+  EXPECT(contains(out, "Unix Administrator - IT"));
+  preflight_string_free(out);
+  EXPECT(preflight_compile(engine, "Ryan.Russell", plan_xml, strlen(plan_xml), NULL, 0, &out) == PREFLIGHT_OK);
+  preflight_string_free(out);
+  EXPECT_ERROR(preflight_compile(engine, "Ryan.Russell", plan_xml, 20, "xml", 0, &out), PREFLIGHT_INVALID_SYNTAX,
+               "invalidSyntax");
+  EXPECT(preflight_compile(engine, "Nobody.Here", plan_xml, strlen(plan_xml), "xml", 0, &out) != PREFLIGHT_OK);
+  EXPECT(contains(out, "Nobody.Here"));
+  preflight_string_free(out);
+  EXPECT_ERROR(preflight_compile(NULL, "Ryan.Russell", plan_xml, 1, "xml", 0, &out), PREFLIGHT_INVALID_ARGUMENT,
+               "invalidValue");
+  EXPECT_ERROR(preflight_compile(engine, NULL, plan_xml, 1, "xml", 0, &out), PREFLIGHT_INVALID_ARGUMENT,
+               "invalidValue");
+  EXPECT_ERROR(preflight_compile(engine, "Ryan.Russell", NULL, 0, "xml", 0, &out), PREFLIGHT_INVALID_ARGUMENT,
+               "invalidValue");
+}
+
+static void test_no_snapshot(void) {
+  char *out = NULL;
+  int match = -1;
+  const char *tiny[] = {"max_nesting_depth=1"};
+  const char *short_filter[] = {"max_filter_length=4"};
+  const char *bad_limit[] = {"max_widgets=1"};
+  const char *user = "{\"userName\": \"Ryan.Russell\", \"title\": \"Architect\"}";
+
+  EXPECT(preflight_plan_convert(plan_xml, strlen(plan_xml), "json", NULL, 0, NULL, 0, &out) == PREFLIGHT_OK);
+  EXPECT(contains(out, "\"application\":\"Active_Directory\""));
+  preflight_string_free(out);
+  EXPECT(preflight_plan_convert(plan_xml, strlen(plan_xml), "xml", "xml", PREFLIGHT_PRETTY, NULL, 0, &out) ==
+         PREFLIGHT_OK);
+  EXPECT(contains(out, "<ProvisioningPlan"));
+  preflight_string_free(out);
+  EXPECT_ERROR(preflight_plan_convert(plan_xml, 20, "json", NULL, 0, NULL, 0, &out), PREFLIGHT_INVALID_SYNTAX,
+               "invalidSyntax");
+  EXPECT_ERROR(preflight_plan_convert(plan_xml, strlen(plan_xml), "yaml", NULL, 0, NULL, 0, &out),
+               PREFLIGHT_INVALID_VALUE, "invalidValue");
+  EXPECT_ERROR(preflight_plan_convert(plan_xml, strlen(plan_xml), "json", NULL, 0, tiny, 1, &out),
+               PREFLIGHT_TOO_MANY, "tooMany");
+  EXPECT_ERROR(preflight_plan_convert(plan_xml, strlen(plan_xml), "json", NULL, 0, bad_limit, 1, &out),
+               PREFLIGHT_INVALID_VALUE, "invalidValue");
+  EXPECT_ERROR(preflight_plan_convert(NULL, 0, "json", NULL, 0, NULL, 0, &out), PREFLIGHT_INVALID_ARGUMENT,
+               "invalidValue");
+  EXPECT_ERROR(preflight_plan_convert(plan_xml, 1, NULL, NULL, 0, NULL, 0, &out), PREFLIGHT_INVALID_ARGUMENT,
+               "invalidValue");
+
+  EXPECT(preflight_filter_parse("title pr and not (userType eq \"Intern\")", NULL, 0, &out) == PREFLIGHT_OK);
+  EXPECT(out != NULL && strcmp(out, "(and (pr title) (not (eq userType \"Intern\")))") == 0);
+  preflight_string_free(out);
+  EXPECT_ERROR(preflight_filter_parse("title eq", NULL, 0, &out), PREFLIGHT_INVALID_FILTER, "invalidFilter");
+  EXPECT_ERROR(preflight_filter_parse("title pr", short_filter, 1, &out), PREFLIGHT_TOO_MANY, "tooMany");
+  EXPECT_ERROR(preflight_filter_parse(NULL, NULL, 0, &out), PREFLIGHT_INVALID_ARGUMENT, "invalidValue");
+
+  EXPECT(preflight_filter_eval("userName sw \"R\"", user, strlen(user), NULL, 0, &match, &out) == PREFLIGHT_OK);
+  EXPECT(match == 1 && out != NULL && strcmp(out, "true") == 0);
+  preflight_string_free(out);
+  EXPECT(preflight_filter_eval("title eq \"x\"", user, strlen(user), NULL, 0, &match, &out) == PREFLIGHT_OK);
+  EXPECT(match == 0 && out != NULL && strcmp(out, "false") == 0);
+  preflight_string_free(out);
+  EXPECT(preflight_filter_eval("title pr", user, strlen(user), NULL, 0, NULL, &out) == PREFLIGHT_OK);
+  preflight_string_free(out);
+  EXPECT_ERROR(preflight_filter_eval("title pr", user, 5, NULL, 0, &match, &out), PREFLIGHT_INVALID_SYNTAX,
+               "invalidSyntax");
+  EXPECT_ERROR(preflight_filter_eval("title eq", user, strlen(user), NULL, 0, &match, &out),
+               PREFLIGHT_INVALID_FILTER, "invalidFilter");
+  EXPECT_ERROR(preflight_filter_eval(NULL, user, 1, NULL, 0, &match, &out), PREFLIGHT_INVALID_ARGUMENT,
+               "invalidValue");
+  EXPECT_ERROR(preflight_filter_eval("title pr", NULL, 0, NULL, 0, &match, &out), PREFLIGHT_INVALID_ARGUMENT,
+               "invalidValue");
+}
+
 static void test_shared(preflight_engine *engine) {
   preflight_shared_engine *shared = NULL;
   preflight_engine *current = NULL;
@@ -260,6 +390,16 @@ static void *checker(void *arg) {
       ++thread_failures[id];
     preflight_string_free(out);
     if (preflight_check(engine, "{", 1, 0, &out) != PREFLIGHT_INVALID_SYNTAX) ++thread_failures[id];
+    preflight_string_free(out);
+    if (preflight_query(engine, "Users", "userName sw \"R\"", "userName", NULL, NULL, NULL, -1, -1, &out) !=
+            PREFLIGHT_OK ||
+        strstr(out, "Ryan.Russell") == NULL)
+      ++thread_failures[id];
+    preflight_string_free(out);
+    if (preflight_compile(engine, "Ryan.Russell", plan_xml, sizeof plan_xml - 1, "xml", 0, &out) != PREFLIGHT_OK)
+      ++thread_failures[id];
+    preflight_string_free(out);
+    if (preflight_filter_parse("title pr", NULL, 0, &out) != PREFLIGHT_OK) ++thread_failures[id];
     preflight_string_free(out);
     preflight_engine_free(engine);
   }
@@ -314,6 +454,9 @@ int main(int argc, char **argv) {
   test_check(engine);
   test_batch(engine);
   test_limits();
+  test_reading(engine);
+  test_compile(engine);
+  test_no_snapshot();
   test_shared(engine);
   test_threads(engine);
   preflight_engine_free(engine);

@@ -117,6 +117,47 @@ PREFLIGHT_API int preflight_check_batch(const preflight_engine *engine, const ch
                                         const size_t *lengths, size_t n, unsigned flags,
                                         int *statuses, char **out);
 
+/* What the engine is: {"sourceHash": hex content hash of the sources, "identities": N,
+ * "policies": N, "loadErrors": N, "partial": bool, "loadMs": ms}. Thread-safe. */
+PREFLIGHT_API int preflight_engine_info(const preflight_engine *engine, char **out);
+/* The snapshot's statistics: counts, memory, load time per pass, diagnostics. Thread-safe. */
+PREFLIGHT_API int preflight_stats(const preflight_engine *engine, unsigned flags, char **out);
+/* The load diagnostics, a JSON array. Thread-safe. */
+PREFLIGHT_API int preflight_diagnostics(const preflight_engine *engine, unsigned flags, char **out);
+
+/* A SCIM query (RFC 7644 section 3.4.2) over one resource type (Users, Accounts,
+ * Entitlements, Roles, Applications): a ListResponse. `filter`, `attributes` and
+ * `excluded_attributes` (comma-separated names), `sort_by` and `sort_order` ("ascending" or
+ * "descending") may be NULL; `start_index` and `count` below 0 mean "not given". Thread-safe. */
+PREFLIGHT_API int preflight_query(const preflight_engine *engine, const char *resource_type, const char *filter,
+                                  const char *attributes, const char *excluded_attributes, const char *sort_by,
+                                  const char *sort_order, int64_t start_index, int64_t count, char **out);
+/* One resource by id, projected like a query's; PREFLIGHT_NOT_FOUND when there is none.
+ * `attributes` and `excluded_attributes` may be NULL. Thread-safe. */
+PREFLIGHT_API int preflight_resource(const preflight_engine *engine, const char *resource_type, const char *id,
+                                     const char *attributes, const char *excluded_attributes, char **out);
+
+/* `plan compile`: a plan (`plan_len` bytes; `plan_type` "xml", "json", "map", a media type,
+ * or NULL/"" to detect) applied to `identity`: the compiled plan and the projected pre and
+ * post roles and entitlements. Thread-safe. */
+PREFLIGHT_API int preflight_compile(const preflight_engine *engine, const char *identity, const char *plan,
+                                    size_t plan_len, const char *plan_type, unsigned flags, char **out);
+
+/* ---- No snapshot needed. Thread-safe. ------------------------------------------- */
+
+/* A plan converted to `to` ("xml" or "json") from `from` ("xml", "json", "map", a media
+ * type, or NULL/"" to detect). */
+PREFLIGHT_API int preflight_plan_convert(const char *plan, size_t len, const char *to, const char *from,
+                                         unsigned flags, const char *const *limits, size_t n_limits, char **out);
+/* A SCIM filter's syntax tree in the S-expression notation of
+ * tests/corpus/scim-filter/SOURCES.md, e.g. (and (eq userType "Employee") (pr title)). */
+PREFLIGHT_API int preflight_filter_parse(const char *filter, const char *const *limits, size_t n_limits,
+                                         char **out);
+/* Whether one JSON resource (`len` bytes) matches a SCIM filter: *match is 1 or 0 and *out
+ * "true" or "false". `match` may be NULL. */
+PREFLIGHT_API int preflight_filter_eval(const char *filter, const char *resource, size_t len,
+                                        const char *const *limits, size_t n_limits, int *match, char **out);
+
 /* ---- Engine swap. ------------------------------------------------------------------ */
 
 /* A holder of the current engine. preflight_shared_get hands out a new reference, so a

@@ -35,4 +35,10 @@ final class Abi {
 
   static native int preflight_check_batch(Pointer engine, Pointer requests, long[] lengths, long n, int flags,
                                           int[] statuses, long[] out);
+
+  static native int preflight_query(Pointer engine, String resourceType, String filter, String attributes,
+                                    String excludedAttributes, String sortBy, String sortOrder, long startIndex,
+                                    long count, long[] out);
+
+  static native int preflight_stats(Pointer engine, int flags, long[] out);
 }

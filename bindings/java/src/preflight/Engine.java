@@ -96,6 +96,38 @@ public final class Engine implements AutoCloseable {
     return text;
   }
 
+  /**
+   * A SCIM query over one resource type (Users, Accounts, Entitlements, Roles, Applications):
+   * the ListResponse. {@code filter} may be null (every resource).
+   */
+  public String query(String resourceType, String filter) {
+    return query(resourceType, filter, null, null, null, null, -1, -1);
+  }
+
+  /**
+   * The same with RFC 7644's other parameters; null (or a negative index or count) leaves one
+   * out. {@code attributes} and {@code excludedAttributes} are comma-separated names;
+   * {@code sortOrder} is "ascending" or "descending".
+   */
+  public String query(String resourceType, String filter, String attributes, String excludedAttributes,
+                      String sortBy, String sortOrder, long startIndex, long count) {
+    long[] out = new long[1];
+    int status = Abi.preflight_query(handle(), resourceType, filter, attributes, excludedAttributes, sortBy,
+        sortOrder, startIndex, count, out);
+    String text = take(out);
+    if (status != 0) throw error(status, text);
+    return text;
+  }
+
+  /** The snapshot's counts, memory, load times and diagnostics. */
+  public String statsJson() {
+    long[] out = new long[1];
+    int status = Abi.preflight_stats(handle(), 0, out);
+    String text = take(out);
+    if (status != 0) throw error(status, text);
+    return text;
+  }
+
   /** Releases the snapshot. Idempotent; not concurrently with calls on this engine. */
   @Override
   public synchronized void close() {

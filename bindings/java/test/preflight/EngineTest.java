@@ -56,6 +56,14 @@ public final class EngineTest {
           "batch: " + batch);
       expect(engine.checkBatchJson(List.of()).equals("[]"), "empty batch");
 
+      String users = engine.query("Users", "userName sw \"R\"");
+      expect(users.contains("\"totalResults\":1") && users.contains("Ryan.Russell"), "query: " + users);
+      String page = engine.query("Users", null, "userName", null, "userName", "descending", 1, 1);
+      expect(page.contains("\"itemsPerPage\":1") && page.contains("Ryan.Russell"), "query page: " + page);
+      e = expectThrows(() -> engine.query("Users", "userName eq"), "bad filter");
+      expect(e != null && e.scimType().equals("invalidFilter"), "invalidFilter");
+      expect(engine.statsJson().contains("\"identities\":2"), "stats");
+
       // Many threads on one engine.
       AtomicInteger bad = new AtomicInteger();
       List<Thread> threads = new ArrayList<>();
