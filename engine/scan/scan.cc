@@ -294,13 +294,10 @@ absl::StatusOr<std::vector<Index>> SelectIdentities(const Snapshot& s, const Sca
     auto list = QuerySnapshot(s, "Users", q);
     if (!list.ok()) return list.status();
     simdjson::dom::parser parser;
-    simdjson::dom::element doc;
-    if (parser.parse(*list).get(doc)) return absl::InternalError("scan: the Users query answer is not JSON");
-    simdjson::dom::array resources;
-    if (doc["Resources"].get_array().get(resources)) return absl::InternalError("scan: no Resources");
-    for (simdjson::dom::element r : resources) {
+    for (const std::string& resource : list->resources) {
+      simdjson::dom::element r;
       std::string_view name;
-      if (r["userName"].get_string().get(name)) continue;
+      if (parser.parse(resource).get(r) || r["userName"].get_string().get(name)) continue;
       Index i = s.FindIdentity(name);
       if (i != kNoIndex) all.push_back(i);
     }
