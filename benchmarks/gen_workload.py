@@ -12,7 +12,8 @@ Semantics used to make the data self-consistent (IdentityIQ's, see docs/semantic
 - An IT role is *detected* (Identity <Bundles>) exactly when its own profiles match the identity's
   accounts (all filters of a profile on the one account of the profile's application; all profiles,
   or at least one with orProfiles="true") AND every role it inherits from matches in the same way
-  (IT roles only inherit IT roles, all of which have profiles).
+  (IT roles only inherit IT roles, all of which have profiles), AND no role inheriting from it
+  matches too (only the most specific match of a branch is detected).
 - Business roles are only ever assigned (<AssignedRoles>), never detected. Their required IT roles'
   profile entitlements (first profile only under orProfiles, inherited roles' profiles included) are
   usually provisioned on the accounts; occasionally one is skipped or provisioned incompletely.
@@ -748,7 +749,13 @@ def generate_identity(m: Model, i: int, rng: random.Random) -> IdentityState:
             memo[r] = v
         return v
 
-    detected = sorted(r for r in cands if matches(r))
+    # Only the most specific match of a branch is detected (evaluateTopDown): a matching
+    # role with a matching role below it is held through that one instead.
+    matched = [r for r in cands if matches(r)]
+    shadowed = set()
+    for r in matched:
+        shadowed |= m.up_closure[r] - {r}
+    detected = sorted(r for r in matched if r not in shadowed)
     assigned.sort()
     st.assigned = assigned
     st.detected = detected

@@ -6,13 +6,15 @@
 #include "engine/codecs/plan_codec.h"
 #include "engine/model/snapshot.h"
 #include "engine/load/snapshot_builder.h"
-#include "engine/plan/compile_report.h"
+#include "engine/wire/compile_report.h"
 #include "engine/policy/check.h"
 #include "engine/query/filter_cli.h"
 #include "engine/query/query.h"
 #include "engine/query/snapshot_query.h"
 #include "engine/util/file.h"
+#include "engine/wire/check_response.h"
 #include "engine/wire/filter_json.h"
+#include "engine/wire/list_response.h"
 #include "engine/wire/snapshot_json.h"
 #include "grammar/scim_filter.h"
 
@@ -246,7 +248,9 @@ absl::StatusOr<std::string> Engine::QueryJson(const QueryParams& params) const {
   options.descending = params.sort_order == "descending";
   if (params.start_index) options.start_index = *params.start_index;
   options.count = params.count;
-  return QuerySnapshot(*snapshot_, params.resource_type, options);
+  auto page = QuerySnapshot(*snapshot_, params.resource_type, options);
+  if (!page.ok()) return page.status();
+  return ListResponseJson(*page);
 }
 
 absl::StatusOr<std::string> Engine::ResourceJson(std::string_view resource_type, std::string_view id,

@@ -16,6 +16,7 @@
 #include "engine/load/snapshot_builder.h"
 #include "engine/plan/compiler.h"
 #include "engine/policy/check.h"
+#include "engine/wire/check_response.h"
 #include "engine/preflight.h"
 
 using namespace preflight;

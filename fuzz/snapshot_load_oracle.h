@@ -16,6 +16,7 @@
 #include "engine/codecs/snapshot_sources.h"
 #include "engine/load/snapshot_builder.h"
 #include "engine/policy/check.h"
+#include "engine/wire/check_response.h"
 
 namespace preflight::fuzz {
 

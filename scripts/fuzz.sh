@@ -11,6 +11,9 @@
 # PREFLIGHT_FUZZ_ENGINE_CHOICES=1 (then it hunts for new mismatches only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache: paths under the checkout hash as relative ones, so a fresh clone anywhere reuses the
+# cache that earlier builds on this machine filled (CI clones into a new folder).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 seconds="${1:-60}"
 shift || true
 

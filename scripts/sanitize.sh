@@ -7,6 +7,9 @@
 #   scripts/sanitize.sh asan|tsan  one of them
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache: paths under the checkout hash as relative ones, so a fresh clone anywhere reuses the
+# cache that earlier builds on this machine filled (CI clones into a new folder).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 what="${1:-all}"
 jobs="${JOBS:-2}"
 launcher=()

@@ -10,6 +10,7 @@
 #include "engine/model/snapshot.h"
 #include "engine/plan/compiler.h"
 #include "engine/policy/check.h"
+#include "engine/wire/check_response.h"
 #include "engine/preflight.h"
 #include "engine/state/match.h"
 

@@ -198,7 +198,7 @@ TEST_CASE("load: a resource queries could not read is a load diagnostic", "[load
     CHECK((*s)->diagnostics()[0].code == ErrorCode::kTooMany);
     CHECK((*s)->diagnostics()[0].message ==
           "the resource cannot be queried: JSON nests deeper than the budget of 256 levels");
-    CHECK(QuerySnapshot(**s, "Users", {}).value().find(R"("totalResults":0)") != std::string::npos);
+    CHECK(QuerySnapshot(**s, "Users", {}).value().total_results == 0);
   }
   SECTION("read within the default budget: always a document, not parsed twice") {
     SnapshotBuilder b;
@@ -206,6 +206,6 @@ TEST_CASE("load: a resource queries could not read is a load diagnostic", "[load
     auto s = b.Build();
     REQUIRE(s.ok());
     CHECK((*s)->diagnostics().empty());
-    CHECK(QuerySnapshot(**s, "Users", {}).value().find(R"("totalResults":1)") != std::string::npos);
+    CHECK(QuerySnapshot(**s, "Users", {}).value().total_results == 1);
   }
 }

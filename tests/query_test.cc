@@ -8,6 +8,7 @@
 
 #include "engine/query/doc.h"
 #include "engine/query/query.h"
+#include "engine/wire/list_response.h"
 #include "engine/util/error.h"
 
 using namespace preflight;
@@ -44,9 +45,9 @@ const ResourceSchema& Schema() {
 
 std::string Query(const QueryOptions& o) {
   static const std::vector<Doc> docs = Users();
-  absl::StatusOr<std::string> r = RunQuery(std::span<const Doc>(docs), Schema(), o);
+  absl::StatusOr<QueryPage> r = RunQuery(std::span<const Doc>(docs), Schema(), o);
   if (!r.ok()) return "error:" + std::string(ScimType(ErrorCodeOf(r.status())));
-  return *r;
+  return ListResponseJson(*r);
 }
 
 const std::string kU = R"("schemas":["urn:ietf:params:scim:schemas:core:2.0:User"])";

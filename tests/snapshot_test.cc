@@ -7,6 +7,7 @@
 #include "engine/codecs/snapshot_sources.h"
 #include "engine/load/snapshot_builder.h"
 #include "engine/query/snapshot_query.h"
+#include "engine/wire/list_response.h"
 #include "engine/util/file.h"
 
 using namespace preflight;
@@ -209,11 +210,11 @@ TEST_CASE("SCIM JSON exports load: users with roles, accounts with schema attrib
   REQUIRE(a.attributes.size() == 2);
   // The exported resources are queried as exported.
   QueryOptions ids{.attributes = {"id"}};
-  CHECK(QuerySnapshot(snap, "Users", ids).value() ==
+  CHECK(ListResponseJson(QuerySnapshot(snap, "Users", ids).value()) ==
         R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,)"
         R"("itemsPerPage":1,"Resources":[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",)"
         R"("urn:ietf:params:scim:schemas:sailpoint:1.0:User"],"id":"u1"}]})");
-  CHECK(QuerySnapshot(snap, "Accounts", ids).value() ==
+  CHECK(ListResponseJson(QuerySnapshot(snap, "Accounts", ids).value()) ==
         R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,)"
         R"("itemsPerPage":1,"Resources":[{"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Account"],)"
         R"("id":"a1"}]})");

@@ -4,7 +4,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
+#include <csignal>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
@@ -194,6 +196,7 @@ class Reloader {
     }
     cv_.notify_one();
   }
+  bool busy() const { return busy_.load(); }
   void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -225,9 +228,11 @@ class Reloader {
         }
       }
       if (!reload) continue;
+      busy_ = true;
       lock.unlock();
       Load();
       lock.lock();
+      busy_ = false;
     }
   }
 
@@ -261,6 +266,7 @@ class Reloader {
   std::condition_variable cv_;
   bool pending_ = false;
   bool stop_ = false;
+  std::atomic<bool> busy_{false};
   std::thread worker_;
 };
 
@@ -385,6 +391,9 @@ int ServeMain(int argc, char** argv) {
   }
 
   EventLog events;
+  // A SIGHUP before the server can reload (it installs its handler once listening) must not
+  // end the process, whose default action it is.
+  std::signal(SIGHUP, SIG_IGN);
   auto engine = Engine::Load(paths, engine_options);
   if (!engine.ok()) {
     std::string error = ScimErrorJson(engine.status());
@@ -420,6 +429,13 @@ int ServeMain(int argc, char** argv) {
   std::fflush(stdout);
   events.Event("listening", listening);
   t->Run();
+  if (reloader.busy()) {
+    // A reload still loading (minutes at a million identities) must not hold up the exit
+    // the drain has finished; it answers nothing, so it is abandoned.
+    events.Event("stopped", "\"reload_abandoned\":true");
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
   reloader.Stop();
   events.Event("stopped");
   if (access_file && access_file != stderr) std::fclose(access_file);

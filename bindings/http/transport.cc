@@ -412,12 +412,14 @@ void Session<kTls>::Respond(HttpResponse& out, const HttpRequest& request, bool 
   response_.keep_alive(keep_alive);
   response_.body() = std::move(out.body);
   response_.prepare_payload();
+  // HEAD: the headers a GET would get (Content-Length included), no body.
+  if (parser_ && parser_->is_header_done() && parser_->get().method() == bhttp::verb::head) response_.body().clear();
   keep_alive_ = keep_alive;
   if (server_.hooks().done) {
     double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
     out.body.clear();
     HttpResponse logged = std::move(out);
-    logged.body.assign(std::to_string(response_.body().size()));  // the access log's size, not the bytes
+    logged.body.assign(std::to_string(response_.payload_size().value_or(0)));  // the access log's size, not the bytes
     server_.hooks().done(request, logged, seconds);
   }
   Write();

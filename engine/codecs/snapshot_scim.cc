@@ -5,15 +5,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/snapshot_sources.h"
+#include "engine/util/scim_urns.h"
 #include "simdjson.h"
 
 namespace preflight {
 namespace {
-
-constexpr std::string_view kUserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
-constexpr std::string_view kSailPointUser = "urn:ietf:params:scim:schemas:sailpoint:1.0:User";
-constexpr std::string_view kAccountSchemaPrefix = "urn:ietf:params:scim:schemas:sailpoint:1.0:Application:Schema:";
-constexpr std::string_view kSailPointPrefix = "urn:ietf:params:scim:schemas:sailpoint:1.0:";
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
@@ -65,9 +61,9 @@ std::string ResourceType(element r) {
     for (element s : schemas) {
       std::string_view urn;
       if (s.get_string().get(urn)) continue;
-      if (urn == kUserSchema) return "Users";
-      if (absl::StartsWith(ToAbsl(urn), ToAbsl(kSailPointPrefix))) {
-        std::string_view rest = urn.substr(kSailPointPrefix.size());
+      if (urn == urn::kUser) return "Users";
+      if (absl::StartsWith(ToAbsl(urn), ToAbsl(urn::kSailPointPrefix))) {
+        std::string_view rest = urn.substr(urn::kSailPointPrefix.size());
         if (rest == "Account") return "Accounts";
         if (rest == "Entitlement") return "Entitlements";
         if (rest == "Role") return "Roles";
@@ -133,7 +129,7 @@ struct Reader {
     bool active = true;
     if (!r["active"].get_bool().get(active)) id.inactive = !active;
     for (auto [key, value] : r.get_object()) {
-      if (key == "schemas" || key == "meta" || key == kSailPointUser) continue;
+      if (key == "schemas" || key == "meta" || key == urn::kSailPointUser) continue;
       if (value.is_object() && key != "name") continue;
       if (key == "name") {
         if (!value.is_object()) {  // RFC 7643 says complex; keep a scalar as it came
@@ -147,7 +143,7 @@ struct Reader {
       id.attributes.push_back(ToAttribute(key, value));
     }
     element ext;
-    if (!r[kSailPointUser].get(ext) && ext.is_object()) {
+    if (!r[urn::kSailPointUser].get(ext) && ext.is_object()) {
       for (auto [key, value] : ext.get_object()) {
         if (key == "roles") {
           simdjson::dom::array roles;
@@ -222,7 +218,7 @@ struct Reader {
     if (!r["locked"].get_bool().get(flag)) a.locked = flag;
     if (!r["active"].get_bool().get(flag)) a.disabled = !flag;
     for (auto [key, value] : r.get_object()) {
-      if (!absl::StartsWith(ToAbsl(key), ToAbsl(kAccountSchemaPrefix)) || !value.is_object()) continue;
+      if (!absl::StartsWith(ToAbsl(key), ToAbsl(urn::kAccountSchemaPrefix)) || !value.is_object()) continue;
       for (auto [attr, v] : value.get_object()) a.attributes.push_back(ToAttribute(attr, v));
     }
     if (a.application.empty()) {

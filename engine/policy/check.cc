@@ -7,14 +7,10 @@
 #include "engine/codecs/plan_codec.h"
 #include "engine/plan/compiler.h"
 #include "engine/policy/evaluate.h"
-#include "engine/util/diagnostic_json.h"
-#include "engine/util/json_writer.h"
 
 namespace preflight {
 namespace {
 
-constexpr std::string_view kCheckSchema = "urn:ietf:params:scim:schemas:sailpoint:1.0:CheckedPolicyViolation";
-constexpr std::string_view kExtension = "urn:ietf:params:scim:schemas:extension:preflight:1.0:CheckedPolicyViolation";
 
 absl::Status Invalid(std::string detail, std::string pointer = {}) {
   Location where;
@@ -96,16 +92,29 @@ void Explain(const MatchContext& ctx, const Constraint& constraint, const Projec
 // constraints that can be equal to a post violation that fired, once per check.
 class PreViolations {
  public:
+  // Per-thread storage reused across checks, so that a check allocates only for what
+  // it reports.
+  struct Storage {
+    struct Entry {
+      ConstraintRef ref;
+      bool fired;
+      Violation v;
+    };
+    std::vector<Entry> cache;
+    std::vector<Violation> found;
+    std::vector<std::pair<Index, Id>> keys;
+  };
+
   PreViolations(const MatchContext& ctx, const Projection& projection, const HeldRoles& held,
-                const std::vector<Index>& policies)
-      : ctx_(ctx), s_(ctx.snapshot), projection_(projection), held_(held) {
-    selected_.assign(s_.policies().size(), false);
-    for (Index p : policies) selected_[p] = true;
-  }
+                const std::vector<Index>& policies, Storage& storage)
+      : ctx_(ctx), s_(ctx.snapshot), projection_(projection), held_(held), policies_(policies), st_(storage) {}
 
   bool IsNew(const Violation& post) {
-    // The constraint's own pre violation first: the common case.
-    if (post.constraint != kNoIndex && Matches({post.policy, post.constraint}, post)) return false;
+    // The constraint's own pre violation first: the common case, answered without text.
+    if (post.constraint != kNoIndex) {
+      const Violation* pre = Evaluate({post.policy, post.constraint});
+      if (pre && SameConstraintEqual(*pre, post) && Unchanged(*pre, post)) return false;
+    }
     const Constraint* c = post.constraint == kNoIndex ? nullptr : &s_.policies()[post.policy].constraints[post.constraint];
     bool has_id = c && !c->id.empty();
     if (has_id)
@@ -127,43 +136,72 @@ class PreViolations {
   }
 
  private:
+  // ConstraintEqual for two violations of the same constraint: its id or name, or for
+  // an unnamed role SoD constraint the names generated from equal bundle lists.
+  bool SameConstraintEqual(const Violation& pre, const Violation& post) const {
+    const Constraint& c = s_.policies()[post.policy].constraints[post.constraint];
+    if (!c.id.empty() || c.has_name) return true;
+    if (c.kind != Constraint::Kind::kRoleSod) return false;
+    return pre.left_bundles == post.left_bundles && pre.right_bundles == post.right_bundles;
+  }
+
   // Does the pre state violate constraint `r` (of a checked policy) equal to `post`?
   bool Matches(ConstraintRef r, const Violation& post) {
-    if (!selected_[r.policy]) return false;
+    if (!Selected(r.policy)) return false;
     const Violation* pre = Evaluate(r);
     return pre && ConstraintEqual(s_, *pre, post) && Unchanged(*pre, post);
   }
 
+  // Is the policy checked? Marks are set on first use: most checks never ask.
+  bool Selected(Index p) {
+    thread_local std::vector<uint32_t> mark;
+    thread_local uint32_t epoch = 0;
+    if (!marked_) {
+      marked_ = true;
+      if (mark.size() < s_.policies().size()) mark.assign(s_.policies().size(), 0);
+      if (++epoch == 0) {
+        std::fill(mark.begin(), mark.end(), 0);
+        epoch = 1;
+      }
+      epoch_ = epoch;
+      for (Index q : policies_) mark[q] = epoch;
+    }
+    return mark[p] == epoch_;
+  }
+
+  // The pre violation of constraint `r`, evaluated once per check.
   const Violation* Evaluate(ConstraintRef r) {
-    for (const auto& [ref, fired, v] : cache_)
-      if (ref == r) return fired ? &v : nullptr;
-    Violation v;
-    bool fired;
+    for (size_t i = 0; i < used_; ++i)
+      if (st_.cache[i].ref == r) return st_.cache[i].fired ? &st_.cache[i].v : nullptr;
+    if (used_ == st_.cache.size()) st_.cache.emplace_back();
+    Storage::Entry& e = st_.cache[used_++];
+    e.ref = r;
     const Policy& policy = s_.policies()[r.policy];
     if (policy.kind == Policy::Kind::kAccount) {
       // Before the plan, AccountPolicyExecutor queries the stored accounts; its
       // violations differ only in the application, which no comparison reads.
-      std::vector<Violation> found;
+      st_.found.clear();
       const auto& stored = s_.identities()[projection_.pre.identity].accounts;
       AccountViolations(r.policy, r.constraint, stored,
                         [&](Index a) { return std::pair(s_.accounts()[a].application, s_.accounts()[a].instance); },
-                        scratch_, found);
-      fired = !found.empty();
-      if (fired) v = found.front();
+                        st_.keys, st_.found);
+      e.fired = !st_.found.empty();
+      if (e.fired) e.v = st_.found.front();
     } else {
-      fired = EvaluateConstraint(ctx_, r.policy, r.constraint, projection_.pre, held_, &v);
+      e.fired = EvaluateConstraint(ctx_, r.policy, r.constraint, projection_.pre, held_, &e.v);
     }
-    cache_.emplace_back(r, fired, std::move(v));
-    return fired ? &std::get<2>(cache_.back()) : nullptr;
+    return e.fired ? &e.v : nullptr;
   }
 
   const MatchContext& ctx_;
   const Snapshot& s_;
   const Projection& projection_;
   const HeldRoles& held_;
-  std::vector<bool> selected_;
-  std::vector<std::tuple<ConstraintRef, bool, Violation>> cache_;
-  std::vector<std::pair<Index, Id>> scratch_;
+  const std::vector<Index>& policies_;
+  Storage& st_;
+  size_t used_ = 0;
+  bool marked_ = false;
+  uint32_t epoch_ = 0;
 };
 
 ViolationReport Report(const Snapshot& s, const Violation& v) {
@@ -210,6 +248,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     Violation post;
     std::vector<Violation> account;
     std::vector<std::pair<Index, Id>> account_keys;
+    PreViolations::Storage pre;
   };
   thread_local Scratch scratch;
   ValueIds ids(s.pool());
@@ -235,7 +274,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
   }
   Violation& post = scratch.post;
-  PreViolations pre(ctx, *projection, held_pre, policies);
+  PreViolations pre(ctx, *projection, held_pre, policies, scratch.pre);
   std::vector<Violation>& account = scratch.account;
   for (Index p : policies) {
     const Policy& policy = s.policies()[p];
@@ -289,72 +328,6 @@ absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& 
   auto plan = DecodePlan(request.plan_value, *format, limits);
   if (!plan.ok()) return WithContext(plan.status(), "plan.value");
   return Check(snapshot, request, *plan, options);
-}
-
-std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result, const CheckOptions& options) {
-  JsonWriter w(options.indent);
-  w.BeginObject();
-  if (!result.violations.empty() || options.empty_violations_as_array) {
-    w.Key("violations").BeginArray();
-    for (const ViolationReport& v : result.violations) {
-      w.BeginObject();
-      w.Field("policyName", v.policy_name);
-      if (v.has_constraint_name) w.Field("constraintName", v.constraint_name);
-      if (v.description) w.Field("description", *v.description);
-      w.Key("leftBundles").BeginArray();
-      for (const auto& b : v.left_bundles) w.String(b);
-      w.EndArray();
-      w.Field("policyType", v.policy_type);
-      w.Key("entitlements").BeginArray();
-      for (const auto& e : v.entitlements) {
-        w.BeginObject();
-        w.Key("application");
-        if (e.application) w.String(*e.application);
-        else w.Null();
-        w.Field("attribute", e.attribute).Field("value", e.value);
-        w.EndObject();
-      }
-      w.EndArray();
-      w.Key("rightBundles").BeginArray();
-      for (const auto& b : v.right_bundles) w.String(b);
-      w.EndArray();
-      w.EndObject();
-    }
-    w.EndArray();
-  }
-  w.Field("identity", req.identity);
-  bool extension = !result.diagnostics.empty() || req.explain;
-  w.Key("schemas").BeginArray().String(kCheckSchema);
-  if (extension) w.String(kExtension);
-  w.EndArray();
-  w.Key("plan").BeginObject().Field("value", req.plan_value).Field("type", req.plan_type).EndObject();
-  if (req.policies) {
-    w.Key("policies").BeginArray();
-    for (const auto& p : *req.policies) w.String(p);
-    w.EndArray();
-  }
-  w.Key("meta").BeginObject().Field("resourceType", "CheckedPolicyViolation").EndObject();
-  if (extension) {
-    w.Key(kExtension).BeginObject();
-    if (req.explain) {
-      w.Key("explanations").BeginArray();
-      for (const ViolationReport& v : result.violations) {
-        w.BeginObject().Field("policyName", v.policy_name).Field("constraintName", v.constraint_name);
-        w.Key("reasons").BeginArray();
-        for (const Reason& r : v.reasons) {
-          w.BeginObject().Field("side", r.side).Field("kind", r.kind).Field("name", r.name);
-          if (!r.via.empty()) w.Field("via", r.via);
-          w.Field("source", r.source).EndObject();
-        }
-        w.EndArray().EndObject();
-      }
-      w.EndArray();
-    }
-    WriteDiagnostics(w, "diagnostics", result.diagnostics);
-    w.EndObject();
-  }
-  w.EndObject();
-  return w.Take();
 }
 
 }  // namespace preflight

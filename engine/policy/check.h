@@ -67,10 +67,6 @@ absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& 
 absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& request,
                                   const CheckOptions& options = {}, const Limits& limits = DefaultLimits());
 
-// The response resource exactly as IdentityIQ shapes it: violations, identity,
-// schemas, plan, policies, meta. Diagnostics and explanations, when any, go under the
-// extension urn:ietf:params:scim:schemas:extension:preflight:1.0:CheckedPolicyViolation.
-std::string CheckResponseJson(const CheckRequest& request, const CheckResult& result,
-                              const CheckOptions& options = {});
+
 
 }  // namespace preflight

@@ -240,7 +240,7 @@ int CompareKeys(const SortKey& a, const SortKey& b) {
 }
 
 template <typename Get>
-absl::StatusOr<std::string> Run(size_t n, Get get, const ResourceSchema& schema, const QueryOptions& o) {
+absl::StatusOr<QueryPage> Run(size_t n, Get get, const ResourceSchema& schema, const QueryOptions& o) {
   std::optional<BoundFilter> filter;
   if (!o.filter.empty()) {
     absl::StatusOr<BoundFilter> f = CompileFilter(o.filter, schema, o.parse);
@@ -288,17 +288,16 @@ absl::StatusOr<std::string> Run(size_t n, Get get, const ResourceSchema& schema,
   const int64_t first = std::min(start - 1, total);
   const int64_t items = std::min(count, total - first);
 
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("schemas").BeginArray().String("urn:ietf:params:scim:api:messages:2.0:ListResponse").EndArray();
-  w.Key("totalResults").Int(total);
-  w.Key("startIndex").Int(start);
-  w.Key("itemsPerPage").Int(items);
-  w.Key("Resources").BeginArray();
-  for (int64_t i = first; i < first + items; ++i) projector->Write(get(hits[static_cast<size_t>(i)]), schema, w);
-  w.EndArray();
-  w.EndObject();
-  return w.Take();
+  QueryPage page;
+  page.total_results = total;
+  page.start_index = start;
+  page.resources.reserve(static_cast<size_t>(items));
+  for (int64_t i = first; i < first + items; ++i) {
+    JsonWriter w;
+    projector->Write(get(hits[static_cast<size_t>(i)]), schema, w);
+    page.resources.push_back(w.Take());
+  }
+  return page;
 }
 
 }  // namespace
@@ -318,12 +317,12 @@ std::vector<std::string> SplitAttributeList(std::string_view list) {
   return out;
 }
 
-absl::StatusOr<std::string> RunQuery(std::span<const Doc> docs, const ResourceSchema& schema,
+absl::StatusOr<QueryPage> RunQuery(std::span<const Doc> docs, const ResourceSchema& schema,
                                      const QueryOptions& options) {
   return Run(docs.size(), [&](size_t i) -> const Doc& { return docs[i]; }, schema, options);
 }
 
-absl::StatusOr<std::string> RunQuery(std::span<const Doc* const> docs, const ResourceSchema& schema,
+absl::StatusOr<QueryPage> RunQuery(std::span<const Doc* const> docs, const ResourceSchema& schema,
                                      const QueryOptions& options) {
   return Run(docs.size(), [&](size_t i) -> const Doc& { return *docs[i]; }, schema, options);
 }

@@ -29,15 +29,21 @@ struct QueryOptions {
 // Splits "a, b,c" (the wire form of attributes / excludedAttributes) into trimmed names.
 std::vector<std::string> SplitAttributeList(std::string_view list);
 
-// The ListResponse as compact JSON:
-// {"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":N,
-//  "startIndex":S,"itemsPerPage":K,"Resources":[...]}. Resources is always present (maybe []).
-// Errors: kInvalidFilter (filter syntax, binding, boolean ordering met while evaluating),
+// The page a query selects: how many resources matched, where the page starts, and the
+// page's resources, each projected, as JSON text in order. engine/wire/list_response.h
+// writes it as a SCIM ListResponse.
+struct QueryPage {
+  int64_t total_results = 0;
+  int64_t start_index = 1;
+  std::vector<std::string> resources;
+};
+
+// Filters, sorts, pages and projects. Errors: kInvalidFilter (filter syntax, binding, boolean ordering met while evaluating),
 // kInvalidPath (a malformed attributes / excludedAttributes / sortBy path), kTooMany.
-absl::StatusOr<std::string> RunQuery(std::span<const Doc> docs, const ResourceSchema& schema,
-                                     const QueryOptions& options);
-absl::StatusOr<std::string> RunQuery(std::span<const Doc* const> docs, const ResourceSchema& schema,
-                                     const QueryOptions& options);
+absl::StatusOr<QueryPage> RunQuery(std::span<const Doc> docs, const ResourceSchema& schema,
+                                   const QueryOptions& options);
+absl::StatusOr<QueryPage> RunQuery(std::span<const Doc* const> docs, const ResourceSchema& schema,
+                                   const QueryOptions& options);
 
 // One resource projected per RFC 7644 sec 3.4.2.5 (id and schemas always returned,
 // returned=never attributes never), as JSON.

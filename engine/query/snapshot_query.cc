@@ -6,20 +6,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/util/json_writer.h"
+#include "engine/util/scim_urns.h"
 
 namespace preflight {
 namespace {
 
-constexpr std::string_view kUserUrn = "urn:ietf:params:scim:schemas:core:2.0:User";
-constexpr std::string_view kSailPointUserUrn = "urn:ietf:params:scim:schemas:sailpoint:1.0:User";
-constexpr std::string_view kAccountUrn = "urn:ietf:params:scim:schemas:sailpoint:1.0:Account";
-constexpr std::string_view kEntitlementUrn = "urn:ietf:params:scim:schemas:sailpoint:1.0:Entitlement";
-constexpr std::string_view kRoleUrn = "urn:ietf:params:scim:schemas:sailpoint:1.0:Role";
-constexpr std::string_view kApplicationUrn = "urn:ietf:params:scim:schemas:sailpoint:1.0:Application";
-constexpr std::string_view kAccountSchemaPrefix = "urn:ietf:params:scim:schemas:sailpoint:1.0:Application:Schema:";
-
 constexpr std::array<std::string_view, 5> kTypes = {"Users", "Accounts", "Entitlements", "Roles", "Applications"};
-constexpr std::array<std::string_view, 5> kUrns = {kUserUrn, kAccountUrn, kEntitlementUrn, kRoleUrn, kApplicationUrn};
+constexpr std::array<std::string_view, 5> kUrns = {urn::kUser, urn::kAccount, urn::kEntitlement, urn::kRole, urn::kApplication};
 
 const Limits kDocLimits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = kQueryDocumentDepth};
 
@@ -49,11 +42,11 @@ std::string UserJson(const Snapshot& s, const Identity& i) {
   JsonWriter w;
   std::string name(s.str(i.name));
   w.BeginObject();
-  w.Key("schemas").BeginArray().String(kUserUrn).String(kSailPointUserUrn).EndArray();
+  w.Key("schemas").BeginArray().String(urn::kUser).String(urn::kSailPointUser).EndArray();
   w.Field("id", IdOr(i.id, name)).Field("userName", name);
   if (!i.display_name.empty()) w.Field("displayName", i.display_name);
   w.Key("active").Bool(!i.inactive);
-  w.Key(kSailPointUserUrn).BeginObject();
+  w.Key(urn::kSailPointUser).BeginObject();
   for (const AttrValues& v : i.attributes) {
     w.Key(s.str(v.name));
     WriteValues(w, s, v);
@@ -99,7 +92,7 @@ std::string AccountJson(const Snapshot& s, Index index) {
   const Application& app = s.applications()[a.application];
   JsonWriter w;
   w.BeginObject();
-  w.Key("schemas").BeginArray().String(kAccountUrn).EndArray();
+  w.Key("schemas").BeginArray().String(urn::kAccount).EndArray();
   w.Field("id", IdOr(a.id, absl::StrCat(ToAbsl(s.str(owner.name)), ":", index)));
   w.Field("nativeIdentity", s.str(a.native_identity));
   if (a.display_name != kNoId) w.Field("displayName", s.str(a.display_name));
@@ -109,7 +102,7 @@ std::string AccountJson(const Snapshot& s, Index index) {
   w.Key("application");
   WriteRef(w, IdOr(app.id, s.str(app.name)), s.str(app.name));
   w.Key("active").Bool(!a.disabled).Key("locked").Bool(a.locked);
-  w.Key(absl::StrCat(ToAbsl(kAccountSchemaPrefix), ToAbsl(s.str(app.name)), ":account")).BeginObject();
+  w.Key(absl::StrCat(ToAbsl(urn::kAccountSchemaPrefix), ToAbsl(s.str(app.name)), ":account")).BeginObject();
   for (const AttrValues& v : a.attributes) {
     w.Key(s.str(v.name));
     WriteValues(w, s, v);
@@ -124,7 +117,7 @@ std::string RoleJson(const Snapshot& s, const Role& r) {
   JsonWriter w;
   std::string name(s.str(r.name));
   w.BeginObject();
-  w.Key("schemas").BeginArray().String(kRoleUrn).EndArray();
+  w.Key("schemas").BeginArray().String(urn::kRole).EndArray();
   w.Field("id", IdOr(r.id, name)).Field("name", name);
   w.Field("displayableName", r.display_name.empty() ? name : r.display_name);
   w.Key("active").Bool(!r.disabled);
@@ -147,7 +140,7 @@ std::string RoleJson(const Snapshot& s, const Role& r) {
 std::string EntitlementJson(const Snapshot& s, const EntitlementRecord& e, size_t index) {
   JsonWriter w;
   w.BeginObject();
-  w.Key("schemas").BeginArray().String(kEntitlementUrn).EndArray();
+  w.Key("schemas").BeginArray().String(urn::kEntitlement).EndArray();
   w.Field("id", e.id.empty() ? absl::StrCat("entitlement-", index) : e.id);
   if (e.application != kNoIndex) {
     const Application& app = s.applications()[e.application];
@@ -166,7 +159,7 @@ std::string EntitlementJson(const Snapshot& s, const EntitlementRecord& e, size_
 std::string ApplicationJson(const Snapshot& s, const Application& a) {
   JsonWriter w;
   w.BeginObject();
-  w.Key("schemas").BeginArray().String(kApplicationUrn).EndArray();
+  w.Key("schemas").BeginArray().String(urn::kApplication).EndArray();
   w.Field("id", IdOr(a.id, s.str(a.name))).Field("name", s.str(a.name));
   if (!a.type.empty()) w.Field("type", a.type);
   w.Key("meta").BeginObject().Field("resourceType", "Application").EndObject();
@@ -226,7 +219,7 @@ absl::StatusOr<size_t> TypeIndex(std::string_view resource_type) {
 
 absl::Status CheckQueryDocument(std::string_view json) { return DocFromJson(json, kDocLimits).status(); }
 
-absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
+absl::StatusOr<QueryPage> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
                                           const QueryOptions& options) {
   auto t = TypeIndex(resource_type);
   if (!t.ok()) return t.status();

@@ -22,7 +22,7 @@ absl::Status CheckQueryDocument(std::string_view json);
 inline constexpr int kQueryDocumentDepth = 256;
 
 // resource_type: Users, Accounts, Entitlements, Roles or Applications (any case).
-absl::StatusOr<std::string> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
+absl::StatusOr<QueryPage> QuerySnapshot(const Snapshot& snapshot, std::string_view resource_type,
                                           const QueryOptions& options);
 
 // One resource by its id (exact match of the resource's "id"), projected like a query's

@@ -243,15 +243,25 @@ bool TermMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityStat
   return LeafMatches(ctx, t, state, ids) > 0;
 }
 
-// TermMatcher.getMatches: a container lists its children's matches whatever its own
-// and flag says.
-void CollectMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
-                    const std::vector<AttrValues>& ids, std::vector<const MatchTerm*>& out) {
-  if (t.container) {
-    for (const MatchTerm& c : t.children) CollectMatches(ctx, c, state, ids, out);
-    return;
+// Both answers at once, as a violated EntitlementSOD constraint needs them: whether
+// the term matches (TermMatcher.match) and, appended to `out`, what
+// TermMatcher.getMatches lists for it (a container lists its children's matches
+// whatever its own `and` says, so every child is evaluated).
+bool MatchAndCollect(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
+                     const std::vector<AttrValues>& ids, std::vector<const MatchTerm*>& out) {
+  if (!t.container) {
+    int n = LeafMatches(ctx, t, state, ids);
+    for (int i = 0; i < n; ++i) out.push_back(&t);
+    return n > 0;
   }
-  for (int n = LeafMatches(ctx, t, state, ids); n > 0; --n) out.push_back(&t);
+  bool match = false, decided = false;
+  for (const MatchTerm& c : t.children) {
+    bool m = MatchAndCollect(ctx, c, state, ids, out);
+    if (decided) continue;
+    match = m;
+    decided = match != t.and_op;  // match() stops here
+  }
+  return match;
 }
 
 }  // namespace
@@ -261,32 +271,43 @@ bool SelectorMatches(const MatchContext& ctx, const Selector& selector, const Id
   // Matchmaker.isMatch: every part present must match, MatchExpression first; a
   // selector with no part matches.
   if (!selector.unsupported.empty()) return false;
-  if (selector.has_match_expression &&
-      !TermsMatch(ctx, selector.terms, selector.match_and, state, identity_attributes))
-    return false;
-  if (selector.has_compound_filter) {
-    for (const Filter& f : selector.compound_filter)
-      if (!CompoundFilterMatches(ctx, f, state, identity_attributes)) return false;
-  }
-  if (selector.has_population) {
-    // doQuery: the population's filter AND id = the identity's id, which is null for
-    // the copy a check evaluates: no match. A population without a filter adds nothing.
-    if (selector.population == kNoIndex || ctx.snapshot.populations()[selector.population].has_filter) return false;
-  }
-  if (matched && selector.has_match_expression) {
-    // ExpressionMatcher.getMatches: every term's matches; an AND expression in which a
-    // term lists nothing lists nothing.
-    size_t mark = matched->size();
-    for (const MatchTerm& t : selector.terms) {
-      size_t before = matched->size();
-      CollectMatches(ctx, t, state, identity_attributes, *matched);
-      if (selector.match_and && matched->size() == before) {
-        matched->resize(mark);
-        break;
+  size_t mark = matched ? matched->size() : 0;
+  if (selector.has_match_expression) {
+    bool match;
+    if (!matched) {
+      match = TermsMatch(ctx, selector.terms, selector.match_and, state, identity_attributes);
+    } else {
+      // ExpressionMatcher.getMatches: every term's matches; an AND expression in which
+      // a term lists nothing lists nothing.
+      bool decided = false, listed_all = true;
+      match = false;
+      for (const MatchTerm& t : selector.terms) {
+        size_t before = matched->size();
+        bool m = MatchAndCollect(ctx, t, state, identity_attributes, *matched);
+        listed_all = listed_all && matched->size() > before;
+        if (decided) continue;
+        match = m;
+        decided = match != selector.match_and;
       }
+      if (selector.match_and && !listed_all) matched->resize(mark);
+    }
+    if (!match) {
+      if (matched) matched->resize(mark);
+      return false;
     }
   }
-  return true;
+  bool rest = true;
+  if (selector.has_compound_filter) {
+    for (const Filter& f : selector.compound_filter)
+      if (rest && !CompoundFilterMatches(ctx, f, state, identity_attributes)) rest = false;
+  }
+  if (rest && selector.has_population) {
+    // doQuery: the population's filter AND id = the identity's id, which is null for
+    // the copy a check evaluates: no match. A population without a filter adds nothing.
+    if (selector.population == kNoIndex || ctx.snapshot.populations()[selector.population].has_filter) rest = false;
+  }
+  if (!rest && matched) matched->resize(mark);
+  return rest;
 }
 
 bool PopulationMatches(const MatchContext& ctx, const Population& population,

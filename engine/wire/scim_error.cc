@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/util/error.h"
 #include "engine/util/json_writer.h"
+#include "engine/util/scim_urns.h"
 
 namespace preflight {
 
@@ -20,7 +21,7 @@ std::string ScimErrorJson(const absl::Status& status, int indent) {
   ErrorCode code = ErrorCodeOf(status);
   const int http = HttpStatusOf(status);
   w.BeginObject();
-  w.Key("schemas").BeginArray().String("urn:ietf:params:scim:api:messages:2.0:Error").EndArray();
+  w.Key("schemas").BeginArray().String(urn::kError).EndArray();
   w.Field("status", absl::StrCat(http));
   // Every input problem carries a SCIM scimType; a missing file or an unsupported
   // construct is an invalid value of the call. RFC 7644 gives 404 and 500 none.

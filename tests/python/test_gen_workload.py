@@ -97,7 +97,8 @@ def filter_matches(op, prop, want, attrs) -> bool:
 
 def expected_detected(roles, ident) -> list[str]:
     """IIQ detection: own profiles match (all, or any with orProfiles; each profile's filters all on the
-    account of its application) and every inherited role matches (a role without profiles passes)."""
+    account of its application) and every inherited role matches (a role without profiles passes); only
+    the most specific match of a branch is detected (EntitlementCorrelator.evaluateTopDown)."""
     memo = {}
 
     def own(name):
@@ -114,7 +115,19 @@ def expected_detected(roles, ident) -> list[str]:
             memo[name] = (own(name) if r["profiles"] else True) and all(matches(s) for s in r["inherits"])
         return memo[name]
 
-    return sorted(n for n, r in roles.items() if r["profiles"] and matches(n))
+    matched = {n for n, r in roles.items() if r["profiles"] and matches(n)}
+
+    def ancestors(name, seen):
+        for s in roles[name]["inherits"]:
+            if s not in seen:
+                seen.add(s)
+                ancestors(s, seen)
+        return seen
+
+    shadowed = set()
+    for n in matched:
+        shadowed |= ancestors(n, set())
+    return sorted(matched - shadowed)
 
 
 def read_policies(path: Path):

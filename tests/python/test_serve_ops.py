@@ -82,6 +82,19 @@ def test_slow_client_is_dropped_and_others_are_served(strict: Server) -> None:
         assert slow_body.recv(100) == b""  # body timeout
 
 
+def test_head_has_the_headers_and_no_body(strict: Server) -> None:
+    answer = raw(strict, b"HEAD /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"Content-Length: " in head
+    assert body == b""
+
+
+def test_pipelined_requests_are_answered_in_order(strict: Server) -> None:
+    answer = raw(strict, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                         b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200") and answer.count(b"HTTP/1.1 404") == 1
+
+
 def test_idle_keep_alive_connection_is_closed(strict: Server) -> None:
     with socket.create_connection(("127.0.0.1", strict.port), timeout=5) as s:
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")

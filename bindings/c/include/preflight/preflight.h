@@ -1,7 +1,8 @@
 /* Preflight's C ABI: IdentityIQ CheckedPolicyViolations answered in-process.
  *
  * C99, no C++ types. Link with -lpreflight (libpreflight.so.0). Every call takes and
- * returns JSON text (UTF-8, NUL-terminated), as the SCIM API and the `preflight` command do.
+ * returns JSON text (UTF-8, NUL-terminated), as the SCIM API and the `preflight` command do
+ * (preflight_filter_parse alone returns an S-expression).
  *
  *   preflight_engine *engine = NULL;
  *   char *out = NULL;

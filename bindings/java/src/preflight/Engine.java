@@ -27,7 +27,7 @@ public final class Engine implements AutoCloseable {
   /** Keep a snapshot that loaded with errors (by default it is refused). */
   public static final int ALLOW_PARTIAL = 1;
 
-  private Pointer handle;
+  private volatile Pointer handle;  // null once closed
 
   private Engine(Pointer handle) { this.handle = handle; }
 

@@ -1,4 +1,4 @@
-#include "engine/plan/compile_report.h"
+#include "engine/wire/compile_report.h"
 
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
