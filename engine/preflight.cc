@@ -149,7 +149,9 @@ absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std
     return MakeError(ErrorCode::kInvalidValue,
                      absl::StrCat("snapshot refused: no identity was loaded from ", JoinPaths(paths),
                                   "; load it with --allow-partial if that is meant"));
-  return std::make_shared<const Engine>(*std::move(snapshot), options.limits, options.allow_partial);
+  auto engine = std::make_shared<Engine>(*std::move(snapshot), options.limits, options.allow_partial);
+  engine->paths_ = paths;
+  return std::shared_ptr<const Engine>(std::move(engine));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 // the snapshot while calls run, keep it in a SharedEngine and Swap().
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -83,6 +84,25 @@ struct EngineInfo {
   double load_ms = 0;
 };
 
+// A population run (`preflight scan`, `preflight impact`; engine/scan): which identities,
+// which policies, how the rows are written.
+struct ScanParams {
+  std::string filter;                                // SCIM filter over Users; empty: everyone
+  std::optional<std::vector<std::string>> policies;  // absent: the active policies
+  size_t start = 0, stop = static_cast<size_t>(-1);  // a slice of the selected identities
+  int threads = 0;                                   // 0: every core
+  std::string format = "jsonl";                      // jsonl | json (ListResponse) | csv
+  std::function<void(size_t done, size_t total)> progress;  // after each chunk
+};
+struct ImpactParams : ScanParams {
+  std::vector<std::string> changes;   // Role / Policy / ... files replacing objects by name
+  std::vector<std::string> activate;  // policies (name or id) made Active
+  std::string plan;                   // or: this plan applied to every selected identity
+  std::string plan_type;              // as for a check ("" detects)
+};
+// Receives the output text chunk by chunk, in order; returning false stops the run.
+using TextSink = std::function<bool(std::string_view text)>;
+
 class Engine {
  public:
   static absl::StatusOr<std::shared_ptr<const Engine>> Load(const std::vector<std::string>& paths,
@@ -113,6 +133,15 @@ class Engine {
   // The load diagnostics as a JSON array.
   std::string DiagnosticsJson(int indent = 0) const;
 
+  // Every current violation of the selected identities, streamed to `sink` in
+  // identity order; the summary JSON back (counts per policy and constraint).
+  absl::StatusOr<std::string> Scan(const ScanParams& params, const TextSink& sink) const;
+  // The violations and detected roles each identity gains or loses with `changes`
+  // (none: nothing), or the new violations of `plan` per identity. Summary JSON back.
+  absl::StatusOr<std::string> Impact(const ImpactParams& params, const TextSink& sink) const;
+  // How many identities `filter` selects (for partitioning a scan).
+  absl::StatusOr<size_t> CountIdentities(std::string_view filter) const;
+
   const EngineInfo& info() const { return info_; }
   const Limits& limits() const { return limits_; }
   const Snapshot& snapshot() const { return *snapshot_; }
@@ -120,6 +149,7 @@ class Engine {
  private:
   absl::StatusOr<std::string> CheckParsed(const CheckRequest& request, const RequestOptions& options) const;
   std::shared_ptr<const Snapshot> snapshot_;
+  std::vector<std::string> paths_;  // the sources, for Impact's changed snapshot
   Limits limits_;
   EngineInfo info_;
 };

@@ -15,6 +15,9 @@ namespace preflight::reference {
 namespace {
 
 thread_local RefOptions g_options;  // set for the duration of one ReferenceCheck call
+// ReferenceCurrentViolations: the identity is the stored one, whose id is real, so a
+// population's query runs on it (a check's copy has none).
+thread_local bool g_stored_identity = false;
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -803,7 +806,7 @@ bool SelectorMatch(const Model& m, const SelectorObject& s, const State& st) {
     const GroupDefinitionObject* pop = nullptr;
     for (const auto& g : m.objects.populations)
       if (g.name == *s.population && !pop) pop = &g;
-    if (!pop || pop->filter) match = false;
+    if (!pop || (pop->filter && !(g_stored_identity && FilterMatches(*pop->filter, st.identity)))) match = false;
   }
   return match;
 }
@@ -1017,6 +1020,62 @@ RefResult ReferenceCheck(const SnapshotObjects& objects, const std::string& iden
     result.error = true;
     result.why = e.why;
   }
+  return result;
+}
+
+RefResult ReferenceCurrentViolations(const SnapshotObjects& objects, const std::string& identity,
+                                     const std::optional<std::vector<std::string>>& policies,
+                                     const RefOptions& options) {
+  g_options = options;
+  g_stored_identity = true;
+  RefResult result;
+  try {
+    Model m(objects);
+    bool any_active = false;
+    for (const PolicyObject* p : m.policy_order) any_active = any_active || p->state == "Active";
+    if (any_active) {
+      std::vector<const PolicyObject*> selected;
+      if (!policies || policies->empty()) {
+        for (const PolicyObject* p : m.policy_order)
+          if (p->state == "Active") selected.push_back(p);
+        std::stable_sort(selected.begin(), selected.end(),
+                         [](const PolicyObject* a, const PolicyObject* b) { return a->name < b->name; });
+      } else {
+        for (const std::string& name : *policies) {
+          if (auto it = m.policies.find(name); it != m.policies.end()) selected.push_back(it->second);
+          else if (auto jt = m.policy_ids.find(name); jt != m.policy_ids.end()) selected.push_back(jt->second);
+        }
+      }
+      auto idn = m.identities.find(identity);
+      if (idn == m.identities.end()) throw RequestError{"unknown identity " + identity};
+      // The check's PRE state: stored accounts plus the assigned roles re-provisioned.
+      State stored = StoredState(m, *idn->second);
+      State pre = stored;
+      for (const std::string& r : pre.assigned) ApplyProvisions(m, pre, Expand(m, r));
+      for (const PolicyObject* p : selected) {
+        for (const Found& v : Evaluate(m, *p, pre, stored)) {
+          RefViolation out;
+          out.policy_name = p->name;
+          out.policy_type = p->type;
+          out.constraint_name = v.constraint_name;
+          out.description = v.description;
+          out.left_bundles = v.left;
+          out.right_bundles = v.right;
+          out.entitlements = v.entitlements;
+          result.violations.push_back(std::move(out));
+        }
+      }
+    }
+  } catch (const Unsupported& u) {
+    result = RefResult{};
+    result.unsupported = true;
+    result.why = u.why;
+  } catch (const RequestError& e) {
+    result = RefResult{};
+    result.error = true;
+    result.why = e.why;
+  }
+  g_stored_identity = false;
   return result;
 }
 

@@ -76,6 +76,15 @@ RefResult ReferenceCheck(const SnapshotObjects& objects, const std::string& iden
                          const std::optional<std::vector<std::string>>& policies = std::nullopt,
                          const RefOptions& options = {});
 
+// The identity's current violations, as a refresh's policy check finds them on the
+// stored identity: the PRE state of ReferenceCheck (stored accounts, assigned roles
+// re-provisioned, detected roles as stored) evaluated for the same policies, except
+// that a PopulationRef's filter runs on the stored identity's attributes (it has an id).
+// For engine/scan's differential test.
+RefResult ReferenceCurrentViolations(const SnapshotObjects& objects, const std::string& identity,
+                                     const std::optional<std::vector<std::string>>& policies = std::nullopt,
+                                     const RefOptions& options = {});
+
 // One line per violation, for failure messages: policy/constraint [left] [right] {entitlements}.
 std::string FormatViolations(const std::vector<RefViolation>& violations);
 

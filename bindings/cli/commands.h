@@ -60,5 +60,7 @@ absl::StatusOr<std::string> RunFilterParse(const Args& args);
 absl::StatusOr<std::string> RunFilterEval(const Args& args);
 absl::StatusOr<std::string> RunQuery(const Args& args);
 absl::StatusOr<std::string> RunSnapshotStats(const Args& args);
+absl::StatusOr<std::string> RunScan(const Args& args);    // scan_commands.cc
+absl::StatusOr<std::string> RunImpact(const Args& args);
 
 }  // namespace preflight::cli

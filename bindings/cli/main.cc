@@ -54,6 +54,22 @@ const std::vector<CommandSpec>& Commands() {
       {"snapshot stats", "snapshot stats PATH... [--pretty] [--allow-partial]",
        "Counts, memory, load time per pass and the load diagnostics of a snapshot.",
        {kSnapshot, kPretty, kLimit, kAllowPartial, kStrict, kHelp}, 0, 1 << 20, RunSnapshotStats},
+      {"scan",
+       "scan --snapshot PATH [--filter F] [--policy NAME]... [--format jsonl|json|csv] [--summary]\n"
+       "                      [--threads N]",
+       "Every current violation of the active (or named) policies, per identity; summary on stderr.",
+       {kSnapshot, {"filter"}, {"policy", true, true}, {"format"}, {"summary", false}, {"threads"}, kLimit,
+        kAllowPartial, kStrict, kHelp},
+       0, 0, RunScan},
+      {"impact",
+       "impact --snapshot PATH (--change FILE... [--activate POLICY]... | --plan FILE [--plan-type T])\n"
+       "                        [--filter F] [--policy NAME]... [--format jsonl|json|csv] [--summary] [--threads N]",
+       "What a change does to the population: violations and detected roles gained and lost per identity\n"
+       "(changed or new Role/Policy files replace objects by name), or the new violations of one plan\n"
+       "applied to every identity the filter selects.",
+       {kSnapshot, {"change", true, true}, {"activate", true, true}, {"plan"}, {"plan-type"}, {"filter"},
+        {"policy", true, true}, {"format"}, {"summary", false}, {"threads"}, kLimit, kAllowPartial, kStrict, kHelp},
+       0, 1 << 20, RunImpact},
   };
   return commands;
 }
@@ -86,6 +102,7 @@ int Print(FILE* stream, std::string_view text, int status) {
 
 int Finish(const absl::StatusOr<std::string>& output) {
   if (output.ok()) {
+    if (output->empty()) return 0;  // a runner that streamed its own output (scan, impact)
     std::fwrite(output->data(), 1, output->size(), stdout);
     std::fputc('\n', stdout);
     return 0;

@@ -204,7 +204,9 @@ class PreViolations {
   uint32_t epoch_ = 0;
 };
 
-ViolationReport Report(const Snapshot& s, const Violation& v) {
+}  // namespace
+
+ViolationReport ReportViolation(const Snapshot& s, const Violation& v) {
   const Policy& policy = s.policies()[v.policy];
   ViolationReport out;
   out.policy_name = policy.name;
@@ -227,8 +229,6 @@ ViolationReport Report(const Snapshot& s, const Violation& v) {
   }
   return out;
 }
-
-}  // namespace
 
 absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, const ProvisioningPlan& plan,
                                   const CheckOptions& options) {
@@ -299,7 +299,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
                         [](const AccountState& a) { return std::pair(a.application, a.instance); },
                         scratch.account_keys, account);
       for (const Violation& v : account)
-        if (pre.IsNew(v)) result.violations.push_back(Report(s, v));
+        if (pre.IsNew(v)) result.violations.push_back(ReportViolation(s, v));
       continue;
     }
     for (Index c : s.UnsupportedConstraints(p)) {
@@ -313,7 +313,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
       Index c = it->constraint;
       if (!EvaluateConstraint(ctx, p, c, projection->post, held_post, &post)) continue;
       if (!pre.IsNew(post)) continue;
-      ViolationReport v = Report(s, post);
+      ViolationReport v = ReportViolation(s, post);
       if (req.explain) Explain(ctx, policy.constraints[c], *projection, held_pre, held_post, v);
       result.violations.push_back(std::move(v));
     }

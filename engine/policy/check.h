@@ -61,6 +61,11 @@ struct CheckResult {
   std::vector<Diagnostic> diagnostics;  // unsupported constraints, ignored requests
 };
 
+struct Violation;
+// A violation as the response reports it (names, description, bundles, entitlements);
+// the scan (engine/scan) reports stored identities' violations through it too.
+ViolationReport ReportViolation(const Snapshot& snapshot, const Violation& violation);
+
 absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& request,
                                   const ProvisioningPlan& plan, const CheckOptions& options = {});
 // Decodes the plan by its media type, then checks.

@@ -304,7 +304,14 @@ bool SelectorMatches(const MatchContext& ctx, const Selector& selector, const Id
   if (rest && selector.has_population) {
     // doQuery: the population's filter AND id = the identity's id, which is null for
     // the copy a check evaluates: no match. A population without a filter adds nothing.
-    if (selector.population == kNoIndex || ctx.snapshot.populations()[selector.population].has_filter) rest = false;
+    // A scan evaluates stored identities, which have an id: the filter decides.
+    if (selector.population == kNoIndex) {
+      rest = false;
+    } else {
+      const Population& population = ctx.snapshot.populations()[selector.population];
+      if (population.has_filter && !(ctx.stored_identity && PopulationMatches(ctx, population, identity_attributes)))
+        rest = false;
+    }
   }
   if (!rest && matched) matched->resize(mark);
   return rest;

@@ -13,6 +13,9 @@ namespace preflight {
 struct MatchContext {
   const Snapshot& snapshot;
   const ValueIds& ids;
+  // The state is a stored identity (a scan), not a check's copy: it has an id, so a
+  // PopulationRef's query runs (docs/semantics.md, Populations).
+  bool stored_identity = false;
   std::string_view Text(Id id) const { return ids.Text(id); }
 };
 
