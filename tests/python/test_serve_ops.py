@@ -52,6 +52,7 @@ def test_oversized_body_is_413(strict: Server) -> None:
     error = scim_error(response, 413)
     assert error["scimType"] == "tooMany"
     assert response.headers["Connection"] == "close"
+    assert response.headers["X-Preflight-Snapshot"].startswith("generation=1; hash=")
     chunked = requests.post(strict.url + CHECK, data=iter([b"y" * 3000, b"y" * 3000]), timeout=10)
     scim_error(chunked, 413)
     assert post(strict, CHECK, (EXAMPLES / "request.json").read_text()).status_code == 200
