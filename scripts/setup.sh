@@ -10,7 +10,7 @@ APT_PACKAGES=(
   openjdk-17-jdk-headless libjna-java pkg-config
   libsodium-dev libssl-dev openssl wrk
 )
-PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn)
+PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn pandas pyarrow dask distributed)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
