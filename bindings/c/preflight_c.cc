@@ -49,7 +49,7 @@ int StatusCodeOf(const absl::Status& status) {
     case ErrorCode::kNoTarget: return PREFLIGHT_NO_TARGET;
     case ErrorCode::kUnsupported: return PREFLIGHT_UNSUPPORTED;
     case ErrorCode::kNotFound: return PREFLIGHT_NOT_FOUND;
-    case ErrorCode::kNoSuchResource: return PREFLIGHT_NOT_FOUND;
+    case ErrorCode::kNoSuchResource: return PREFLIGHT_NO_SUCH_RESOURCE;
     case ErrorCode::kInternal: return PREFLIGHT_INTERNAL;
   }
   return PREFLIGHT_INTERNAL;
@@ -145,7 +145,7 @@ const char* preflight_status_scim_type(int status) {
     case PREFLIGHT_UNSUPPORTED: return "invalidValue";
     case PREFLIGHT_NOT_FOUND: return "invalidValue";
     case PREFLIGHT_INVALID_ARGUMENT: return "invalidValue";
-    default: return "";  // internal and no-memory errors have no scimType (HTTP 500)
+    default: return "";  // internal, no memory (500) and no such resource (404) have no scimType
   }
 }
 

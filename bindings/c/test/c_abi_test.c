@@ -83,6 +83,7 @@ static void test_strings(void) {
   EXPECT(strcmp(preflight_status_scim_type(PREFLIGHT_OK), "") == 0);
   EXPECT(strcmp(preflight_status_scim_type(PREFLIGHT_INTERNAL), "") == 0);
   EXPECT(strcmp(preflight_status_scim_type(12345), "") == 0);
+  EXPECT(strcmp(preflight_status_scim_type(PREFLIGHT_NO_SUCH_RESOURCE), "") == 0);
   preflight_string_free(NULL);
   preflight_engine_free(NULL);
   preflight_shared_free(NULL);
@@ -252,8 +253,9 @@ static void test_reading(preflight_engine *engine) {
   EXPECT(preflight_resource(engine, "Users", "Ryan.Russell", "userName", NULL, &out) == PREFLIGHT_OK);
   EXPECT(contains(out, "\"userName\":\"Ryan.Russell\""));
   preflight_string_free(out);
-  EXPECT(preflight_resource(engine, "Users", "Nobody.Here", NULL, NULL, &out) == PREFLIGHT_NOT_FOUND);
-  EXPECT(contains(out, "urn:ietf:params:scim:api:messages:2.0:Error"));
+  EXPECT(preflight_resource(engine, "Users", "Nobody.Here", NULL, NULL, &out) == PREFLIGHT_NO_SUCH_RESOURCE);
+  EXPECT(contains(out, "urn:ietf:params:scim:api:messages:2.0:Error") && contains(out, "\"status\":\"404\"") &&
+         !contains(out, "scimType"));
   preflight_string_free(out);
   EXPECT_ERROR(preflight_resource(engine, "Users", NULL, NULL, NULL, &out), PREFLIGHT_INVALID_ARGUMENT,
                "invalidValue");

@@ -67,10 +67,11 @@ typedef enum preflight_status {
   PREFLIGHT_TOO_MANY = 5,         /* tooMany: a budget was exceeded */
   PREFLIGHT_NO_TARGET = 6,        /* noTarget */
   PREFLIGHT_UNSUPPORTED = 7,      /* something Preflight cannot evaluate */
-  PREFLIGHT_NOT_FOUND = 8,        /* a file or a named object does not exist */
+  PREFLIGHT_NOT_FOUND = 8,        /* a file or a named object does not exist (status 400) */
   PREFLIGHT_INTERNAL = 9,         /* a bug */
   PREFLIGHT_INVALID_ARGUMENT = 10, /* the caller broke this header's contract (NULL handle...) */
-  PREFLIGHT_NO_MEMORY = 11        /* allocation failed; `out` may be NULL */
+  PREFLIGHT_NO_MEMORY = 11,       /* allocation failed; `out` may be NULL */
+  PREFLIGHT_NO_SUCH_RESOURCE = 12 /* preflight_resource: no resource has that id (SCIM status 404) */
 } preflight_status;
 
 /* Flags (bitwise or) for the calls that produce JSON. */
@@ -89,7 +90,8 @@ typedef struct preflight_shared_engine preflight_shared_engine; /* holds the cur
 PREFLIGHT_API void preflight_string_free(char *s);
 /* The library's version ("0.1.0"): static storage, never freed. */
 PREFLIGHT_API const char *preflight_version(void);
-/* The scimType of a status ("invalidSyntax"; "" for PREFLIGHT_OK): static storage. */
+/* The scimType of a status ("invalidSyntax"; "" for PREFLIGHT_OK and for the statuses whose SCIM
+ * Error has none: internal, no memory, no such resource): static storage. */
 PREFLIGHT_API const char *preflight_status_scim_type(int status);
 
 /* ---- Engines. --------------------------------------------------------------------- */
@@ -133,7 +135,7 @@ PREFLIGHT_API int preflight_diagnostics(const preflight_engine *engine, unsigned
 PREFLIGHT_API int preflight_query(const preflight_engine *engine, const char *resource_type, const char *filter,
                                   const char *attributes, const char *excluded_attributes, const char *sort_by,
                                   const char *sort_order, int64_t start_index, int64_t count, char **out);
-/* One resource by id, projected like a query's; PREFLIGHT_NOT_FOUND when there is none.
+/* One resource by id, projected like a query's; PREFLIGHT_NO_SUCH_RESOURCE when there is none.
  * `attributes` and `excluded_attributes` may be NULL. Thread-safe. */
 PREFLIGHT_API int preflight_resource(const preflight_engine *engine, const char *resource_type, const char *id,
                                      const char *attributes, const char *excluded_attributes, char **out);
