@@ -9,8 +9,9 @@ APT_PACKAGES=(
   python3-dev
   openjdk-17-jdk-headless libjna-java pkg-config
   libsodium-dev libssl-dev openssl wrk
+  nlohmann-json3-dev  # fuzz/check_request_json_reference: the reference JSON parser
 )
-PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn)
+PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn pandas pyarrow dask distributed)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -716,3 +716,31 @@ TEST_CASE("AbstractPolicyExecutor.formatViolation: a violation rule is reported,
   CHECK(r.diagnostics[0].message ==
         "violation rule 'Format Violation' (BeanShell) is not run; IdentityIQ may rewrite this policy's violations");
 }
+
+TEST_CASE("CorrelationModel and RoleTypeDefinition: role types come from ObjectConfig Bundle when the snapshot has it", "[check][fidelity]") {
+  // "application" is a type the shipped configuration does not define (no definition:
+  // detectable, not assignable); this configuration defines it as not detectable and
+  // assignable, like a business role.
+  std::string config = Wrap(R"(<ObjectConfig name="Bundle"><Attributes><Map><entry key="roleTypeDefinitions"><value><List>
+      <RoleTypeDefinition name="it" noAutoAssignment="true" noManualAssignment="true"/>
+      <RoleTypeDefinition name="application" noDetection="true"/>
+    </List></value></entry></Map></Attributes></ObjectConfig>)");
+  std::string roles = Wrap(ItRole("App-Role", "app", "", "application") + ItRole("Child-IT", "child", Inherits({"Parent"})) +
+                           R"(<Bundle name="Parent" type="application"/><Bundle name="Other" type="business"/>)");
+  std::string policies = Wrap(SodPolicy("Role SOD", Sod(" name=\"parent\"", {"Parent"}, {"Other"})));
+  std::string people = Wrap(AdIdentity("ann", {"app", "child"}));
+  auto shipped = BuildXml({kAdErp, roles, policies, people});
+  auto configured = BuildXml({kAdErp, config, roles, policies, people});
+  // Without a definition App-Role is detectable; with one that says noDetection it is
+  // not reached by detection (no least specific detectable role above it).
+  CHECK(DetectedAfter(*shipped, "ann", {}) == std::vector<std::string>{"App-Role", "Child-IT"});
+  CHECK(DetectedAfter(*configured, "ann", {}) == std::vector<std::string>{"Child-IT"});
+  // addOrigin: an untyped-by-configuration Parent is named with its child; an
+  // assignable one is not.
+  auto r1 = Run(*shipped, "ann", {Roles("Other")});
+  REQUIRE(r1.violations.size() == 1);
+  CHECK(r1.violations[0].left_bundles == std::vector<std::string>{"Child-IT", "Parent"});
+  auto r2 = Run(*configured, "ann", {Roles("Other")});
+  REQUIRE(r2.violations.size() == 1);
+  CHECK(r2.violations[0].left_bundles == std::vector<std::string>{"Child-IT"});
+}

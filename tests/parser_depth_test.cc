@@ -120,6 +120,15 @@ TEST_CASE("the deepest filter runs on a 256 KiB stack", "[depth][filter]") {
     auto over = FilterToSexpr("(" + text + ")", limits);
     CHECK(ErrorCodeOf(over.status()) == ErrorCode::kTooMany);
   }
+  // The resource a filter is evaluated on is JSON too: its deepest form under max_nesting_depth.
+  Limits deep_json = limits;
+  deep_json.max_nesting_depth = kMaxNestingDepthCap;
+  const std::string resource = R"({"userName":"a","x":)" + Repeat("[", kMaxNestingDepthCap - 1) + "1" +
+                               Repeat("]", kMaxNestingDepthCap - 1) + "}";
+  Deepest("filter on the deepest resource", [&] {
+    auto eval = EvalFilterOnJson(shapes[0].second, resource, deep_json);
+    CHECK(eval.status().ToString() == "OK");
+  });
   // A valuePath nests inside one: "emails[" at the bottom of the deepest groups.
   std::string value_path = Repeat("(", d - 1) + "emails[value pr]" + Repeat(")", d - 1);
   Deepest("filter valuePath", [&] { CHECK(FilterToSexpr(value_path, limits).ok()); });

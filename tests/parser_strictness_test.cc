@@ -3,11 +3,13 @@
 // Each case pins the exact scimType, detail and location.
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <string>
 
 #include "engine/codecs/check_request.h"
 #include "engine/codecs/plan_codec.h"
 #include "engine/util/error.h"
+#include "engine/util/file.h"
 #include "engine/util/limits.h"
 
 using namespace preflight;
@@ -66,17 +68,17 @@ TEST_CASE("a request body with a repeated key is refused, wherever the key is", 
 
 TEST_CASE("request JSON syntax errors carry the byte offset, line and column", "[strict][request]") {
   RequireOutcome(ParseCheckRequest("{\"identity\": \"a\",\n \"plan\": {\"value\": \"x\" \"type\": \"y\"}}").status(),
-                 {"invalidSyntax", "request body is not valid JSON: expected ',' or '}' after an object member", 2, 24,
+                 {"invalidSyntax", "request body is not valid JSON at byte 41: expected ',' or '}' after an object member", 2, 24,
                   41, ""});
   RequireOutcome(ParseCheckRequest(R"({"identity": 'a'})").status(),
-                 {"invalidSyntax", "request body is not valid JSON: strings take double quotes in JSON, not single quotes",
+                 {"invalidSyntax", "request body is not valid JSON at byte 13: strings take double quotes in JSON, not single quotes",
                   1, 14, 13, ""});
   RequireOutcome(ParseCheckRequest(R"({"identity": "a"} x)").status(),
-                 {"invalidSyntax", "request body is not valid JSON: unexpected text after the JSON value", 1, 19, 18, ""});
+                 {"invalidSyntax", "request body is not valid JSON at byte 18: unexpected text after the JSON value", 1, 19, 18, ""});
   RequireOutcome(ParseCheckRequest(R"({"identity": "a)").status(),
-                 {"invalidSyntax", "request body is not valid JSON: unterminated string", 1, 14, 13, ""});
+                 {"invalidSyntax", "request body is not valid JSON at byte 13: unterminated string", 1, 14, 13, ""});
   RequireOutcome(ParseCheckRequest("").status(),
-                 {"invalidSyntax", "request body is not valid JSON: expected a value, found the end of the text", 1, 1, 0,
+                 {"invalidSyntax", "request body is not valid JSON at byte 0: expected a value, found the end of the text", 1, 1, 0,
                   ""});
 }
 
@@ -87,7 +89,7 @@ TEST_CASE("a leading UTF-8 BOM is accepted in requests and JSON and map-form pla
   CHECK(req->identity == "a");
   // Offsets stay those of the text as given, BOM included.
   RequireOutcome(ParseCheckRequest(bom + R"({"identity" "a"})").status(),
-                 {"invalidSyntax", "request body is not valid JSON: expected ':' after the key", 1, 16, 15, ""});
+                 {"invalidSyntax", "request body is not valid JSON at byte 15: expected ':' after the key", 1, 16, 15, ""});
   auto json = DecodePlanJson(bom + R"({"identity":"a"})");
   REQUIRE(json.ok());
   CHECK(json->native_identity == "a");
@@ -230,6 +232,26 @@ TEST_CASE("XML plans: one root, nothing after it, no DOCTYPE but IdentityIQ's, n
                  malformed("an unescaped '&' is not XML (write &amp;)", 1, 50, 49));
   RequireOutcome(DecodePlanXml(R"(<ProvisioningPlan nativeIdentity="a" nativeIdentity="b"/>)").status(),
                  malformed("attribute 'nativeIdentity' appears twice on one element", 1, 38, 37));
+  // A processing instruction's target must be a name (found by fuzz/plan_xml_strict:
+  // tests/corpus/fuzz-regressions/plan_xml_strict/).
+  RequireOutcome(DecodePlanXml("<?x,ml version='1.0'?>" + plan).status(),
+                 malformed("a processing instruction needs a target name", 1, 4, 3));
+  RequireOutcome(DecodePlanXml("<?xml ver<List>sion='1.0'?>" + plan).status(),
+                 malformed("malformed XML declaration (<?xml version=\"1.0\" encoding=\"UTF-8\"?>)", 1, 1, 0));
+  CHECK(DecodePlanXml("<?xml version=\"1.0\" encoding='UTF-8' standalone=\"yes\" ?>" + plan).ok());
   // A BOM is fine.
   CHECK(DecodePlanXml("\xEF\xBB\xBF" + plan).ok());
+}
+
+TEST_CASE("plan_xml_strict regressions stay refused", "[strict][xml][fuzz]") {
+  int replayed = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(PREFLIGHT_CORPUS_DIR "/fuzz-regressions/plan_xml_strict")) {
+    auto text = ReadFileToString(entry.path().string());
+    REQUIRE(text.ok());
+    INFO(entry.path().filename().string());
+    CHECK(Of(DecodePlanXml(*text).status()).scim_type == "invalidSyntax");
+    ++replayed;
+  }
+  CHECK(replayed >= 2);
 }

@@ -492,7 +492,7 @@ TEST_CASE("plan errors: exact codes and locations", "[plan]") {
   SECTION("malformed JSON vs malformed map text") {
     absl::Status s = DecodePlanJson(R"({"accounts": [})").status();
     RequireError(s, ErrorCode::kInvalidSyntax);
-    REQUIRE(DetailOf(s) == "JSON plan is not valid JSON: expected a value (a string, number, object, array, true, "
+    REQUIRE(DetailOf(s) == "JSON plan is not valid JSON at byte 14: expected a value (a string, number, object, array, true, "
                            "false or null)");
     REQUIRE(LocationOf(s).offset == 14);
     REQUIRE(LocationOf(s).line == 1);

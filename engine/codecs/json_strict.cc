@@ -349,8 +349,8 @@ absl::Status ParseError(simdjson::error_code err, std::string_view subject, std:
   const size_t at = bom + found->offset;
   Location where = LocationAt(original, at);
   where.offset = static_cast<int64_t>(at);
-  return MakeError(ErrorCode::kInvalidSyntax, absl::StrCat(ToAbsl(subject), " is not valid JSON: ", found->what),
-                   where);
+  return MakeError(ErrorCode::kInvalidSyntax,
+                   absl::StrCat(ToAbsl(subject), " is not valid JSON at byte ", at, ": ", found->what), where);
 }
 
 }  // namespace preflight::json_strict

@@ -59,6 +59,7 @@ class Scanner {
   std::optional<XmlProblem> Characters() const;
   std::optional<XmlProblem> Markup();
   std::optional<XmlProblem> Skip(std::string_view open, std::string_view close, const char* what);
+  std::optional<XmlProblem> Declaration();
   std::optional<XmlProblem> Doctype();
   std::optional<XmlProblem> StartTag();
   std::optional<XmlProblem> Reference(size_t at, size_t& end) const;
@@ -76,7 +77,7 @@ std::optional<XmlProblem> Scanner::Run() {
   if (auto p = Characters()) return p;
   if (At("\xEF\xBB\xBF")) i_ = 3;
   if (At("<?xml") && i_ + 5 < t_.size() && (IsBlank(t_[i_ + 5]) || t_[i_ + 5] == '?')) {
-    if (auto p = Skip("<?", "?>", "the XML declaration")) return p;
+    if (auto p = Declaration()) return p;
   }
   while (i_ < t_.size()) {
     if (t_[i_] == '<') {
@@ -123,6 +124,12 @@ std::optional<XmlProblem> Scanner::Markup() {
   if (At("<?")) {
     if (At("<?xml") && i_ + 5 < t_.size() && (IsBlank(t_[i_ + 5]) || t_[i_ + 5] == '?'))
       return Fail(start, "the XML declaration must come first");
+    // A processing instruction's target is a name, then a blank or the end (found by fuzz/plan_xml_strict).
+    size_t k = i_ + 2;
+    if (k >= t_.size() || !IsNameStart(t_[k])) return Fail(start, "a processing instruction needs a target name");
+    while (k < t_.size() && IsNameChar(t_[k])) ++k;
+    if (k >= t_.size() || !(IsBlank(t_[k]) || t_.substr(k, 2) == "?>"))
+      return Fail(k, "a processing instruction needs a target name");
     return Skip("<?", "?>", "the processing instruction");
   }
   if (At("<![CDATA[")) {
@@ -137,6 +144,49 @@ std::optional<XmlProblem> Scanner::Markup() {
     return std::nullopt;
   }
   return StartTag();
+}
+
+// <?xml version="1.x" [encoding="Name"] [standalone="yes|no"] ?>, as XML 1.0 writes it
+// (found by fuzz/plan_xml_strict: pugixml skipped a declaration with markup inside).
+std::optional<XmlProblem> Scanner::Declaration() {
+  const size_t start = i_;
+  const char* const why = "malformed XML declaration (<?xml version=\"1.0\" encoding=\"UTF-8\"?>)";
+  i_ += 5;
+  constexpr std::string_view kNames[] = {"version", "encoding", "standalone"};
+  size_t next = 0;
+  for (;;) {
+    const size_t before = i_;
+    SkipBlank();
+    if (At("?>")) {
+      i_ += 2;
+      return next == 0 ? Fail(start, why) : std::nullopt;  // version is required
+    }
+    if (i_ == before) return Fail(start, why);  // pseudo-attributes are separated by blanks
+    size_t name_at = i_;
+    while (i_ < t_.size() && IsNameChar(t_[i_])) ++i_;
+    std::string_view name = t_.substr(name_at, i_ - name_at);
+    while (next < 3 && kNames[next] != name) {
+      if (next == 0) return Fail(start, why);  // version comes first
+      ++next;
+    }
+    if (next == 3) return Fail(start, why);
+    ++next;
+    SkipBlank();
+    if (!At("=")) return Fail(start, why);
+    ++i_;
+    SkipBlank();
+    if (i_ >= t_.size() || (t_[i_] != '"' && t_[i_] != '\'')) return Fail(start, why);
+    const char q = t_[i_];
+    size_t end = t_.find(q, i_ + 1);
+    if (end == std::string_view::npos) return Fail(start, why);
+    std::string_view value = t_.substr(i_ + 1, end - i_ - 1);
+    bool ok = !value.empty();
+    for (char ch : value) ok &= IsNameChar(ch) && static_cast<unsigned char>(ch) < 0x80 && ch != ':';
+    if (name == "version") ok &= value.size() >= 3 && value.substr(0, 2) == "1.";
+    if (name == "standalone") ok &= value == "yes" || value == "no";
+    if (!ok) return Fail(start, why);
+    i_ = end + 1;
+  }
 }
 
 // Only IdentityIQ's own: <!DOCTYPE Name (PUBLIC "sailpoint.dtd" | SYSTEM) "sailpoint.dtd">.
