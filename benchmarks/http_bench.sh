@@ -81,6 +81,22 @@ if [ -z "${SKIP_FASTAPI:-}" ]; then
   kill -TERM $server; wait $server || true
 fi
 
+# --- the same requests in-process (the Python module's check_json, one thread): what the check
+# itself costs, to set against the servers' CPU per check.
+python3 - "$workload" >"$out/inprocess.txt" <<'PY'
+import sys, time, preflight
+engine = preflight.Engine.load(sys.argv[1] + "/xml")
+bodies = open(sys.argv[1] + "/requests.jsonl").read().splitlines()[:2000]
+for b in bodies:
+    engine.check_json(b)
+start, n = time.process_time(), 0
+while time.process_time() - start < 3:
+    for b in bodies:
+        engine.check_json(b)
+    n += len(bodies)
+print(f"inprocess_us: {(time.process_time() - start) * 1e6 / n:.1f}")
+PY
+
 python3 - "$out" "$connections" <<'PY'
 import re, sys, pathlib
 out, conns = pathlib.Path(sys.argv[1]), sys.argv[2].split()
@@ -104,4 +120,6 @@ for name in ("preflight", "fastapi"):
         cpu = float(re.search(r"server_cpu_seconds: ([\d.]+)", t).group(1)) * 1e6 / max(total, 1)
         print(f"| {name} | {c} | {rps:,.0f} | {p50:.3f} | {p99:.3f} | {cpu:.1f} | {non2xx.group(1) if non2xx else 0} | "
               f"{errors.group(1).strip() if errors else 'none'} |")
+inprocess = (out / "inprocess.txt").read_text().split(":")[1].strip()
+print(f"\nThe same requests in-process (Python module check_json, one thread): {inprocess} µs CPU per check.")
 PY

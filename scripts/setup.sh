@@ -11,7 +11,7 @@ APT_PACKAGES=(
   libsodium-dev libssl-dev openssl wrk
   nlohmann-json3-dev  # fuzz/check_request_json_reference: the reference JSON parser
 )
-PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn)
+PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn pandas pyarrow dask distributed)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

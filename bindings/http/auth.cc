@@ -134,6 +134,15 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Load(const std::st
       auth->tokens_.push_back({name, raw});
     }
   }
+  if (!auth->users_.empty()) {
+    char dummy[crypto_pwhash_STRBYTES];
+    unsigned char random[16];
+    randombytes_buf(random, sizeof random);
+    if (crypto_pwhash_str(dummy, reinterpret_cast<const char*>(random), sizeof random,
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+      return absl::ResourceExhaustedError("crypto_pwhash ran out of memory");
+    auth->dummy_hash_ = dummy;
+  }
   auth->cache_key_.resize(crypto_generichash_KEYBYTES);
   randombytes_buf(auth->cache_key_.data(), auth->cache_key_.size());
   return auth;
@@ -163,7 +172,11 @@ std::string Authenticator::CheckBasic(std::string_view encoded) const {
   const Entry* entry = nullptr;
   for (const Entry& e : users_)
     if (e.name == user) entry = &e;
-  if (entry == nullptr) return "";
+  if (entry == nullptr) {
+    // As slow as a wrong password, so that timing does not tell which users exist.
+    crypto_pwhash_str_verify(dummy_hash_.c_str(), password.data(), password.size());
+    return "";
+  }
   std::string remembered = Blake2b(Cat(entry->hash, "\n", decoded), cache_key_);
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -46,6 +46,7 @@ class Authenticator {
   // remembered as a keyed hash (the key is random per process), so a keep-alive client
   // sending Basic on every request pays it once. Failures are never remembered.
   std::string cache_key_;
+  std::string dummy_hash_;  // verified against for unknown users
   mutable std::mutex mu_;
   mutable absl::flat_hash_set<std::string> verified_;
 };

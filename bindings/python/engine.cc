@@ -125,6 +125,8 @@ py::dict Info(const EngineHandle& h) {
 
 }  // namespace
 
+std::shared_ptr<const Engine> EngineOf(py::handle engine) { return engine.cast<const EngineHandle&>().engine; }
+
 void RegisterEngine(py::module_& m) {
   py::class_<EngineHandle>(m, "Engine")
       .def_static("load", &Load, py::arg("paths"), py::arg("allow_partial") = false, py::arg("limits") = py::none())
@@ -142,7 +144,10 @@ void RegisterEngine(py::module_& m) {
       .def("resource", &Resource, py::arg("resource_type"), py::arg("id"), py::arg("attributes"),
            py::arg("excluded_attributes"))
       .def("compile", &Compile, py::arg("identity"), py::arg("plan"), py::arg("plan_type"), py::arg("indent") = 0)
-      .def("same", [](const EngineHandle& a, const EngineHandle& b) { return a.engine == b.engine; });
+      .def("same", [](const EngineHandle& a, const EngineHandle& b) { return a.engine == b.engine; })
+      .def("count_identities", [](const EngineHandle& h, const std::string& filter) {
+        return Released([&] { return h.engine->CountIdentities(filter); });
+      }, py::arg("filter"));
 
   py::class_<SharedEngine>(m, "SharedEngine")
       .def(py::init([](const EngineHandle& h) { return std::make_unique<SharedEngine>(h.engine); }),

@@ -15,4 +15,5 @@ PYBIND11_MODULE(_preflight, m) {
   m.attr("__version__") = std::string(preflight::Version());
   preflight::python::RegisterEngine(m);
   preflight::python::RegisterFunctions(m);
+  preflight::python::RegisterScan(m);
 }

@@ -129,3 +129,41 @@ def test_impact_of_a_plan_on_filtered_identities(snapshot: Path) -> None:
     violations = json.loads(check.stdout).get("violations", [])
     assert [{k: v for k, v in r.items() if k not in ("identity", "change")} for r in rows] == violations
     assert all(r["change"] == "new" and r["identity"] == "Ryan.Russell" for r in rows)
+
+
+def test_python_scan_is_an_iterator_of_dicts(snapshot: Path) -> None:
+    import preflight
+
+    engine = preflight.Engine.load(snapshot)
+    rows = engine.scan()
+    assert iter(rows) is rows and rows.summary is None
+    assert list(rows) == [{"identity": "Pat.Both", **FIN}, {"identity": "Pat.Both", **SOD}]
+    assert rows.summary is not None and rows.summary["rows"] == 2 and rows.summary["identities"] == 3
+    assert list(engine.scan(policies=["SOD Policy"], threads=1)) == [{"identity": "Pat.Both", **SOD}]
+    assert engine.count_identities() == 3 and engine.count_identities('userName sw "R"') == 1
+    assert list(engine.scan(start=1, stop=3)) == []  # Pat.Both is the first identity
+    with pytest.raises(preflight.InvalidFilter):
+        engine.scan(filter="userName eq")  # raised by the call, not by the first next()
+    changed = list(engine.impact(SCAN / "unix-role-change.xml"))
+    assert [(r["identity"], r["change"], r.get("role")) for r in changed] == [
+        ("Pat.Both", "lost", None), ("Pat.Both", "lost", "Unix Administrator - IT"),
+        ("Ryan.Russell", "gained", None), ("Ryan.Russell", "gained", "Unix Administrator - IT")]
+    assert list(engine.impact()) == []
+    plan = (REPO / "examples" / "plan.xml").read_text()
+    new = list(engine.impact(plan=plan, filter='userName eq "Ryan.Russell"'))
+    assert new and all(r["change"] == "new" for r in new)
+
+
+def test_python_scan_frame_and_early_close(snapshot: Path) -> None:
+    pandas = pytest.importorskip("pandas")
+    import preflight
+
+    engine = preflight.Engine.load(snapshot)
+    frame = engine.scan().to_frame()
+    assert isinstance(frame, pandas.DataFrame)
+    assert list(frame.columns) == list(preflight.ROW_COLUMNS)
+    assert list(frame["constraintName"]) == ["FIN SOD-021", "IT SOD-117"]
+    rows = engine.scan()
+    next(rows)
+    rows.close()  # stops the native run; nothing left to read
+    assert list(rows) == []

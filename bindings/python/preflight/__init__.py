@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Mapping, Optional, Sequence, Union
 
 from . import _args, _preflight
+from ._rows import COLUMNS as ROW_COLUMNS
+from ._rows import Rows
 from ._errors import (
     InvalidFilter,
     InvalidPath,
@@ -81,6 +83,56 @@ class _Checks:
 
     def _native(self) -> _preflight.Engine:
         raise NotImplementedError
+
+    def scan(
+        self,
+        *,
+        filter: Optional[str] = None,
+        policies: Optional[Iterable[str]] = None,
+        start: int = 0,
+        stop: Optional[int] = None,
+        threads: int = 0,
+    ) -> Rows:
+        """Every current violation of the active (or named) policies, one dict per violation
+        (identity, policyName, policyType, constraintName, description, leftBundles,
+        rightBundles, entitlements), in identity order, for the identities the SCIM
+        ``filter`` selects (``start``/``stop`` slice them; see :meth:`count_identities`).
+        Runs on ``threads`` cores (0: all) with the GIL released. ``.to_frame()`` makes a
+        pandas DataFrame."""
+        first, last = _slice(start, stop)
+        return Rows(_preflight.scan_stream(self._native(), _args.optional_text(filter, "filter") or "",
+                                           _args.policy_names(policies), first, last, _threads(threads)))
+
+    def impact(
+        self,
+        changes: Optional[Paths] = None,
+        *,
+        activate: Optional[Iterable[str]] = None,
+        plan: Optional[Plan] = None,
+        plan_type: Optional[PlanType] = None,
+        filter: Optional[str] = None,
+        policies: Optional[Iterable[str]] = None,
+        start: int = 0,
+        stop: Optional[int] = None,
+        threads: int = 0,
+    ) -> Rows:
+        """What a change does to the population. With ``changes`` (Role / Policy / ...
+        files replacing objects by name) and ``activate`` (policy names): per identity, the
+        violations and detected roles gained or lost (``change``: "gained" / "lost"; role
+        rows carry ``role``). With ``plan``: that plan checked for every identity the
+        ``filter`` selects, its new violations (``change``: "new"). Nothing changed: no row."""
+        first, last = _slice(start, stop)
+        text, kind = ("", None) if plan is None else _plan_text(plan, plan_type)
+        names = [] if changes is None else _args.paths(changes)
+        active = _args.policy_names(activate) or []
+        return Rows(_preflight.impact_stream(self._native(), names, active, text, kind or "",
+                                             _args.optional_text(filter, "filter") or "",
+                                             _args.policy_names(policies), first, last, _threads(threads)))
+
+    def count_identities(self, filter: Optional[str] = None) -> int:
+        """How many identities the SCIM ``filter`` selects (all without one): the range
+        :meth:`scan`'s ``start``/``stop`` slice."""
+        return self._native().count_identities(_args.optional_text(filter, "filter") or "")
 
     def check_json(
         self,
@@ -250,6 +302,16 @@ def _allow_partial(strict: Optional[bool], allow_partial: bool) -> bool:
     if strict is not None and not _args.flag(strict, "strict"):
         partial = True
     return partial
+
+
+def _slice(start: object, stop: object) -> tuple[int, Optional[int]]:
+    first = _args.integer(start, "start", 0)
+    last = None if stop is None else _args.integer(stop, "stop", 0)
+    return first, last
+
+
+def _threads(threads: object) -> int:
+    return _args.integer(threads, "threads", 0, 1 << 16)
 
 
 class Engine(_Checks):
@@ -519,6 +581,8 @@ def evaluate_filter(
 
 __all__ = [
     "Engine",
+    "Rows",
+    "ROW_COLUMNS",
     "SharedEngine",
     "Filter",
     "FilterNode",
