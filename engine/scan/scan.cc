@@ -82,8 +82,9 @@ class StateEvaluator {
   // stored pre state a check compares against. `detected` gets the state's detected roles.
   void Evaluate(Index identity, bool refreshed, std::vector<ViolationReport>& out, std::vector<Index>* detected) {
     ids_.Clear();
-    // An empty plan cannot fail to apply.
-    (void)ProjectInto(s_, identity, empty_plan_, ids_, projection_);
+    // An empty plan cannot fail to apply. The refreshed state is its post state.
+    if (refreshed) (void)ProjectInto(s_, identity, empty_plan_, ids_, projection_);
+    else (void)ProjectPreInto(s_, identity, ids_, projection_);
     const IdentityState& state = refreshed ? projection_.post : projection_.pre;
     if (detected) *detected = state.detected_roles;
     if (!s_.any_active_policy()) return;  // IdentityIQ evaluates nothing then
