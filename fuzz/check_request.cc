@@ -51,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)ScimErrorJson(request.status());
     return 0;
   }
-  auto result = engine.Check(*request);
+  auto result = Check(engine.snapshot(), *request, CheckOptions{}, engine.limits());
   if (!result.ok()) {
     if (ErrorCodeOf(result.status()) == ErrorCode::kInternal) Fail("Check internal error", result.status());
     (void)ScimErrorJson(result.status());
@@ -61,7 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The JSON entry point and the batch form must agree with each other.
   auto single = engine.CheckJson(body);
   auto batch = engine.CheckBatchJson({body});
-  if (batch.size() != 1 || batch[0].ok() != single.ok() || (single.ok() && *single != *batch[0])) {
+  if (!batch.ok() || batch->size() != 1 || (*batch)[0].ok() != single.ok() ||
+      (single.ok() && *single != *(*batch)[0])) {
     std::fprintf(stderr, "ORACLE FAILURE: CheckJson and CheckBatchJson disagree\n");
     std::abort();
   }
