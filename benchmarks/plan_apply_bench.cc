@@ -7,6 +7,10 @@
 #include <benchmark/benchmark.h>
 
 #include "absl/strings/str_cat.h"
+#include "engine/load/snapshot_builder.h"
+#include "engine/model/plan.h"
+#include "engine/model/snapshot.h"
+#include "engine/plan/compiler.h"
 #include "engine/preflight.h"
 
 using namespace preflight;

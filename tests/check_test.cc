@@ -744,3 +744,20 @@ TEST_CASE("CorrelationModel and RoleTypeDefinition: role types come from ObjectC
   REQUIRE(r2.violations.size() == 1);
   CHECK(r2.violations[0].left_bundles == std::vector<std::string>{"Child-IT"});
 }
+
+TEST_CASE("EntitlementCorrelator.doAssignmentDetection: a noDetectionUnlessAssigned role is detected through an assignment", "[check][fidelity]") {
+  std::string config = Wrap(R"(<ObjectConfig name="Bundle"><Attributes><Map><entry key="roleTypeDefinitions"><value><List>
+      <RoleTypeDefinition name="it" noAutoAssignment="true" noManualAssignment="true"/>
+      <RoleTypeDefinition name="business" noDetection="true"/>
+      <RoleTypeDefinition name="assignedOnly" noDetectionUnlessAssigned="true" noAutoAssignment="true" noManualAssignment="true"/>
+    </List></value></entry></Map></Attributes></ObjectConfig>)");
+  std::string roles = Wrap(ItRole("Vault-IT", "vault", "", "assignedOnly") + ItRole("Base-IT", "base") +
+                           ItRole("Quiet-IT", "quiet", Inherits({"Base-IT"}), "assignedOnly") +
+                           R"(<Bundle name="Vault User" type="business"><Requirements><Reference name="Vault-IT"/></Requirements></Bundle>)");
+  auto s = BuildXml({kAdErp, config, roles, Wrap(AdIdentity("ann", {"vault", "base", "quiet"}))});
+  // Not a root of the unguided walk and not assigned: not detected. Quiet-IT is reached
+  // through Base-IT and matches, so Base-IT is not detected either ("silent detection").
+  CHECK(DetectedAfter(*s, "ann", {}).empty());
+  // Assigning a role that requires Vault-IT starts the guided walk there and keeps it.
+  CHECK(DetectedAfter(*s, "ann", {Roles("Vault User")}) == std::vector<std::string>{"Vault-IT"});
+}

@@ -122,6 +122,14 @@ class Generator {
   }
 
   void Roles() {
+    // Now and then the role types come from an ObjectConfig Bundle that adds a type
+    // detected only when assigned, required or permitted (noDetectionUnlessAssigned).
+    bool assigned_only = c_.Percent(25);
+    if (assigned_only) {
+      objects_.role_types = {{"organizational", true, true, true, false}, {"business", true, false, false, false},
+                             {"it", false, true, true, false}, {"entitlement", false, true, true, false},
+                             {"assignedOnly", false, true, true, true}};
+    }
     uint32_t n = c_.Range(5, 30);
     std::vector<std::string> it, biz;
     for (uint32_t i = 0; i < n; ++i) {
@@ -134,6 +142,7 @@ class Generator {
         // define (no RoleTypeDefinition: detectable, not assignable).
         uint32_t type = c_.Below(100);
         r.type = type < 80 ? "it" : type < 88 ? "entitlement" : type < 94 ? "" : "application";
+        if (assigned_only && c_.Percent(30)) r.type = "assignedOnly";
         uint32_t profiles = c_.Percent(80) ? 1 : 2;
         if (c_.Percent(4)) profiles = 0;  // never detected, only assigned
         r.or_profiles = profiles == 2 && c_.Percent(50);
@@ -716,6 +725,15 @@ std::string SnapshotXml(const SnapshotObjects& o) {
       os << "</Profiles>";
     }
     os << "</Bundle>\n";
+  }
+  if (!o.role_types.empty()) {
+    os << "<ObjectConfig name=\"Bundle\"><Attributes><Map><entry key=\"roleTypeDefinitions\"><value><List>";
+    for (const auto& t : o.role_types)
+      os << "<RoleTypeDefinition name=\"" << Esc(t.name) << "\"" << (t.no_detection ? " noDetection=\"true\"" : "")
+         << (t.no_auto_assignment ? " noAutoAssignment=\"true\"" : "")
+         << (t.no_manual_assignment ? " noManualAssignment=\"true\"" : "")
+         << (t.no_detection_unless_assigned ? " noDetectionUnlessAssigned=\"true\"" : "") << "/>";
+    os << "</List></value></entry></Map></Attributes></ObjectConfig>\n";
   }
   if (o.has_identity_config) {
     os << "<ObjectConfig name=\"Identity\">";

@@ -301,11 +301,14 @@ bool FilterMatches(const FilterObject& f, const std::map<std::string, Attr>& att
 struct RoleType {
   bool detectable = true;   // !noDetection
   bool assignable = false;  // !noAutoAssignment && !noManualAssignment
+  bool assigned_detectable = false;  // noDetectionUnlessAssigned
 };
 std::optional<RoleType> TypeOf(const Model& m, const std::string& type) {
   if (!m.objects.role_types.empty()) {
     for (const auto& t : m.objects.role_types)
-      if (t.name == type) return RoleType{!t.no_detection, !t.no_auto_assignment && !t.no_manual_assignment};
+      if (t.name == type)
+        return RoleType{!t.no_detection, !t.no_auto_assignment && !t.no_manual_assignment,
+                        t.no_detection_unless_assigned};
     return std::nullopt;
   }
   if (type == "organizational") return RoleType{false, false};
@@ -327,10 +330,19 @@ class Correlator {
         if (m.Role(up)) subs_[up].push_back(name);
   }
 
+  // doFullCorrelation without assignment rules: guided detection for each assignment
+  // (its detectable required and permitted roles, the role and its detectable supers),
+  // then unguided detection from the least specific roles; each phase with its own
+  // state, the detections kept together.
   std::set<std::string> Detect() {
+    for (const std::string& a : st_.assigned) {
+      Phase();
+      for (const std::string& root : GuidedRoots(a)) TopDown(root, 0);
+    }
+    Phase();
     for (const std::string& name : m_.role_order)
       if (LeastSpecific(name, 0)) TopDown(name, 0);
-    return matched_;
+    return kept_;
   }
 
  private:
@@ -344,10 +356,68 @@ class Correlator {
     if (depth > 64) throw Unsupported{"role inheritance cycle"};
   }
 
+  void Phase() { matching_.clear(); }
+
+  // CorrelationRole._detectable: an untyped role is detectable.
+  bool Detectable(const std::string& name) const {
+    auto type = TypeOf(m_, m_.Role(name)->type);
+    return !type || type->detectable;
+  }
+  bool AssignedDetectable(const std::string& name) const {
+    auto type = TypeOf(m_, m_.Role(name)->type);
+    return type && type->assigned_detectable;
+  }
+
+  // CorrelationRole.loadRequiredAndPermittedRecursive: requirements and permits (that
+  // have a role type) of the role, of the roles it inherits from, and theirs.
+  void RequiredAndPermitted(const std::string& name, std::set<std::string>& seen, std::vector<std::string>& out) const {
+    if (!seen.insert(name).second) return;
+    const RoleObject* r = m_.Role(name);
+    for (const auto& up : r->inheritance)
+      if (m_.Role(up)) RequiredAndPermitted(up, seen, out);
+    for (const auto* list : {&r->requirements, &r->permits}) {
+      for (const auto& x : *list)
+        if (m_.Role(x)) RequiredAndPermitted(x, seen, out);
+      for (const auto& x : *list)
+        if (m_.Role(x) && TypeOf(m_, m_.Role(x)->type)) out.push_back(x);
+    }
+  }
+
+  // CorrelationModel.getDetectableRolesForAssignment.
+  std::vector<std::string> GuidedRoots(const std::string& assigned) const {
+    std::vector<std::string> roots, rp;
+    std::set<std::string> seen;
+    RequiredAndPermitted(assigned, seen, rp);
+    for (const auto& x : rp)
+      if (Detectable(x) || AssignedDetectable(x)) roots.push_back(x);
+    if (Detectable(assigned)) roots.push_back(assigned);
+    std::vector<std::string> stack{assigned};  // getInheritedDetectables
+    std::set<std::string> up_seen;
+    while (!stack.empty()) {
+      std::string r = stack.back();
+      stack.pop_back();
+      if (!up_seen.insert(r).second) continue;
+      if (Detectable(r)) roots.push_back(r);
+      for (const auto& up : Supers(r)) stack.push_back(up);
+    }
+    return roots;
+  }
+
+  // isAssignedOrRequiredOrPermitted.
+  bool AssignedOrRequiredOrPermitted(const std::string& name) const {
+    for (const auto& a : st_.assigned) {
+      if (a == name) return true;
+      std::set<std::string> seen;
+      std::vector<std::string> rp;
+      RequiredAndPermitted(a, seen, rp);
+      if (std::find(rp.begin(), rp.end(), name) != rp.end()) return true;
+    }
+    return false;
+  }
+
   bool LeastSpecific(const std::string& name, int depth) const {
     Guard(depth);
-    auto type = TypeOf(m_, m_.Role(name)->type);
-    bool am_i = !type || type->detectable;
+    bool am_i = Detectable(name) && !AssignedDetectable(name);
     if (am_i)
       for (const auto& parent : Supers(name))
         if (LeastSpecific(parent, depth + 1)) return false;
@@ -403,10 +473,12 @@ class Correlator {
     return something;
   }
 
+  // A match of a noDetectionUnlessAssigned role that is not assigned, required or
+  // permitted is "silent": it stops the walk above it but is not kept.
   bool AddIfAllowed(const std::string& name) {
     const RoleObject& r = *m_.Role(name);
     if (r.disabled || r.profiles.empty()) return false;
-    matched_.insert(name);
+    if (!AssignedDetectable(name) || AssignedOrRequiredOrPermitted(name)) kept_.insert(name);
     return true;
   }
 
@@ -414,7 +486,7 @@ class Correlator {
   const State& st_;
   std::map<std::string, std::vector<std::string>> subs_;
   std::map<std::string, bool> matching_;
-  std::set<std::string> matched_;
+  std::set<std::string> kept_;
 };
 
 // The post step's detection. Roles detected before keep their order; newly detected

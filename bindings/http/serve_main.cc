@@ -410,6 +410,9 @@ int ServeMain(int argc, char** argv) {
   hooks.done = [&service](const HttpRequest& request, const HttpResponse& response, double seconds) {
     service.Done(request, response, seconds);
   };
+  hooks.rejection_header = [&service] {
+    return std::pair<std::string, std::string>("X-Preflight-Snapshot", service.Current()->header);
+  };
   hooks.on_reload_signal = [&reloader] { reloader.Request(); };
   hooks.on_drain = [&events] { events.Event("draining"); };
   auto server = Transport::Bind(transport, std::move(hooks));

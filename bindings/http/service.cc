@@ -356,7 +356,8 @@ void Service::Bulk(const Engine& engine, const HttpRequest& request, HttpRespons
       AppendJsonString(out, *op.bulk_id);
     }
     CatTo(out, ",\"status\":\"", status, "\",\"response\":", body, "}");
-    if (status >= 400 && ++errors >= bulk->fail_on_errors.value_or(INT64_MAX)) break;
+    int64_t tolerated = bulk->fail_on_errors.value_or(0) > 0 ? *bulk->fail_on_errors : INT64_MAX;  // 0: no limit
+    if (status >= 400 && ++errors >= tolerated) break;
   }
   out += "]}";
   Json(response, 200, std::move(out), "bulk");

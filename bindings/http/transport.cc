@@ -430,6 +430,7 @@ void Session<kTls>::Reject(int status, std::string_view detail, std::string_view
   HttpResponse out;
   out.status = status;
   out.body = ScimError(status, detail, scim_type);
+  if (server_.hooks().rejection_header) out.headers.push_back(server_.hooks().rejection_header());
   HttpRequest in;
   in.remote = remote_;
   if (parser_ && parser_->is_header_done()) {

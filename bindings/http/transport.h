@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "bindings/http/http_message.h"
@@ -37,6 +38,9 @@ struct TransportHooks {
   std::function<void(const HttpRequest&, HttpResponse&)> handle;
   // Called after every response (the service's and the transport's own rejections).
   std::function<void(const HttpRequest&, const HttpResponse&, double seconds)> done;
+  // Extra header for the transport's own answers (413, 431, 400, 503), which never reach
+  // `handle`: the service names its snapshot on every response.
+  std::function<std::pair<std::string, std::string>()> rejection_header;
   std::function<void()> on_reload_signal;  // SIGHUP
   std::function<void()> on_drain;          // SIGTERM / SIGINT, once
 };

@@ -9,6 +9,10 @@ build=$(cd "${1:-$repo/build/release}" && pwd)
 jna=${JNA_JAR:-/usr/share/java/jna.jar}
 [ -f "$jna" ] || { echo "java: $jna missing (apt-get install libjna-java)" >&2; exit 1; }
 out="$build/java"
+# Up to date: nothing to do (the README's example and the test both ask for the jar).
+if [ -f "$out/preflight.jar" ] && [ -z "$(find "$here/src" "$0" -newer "$out/preflight.jar" -print -quit)" ]; then
+  exit 0
+fi
 rm -rf "$out/classes" && mkdir -p "$out/classes"
 javac -Xlint:all -Werror -d "$out/classes" -cp "$jna" $(find "$here/src" -name '*.java')
 jar --create --file "$out/preflight.jar" -C "$out/classes" .

@@ -464,7 +464,8 @@ struct Reader {
           if (std::string_view(t.name()) == "RoleTypeDefinition") {
             out.role_types.push_back({t.attribute("name").value(), IsTrue(t.attribute("noDetection")),
                                       IsTrue(t.attribute("noAutoAssignment")),
-                                      IsTrue(t.attribute("noManualAssignment"))});
+                                      IsTrue(t.attribute("noManualAssignment")),
+                                      IsTrue(t.attribute("noDetectionUnlessAssigned"))});
           } else if (depth < max_depth) {
             stack.push_back({t, depth + 1});
           }

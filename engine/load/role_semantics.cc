@@ -13,6 +13,7 @@ namespace {
 struct TypeDefinition {
   bool detectable;  // RoleTypeDefinition.isDetectable: !noDetection
   bool assignable;  // isAssignable: !noAutoAssignment && !noManualAssignment
+  bool assigned_detectable = false;  // noDetectionUnlessAssigned
 };
 
 // IdentityIQ's shipped role types (init.xml, ObjectConfig Bundle).
@@ -29,7 +30,8 @@ void ApplyRoleTypes(Snapshot& s, const SnapshotObjects& objects) {
     types = DefaultTypes();
   } else {
     for (const RoleTypeObject& t : objects.role_types)
-      types.emplace(t.name, TypeDefinition{!t.no_detection, !t.no_auto_assignment && !t.no_manual_assignment});
+      types.emplace(t.name, TypeDefinition{!t.no_detection, !t.no_auto_assignment && !t.no_manual_assignment,
+                                           t.no_detection_unless_assigned});
   }
   std::vector<Role>& roles = s.roles_;
   for (Role& r : roles) {
@@ -37,18 +39,24 @@ void ApplyRoleTypes(Snapshot& s, const SnapshotObjects& objects) {
     r.has_type_definition = it != types.end();
     r.type_detectable = !r.has_type_definition || it->second.detectable;
     r.type_assignable = r.has_type_definition && it->second.assignable;
+    r.type_assigned_detectable = r.has_type_definition && it->second.assigned_detectable;
+    s.any_assigned_detectable_ = s.any_assigned_detectable_ || r.type_assigned_detectable;
   }
+  // CorrelationRole: a root of the unguided walk is detectable and not
+  // noDetectionUnlessAssigned (isLeastSpecificDetectable).
+  auto root = [](const Role& r) { return r.type_detectable && !r.type_assigned_detectable; };
   std::vector<bool> in_cycle(roles.size(), false);
   for (Index i = 0; i < roles.size(); ++i) {
     Role& r = roles[i];
-    bool reached = r.type_detectable;
+    bool reached = root(r);
     for (Index up : r.supers_closure) {
-      reached = reached || roles[up].type_detectable;
+      reached = reached || root(roles[up]);
       roles[up].subs_closure.push_back(i);
       const auto& above = roles[up].supers_closure;
       if (std::find(above.begin(), above.end(), i) != above.end()) in_cycle[i] = true;
     }
-    r.detectable = r.detectable && reached && !in_cycle[i];
+    r.reached = reached;
+    r.detectable = r.detectable && !in_cycle[i];
   }
   // One diagnostic per cycle: the roles that reach each other, in snapshot order.
   std::vector<bool> reported(roles.size(), false);

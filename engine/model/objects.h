@@ -190,6 +190,7 @@ struct RoleTypeObject {
   bool no_detection = false;
   bool no_auto_assignment = false;
   bool no_manual_assignment = false;
+  bool no_detection_unless_assigned = false;
 };
 
 // Everything the loaders read, before the build.

@@ -127,16 +127,21 @@ struct Role {
   bool disabled = false;
   bool or_profiles = false;
   // Detection adds the role when it is enabled and has profiles every one of which
-  // detection can evaluate (EntitlementCorrelator.addMatchIfAllowed); it is reached
-  // when it or a role it inherits from has a detectable type (the top-down walk
-  // starts at the least specific detectable roles).
+  // detection can evaluate (EntitlementCorrelator.addMatchIfAllowed), and when the walk
+  // reaches it: `reached` when it or a role it inherits from is a root of the unguided
+  // walk (detectable type, not noDetectionUnlessAssigned: the least specific
+  // detectable roles); otherwise only from an assignment's roles (guided detection).
   bool detectable = false;
+  bool reached = false;
   // Its RoleTypeDefinition (ObjectConfig Bundle, else IdentityIQ's defaults), for
   // SODPolicyExecutor.AssignedBundle.addOrigin: none for an untyped role or a type the
   // configuration does not define.
   bool has_type_definition = false;
   bool type_detectable = true;   // !noDetection
   bool type_assignable = false;  // !noAutoAssignment && !noManualAssignment
+  // noDetectionUnlessAssigned: detected only when assigned, or required or permitted by
+  // an assigned role (and reached by the guided walk from those).
+  bool type_assigned_detectable = false;
   std::vector<Index> inheritance;  // direct supers
   std::vector<Index> requirements;
   std::vector<Index> permits;
@@ -262,6 +267,8 @@ class Snapshot {
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
   const std::vector<EntitlementRecord>& entitlements() const { return entitlements_; }
   const std::vector<Population>& populations() const { return populations_; }
+  // Some role type is noDetectionUnlessAssigned: detection depends on assignments.
+  bool any_assigned_detectable() const { return any_assigned_detectable_; }
   // ObjectConfig Identity: the identity attributes a plan may set on the IIQ
   // application (IIQEvaluator.processIdentityAttribute), name -> multi-valued.
   bool has_identity_config() const { return has_identity_config_; }
@@ -346,6 +353,7 @@ class Snapshot {
   std::vector<Diagnostic> diagnostics_;
   std::vector<EntitlementRecord> entitlements_;
   std::vector<Population> populations_;
+  bool any_assigned_detectable_ = false;
   bool has_identity_config_ = false;
   absl::flat_hash_map<Id, bool> identity_attribute_defs_;
   absl::flat_hash_map<std::string, std::vector<ConstraintRef>> constraints_by_id_, constraints_by_name_;

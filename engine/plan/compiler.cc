@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -18,35 +17,27 @@ bool SameValue(const ValueIds& ids, Id a, Id b, bool case_insensitive) {
   return a == b || (case_insensitive && absl::EqualsIgnoreCase(ToAbsl(ids.Text(a)), ToAbsl(ids.Text(b))));
 }
 
-// Membership under SameValue, for the values of one attribute. A handful of values is
-// scanned; past kLinear the set hashes them (ids, or ASCII-folded text when the application
-// compares case-insensitively), so a plan with 100,000 values on one attribute is applied in
-// linear time rather than quadratic (issue 14).
-class SameValueSet {
+// A plan's values are compared pairwise with an attribute's (the usual plan: a few values
+// against dozens, no allocation) until that is more than kPairwiseLimit comparisons; past it
+// a hash set keeps a plan with 100,000 values on one attribute linear (issue 14).
+constexpr size_t kPairwiseLimit = 4096;
+
+// Membership under SameValue through a hash: ids, or ASCII-folded text when the
+// application compares case-insensitively.
+class HashedValues {
  public:
-  static constexpr size_t kLinear = 32;
-  SameValueSet(const ValueIds& ids, bool case_insensitive, size_t expected)
-      : ids_(ids), ci_(case_insensitive), hashed_(expected > kLinear) {}
+  HashedValues(const ValueIds& ids, bool case_insensitive) : ids_(ids), ci_(case_insensitive) {}
   bool Contains(Id x) const {
-    if (!hashed_)
-      return std::any_of(linear_.begin(), linear_.end(), [&](Id y) { return SameValue(ids_, x, y, ci_); });
     return ci_ ? folded_.contains(absl::AsciiStrToLower(ToAbsl(ids_.Text(x)))) : exact_.contains(x);
   }
   // Adds x; false when an equal value was already in.
   bool Insert(Id x) {
-    if (!hashed_) {
-      if (Contains(x)) return false;
-      linear_.push_back(x);
-      return true;
-    }
     return ci_ ? folded_.insert(absl::AsciiStrToLower(ToAbsl(ids_.Text(x)))).second : exact_.insert(x).second;
   }
 
  private:
   const ValueIds& ids_;
   bool ci_;
-  bool hashed_;
-  absl::InlinedVector<Id, kLinear> linear_;  // no allocation for the usual handful
   absl::flat_hash_set<Id> exact_;
   absl::flat_hash_set<std::string> folded_;
 };
@@ -129,25 +120,49 @@ class Compiler {
       return;
     }
     const size_t held = cur ? cur->values.size() : 0;
-    SameValueSet present(ids_, app.case_insensitive, held + values.size());
-    if (cur)
-      for (Id y : cur->values) present.Insert(y);
-    bool changes = std::any_of(values.begin(), values.end(), [&](Id x) { return !present.Contains(x); });
-    bool becomes_multi = cur && !cur->multi && app.IsMulti(attr);
-    if (!changes && !becomes_multi) return;
-    AttrValues* v = acc.FindOrAdd(attr);  // holds cur's values (none when cur is null)
-    for (Id x : values)
-      if (present.Insert(x)) v->values.push_back(x);
+    const bool becomes_multi = cur && !cur->multi && app.IsMulti(attr);
+    AttrValues* v = nullptr;
+    if ((held + values.size()) * values.size() <= kPairwiseLimit) {
+      auto present = [&](const AttrValues* in, Id x) {
+        return in && std::any_of(in->values.begin(), in->values.end(),
+                                 [&](Id y) { return SameValue(ids_, x, y, app.case_insensitive); });
+      };
+      bool changes = std::any_of(values.begin(), values.end(), [&](Id x) { return !present(cur, x); });
+      if (!changes && !becomes_multi) return;
+      v = acc.FindOrAdd(attr);  // holds cur's values (none when cur is null)
+      for (Id x : values)
+        if (!present(v, x)) v->values.push_back(x);
+    } else {
+      HashedValues present(ids_, app.case_insensitive);
+      if (cur)
+        for (Id y : cur->values) present.Insert(y);
+      bool changes = std::any_of(values.begin(), values.end(), [&](Id x) { return !present.Contains(x); });
+      if (!changes && !becomes_multi) return;
+      v = acc.FindOrAdd(attr);
+      for (Id x : values)
+        if (present.Insert(x)) v->values.push_back(x);
+    }
     // Without a schema, one value stays a scalar (as IIQ stores it) unless it was a list.
     v->multi = v->multi || app.IsMulti(attr) || v->values.size() > 1;
     if (v->values.empty()) acc.Erase(attr);
   }
-
   void RemoveValues(AccountState& acc, Id attr, const std::vector<Id>& values) {
     const Application& app = s_.applications()[acc.application];
-    SameValueSet removing(ids_, app.case_insensitive, values.size());
+    const AttrValues* cur = acc.Find(attr);
+    if (!cur) return;
+    if (cur->values.size() * values.size() <= kPairwiseLimit) {
+      auto removed = [&](Id y) {
+        return std::any_of(values.begin(), values.end(), [&](Id x) { return SameValue(ids_, x, y, app.case_insensitive); });
+      };
+      EraseValues(acc, attr, removed);
+      return;
+    }
+    HashedValues removing(ids_, app.case_insensitive);
     for (Id x : values) removing.Insert(x);
-    auto removed = [&](Id y) { return removing.Contains(y); };
+    EraseValues(acc, attr, [&](Id y) { return removing.Contains(y); });
+  }
+  template <typename Removed>
+  void EraseValues(AccountState& acc, Id attr, Removed removed) {
     const AttrValues* cur = acc.Find(attr);
     if (!cur || std::none_of(cur->values.begin(), cur->values.end(), removed)) return;
     AttrValues* v = acc.FindOrAdd(attr);

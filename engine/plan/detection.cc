@@ -54,25 +54,94 @@ bool FullMatch(const MatchContext& ctx, const IdentityState& st, Index r, Memo& 
   return ok;
 }
 
-// addMatchIfAllowed, reached: enabled, with profiles detection evaluates, under a
-// detectable type; and matching with its supers.
+// addMatchIfAllowed: enabled, with profiles detection evaluates; and matching with
+// its supers. A match shadows the roles above it even when it is not reached or not
+// kept (a "silent detection").
 bool Matches(const MatchContext& ctx, const IdentityState& st, Index r, Memo& memo) {
   const Role& role = ctx.snapshot.roles()[r];
   return role.detectable && !role.disabled && FullMatch(ctx, st, r, memo);
 }
 
+// Guided detection (EntitlementCorrelator.doAssignmentDetection), which matters only
+// when a role type is noDetectionUnlessAssigned: the walk also starts at each assigned
+// role's detectable required and permitted roles (CorrelationModel
+// .getDetectableRolesForAssignment), and a noDetectionUnlessAssigned role is kept only
+// when assigned, required or permitted (isAssignedOrRequiredOrPermitted).
+class Guided {
+ public:
+  void Compute(const Snapshot& s, const IdentityState& st) {
+    Reset(root_, s.roles().size());
+    Reset(kept_, s.roles().size());
+    for (Index a : st.assigned_roles) {
+      kept_.Set(a);
+      const Role& assigned = s.roles()[a];
+      if (assigned.type_detectable) root_.Set(a);  // the assigned role and its detectable supers
+      for (Index up : assigned.supers_closure)
+        if (s.roles()[up].type_detectable) root_.Set(up);
+      // CorrelationRole.loadRequiredAndPermittedRecursive: the requirements and permits
+      // (with a role type) of the role, its supers, and theirs in turn.
+      Reset(seen_, s.roles().size());
+      stack_.assign(1, a);
+      while (!stack_.empty()) {
+        Index r = stack_.back();
+        stack_.pop_back();
+        if (seen_.Has(r)) continue;
+        seen_.Set(r);
+        const Role& role = s.roles()[r];
+        stack_.insert(stack_.end(), role.inheritance.begin(), role.inheritance.end());
+        for (const auto* list : {&role.requirements, &role.permits})
+          for (Index x : *list) {
+            stack_.push_back(x);
+            const Role& rp = s.roles()[x];
+            if (!rp.has_type_definition) continue;
+            kept_.Set(x);
+            if (rp.type_detectable || rp.type_assigned_detectable) root_.Set(x);
+          }
+      }
+    }
+  }
+  bool Reached(const Snapshot& s, Index r) const {
+    const Role& role = s.roles()[r];
+    if (role.reached || root_.Has(r)) return true;
+    return std::any_of(role.supers_closure.begin(), role.supers_closure.end(), [&](Index up) { return root_.Has(up); });
+  }
+  bool Kept(const Snapshot& s, Index r) const { return !s.roles()[r].type_assigned_detectable || kept_.Has(r); }
+
+ private:
+  struct Marks {
+    std::vector<uint32_t> stamp;
+    uint32_t epoch = 0;
+    void Set(Index r) { stamp[r] = epoch; }
+    bool Has(Index r) const { return stamp[r] == epoch; }
+  };
+  static void Reset(Marks& m, size_t n) {
+    if (m.stamp.size() < n) m.stamp.assign(n, 0);
+    if (++m.epoch == 0) {
+      std::fill(m.stamp.begin(), m.stamp.end(), 0);
+      m.epoch = 1;
+    }
+  }
+  Marks root_, kept_, seen_;
+  std::vector<Index> stack_;
+};
+
 // Which of the candidate roles are detected. EntitlementCorrelator.evaluateTopDown adds
 // a matching role only when no branch below it added something: "Entitlement
 // correlation has historically only detected the most specific role". So a role is
-// detected when it matches and no role inheriting from it (at any depth) matches.
-// `detected` comes out sorted.
+// detected when the walk reaches it, it matches, no role inheriting from it (at any
+// depth) matches, and (noDetectionUnlessAssigned) it is kept. `detected` comes out sorted.
 void DetectAmong(const MatchContext& ctx, const std::vector<Index>& candidates, const IdentityState& st, Memo& memo,
                  std::vector<Index>& detected) {
-  memo.Reset(ctx.snapshot.roles().size());
+  const Snapshot& s = ctx.snapshot;
+  memo.Reset(s.roles().size());
   detected.clear();
+  thread_local Guided guided;
+  bool assignments_matter = s.any_assigned_detectable();
+  if (assignments_matter) guided.Compute(s, st);
   for (Index r : candidates) {
     if (!Matches(ctx, st, r, memo)) continue;
-    const auto& below = ctx.snapshot.roles()[r].subs_closure;
+    if (assignments_matter ? !guided.Reached(s, r) || !guided.Kept(s, r) : !s.roles()[r].reached) continue;
+    const auto& below = s.roles()[r].subs_closure;
     if (std::none_of(below.begin(), below.end(), [&](Index d) { return Matches(ctx, st, d, memo); }))
       detected.push_back(r);
   }
@@ -99,6 +168,8 @@ void SetDetected(IdentityState& st, const std::vector<Index>& detected, Examined
 // the stored detected roles are what a full detection of the pre state finds.
 void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vector<Change>& changes,
                         IdentityState& st) {
+  // Guided detection depends on the assigned roles as well: detect everything.
+  if (s.any_assigned_detectable()) return DetectRoles(s, ids, st);
   MatchContext ctx{s, ids};
   thread_local std::vector<Index> candidates, detected, ordered;
   thread_local Memo memo;

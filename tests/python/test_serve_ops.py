@@ -52,6 +52,7 @@ def test_oversized_body_is_413(strict: Server) -> None:
     error = scim_error(response, 413)
     assert error["scimType"] == "tooMany"
     assert response.headers["Connection"] == "close"
+    assert response.headers["X-Preflight-Snapshot"].startswith("generation=1; hash=")
     chunked = requests.post(strict.url + CHECK, data=iter([b"y" * 3000, b"y" * 3000]), timeout=10)
     scim_error(chunked, 413)
     assert post(strict, CHECK, (EXAMPLES / "request.json").read_text()).status_code == 200
@@ -80,6 +81,19 @@ def test_slow_client_is_dropped_and_others_are_served(strict: Server) -> None:
     with socket.create_connection(("127.0.0.1", strict.port), timeout=5) as slow_body:
         slow_body.sendall(b"POST " + CHECK.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
         assert slow_body.recv(100) == b""  # body timeout
+
+
+def test_bad_percent_encoding_is_400(strict: Server) -> None:
+    for target in (b"/identityiq/scim/v2/Users?filter=%zz", b"/identityiq/scim/v2/Users/%",
+                   b"/identityiq/scim/v2/Users?count=%4", b"/identityiq/scim/v2/CheckedPolicyViolations?attributes=%"):
+        method = b"POST" if b"Checked" in target else b"GET"
+        body = (EXAMPLES / "request.json").read_bytes()
+        answer = raw(strict, method + b" " + target + b" HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        assert answer.startswith(b"HTTP/1.1 400"), (target, answer[:200])
+    ok = get(strict, BASE + "/Users", params={"filter": 'userName eq "Ryan.Russell"', "attributes": "userName"})
+    assert ok.json()["Resources"] == [{"id": "Ryan.Russell", "userName": "Ryan.Russell",
+                                       "schemas": ok.json()["Resources"][0]["schemas"]}]
 
 
 def test_head_has_the_headers_and_no_body(strict: Server) -> None:
