@@ -513,6 +513,10 @@ TEST_CASE("PolicyViolation.isConstraintEqual: a generic constraint without name 
   CheckRequest req;
   req.identity = "eve";
   CHECK(CheckResponseJson(req, r).find("constraintName") == std::string::npos);
+  req.explain = true;  // the explanation names the violation as the violation does: without a constraint name
+  const std::string explained = CheckResponseJson(req, r);
+  CHECK(explained.find("\"explanations\":[{\"policyName\":\"Adv\",\"reasons\"") != std::string::npos);
+  CHECK(explained.find("constraintName") == std::string::npos);
 }
 
 TEST_CASE("PolicyViolation.isConstraintEqual: a pre violation of another constraint with the same name counts", "[check][fidelity]") {

@@ -550,8 +550,12 @@ void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vect
   out.erase(std::unique(out.begin(), out.end()), out.end());
 }
 
-absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
-                         Projection& out) {
+namespace {
+
+// The pre state, then (with a plan) the post state. Without a plan only `pre` and
+// `pre_expansions` are filled: what a scan of stored identities reads.
+absl::Status ProjectStates(const Snapshot& s, Index identity, const ProvisioningPlan* plan_or_null, ValueIds& ids,
+                     Projection& out) {
   out.pre_expansions.clear();
   out.plan_expansions.clear();
   out.diagnostics.clear();
@@ -583,6 +587,9 @@ absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPl
     compiler.ApplyExpansions(pre, out.pre_expansions, false);
   }
 
+  out.changes.clear();
+  if (plan_or_null == nullptr) return absl::OkStatus();
+  const ProvisioningPlan& plan = *plan_or_null;
   out.post = pre;
   for (size_t i = 0; i < plan.accounts.size(); ++i)
     if (auto st = compiler.ApplyAccountRequest(out.post, plan.accounts[i], i); !st.ok()) return st;
@@ -592,6 +599,17 @@ absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPl
   if (idn.flags & Identity::kDetectionConsistent) DetectChangedRoles(s, ids, out.changes, out.post);
   else DetectRoles(s, ids, out.post);
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
+                         Projection& out) {
+  return ProjectStates(s, identity, &plan, ids, out);
+}
+
+absl::Status ProjectPreInto(const Snapshot& s, Index identity, ValueIds& ids, Projection& out) {
+  return ProjectStates(s, identity, nullptr, ids, out);
 }
 
 absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids) {

@@ -43,6 +43,10 @@ absl::StatusOr<Projection> Project(const Snapshot& snapshot, Index identity, con
 absl::Status ProjectInto(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
                          Projection& out);
 
+// Only the pre state (and pre_expansions) into `out`; `post` and `changes` are left
+// empty or stale. For engine/scan, which evaluates stored identities as they are.
+absl::Status ProjectPreInto(const Snapshot& snapshot, Index identity, ValueIds& ids, Projection& out);
+
 // Everything that differs between two states' accounts (sorted, unique).
 void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out);
 

@@ -8,6 +8,7 @@
 #include <thread>
 #include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/plan/compiler.h"
 #include "engine/plan/detection.h"
@@ -71,7 +72,8 @@ class StateEvaluator {
       for (Index c = 0; c < policy.constraints.size(); ++c) {
         const Constraint& constraint = policy.constraints[c];
         if (constraint.disabled || !constraint.unsupported.empty()) continue;
-        if (constraint.kind != Constraint::Kind::kRoleSod) generic_.push_back({p, c});
+        if (constraint.kind == Constraint::Kind::kRoleSod) continue;
+        if (!Gate({p, c}, constraint)) generic_.push_back({p, c});
       }
     }
   }
@@ -80,13 +82,23 @@ class StateEvaluator {
   // stored pre state a check compares against. `detected` gets the state's detected roles.
   void Evaluate(Index identity, bool refreshed, std::vector<ViolationReport>& out, std::vector<Index>* detected) {
     ids_.Clear();
-    // An empty plan cannot fail to apply.
-    (void)ProjectInto(s_, identity, empty_plan_, ids_, projection_);
+    // An empty plan cannot fail to apply. The refreshed state is its post state.
+    if (refreshed) (void)ProjectInto(s_, identity, empty_plan_, ids_, projection_);
+    else (void)ProjectPreInto(s_, identity, ids_, projection_);
     const IdentityState& state = refreshed ? projection_.post : projection_.pre;
     if (detected) *detected = state.detected_roles;
     if (!s_.any_active_policy()) return;  // IdentityIQ evaluates nothing then
     held_.Compute(s_, state);
     candidates_ = generic_;
+    // Gated generic constraints: only when the identity holds one of the values.
+    for (const AccountState& a : state.accounts)
+      a.ForEachAttribute([&](const AttrValues& attr) {
+        for (Id v : attr.values) {
+          auto it = gate_.find(GateKey{a.application, attr.name, v});
+          if (it == gate_.end()) continue;
+          for (ConstraintRef ref : it->second) candidates_.push_back(ref);
+        }
+      });
     HeldRoles::ForEachDifference(held_, none_, [&](Index r) {
       if (const auto* refs = s_.ConstraintsNamingRole(r))
         for (ConstraintRef ref : *refs)
@@ -115,7 +127,54 @@ class StateEvaluator {
   }
 
  private:
+  // A generic constraint fires only when each selector matches. A MatchExpression whose
+  // terms are all positive Entitlement leaves with a value (and containers of them)
+  // matches only when some leaf does (the last evaluated term decides, and/or alike),
+  // and a leaf matches only when an account on its application holds exactly that
+  // attribute id and value id (selector terms compare ids, no ignoreCase). Such a
+  // selector gates its constraint: it need only be evaluated for identities holding one
+  // of its leaves' (application, attribute, value). Returns false when no selector gates.
+  struct GateKey {
+    Index application;
+    Id attribute, value;
+    friend bool operator==(const GateKey&, const GateKey&) = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const GateKey& k) {
+      return H::combine(std::move(h), k.application, k.attribute, k.value);
+    }
+  };
+  static bool Leaves(const MatchTerm& t, std::vector<GateKey>& keys) {
+    if (t.negative) return false;
+    if (t.container) {
+      if (t.children.empty()) return false;
+      for (const MatchTerm& c : t.children)
+        if (!Leaves(c, keys)) return false;
+      return true;
+    }
+    if (t.type != MatchTerm::Type::kEntitlement || t.application == kNoIndex || t.value_null ||
+        t.name_text.empty())
+      return false;
+    keys.push_back({t.application, t.name, t.value});
+    return true;
+  }
+  bool Gate(ConstraintRef ref, const Constraint& c) {
+    for (const Selector& sel : c.selectors) {
+      if (!sel.has_match_expression || sel.terms.empty()) continue;
+      std::vector<GateKey> keys;
+      bool ok = true;
+      for (const MatchTerm& t : sel.terms) ok = ok && Leaves(t, keys);
+      if (!ok) continue;
+      for (const GateKey& k : keys) {
+        auto& list = gate_[k];
+        if (list.empty() || !(list.back() == ref)) list.push_back(ref);
+      }
+      return true;
+    }
+    return false;
+  }
+
   const Snapshot& s_;
+  absl::flat_hash_map<GateKey, std::vector<ConstraintRef>> gate_;
   ValueIds ids_;
   const std::vector<Index>& policies_;
   std::vector<bool> selected_;

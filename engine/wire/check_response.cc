@@ -54,7 +54,8 @@ std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result
     if (req.explain) {
       w.Key("explanations").BeginArray();
       for (const ViolationReport& v : result.violations) {
-        w.BeginObject().Field("policyName", v.policy_name).Field("constraintName", v.constraint_name);
+        w.BeginObject().Field("policyName", v.policy_name);
+        if (v.has_constraint_name) w.Field("constraintName", v.constraint_name);  // as in the violation
         w.Key("reasons").BeginArray();
         for (const Reason& r : v.reasons) {
           w.BeginObject().Field("side", r.side).Field("kind", r.kind).Field("name", r.name);

@@ -14,7 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "examples" / "demo-snapshot"
-SCAN = REPO / "tests" / "corpus" / "scan"
+SCAN = REPO / "examples" / "scan"
 
 SOD = {
     "policyName": "SOD Policy",

@@ -66,6 +66,8 @@ class Server:
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait(timeout=30)
+            self.log.close()
+            self.proc.stdout.close()
             raise AssertionError(f"serve exited {self.proc.returncode}: {self.log_path.read_text()}")
         self.info = json.loads(line)
         assert self.info["event"] == "listening"
@@ -103,6 +105,8 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         return self.proc.returncode
 
     def events(self) -> list[dict[str, Any]]:

@@ -164,6 +164,8 @@ def test_sigterm_drains_and_exits_zero(tmp_path: Path) -> None:
     server.signal(signal.SIGTERM)
     assert server.proc is not None
     assert server.proc.wait(timeout=15) == 0
+    assert server.stop() == 0
+    keep.close()
     assert [e["event"] for e in server.events()][-2:] == ["draining", "stopped"]
 
 
@@ -199,7 +201,10 @@ def test_reload_while_eight_clients_check(tmp_path: Path) -> None:
     stop = threading.Event()
 
     def client() -> None:
-        session = requests.Session()
+        with requests.Session() as session:
+            run(session)
+
+    def run(session: Any) -> None:
         while not stop.is_set():
             try:
                 r = session.post(server.url + CHECK, data=body, timeout=10)
