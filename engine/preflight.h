@@ -103,6 +103,24 @@ struct ImpactParams : ScanParams {
 // Receives the output text chunk by chunk, in order; returning false stops the run.
 using TextSink = std::function<bool(std::string_view text)>;
 
+// A provisioning workflow launch: IdentityIQ's `POST /LaunchedWorkflows` with a plan input
+// (engine/preflight_workflow.cc). `plan workflow` writes the body; the service's gate reads it.
+struct WorkflowLaunch {
+  std::string workflow = "LCM Provisioning";
+  std::string identity;   // the "identityName" input
+  std::string plan;       // the "plan" input's value
+  std::string plan_type;  // its "type" ("" detects from the text)
+};
+
+// What the gate decided about one LaunchedWorkflows body (Engine::GateWorkflowLaunch).
+struct GateVerdict {
+  bool launches_plan = false;  // false: no plan input, nothing to check (forward it)
+  bool allowed = true;         // false: answer `status` with `body` and never forward
+  int status = 200;            // 403 (violations) or the check's error status
+  std::string body;            // the SCIM Error resource when refused
+  size_t violations = 0;
+};
+
 class Engine {
  public:
   static absl::StatusOr<std::shared_ptr<const Engine>> Load(const std::vector<std::string>& paths,
@@ -122,6 +140,11 @@ class Engine {
   // `plan compile`: the compiled plan and the projected pre and post states.
   absl::StatusOr<std::string> CompileJson(std::string_view identity, std::string_view plan_text,
                                           std::string_view plan_type = "", int indent = 0) const;
+  // The gate in front of IdentityIQ's LaunchedWorkflows: a body that launches a workflow with
+  // a `plan` input is checked for its identity; a plan that would create a violation (or a
+  // launch that cannot be checked: unknown identity, bad plan, not JSON) is refused, fail-closed.
+  GateVerdict GateWorkflowLaunch(std::string_view launched_workflow_body) const;
+
   // A SCIM ListResponse.
   absl::StatusOr<std::string> QueryJson(const QueryParams& params) const;
   // One resource by id (kNotFound when absent), projected like a query's resources.
@@ -186,6 +209,14 @@ absl::StatusOr<std::string> ConvertPlan(std::string_view text, std::string_view 
                                         int indent = 0, const Limits& limits = DefaultLimits());
 // "xml", "json", "map", or "" when the text's form cannot be told.
 std::string_view DetectPlanFormatName(std::string_view text);
+
+// `plan workflow`: the LaunchedWorkflows request body (schemas LaunchedWorkflow and
+// TaskResult, workflowName, input: identityName and the plan as IdentityIQ XML text).
+absl::StatusOr<std::string> PlanWorkflowJson(const WorkflowLaunch& launch, int indent = 0,
+                                             const Limits& limits = DefaultLimits());
+// Reads a LaunchedWorkflows body: the launch when it carries a `plan` input, nullopt when not.
+absl::StatusOr<std::optional<WorkflowLaunch>> ReadWorkflowLaunch(std::string_view body,
+                                                                 const Limits& limits = DefaultLimits());
 
 // A SCIM filter's AST in the S-expression notation of tests/corpus/scim-filter/SOURCES.md.
 absl::StatusOr<std::string> FilterSexpr(std::string_view filter, const Limits& limits = DefaultLimits());

@@ -62,5 +62,6 @@ absl::StatusOr<std::string> RunQuery(const Args& args);
 absl::StatusOr<std::string> RunSnapshotStats(const Args& args);
 absl::StatusOr<std::string> RunScan(const Args& args);    // scan_commands.cc
 absl::StatusOr<std::string> RunImpact(const Args& args);
+absl::StatusOr<std::string> RunPlanWorkflow(const Args& args);  // workflow_commands.cc
 
 }  // namespace preflight::cli

@@ -39,6 +39,11 @@ const std::vector<CommandSpec>& Commands() {
        "The plan as compiled for one identity, with the projected roles and entitlements.",
        {kSnapshot, {"identity"}, {"plan-type"}, kPretty, kLimit, kAllowPartial, kStrict, kHelp}, 0, 1,
        RunPlanCompile},
+      {"plan workflow",
+       "plan workflow --identity NAME [--workflow NAME] [--plan-type xml|json|map] [--pretty] FILE|-",
+       "The LaunchedWorkflows request body that launches a workflow (default \"LCM Provisioning\")\n"
+       "with this plan for the identity: POST it to IdentityIQ's /scim/v2/LaunchedWorkflows.",
+       {{"identity"}, {"workflow"}, {"plan-type"}, kPretty, kLimit, kHelp}, 0, 1, RunPlanWorkflow},
       {"filter parse", "filter parse FILTER", "Print a SCIM filter's AST as an S-expression.", {kLimit, kHelp}, 1, 1,
        RunFilterParse},
       {"filter eval", "filter eval FILTER FILE|-", "Evaluate a SCIM filter on one JSON resource: true or false.",

@@ -31,6 +31,17 @@ void RegisterFunctions(py::module_& m) {
     return Released([&] { return ConvertPlan(text, to, from.value_or(""), indent, l); });
   }, py::arg("text"), py::arg("to"), py::arg("from_") = py::none(), py::arg("indent") = 0,
         py::arg("limits") = py::none());
+  m.def("plan_workflow", [](const std::string& identity, const std::string& plan, const std::string& workflow,
+                            const std::optional<std::string>& plan_type, int indent, const LimitMap& limits) {
+    Limits l = LimitsFrom(limits);
+    WorkflowLaunch launch;
+    launch.identity = identity;
+    launch.plan = plan;
+    launch.workflow = workflow;
+    launch.plan_type = plan_type.value_or("");
+    return Released([&] { return PlanWorkflowJson(launch, indent, l); });
+  }, py::arg("identity"), py::arg("plan"), py::arg("workflow") = "LCM Provisioning", py::arg("plan_type") = py::none(),
+        py::arg("indent") = 0, py::arg("limits") = py::none());
   m.def("detect_plan_format", [](const std::string& text) -> std::optional<std::string> {
     std::string_view name = DetectPlanFormatName(text);
     if (name.empty()) return std::nullopt;

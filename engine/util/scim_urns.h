@@ -31,5 +31,7 @@ inline constexpr std::string_view kTaskResult = "urn:ietf:params:scim:schemas:sa
 // Preflight's extension of the check response (diagnostics, explanations).
 inline constexpr std::string_view kCheckExtension =
     "urn:ietf:params:scim:schemas:extension:preflight:1.0:CheckedPolicyViolation";
+// Preflight's extension of the 403 Error its gate answers for a refused workflow launch.
+inline constexpr std::string_view kGateExtension = "urn:ietf:params:scim:schemas:extension:preflight:1.0:Gate";
 
 }  // namespace preflight::urn

@@ -445,6 +445,25 @@ def convert_plan(
     )
 
 
+def plan_workflow(
+    identity: str,
+    plan: Plan,
+    *,
+    workflow: str = "LCM Provisioning",
+    plan_type: Optional[PlanType] = None,
+    limits: Optional[Limits] = None,
+) -> dict[str, Any]:
+    """The LaunchedWorkflows request body (``preflight plan workflow``) that launches
+    ``workflow`` with ``plan`` for ``identity``: POST it to IdentityIQ's
+    ``/scim/v2/LaunchedWorkflows``. The plan travels as IdentityIQ XML text."""
+    text, kind = _plan_text(plan, plan_type)
+    return _object(
+        _preflight.plan_workflow(
+            _args.text(identity, "identity"), text, _args.text(workflow, "workflow"), kind, 0, _args.limits(limits),
+        )
+    )
+
+
 def detect_plan_format(text: str) -> Optional[Literal["xml", "json", "map"]]:
     """The plan's form guessed from its first character, or ``None``."""
     found = _preflight.detect_plan_format(_args.text(text, "text"))
@@ -592,6 +611,7 @@ __all__ = [
     "encode_plan",
     "convert_plan",
     "detect_plan_format",
+    "plan_workflow",
     "compile_plan",
     "parse_filter",
     "parse_path_sexpr",
