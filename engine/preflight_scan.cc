@@ -24,7 +24,7 @@ ScanOptions ToScanOptions(const ScanParams& p, const Limits& limits) {
 
 // Writes the rows in `format` through `sink` around `run`, which gets the row sink.
 template <typename Run>
-absl::StatusOr<std::string> Stream(std::string_view format, const TextSink& sink, Run run) {
+absl::StatusOr<std::string> Stream(std::string_view format, const TextSink& sink, const EngineInfo& info, Run run) {
   RowFormat f;
   if (!ParseRowFormat(format, &f))
     return MakeError(ErrorCode::kInvalidValue,
@@ -47,6 +47,12 @@ absl::StatusOr<std::string> Stream(std::string_view format, const TextSink& sink
   };
   absl::StatusOr<ScanSummary> summary = run(rows);
   if (!summary.ok()) return summary.status();
+  if (info.partial)  // as every check answer says it
+    summary->diagnostics.push_back(
+        {Severity::kWarning, ErrorCode::kInvalidValue,
+         absl::StrCat("partial snapshot (--allow-partial): ", info.load_errors, " load errors, ", info.policies,
+                      " policies, ", info.identities, " identities; these rows may miss violations"),
+         {}, "Snapshot"});
   text.clear();
   start();
   text += writer.End();
@@ -58,7 +64,7 @@ absl::StatusOr<std::string> Stream(std::string_view format, const TextSink& sink
 
 absl::StatusOr<std::string> Engine::Scan(const ScanParams& params, const TextSink& sink) const {
   ScanOptions options = ToScanOptions(params, limits_);
-  return Stream(params.format, sink,
+  return Stream(params.format, sink, info_,
                 [&](const ScanSink& rows) { return preflight::Scan(*snapshot_, options, rows); });
 }
 
@@ -77,7 +83,7 @@ absl::StatusOr<std::string> Engine::Impact(const ImpactParams& params, const Tex
     if (!format) return MakeError(ErrorCode::kInvalidValue, "cannot tell the plan's form (xml, json or map); give its type");
     auto plan = DecodePlan(params.plan, *format, limits_);
     if (!plan.ok()) return WithSubject(plan.status(), "plan");
-    return Stream(params.format, sink,
+    return Stream(params.format, sink, info_,
                   [&](const ScanSink& rows) { return ImpactPlan(*snapshot_, *plan, options, rows); });
   }
   std::shared_ptr<const Snapshot> after = snapshot_;  // no change: the snapshot against itself
@@ -88,7 +94,7 @@ absl::StatusOr<std::string> Engine::Impact(const ImpactParams& params, const Tex
     if (!changed.ok()) return changed.status();
     after = *std::move(changed);
   }
-  return Stream(params.format, sink,
+  return Stream(params.format, sink, info_,
                 [&](const ScanSink& rows) { return ImpactChange(*snapshot_, *after, options, rows); });
 }
 

@@ -378,8 +378,8 @@ int ServeMain(int argc, char** argv) {
   if (opt.Has("base-path")) {
     service_options.base_paths.clear();
     for (std::string p : opt.All("base-path")) {
-      while (p.size() > 1 && p.back() == '/') p.pop_back();
       if (p.empty() || p.front() != '/') return Fail(Cat("--base-path must start with '/': '", p, "'"));
+      while (!p.empty() && p.back() == '/') p.pop_back();  // "/" becomes "", the root
       service_options.base_paths.push_back(p);
     }
   }

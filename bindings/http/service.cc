@@ -214,14 +214,16 @@ void Service::Handle(const HttpRequest& request, HttpResponse& response) const {
   }
 
   std::string_view base;
-  for (const std::string& b : options_.base_paths) {
+  bool under_base = false;
+  for (const std::string& b : options_.base_paths) {  // "" is the root (--base-path /)
     if (path.size() >= b.size() && path.substr(0, b.size()) == b && (path.size() == b.size() || path[b.size()] == '/')) {
       base = b;
+      under_base = true;
       break;
     }
   }
-  if (base.empty() && path != "/metrics" && options_.forward) return options_.forward(request, *served->engine, response);
-  if (base.empty() && path != "/metrics")
+  if (!under_base && path != "/metrics" && options_.forward) return options_.forward(request, *served->engine, response);
+  if (!under_base && path != "/metrics")
     return Error(response, 404, Cat("No endpoint at ", path, "; the SCIM API is under ", options_.base_paths[0], "."),
                  "", "notFound");
 

@@ -167,3 +167,33 @@ def test_python_scan_frame_and_early_close(snapshot: Path) -> None:
     next(rows)
     rows.close()  # stops the native run; nothing left to read
     assert list(rows) == []
+
+
+def test_impact_of_a_deactivated_then_activated_policy(snapshot: Path, tmp_path: Path) -> None:
+    policies = (DEMO / "policies.xml").read_text()
+    inactive = tmp_path / "inactive.xml"
+    inactive.write_text(policies.replace('name="Entitlement Policy" type="EntitlementSOD" state="Active"',
+                                         'name="Entitlement Policy" type="EntitlementSOD" state="Inactive"'))
+    p = run("impact", "--snapshot", str(snapshot), "--change", str(inactive), "--format", "csv")
+    assert p.returncode == 0, p.stdout + p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert [(r["identity"], r["change"], r["constraintName"]) for r in rows] == [("Pat.Both", "lost", "FIN SOD-021")]
+    # Deactivated by the file, activated again by --activate: no change at all.
+    p = run("impact", "--snapshot", str(snapshot), "--change", str(inactive), "--activate", "Entitlement Policy")
+    assert p.returncode == 0 and p.stdout == ""
+    p = run("impact", "--snapshot", str(snapshot), "--activate", "No Such Policy")
+    assert p.returncode == 2 and "No Such Policy" in json.loads(p.stdout)["detail"]
+    p = run("impact", "--snapshot", str(snapshot), "--change", str(inactive), "--plan", str(REPO / "examples" / "plan.xml"))
+    assert p.returncode == 2 and "not both" in json.loads(p.stdout)["detail"]
+
+
+def test_a_partial_snapshot_says_so_in_the_summary(snapshot: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(snapshot, broken)
+    (broken / "zz-broken.xml").write_text("<sailpoint><Bundle name='x'>")
+    assert run("scan", "--snapshot", str(broken)).returncode == 2  # fail-closed without --allow-partial
+    p = run("scan", "--snapshot", str(broken), "--allow-partial", "--summary")
+    assert p.returncode == 0
+    summary = json.loads(p.stdout)
+    assert summary["rows"] == 2
+    assert any("partial snapshot" in d["message"] for d in summary["diagnostics"])

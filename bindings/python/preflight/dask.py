@@ -15,10 +15,16 @@ so Dask can rerun one whose worker died: the result has no lost and no duplicate
 
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import Any, Iterable, Optional, Sequence
 
 from . import ROW_COLUMNS, Engine, Paths, _args
+
+def _module(name: str) -> Any:
+    """Dask and pandas are imported when used (they are optional, and untyped)."""
+    return importlib.import_module(name)
+
 
 _engines: dict[tuple[tuple[str, ...], bool], Engine] = {}
 _lock = threading.Lock()
@@ -47,13 +53,13 @@ def partition_ranges(total: int, partitions: int) -> list[tuple[int, int]]:
 
 
 def _empty_frame() -> Any:
-    import pandas
+    pandas = _module("pandas")
 
     return pandas.DataFrame({c: pandas.Series([], dtype=object) for c in ROW_COLUMNS})
 
 
 def _frame(rows: list[dict[str, Any]]) -> Any:
-    import pandas
+    pandas = _module("pandas")
 
     if not rows:
         return _empty_frame()
@@ -84,19 +90,16 @@ def _plan(paths: Paths, filter: Optional[str], partitions: Optional[int],
 
 def _bag(function: Any, names: list[str], ranges: list[tuple[int, int]], options: dict[str, Any],
          allow_partial: bool) -> Any:
-    import dask
-    import dask.bag
-
+    delayed, bag = _module("dask").delayed, _module("dask.bag")
     if not ranges:
-        return dask.bag.from_sequence([], npartitions=1)
-    parts = [dask.delayed(function)(names, a, b, options, allow_partial) for a, b in ranges]
-    return dask.bag.from_delayed(parts)
+        return bag.from_sequence([], npartitions=1)
+    parts = [delayed(function)(names, a, b, options, allow_partial) for a, b in ranges]
+    return bag.from_delayed(parts)
 
 
 def _dataframe(function: Any, names: list[str], ranges: list[tuple[int, int]], options: dict[str, Any],
                allow_partial: bool) -> Any:
-    import dask
-    import dask.dataframe
+    dask, dataframe = _module("dask"), _module("dask.dataframe")
 
     def part(a: int, b: int) -> Any:
         return dask.delayed(_frame)(dask.delayed(function)(names, a, b, options, allow_partial))
@@ -104,7 +107,7 @@ def _dataframe(function: Any, names: list[str], ranges: list[tuple[int, int]], o
     parts = [part(a, b) for a, b in ranges] or [dask.delayed(_empty_frame)()]
     # The list columns (bundles, entitlements) stay Python objects, not pyarrow strings.
     with dask.config.set({"dataframe.convert-string": False}):
-        return dask.dataframe.from_delayed(parts, meta=_empty_frame(), verify_meta=False)
+        return dataframe.from_delayed(parts, meta=_empty_frame(), verify_meta=False)
 
 
 def scan(
