@@ -59,8 +59,8 @@ void PolicyDiagnostics(const Snapshot& s, const std::vector<Index>& policies, st
 // on the state the check's compiler builds (per thread; reused across identities).
 class StateEvaluator {
  public:
-  StateEvaluator(const Snapshot& s, const std::vector<Index>& policies)
-      : s_(s), ids_(s.pool()), policies_(policies), selected_(s.policies().size(), false) {
+  StateEvaluator(const Snapshot& s, const std::vector<Index>& policies, bool trust_flags = true)
+      : s_(s), ids_(s.pool()), policies_(policies), selected_(s.policies().size(), false), trust_flags_(trust_flags) {
     for (Index p : policies) selected_[p] = true;
     // Generic constraints are evaluated on every identity; a role SoD constraint can
     // fire only when the identity holds a role on its sides (found through the index).
@@ -83,6 +83,10 @@ class StateEvaluator {
   void Evaluate(Index identity, bool refreshed, std::vector<ViolationReport>& out, std::vector<Index>* detected) {
     ids_.Clear();
     // An empty plan cannot fail to apply. The refreshed state is its post state.
+    // When the load found the stored detected roles equal to a fresh detection
+    // (kDetectionConsistent), the refreshed state is the pre state itself.
+    if (refreshed && trust_flags_ && (s_.identities()[identity].flags & Identity::kDetectionConsistent))
+      refreshed = false;
     if (refreshed) (void)ProjectInto(s_, identity, empty_plan_, ids_, projection_);
     else (void)ProjectPreInto(s_, identity, ids_, projection_);
     const IdentityState& state = refreshed ? projection_.post : projection_.pre;
@@ -178,6 +182,7 @@ class StateEvaluator {
   ValueIds ids_;
   const std::vector<Index>& policies_;
   std::vector<bool> selected_;
+  bool trust_flags_;
   std::vector<ConstraintRef> generic_, candidates_;
   ProvisioningPlan empty_plan_;
   Projection projection_;
@@ -410,8 +415,8 @@ absl::StatusOr<ScanSummary> ImpactChange(const Snapshot& before, const Snapshot&
   std::vector<Pair> evaluators;
   auto make_work = [&](int threads) -> ChunkWork {
     for (int i = 0; i < threads; ++i)
-      evaluators.push_back({std::make_unique<StateEvaluator>(before, policies_before),
-                            std::make_unique<StateEvaluator>(after, policies_after)});
+      evaluators.push_back({std::make_unique<StateEvaluator>(before, policies_before, options.trust_identity_flags),
+                            std::make_unique<StateEvaluator>(after, policies_after, options.trust_identity_flags)});
     return [&](size_t w, size_t begin, size_t end, std::vector<ScanRow>& rows) {
       std::vector<ViolationReport> was, is;
       std::vector<Index> roles_was, roles_is;
