@@ -311,7 +311,7 @@ class Counter {
 };
 
 template <typename MakeWork>
-absl::StatusOr<ScanSummary> Drive(const Snapshot& s, const ScanOptions& options, const std::vector<Index>& identities,
+absl::StatusOr<ScanSummary> Drive(const ScanOptions& options, const std::vector<Index>& identities,
                                   MakeWork make_work, const ScanSink& sink, ScanSummary summary) {
   auto start = std::chrono::steady_clock::now();
   int threads = ThreadCount(options);
@@ -322,7 +322,6 @@ absl::StatusOr<ScanSummary> Drive(const Snapshot& s, const ScanOptions& options,
     return sink(rows);
   };
   if (auto st = RunChunks(identities.size(), options, threads, work, counted); !st.ok()) return st;
-  (void)s;
   summary.identities = identities.size();
   counter.Into(summary);
   summary.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -398,7 +397,7 @@ absl::StatusOr<ScanSummary> Scan(const Snapshot& s, const ScanOptions& options, 
       return absl::OkStatus();
     };
   };
-  return Drive(s, options, *identities, make_work, sink, std::move(summary));
+  return Drive(options, *identities, make_work, sink, std::move(summary));
 }
 
 absl::StatusOr<ScanSummary> ImpactChange(const Snapshot& before, const Snapshot& after, const ScanOptions& options,
@@ -477,7 +476,7 @@ absl::StatusOr<ScanSummary> ImpactChange(const Snapshot& before, const Snapshot&
       return absl::OkStatus();
     };
   };
-  return Drive(after, options, *identities, make_work, sink, std::move(summary));
+  return Drive(options, *identities, make_work, sink, std::move(summary));
 }
 
 absl::StatusOr<ScanSummary> ImpactPlan(const Snapshot& s, const ProvisioningPlan& plan, const ScanOptions& options,
@@ -513,7 +512,7 @@ absl::StatusOr<ScanSummary> ImpactPlan(const Snapshot& s, const ProvisioningPlan
       return absl::OkStatus();
     };
   };
-  auto out = Drive(s, options, *identities, make_work, sink, std::move(summary));
+  auto out = Drive(options, *identities, make_work, sink, std::move(summary));
   if (out.ok())
     for (auto& [key, d] : diagnostics) out->diagnostics.push_back(std::move(d));
   return out;
