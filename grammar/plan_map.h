@@ -13,9 +13,12 @@
 // escapes plus \'. Comments `//...`, `/*...*/` and `#...` are skipped as the tokenizer does.
 //
 // Text in, AST out; the Spirit X3 grammar lives in plan_map.cc only. Errors are
-// ErrorCode::kInvalidSyntax with the byte offset and a caret message; nesting deeper than
-// max_depth ({ and [ each count one level) is ErrorCode::kTooMany. The parser never recurses
-// deeper than max_depth.
+// ErrorCode::kInvalidSyntax with line, column, byte offset and a caret message naming the
+// expected token in words (a value that runs into , = { } [ is told to use the JSON form);
+// a key repeated in one map is ErrorCode::kInvalidValue with its JSON pointer; nesting deeper
+// than max_depth ({ and [ each count one level) is ErrorCode::kTooMany. The parser recurses
+// once per level and never deeper than min(max_depth, kMaxNestingDepthCap). A leading UTF-8
+// BOM is skipped.
 
 #include <cstdint>
 #include <string>

@@ -11,7 +11,8 @@
 // Errors: ErrorCode::kInvalidFilter (kInvalidPath for ParseScimPath) with the byte offset of
 // the problem and a caret message. Budgets: a filter longer than max_length bytes, or nested
 // deeper than max_depth (each "(", "[" and "not" counts one level), is ErrorCode::kTooMany,
-// as for every other budget of engine/util/limits.h; the message names the budget.
+// as for every other budget of engine/util/limits.h; the message names the budget. The
+// grammar recurses once per level, never deeper than kMaxFilterDepthCap (limits.h).
 
 #include <cstdint>
 #include <memory>

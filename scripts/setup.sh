@@ -9,6 +9,7 @@ APT_PACKAGES=(
   python3-dev
   openjdk-17-jdk-headless libjna-java pkg-config
   libsodium-dev libssl-dev openssl wrk
+  libcurl4-openssl-dev  # bindings/http: the upstream client (serve --upstream, snapshot pull)
   nlohmann-json3-dev  # fuzz/check_request_json_reference: the reference JSON parser
 )
 PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn pandas pyarrow dask distributed)

@@ -23,6 +23,7 @@
 #include "bindings/http/serve.h"
 #include "bindings/http/service.h"
 #include "bindings/http/transport.h"
+#include "bindings/http/upstream.h"
 #include "engine/preflight.h"
 
 namespace preflight::http {
@@ -49,6 +50,12 @@ POST .../Bulk, GET .../ServiceProviderConfig|ResourceTypes|Schemas; /healthz, /r
   --header-timeout S         10        --body-timeout S         30
   --idle-timeout S           60        --drain-timeout S        10
   --bulk-max-operations N    1000
+  --upstream BASE            forward what Preflight does not answer (writes, LaunchedWorkflows,
+                             TaskResults, ...) verbatim to IdentityIQ at BASE (scheme://host:port)
+  --gate                     with --upstream: check a POST .../LaunchedWorkflows plan first; a
+                             violating plan is answered 403 and never reaches IdentityIQ
+  --upstream-timeout S       30 (then 504; an unreachable upstream is 502)
+  --upstream-ca-file FILE    PEM CA bundle for an https upstream
   --limit NAME=N             an engine budget (see `preflight --help`); max_input_bytes is also
                              the request body limit (413)
 A non-loopback --listen needs --credentials or --tokens. SIGHUP reloads the snapshot in the
@@ -296,10 +303,11 @@ std::string ReadPassword() {
 
 int ServeMain(int argc, char** argv) {
   Options opt = ParseOptions(
-      argc, argv, {"help", "watch", "allow-partial"},
+      argc, argv, {"help", "watch", "allow-partial", "gate"},
       {"snapshot", "listen", "base-path", "credentials", "tokens", "tls-cert", "tls-key", "threads", "check-status",
        "watch-interval", "access-log", "max-connections", "max-header-bytes", "header-timeout", "body-timeout",
-       "idle-timeout", "drain-timeout", "bulk-max-operations", "limit"},
+       "idle-timeout", "drain-timeout", "bulk-max-operations", "limit", "upstream", "upstream-timeout",
+       "upstream-ca-file"},
       2);
   if (opt.Has("help")) {
     std::fputs(kServeUsage, stdout);
@@ -370,12 +378,17 @@ int ServeMain(int argc, char** argv) {
   if (opt.Has("base-path")) {
     service_options.base_paths.clear();
     for (std::string p : opt.All("base-path")) {
-      while (p.size() > 1 && p.back() == '/') p.pop_back();
       if (p.empty() || p.front() != '/') return Fail(Cat("--base-path must start with '/': '", p, "'"));
+      while (!p.empty() && p.back() == '/') p.pop_back();  // "/" becomes "", the root
       service_options.base_paths.push_back(p);
     }
   }
 
+  if (std::string e = ConfigureUpstream(opt.Get("upstream").value_or(""), opt.Has("gate"),
+                                        opt.Get("upstream-timeout").value_or(""), opt.Get("upstream-ca-file").value_or(""),
+                                        service_options);
+      !e.empty())
+    return Fail(e);
   auto auth = Authenticator::Load(opt.Get("credentials").value_or(""), opt.Get("tokens").value_or(""));
   if (!auth.ok()) return Fail(std::string(auth.status().message()));
   if (!IsLoopback(transport.host) && !(*auth)->enabled())

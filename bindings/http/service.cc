@@ -214,13 +214,16 @@ void Service::Handle(const HttpRequest& request, HttpResponse& response) const {
   }
 
   std::string_view base;
-  for (const std::string& b : options_.base_paths) {
+  bool under_base = false;
+  for (const std::string& b : options_.base_paths) {  // "" is the root (--base-path /)
     if (path.size() >= b.size() && path.substr(0, b.size()) == b && (path.size() == b.size() || path[b.size()] == '/')) {
       base = b;
+      under_base = true;
       break;
     }
   }
-  if (base.empty() && path != "/metrics")
+  if (!under_base && path != "/metrics" && options_.forward) return options_.forward(request, *served->engine, response);
+  if (!under_base && path != "/metrics")
     return Error(response, 404, Cat("No endpoint at ", path, "; the SCIM API is under ", options_.base_paths[0], "."),
                  "", "notFound");
 
@@ -248,6 +251,7 @@ void Service::Scim(const HttpRequest& request, const Engine& engine, std::string
   std::string_view method = request.method;
   bool get = method == "GET", post = method == "POST";
   auto unsupported = [&] {
+    if (options_.forward) return options_.forward(request, engine, response);
     Error(response, 501,
           Cat("Preflight does not serve ", method, " ", base, rest,
                        ": it answers checks and reads from a snapshot; writes and workflows go to IdentityIQ."),

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,8 @@ struct ServiceOptions {
   size_t bulk_max_operations = 1000;
   size_t max_body_bytes = 64u << 20;
   int64_t default_count = 1000;  // a query's page size when the request names none
+  // serve --upstream (bindings/http/upstream.h): answers what the service does not; unset: 501/404.
+  std::function<void(const HttpRequest&, const Engine&, HttpResponse&)> forward;
 };
 
 // The snapshot that answers, with its generation: the two are swapped together, so a

@@ -231,6 +231,17 @@ def test_custom_base_path(tmp_path: Path) -> None:
         assert server.stop() == 0
 
 
+def test_base_path_at_the_root(tmp_path: Path) -> None:
+    server = Server([DEMO], "--base-path", "/", log_dir=tmp_path).start()
+    try:
+        body = (EXAMPLES / "request.json").read_text()
+        assert post(server, "/CheckedPolicyViolations", body).status_code == 200
+        assert get(server, "/Users").json()["totalResults"] == 2
+        assert get(server, "/healthz").status_code == 200
+    finally:
+        assert server.stop() == 0
+
+
 def test_every_response_names_its_snapshot(demo: Server) -> None:
     for response in (get(demo, "/healthz"), get(demo, BASE + "/Users"),
                      post(demo, BASE + "/CheckedPolicyViolations", "{}")):
