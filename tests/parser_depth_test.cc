@@ -25,8 +25,25 @@ using namespace preflight;
 
 namespace {
 
-constexpr size_t kSmallStack = 256 * 1024;
-constexpr size_t kHighWaterBudget = 192 * 1024;
+// The maxima are proven for the optimized build (-O2/-O3, NDEBUG), which is what ships. Under
+// -O0 or a sanitizer frames are several times larger: the same inputs then run on 8x the stack.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr size_t kScale = 8;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr size_t kScale = 8;
+#elif defined(NDEBUG)
+constexpr size_t kScale = 1;
+#else
+constexpr size_t kScale = 8;
+#endif
+#elif defined(NDEBUG)
+constexpr size_t kScale = 1;
+#else
+constexpr size_t kScale = 8;
+#endif
+constexpr size_t kSmallStack = 256 * 1024 * kScale;
+constexpr size_t kHighWaterBudget = 192 * 1024 * kScale;
 
 struct Job {
   std::function<void()> fn;
@@ -51,7 +68,7 @@ void OnSmallStack(std::function<void()> fn) {
 // Bytes of stack fn used: it runs on a 4 MiB stack painted with a pattern, and the lowest
 // overwritten byte marks the high-water mark (the stack grows down).
 size_t StackHighWater(std::function<void()> fn) {
-  constexpr size_t kSize = 4 << 20;
+  constexpr size_t kSize = (4 << 20) * kScale;
   constexpr unsigned char kPaint = 0xA5;
   std::vector<unsigned char> stack(kSize, kPaint);
   pthread_attr_t attr;
@@ -218,4 +235,34 @@ TEST_CASE("a check with the deepest plans runs on a 256 KiB stack", "[depth][pla
       CHECK(response.status().ToString() == "OK");
     });
   }
+}
+
+TEST_CASE("inputs far past the budgets are tooMany, also on a 256 KiB stack", "[depth]") {
+  // The inputs of issue 14 that overflowed the stack once a budget was raised.
+  Limits limits;
+  limits.max_nesting_depth = kMaxNestingDepthCap;
+  limits.max_filter_depth = kMaxFilterDepthCap;
+  limits.max_filter_length = 1 << 20;
+  const std::string filter = Repeat("(", 4000) + "userName pr" + Repeat(")", 4000);
+  const std::string map = Repeat("{a=", 100000) + "x" + Repeat("}", 100000);
+  const std::string json = Repeat("[", 100000) + Repeat("]", 100000);
+  const std::string xml = "<ProvisioningPlan>" + Repeat("<List>", 100000) + Repeat("</List>", 100000) + "</ProvisioningPlan>";
+  // A Limits set in C++ past the maxima (SetLimit refuses that) is clamped by every parser.
+  Limits unchecked = limits;
+  unchecked.max_nesting_depth = 2147483647;
+  unchecked.max_filter_depth = 2147483647;
+  OnSmallStack([&] {
+    CHECK(DetailOf(DecodePlanMap(map, unchecked).status()).find("budget of 128 levels") != std::string::npos);
+    CHECK(DetailOf(DecodePlanJson(json, unchecked).status()) ==
+          "JSON plan nests deeper than the budget of 128 levels (max_nesting_depth)");
+    CHECK(DetailOf(DecodePlanXml(xml, unchecked).status()) ==
+          "XML plan nests deeper than the budget of 128 elements (max_nesting_depth)");
+    CHECK(DetailOf(FilterToSexpr(filter, unchecked).status()).find("budget of 64 levels") != std::string::npos);
+  });
+  OnSmallStack([&] {
+    CHECK(ErrorCodeOf(FilterToSexpr(filter, limits).status()) == ErrorCode::kTooMany);
+    CHECK(ErrorCodeOf(DecodePlanMap(map, limits).status()) == ErrorCode::kTooMany);
+    CHECK(ErrorCodeOf(DecodePlanJson(json, limits).status()) == ErrorCode::kTooMany);
+    CHECK(ErrorCodeOf(DecodePlanXml(xml, limits).status()) == ErrorCode::kTooMany);
+  });
 }
