@@ -236,3 +236,33 @@ TEST_CASE("a check with the deepest plans runs on a 256 KiB stack", "[depth][pla
     });
   }
 }
+
+TEST_CASE("inputs far past the budgets are tooMany, also on a 256 KiB stack", "[depth]") {
+  // The inputs of issue 14 that overflowed the stack once a budget was raised.
+  Limits limits;
+  limits.max_nesting_depth = kMaxNestingDepthCap;
+  limits.max_filter_depth = kMaxFilterDepthCap;
+  limits.max_filter_length = 1 << 20;
+  const std::string filter = Repeat("(", 4000) + "userName pr" + Repeat(")", 4000);
+  const std::string map = Repeat("{a=", 100000) + "x" + Repeat("}", 100000);
+  const std::string json = Repeat("[", 100000) + Repeat("]", 100000);
+  const std::string xml = "<ProvisioningPlan>" + Repeat("<List>", 100000) + Repeat("</List>", 100000) + "</ProvisioningPlan>";
+  // A Limits set in C++ past the maxima (SetLimit refuses that) is clamped by every parser.
+  Limits unchecked = limits;
+  unchecked.max_nesting_depth = 2147483647;
+  unchecked.max_filter_depth = 2147483647;
+  OnSmallStack([&] {
+    CHECK(DetailOf(DecodePlanMap(map, unchecked).status()).find("budget of 128 levels") != std::string::npos);
+    CHECK(DetailOf(DecodePlanJson(json, unchecked).status()) ==
+          "JSON plan nests deeper than the budget of 128 levels (max_nesting_depth)");
+    CHECK(DetailOf(DecodePlanXml(xml, unchecked).status()) ==
+          "XML plan nests deeper than the budget of 128 elements (max_nesting_depth)");
+    CHECK(DetailOf(FilterToSexpr(filter, unchecked).status()).find("budget of 64 levels") != std::string::npos);
+  });
+  OnSmallStack([&] {
+    CHECK(ErrorCodeOf(FilterToSexpr(filter, limits).status()) == ErrorCode::kTooMany);
+    CHECK(ErrorCodeOf(DecodePlanMap(map, limits).status()) == ErrorCode::kTooMany);
+    CHECK(ErrorCodeOf(DecodePlanJson(json, limits).status()) == ErrorCode::kTooMany);
+    CHECK(ErrorCodeOf(DecodePlanXml(xml, limits).status()) == ErrorCode::kTooMany);
+  });
+}

@@ -169,6 +169,41 @@ TEST_CASE("impact: no change reports nothing; a plan reports what the check does
   }
 }
 
+TEST_CASE("impact: trusting the load's detection flags changes nothing", "[scan][impact]") {
+  size_t rows_seen = 0;
+  for (uint64_t seed = 1; seed <= 300; ++seed) {
+    RandomCase c = GenerateCase(seed);
+    SnapshotBuilder builder;
+    builder.objects() = c.objects;
+    auto before = builder.Build();
+    REQUIRE(before.ok());
+    // The change: the first role loses its profiles, the first policy flips its state.
+    SnapshotObjects changed = c.objects;
+    if (!changed.roles.empty()) changed.roles[0].profiles.clear();
+    if (!changed.policies.empty())
+      changed.policies[0].state = changed.policies[0].state == "Active" ? "Inactive" : "Active";
+    SnapshotBuilder changed_builder;
+    changed_builder.objects() = changed;
+    auto after = changed_builder.Build();
+    REQUIRE(after.ok());
+    std::string text[2];
+    for (int trust : {0, 1}) {
+      ScanOptions options;
+      options.policies = c.policies;
+      options.trust_identity_flags = trust;
+      auto summary = ImpactChange(**before, **after, options, [&](std::span<const ScanRow> chunk) {
+        text[trust] += Lines({chunk.begin(), chunk.end()});
+        return true;
+      });
+      REQUIRE(summary.ok());
+      rows_seen += summary->rows;
+    }
+    INFO("seed " << seed);
+    CHECK(text[0] == text[1]);
+  }
+  CHECK(rows_seen > 100);  // the changes do change something
+}
+
 namespace {
 
 // The demo snapshot plus one identity holding both sides of each demo policy.
