@@ -314,7 +314,10 @@ template <typename MakeWork>
 absl::StatusOr<ScanSummary> Drive(const ScanOptions& options, const std::vector<Index>& identities,
                                   MakeWork make_work, const ScanSink& sink, ScanSummary summary) {
   auto start = std::chrono::steady_clock::now();
-  int threads = ThreadCount(options);
+  // No more threads (and per-thread evaluators) than chunks to share out.
+  const size_t chunks = (identities.size() + std::max<size_t>(1, options.chunk_identities) - 1) /
+                        std::max<size_t>(1, options.chunk_identities);
+  int threads = static_cast<int>(std::clamp<size_t>(chunks, 1, static_cast<size_t>(ThreadCount(options))));
   Counter counter;
   ChunkWork work = make_work(threads);
   ScanSink counted = [&](std::span<const ScanRow> rows) {
