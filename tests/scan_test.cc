@@ -299,3 +299,31 @@ TEST_CASE("scan and impact: exact rows on a hand-made snapshot", "[scan][impact]
                            R"({"identity":"Pat.Both","change":"lost",)" + sod + "\n" +
                            R"({"identity":"Pat.Both","change":"lost","role":"Unix Administrator - IT"})" + "\n");
 }
+
+TEST_CASE("scan: a sink that says stop ends the run, whatever the thread count", "[scan]") {
+  SnapshotBuilder builder;
+  // Many small identities: several chunks of 1.
+  builder.objects() = GenerateCase(7).objects;
+  for (int i = 0; i < 200; ++i) {
+    IdentityObject extra = builder.objects().identities.front();
+    extra.name += "-" + std::to_string(i);
+    extra.id.clear();
+    builder.objects().identities.push_back(std::move(extra));
+  }
+  auto snapshot = builder.Build();
+  REQUIRE(snapshot.ok());
+  for (int threads : {1, 2, 4}) {
+    ScanOptions options;
+    options.threads = threads;
+    options.chunk_identities = 1;
+    size_t calls = 0, progress = 0;
+    options.progress = [&](size_t done, size_t total) {
+      CHECK(total == (*snapshot)->identities().size());
+      progress = done;
+    };
+    auto summary = Scan(**snapshot, options, [&](std::span<const ScanRow>) { return ++calls < 3; });
+    CHECK(summary.status().code() == absl::StatusCode::kCancelled);
+    CHECK(calls == 3);
+    CHECK(progress == 2);  // reported after each chunk the sink accepted
+  }
+}
