@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bindings/cli/commands.h"
+#include "bindings/http/pull.h"
 #include "bindings/http/serve.h"
 
 namespace preflight::cli {
@@ -146,6 +147,8 @@ const CommandSpec* Find(const std::vector<std::string>& words, size_t& used) {
 int Main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "serve") == 0) return http::ServeMain(argc, argv);  // bindings/http
   if (argc > 1 && std::strcmp(argv[1], "credentials") == 0) return http::CredentialsMain(argc, argv);
+  if (argc > 2 && std::strcmp(argv[1], "snapshot") == 0 && std::strcmp(argv[2], "pull") == 0)
+    return http::PullMain(argc, argv);  // bindings/http/pull.cc
   std::vector<std::string> words(argv + 1, argv + argc);
   if (words.empty()) return Print(stderr, MainUsage(), 2);
   if (words[0] == "--help" || words[0] == "-h" || words[0] == "help") return Print(stdout, MainUsage(), 0);
