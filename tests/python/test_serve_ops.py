@@ -302,6 +302,15 @@ def test_watch_reloads_on_change(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, server.log_path.read_text()
             time.sleep(0.1)
         assert not r.json().get("violations")
+        # A broken file fails one reload, which is not retried until the files change again.
+        policies.write_text("<sailpoint><Policy name=")
+        deadline = time.monotonic() + 20
+        while not any(e["event"] == "reload_failed" for e in server.events()):
+            assert time.monotonic() < deadline, server.log_path.read_text()
+            time.sleep(0.1)
+        time.sleep(1.0)
+        assert [e["event"] for e in server.events()].count("reload_failed") == 1
+        assert post(server, CHECK, body).headers["X-Preflight-Snapshot"].startswith("generation=2")
     finally:
         assert server.stop() == 0
 
