@@ -68,6 +68,14 @@ for _ in $(seq 1 1200); do [ -s "$out/serve.out" ] && break; sleep 0.1; done
 port=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["port"])' "$out/serve.out")
 wait_ready "http://127.0.0.1:$port"
 run_wrk preflight "http://127.0.0.1:$port"
+# The batch form: SCIM Bulk requests of $BULK checks each, at 4 connections.
+bulk=${BULK:-100}
+before=$(cpu_ticks "$server")
+PREFLIGHT_BULK=$bulk wrk -t1 -c4 -d"${duration}s" --latency -s benchmarks/http_bench.lua \
+  "http://127.0.0.1:$port/identityiq/scim/v2/Bulk" >"$out/bulk-4.txt"
+echo "server_cpu_seconds: $(python3 -c "import os; print(($(cpu_ticks "$server") - $before) / os.sysconf('SC_CLK_TCK'))")" >>"$out/bulk-4.txt"
+echo "bulk_size: $bulk" >>"$out/bulk-4.txt"
+echo "http_bench: preflight Bulk done" >&2
 kill -TERM $server; wait $server || true
 
 # --- FastAPI + uvicorn around the Python module
@@ -120,6 +128,18 @@ for name in ("preflight", "fastapi"):
         cpu = float(re.search(r"server_cpu_seconds: ([\d.]+)", t).group(1)) * 1e6 / max(total, 1)
         print(f"| {name} | {c} | {rps:,.0f} | {p50:.3f} | {p99:.3f} | {cpu:.1f} | {non2xx.group(1) if non2xx else 0} | "
               f"{errors.group(1).strip() if errors else 'none'} |")
+f = out / "bulk-4.txt"
+if f.exists():
+    t = f.read_text()
+    n = int(re.search(r"bulk_size: (\d+)", t).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+    total = int(re.search(r"(\d+) requests in", t).group(1))
+    cpu = float(re.search(r"server_cpu_seconds: ([\d.]+)", t).group(1)) * 1e6 / max(total * n, 1)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+    p50 = ms(re.search(r"\s50%\s+(\S+)", t).group(1))
+    p99 = ms(re.search(r"\s99%\s+(\S+)", t).group(1))
+    print(f"| preflight, Bulk of {n} | 4 | {rps * n:,.0f} | {p50:.3f} (a Bulk) | {p99:.3f} (a Bulk) | {cpu:.1f} | "
+          f"{non2xx.group(1) if non2xx else 0} | none |")
 inprocess = (out / "inprocess.txt").read_text().split(":")[1].strip()
 print(f"\nThe same requests in-process (Python module check_json, one thread): {inprocess} µs CPU per check.")
 PY

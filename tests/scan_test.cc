@@ -169,6 +169,41 @@ TEST_CASE("impact: no change reports nothing; a plan reports what the check does
   }
 }
 
+TEST_CASE("impact: trusting the load's detection flags changes nothing", "[scan][impact]") {
+  size_t rows_seen = 0;
+  for (uint64_t seed = 1; seed <= 300; ++seed) {
+    RandomCase c = GenerateCase(seed);
+    SnapshotBuilder builder;
+    builder.objects() = c.objects;
+    auto before = builder.Build();
+    REQUIRE(before.ok());
+    // The change: the first role loses its profiles, the first policy flips its state.
+    SnapshotObjects changed = c.objects;
+    if (!changed.roles.empty()) changed.roles[0].profiles.clear();
+    if (!changed.policies.empty())
+      changed.policies[0].state = changed.policies[0].state == "Active" ? "Inactive" : "Active";
+    SnapshotBuilder changed_builder;
+    changed_builder.objects() = changed;
+    auto after = changed_builder.Build();
+    REQUIRE(after.ok());
+    std::string text[2];
+    for (int trust : {0, 1}) {
+      ScanOptions options;
+      options.policies = c.policies;
+      options.trust_identity_flags = trust;
+      auto summary = ImpactChange(**before, **after, options, [&](std::span<const ScanRow> chunk) {
+        text[trust] += Lines({chunk.begin(), chunk.end()});
+        return true;
+      });
+      REQUIRE(summary.ok());
+      rows_seen += summary->rows;
+    }
+    INFO("seed " << seed);
+    CHECK(text[0] == text[1]);
+  }
+  CHECK(rows_seen > 100);  // the changes do change something
+}
+
 namespace {
 
 // The demo snapshot plus one identity holding both sides of each demo policy.
@@ -263,4 +298,32 @@ TEST_CASE("scan and impact: exact rows on a hand-made snapshot", "[scan][impact]
                            R"({"identity":"Ryan.Russell","change":"gained","role":"Unix Administrator - IT"})" + "\n" +
                            R"({"identity":"Pat.Both","change":"lost",)" + sod + "\n" +
                            R"({"identity":"Pat.Both","change":"lost","role":"Unix Administrator - IT"})" + "\n");
+}
+
+TEST_CASE("scan: a sink that says stop ends the run, whatever the thread count", "[scan]") {
+  SnapshotBuilder builder;
+  // Many small identities: several chunks of 1.
+  builder.objects() = GenerateCase(7).objects;
+  for (int i = 0; i < 200; ++i) {
+    IdentityObject extra = builder.objects().identities.front();
+    extra.name += "-" + std::to_string(i);
+    extra.id.clear();
+    builder.objects().identities.push_back(std::move(extra));
+  }
+  auto snapshot = builder.Build();
+  REQUIRE(snapshot.ok());
+  for (int threads : {1, 2, 4}) {
+    ScanOptions options;
+    options.threads = threads;
+    options.chunk_identities = 1;
+    size_t calls = 0, progress = 0;
+    options.progress = [&](size_t done, size_t total) {
+      CHECK(total == (*snapshot)->identities().size());
+      progress = done;
+    };
+    auto summary = Scan(**snapshot, options, [&](std::span<const ScanRow>) { return ++calls < 3; });
+    CHECK(summary.status().code() == absl::StatusCode::kCancelled);
+    CHECK(calls == 3);
+    CHECK(progress == 2);  // reported after each chunk the sink accepted
+  }
 }

@@ -1,9 +1,7 @@
 #include "bindings/http/metrics.h"
 
-#include <cstdio>
-
-#include "bindings/http/cat.h"
 #include "absl/strings/str_format.h"
+#include "bindings/http/cat.h"
 
 namespace preflight::http {
 
@@ -14,9 +12,9 @@ size_t Metrics::EndpointIndex(std::string_view endpoint) {
 }
 
 size_t Metrics::StatusIndex(int status) {
-  for (size_t i = 0; i + 2 < kStatuses.size(); ++i)
+  for (size_t i = 0; i + 1 < kStatuses.size(); ++i)
     if (kStatuses[i] == status) return i;
-  return kStatuses.size() - 2;
+  return kStatuses.size() - 1;
 }
 
 void Metrics::Count(std::string_view endpoint, int status, double seconds) {
@@ -39,7 +37,7 @@ std::string Metrics::Render(std::string_view hash, size_t active_connections,
   out += "# HELP preflight_http_requests_total HTTP requests answered, by endpoint and status.\n";
   out += "# TYPE preflight_http_requests_total counter\n";
   for (size_t e = 0; e < kEndpoints.size(); ++e) {
-    for (size_t s = 0; s + 1 < kStatuses.size(); ++s) {
+    for (size_t s = 0; s < kStatuses.size(); ++s) {
       uint64_t n = requests_[e][s].load(std::memory_order_relaxed);
       if (n == 0) continue;
       std::string status = kStatuses[s] == 0 ? "other" : std::to_string(kStatuses[s]);

@@ -16,8 +16,9 @@ class Metrics {
   static constexpr std::array<std::string_view, 14> kEndpoints = {
       "check",  "bulk",    "query",   "resource", "search",  "config", "unsupported",
       "health", "ready",   "metrics", "notFound", "unauthorized", "transport", "other"};
-  static constexpr std::array<int, 16> kStatuses = {200, 201, 204, 400, 401, 403, 404, 405,
-                                                    408, 413, 431, 500, 501, 503, 0, -1};  // 0: other
+  // The statuses the service answers with; the last slot (0) counts any other, as "other".
+  static constexpr std::array<int, 15> kStatuses = {200, 201, 204, 400, 401, 403, 404, 405,
+                                                    408, 413, 431, 500, 501, 503, 0};
   static constexpr std::array<double, 14> kBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                       0.01,    0.025,  0.05,    0.1,    0.25,  1.0,    5.0};
 

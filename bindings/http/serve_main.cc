@@ -248,6 +248,7 @@ class Reloader {
     std::string before = watch_ ? Fingerprint(paths_) : "";
     auto engine = Engine::Load(paths_, options_);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (watch_) fingerprint_ = before;  // after a failure too: retry on the next change (or SIGHUP), not every poll
     if (!engine.ok()) {
       metrics_.reload_failures.fetch_add(1);
       std::string detail(engine.status().message());
@@ -257,7 +258,6 @@ class Reloader {
     std::string hash = (*engine)->info().source_hash;
     uint64_t generation = service_.Publish(*std::move(engine));
     metrics_.reloads.fetch_add(1);
-    if (watch_) fingerprint_ = before;
     log_.Event("reload", Cat("\"generation\":", generation, ",\"hash\":\"", hash, "\",\"seconds\":", seconds));
   }
 

@@ -27,7 +27,9 @@ class RowStream {
     params_.format = "jsonl";
     worker_ = std::thread([this, impact] { Run(impact); });
   }
-  ~RowStream() { Close(); }
+  // The worker never takes the GIL, so joining it with the GIL held is safe; a
+  // destructor (run by Python's GC, maybe at interpreter exit) does not release it.
+  ~RowStream() { Stop(false); }
 
   // The next chunk of JSON lines, or None at the end; raises the run's error.
   std::optional<std::string> Next() {
@@ -57,19 +59,25 @@ class RowStream {
   }
 
   // Stops the run (the engine stops at its next chunk) and waits for the thread.
-  void Close() {
+  void Close() { Stop(true); }
+
+ private:
+  void Stop(bool release_gil) {
     {
       std::lock_guard lock(mu_);
       cancelled_ = true;
       cv_.notify_all();
     }
-    if (worker_.joinable()) {
+    if (!worker_.joinable()) return;
+    if (release_gil) {
       py::gil_scoped_release release;
+      worker_.join();
+    } else {
       worker_.join();
     }
   }
 
- private:
+
   static constexpr size_t kMaxQueued = 8;
 
   void Run(bool impact) {

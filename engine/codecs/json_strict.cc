@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
@@ -71,7 +72,9 @@ std::optional<DuplicateKey> FirstDuplicateKey(simdjson::dom::element root) {
     size_t index = 0;
     std::string_view key;  // the child being visited (objects)
   };
-  auto pointer_of = [](const std::vector<Frame>& stack, std::string_view last) {
+  // Plans and requests nest a few levels: the stack stays inline, no allocation per call.
+  using Stack = absl::InlinedVector<Frame, 16>;
+  auto pointer_of = [](const Stack& stack, std::string_view last) {
     std::string out;
     for (size_t i = 0; i + 1 < stack.size(); ++i) {
       if (stack[i].is_object) AppendPointerSegment(out, stack[i].key);
@@ -80,7 +83,7 @@ std::optional<DuplicateKey> FirstDuplicateKey(simdjson::dom::element root) {
     AppendPointerSegment(out, last);
     return out;
   };
-  std::vector<Frame> stack;
+  Stack stack;
   auto open = [&](simdjson::dom::element e) -> std::optional<DuplicateKey> {
     if (e.type() == simdjson::dom::element_type::OBJECT) {
       simdjson::dom::object object = e.get_object().value_unsafe();

@@ -1,11 +1,14 @@
 #include "engine/codecs/plan_xml_strict.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/util/error.h"
+#include "simdjson.h"
 
 namespace preflight::plan_xml {
 namespace {
@@ -53,16 +56,24 @@ class Scanner {
 
   std::optional<XmlProblem> Fail(size_t at, std::string what) const { return XmlProblem{at, std::move(what)}; }
   bool At(std::string_view s) const { return t_.substr(i_, s.size()) == s; }
+  // One past the name characters from `at` (a local index: this loop is hot).
+  size_t NameEnd(size_t at) const {
+    const size_t n = t_.size();
+    while (at < n && IsNameChar(t_[at])) ++at;
+    return at;
+  }
   void SkipBlank() {
     while (i_ < t_.size() && IsBlank(t_[i_])) ++i_;
   }
   std::optional<XmlProblem> Characters() const;
+  std::optional<XmlProblem> CharactersSlow() const;
   std::optional<XmlProblem> Markup();
   std::optional<XmlProblem> Skip(std::string_view open, std::string_view close, const char* what);
   std::optional<XmlProblem> Declaration();
   std::optional<XmlProblem> Doctype();
   std::optional<XmlProblem> StartTag();
   std::optional<XmlProblem> Reference(size_t at, size_t& end) const;
+  std::optional<XmlProblem> References(size_t from, size_t to) const;
   std::optional<XmlProblem> Text();
 
   std::string_view t_;
@@ -90,8 +101,32 @@ std::optional<XmlProblem> Scanner::Run() {
   return std::nullopt;
 }
 
-// Every byte: UTF-8, and a character XML allows.
+// Every byte: UTF-8, and a character XML allows. The common case (valid UTF-8, checked by
+// simdjson's vectorized validator) only looks for C0 controls and U+FFFE/U+FFFF, byte by byte;
+// the decoding loop below runs when something is wrong, to find where.
 std::optional<XmlProblem> Scanner::Characters() const {
+  if (simdjson::validate_utf8(t_.data(), t_.size())) {
+    const auto* p = reinterpret_cast<const unsigned char*>(t_.data());
+    const size_t n = t_.size();
+    // Branch-free so that the compiler vectorizes it: a C0 control other than tab, LF, CR.
+    uint8_t control = 0;
+    for (size_t at = 0; at < n; ++at) {
+      const uint8_t c = p[at];
+      control |= static_cast<uint8_t>((c < 0x20) & (c != 0x09) & (c != 0x0A) & (c != 0x0D));
+    }
+    // U+FFFE and U+FFFF are EF BF BE / EF BF BF; EF itself is rare in plans.
+    bool noncharacter = false;
+    for (const void* hit = std::memchr(p, 0xEF, n); hit != nullptr && !noncharacter;) {
+      const size_t at = static_cast<size_t>(static_cast<const unsigned char*>(hit) - p);
+      noncharacter = at + 2 < n && p[at + 1] == 0xBF && p[at + 2] >= 0xBE;
+      hit = at + 1 < n ? std::memchr(p + at + 1, 0xEF, n - at - 1) : nullptr;
+    }
+    if (control == 0 && !noncharacter) return std::nullopt;
+  }
+  return CharactersSlow();
+}
+
+std::optional<XmlProblem> Scanner::CharactersSlow() const {
   const auto* p = reinterpret_cast<const unsigned char*>(t_.data());
   for (size_t at = 0; at < t_.size();) {
     uint32_t cp = 0;
@@ -114,6 +149,7 @@ std::optional<XmlProblem> Scanner::Skip(std::string_view open, std::string_view 
 
 std::optional<XmlProblem> Scanner::Markup() {
   const size_t start = i_;
+  if (i_ + 1 < t_.size() && IsNameStart(t_[i_ + 1])) return StartTag();  // the common case first
   if (At("<!--")) {
     size_t end = t_.find("--", i_ + 4);
     if (end == std::string_view::npos) return Fail(start, "the comment is not closed");
@@ -230,8 +266,7 @@ std::optional<XmlProblem> Scanner::Doctype() {
 std::optional<XmlProblem> Scanner::StartTag() {
   const size_t start = i_;
   if (phase_ == Phase::kEpilog) return Fail(start, "a second root element: an XML plan has exactly one");
-  ++i_;
-  while (i_ < t_.size() && IsNameChar(t_[i_])) ++i_;
+  i_ = NameEnd(i_ + 1);
   attributes_.clear();
   for (;;) {
     SkipBlank();
@@ -244,7 +279,7 @@ std::optional<XmlProblem> Scanner::StartTag() {
       return std::nullopt;
     }
     const size_t name_at = i_;
-    while (i_ < t_.size() && IsNameChar(t_[i_])) ++i_;
+    i_ = NameEnd(i_);
     std::string_view name = t_.substr(name_at, i_ - name_at);
     if (name.empty()) return Fail(name_at, "expected an attribute name");
     for (std::string_view seen : attributes_)
@@ -256,18 +291,13 @@ std::optional<XmlProblem> Scanner::StartTag() {
     SkipBlank();
     if (i_ >= t_.size() || (t_[i_] != '"' && t_[i_] != '\'')) return Fail(i_, "expected a quoted attribute value");
     const char q = t_[i_++];
-    while (i_ < t_.size() && t_[i_] != q) {
-      if (t_[i_] == '<') return Fail(i_, "'<' is not allowed in an attribute value (write &lt;)");
-      if (t_[i_] == '&') {
-        size_t end = 0;
-        if (auto p = Reference(i_, end)) return p;
-        i_ = end;
-        continue;
-      }
-      ++i_;
-    }
-    if (i_ >= t_.size()) return Fail(start, "the attribute value is not closed");
-    ++i_;
+    const size_t close = t_.find(q, i_);
+    if (close == std::string_view::npos) return Fail(start, "the attribute value is not closed");
+    std::string_view value = t_.substr(i_, close - i_);
+    if (size_t lt = value.find('<'); lt != std::string_view::npos)
+      return Fail(i_ + lt, "'<' is not allowed in an attribute value (write &lt;)");
+    if (auto p = References(i_, close)) return p;
+    i_ = close + 1;
   }
 }
 
@@ -323,15 +353,25 @@ std::optional<XmlProblem> Scanner::Text() {
     return Fail(i_, phase_ == Phase::kProlog ? "text before the root element"
                                              : "text after the root element (only comments and blanks may follow it)");
   }
-  while (i_ < t_.size() && t_[i_] != '<') {
-    if (t_[i_] == '&') {
-      size_t end = 0;
-      if (auto p = Reference(i_, end)) return p;
-      i_ = end;
-      continue;
-    }
-    if (t_[i_] == ']' && At("]]>")) return Fail(i_, "']]>' is not allowed in text (write ]]&gt;)");
-    ++i_;
+  // The text runs to the next '<'; its references and any "]]>" are found with find(), which
+  // the library vectorizes (this pass must stay cheap next to pugixml's own).
+  size_t end = std::min(t_.find('<', i_), t_.size());
+  std::string_view text = t_.substr(i_, end - i_);
+  if (size_t bad = text.find("]]>"); bad != std::string_view::npos)
+    return Fail(i_ + bad, "']]>' is not allowed in text (write ]]&gt;)");
+  if (auto p = References(i_, end)) return p;
+  i_ = end;
+  return std::nullopt;
+}
+
+// Every '&' in [from, to) begins a reference Reference() accepts.
+std::optional<XmlProblem> Scanner::References(size_t from, size_t to) const {
+  const std::string_view span = t_.substr(0, to);  // never search past `to`: that would be quadratic
+  for (size_t at = span.find('&', from); at != std::string_view::npos; at = span.find('&', at + 1)) {
+    size_t end = 0;
+    if (auto p = Reference(at, end)) return p;
+    if (end > to) return Fail(at, "an unescaped '&' is not XML (write &amp;)");
+    at = end - 1;
   }
   return std::nullopt;
 }

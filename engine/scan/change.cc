@@ -43,7 +43,10 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> LoadChangedSnapshot(const std::v
   SnapshotObjects& changed = change.objects();
   for (const Diagnostic& d : changed.diagnostics)
     if (d.severity == Severity::kError)
-      return MakeError(ErrorCode::kInvalidValue, absl::StrCat("change: ", d.object, ": ", d.message), d.where);
+      return MakeError(ErrorCode::kInvalidValue,
+                       d.where.file.empty() ? absl::StrCat("change: ", d.object, ": ", d.message)
+                                            : absl::StrCat("change: ", d.message),
+                       d.where);
   Replace(objects.roles, changed.roles);
   Replace(objects.policies, changed.policies);
   Replace(objects.populations, changed.populations);

@@ -59,8 +59,8 @@ void PolicyDiagnostics(const Snapshot& s, const std::vector<Index>& policies, st
 // on the state the check's compiler builds (per thread; reused across identities).
 class StateEvaluator {
  public:
-  StateEvaluator(const Snapshot& s, const std::vector<Index>& policies)
-      : s_(s), ids_(s.pool()), policies_(policies), selected_(s.policies().size(), false) {
+  StateEvaluator(const Snapshot& s, const std::vector<Index>& policies, bool trust_flags = true)
+      : s_(s), ids_(s.pool()), policies_(policies), selected_(s.policies().size(), false), trust_flags_(trust_flags) {
     for (Index p : policies) selected_[p] = true;
     // Generic constraints are evaluated on every identity; a role SoD constraint can
     // fire only when the identity holds a role on its sides (found through the index).
@@ -83,6 +83,10 @@ class StateEvaluator {
   void Evaluate(Index identity, bool refreshed, std::vector<ViolationReport>& out, std::vector<Index>* detected) {
     ids_.Clear();
     // An empty plan cannot fail to apply. The refreshed state is its post state.
+    // When the load found the stored detected roles equal to a fresh detection
+    // (kDetectionConsistent), the refreshed state is the pre state itself.
+    if (refreshed && trust_flags_ && (s_.identities()[identity].flags & Identity::kDetectionConsistent))
+      refreshed = false;
     if (refreshed) (void)ProjectInto(s_, identity, empty_plan_, ids_, projection_);
     else (void)ProjectPreInto(s_, identity, ids_, projection_);
     const IdentityState& state = refreshed ? projection_.post : projection_.pre;
@@ -178,6 +182,7 @@ class StateEvaluator {
   ValueIds ids_;
   const std::vector<Index>& policies_;
   std::vector<bool> selected_;
+  bool trust_flags_;
   std::vector<ConstraintRef> generic_, candidates_;
   ProvisioningPlan empty_plan_;
   Projection projection_;
@@ -306,10 +311,13 @@ class Counter {
 };
 
 template <typename MakeWork>
-absl::StatusOr<ScanSummary> Drive(const Snapshot& s, const ScanOptions& options, const std::vector<Index>& identities,
+absl::StatusOr<ScanSummary> Drive(const ScanOptions& options, const std::vector<Index>& identities,
                                   MakeWork make_work, const ScanSink& sink, ScanSummary summary) {
   auto start = std::chrono::steady_clock::now();
-  int threads = ThreadCount(options);
+  // No more threads (and per-thread evaluators) than chunks to share out.
+  const size_t chunks = (identities.size() + std::max<size_t>(1, options.chunk_identities) - 1) /
+                        std::max<size_t>(1, options.chunk_identities);
+  int threads = static_cast<int>(std::clamp<size_t>(chunks, 1, static_cast<size_t>(ThreadCount(options))));
   Counter counter;
   ChunkWork work = make_work(threads);
   ScanSink counted = [&](std::span<const ScanRow> rows) {
@@ -317,7 +325,6 @@ absl::StatusOr<ScanSummary> Drive(const Snapshot& s, const ScanOptions& options,
     return sink(rows);
   };
   if (auto st = RunChunks(identities.size(), options, threads, work, counted); !st.ok()) return st;
-  (void)s;
   summary.identities = identities.size();
   counter.Into(summary);
   summary.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -393,7 +400,7 @@ absl::StatusOr<ScanSummary> Scan(const Snapshot& s, const ScanOptions& options, 
       return absl::OkStatus();
     };
   };
-  return Drive(s, options, *identities, make_work, sink, std::move(summary));
+  return Drive(options, *identities, make_work, sink, std::move(summary));
 }
 
 absl::StatusOr<ScanSummary> ImpactChange(const Snapshot& before, const Snapshot& after, const ScanOptions& options,
@@ -410,8 +417,8 @@ absl::StatusOr<ScanSummary> ImpactChange(const Snapshot& before, const Snapshot&
   std::vector<Pair> evaluators;
   auto make_work = [&](int threads) -> ChunkWork {
     for (int i = 0; i < threads; ++i)
-      evaluators.push_back({std::make_unique<StateEvaluator>(before, policies_before),
-                            std::make_unique<StateEvaluator>(after, policies_after)});
+      evaluators.push_back({std::make_unique<StateEvaluator>(before, policies_before, options.trust_identity_flags),
+                            std::make_unique<StateEvaluator>(after, policies_after, options.trust_identity_flags)});
     return [&](size_t w, size_t begin, size_t end, std::vector<ScanRow>& rows) {
       std::vector<ViolationReport> was, is;
       std::vector<Index> roles_was, roles_is;
@@ -472,7 +479,7 @@ absl::StatusOr<ScanSummary> ImpactChange(const Snapshot& before, const Snapshot&
       return absl::OkStatus();
     };
   };
-  return Drive(after, options, *identities, make_work, sink, std::move(summary));
+  return Drive(options, *identities, make_work, sink, std::move(summary));
 }
 
 absl::StatusOr<ScanSummary> ImpactPlan(const Snapshot& s, const ProvisioningPlan& plan, const ScanOptions& options,
@@ -508,7 +515,7 @@ absl::StatusOr<ScanSummary> ImpactPlan(const Snapshot& s, const ProvisioningPlan
       return absl::OkStatus();
     };
   };
-  auto out = Drive(s, options, *identities, make_work, sink, std::move(summary));
+  auto out = Drive(options, *identities, make_work, sink, std::move(summary));
   if (out.ok())
     for (auto& [key, d] : diagnostics) out->diagnostics.push_back(std::move(d));
   return out;

@@ -48,6 +48,10 @@ struct ScanOptions {
   // Called after each chunk is emitted, from the calling thread.
   std::function<void(size_t done, size_t total)> progress;
   Limits limits;
+  // Impact: take an identity's refreshed state to be its stored one when the load found
+  // its stored detected roles equal to a fresh detection. Off re-detects every identity:
+  // the same answer, slower (the tests compare the two).
+  bool trust_identity_flags = true;
 };
 
 struct ScanSummary {

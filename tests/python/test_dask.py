@@ -96,3 +96,15 @@ def test_a_killed_worker_loses_and_duplicates_nothing(workload: Path, client: An
     rows = frame.compute().to_dict("records")
     assert os.path.exists(marker)  # the worker did die once
     assert canonical(rows) == local
+
+
+def test_impact_on_the_cluster_equals_the_local_impact(workload: Path, client: Any) -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import scan_bench
+
+    change = workload.parent / "changed-role.xml"
+    scan_bench.changed_role(workload, change)
+    local = list(preflight.Engine.load(workload).impact(change))
+    assert local and {r["change"] for r in local} <= {"gained", "lost"}
+    rows = preflight.dask.impact(str(workload), str(change), partitions=4).compute().to_dict("records")
+    assert canonical(rows) == canonical(local)

@@ -97,6 +97,8 @@ def test_scan_summary_filter_and_errors(snapshot: Path) -> None:
     assert json.loads(p.stdout)["rows"] == 0 and json.loads(p.stdout)["identities"] == 1
     p = run("scan", "--snapshot", str(snapshot), "--filter", "userName eq")
     assert p.returncode == 2 and json.loads(p.stdout)["scimType"] == "invalidFilter"
+    p = run("scan", "--snapshot", str(snapshot), "--threads", "100000", "--summary")  # capped at the chunks
+    assert p.returncode == 0 and json.loads(p.stdout)["rows"] == 2
     p = run("scan", "--snapshot", str(snapshot), "--format", "xml")
     assert p.returncode == 2 and "unknown format" in json.loads(p.stdout)["detail"]
 

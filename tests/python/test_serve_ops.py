@@ -169,6 +169,27 @@ def test_sigterm_drains_and_exits_zero(tmp_path: Path) -> None:
     assert [e["event"] for e in server.events()][-2:] == ["draining", "stopped"]
 
 
+def test_a_request_in_flight_at_sigterm_is_answered(tmp_path: Path) -> None:
+    server = Server([DEMO], log_dir=tmp_path).start()
+    body = (EXAMPLES / "request.json").read_bytes()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"POST " + CHECK.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                  + str(len(body)).encode() + b"\r\n\r\n" + body[:20])
+        time.sleep(0.2)
+        server.signal(signal.SIGTERM)
+        time.sleep(0.3)
+        with pytest.raises(OSError):  # no new connection is accepted while draining
+            socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
+        s.sendall(body[20:])
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert b"Connection: close" in answer and b"IT SOD-117" in answer
+    assert server.proc is not None and server.proc.wait(timeout=15) == 0
+    assert server.stop() == 0
+
+
 # --- Reload
 
 
@@ -281,6 +302,15 @@ def test_watch_reloads_on_change(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, server.log_path.read_text()
             time.sleep(0.1)
         assert not r.json().get("violations")
+        # A broken file fails one reload, which is not retried until the files change again.
+        policies.write_text("<sailpoint><Policy name=")
+        deadline = time.monotonic() + 20
+        while not any(e["event"] == "reload_failed" for e in server.events()):
+            assert time.monotonic() < deadline, server.log_path.read_text()
+            time.sleep(0.1)
+        time.sleep(1.0)
+        assert [e["event"] for e in server.events()].count("reload_failed") == 1
+        assert post(server, CHECK, body).headers["X-Preflight-Snapshot"].startswith("generation=2")
     finally:
         assert server.stop() == 0
 
