@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -142,6 +144,18 @@ std::string PercentEncode(std::string_view s) {
       out += hex[c & 15];
     }
   }
+  return out;
+}
+
+// A whole file in one read (istreambuf_iterator copies a byte at a time: a refresh reads
+// the previous pull's pages, hundreds of MB).
+std::optional<std::string> Slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return std::nullopt;
+  std::string out(static_cast<size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  if (!in) return std::nullopt;
   return out;
 }
 
@@ -293,9 +307,9 @@ struct Previous {
 
 absl::StatusOr<Previous> ReadPrevious(const fs::path& dir) {
   Previous prev;
-  std::ifstream in(dir / "MANIFEST", std::ios::binary);
-  if (!in) return Usage(Cat("--refresh needs a previous pull in ", dir.string(), " (no MANIFEST)"));
-  std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::optional<std::string> manifest_text = Slurp(dir / "MANIFEST");
+  if (!manifest_text) return Usage(Cat("--refresh needs a previous pull in ", dir.string(), " (no MANIFEST)"));
+  const std::string& manifest = *manifest_text;
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(manifest).get(doc) != simdjson::SUCCESS)
@@ -306,15 +320,52 @@ absl::StatusOr<Previous> ReadPrevious(const fs::path& dir) {
       std::string_view s;
       if (w.get_string().get(s) == simdjson::SUCCESS) prev.with.emplace_back(s);
     }
+  // The pages are ours (PageWriter: one minified resource a line) and the MANIFEST lists
+  // each type's ids and versions in page order, so the k-th resource line is the k-th id:
+  // no page is parsed again. Pages that do not line up with the MANIFEST are parsed.
   for (const char* type : kTypes) {
     auto& map = prev.resources[type];
+    std::vector<std::pair<std::string_view, std::string_view>> order;
+    simdjson::dom::object versions;
+    if (doc["versions"][type].get_object().get(versions) == simdjson::SUCCESS)
+      for (auto field : versions) {
+        std::string_view v;
+        if (field.value.get_string().get(v) != simdjson::SUCCESS) v = {};
+        order.emplace_back(field.key, v);
+      }
+    std::vector<std::string> bodies;
     for (size_t i = 0;; ++i) {
       char name[64];
       std::snprintf(name, sizeof name, "%s-%05zu.json", Lower(type).c_str(), i);
-      std::ifstream page_in(dir / name, std::ios::binary);
-      if (!page_in) break;
-      std::string body((std::istreambuf_iterator<char>(page_in)), std::istreambuf_iterator<char>());
-      auto page = ReadPage(body, name);
+      std::optional<std::string> body = Slurp(dir / name);
+      if (!body) break;
+      bodies.push_back(*std::move(body));
+    }
+    std::vector<std::string_view> lines;
+    bool aligned = true;
+    for (const std::string& body : bodies) {
+      size_t first = body.find('\n');
+      if (first == std::string::npos || first < 14 || body.compare(first - 14, 14, "\"Resources\":[") != 0) {
+        aligned = false;
+        break;
+      }
+      for (size_t at = first + 1; at < body.size();) {
+        size_t end = body.find('\n', at);
+        if (end == std::string::npos) end = body.size();
+        std::string_view line(body.data() + at, end - at);
+        at = end + 1;
+        if (line == "]}") break;
+        if (!line.empty() && line.back() == ',') line.remove_suffix(1);
+        lines.push_back(line);
+      }
+    }
+    if (aligned && lines.size() == order.size()) {
+      for (size_t k = 0; k < lines.size(); ++k)
+        map[std::string(order[k].first)] = {std::string(order[k].second), std::string(lines[k])};
+      continue;
+    }
+    for (size_t i = 0; i < bodies.size(); ++i) {
+      auto page = ReadPage(bodies[i], Cat(Lower(type), " page ", i));
       if (!page.ok()) return page.status();
       for (Resource& r : page->resources) map[r.id] = {std::move(r.version), std::move(r.json)};
     }
@@ -332,14 +383,17 @@ absl::Status PullType(ScimClient& client, const std::string& type, size_t page_s
   PageWriter writer(tmp, type, page_size);
   versions_json += Cat(versions_json.empty() ? "" : ",", "\"", type, "\":{");
   bool first_version = true;
+  std::vector<std::string> noted;  // the ids written, in order
   auto note = [&](const Resource& r) {
+    noted.push_back(r.id);
     AppendJsonString(versions_json += first_version ? "" : ",", r.id);
     versions_json += ':';
     AppendJsonString(versions_json, r.version);
     first_version = false;
   };
   size_t pages = 0;
-  if (prev == nullptr) {
+  // Every resource, page by page: a full pull, or a refresh where comparing does not pay.
+  auto fetch_all = [&]() -> absl::Status {
     for (int64_t start = 1;;) {
       auto body = client.Get(Cat("/", type, "?startIndex=", start, "&count=", page_size));
       if (!body.ok()) return body.status();
@@ -355,6 +409,23 @@ absl::Status PullType(ScimClient& client, const std::string& type, size_t page_s
       progress.Show(type, writer.count() + 0, page->total, pages);
       if (page->resources.empty() || (page->total >= 0 && start > page->total)) break;
     }
+    return absl::OkStatus();
+  };
+  // What a refresh that fetched everything drops: the old ids no longer listed.
+  auto count_dropped = [&](const std::vector<std::string>& now) {
+    if (prev == nullptr) return;
+    std::unordered_map<std::string_view, bool> listed;
+    for (const std::string& id : now) listed[id] = true;
+    for (const auto& [id, _] : prev->resources.at(type)) summary.dropped += listed.count(id) == 0;
+  };
+  bool versioned = false;
+  if (prev != nullptr)
+    for (const auto& [id, entry] : prev->resources.at(type)) versioned = versioned || !entry.first.empty();
+  if (prev == nullptr || !versioned) {
+    // No previous pull, or nothing in it to compare (the server gives this type no
+    // meta.version): the pages themselves are the cheapest listing.
+    if (absl::Status s = fetch_all(); !s.ok()) return s;
+    count_dropped(noted);
   } else {
     // The listing: ids and versions only, in the server's order (the order of a full pull).
     std::vector<Resource> listing;
@@ -378,6 +449,16 @@ absl::Status PullType(ScimClient& client, const std::string& type, size_t page_s
     for (const Resource& r : listing) {
       auto it = old.find(r.id);
       if (it == old.end() || r.version.empty() || it->second.first != r.version) wanted.push_back(r.id);
+    }
+    if (wanted.size() * 4 > listing.size()) {
+      // A quarter or more changed: the pages cost fewer requests than fetching by id.
+      if (absl::Status s = fetch_all(); !s.ok()) return s;
+      count_dropped(noted);
+      versions_json += '}';
+      if (absl::Status s = writer.Finish(); !s.ok()) return s;
+      summary.counts[type] = writer.count();
+      progress.Done(writer.count());
+      return absl::OkStatus();
     }
     constexpr size_t kBatch = 50;
     for (size_t i = 0; i < wanted.size(); i += kBatch) {
@@ -510,6 +591,7 @@ absl::StatusOr<std::string> Run(const Options& opt) {
     std::fprintf(stderr, "preflight: %.*s\n", static_cast<int>(line.size()), line.data());
   };
 
+  const auto started = std::chrono::steady_clock::now();  // the whole run: reading DIR and the flush too
   fs::path out = fs::path(*out_dir);
   if (out.filename().empty()) out = out.parent_path();  // "dir/"
   const bool refresh = opt.Has("refresh");
@@ -524,6 +606,10 @@ absl::StatusOr<std::string> Run(const Options& opt) {
   for (const std::string& w : opt.All("with"))
     if (!fs::is_regular_file(w)) return Usage(Cat("--with: cannot read ", w));
 
+  auto since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  const double previous_seconds = since(started);
   RemoveStale(out);
   fs::path tmp = out;
   tmp += Cat(".pull-", static_cast<long>(::getpid()));
@@ -540,7 +626,7 @@ absl::StatusOr<std::string> Run(const Options& opt) {
     }
   } cleanup{tmp};
 
-  auto started = std::chrono::steady_clock::now();
+  const auto transfer_started = std::chrono::steady_clock::now();
   ScimClient scim(client);
   Progress progress(tty);
   Summary summary;
@@ -553,6 +639,8 @@ absl::StatusOr<std::string> Run(const Options& opt) {
                                                  " is unchanged: ", std::string(s.message())));
     }
   }
+  const double transfer_seconds = since(transfer_started);
+  const auto flush_started = std::chrono::steady_clock::now();
   // The exported parts: --with files, or on a refresh the previous pull's.
   std::vector<std::string> with_names;
   std::vector<fs::path> with_files;
@@ -568,7 +656,6 @@ absl::StatusOr<std::string> Run(const Options& opt) {
     if (ec) return MakeError(ErrorCode::kInvalidValue, Cat("--with: cannot copy ", w.string(), ": ", ec.message()));
     with_names.push_back(name);
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::string counts;
   size_t resources = 0;
   for (const auto& [type, n] : summary.counts) {
@@ -585,7 +672,20 @@ absl::StatusOr<std::string> Run(const Options& opt) {
     f.close();
     if (!f) return MakeError(ErrorCode::kInternal, "cannot write the MANIFEST");
   }
-  ::sync();  // the new snapshot is on disk before it replaces the old one
+  // The new snapshot is on disk before it replaces the old one (its files, then the
+  // directory), so that a crash after the switch cannot leave empty pages behind.
+  for (const auto& e : fs::directory_iterator(tmp)) {
+    int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::fsync(fd) != 0) {
+      if (fd >= 0) ::close(fd);
+      return MakeError(ErrorCode::kInternal, Cat("cannot flush ", e.path().string(), ": ", std::strerror(errno)));
+    }
+    ::close(fd);
+  }
+  if (int fd = ::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
   // The switch: one rename. An existing DIR is exchanged atomically, then removed.
   if (fs::exists(out)) {
     if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) != 0)
@@ -594,12 +694,19 @@ absl::StatusOr<std::string> Run(const Options& opt) {
     return MakeError(ErrorCode::kInternal, Cat("cannot create ", out.string(), ": ", std::strerror(errno)));
   }
   // `tmp` now holds the previous snapshot (or nothing); Cleanup removes it.
+  fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  if (int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+    ::fsync(fd);  // the rename itself
+    ::close(fd);
+  }
   const ScimClientStats& st = scim.stats();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return Cat("{\"out\":", JsonString(out.string()), ",\"source\":", JsonString(client.base), ",\"refresh\":",
              refresh ? "true" : "false", ",\"counts\":{", counts, "},\"resources\":", resources,
              ",\"fetched\":", summary.fetched, ",\"reused\":", summary.reused, ",\"dropped\":", summary.dropped,
              ",\"requests\":", st.requests, ",\"retries\":", st.retries, ",\"tokens\":", st.tokens,
-             ",\"bytes\":", st.bytes, ",\"seconds\":", seconds, "}");
+             ",\"bytes\":", st.bytes, ",\"seconds\":", seconds, ",\"phases\":{\"previous\":", previous_seconds,
+             ",\"transfer\":", transfer_seconds, ",\"flush\":", since(flush_started), "}}");
 }
 
 }  // namespace
