@@ -162,6 +162,13 @@ class Engine {
   // The violations and detected roles each identity gains or loses with `changes`
   // (none: nothing), or the new violations of `plan` per identity. Summary JSON back.
   absl::StatusOr<std::string> Impact(const ImpactParams& params, const TextSink& sink) const;
+  // The snapshot with `changes` applied (objects replaced by name, or added) and the
+  // `activate` policies made active, read again from this engine's sources: the `after`
+  // of an impact, which a caller running many impact slices can keep.
+  absl::StatusOr<std::shared_ptr<const Engine>> WithChanges(const std::vector<std::string>& changes,
+                                                            const std::vector<std::string>& activate) const;
+  // The impact of going from this engine's snapshot to `after`'s (plan fields ignored).
+  absl::StatusOr<std::string> ImpactTo(const Engine& after, const ScanParams& params, const TextSink& sink) const;
   // How many identities `filter` selects (for partitioning a scan).
   absl::StatusOr<size_t> CountIdentities(std::string_view filter) const;
 

@@ -86,16 +86,28 @@ absl::StatusOr<std::string> Engine::Impact(const ImpactParams& params, const Tex
     return Stream(params.format, sink, info_,
                   [&](const ScanSink& rows) { return ImpactPlan(*snapshot_, *plan, options, rows); });
   }
-  std::shared_ptr<const Snapshot> after = snapshot_;  // no change: the snapshot against itself
-  if (!params.changes.empty() || !params.activate.empty()) {
-    if (paths_.empty())
-      return MakeError(ErrorCode::kInvalidValue, "impact of a change needs an engine loaded from paths");
-    auto changed = LoadChangedSnapshot(paths_, params.changes, params.activate, limits_);
-    if (!changed.ok()) return changed.status();
-    after = *std::move(changed);
-  }
+  if (params.changes.empty() && params.activate.empty()) return ImpactTo(*this, params, sink);  // nothing changes
+  auto after = WithChanges(params.changes, params.activate);
+  if (!after.ok()) return after.status();
+  return ImpactTo(**after, params, sink);
+}
+
+absl::StatusOr<std::shared_ptr<const Engine>> Engine::WithChanges(const std::vector<std::string>& changes,
+                                                                  const std::vector<std::string>& activate) const {
+  if (paths_.empty())
+    return MakeError(ErrorCode::kInvalidValue, "impact of a change needs an engine loaded from paths");
+  auto changed = LoadChangedSnapshot(paths_, changes, activate, limits_);
+  if (!changed.ok()) return changed.status();
+  auto engine = std::make_shared<Engine>(*std::move(changed), limits_, info_.partial);
+  engine->paths_ = paths_;
+  return std::shared_ptr<const Engine>(std::move(engine));
+}
+
+absl::StatusOr<std::string> Engine::ImpactTo(const Engine& after, const ScanParams& params,
+                                             const TextSink& sink) const {
+  ScanOptions options = ToScanOptions(params, limits_);
   return Stream(params.format, sink, info_,
-                [&](const ScanSink& rows) { return ImpactChange(*snapshot_, *after, options, rows); });
+                [&](const ScanSink& rows) { return ImpactChange(*snapshot_, *after.snapshot_, options, rows); });
 }
 
 absl::StatusOr<size_t> Engine::CountIdentities(std::string_view filter) const {

@@ -94,6 +94,8 @@ Exit status: 0 success, 2 bad input (SCIM Error on stdout, one line on stderr), 
 std::string MainUsage() {
   std::string out = "usage: preflight <command> [options]   (preflight <command> --help; preflight --version)\n\n";
   for (const CommandSpec& c : Commands()) absl::StrAppend(&out, "  ", ToAbsl(c.usage), "\n");
+  out += "  serve --snapshot PATH... [--listen HOST:PORT] [--credentials FILE] ...   (see serve --help)\n"
+         "  credentials add --user NAME --file FILE | credentials token --name NAME --file FILE\n";
   return out + kFooter;
 }
 

@@ -145,6 +145,10 @@ void RegisterEngine(py::module_& m) {
            py::arg("excluded_attributes"))
       .def("compile", &Compile, py::arg("identity"), py::arg("plan"), py::arg("plan_type"), py::arg("indent") = 0)
       .def("same", [](const EngineHandle& a, const EngineHandle& b) { return a.engine == b.engine; })
+      .def("with_changes", [](const EngineHandle& h, const std::vector<std::string>& changes,
+                              const std::vector<std::string>& activate) {
+        return EngineHandle{Released([&] { return h.engine->WithChanges(changes, activate); })};
+      }, py::arg("changes"), py::arg("activate"))
       .def("count_identities", [](const EngineHandle& h, const std::string& filter) {
         return Released([&] { return h.engine->CountIdentities(filter); });
       }, py::arg("filter"));

@@ -22,8 +22,9 @@ namespace {
 
 class RowStream {
  public:
-  RowStream(std::shared_ptr<const Engine> engine, ImpactParams params, bool impact)
-      : engine_(std::move(engine)), params_(std::move(params)) {
+  RowStream(std::shared_ptr<const Engine> engine, ImpactParams params, bool impact,
+            std::shared_ptr<const Engine> after = nullptr)
+      : engine_(std::move(engine)), after_(std::move(after)), params_(std::move(params)) {
     params_.format = "jsonl";
     worker_ = std::thread([this, impact] { Run(impact); });
   }
@@ -89,8 +90,10 @@ class RowStream {
       cv_.notify_all();
       return true;
     };
-    absl::StatusOr<std::string> summary =
-        impact ? engine_->Impact(params_, sink) : engine_->Scan(static_cast<const ScanParams&>(params_), sink);
+    const ScanParams& scan = params_;
+    absl::StatusOr<std::string> summary = !impact ? engine_->Scan(scan, sink)
+                                          : after_ ? engine_->ImpactTo(*after_, scan, sink)
+                                                   : engine_->Impact(params_, sink);
     std::lock_guard lock(mu_);
     if (summary.ok()) summary_ = *std::move(summary);
     else status_ = summary.status();
@@ -98,7 +101,7 @@ class RowStream {
     cv_.notify_all();
   }
 
-  std::shared_ptr<const Engine> engine_;
+  std::shared_ptr<const Engine> engine_, after_;
   ImpactParams params_;
   std::thread worker_;
   std::mutex mu_;
@@ -140,16 +143,18 @@ void RegisterScan(py::module_& m) {
       [](py::handle engine, const std::vector<std::string>& changes, const std::vector<std::string>& activate,
                   const std::string& plan, const std::string& plan_type, const std::string& filter,
                   const std::optional<std::vector<std::string>>& policies, size_t start, std::optional<size_t> stop,
-                  int threads) {
+                  int threads, py::object after) {
         ImpactParams p = Params(filter, policies, start, stop, threads);
         p.changes = changes;
         p.activate = activate;
         p.plan = plan;
         p.plan_type = plan_type;
-        return std::make_unique<RowStream>(EngineOf(engine), std::move(p), true);
+        std::shared_ptr<const Engine> to = after.is_none() ? nullptr : EngineOf(after);
+        return std::make_unique<RowStream>(EngineOf(engine), std::move(p), true, std::move(to));
       },
       py::arg("engine"), py::arg("changes"), py::arg("activate"), py::arg("plan"), py::arg("plan_type"),
-      py::arg("filter"), py::arg("policies"), py::arg("start"), py::arg("stop"), py::arg("threads"));
+      py::arg("filter"), py::arg("policies"), py::arg("start"), py::arg("stop"), py::arg("threads"),
+      py::arg("after") = py::none());
 }
 
 }  // namespace preflight::python

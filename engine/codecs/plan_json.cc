@@ -36,7 +36,9 @@
 #include <charconv>
 #include <memory>
 #include <string>
+#include <type_traits>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
 #include "engine/codecs/plan_codec_internal.h"
@@ -165,11 +167,11 @@ class Converter {
   absl::Status Plan(Node root, ProvisioningPlan& p) {
     if (root.type() != NodeType::kMap) return Fail(root, absl::StrCat("a ", ToAbsl(form_), " plan must be an object, not ", ToAbsl(TypeName(root.type()))));
     bool has_args = false;
-    PF_RETURN_IF_ERROR(root.ForEachField([&](std::string_view k, Node) {
+    PF_RETURN_IF_ERROR(Fields(root, [&](std::string_view k, Node) {
       has_args |= k == "args";
       return absl::OkStatus();
     }));
-    return root.ForEachField([&](std::string_view k, Node v) -> absl::Status {
+    return Fields(root, [&](std::string_view k, Node v) -> absl::Status {
       Path guard(this, k);
       if (k == "identity") return OptString(v, p.native_identity);
       if (k == "targetIntegration") return OptString(v, p.target_integration);
@@ -212,6 +214,37 @@ class Converter {
       }
     }
     return out;
+  }
+
+  // Node::ForEachField with one reading: a key repeated in one object is an error (IIQ's JSON
+  // reader keeps the last, a lookup here would see both). Keys are views into the parsed tree.
+  // The map form's grammar has refused repeated keys already.
+  template <typename F>
+  absl::Status Fields(Node v, F&& f) {
+    if constexpr (!std::is_same_v<Node, JsonNode>) {
+      return v.ForEachField(std::forward<F>(f));
+    } else {
+      constexpr size_t kScan = 16;
+      std::string_view seen[kScan];
+      size_t count = 0;
+      absl::flat_hash_set<absl::string_view> many;
+      return v.ForEachField([&](std::string_view k, Node item) -> absl::Status {
+        bool repeated = false;
+        if (count < kScan) {
+          for (size_t i = 0; i < count; ++i) repeated |= seen[i] == k;
+          seen[count++] = k;
+        } else {
+          if (many.empty())
+            for (std::string_view s : seen) many.insert(ToAbsl(s));
+          repeated = !many.insert(ToAbsl(k)).second;
+        }
+        if (repeated) {
+          Path guard(this, k);
+          return Fail(item, absl::StrCat("duplicate key \"", ToAbsl(k), "\" in the JSON plan: each key may appear once"));
+        }
+        return f(k, item);
+      });
+    }
   }
 
   absl::Status Fail(Node at, std::string_view detail, ErrorCode code = ErrorCode::kInvalidValue) {
@@ -310,7 +343,7 @@ class Converter {
       case NodeType::kMap:
         out = Value::Map();
         out.map.reserve(v.size());
-        return v.ForEachField([&](std::string_view k, Node item) {
+        return Fields(v, [&](std::string_view k, Node item) {
           Path guard(this, k);
           return ToValue(item, out.map.emplace_back(std::string(k), Value()).second);
         });
@@ -323,7 +356,7 @@ class Converter {
     if (v.type() == NodeType::kNull) return absl::OkStatus();
     if (v.type() != NodeType::kMap) return WrongType(v, "an object");
     out.reserve(v.size());
-    return v.ForEachField([&](std::string_view k, Node item) {
+    return Fields(v, [&](std::string_view k, Node item) {
       Path guard(this, k);
       return ToValue(item, out.emplace_back(std::string(k), Value()).second);
     });
@@ -334,7 +367,7 @@ class Converter {
       extra.xml_attributes.clear();
       if (v.type() == NodeType::kNull) return absl::OkStatus();
       if (v.type() != NodeType::kMap) return WrongType(v, "an object");
-      return v.ForEachField([&](std::string_view name, Node item) -> absl::Status {
+      return Fields(v, [&](std::string_view name, Node item) -> absl::Status {
         Path guard(this, name);
         if (!plan_codec_internal::IsPortableXmlAttribute(name, context))
           return Fail(item, absl::StrCat("'", ToAbsl(name), "' is not an XML attribute name the model lacks"));
@@ -365,7 +398,7 @@ class Converter {
     if (v.type() == NodeType::kNull) return absl::OkStatus();
     if (v.type() != NodeType::kMap) return WrongType(v, "an object");
     ProvisioningResult& r = out.emplace();
-    return v.ForEachField([&](std::string_view k, Node f) -> absl::Status {
+    return Fields(v, [&](std::string_view k, Node f) -> absl::Status {
       Path guard(this, k);
       if (k == "status") return OptString(f, r.status);
       if (k == "errors" || k == "warnings") {
@@ -383,7 +416,7 @@ class Converter {
   }
 
   absl::Status Account(Node v, AccountRequest& a) {
-    return v.ForEachField([&](std::string_view k, Node f) -> absl::Status {
+    return Fields(v, [&](std::string_view k, Node f) -> absl::Status {
       Path guard(this, k);
       if (k == "application") return OptString(f, a.application);
       if (k == "instance") return OptString(f, a.instance);
@@ -402,7 +435,7 @@ class Converter {
   }
 
   absl::Status Object(Node v, ObjectRequest& o) {
-    return v.ForEachField([&](std::string_view k, Node f) -> absl::Status {
+    return Fields(v, [&](std::string_view k, Node f) -> absl::Status {
       Path guard(this, k);
       if (k == "type") return OptString(f, o.type);
       if (k == "application") return OptString(f, o.application);
@@ -418,7 +451,7 @@ class Converter {
   }
 
   absl::Status Attribute(Node v, AttributeRequest& a) {
-    return v.ForEachField([&](std::string_view k, Node f) -> absl::Status {
+    return Fields(v, [&](std::string_view k, Node f) -> absl::Status {
       Path guard(this, k);
       if (k == "name") return String(f, a.name);
       if (k == "op") return AttributeOpField(f, a.op);
@@ -433,7 +466,7 @@ class Converter {
   }
 
   absl::Status Permission(Node v, PermissionRequest& p) {
-    return v.ForEachField([&](std::string_view k, Node f) -> absl::Status {
+    return Fields(v, [&](std::string_view k, Node f) -> absl::Status {
       Path guard(this, k);
       if (k == "target") return String(f, p.target);
       if (k == "rights") return String(f, p.rights);
@@ -605,13 +638,6 @@ absl::StatusOr<ProvisioningPlan> DecodePlanJson(std::string_view text, const Lim
     absl::StatusOr<ProvisioningPlan> map = DecodePlanMap(text, limits);
     if (map.ok() || DetectPlanFormat(text) != PlanFormat::kJson) return map;
     return json_strict::ParseError(err, "JSON plan", text, bom, limits.max_nesting_depth);
-  }
-  // One reading: IIQ's JSON reader keeps the last of two equal keys, a lookup here the first.
-  if (auto dup = json_strict::FirstDuplicateKey(root)) {
-    Location where;
-    where.pointer = dup->pointer;
-    return MakeError(ErrorCode::kInvalidValue,
-                     absl::StrCat("duplicate key \"", dup->key, "\" in the JSON plan: each key may appear once"), where);
   }
   ProvisioningPlan plan;
   Converter<JsonNode> c(text, limits, "JSON");

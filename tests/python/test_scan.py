@@ -151,6 +151,12 @@ def test_python_scan_is_an_iterator_of_dicts(snapshot: Path) -> None:
         ("Pat.Both", "lost", None), ("Pat.Both", "lost", "Unix Administrator - IT"),
         ("Ryan.Russell", "gained", None), ("Ryan.Russell", "gained", "Unix Administrator - IT")]
     assert list(engine.impact()) == []
+    after = engine.with_changes(SCAN / "unix-role-change.xml")  # loaded once, for many calls
+    assert list(engine.impact(after=after)) == changed
+    assert list(engine.impact(after=after, start=1)) == changed[2:]  # the slice: Ryan.Russell only
+    assert list(engine.impact(after=engine)) == []
+    with pytest.raises(preflight.InvalidType):
+        engine.impact(SCAN / "unix-role-change.xml", after=after)
     plan = (REPO / "examples" / "plan.xml").read_text()
     new = list(engine.impact(plan=plan, filter='userName eq "Ryan.Russell"'))
     assert new and all(r["change"] == "new" for r in new)

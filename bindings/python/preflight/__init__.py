@@ -115,19 +115,40 @@ class _Checks:
         start: int = 0,
         stop: Optional[int] = None,
         threads: int = 0,
+        after: Optional[Engine] = None,
     ) -> Rows:
         """What a change does to the population. With ``changes`` (Role / Policy / ...
         files replacing objects by name) and ``activate`` (policy names): per identity, the
         violations and detected roles gained or lost (``change``: "gained" / "lost"; role
-        rows carry ``role``). With ``plan``: that plan checked for every identity the
-        ``filter`` selects, its new violations (``change``: "new"). Nothing changed: no row."""
+        rows carry ``role``). ``after=`` an engine from :meth:`with_changes` instead, to load
+        the changed snapshot once for many calls. With ``plan``: that plan checked for every
+        identity the ``filter`` selects, its new violations (``change``: "new"). Nothing
+        changed: no row."""
         first, last = _slice(start, stop)
+        if after is not None:
+            if changes is not None or activate is not None or plan is not None:
+                message = "give either after= or changes=/activate=/plan=, not both"
+                raise InvalidType(message, detail=message)
+            if not isinstance(after, Engine):
+                message = f"after must be an Engine, not {type(after).__name__}"
+                raise InvalidType(message, detail=message)
+            return Rows(_preflight.impact_stream(self._native(), [], [], "", "",
+                                                 _args.optional_text(filter, "filter") or "",
+                                                 _args.policy_names(policies), first, last, _threads(threads),
+                                                 after._native()))
         text, kind = ("", None) if plan is None else _plan_text(plan, plan_type)
         names = [] if changes is None else _args.paths(changes)
         active = _args.policy_names(activate) or []
         return Rows(_preflight.impact_stream(self._native(), names, active, text, kind or "",
                                              _args.optional_text(filter, "filter") or "",
                                              _args.policy_names(policies), first, last, _threads(threads)))
+
+    def with_changes(self, changes: Optional[Paths] = None, *, activate: Optional[Iterable[str]] = None) -> Engine:
+        """The snapshot with ``changes`` applied (files replacing objects by name, or added) and
+        the ``activate`` policies made active, read again from this engine's sources: pass it
+        as :meth:`impact`'s ``after=``."""
+        names = [] if changes is None else _args.paths(changes)
+        return Engine(self._native().with_changes(names, _args.policy_names(activate) or []))
 
     def count_identities(self, filter: Optional[str] = None) -> int:
         """How many identities the SCIM ``filter`` selects (all without one): the range
@@ -457,11 +478,12 @@ def plan_workflow(
     ``workflow`` with ``plan`` for ``identity``: POST it to IdentityIQ's
     ``/scim/v2/LaunchedWorkflows``. The plan travels as IdentityIQ XML text."""
     text, kind = _plan_text(plan, plan_type)
-    return _object(
+    body: dict[str, Any] = _object(
         _preflight.plan_workflow(
             _args.text(identity, "identity"), text, _args.text(workflow, "workflow"), kind, 0, _args.limits(limits),
         )
     )
+    return body
 
 
 def detect_plan_format(text: str) -> Optional[Literal["xml", "json", "map"]]:

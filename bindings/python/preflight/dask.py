@@ -73,10 +73,24 @@ def scan_partition(paths: Sequence[str], start: int, stop: int, options: dict[st
     return list(engine(paths, allow_partial).scan(start=start, stop=stop, **options))
 
 
+_changed: dict[tuple[Any, ...], Engine] = {}
+
+
 def impact_partition(paths: Sequence[str], start: int, stop: int, options: dict[str, Any],
                      allow_partial: bool = False) -> list[dict[str, Any]]:
-    """One partition's impact rows (``options``: changes, activate, plan, plan_type, filter, policies, threads)."""
-    return list(engine(paths, allow_partial).impact(start=start, stop=stop, **options))
+    """One partition's impact rows (``options``: changes, activate, plan, plan_type, filter, policies, threads).
+    The changed snapshot is loaded once per worker process too, not once per partition."""
+    base = engine(paths, allow_partial)
+    options = dict(options)
+    changes, activate = options.pop("changes", None), options.pop("activate", None)
+    if changes or activate:
+        key = (tuple(paths), allow_partial, tuple(changes or ()), tuple(activate or ()))
+        with _lock:
+            after = _changed.get(key)
+            if after is None:
+                after = _changed[key] = base.with_changes(changes, activate=activate)
+        return list(base.impact(start=start, stop=stop, after=after, **options))
+    return list(base.impact(start=start, stop=stop, **options))
 
 
 def _plan(paths: Paths, filter: Optional[str], partitions: Optional[int],
