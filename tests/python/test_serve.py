@@ -73,7 +73,11 @@ class Server:
         assert self.info["event"] == "listening"
         self.port = self.info["port"]
         if wait_ready:
-            self.wait_ready()
+            try:
+                self.wait_ready()
+            except BaseException:
+                self.stop()
+                raise
         return self
 
     @property

@@ -216,61 +216,61 @@ def test_reload_while_eight_clients_check(tmp_path: Path) -> None:
     assert answers[a] != answers[b]
 
     server = Server([live], log_dir=tmp_path).start()
-    by_hash: dict[str, str] = {server.info["hash"]: answers[a]}
-    seen: list[tuple[int, str, str]] = []
-    failures: list[str] = []
-    stop = threading.Event()
-
-    def client() -> None:
-        with requests.Session() as session:
-            run(session)
-
-    def run(session: Any) -> None:
-        while not stop.is_set():
-            try:
-                r = session.post(server.url + CHECK, data=body, timeout=10)
-            except requests.RequestException as e:  # a failed request fails the test
-                failures.append(repr(e))
-                return
-            if r.status_code != 200:
-                failures.append(f"{r.status_code} {r.text}")
-                return
-            fields = dict(p.strip().split("=", 1) for p in r.headers["X-Preflight-Snapshot"].split(";"))
-            seen.append((int(fields["generation"]), fields["hash"], r.text))
-
-    threads = [threading.Thread(target=client) for _ in range(8)]
-    for t in threads:
-        t.start()
     try:
-        for round_ in range(4):
-            variant = b if round_ % 2 == 0 else a
-            for f in variant.iterdir():
-                shutil.copy(f, live / f.name)
-            before = len(server.events())
+        by_hash: dict[str, str] = {server.info["hash"]: answers[a]}
+        seen: list[tuple[int, str, str]] = []
+        failures: list[str] = []
+        stop = threading.Event()
+
+        def client() -> None:
+            with requests.Session() as session:
+                run(session)
+
+        def run(session: Any) -> None:
+            while not stop.is_set():
+                try:
+                    r = session.post(server.url + CHECK, data=body, timeout=10)
+                except requests.RequestException as e:  # a failed request fails the test
+                    failures.append(repr(e))
+                    return
+                if r.status_code != 200:
+                    failures.append(f"{r.status_code} {r.text}")
+                    return
+                fields = dict(p.strip().split("=", 1) for p in r.headers["X-Preflight-Snapshot"].split(";"))
+                seen.append((int(fields["generation"]), fields["hash"], r.text))
+
+        threads = [threading.Thread(target=client) for _ in range(8)]
+        for t in threads:
+            t.start()
+        try:
+            for round_ in range(4):
+                variant = b if round_ % 2 == 0 else a
+                for f in variant.iterdir():
+                    shutil.copy(f, live / f.name)
+                before = len(server.events())
+                server.signal(signal.SIGHUP)
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    new = [e for e in server.events()[before:] if e["event"] == "reload"]
+                    if new:
+                        by_hash[new[0]["hash"]] = answers[variant]
+                        break
+                    time.sleep(0.05)
+                else:
+                    raise AssertionError("no reload event: " + server.log_path.read_text())
+                time.sleep(0.3)
+            # A broken snapshot: the reload fails, the old snapshot keeps answering.
+            (live / "policies.xml").write_text("<sailpoint><Policy name=")
             server.signal(signal.SIGHUP)
             deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                new = [e for e in server.events()[before:] if e["event"] == "reload"]
-                if new:
-                    by_hash[new[0]["hash"]] = answers[variant]
-                    break
+            while not any(e["event"] == "reload_failed" for e in server.events()):
+                assert time.monotonic() < deadline, server.log_path.read_text()
                 time.sleep(0.05)
-            else:
-                raise AssertionError("no reload event: " + server.log_path.read_text())
             time.sleep(0.3)
-        # A broken snapshot: the reload fails, the old snapshot keeps answering.
-        (live / "policies.xml").write_text("<sailpoint><Policy name=")
-        server.signal(signal.SIGHUP)
-        deadline = time.monotonic() + 20
-        while not any(e["event"] == "reload_failed" for e in server.events()):
-            assert time.monotonic() < deadline, server.log_path.read_text()
-            time.sleep(0.05)
-        time.sleep(0.3)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join()
-    try:
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
         assert failures == []
         assert len(seen) > 100
         generations = {g for g, _, _ in seen}
@@ -282,7 +282,8 @@ def test_reload_while_eight_clients_check(tmp_path: Path) -> None:
         assert "preflight_snapshot_reloads_total 4" in metrics
         assert "preflight_snapshot_generation 5" in metrics
     finally:
-        assert server.stop() == 0
+        code = server.stop()  # also when an assertion failed, so no server outlives the test
+    assert code == 0
 
 
 def test_watch_reloads_on_change(tmp_path: Path) -> None:
