@@ -48,14 +48,22 @@ absl::StatusOr<std::optional<WorkflowLaunch>> ReadWorkflowLaunch(std::string_vie
   const int depth = static_cast<int>(limits.max_nesting_depth);
   if (auto err = json_strict::Parse(parser, body.substr(bom), depth, root); err != simdjson::SUCCESS)
     return json_strict::ParseError(err, "LaunchedWorkflows body", body, bom, depth);
+  // A repeated key is read differently by different parsers (simdjson finds the first,
+  // IdentityIQ's Java readers keep the last): the gate must read what IdentityIQ will.
+  if (auto dup = json_strict::FirstDuplicateKey(root))
+    return BadLaunch(absl::StrCat("the key \"", dup->key, "\" is repeated at ", dup->pointer));
   simdjson::dom::object top;
   if (root.get_object().get(top) != simdjson::SUCCESS) return BadLaunch("not a JSON object");
   // The attributes sit under their schema URN (IdentityIQ's form); accept them at the top too.
   simdjson::dom::object launched = top;
   simdjson::dom::element nested;
-  if (top.at_key(urn::kLaunchedWorkflow).get(nested) == simdjson::SUCCESS &&
-      nested.get_object().get(launched) != simdjson::SUCCESS)
-    return BadLaunch(absl::StrCat("\"", ToAbsl(urn::kLaunchedWorkflow), "\" is not an object"));
+  if (top.at_key(urn::kLaunchedWorkflow).get(nested) == simdjson::SUCCESS) {
+    if (nested.get_object().get(launched) != simdjson::SUCCESS)
+      return BadLaunch(absl::StrCat("\"", ToAbsl(urn::kLaunchedWorkflow), "\" is not an object"));
+    simdjson::dom::element other;
+    if (top.at_key("input").get(other) == simdjson::SUCCESS)  // two readings: which would IdentityIQ take?
+      return BadLaunch("\"input\" both at the top level and under the LaunchedWorkflow schema");
+  }
   WorkflowLaunch launch;
   launch.workflow.clear();
   std::string_view text;
@@ -64,7 +72,7 @@ absl::StatusOr<std::optional<WorkflowLaunch>> ReadWorkflowLaunch(std::string_vie
   simdjson::dom::element input_element;
   if (launched.at_key("input").get(input_element) != simdjson::SUCCESS) return std::nullopt;
   if (input_element.get_array().get(inputs) != simdjson::SUCCESS) return BadLaunch("\"input\" is not an array");
-  bool has_plan = false;
+  bool has_plan = false, has_identity = false;
   for (simdjson::dom::element item : inputs) {
     simdjson::dom::object entry;
     if (item.get_object().get(entry) != simdjson::SUCCESS) return BadLaunch("an \"input\" entry is not an object");
@@ -78,6 +86,8 @@ absl::StatusOr<std::optional<WorkflowLaunch>> ReadWorkflowLaunch(std::string_vie
       launch.plan = text;
       if (entry.at_key("type").get_string().get(text) == simdjson::SUCCESS) launch.plan_type = text;
     } else if (key == "identityName") {
+      if (has_identity) return BadLaunch("two \"identityName\" inputs");
+      has_identity = true;
       if (entry.at_key("value").get_string().get(text) != simdjson::SUCCESS)
         return BadLaunch("the \"identityName\" input's value is not a string");
       launch.identity = text;

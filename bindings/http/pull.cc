@@ -506,17 +506,57 @@ absl::Status PullType(ScimClient& client, const std::string& type, size_t page_s
   return absl::OkStatus();
 }
 
-// Temporary directories of pulls that died (their pid is gone).
-void RemoveStale(const fs::path& out) {
+// A pull in progress keeps a journal, DIR.pull-PID/RESUME: a header line naming what it
+// pulls (source, page size, full or refresh), then one line per finished type with its count
+// and versions. A pull that dies leaves its directory; the next pull with the same header
+// adopts it and skips the finished types (the partial one starts over), and removes the
+// directories of other dead pulls.
+std::string ResumeHeader(const std::string& base, size_t page_size, bool refresh) {
+  return Cat("{\"source\":", JsonString(base), ",\"pageSize\":", page_size, ",\"refresh\":", refresh ? "true" : "false",
+             "}");
+}
+
+std::optional<fs::path> AdoptStale(const fs::path& out, const std::string& header) {
   std::error_code ec;
   fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
   std::string prefix = out.filename().string() + ".pull-";
+  std::optional<fs::path> adopted;
   for (const auto& e : fs::directory_iterator(parent, ec)) {
     std::string name = e.path().filename().string();
     if (name.rfind(prefix, 0) != 0) continue;
     long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours
+    std::ifstream journal(e.path() / "RESUME");
+    std::string first;
+    if (!adopted && journal && std::getline(journal, first) && first == header) {
+      adopted = e.path();
+    } else {
+      fs::remove_all(e.path(), ec);
+    }
   }
+  return adopted;
+}
+
+// The finished types of an adopted pull: type -> (count, versions object text).
+std::map<std::string, std::pair<size_t, std::string>> ReadJournal(const fs::path& dir) {
+  std::map<std::string, std::pair<size_t, std::string>> done;
+  std::ifstream in(dir / "RESUME");
+  std::string line;
+  std::getline(in, line);  // the header
+  simdjson::dom::parser parser;
+  while (std::getline(in, line)) {
+    simdjson::dom::element doc;
+    std::string_view type;
+    int64_t count = 0;
+    constexpr std::string_view kVersions = ",\"versions\":";
+    size_t at = line.find(kVersions);
+    if (parser.parse(line).get(doc) != simdjson::SUCCESS || doc["type"].get_string().get(type) != simdjson::SUCCESS ||
+        doc["count"].get_int64().get(count) != simdjson::SUCCESS || at == std::string::npos)
+      break;  // a line cut short by the kill: what follows is not trusted either
+    done[std::string(type)] = {static_cast<size_t>(count), line.substr(at + kVersions.size(),
+                                                                       line.size() - at - kVersions.size() - 1)};
+  }
+  return done;
 }
 
 absl::StatusOr<std::string> Run(const Options& opt) {
@@ -610,13 +650,25 @@ absl::StatusOr<std::string> Run(const Options& opt) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   };
   const double previous_seconds = since(started);
-  RemoveStale(out);
   fs::path tmp = out;
   tmp += Cat(".pull-", static_cast<long>(::getpid()));
   std::error_code ec;
+  const std::string header = ResumeHeader(client.base, page_size, refresh);
+  std::optional<fs::path> adopted = AdoptStale(out, header);
   fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  if (ec) return MakeError(ErrorCode::kInternal, Cat("cannot create ", tmp.string(), ": ", ec.message()));
+  if (adopted && ::rename(adopted->c_str(), tmp.c_str()) != 0) {
+    fs::remove_all(*adopted, ec);
+    adopted.reset();
+  }
+  std::map<std::string, std::pair<size_t, std::string>> finished;
+  if (adopted) {
+    finished = ReadJournal(tmp);
+  } else {
+    fs::create_directories(tmp, ec);
+    if (ec) return MakeError(ErrorCode::kInternal, Cat("cannot create ", tmp.string(), ": ", ec.message()));
+    std::ofstream journal(tmp / "RESUME", std::ios::binary | std::ios::trunc);
+    journal << header << '\n';
+  }
   struct Cleanup {
     fs::path dir;
     bool keep = false;
@@ -631,14 +683,35 @@ absl::StatusOr<std::string> Run(const Options& opt) {
   Progress progress(tty);
   Summary summary;
   std::string versions;
+  std::vector<std::string> resumed;
   for (const std::string& type : types) {
+    if (auto it = finished.find(type); it != finished.end()) {
+      CatTo(versions, versions.empty() ? "" : ",", "\"", type, "\":", it->second.second);
+      summary.counts[type] = it->second.first;
+      resumed.push_back(type);
+      continue;
+    }
+    // A type the dead pull had begun: its pages start over.
+    const std::string page_prefix = Lower(type) + "-";
+    for (const auto& e : fs::directory_iterator(tmp, ec))
+      if (e.path().filename().string().rfind(page_prefix, 0) == 0) fs::remove(e.path(), ec);
+    const size_t versions_before = versions.size();
     absl::Status s = PullType(scim, type, page_size, tmp, prev ? &*prev : nullptr, progress, summary, versions);
     if (!s.ok()) {
       if (s.code() == absl::StatusCode::kInternal) return MakeError(ErrorCode::kInternal, std::string(s.message()));
+      cleanup.keep = true;  // the finished types wait for the next pull (RESUME)
       return MakeError(ErrorCode::kInternal, Cat("pull from ", client.base, " failed; ", out.string(),
-                                                 " is unchanged: ", std::string(s.message())));
+                                                 " is unchanged (the next pull resumes after the finished types): ",
+                                                 std::string(s.message())));
     }
+    std::string fragment = versions.substr(versions_before);
+    std::ofstream journal(tmp / "RESUME", std::ios::binary | std::ios::app);
+    journal << Cat("{\"type\":\"", type, "\",\"count\":", summary.counts[type],
+                   ",\"versions\":", fragment.substr(fragment.find(":{") + 1), "}\n");
+    journal.flush();
+    if (!journal) return MakeError(ErrorCode::kInternal, Cat("cannot write ", (tmp / "RESUME").string()));
   }
+  fs::remove(tmp / "RESUME", ec);
   const double transfer_seconds = since(transfer_started);
   const auto flush_started = std::chrono::steady_clock::now();
   // The exported parts: --with files, or on a refresh the previous pull's.
@@ -702,7 +775,11 @@ absl::StatusOr<std::string> Run(const Options& opt) {
   const ScimClientStats& st = scim.stats();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return Cat("{\"out\":", JsonString(out.string()), ",\"source\":", JsonString(client.base), ",\"refresh\":",
-             refresh ? "true" : "false", ",\"counts\":{", counts, "},\"resources\":", resources,
+             refresh ? "true" : "false", ",\"resumed\":[", [&] {
+               std::string list;
+               for (const std::string& t : resumed) CatTo(list, list.empty() ? "\"" : ",\"", t, "\"");
+               return list;
+             }(), "],\"counts\":{", counts, "},\"resources\":", resources,
              ",\"fetched\":", summary.fetched, ",\"reused\":", summary.reused, ",\"dropped\":", summary.dropped,
              ",\"requests\":", st.requests, ",\"retries\":", st.retries, ",\"tokens\":", st.tokens,
              ",\"bytes\":", st.bytes, ",\"seconds\":", seconds, ",\"phases\":{\"previous\":", previous_seconds,

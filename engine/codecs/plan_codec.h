@@ -2,7 +2,10 @@
 // ProvisioningPlan codecs: IIQ XML (pugixml), the toMap JSON
 // (application/sailpoint.object.ProvisioningPlan+json, simdjson) and the lenient Java
 // Map.toString form of the official example (grammar/plan_map). Decoders are strict:
-// a malformed or half-read plan is an error with a location, never a partial success.
+// a malformed or half-read plan is an error with a location, never a partial success, and a
+// text has one reading or none (issue 14): a key repeated in one JSON object or map is
+// invalidValue with its JSON pointer; XML follows plan_xml_strict.h; a leading UTF-8 BOM is
+// skipped; nesting stops at min(max_nesting_depth, kMaxNestingDepthCap).
 
 #include <optional>
 #include <string>

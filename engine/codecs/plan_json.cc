@@ -18,7 +18,8 @@
 //                carry what an XML plan had beyond the model (Extra), so XML -> JSON -> XML
 //                loses nothing; any other key is kept in Extra::json_fields, in order.
 // `op` is case-sensitive (Enum.valueOf). A null string field is absent. Wrong types are
-// invalidValue with a JSON pointer (/accounts/0/op).
+// invalidValue with a JSON pointer (/accounts/0/op), and so is a key repeated in one object
+// (IIQ's reader keeps the last, simdjson's lookup the first: no reading is right).
 //
 // Values: null, strings, booleans, lists and maps map one to one. An integer that fits 64
 // bits is Value::Integer; any other number (1.5, 1e3, 2^64) is kept as a string of its

@@ -237,34 +237,49 @@ def test_faults_are_retried(served: tuple[Server, Path], workload: Path, tmp_pat
         assert tree(out) == tree(direct)
         # Out of retries: the pull fails and leaves the previous snapshot as it was.
         before = tree(out)
-        proxy.faults = ["503"] * 10
+        proxy.faults = ["ok"] * 3 + ["503"] * 10  # Users (3 pages) finishes, Accounts does not
         done = run_cli("snapshot", "pull", "--url", proxy.url + BASE, "--out", str(out), "--retries", "2",
                        "--page-size", "100", "--types", "Users,Accounts")
         assert done.returncode == 1 and "is unchanged" in json.loads(done.stdout)["detail"]
         assert tree(out) == before
+        # ...and its finished types wait for the next pull, which resumes after them.
+        proxy.faults = []
+        summary = pull(proxy.url + BASE, out, "--page-size", "100", "--types", "Users,Accounts")
+        assert summary["resumed"] == ["Users"] and tree(out) == tree(direct)
     finally:
         proxy.close()
 
 
 def test_kill_mid_pull_leaves_the_previous_snapshot(served: tuple[Server, Path], tmp_path: Path) -> None:
     server, _ = served
+    direct = tmp_path / "direct"
+    pull(server.url + BASE, direct, "--page-size", "20", "--types", "Users,Accounts")
     out = tmp_path / "snap"
     pull(server.url + BASE, out, "--page-size", "100", "--types", "Users")
     before = tree(out)
-    proxy = Proxy(server.port, delay=0.3)
+    proxy = Proxy(server.port, delay=0.05)
     try:
-        proc = subprocess.Popen([cli(), "snapshot", "pull", "--url", proxy.url + BASE, "--out", str(out),
-                                 "--page-size", "20", "--types", "Users,Accounts"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        while len(proxy.seen) < 3:
-            time.sleep(0.05)
+        command = [cli(), "snapshot", "pull", "--url", proxy.url + BASE, "--out", str(out), "--page-size", "20",
+                   "--types", "Users,Accounts"]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Killed in the middle of Accounts: Users (15 pages) finished, Accounts (48 pages) not.
+        while sum(p.startswith(BASE + "/Accounts") for p in proxy.seen) < 5:
+            time.sleep(0.02)
         proc.kill()
         proc.communicate()
         assert tree(out) == before
-        assert list(tmp_path.glob("snap.pull-*"))  # the dead pull's temporary directory
+        [stale] = list(tmp_path.glob("snap.pull-*"))  # the dead pull's directory, with its journal
+        assert (stale / "RESUME").exists()
+        # The same pull again resumes: Users is not asked for again, and the result is a full pull's.
         proxy.delay = 0
-        pull(proxy.url + BASE, out, "--page-size", "100", "--types", "Users")
-        assert not list(tmp_path.glob("snap.pull-*")) and tree(out) == before
+        proxy.seen.clear()
+        summary = pull(proxy.url + BASE, out, "--page-size", "20", "--types", "Users,Accounts")
+        assert summary["resumed"] == ["Users"] and summary["counts"] == {"Users": 300, "Accounts": 942}
+        assert not any(p.startswith(BASE + "/Users") for p in proxy.seen)
+        assert not list(tmp_path.glob("snap.pull-*")) and not (out / "RESUME").exists()
+        assert tree(out) == tree(direct)
+        assert json.loads((out / "MANIFEST").read_text())["versions"] == \
+            json.loads((direct / "MANIFEST").read_text())["versions"]
     finally:
         proxy.close()
 

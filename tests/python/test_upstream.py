@@ -155,7 +155,18 @@ def test_gate_fails_closed(gated: Server, recorder: Recorder) -> None:
     unknown = launch_body("Nobody.Here", EXAMPLES / "plan.xml")
     no_identity = json.dumps({LW: {"workflowName": "LCM Provisioning",
                                    "input": [{"key": "plan", "value": "<ProvisioningPlan/>"}]}})
-    for body in [unknown, no_identity, "{not json", '{"x":1'.replace("1", "[" * 500)]:
+    violating = launch_body("Ryan.Russell", EXAMPLES / "plan.xml")
+    clean = json.dumps({LW: {"workflowName": "LCM Provisioning", "input": [
+        {"key": "identityName", "value": "Ryan.Russell"}, {"key": "plan", "value": "<ProvisioningPlan/>"}]}})
+    inner = json.loads(violating)[LW]
+    # Readings that differ between parsers are refused: a repeated key (simdjson takes the first,
+    # Java the last), input both at the top and under the URN, two identityName inputs.
+    repeated = '{"schemas":["%s"],"%s":%s,"%s":%s}' % (LW, LW, json.dumps(json.loads(clean)[LW]), LW,
+                                                      json.dumps(inner))
+    both = json.dumps({LW: json.loads(clean)[LW], "input": inner["input"]})
+    two_names = json.dumps({LW: {"workflowName": "LCM Provisioning", "input": [
+        {"key": "identityName", "value": "Nobody"}, *inner["input"]]}})
+    for body in [unknown, no_identity, "{not json", '{"x":1'.replace("1", "[" * 500), repeated, both, two_names]:
         r = send(gated, "POST", BASE + "/LaunchedWorkflows", body.encode(), **{"Content-Type": "application/scim+json"})
         assert r.status_code in (400, 413), r.text
         scim_error(r, r.status_code)
