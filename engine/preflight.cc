@@ -280,6 +280,18 @@ absl::StatusOr<std::string> ConvertPlan(std::string_view text, std::string_view 
   if (to == "json") return EncodePlanJson(*plan, indent);
   std::string xml = EncodePlanXml(*plan);
   while (!xml.empty() && xml.back() == '\n') xml.pop_back();
+  // A value with a character XML cannot carry (U+0001, say, which JSON and the map form
+  // can) would be written as a reference the XML reader refuses: say so instead of writing
+  // a plan nobody can read back.
+  Limits reread = limits;  // the XML may be longer and deeper than the text it came from
+  reread.max_input_bytes = SIZE_MAX;
+  reread.max_nesting_depth = kMaxNestingDepthCap;
+  reread.max_plan_values = reread.max_plan_requests = SIZE_MAX;
+  if (auto back = DecodePlanXml(xml, reread); !back.ok())
+    return WithSubject(MakeError(ErrorCode::kInvalidValue,
+                                 absl::StrCat("the plan cannot be written as XML (", DetailOf(back.status()),
+                                              "); keep it in the JSON form")),
+                       "plan");
   return xml;
 }
 

@@ -155,3 +155,14 @@ def test_plan_limits_are_per_call() -> None:
     assert "plan has more than 3 values (max_plan_values)" in info.value.detail
     with pytest.raises(preflight.TooMany):
         preflight.convert_plan(plan, "xml", limits={"max_plan_requests": 1})
+
+
+def test_a_plan_xml_cannot_carry_is_refused_not_written() -> None:
+    # JSON and the map form can carry U+0001; XML cannot (its reader refuses &#1;), so the
+    # conversion says so instead of writing a plan nobody can read back.
+    plan = '{"accounts":[{"application":"AD","op":"Modify","attributes":[{"name":"g","op":"Add","value":"a\\u0001b"}]}]}'
+    with pytest.raises(preflight.InvalidPlan) as info:
+        preflight.convert_plan(plan, "xml")
+    assert info.value.detail == ("the plan cannot be written as XML (malformed XML: character reference &#1; is to "
+                                 "U+0001, which XML does not allow); keep it in the JSON form")
+    assert preflight.convert_plan(plan, "json", indent=0).count("\\u0001") == 1
