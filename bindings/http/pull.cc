@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <deque>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -223,8 +225,8 @@ class PageWriter {
  public:
   PageWriter(fs::path dir, std::string type, size_t page_size)
       : dir_(std::move(dir)), type_(std::move(type)), page_size_(page_size) {}
-  absl::Status Add(const std::string& json) {
-    pending_.push_back(json);
+  absl::Status Add(std::string_view json) {
+    pending_.emplace_back(json);
     if (pending_.size() == page_size_) return Flush();
     return absl::OkStatus();
   }
@@ -299,10 +301,44 @@ class Progress {
   size_t all_ = 0;
 };
 
+// A page file of the previous pull, mapped read-only: a refresh keeps the resources it reuses
+// as views into the page cache, not as copies (the snapshot may be many GB).
+class MappedFile {
+ public:
+  static std::unique_ptr<MappedFile> Open(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    struct stat st;
+    auto file = std::make_unique<MappedFile>();
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+      void* data = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (data != MAP_FAILED) {
+        file->data_ = static_cast<const char*>(data);
+        file->size_ = static_cast<size_t>(st.st_size);
+      }
+    }
+    ::close(fd);
+    return file;
+  }
+  MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+  }
+  std::string_view view() const { return {data_ == nullptr ? "" : data_, size_}; }
+
+ private:
+  const char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 struct Previous {
-  // per type: id -> (version, json)
-  std::map<std::string, std::unordered_map<std::string, std::pair<std::string, std::string>>> resources;
-  std::vector<std::string> with;  // file names in the old snapshot
+  // per type: id -> (version, json); the json views `pages` or `parsed`.
+  std::map<std::string, std::unordered_map<std::string, std::pair<std::string, std::string_view>>> resources;
+  std::vector<std::unique_ptr<MappedFile>> pages;
+  std::deque<std::string> parsed;  // resources of pages that had to be parsed (not ours)
+  std::vector<std::string> with;   // file names in the old snapshot
 };
 
 absl::StatusOr<Previous> ReadPrevious(const fs::path& dir) {
@@ -333,25 +369,26 @@ absl::StatusOr<Previous> ReadPrevious(const fs::path& dir) {
         if (field.value.get_string().get(v) != simdjson::SUCCESS) v = {};
         order.emplace_back(field.key, v);
       }
-    std::vector<std::string> bodies;
+    std::vector<std::string_view> bodies;
     for (size_t i = 0;; ++i) {
       char name[64];
       std::snprintf(name, sizeof name, "%s-%05zu.json", Lower(type).c_str(), i);
-      std::optional<std::string> body = Slurp(dir / name);
-      if (!body) break;
-      bodies.push_back(*std::move(body));
+      std::unique_ptr<MappedFile> page = MappedFile::Open(dir / name);
+      if (!page) break;
+      bodies.push_back(page->view());
+      prev.pages.push_back(std::move(page));
     }
     std::vector<std::string_view> lines;
     bool aligned = true;
-    for (const std::string& body : bodies) {
+    for (std::string_view body : bodies) {
       size_t first = body.find('\n');
-      if (first == std::string::npos || first < 14 || body.compare(first - 14, 14, "\"Resources\":[") != 0) {
+      if (first == std::string_view::npos || first < 14 || body.substr(first - 14, 14) != "\"Resources\":[") {
         aligned = false;
         break;
       }
       for (size_t at = first + 1; at < body.size();) {
         size_t end = body.find('\n', at);
-        if (end == std::string::npos) end = body.size();
+        if (end == std::string_view::npos) end = body.size();
         std::string_view line(body.data() + at, end - at);
         at = end + 1;
         if (line == "]}") break;
@@ -361,13 +398,16 @@ absl::StatusOr<Previous> ReadPrevious(const fs::path& dir) {
     }
     if (aligned && lines.size() == order.size()) {
       for (size_t k = 0; k < lines.size(); ++k)
-        map[std::string(order[k].first)] = {std::string(order[k].second), std::string(lines[k])};
+        map[std::string(order[k].first)] = {std::string(order[k].second), lines[k]};
       continue;
     }
     for (size_t i = 0; i < bodies.size(); ++i) {
-      auto page = ReadPage(bodies[i], Cat(Lower(type), " page ", i));
+      auto page = ReadPage(std::string(bodies[i]), Cat(Lower(type), " page ", i));
       if (!page.ok()) return page.status();
-      for (Resource& r : page->resources) map[r.id] = {std::move(r.version), std::move(r.json)};
+      for (Resource& r : page->resources) {
+        prev.parsed.push_back(std::move(r.json));
+        map[r.id] = {std::move(r.version), prev.parsed.back()};
+      }
     }
   }
   return prev;
@@ -479,18 +519,18 @@ absl::Status PullType(ScimClient& client, const std::string& type, size_t page_s
     size_t kept = 0;
     for (Resource& r : listing) {
       auto f = fetched.find(r.id);
-      const std::string* json = nullptr;
+      std::string_view json;
       if (f != fetched.end()) {
-        json = &f->second;
+        json = f->second;
       } else if (auto it = old.find(r.id); it != old.end() && !r.version.empty() && it->second.first == r.version) {
-        json = &it->second.second;
+        json = it->second.second;
         ++summary.reused;
       } else {
         continue;  // listed, then gone before it could be fetched: the next refresh sees it
       }
       ++kept;
       note(r);
-      if (absl::Status s = writer.Add(*json); !s.ok()) return s;
+      if (absl::Status s = writer.Add(json); !s.ok()) return s;
     }
     size_t gone = 0;
     std::unordered_map<std::string, bool> listed;
