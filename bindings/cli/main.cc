@@ -95,7 +95,8 @@ std::string MainUsage() {
   std::string out = "usage: preflight <command> [options]   (preflight <command> --help; preflight --version)\n\n";
   for (const CommandSpec& c : Commands()) absl::StrAppend(&out, "  ", ToAbsl(c.usage), "\n");
   out += "  serve --snapshot PATH... [--listen HOST:PORT] [--credentials FILE] ...   (see serve --help)\n"
-         "  credentials add --user NAME --file FILE | credentials token --name NAME --file FILE\n";
+         "  credentials add --user NAME --file FILE | credentials token --name NAME --file FILE\n"
+         "  snapshot pull --url BASE --out DIR [--refresh] [--with FILE]... ...   (see snapshot pull --help)\n";
   return out + kFooter;
 }
 

@@ -299,3 +299,37 @@ def test_oauth_token_is_renewed(served: tuple[Server, Path], tmp_path: Path) -> 
         assert done.returncode == 2 and SECRET not in done.stdout + done.stderr
     finally:
         proxy.close()
+
+
+def test_basic_auth_over_verified_tls(workload: Path, tmp_path: Path) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=60)
+    users = tmp_path / "users"
+    assert run_cli("credentials", "add", "--user", "portal", "--file", str(users), stdin=SECRET + "\n").returncode == 0
+    password = tmp_path / "password"
+    password.write_text(SECRET + "\n")
+    server = Server([workload / "scim"], "--tls-cert", str(cert), "--tls-key", str(key), "--credentials", str(users),
+                    log_dir=tmp_path, tls=True).start(wait_ready=False)
+    try:
+        server.wait_ready(verify=str(cert))
+        url = server.url + BASE
+        args = ["--page-size", "500", "--types", "Users"]
+        # TLS is verified: without the CA the pull fails (no retries for a certificate problem).
+        done = run_cli("snapshot", "pull", "--url", url, "--out", str(tmp_path / "a"), "--user", "portal",
+                       "--password-file", str(password), *args)
+        assert done.returncode == 1 and "certificate" in done.stdout.lower() and SECRET not in done.stdout + done.stderr
+        # A wrong password is a 401, not retried.
+        wrong = tmp_path / "wrong"
+        wrong.write_text("nope\n")
+        done = run_cli("snapshot", "pull", "--url", url, "--out", str(tmp_path / "a"), "--user", "portal",
+                       "--password-file", str(wrong), "--ca-file", str(cert), *args)
+        assert done.returncode == 1 and "HTTP 401" in done.stdout
+        summary = pull(url, tmp_path / "a", "--user", "portal", "--password-file", str(password), "--ca-file", str(cert),
+                       *args)
+        assert summary["counts"] == {"Users": 300} and summary["retries"] == 0
+    finally:
+        server.stop()

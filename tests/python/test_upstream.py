@@ -200,3 +200,32 @@ def test_unreachable_and_slow_upstream(tmp_path: Path) -> None:
 def test_gate_needs_upstream() -> None:
     done = run_cli("serve", "--snapshot", str(DEMO), "--gate")
     assert done.returncode == 2 and "--gate needs --upstream" in done.stderr
+
+
+def test_https_upstream_is_verified(tmp_path: Path) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=60)
+    iiq = Recorder()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(cert), str(key))
+    iiq.server.socket = ctx.wrap_socket(iiq.server.socket, server_side=True)
+    https = iiq.url.replace("http://", "https://")
+    untrusted = Server([DEMO], "--upstream", https, log_dir=tmp_path).start()
+    trusted = Server([DEMO], "--upstream", https, "--upstream-ca-file", str(cert), log_dir=tmp_path).start()
+    try:
+        r = send(untrusted, "GET", BASE + "/TaskResults/1")
+        assert scim_error(r, 502) and iiq.requests == []
+        r = send(trusted, "GET", BASE + "/TaskResults/1")
+        assert r.status_code == 201 and iiq.requests[-1]["target"] == BASE + "/TaskResults/1"
+    finally:
+        untrusted.stop()
+        trusted.stop()
+        iiq.close()
