@@ -18,10 +18,17 @@ namespace {
 struct Answer {
   std::string body;
   std::string retry_after;
+  size_t max_bytes = static_cast<size_t>(-1);
+  bool too_large = false;
 };
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<Answer*>(user)->body.append(data, size * count);
+  auto* a = static_cast<Answer*>(user);
+  if (a->body.size() + size * count > a->max_bytes) {
+    a->too_large = true;
+    return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
+  }
+  a->body.append(data, size * count);
   return size * count;
 }
 
@@ -105,6 +112,7 @@ absl::Status ScimClient::RenewToken() {
   for (int attempt = 0;; ++attempt) {
     curl_easy_reset(curl);
     Answer answer;
+    answer.max_bytes = options_.max_response_bytes;
     curl_easy_setopt(curl, CURLOPT_URL, options_.token_url.c_str());
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -169,6 +177,7 @@ absl::StatusOr<std::string> ScimClient::Get(std::string_view path_and_query) {
     }
     curl_easy_reset(curl);
     Answer answer;
+    answer.max_bytes = options_.max_response_bytes;
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -207,6 +216,9 @@ absl::StatusOr<std::string> ScimClient::Get(std::string_view path_and_query) {
       continue;
     }
     if (rc == CURLE_OK && status == 404) return absl::NotFoundError(Cat("GET ", path_and_query, ": 404"));
+    if (answer.too_large)
+      return absl::UnavailableError(Cat("GET ", path_and_query, ": the answer exceeds ", options_.max_response_bytes,
+                                        " bytes"));
     bool retry = (rc != CURLE_OK && Transient(rc)) || status == 429 || status >= 500;
     std::string what = rc != CURLE_OK ? std::string(curl_easy_strerror(rc))
                                       : Cat("HTTP ", status, " ", Snippet(answer.body));

@@ -28,6 +28,7 @@ struct ScimClientOptions {
   int max_retries = 6;
   std::chrono::milliseconds backoff{500};       // first retry; doubles, capped by max_backoff
   std::chrono::milliseconds max_backoff{30'000};
+  size_t max_response_bytes = size_t{1} << 30;  // one answer; a server sending more is an error
   std::function<void(std::string_view)> log;    // one line per retry (no secrets)
 };
 
