@@ -166,6 +166,10 @@ std::optional<XmlProblem> Scanner::Markup() {
     while (k < t_.size() && IsNameChar(t_[k])) ++k;
     if (k >= t_.size() || !(IsBlank(t_[k]) || t_.substr(k, 2) == "?>"))
       return Fail(k, "a processing instruction needs a target name");
+    // XML 1.0 section 2.6 reserves the target "xml" in every case: "<?xMl ...?>" is neither
+    // the declaration nor a processing instruction (found by fuzz/plan_xml_strict).
+    if (k - (i_ + 2) == 3 && (t_[i_ + 2] | 0x20) == 'x' && (t_[i_ + 3] | 0x20) == 'm' && (t_[i_ + 4] | 0x20) == 'l')
+      return Fail(start, "the processing instruction target 'xml' is reserved, in any case");
     return Skip("<?", "?>", "the processing instruction");
   }
   if (At("<![CDATA[")) {
