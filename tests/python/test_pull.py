@@ -26,7 +26,7 @@ SECRET = "s3cr3t-Client-Secret-do-not-log"
 
 def gen(out: Path, identities: int) -> Path:
     subprocess.run([sys.executable, str(REPO / "benchmarks" / "gen_workload.py"), "--out", str(out), "--identities",
-                    str(identities), "--constraints", "40", "--requests", "200", "--format", "scim", "--allow-small",
+                    str(identities), "--constraints", "40", "--requests", "1000", "--format", "scim", "--allow-small",
                     "--jobs", "1", "--chunk-size", "100"], check=True, capture_output=True, timeout=120)
     # IdentityIQ gives every resource a meta.version; the generator does not: add one.
     for page in (out / "scim").glob("*.json"):
