@@ -20,17 +20,6 @@ struct EngineHandle {
   std::shared_ptr<const Engine> engine;
 };
 
-// Runs `call` without the GIL, then raises its failure or returns its value.
-template <typename F>
-auto Released(F&& call) {
-  decltype(call()) result = absl::InternalError("not run");
-  {
-    py::gil_scoped_release release;
-    result = call();
-  }
-  return Unwrap(std::move(result));
-}
-
 RequestOptions Options(bool explain, int indent) {
   RequestOptions options;
   options.explain = explain;

@@ -22,4 +22,16 @@ T Unwrap(absl::StatusOr<T> value) {
   return *std::move(value);
 }
 
+// Runs `call` (a facade call returning absl::StatusOr) without the GIL, then raises its
+// failure or returns its value.
+template <typename F>
+auto Released(F&& call) {
+  decltype(call()) result = absl::InternalError("not run");
+  {
+    py::gil_scoped_release release;
+    result = call();
+  }
+  return Unwrap(std::move(result));
+}
+
 }  // namespace preflight::python

@@ -10,19 +10,6 @@
 #include "bindings/python/register.h"
 
 namespace preflight::python {
-namespace {
-
-template <typename F>
-auto Released(F&& call) {
-  decltype(call()) result = absl::InternalError("not run");
-  {
-    py::gil_scoped_release release;
-    result = call();
-  }
-  return Unwrap(std::move(result));
-}
-
-}  // namespace
 
 void RegisterFunctions(py::module_& m) {
   m.def("convert_plan", [](const std::string& text, const std::string& to, const std::optional<std::string>& from,
