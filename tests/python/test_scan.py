@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import test_cli
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "examples" / "demo-snapshot"
@@ -39,14 +39,8 @@ FIN = {
 
 
 def _cli() -> str:
-    if os.environ.get("PREFLIGHT_CLI"):
-        return os.environ["PREFLIGHT_CLI"]
-    for build in ("build/release", "build/dev"):
-        candidate = REPO / build / "preflight"
-        if candidate.exists():
-            return str(candidate)
-    pytest.skip("the preflight binary is not built (set PREFLIGHT_CLI)")
-    return ""
+    """The preflight binary under test (test_cli.py says how it is found)."""
+    return test_cli._cli()
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

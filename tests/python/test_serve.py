@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import test_cli
 
 requests = pytest.importorskip("requests")
 
@@ -29,14 +30,8 @@ ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 def cli() -> str:
-    if os.environ.get("PREFLIGHT_CLI"):
-        return os.environ["PREFLIGHT_CLI"]
-    for build in ("build/release", "build/dev"):
-        candidate = REPO / build / "preflight"
-        if candidate.exists():
-            return str(candidate)
-    pytest.skip("the preflight binary is not built (set PREFLIGHT_CLI)")
-    return ""
+    """The preflight binary under test (test_cli.py says how it is found)."""
+    return test_cli._cli()
 
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

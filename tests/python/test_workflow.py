@@ -3,11 +3,11 @@ for a plan, in the shape IdentityIQ's SCIM API takes (issue 20)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
+import test_cli
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -16,14 +16,8 @@ TR = "urn:ietf:params:scim:schemas:sailpoint:1.0:TaskResult"
 
 
 def cli() -> str:
-    if os.environ.get("PREFLIGHT_CLI"):
-        return os.environ["PREFLIGHT_CLI"]
-    for build in ("build/release", "build/dev"):
-        candidate = REPO / build / "preflight"
-        if candidate.exists():
-            return str(candidate)
-    pytest.skip("the preflight binary is not built (set PREFLIGHT_CLI)")
-    return ""
+    """The preflight binary under test (test_cli.py says how it is found)."""
+    return test_cli._cli()
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
