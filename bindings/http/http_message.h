@@ -17,6 +17,8 @@ struct HttpRequest {
   std::string_view authorization;  // the Authorization header, or empty
   std::string_view content_type;
   std::string_view body;
+  // Every header as sent, in order (name as written, value): what --upstream forwards.
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
   std::string_view remote;  // peer address, for the access log
   bool tls = false;
 };

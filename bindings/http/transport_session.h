@@ -245,6 +245,7 @@ void Session<Stream>::Dispatch() {
   if (auto it = request.find(bhttp::field::authorization); it != request.end()) in.authorization = View(it->value());
   if (auto it = request.find(bhttp::field::content_type); it != request.end()) in.content_type = View(it->value());
   in.body = request.body();
+  for (const auto& field : request) in.headers.emplace_back(View(field.name_string()), View(field.value()));
   in.remote = remote_;
   in.tls = kTls;
   HttpResponse out;

@@ -34,6 +34,23 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+// Headers that are the connection's, not the request's (RFC 9110 section 7.6.1), and the ones
+// this hop writes itself: the body's framing, Host, and Content-Type (set above, never dropped).
+bool HopByHop(std::string_view name) {
+  for (std::string_view h : {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+                             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host",
+                             "content-length", "expect", "content-type"})
+    if (EqualsIgnoreCase(name, h)) return true;
+  return false;
+}
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
@@ -148,12 +165,17 @@ void Upstream::Forward(const HttpRequest& request, const Engine& engine, HttpRes
   // curl adds a form Content-Type to a body that names none; "Content-Type:" removes it.
   std::string content_type = Cat("Content-Type:", request.content_type.empty() ? "" : " ", request.content_type);
   headers = curl_slist_append(headers, content_type.c_str());
-  std::string authorization;
-  if (!request.authorization.empty()) {
-    authorization = Cat("Authorization: ", request.authorization);
-    headers = curl_slist_append(headers, authorization.c_str());
+  // Every end-to-end header as the client sent it (Authorization, Accept, If-Match, ...): the
+  // hop-by-hop ones (RFC 9110 section 7.6.1) and the framing the transfer redoes stay here.
+  std::vector<std::string> forwarded;
+  bool accept = false;
+  for (const auto& [name, value] : request.headers) {
+    if (HopByHop(name)) continue;
+    accept = accept || EqualsIgnoreCase(name, "accept");
+    forwarded.push_back(Cat(name, ": ", value));
   }
-  headers = curl_slist_append(headers, "Accept: application/scim+json, application/json, */*");
+  for (const std::string& h : forwarded) headers = curl_slist_append(headers, h.c_str());
+  if (!accept) headers = curl_slist_append(headers, "Accept: application/scim+json, application/json, */*");
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x);

@@ -97,7 +97,8 @@ def test_forwarded_request_arrives_byte_identical(gated: Server, recorder: Recor
     body = b'{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x\\u00e9","active":true}'
     target = BASE + "/Users/2c9084ee5a8de328015a8de370100082?attributes=userName%2Cactive&x=a+b"
     r = send(gated, "PUT", target, body, Authorization="Basic c3BhZG1pbjphZG1pbg==",
-             **{"Content-Type": "application/scim+json; charset=utf-8"})
+             **{"Content-Type": "application/scim+json; charset=utf-8", "If-Match": 'W/"6"',
+                "Accept": "application/scim+json", "X-Request-Id": "req-42", "TE": "trailers"})
     assert r.status_code == 201 and r.json()["id"] == "task-1"
     assert r.headers["Location"].endswith("/TaskResults/task-1") and r.headers["ETag"] == 'W/"7"'
     assert r.headers["Content-Type"] == "application/scim+json;charset=UTF-8"
@@ -105,6 +106,10 @@ def test_forwarded_request_arrives_byte_identical(gated: Server, recorder: Recor
     assert got["method"] == "PUT" and got["target"] == target and got["body"] == body
     assert got["headers"]["authorization"] == "Basic c3BhZG1pbjphZG1pbg=="
     assert got["headers"]["content-type"] == "application/scim+json; charset=utf-8"
+    # Every end-to-end header arrives as sent; hop-by-hop ones (TE) are the connection's, not forwarded.
+    assert got["headers"]["if-match"] == 'W/"6"' and got["headers"]["x-request-id"] == "req-42"
+    assert got["headers"]["accept"] == "application/scim+json"
+    assert "te" not in got["headers"]
 
 
 def test_reads_preflight_answers_stay_local(gated: Server, recorder: Recorder) -> None:
