@@ -147,7 +147,7 @@ class Engine {
 
   // A SCIM ListResponse.
   absl::StatusOr<std::string> QueryJson(const QueryParams& params) const;
-  // One resource by id (kNotFound when absent), projected like a query's resources.
+  // One resource by id (kNoSuchResource, HTTP 404, when absent), projected like a query's resources.
   absl::StatusOr<std::string> ResourceJson(std::string_view resource_type, std::string_view id,
                                            const std::vector<std::string>& attributes = {},
                                            const std::vector<std::string>& excluded_attributes = {}) const;
@@ -240,8 +240,8 @@ absl::StatusOr<std::string> ReadInput(const std::string& path);
 // "a, b,c" (the wire form of attributes / excludedAttributes) as trimmed names.
 std::vector<std::string> SplitAttributeList(std::string_view list);
 
-// --- Errors on the wire.
-
+// The library's version ("0.1.0"). ScimErrorJson and HttpStatusOf, errors on the wire, come
+// with this header from engine/wire/scim_error.h.
 std::string_view Version();
 
 }  // namespace preflight

@@ -599,13 +599,9 @@ std::map<std::string, std::pair<size_t, std::string>> ReadJournal(const fs::path
   return done;
 }
 
-absl::StatusOr<std::string> Run(const Options& opt) {
-  auto url = opt.Get("url");
-  auto out_dir = opt.Get("out");
-  if (!url || url->empty()) return Usage("snapshot pull needs --url BASE");
-  if (!out_dir || out_dir->empty()) return Usage("snapshot pull needs --out DIR");
-  ScimClientOptions client;
-  client.base = *url;
+// The client's half of the options: where, how to authenticate, timeouts, retries.
+absl::Status ReadClientOptions(const Options& opt, const std::string& url, ScimClientOptions& client) {
+  client.base = url;
   while (!client.base.empty() && client.base.back() == '/') client.base.pop_back();
   if (client.base.rfind("http://", 0) != 0 && client.base.rfind("https://", 0) != 0)
     return Usage("--url must be an http:// or https:// URL");
@@ -649,6 +645,48 @@ absl::StatusOr<std::string> Run(const Options& opt) {
     if (end != t->c_str() + t->size() || n < 0 || n > 100) return Usage("--retries must be between 0 and 100");
     client.max_retries = static_cast<int>(n);
   }
+  return absl::OkStatus();
+}
+
+// The new snapshot is made durable, then switched in with one rename (an existing DIR is
+// exchanged atomically); `tmp` then holds the previous snapshot, or nothing.
+absl::Status FlushAndSwitch(const fs::path& tmp, const fs::path& out) {
+  // Its files, then the directory: a crash after the switch cannot leave empty pages behind.
+  for (const auto& e : fs::directory_iterator(tmp)) {
+    int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::fsync(fd) != 0) {
+      if (fd >= 0) ::close(fd);
+      return MakeError(ErrorCode::kInternal, Cat("cannot flush ", e.path().string(), ": ", std::strerror(errno)));
+    }
+    ::close(fd);
+  }
+  if (int fd = ::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  // The switch: one rename. An existing DIR is exchanged atomically, then removed.
+  if (fs::exists(out)) {
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) != 0)
+      return MakeError(ErrorCode::kInternal, Cat("cannot switch ", out.string(), ": ", std::strerror(errno)));
+  } else if (::rename(tmp.c_str(), out.c_str()) != 0) {
+    return MakeError(ErrorCode::kInternal, Cat("cannot create ", out.string(), ": ", std::strerror(errno)));
+  }
+  // `tmp` now holds the previous snapshot (or nothing); Cleanup removes it.
+  fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  if (int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+    ::fsync(fd);  // the rename itself
+    ::close(fd);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Run(const Options& opt) {
+  auto url = opt.Get("url");
+  auto out_dir = opt.Get("out");
+  if (!url || url->empty()) return Usage("snapshot pull needs --url BASE");
+  if (!out_dir || out_dir->empty()) return Usage("snapshot pull needs --out DIR");
+  ScimClientOptions client;
+  if (absl::Status st = ReadClientOptions(opt, *url, client); !st.ok()) return st;
   size_t page_size = 1000;
   if (auto t = opt.Get("page-size")) {
     char* end = nullptr;
@@ -785,33 +823,7 @@ absl::StatusOr<std::string> Run(const Options& opt) {
     f.close();
     if (!f) return MakeError(ErrorCode::kInternal, "cannot write the MANIFEST");
   }
-  // The new snapshot is on disk before it replaces the old one (its files, then the
-  // directory), so that a crash after the switch cannot leave empty pages behind.
-  for (const auto& e : fs::directory_iterator(tmp)) {
-    int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::fsync(fd) != 0) {
-      if (fd >= 0) ::close(fd);
-      return MakeError(ErrorCode::kInternal, Cat("cannot flush ", e.path().string(), ": ", std::strerror(errno)));
-    }
-    ::close(fd);
-  }
-  if (int fd = ::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-  // The switch: one rename. An existing DIR is exchanged atomically, then removed.
-  if (fs::exists(out)) {
-    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) != 0)
-      return MakeError(ErrorCode::kInternal, Cat("cannot switch ", out.string(), ": ", std::strerror(errno)));
-  } else if (::rename(tmp.c_str(), out.c_str()) != 0) {
-    return MakeError(ErrorCode::kInternal, Cat("cannot create ", out.string(), ": ", std::strerror(errno)));
-  }
-  // `tmp` now holds the previous snapshot (or nothing); Cleanup removes it.
-  fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
-  if (int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
-    ::fsync(fd);  // the rename itself
-    ::close(fd);
-  }
+  if (absl::Status st = FlushAndSwitch(tmp, out); !st.ok()) return st;
   const ScimClientStats& st = scim.stats();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return Cat("{\"out\":", JsonString(out.string()), ",\"source\":", JsonString(client.base), ",\"refresh\":",
