@@ -299,6 +299,70 @@ std::string ReadPassword() {
   return password;
 }
 
+// The listener's and the service's options (everything but the snapshot, the credentials and
+// the upstream); an error message, or "" when they all read.
+std::string ReadServeOptions(const Options& opt, size_t max_body_bytes, TransportOptions& transport,
+                             ServiceOptions& service_options, std::chrono::milliseconds& watch_interval) {
+  std::string listen = opt.Get("listen").value_or("127.0.0.1:8080");
+  {
+    size_t colon = listen.rfind(':');
+    std::string host = colon == std::string::npos ? "127.0.0.1" : listen.substr(0, colon);
+    std::string port = colon == std::string::npos ? listen : listen.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) host = "127.0.0.1";
+    uint64_t p = 0;
+    if (!ParseUnsigned(port, p) || p > 65535) return Cat("--listen: bad port in '", listen, "'");
+    transport.host = host;
+    transport.port = static_cast<uint16_t>(p);
+  }
+  uint64_t n = 0;
+  transport.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (auto v = opt.Get("threads")) {
+    if (!ParseUnsigned(*v, n) || n < 1 || n > 256) return "--threads must be between 1 and 256";
+    transport.threads = static_cast<int>(n);
+  }
+  if (auto v = opt.Get("check-status")) {
+    if (*v != "200" && *v != "201") return "--check-status must be 200 or 201";
+    service_options.check_status = std::stoi(*v);
+  }
+  if (auto v = opt.Get("max-connections")) {
+    if (!ParseUnsigned(*v, n) || n < 1) return "--max-connections must be a positive integer";
+    transport.max_connections = n;
+  }
+  if (auto v = opt.Get("max-header-bytes")) {
+    if (!ParseUnsigned(*v, n) || n < 256) return "--max-header-bytes must be an integer of at least 256";
+    transport.max_header_bytes = n;
+  }
+  if (auto v = opt.Get("bulk-max-operations")) {
+    if (!ParseUnsigned(*v, n) || n < 1) return "--bulk-max-operations must be a positive integer";
+    service_options.bulk_max_operations = n;
+  }
+  struct Timeout {
+    const char* name;
+    std::chrono::milliseconds* field;
+  };
+  for (Timeout t : {Timeout{"header-timeout", &transport.header_timeout}, Timeout{"body-timeout", &transport.body_timeout},
+                    Timeout{"idle-timeout", &transport.idle_timeout}, Timeout{"drain-timeout", &transport.drain_timeout},
+                    Timeout{"watch-interval", &watch_interval}}) {
+    if (auto v = opt.Get(t.name); v && !ParseSeconds(*v, *t.field))
+      return Cat("--", t.name, " must be a positive number of seconds");
+  }
+  transport.max_body_bytes = max_body_bytes;
+  service_options.max_body_bytes = transport.max_body_bytes;
+  transport.tls_cert = opt.Get("tls-cert").value_or("");
+  transport.tls_key = opt.Get("tls-key").value_or("");
+  transport.server_name = Cat("preflight/", std::string(Version()));
+  if (opt.Has("base-path")) {
+    service_options.base_paths.clear();
+    for (std::string p : opt.All("base-path")) {
+      if (p.empty() || p.front() != '/') return Cat("--base-path must start with '/': '", p, "'");
+      while (!p.empty() && p.back() == '/') p.pop_back();  // "/" becomes "", the root
+      service_options.base_paths.push_back(p);
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 int ServeMain(int argc, char** argv) {
@@ -325,64 +389,11 @@ int ServeMain(int argc, char** argv) {
 
   TransportOptions transport;
   ServiceOptions service_options;
-  std::string listen = opt.Get("listen").value_or("127.0.0.1:8080");
-  {
-    size_t colon = listen.rfind(':');
-    std::string host = colon == std::string::npos ? "127.0.0.1" : listen.substr(0, colon);
-    std::string port = colon == std::string::npos ? listen : listen.substr(colon + 1);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    if (host.empty()) host = "127.0.0.1";
-    uint64_t p = 0;
-    if (!ParseUnsigned(port, p) || p > 65535) return Fail(Cat("--listen: bad port in '", listen, "'"));
-    transport.host = host;
-    transport.port = static_cast<uint16_t>(p);
-  }
-  uint64_t n = 0;
-  transport.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (auto v = opt.Get("threads")) {
-    if (!ParseUnsigned(*v, n) || n < 1 || n > 256) return Fail("--threads must be between 1 and 256");
-    transport.threads = static_cast<int>(n);
-  }
-  if (auto v = opt.Get("check-status")) {
-    if (*v != "200" && *v != "201") return Fail("--check-status must be 200 or 201");
-    service_options.check_status = std::stoi(*v);
-  }
-  if (auto v = opt.Get("max-connections")) {
-    if (!ParseUnsigned(*v, n) || n < 1) return Fail("--max-connections must be a positive integer");
-    transport.max_connections = n;
-  }
-  if (auto v = opt.Get("max-header-bytes")) {
-    if (!ParseUnsigned(*v, n) || n < 256) return Fail("--max-header-bytes must be an integer of at least 256");
-    transport.max_header_bytes = n;
-  }
-  if (auto v = opt.Get("bulk-max-operations")) {
-    if (!ParseUnsigned(*v, n) || n < 1) return Fail("--bulk-max-operations must be a positive integer");
-    service_options.bulk_max_operations = n;
-  }
-  struct Timeout {
-    const char* name;
-    std::chrono::milliseconds* field;
-  };
   std::chrono::milliseconds watch_interval{1000};
-  for (Timeout t : {Timeout{"header-timeout", &transport.header_timeout}, Timeout{"body-timeout", &transport.body_timeout},
-                    Timeout{"idle-timeout", &transport.idle_timeout}, Timeout{"drain-timeout", &transport.drain_timeout},
-                    Timeout{"watch-interval", &watch_interval}}) {
-    if (auto v = opt.Get(t.name); v && !ParseSeconds(*v, *t.field))
-      return Fail(Cat("--", t.name, " must be a positive number of seconds"));
-  }
-  transport.max_body_bytes = engine_options.limits.max_input_bytes;
-  service_options.max_body_bytes = transport.max_body_bytes;
-  transport.tls_cert = opt.Get("tls-cert").value_or("");
-  transport.tls_key = opt.Get("tls-key").value_or("");
-  transport.server_name = Cat("preflight/", std::string(Version()));
-  if (opt.Has("base-path")) {
-    service_options.base_paths.clear();
-    for (std::string p : opt.All("base-path")) {
-      if (p.empty() || p.front() != '/') return Fail(Cat("--base-path must start with '/': '", p, "'"));
-      while (!p.empty() && p.back() == '/') p.pop_back();  // "/" becomes "", the root
-      service_options.base_paths.push_back(p);
-    }
-  }
+  if (std::string e = ReadServeOptions(opt, engine_options.limits.max_input_bytes, transport, service_options,
+                                       watch_interval);
+      !e.empty())
+    return Fail(e);
 
   if (std::string e = ConfigureUpstream(opt.Get("upstream").value_or(""), opt.Has("gate"),
                                         opt.Get("upstream-timeout").value_or(""), opt.Get("upstream-ca-file").value_or(""),
