@@ -1,11 +1,15 @@
 #include "engine/query/snapshot_query.h"
 
+#include <algorithm>
 #include <array>
+#include <optional>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/util/json_writer.h"
+#include "grammar/scim_filter.h"
 #include "engine/util/scim_urns.h"
 
 namespace preflight {
@@ -19,8 +23,17 @@ const Limits kDocLimits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = kQuery
 struct QueryState {
   std::array<std::vector<Doc>, 5> docs;
   std::array<ResourceSchema, 5> schemas;
+  // Documents by their "id" (caseExact in RFC 7643), in document order: one resource by id,
+  // and the filters that name ids (IdCandidates), read it instead of every document.
+  std::array<absl::flat_hash_map<std::string, std::vector<uint32_t>>, 5> by_id;
   std::vector<Diagnostic> diagnostics;
 };
+
+std::string_view IdOf(const Doc& doc) {
+  uint32_t node = doc.Find(doc.root(), "id");
+  if (node == Doc::kNone || doc.node(node).type != DocType::kString) return {};
+  return doc.str(doc.node(node));
+}
 
 std::string IdOr(const std::string& id, std::string_view name) { return id.empty() ? std::string(name) : id; }
 
@@ -200,8 +213,40 @@ QueryState* BuildState(const Snapshot& s) {
           if (!a.from_scim) add(ApplicationJson(s, a));
         break;
     }
+    for (uint32_t d = 0; d < state->docs[t].size(); ++d)
+      if (std::string_view id = IdOf(state->docs[t][d]); !id.empty()) state->by_id[t][std::string(id)].push_back(d);
   }
   return state;
+}
+
+// The documents a filter made only of `id eq "..."` terms joined by `or` can match (how a
+// client fetches resources it knows, snapshot pull's refresh among them), in document order;
+// nullopt for any other filter. The filter still decides on each candidate.
+std::optional<std::vector<const Doc*>> IdCandidates(const QueryState& state, size_t t, const QueryOptions& options) {
+  if (options.filter.empty()) return std::nullopt;
+  auto ast = ParseScimFilter(options.filter, options.parse);
+  if (!ast.ok()) return std::nullopt;  // RunQuery reports it
+  std::vector<uint32_t> hits;
+  std::vector<const FilterNode*> todo = {&ast->root};
+  while (!todo.empty()) {
+    const FilterNode* n = todo.back();
+    todo.pop_back();
+    if (n->kind == FilterKind::kOr) {
+      for (const FilterNode& c : n->children) todo.push_back(&c);
+      continue;
+    }
+    if (n->kind != FilterKind::kCompare || n->op != CompareOp::kEq || !n->path.uri.empty() || !n->path.sub.empty() ||
+        !absl::EqualsIgnoreCase(ToAbsl(n->path.name), "id") || n->value.kind != LiteralKind::kString)
+      return std::nullopt;
+    if (auto it = state.by_id[t].find(n->value.text); it != state.by_id[t].end())
+      hits.insert(hits.end(), it->second.begin(), it->second.end());
+  }
+  std::sort(hits.begin(), hits.end());
+  hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
+  std::vector<const Doc*> docs;
+  docs.reserve(hits.size());
+  for (uint32_t d : hits) docs.push_back(&state.docs[t][d]);
+  return docs;
 }
 
 
@@ -224,6 +269,8 @@ absl::StatusOr<QueryPage> QuerySnapshot(const Snapshot& snapshot, std::string_vi
   auto t = TypeIndex(resource_type);
   if (!t.ok()) return t.status();
   const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState);
+  if (auto candidates = IdCandidates(state, *t, options))
+    return RunQuery(std::span<const Doc* const>(*candidates), state.schemas[*t], options);
   return RunQuery(std::span<const Doc>(state.docs[*t]), state.schemas[*t], options);
 }
 
@@ -233,11 +280,8 @@ absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::stri
   auto t = TypeIndex(resource_type);
   if (!t.ok()) return t.status();
   const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState);
-  for (const Doc& doc : state.docs[*t]) {
-    uint32_t node = doc.Find(doc.root(), "id");
-    if (node == Doc::kNone || doc.node(node).type != DocType::kString || doc.str(doc.node(node)) != id) continue;
-    return ProjectDoc(doc, state.schemas[*t], attributes, excluded_attributes);
-  }
+  if (auto it = state.by_id[*t].find(ToAbsl(id)); it != state.by_id[*t].end())
+    return ProjectDoc(state.docs[*t][it->second.front()], state.schemas[*t], attributes, excluded_attributes);
   return MakeError(ErrorCode::kNoSuchResource,
                    absl::StrCat("Resource ", ToAbsl(kTypes[*t]), "/", ToAbsl(id), " not found"));
 }
