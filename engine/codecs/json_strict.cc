@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
+#include "engine/util/utf8.h"
 
 namespace preflight::json_strict {
 
@@ -245,23 +246,8 @@ std::optional<SyntaxError> Scanner::AfterValue(Expect& next, bool& done) {
 }
 
 size_t Scanner::Utf8Length() const {
-  const auto* p = reinterpret_cast<const unsigned char*>(t_.data()) + i_;
-  const size_t left = t_.size() - i_;
-  unsigned char c = p[0];
-  size_t n;
   uint32_t cp;
-  if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
-  else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
-  else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
-  else return 0;
-  if (left < n) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((p[k] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (p[k] & 0x3F);
-  }
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
-  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
-  return n;
+  return DecodeUtf8(reinterpret_cast<const unsigned char*>(t_.data()) + i_, t_.size() - i_, cp);
 }
 
 std::optional<SyntaxError> Scanner::Escape() {
