@@ -28,9 +28,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # model, peers, whole; benchmarks/gen_workload
 from model import Check, Policies, load_policies, project  # noqa: E402
 from peers import PEERS  # noqa: E402
+import whole  # noqa: E402
 
 import preflight  # noqa: E402
 
@@ -137,6 +139,20 @@ def bench_peer(key: str, w: Workload, budget_s: float, min_sample: int) -> tuple
     return row(f"{peer.name}: rule evaluation, given the projection", times, note), setup_s
 
 
+def bench_whole(engine: preflight.Engine, w: Workload, workload: str) -> tuple[Row, float]:
+    """The whole answer written in Python (whole.py), on the identities fetched untimed from Preflight."""
+    t0 = time.perf_counter()
+    model = whole.Model(os.path.join(workload, "xml"), w.policies)
+    store = whole.fetch_identities(engine, w.identities)
+    setup_s = time.perf_counter() - t0
+    items = [(store[name], body) for name, body in zip(w.identities, w.bodies)]
+    fn = lambda it: model.check(*it)  # noqa: E731
+    time_each(fn, items)  # warm-up
+    times, out = time_each(fn, items)
+    verify("The whole answer in Python", w, [violation_names(json.loads(o)) for o in out])
+    return row("Python: the whole answer (plan, role detection, rule index, response JSON)", times), setup_s
+
+
 def markdown(rows: list[Row], base_us: float) -> str:
     out = ["| what | requests timed | median | p99 | median vs Preflight `check_json` |",
            "|---|---|---|---|---|"]
@@ -166,13 +182,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workload", required=True, help="a gen_workload.py output directory")
     ap.add_argument("--requests", type=int, default=2000, help="requests to read (the first N; default 2000)")
-    ap.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated, of {', '.join(PEERS)}")
+    choices = [*PEERS, "pywhole"]
+    ap.add_argument("--peers", default=",".join(choices), help=f"comma-separated, of {', '.join(choices)} "
+                    "(pywhole: the whole answer written in Python)")
     ap.add_argument("--budget", type=float, default=20.0, help="seconds of timed calls per peer (default 20)")
     ap.add_argument("--min-sample", type=int, default=100, help="requests timed at least per peer (default 100)")
     ap.add_argument("--json", help="also write the rows as JSON to this file")
     args = ap.parse_args(argv)
     keys = [k for k in args.peers.split(",") if k]
-    unknown = [k for k in keys if k not in PEERS]
+    unknown = [k for k in keys if k not in choices]
     if unknown:
         ap.error(f"unknown peers: {', '.join(unknown)}")
 
@@ -187,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = bench_preflight(engine, w)
     base = rows[0].median_us
     for k in keys:
-        r, setup_s = bench_peer(k, w, args.budget, args.min_sample)
+        r, setup_s = (bench_whole(engine, w, args.workload) if k == "pywhole" else
+                      bench_peer(k, w, args.budget, args.min_sample))
         print(f"{r.what}: verified on {r.timed} requests; setup {setup_s:.2f} s; peak RSS {peak_rss_mib()} MiB",
               file=sys.stderr)
         rows.append(r)
