@@ -19,6 +19,7 @@ says how many. Prints a Markdown table: median and p99 per call, and the ratio t
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -28,8 +29,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [HERE, os.path.dirname(HERE)]  # model, peers, whole; benchmarks/gen_workload
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import Check, Policies, load_policies, project  # noqa: E402
 from peers import PEERS  # noqa: E402
 import whole  # noqa: E402
@@ -61,15 +61,22 @@ def row(what: str, samples_ns: list[int], note: str = "") -> Row:
 
 
 def time_each(fn: Callable[[Any], Any], items: Sequence[Any]) -> tuple[list[int], list[Any]]:
-    """Calls fn on every item, timing each call on its own; returns the times (ns) and the results."""
+    """Calls fn on every item, timing each call on its own; returns the times (ns) and the results.
+    The garbage collector is off while it runs, as timeit has it: a full collection walks every object
+    of the process (the projections, the identities) and would land in some call's time."""
     clock = time.perf_counter_ns
     times, results = [], []
-    for it in items:
-        t0 = clock()
-        r = fn(it)
-        t1 = clock()
-        times.append(t1 - t0)
-        results.append(r)
+    gc.collect()
+    gc.disable()
+    try:
+        for it in items:
+            t0 = clock()
+            r = fn(it)
+            t1 = clock()
+            times.append(t1 - t0)
+            results.append(r)
+    finally:
+        gc.enable()
     return times, results
 
 
@@ -133,17 +140,18 @@ def bench_peer(key: str, w: Workload, budget_s: float, min_sample: int) -> tuple
     verify(peer.name, w, out_warm)
     per_call_s = max(1e-9, sum(t_warm) / warm / 1e9)
     sample = n if per_call_s * n <= budget_s else min(n, max(min_sample, int(budget_s / per_call_s)))
+    sample = min(sample, getattr(peer, "max_sample", n))
     times, answers = time_each(fn, w.checks[:sample])
     verify(peer.name, w, answers)
-    note = "" if sample == n else f"first {sample} requests (budget {budget_s:g} s)"
+    note = "" if sample == n else f"the first {sample}"
     return row(f"{peer.name}: rule evaluation, given the projection", times, note), setup_s
 
 
-def bench_whole(engine: preflight.Engine, w: Workload, workload: str) -> tuple[Row, float]:
-    """The whole answer written in Python (whole.py), on the identities fetched untimed from Preflight."""
+def bench_whole(w: Workload, workload: str) -> tuple[Row, float]:
+    """The whole answer written in Python (whole.py), on the identities read untimed from the workload."""
     t0 = time.perf_counter()
     model = whole.Model(os.path.join(workload, "xml"), w.policies)
-    store = whole.fetch_identities(engine, w.identities)
+    store = whole.read_identities(os.path.join(workload, "xml"), w.identities)
     setup_s = time.perf_counter() - t0
     items = [(store[name], body) for name, body in zip(w.identities, w.bodies)]
     fn = lambda it: model.check(*it)  # noqa: E731
@@ -205,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = bench_preflight(engine, w)
     base = rows[0].median_us
     for k in keys:
-        r, setup_s = (bench_whole(engine, w, args.workload) if k == "pywhole" else
+        r, setup_s = (bench_whole(w, args.workload) if k == "pywhole" else
                       bench_peer(k, w, args.budget, args.min_sample))
         print(f"{r.what}: verified on {r.timed} requests; setup {setup_s:.2f} s; peak RSS {peak_rss_mib()} MiB",
               file=sys.stderr)

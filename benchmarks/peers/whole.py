@@ -1,7 +1,7 @@
 """The whole answer written in Python: what Preflight does for a request, for what this workload asks.
 
 Given the identity as a Python application would keep it (assigned and detected roles, accounts with
-their attributes: a dict per identity, fetched untimed from Preflight's SCIM resources) and a request
+their attributes: read untimed from the workload's identity XML) and a request
 body, one call decodes the body and the plan (json), re-provisions the assigned roles onto the stored
 accounts (the state before the plan), applies the plan to a copy (account requests, role assignment
 expanded to the roles' profile values), detects IT roles afresh on the result (profiles on one account,
@@ -23,7 +23,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-import gen_workload  # benchmarks/, on sys.path through run.py
 from model import Check, Policies, State, ent_key
 from peers import PyIndex
 
@@ -53,7 +52,8 @@ class Role:
     name: str
     detectable: bool
     or_profiles: bool
-    profiles: list[tuple[str, list[tuple[str, str, list[str]]]]]  # (app, [(op, attribute, values)])
+    # (app, [(op, attribute, values in document order, the same as a set)])
+    profiles: list[tuple[str, list[tuple[str, str, list[str], frozenset[str]]]]]
     inherits: tuple[str, ...]
     requires: tuple[str, ...]
 
@@ -77,19 +77,19 @@ class Model:
                                                {d.get("name", "") for d in defs if d.get("multi") == "true"})
         self.roles: dict[str, Role] = {}
         for b in ET.parse(os.path.join(xml_dir, "roles.xml")).getroot().findall("Bundle"):
-            profiles = []
-            for p in b.findall("Profiles/Profile"):
-                app = p.find("ApplicationRef/Reference")
+            profiles: list[tuple[str, list[tuple[str, str, list[str], frozenset[str]]]]] = []
+            for profile in b.findall("Profiles/Profile"):
                 filters = []
-                for f in p.findall("Constraints/Filter"):
+                for f in profile.findall("Constraints/Filter"):
                     op = f.get("operation", "")
                     if op == "CONTAINS_ALL":
-                        filters.append((op, f.get("property", ""), [s.text or "" for s in f.findall("Value/List/String")]))
+                        values = [s.text or "" for s in f.findall("Value/List/String")]
                     elif op == "EQ":
-                        filters.append((op, f.get("property", ""), [f.get("value", "")]))
+                        values = [f.get("value", "")]
                     else:
                         raise Unsupported(f"role {b.get('name')}: filter {op}")
-                profiles.append((app.get("name", "") if app is not None else "", filters))
+                    filters.append((op, f.get("property", ""), values, frozenset(values)))
+                profiles.append((_ref_name(profile.find("ApplicationRef/Reference")), filters))
             name = b.get("name", "")
             self.roles[name] = Role(name, b.get("type") == "it", b.get("orProfiles") == "true", profiles,
                                     tuple(r.get("name", "") for r in b.findall("Inheritance/Reference")),
@@ -99,13 +99,9 @@ class Model:
         for r in self.roles.values():
             if r.detectable:
                 for app, filters in r.profiles:
-                    for _, attr, values in filters:
+                    for _, attr, values, _ in filters:
                         for v in values:
                             self.by_value.setdefault((app, attr, v), set()).add(r.name)
-        self.children: dict[str, list[str]] = {}
-        for r in self.roles.values():
-            for p in r.inherits:
-                self.children.setdefault(p, []).append(r.name)
         self.policy_of: dict[str, tuple[str, str]] = {}
         for policy in ET.parse(os.path.join(xml_dir, "policies.xml")).getroot().findall("Policy"):
             for c in policy.iter():
@@ -133,7 +129,7 @@ class Model:
                 continue
             seen.add(r.name)
             for app, filters in r.profiles:
-                for _, attr, values in filters:
+                for _, attr, values, _ in filters:
                     for v in values:
                         yield app, attr, v
                 if r.or_profiles:
@@ -205,44 +201,51 @@ class Model:
 
     # ---- detection
 
-    def profile_matches(self, accounts: list[Account], app: str, filters) -> bool:
-        for a in accounts:
-            if a.app != app:
+    @staticmethod
+    def profile_matches(views: list[tuple[str, dict[str, Any]]], app: str, filters) -> bool:
+        """All filters of a profile hold on one account of its application."""
+        for acc_app, view in views:
+            if acc_app != app:
                 continue
-            ok = True
-            for op, attr, values in filters:
-                cur = a.attrs.get(attr)
+            for op, attr, values, value_set in filters:
+                cur = view.get(attr)
                 if op == "EQ":
-                    ok = cur == values[0]  # EQ never matches a multi-valued attribute
-                else:
-                    held = cur if isinstance(cur, list) else ([cur] if cur is not None else [])
-                    ok = all(v in held for v in values)
-                if not ok:
+                    if cur != values[0]:  # a multi-valued attribute is a set: EQ never matches it
+                        break
+                elif not (value_set <= cur if isinstance(cur, set) else cur is not None and value_set <= {cur}):
                     break
-            if ok:
+            else:
                 return True
         return False
 
     def detect(self, accounts: list[Account]) -> list[str]:
+        # Each account's attributes with lists as sets, and the roles whose profiles name a held value.
+        views: list[tuple[str, dict[str, Any]]] = []
+        candidates: set[str] = set()
+        by_value = self.by_value
+        for a in accounts:
+            view = {}
+            for attr, val in a.attrs.items():
+                view[attr] = set(val) if isinstance(val, list) else val
+                for v in (val if isinstance(val, list) else (val,)):
+                    roles = by_value.get((a.app, attr, v))
+                    if roles:
+                        candidates |= roles
+            views.append((a.app, view))
         memo: dict[str, bool] = {}
 
         def matches(name: str) -> bool:
             got = memo.get(name)
             if got is None:
                 r = self.roles[name]
-                ps = [self.profile_matches(accounts, app, f) for app, f in r.profiles]
+                ps = [self.profile_matches(views, app, f) for app, f in r.profiles]
                 got = (any(ps) if r.or_profiles else all(ps)) if ps else True
                 got = got and all(matches(s) for s in r.inherits)
                 memo[name] = got
             return got
 
-        candidates = set()
-        for a in accounts:
-            for attr, val in a.attrs.items():
-                for v in (val if isinstance(val, list) else [val]):
-                    candidates |= self.by_value.get((a.app, attr, v), set())
-        matched = [r for r in candidates if self.roles[r].profiles and matches(r)]
-        shadowed = set()
+        matched = [r for r in candidates if matches(r)]
+        shadowed: set[str] = set()
         for r in matched:
             shadowed |= self.pol.up[r] - {r}
         return sorted(r for r in matched if r not in shadowed)
@@ -295,27 +298,39 @@ class Model:
         return json.dumps(response, separators=(",", ":"))
 
 
-ACCOUNT_SCHEMA = "urn:ietf:params:scim:schemas:sailpoint:1.0:Application:Schema:"
-USER_EXT = "urn:ietf:params:scim:schemas:sailpoint:1.0:User"
+def _ref_name(ref: ET.Element | None) -> str:
+    return ref.get("name", "") if ref is not None else ""
 
 
-def fetch_identities(engine: Any, names: list[str]) -> dict[str, Identity]:
-    """The identities as a Python application would keep them, read from Preflight's SCIM resources."""
-    out = {}
-    for name in dict.fromkeys(names):
-        # gen_workload.py names identity i "User.<i>" and gives it the id hexid(10, i); reading a
-        # resource by id is an index lookup, where a userName filter reads all 100,000 users.
-        resource = engine.resource("Users", gen_workload.hexid(10, int(name.split(".")[1])))
-        if resource["userName"] != name:
-            raise Unsupported(f"{name}: not a gen_workload.py identity")
-        user = resource[USER_EXT]
-        roles = user.get("roles", [])
-        accounts = []
-        for ref in user.get("accounts", []):
-            acc = engine.resource("Accounts", ref["value"])
-            app = acc["application"]["displayName"]
-            attrs = dict(acc.get(f"{ACCOUNT_SCHEMA}{app}:account", {}))
-            accounts.append(Account(app, acc.get("nativeIdentity", ""), attrs))
-        out[name] = Identity([r["display"] for r in roles if r["value"] == "assignedRoles"],
-                             [r["display"] for r in roles if r["value"] == "detectedRoles"], accounts)
+def _attrs(link: ET.Element) -> Attrs:
+    out: Attrs = {}
+    for e in link.findall("Attributes/Map/entry"):
+        values = e.find("value/List")
+        out[e.get("key", "")] = ([x.text or "" for x in values.findall("String")] if values is not None
+                                 else e.get("value", ""))
+    return out
+
+
+def read_identities(xml_dir: str, names: list[str]) -> dict[str, Identity]:
+    """The identities as a Python application would keep them, read from the workload's identity XML
+    (the export Preflight loads; only the wanted <Identity> elements are parsed)."""
+    wanted, out = set(names), {}
+    for fn in sorted(os.listdir(xml_dir)):
+        if not fn.startswith("identities-"):
+            continue
+        with open(os.path.join(xml_dir, fn), encoding="utf-8") as f:
+            text = f.read()
+        for part in text.split("<Identity ")[1:]:
+            head = part[:part.index(">")]
+            name = ET.fromstring(f"<Identity {head.rstrip('/')}/>").get("name", "")
+            if name not in wanted:
+                continue
+            idn = ET.fromstring("<Identity " + part[:part.index("</Identity>") + len("</Identity>")])
+            accounts = [Account(_ref_name(link.find("ApplicationRef/Reference")), link.get("nativeIdentity", ""),
+                                _attrs(link)) for link in idn.findall("Links/Link")]
+            out[name] = Identity([r.get("name", "") for r in idn.findall("AssignedRoles/Reference")],
+                                 [r.get("name", "") for r in idn.findall("Bundles/Reference")], accounts)
+    missing = wanted - out.keys()
+    if missing:
+        raise Unsupported(f"identities not in {xml_dir}: {sorted(missing)[:5]}")
     return out
