@@ -1,6 +1,7 @@
 #include "engine/plan/compiler.h"
 
 #include <algorithm>
+#include <span>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -44,7 +45,7 @@ class HashedValues {
 
 class Compiler {
  public:
-  Compiler(const Snapshot& s, ValueIds& ids, Projection& out) : s_(s), ids_(ids), out_(out) {}
+  Compiler(const Snapshot& s, ValueIds& ids, Projection& out) : s_(s), ids_(ids), out_(out) { removed_.clear(); }
 
   void Warn(std::string message, std::string object = {}) {
     out_.diagnostics.push_back({Severity::kWarning, ErrorCode::kInvalidValue, std::move(message), {}, std::move(object)});
@@ -56,7 +57,7 @@ class Compiler {
   // leaves, the first child of an OR, only the first profile when orProfiles. Later
   // requests win on single-valued attributes, as when IIQ applies them in order.
   void Expand(Index assigned, std::vector<Expansion>& out) {
-    std::vector<Index>& queue = queue_;
+    std::vector<Index>& queue = scratch_.queue;
     queue.assign(1, assigned);
     for (size_t i = 0; i < queue.size(); ++i) {
       Index r = queue[i];
@@ -107,7 +108,7 @@ class Compiler {
 
   // Each mutation first checks whether it changes anything, so an account the plan
   // leaves as it was keeps sharing the snapshot's attributes.
-  void AddValues(AccountState& acc, Id attr, const std::vector<Id>& values, bool force_multi) {
+  void AddValues(AccountState& acc, Id attr, std::span<const Id> values, bool force_multi) {
     const Application& app = s_.applications()[acc.application];
     const AttrValues* cur = acc.Find(attr);
     bool multi = force_multi || app.IsMulti(attr) || (cur && cur->multi) || !app.has_account_schema;
@@ -146,7 +147,7 @@ class Compiler {
     v->multi = v->multi || app.IsMulti(attr) || v->values.size() > 1;
     if (v->values.empty()) acc.Erase(attr);
   }
-  void RemoveValues(AccountState& acc, Id attr, const std::vector<Id>& values) {
+  void RemoveValues(AccountState& acc, Id attr, std::span<const Id> values) {
     const Application& app = s_.applications()[acc.application];
     const AttrValues* cur = acc.Find(attr);
     if (!cur) return;
@@ -170,16 +171,17 @@ class Compiler {
     if (v->values.empty()) acc.Erase(attr);  // an emptied list becomes null
   }
 
-  void SetValues(AccountState& acc, Id attr, const std::vector<Id>& values, bool is_list) {
+  void SetValues(AccountState& acc, Id attr, std::span<const Id> values, bool is_list) {
     if (values.empty()) {
       acc.Erase(attr);
       return;
     }
     bool multi = is_list || s_.applications()[acc.application].IsMulti(attr);
     const AttrValues* cur = acc.Find(attr);
-    if (cur && cur->values == values && cur->multi == multi) return;
+    if (cur && std::equal(cur->values.begin(), cur->values.end(), values.begin(), values.end()) && cur->multi == multi)
+      return;
     AttrValues* v = acc.FindOrAdd(attr);
-    v->values = values;
+    v->values.assign(values.begin(), values.end());
     v->multi = multi;
   }
 
@@ -197,7 +199,7 @@ class Compiler {
                             ToAbsl(s_.str(app.name)), "'; ignored, as IdentityIQ does"));
         continue;
       }
-      AddValues(acc, e.attribute, {e.value}, false);
+      AddValues(acc, e.attribute, {&e.value, 1}, false);
     }
   }
 
@@ -231,15 +233,21 @@ class Compiler {
       acc = &CreateAccount(st, req, app, instance);
     }
     switch (op) {
-      case AccountOp::kDisable: acc->disabled = true; SetValues(*acc, ids_.Get("IIQDisabled"), {ids_.Get("true")}, false); break;
+      case AccountOp::kDisable: acc->disabled = true; SetValues(*acc, ids_.Get("IIQDisabled"), True(), false); break;
       case AccountOp::kEnable: acc->disabled = false; acc->Erase(ids_.Get("IIQDisabled")); break;
-      case AccountOp::kLock: acc->locked = true; SetValues(*acc, ids_.Get("IIQLocked"), {ids_.Get("true")}, false); break;
+      case AccountOp::kLock: acc->locked = true; SetValues(*acc, ids_.Get("IIQLocked"), True(), false); break;
       case AccountOp::kUnlock: acc->locked = false; acc->Erase(ids_.Get("IIQLocked")); break;
       default: break;
     }
     if (auto status = ApplyAttributeRequests(*acc, req, s_.applications()[app], index); !status.ok()) return status;
     ApplyPermissionRequests(*acc, req);
     return absl::OkStatus();
+  }
+
+  // The one value "true" (IIQDisabled, IIQLocked).
+  std::span<const Id> True() {
+    true_ = ids_.Get("true");
+    return {&true_, 1};
   }
 
   // Identity.getLink(app, instance, nativeIdentity): null nativeIdentity means the
@@ -300,7 +308,7 @@ class Compiler {
              aobject());
         continue;
       }
-      std::vector<Id>& values = values_;
+      std::vector<Id>& values = scratch_.values;
       values.clear();
       ar.value.ForEachString([&](std::string_view v) { values.push_back(ids_.Get(v)); });
       switch (ar.effective_op()) {
@@ -317,7 +325,8 @@ class Compiler {
   void ApplyPermissionRequests(AccountState& acc, const AccountRequest& req) {
     for (const PermissionRequest& pr : req.permissions) {
       Id target = ids_.Get(pr.target);
-      std::vector<Id> rights;
+      std::vector<Id>& rights = scratch_.rights;
+      rights.clear();
       for (absl::string_view r : absl::StrSplit(ToAbsl(pr.rights), ',', absl::SkipWhitespace()))
         rights.push_back(ids_.Get(ToStd(absl::StripAsciiWhitespace(r))));
       auto& permissions = acc.mutable_permissions();
@@ -350,13 +359,20 @@ class Compiler {
         ApplyIdentityAttribute(st, ar, index, i);
         continue;
       }
-      std::vector<Index> roles;
-      for (const std::string& name : ar.value.Strings()) {
+      std::vector<Index>& roles = scratch_.roles;
+      roles.clear();
+      std::string_view unknown;
+      bool any_unknown = false;
+      ar.value.ForEachString([&](std::string_view name) {
         Index r = s_.FindRole(name);
-        if (r == kNoIndex)
-          return MakeError(ErrorCode::kInvalidValue, absl::StrCat("AccountRequest[", index, "]/AttributeRequest[", i, "]: unknown role '", name, "'"));
+        if (r == kNoIndex && !any_unknown) {
+          any_unknown = true;
+          unknown = name;
+        }
         roles.push_back(r);
-      }
+      });
+      if (any_unknown)
+        return MakeError(ErrorCode::kInvalidValue, absl::StrCat("AccountRequest[", index, "]/AttributeRequest[", i, "]: unknown role '", ToAbsl(unknown), "'"));
       AttributeOp op = ar.effective_op();
       if (ar.name == "detectedRoles") {
         if (op == AttributeOp::kAdd || op == AttributeOp::kSet)
@@ -456,7 +472,10 @@ class Compiler {
   // De-assigned roles take back the entitlements no remaining assigned role provides.
   void Deprovision(IdentityState& st) {
     if (removed_.empty()) return;
-    std::vector<Expansion> removed, kept;
+    std::vector<Expansion>& removed = scratch_.removed_expansions;
+    std::vector<Expansion>& kept = scratch_.kept_expansions;
+    removed.clear();
+    kept.clear();
     for (Index r : removed_) Expand(r, removed);
     for (Index r : st.assigned_roles) Expand(r, kept);
     for (const Expansion& e : removed) {
@@ -465,7 +484,7 @@ class Compiler {
       });
       if (still || e.application == kNoIndex) continue;
       for (AccountState& a : st.accounts)
-        if (a.application == e.application) RemoveValues(a, e.attribute, {e.value});
+        if (a.application == e.application) RemoveValues(a, e.attribute, {&e.value, 1});
     }
   }
 
@@ -473,18 +492,9 @@ class Compiler {
   const Snapshot& s_;
   ValueIds& ids_;
   Projection& out_;
-  // Per-thread buffers reused by every projection on the thread.
-  struct Buffers {
-    std::vector<Index> queue;
-    std::vector<Id> values;
-  };
-  static Buffers& buffers() {
-    thread_local Buffers b;
-    return b;
-  }
-  std::vector<Index> removed_;
-  std::vector<Index>& queue_ = buffers().queue;
-  std::vector<Id>& values_ = buffers().values;
+  ProjectionScratch& scratch_ = out_.scratch;
+  std::vector<Index>& removed_ = scratch_.removed;  // roles the plan de-assigns
+  Id true_ = kNoId;
 
  public:
   uint32_t next_key_ = 0;
@@ -596,8 +606,8 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   compiler.ApplyExpansions(out.post, out.plan_expansions, true);
   compiler.Deprovision(out.post);
   DiffAccounts(out.pre, out.post, out.changes);
-  if (idn.flags & Identity::kDetectionConsistent) DetectChangedRoles(s, ids, out.changes, out.post);
-  else DetectRoles(s, ids, out.post);
+  if (idn.flags & Identity::kDetectionConsistent) DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection);
+  else DetectRoles(s, ids, out.post, out.scratch.detection);
   return absl::OkStatus();
 }
 
