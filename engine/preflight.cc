@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
+#include "engine/image/image.h"
 #include "engine/model/snapshot.h"
 #include "engine/load/snapshot_builder.h"
 #include "engine/wire/compile_report.h"
@@ -12,6 +13,7 @@
 #include "engine/query/query.h"
 #include "engine/query/snapshot_query.h"
 #include "engine/util/file.h"
+#include "engine/util/json_writer.h"
 #include "engine/wire/check_response.h"
 #include "engine/wire/filter_json.h"
 #include "engine/wire/list_response.h"
@@ -126,15 +128,23 @@ Engine::Engine(std::shared_ptr<const Snapshot> snapshot, Limits limits, bool all
   info_.load_errors = ErrorCount(s.diagnostics());
   info_.partial = allow_partial && (info_.load_errors > 0 || s.policies().empty() || s.identities().empty());
   const LoadTimings& t = s.timings();
-  info_.load_ms = t.read_ms + t.parse_ms + t.build_ms;
+  // An image keeps the timings of the load it was compiled from; this engine took the open.
+  info_.load_ms = s.image() ? s.image()->open_ms : t.read_ms + t.parse_ms + t.build_ms;
 }
 
 absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std::string>& paths,
                                                            const EngineOptions& options) {
   if (paths.empty()) return MakeError(ErrorCode::kInvalidValue, "no snapshot path given");
+  // A compiled image (`snapshot compile`) is opened, not parsed; it stands alone.
+  bool image = false;
+  for (const std::string& p : paths) image = image || IsImageFile(p);
+  if (image && paths.size() > 1)
+    return MakeError(ErrorCode::kInvalidValue,
+                     absl::StrCat("a compiled image is a whole snapshot: give it alone, not with other paths (",
+                                  JoinPaths(paths), ")"));
   LoadOptions load;
   load.limits = options.limits;
-  auto snapshot = LoadSnapshot(paths, load);
+  auto snapshot = image ? OpenImage(paths[0]) : LoadSnapshot(paths, load);
   if (!snapshot.ok()) return snapshot.status();
   const Snapshot& s = **snapshot;
   const size_t errors = ErrorCount(s.diagnostics());
@@ -150,14 +160,28 @@ absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std
                      absl::StrCat("snapshot refused: no identity was loaded from ", JoinPaths(paths),
                                   "; load it with --allow-partial if that is meant"));
   auto engine = std::make_shared<Engine>(*std::move(snapshot), options.limits, options.allow_partial);
-  engine->paths_ = paths;
+  if (!image) engine->paths_ = paths;  // an image has no sources to read again (WithChanges)
   return std::shared_ptr<const Engine>(std::move(engine));
+}
+
+absl::StatusOr<std::string> Engine::WriteImage(const std::string& path, int indent) const {
+  auto bytes = preflight::WriteImage(*snapshot_, path);
+  if (!bytes.ok()) return bytes.status();
+  JsonWriter w(indent);
+  w.BeginObject().Field("image", path).Key("bytes").Int(*bytes).Key("formatVersion").Int(kImageFormatVersion);
+  w.Field("sourceHash", info_.source_hash).Key("identities").Int(info_.identities);
+  w.Key("policies").Int(info_.policies).Key("loadErrors").Int(info_.load_errors);
+  w.Key("partial").Bool(info_.partial).EndObject();
+  return w.Take();
 }
 
 // ---------------------------------------------------------------------------------------
 // Checks.
 
-absl::StatusOr<std::string> Engine::CheckParsed(const CheckRequest& request, const RequestOptions& options) const {
+absl::Status Engine::CheckRequestJson(CheckRequest request, const RequestOptions& options, JsonSink& response) const {
+  request.explain = options.explain;
+  // The body's reader refuses these; a request read elsewhere gets the same words.
+  if (request.identity.empty()) return MakeError(ErrorCode::kInvalidValue, "Identity name is required.", At("/identity"));
   // Whatever the policies (even with none active), an unknown identity is an error: a
   // gate must not pass a request for someone it does not know.
   if (snapshot_->FindIdentity(request.identity) == kNoIndex)
@@ -181,10 +205,19 @@ absl::StatusOr<std::string> Engine::CheckParsed(const CheckRequest& request, con
                       " policies, ", info_.identities, " identities; this answer may miss violations"),
          {}, "Snapshot"});
   }
-  return CheckResponseJson(request, *result, check_options);
+  WriteCheckResponse(response, request, *result, check_options);
+  return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> Engine::CheckJson(std::string_view request_body, const RequestOptions& options) const {
+absl::StatusOr<std::string> Engine::CheckRequestJson(CheckRequest request, const RequestOptions& options) const {
+  JsonWriter text(options.indent);
+  text.Reserve(request.plan_value.size() + request.plan_value.size() / 4 + 512);  // the plan is echoed
+  if (absl::Status s = CheckRequestJson(std::move(request), options, text); !s.ok()) return s;
+  return text.Take();
+}
+
+absl::Status Engine::CheckJson(std::string_view request_body, const RequestOptions& options,
+                               JsonSink& response) const {
   auto request = ParseCheckRequest(request_body, limits_);
   if (!request.ok()) {
     // A body that is not JSON at all keeps invalidSyntax; a body that is JSON but not a
@@ -192,8 +225,14 @@ absl::StatusOr<std::string> Engine::CheckJson(std::string_view request_body, con
     if (ErrorCodeOf(request.status()) == ErrorCode::kInvalidSyntax) return request.status();
     return AsCheckError(request.status());
   }
-  request->explain = options.explain;
-  return CheckParsed(*request, options);
+  return CheckRequestJson(*std::move(request), options, response);
+}
+
+absl::StatusOr<std::string> Engine::CheckJson(std::string_view request_body, const RequestOptions& options) const {
+  JsonWriter text(options.indent);
+  text.Reserve(request_body.size() + 512);  // the response echoes the body's plan, escaped as there
+  if (absl::Status s = CheckJson(request_body, options, text); !s.ok()) return s;
+  return text.Take();
 }
 
 absl::StatusOr<std::string> Engine::CheckFieldsJson(const CheckFields& fields, const RequestOptions& options) const {
@@ -209,8 +248,7 @@ absl::StatusOr<std::string> Engine::CheckFieldsJson(const CheckFields& fields, c
                                       ? MediaTypeOf(*format)
                                       : std::string_view(fields.plan_type));
   request.policies = fields.policies;
-  request.explain = options.explain;
-  return CheckParsed(request, options);
+  return CheckRequestJson(std::move(request), options);
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<std::string>>> Engine::CheckBatchJson(
