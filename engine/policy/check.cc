@@ -232,10 +232,15 @@ class PreViolations {
   bool started_ = false;
 };
 
-// Everything a check reuses from one call to the next, one per thread: a check
-// allocates only for what it reports (and for strings a plan brings that the snapshot
-// never interned).
+const StringPool& NoStrings() {
+  static const StringPool none;
+  return none;
+}
+
+// Everything a check reuses from one call to the next, one per thread: once its
+// buffers have grown, a check allocates only for what it reports.
 struct CheckScratch {
+  ValueIds ids{NoStrings()};  // bound to the checked snapshot's pool by each check
   Projection projection;
   HeldRoles held_pre, held_post;
   std::vector<Index> policies;
@@ -283,7 +288,8 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   if (identity == kNoIndex)  // IIQ would simulate on an empty identity; we refuse (README)
     return Invalid(absl::StrCat("Identity '", req.identity, "' not found in the snapshot"), "/identity");
 
-  ValueIds ids(s.pool());
+  ValueIds& ids = scratch.ids;
+  ids.Reset(s.pool());
   Projection* projection = &scratch.projection;
   DetectScope scope = options.detect_policy_roles_only ? DetectScope::kPolicyRoles : DetectScope::kAll;
   if (auto st = ProjectInto(s, identity, plan, ids, *projection, scope); !st.ok()) return st;
