@@ -65,7 +65,9 @@ TextList Snapshot::Resources(std::string_view type) const {
 namespace {
 
 // Estimates of what heap objects hold: their own size is counted by whoever holds
-// them; these count what they point to (vectors' capacity, long strings, hash tables).
+// them; these count what they point to (vectors, long strings, hash tables). From the
+// sizes, not the capacities, so that a snapshot opened from an image, whose containers
+// were sized exactly, reports what the load that wrote it reported.
 template <class T>
   requires std::is_trivially_copyable_v<T>
 size_t Heap(const T&) {
@@ -73,12 +75,13 @@ size_t Heap(const T&) {
 }
 template <class T>
 size_t Heap(const std::vector<T>& v) {
-  return v.capacity() * sizeof(T);
+  return v.size() * sizeof(T);
 }
-size_t Heap(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
+size_t Heap(const std::string& s) { return s.size() > 15 ? s.size() + 1 : 0; }
+// A hash table's slots (a value and a control byte each) at its largest load, 7/8.
 template <class M>
 size_t HeapOfTable(const M& m) {
-  return m.capacity() * (sizeof(typename M::value_type) + 1);
+  return m.size() * (sizeof(typename M::value_type) + 1) * 8 / 7;
 }
 size_t Heap(const Filter& f) {
   size_t n = Heap(f.values) + Heap(f.children) + Heap(f.unsupported_op);

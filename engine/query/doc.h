@@ -43,7 +43,7 @@ class Doc {
   const DocNode& node(uint32_t i) const { return nodes()[i]; }
   size_t node_count() const { return node_count_; }
   // What the document holds on the heap (its one allocation).
-  size_t heap_bytes() const { return buf_.capacity() > 15 ? buf_.capacity() + 1 : 0; }
+  size_t heap_bytes() const { return buf_.size() > 15 ? buf_.size() + 1 : 0; }
 
   std::string_view str(const DocNode& n) const { return {arena() + n.first, n.size}; }
   std::string_view lower_str(const DocNode& n) const { return {arena() + n.aux, n.size}; }

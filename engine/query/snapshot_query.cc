@@ -183,11 +183,11 @@ std::string ApplicationJson(const Snapshot& s, const Application& a) {
 size_t StateBytes(const QueryState& state) {
   size_t n = sizeof(QueryState);
   for (size_t t = 0; t < kTypes.size(); ++t) {
-    n += state.docs[t].capacity() * sizeof(Doc);
+    n += state.docs[t].size() * sizeof(Doc);
     for (const Doc& d : state.docs[t]) n += d.heap_bytes();
-    n += state.by_id[t].capacity() * (sizeof(std::pair<std::string, std::vector<uint32_t>>) + 1);
+    n += state.by_id[t].size() * (sizeof(std::pair<std::string, std::vector<uint32_t>>) + 1) * 8 / 7;
     for (const auto& [id, positions] : state.by_id[t])
-      n += (id.capacity() > 15 ? id.capacity() + 1 : 0) + positions.capacity() * sizeof(uint32_t);
+      n += (id.size() > 15 ? id.size() + 1 : 0) + positions.size() * sizeof(uint32_t);
   }
   return n;
 }
