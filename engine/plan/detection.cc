@@ -177,7 +177,7 @@ void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st, Dete
   std::vector<Index>& candidates = d.candidates;
   candidates.assign(s.UnindexedDetectableRoles().begin(), s.UnindexedDetectableRoles().end());
   for (const AccountState& a : st.accounts)
-    a.ForEachAttribute([&](const AttrValues& v) {
+    a.ForEachAttribute([&](const AttrView& v) {
       for (Id value : v.values)
         if (const auto* roles = s.RolesMentioning(a.application, v.name, value))
           candidates.insert(candidates.end(), roles->begin(), roles->end());
