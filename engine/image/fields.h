@@ -18,6 +18,9 @@ struct ImageAccess {
   using NameMap = Snapshot::NameMap;
   template <class Ar>
   static void Fields(Ar& ar, Snapshot& s);
+  // The mapped columns' contents, against the header's counts (engine/image/image.cc).
+  template <class Check>
+  static void CheckColumns(const Snapshot& s, Check& check);
   // An opened image: its facts, and what keeps the mapped bytes alive.
   static void Attach(Snapshot& s, std::shared_ptr<const void> mapping, const ImageInfo& info) {
     s.image_mapping_ = std::move(mapping);
@@ -43,11 +46,6 @@ template <>
 inline constexpr ErrorCode kEnumLast<ErrorCode> = ErrorCode::kNoSuchResource;
 
 template <class Ar>
-void Fields(Ar& ar, AttrValues& a) {
-  ar(Ref(a.name, Table::kStrings), a.multi, Refs(a.values, Table::kStrings));
-}
-
-template <class Ar>
 void Fields(Ar& ar, Permission& p) {
   ar(Ref(p.target, Table::kStrings), Refs(p.rights, Table::kStrings));
 }
@@ -56,26 +54,6 @@ template <class Ar>
 void Fields(Ar& ar, Application& a) {
   ar(Ref(a.name, Table::kStrings), a.id, a.type, a.from_scim, a.case_insensitive, a.has_account_schema,
      Opt(a.identity_attribute, Table::kStrings), RefKeys(a.schema, Table::kStrings));
-}
-
-template <class Ar>
-void Fields(Ar& ar, Account& a) {
-  ar(a.id, a.from_scim, Ref(a.application, Table::kApplications), Opt(a.instance, Table::kStrings),
-     Opt(a.native_identity, Table::kStrings), Opt(a.display_name, Table::kStrings),
-     Opt(a.identity, Table::kIdentities), a.attributes, a.permissions, a.disabled, a.locked);
-}
-
-template <class Ar>
-void Fields(Ar& ar, Identity& i) {
-  ar(i.flags, Ref(i.name, Table::kStrings), i.id, i.display_name, i.from_scim, i.inactive,
-     Refs(i.assigned_roles, Table::kRoles), Refs(i.detected_roles, Table::kRoles), Refs(i.accounts, Table::kAccounts),
-     i.attributes);
-}
-
-template <class Ar>
-void Fields(Ar& ar, EntitlementRecord& e) {
-  ar(Opt(e.application, Table::kApplications), Opt(e.attribute, Table::kStrings), Opt(e.value, Table::kStrings), e.id,
-     e.display_name, e.type, e.requestable, e.from_scim);
 }
 
 template <class Ar>
@@ -165,27 +143,6 @@ void Fields(Ar& ar, LoadTimings& t) {
   ar(t.files, t.bytes, t.read_ms, t.parse_ms, t.build_ms, t.passes);
 }
 
-// The interned strings, in id order: the reader interns them again, and a repeated
-// string (which would shift every later id) is refused.
-template <class Ar>
-void Fields(Ar& ar, StringPool& pool) {
-  uint32_t n = static_cast<uint32_t>(pool.size());
-  ar(n);
-  if constexpr (Ar::kReading) {
-    if (n != ar.table_size(Table::kStrings)) ar.Fail("the string pool's size differs from the header's");
-    std::string s;
-    for (uint32_t i = 0; i < n && ar.ok(); ++i) {
-      ar(s);
-      if (ar.ok() && pool.Intern(s) != i) ar.Fail("a repeated string in the pool");
-    }
-  } else {
-    for (uint32_t i = 0; i < n; ++i) {
-      std::string s(pool.Get(i));
-      ar(s);
-    }
-  }
-}
-
 // A text-keyed lookup whose keys are views into the pool: written as (string id, row).
 template <class Ar>
 void Names(Ar& ar, ImageAccess::NameMap& m, const StringPool& pool, Table table) {
@@ -208,6 +165,65 @@ void Names(Ar& ar, ImageAccess::NameMap& m, const StringPool& pool, Table table)
 
 }  // namespace image
 
+// Every reference and Range of the population's and the pool's columns.
+template <class Check>
+void ImageAccess::CheckColumns(const Snapshot& s, Check& check) {
+  using image::Table;
+  const Column<char>* text = nullptr;
+  const Column<uint64_t>* starts = nullptr;
+  const Column<uint32_t>* slots = nullptr;
+  s.pool_.ForEachColumn([&](std::string_view name, const auto& column) {
+    using C = std::decay_t<decltype(column)>;
+    if constexpr (std::is_same_v<C, Column<char>>) text = &column;
+    if constexpr (std::is_same_v<C, Column<uint64_t>>) starts = &column;
+    if constexpr (std::is_same_v<C, Column<uint32_t>>) slots = &column;
+  });
+  check.Starts("pool.starts", *starts, text->size(), false);
+  if (!check.ok()) return;
+  check.Count("pool.starts", starts->size() - 1, Table::kStrings);
+  check.Slots("pool.slots", *slots, starts->size() - 1);
+  const PopulationStore& p = s.population_;
+  check.Count("identities", p.identities.size(), Table::kIdentities);
+  check.Count("accounts", p.accounts.size(), Table::kAccounts);
+  check.Count("entitlements", p.entitlements.size(), Table::kEntitlements);
+  if (!check.ok()) return;
+  check.Rows("identities", p.identities, [&](const IdentityRecord& r) {
+    check.Ref(r.name, Table::kStrings);
+    check.Ref(r.id, Table::kStrings, true);
+    check.Ref(r.display_name, Table::kStrings, true);
+    check.In(r.assigned_roles, p.roles.size(), "identity.roles");
+    check.In(r.detected_roles, p.roles.size(), "identity.roles");
+    check.In(r.accounts, p.account_lists.size(), "identity.accounts");
+    check.In(r.attributes, p.attributes.size(), "attributes");
+  });
+  check.Rows("accounts", p.accounts, [&](const AccountRecord& r) {
+    for (Id id : {r.id, r.instance, r.native_identity, r.display_name}) check.Ref(id, Table::kStrings, true);
+    check.Ref(r.application, Table::kApplications);
+    check.Ref(r.identity, Table::kIdentities, true);
+    check.In(r.attributes, p.attributes.size(), "attributes");
+    check.In(r.permissions, p.permissions.size(), "permissions");
+  });
+  check.Rows("identity.roles", p.roles, [&](Index r) { check.Ref(r, Table::kRoles); });
+  check.Rows("identity.accounts", p.account_lists, [&](Index a) { check.Ref(a, Table::kAccounts); });
+  check.Rows("attributes", p.attributes, [&](const AttrRecord& r) {
+    check.Ref(r.name, Table::kStrings);
+    check.In(r.values, p.ids.size(), "values");
+  });
+  check.Rows("permissions", p.permissions, [&](const PermissionRecord& r) {
+    check.Ref(r.target, Table::kStrings);
+    check.In(r.rights, p.ids.size(), "values");
+  });
+  check.Rows("values", p.ids, [&](Id id) { check.Ref(id, Table::kStrings); });
+  check.Rows("entitlements", p.entitlements, [&](const EntitlementRecord& r) {
+    check.Ref(r.application, Table::kApplications, true);
+    for (Id id : {r.attribute, r.value, r.id, r.display_name, r.type}) check.Ref(id, Table::kStrings, true);
+  });
+  check.Slots("identity.slots", p.identity_slots, p.identities.size());
+  for (size_t t = 0; t < kResourceTypes.size(); ++t)
+    check.Starts("resources.starts", p.resource_starts[t], p.resource_text[t].size(), true);
+}
+
+// Everything but the columns (which ForEachColumn lists, engine/image/image.cc).
 template <class Ar>
 void ImageAccess::Fields(Ar& ar, Snapshot& s) {
   using image::Opt;
@@ -217,23 +233,18 @@ void ImageAccess::Fields(Ar& ar, Snapshot& s) {
   using image::Refs;
   using image::Rows;
   using image::Table;
-  ar(s.pool_, Rows(s.applications_, Table::kApplications), Rows(s.roles_, Table::kRoles),
-     Rows(s.policies_, Table::kPolicies));
+  ar(Rows(s.applications_, Table::kApplications), Rows(s.roles_, Table::kRoles), Rows(s.policies_, Table::kPolicies));
   if constexpr (Ar::kReading) ar.SetConstraintCounts(s.policies_);
-  ar(Rows(s.identities_, Table::kIdentities), Rows(s.accounts_, Table::kAccounts), s.diagnostics_,
-     Rows(s.entitlements_, Table::kEntitlements), Rows(s.populations_, Table::kPopulations),
-     s.any_assigned_detectable_, s.has_identity_config_, RefKeys(s.identity_attribute_defs_, Table::kStrings),
-     s.constraints_by_id_, s.constraints_by_name_, s.unnamed_role_sod_, s.entitlement_count_, s.timings_,
-     s.any_active_policy_, Refs(s.active_by_name_, Table::kPolicies));
-  image::Names(ar, s.identity_lookup_, s.pool_, Table::kIdentities);
+  ar(s.diagnostics_, Rows(s.populations_, Table::kPopulations), s.any_assigned_detectable_, s.has_identity_config_,
+     RefKeys(s.identity_attribute_defs_, Table::kStrings), s.constraints_by_id_, s.constraints_by_name_,
+     s.unnamed_role_sod_, s.timings_, s.any_active_policy_, Refs(s.active_by_name_, Table::kPolicies));
   image::Names(ar, s.role_lookup_, s.pool_, Table::kRoles);
   image::Names(ar, s.app_lookup_, s.pool_, Table::kApplications);
   image::Names(ar, s.policy_lookup_, s.pool_, Table::kPolicies);
   image::Names(ar, s.policy_id_lookup_, s.pool_, Table::kPolicies);
   ar(s.roles_by_value_, Refs(s.unindexed_roles_, Table::kRoles), s.roles_reading_, s.any_permission_profiles_,
      s.constraints_by_role_, s.constraints_by_value_, s.always_constraints_,
-     PerRow(s.unsupported_constraints_, Table::kPolicies), PerRow(s.children_, Table::kRoles), s.source_hash_,
-     s.resources_);
+     PerRow(s.unsupported_constraints_, Table::kPolicies), PerRow(s.children_, Table::kRoles), s.source_hash_);
   if constexpr (Ar::kReading) {
     // Lists of rows inside maps and per-row indexes: each entry must point at a row.
     for (const auto& [key, roles] : s.roles_by_value_) ar.CheckRefs(roles, Table::kRoles);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/image/archive.h"
 #include "engine/image/fields.h"
@@ -56,13 +57,13 @@ struct Header {
 static_assert(sizeof(Header) == 128);
 
 struct SectionEntry {
-  char name[24];
+  char name[40];
   uint32_t kind;
-  uint32_t reserved;
+  uint32_t record_bytes;  // a column's sizeof(T)
   uint64_t offset;
   uint64_t length;
 };
-static_assert(sizeof(SectionEntry) == 48);
+static_assert(sizeof(SectionEntry) == 64);
 
 constexpr uint64_t kTableOffset = sizeof(Preamble) + sizeof(Header);
 constexpr std::string_view kModelSection = "model";
@@ -101,9 +102,85 @@ absl::Status WriteAll(int fd, const void* data, size_t n, const std::string& pat
 }
 
 struct PlannedSection {
-  std::string name;
+  std::string_view name;
   SectionKind kind;
+  uint32_t record_bytes;
   std::string_view bytes;
+};
+
+// Checks what the mapped columns hold before anything reads them: every reference within
+// its table, every Range within its arena, string and text offsets in order, hash tables
+// with a free slot (so a probe ends). The first problem, or "".
+class ColumnCheck {
+ public:
+  explicit ColumnCheck(const uint64_t (&tables)[kTableCount]) : tables_(tables) {}
+  const std::string& error() const { return error_; }
+  bool ok() const { return error_.empty(); }
+
+  template <class T, class F>
+  void Rows(std::string_view column, const Column<T>& c, F check) {
+    for (size_t i = 0; i < c.size() && ok(); ++i) {
+      row_ = i;
+      column_ = column;
+      check(c[i]);
+    }
+  }
+  void Ref(uint32_t v, Table t, bool optional = false) {
+    if (v < tables_[static_cast<int>(t)] || (optional && v == UINT32_MAX)) return;
+    Fail(absl::StrCat("a reference ", v, " outside ", TableName(t), " (", tables_[static_cast<int>(t)], ")"));
+  }
+  void In(Range r, size_t arena, std::string_view arena_name) {
+    if (uint64_t{r.begin} + r.count <= arena) return;
+    Fail(absl::StrCat("a range [", r.begin, ", +", r.count, ") outside ", ToAbsl(arena_name), " (", arena, ")"));
+  }
+  // Text offsets: `starts` non-decreasing within `text`, `count` + 1 of them (or none
+  // when `count` is 0 and they may be absent).
+  void Starts(std::string_view column, const Column<uint64_t>& starts, size_t text_bytes, bool may_be_empty) {
+    column_ = column;
+    row_ = 0;
+    if (starts.empty()) {
+      if (!may_be_empty) Fail("no offsets");
+      return;
+    }
+    uint64_t prev = 0;
+    for (size_t i = 0; i < starts.size() && ok(); ++i) {
+      row_ = i;
+      if (starts[i] < prev || starts[i] > text_bytes)
+        Fail(absl::StrCat("an offset ", starts[i], " out of order or past the ", text_bytes, " bytes of text"));
+      prev = starts[i];
+    }
+  }
+  // A column's row count against the header's count of `t`.
+  void Count(std::string_view column, size_t rows, Table t) {
+    column_ = column;
+    row_ = 0;
+    if (ok() && rows != tables_[static_cast<int>(t)])
+      Fail(absl::StrCat(rows, " rows, the header says ", tables_[static_cast<int>(t)], " ", TableName(t)));
+  }
+  // An open-addressing table (engine/model/hash_slots.h) over n positions.
+  void Slots(std::string_view column, const Column<uint32_t>& slots, size_t n) {
+    column_ = column;
+    row_ = 0;
+    if (slots.empty()) return;
+    if ((slots.size() & (slots.size() - 1)) != 0) return Fail(absl::StrCat(slots.size(), " slots, not a power of two"));
+    size_t used = 0;
+    for (size_t i = 0; i < slots.size() && ok(); ++i) {
+      row_ = i;
+      if (slots[i] > n) Fail(absl::StrCat("a slot for position ", slots[i] - 1, " of ", n));
+      used += slots[i] != 0;
+    }
+    row_ = 0;
+    if (ok() && used >= slots.size()) Fail("no free slot");
+  }
+
+ private:
+  void Fail(std::string_view what) {
+    if (ok()) error_ = absl::StrCat("column '", ToAbsl(column_), "' row ", row_, ": ", ToAbsl(what));
+  }
+  const uint64_t (&tables_)[kTableCount];
+  std::string_view column_;
+  size_t row_ = 0;
+  std::string error_;
 };
 
 // A read-only mapping of a whole file.
@@ -135,8 +212,12 @@ absl::StatusOr<uint64_t> WriteImage(const Snapshot& snapshot, const std::string&
   Snapshot& s = const_cast<Snapshot&>(snapshot);  // the writer only reads the fields it lists
   image::Writer writer;
   ImageAccess::Fields(writer, s);
-  std::vector<image::PlannedSection> sections = {
-      {std::string(image::kModelSection), SectionKind::kArchive, writer.bytes()}};
+  std::vector<image::PlannedSection> sections = {{image::kModelSection, SectionKind::kArchive, 0, writer.bytes()}};
+  snapshot.ForEachColumn([&](std::string_view name, const auto& column) {
+    using T = typename std::decay_t<decltype(column)>::value_type;
+    sections.push_back({name, SectionKind::kColumn, sizeof(T),
+                        {reinterpret_cast<const char*>(column.data()), column.bytes()}});
+  });
 
   Header header{};
   header.section_count = static_cast<uint32_t>(sections.size());
@@ -164,6 +245,7 @@ absl::StatusOr<uint64_t> WriteImage(const Snapshot& snapshot, const std::string&
     std::memset(&e, 0, sizeof e);
     std::memcpy(e.name, sections[i].name.data(), std::min(sections[i].name.size(), sizeof e.name - 1));
     e.kind = static_cast<uint32_t>(sections[i].kind);
+    e.record_bytes = sections[i].record_bytes;
     e.offset = offset;
     e.length = sections[i].bytes.size();
     offset = image::AlignUp(offset + e.length);
@@ -268,8 +350,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void>
       return image::ImageError(name, absl::StrCat("a count of ", header.tables[t], " ",
                                                   image::TableName(static_cast<Table>(t)), " the file cannot hold"),
                                sizeof preamble);
-  std::string_view model;
-  bool has_model = false;
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(uint64_t) != 0)
+    return image::ImageError(name, "the image's bytes are not 8-byte aligned in memory");
+  absl::flat_hash_map<std::string, SectionEntry> sections;
   for (uint32_t i = 0; i < header.section_count; ++i) {
     SectionEntry e;
     const uint64_t at = image::kTableOffset + uint64_t{i} * sizeof e;
@@ -280,18 +363,47 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void>
       return image::ImageError(name, absl::StrCat("section '", section, "' (offset ", e.offset, ", length ",
                                                   e.length, ") is not an aligned range of the file"),
                                static_cast<int64_t>(at));
-    if (section == image::kModelSection && e.kind == static_cast<uint32_t>(SectionKind::kArchive)) {
-      model = bytes.substr(e.offset, e.length);
-      has_model = true;
-    }
+    if (!sections.emplace(section, e).second)
+      return image::ImageError(name, absl::StrCat("section '", section, "' twice"), static_cast<int64_t>(at));
   }
-  if (!has_model) return image::ImageError(name, absl::StrCat("no '", ToAbsl(image::kModelSection), "' section"));
+  auto section_of = [&](std::string_view wanted, SectionKind kind, uint32_t record_bytes) -> absl::StatusOr<std::string_view> {
+    auto it = sections.find(ToAbsl(wanted));
+    if (it == sections.end() || it->second.kind != static_cast<uint32_t>(kind))
+      return image::ImageError(name, absl::StrCat("no ", kind == SectionKind::kColumn ? "column" : "archive",
+                                                  " section '", ToAbsl(wanted), "'"));
+    const SectionEntry& e = it->second;
+    if (e.record_bytes != record_bytes || (record_bytes > 0 && e.length % record_bytes != 0))
+      return image::ImageError(name, absl::StrCat("section '", ToAbsl(wanted), "' of ", e.length, " bytes in ",
+                                                  e.record_bytes, "-byte records; this build's are ", record_bytes,
+                                                  " bytes"),
+                               static_cast<int64_t>(e.offset));
+    return bytes.substr(e.offset, e.length);
+  };
+  auto model = section_of(image::kModelSection, SectionKind::kArchive, 0);
+  if (!model.ok()) return model.status();
 
+  // The columns, viewed where they are mapped, then checked before anything reads them.
   auto snapshot = std::make_shared<Snapshot>();
-  image::Reader reader(model, header.tables);
+  absl::Status viewed;
+  snapshot->ForEachColumn([&](std::string_view column_name, auto& column) {
+    using T = typename std::decay_t<decltype(column)>::value_type;
+    if (!viewed.ok()) return;
+    auto at = section_of(column_name, SectionKind::kColumn, sizeof(T));
+    if (!at.ok()) {
+      viewed = at.status();
+      return;
+    }
+    column.View(reinterpret_cast<const T*>(at->data()), at->size() / sizeof(T));
+  });
+  if (!viewed.ok()) return viewed;
+  image::ColumnCheck columns(header.tables);
+  ImageAccess::CheckColumns(*snapshot, columns);
+  if (!columns.ok()) return image::ImageError(name, columns.error());
+
+  image::Reader reader(*model, header.tables);
   ImageAccess::Fields(reader, *snapshot);
   if (reader.ok() && !reader.at_end()) reader.Fail("bytes after the last field");
-  const int64_t model_offset = model.data() - bytes.data();
+  const int64_t model_offset = model->data() - bytes.data();
   if (!reader.ok())
     return image::ImageError(name, absl::StrCat("section '", ToAbsl(image::kModelSection), "': ", reader.error()),
                              model_offset + static_cast<int64_t>(reader.error_offset()));
