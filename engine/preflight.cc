@@ -134,6 +134,7 @@ absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std
   if (paths.empty()) return MakeError(ErrorCode::kInvalidValue, "no snapshot path given");
   LoadOptions load;
   load.limits = options.limits;
+  load.progress = options.progress;
   auto snapshot = LoadSnapshot(paths, load);
   if (!snapshot.ok()) return snapshot.status();
   const Snapshot& s = **snapshot;

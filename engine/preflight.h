@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
+#include "engine/util/load_progress.h"
 #include "engine/wire/scim_error.h"  // ScimErrorJson, HttpStatusOf: errors on the wire
 
 namespace preflight {
@@ -41,6 +42,7 @@ struct CheckRequest;
 struct EngineOptions {
   Limits limits;
   bool allow_partial = false;
+  LoadProgressFn progress;  // how far the load is, as it goes (none: quiet)
 };
 
 // How to answer a check.
