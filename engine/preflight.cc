@@ -158,7 +158,10 @@ absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std
 // ---------------------------------------------------------------------------------------
 // Checks.
 
-absl::StatusOr<std::string> Engine::CheckParsed(const CheckRequest& request, const RequestOptions& options) const {
+absl::Status Engine::CheckRequestJson(CheckRequest request, const RequestOptions& options, JsonSink& response) const {
+  request.explain = options.explain;
+  // The body's reader refuses these; a request read elsewhere gets the same words.
+  if (request.identity.empty()) return MakeError(ErrorCode::kInvalidValue, "Identity name is required.", At("/identity"));
   // Whatever the policies (even with none active), an unknown identity is an error: a
   // gate must not pass a request for someone it does not know.
   if (snapshot_->FindIdentity(request.identity) == kNoIndex)
@@ -182,10 +185,19 @@ absl::StatusOr<std::string> Engine::CheckParsed(const CheckRequest& request, con
                       " policies, ", info_.identities, " identities; this answer may miss violations"),
          {}, "Snapshot"});
   }
-  return CheckResponseJson(request, *result, check_options);
+  WriteCheckResponse(response, request, *result, check_options);
+  return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> Engine::CheckJson(std::string_view request_body, const RequestOptions& options) const {
+absl::StatusOr<std::string> Engine::CheckRequestJson(CheckRequest request, const RequestOptions& options) const {
+  JsonWriter text(options.indent);
+  text.Reserve(request.plan_value.size() + request.plan_value.size() / 4 + 512);  // the plan is echoed
+  if (absl::Status s = CheckRequestJson(std::move(request), options, text); !s.ok()) return s;
+  return text.Take();
+}
+
+absl::Status Engine::CheckJson(std::string_view request_body, const RequestOptions& options,
+                               JsonSink& response) const {
   auto request = ParseCheckRequest(request_body, limits_);
   if (!request.ok()) {
     // A body that is not JSON at all keeps invalidSyntax; a body that is JSON but not a
@@ -193,8 +205,14 @@ absl::StatusOr<std::string> Engine::CheckJson(std::string_view request_body, con
     if (ErrorCodeOf(request.status()) == ErrorCode::kInvalidSyntax) return request.status();
     return AsCheckError(request.status());
   }
-  request->explain = options.explain;
-  return CheckParsed(*request, options);
+  return CheckRequestJson(*std::move(request), options, response);
+}
+
+absl::StatusOr<std::string> Engine::CheckJson(std::string_view request_body, const RequestOptions& options) const {
+  JsonWriter text(options.indent);
+  text.Reserve(request_body.size() + 512);  // the response echoes the body's plan, escaped as there
+  if (absl::Status s = CheckJson(request_body, options, text); !s.ok()) return s;
+  return text.Take();
 }
 
 absl::StatusOr<std::string> Engine::CheckFieldsJson(const CheckFields& fields, const RequestOptions& options) const {
@@ -210,8 +228,7 @@ absl::StatusOr<std::string> Engine::CheckFieldsJson(const CheckFields& fields, c
                                       ? MediaTypeOf(*format)
                                       : std::string_view(fields.plan_type));
   request.policies = fields.policies;
-  request.explain = options.explain;
-  return CheckParsed(request, options);
+  return CheckRequestJson(std::move(request), options);
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<std::string>>> Engine::CheckBatchJson(

@@ -25,7 +25,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/codecs/check_request.h"  // CheckRequest: a request body's fields, read
 #include "engine/util/error.h"
+#include "engine/util/json_writer.h"  // JsonSink: a response as events, for faces building objects
 #include "engine/util/limits.h"
 #include "engine/util/load_progress.h"
 #include "engine/wire/scim_error.h"  // ScimErrorJson, HttpStatusOf: errors on the wire
@@ -33,7 +35,6 @@
 namespace preflight {
 
 class Snapshot;
-struct CheckRequest;
 
 // How to load a snapshot. By default a snapshot that loaded with any error (a file that
 // does not parse, a policy or role that does not resolve), or that holds no policy or no
@@ -133,6 +134,13 @@ class Engine {
   // The CheckedPolicyViolations request body in, the response resource out. Every failure
   // inside the request is 400 invalidValue, as IdentityIQ answers it (a budget stays tooMany).
   absl::StatusOr<std::string> CheckJson(std::string_view request_body, const RequestOptions& options = {}) const;
+  // The same response written as events into `response` (nothing written on failure).
+  absl::Status CheckJson(std::string_view request_body, const RequestOptions& options, JsonSink& response) const;
+  // A request body a face has read into its fields itself (the Python module, from a dict):
+  // checked exactly as CheckJson checks the body those fields came from (options.explain
+  // rules over request.explain).
+  absl::StatusOr<std::string> CheckRequestJson(CheckRequest request, const RequestOptions& options = {}) const;
+  absl::Status CheckRequestJson(CheckRequest request, const RequestOptions& options, JsonSink& response) const;
   absl::StatusOr<std::string> CheckFieldsJson(const CheckFields& fields, const RequestOptions& options = {}) const;
   // Many bodies in one call: one result per body, in order. The call itself fails only
   // when the batch exceeds max_batch_requests.
@@ -179,7 +187,6 @@ class Engine {
   const Snapshot& snapshot() const { return *snapshot_; }
 
  private:
-  absl::StatusOr<std::string> CheckParsed(const CheckRequest& request, const RequestOptions& options) const;
   std::shared_ptr<const Snapshot> snapshot_;
   std::vector<std::string> paths_;  // the sources, for Impact's changed snapshot
   Limits limits_;

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs every system and Python dependency Preflight needs on Debian 12.
 # Idempotent and quick when everything is already present.
+# --bench also installs the peers benchmarks/peers/ times Preflight against (scripts/bench.sh passes it);
+# the tests do not need them (tests/python/test_peers_bench.py skips the peers that are missing).
 set -euo pipefail
+BENCH=0
+[ "${1:-}" = "--bench" ] && BENCH=1
 
 APT_PACKAGES=(
   cmake ninja-build g++ clang clang-14 libclang-rt-14-dev ccache
@@ -13,6 +17,8 @@ APT_PACKAGES=(
   nlohmann-json3-dev  # fuzz/check_request_json_reference: the reference JSON parser
 )
 PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn pandas pyarrow dask distributed)
+BENCH_PIP_PACKAGES=(cedarpy regopy casbin)  # benchmarks/peers: Cedar, OPA's Rego (rego-cpp), casbin
+((BENCH)) && PIP_PACKAGES+=("${BENCH_PIP_PACKAGES[@]}")
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

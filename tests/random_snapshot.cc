@@ -876,8 +876,7 @@ Comparison CompareCase(const RandomCase& c, const CompareOptions& compare) {
   CheckRequest req;
   req.identity = c.identity;
   req.policies = c.policies;
-  CheckOptions options;
-  options.use_constraint_index = compare.use_constraint_index;
+  CheckOptions options = compare.use_constraint_index ? CheckOptions() : CheckOptions::Exhaustive();
   auto result = Check(**snapshot, req, c.plan, options);
   std::vector<reference::RefViolation> engine;
   if (result.ok()) {

@@ -79,6 +79,8 @@ struct Comparison {
 // `ref_options` (a reference::RefOptions, see tests/reference_checker.h) picks the
 // note's answer (default) or the engine's at the known divergences.
 struct CompareOptions {
+  // The default CheckOptions (the constraint index and every fast path), or
+  // CheckOptions::Exhaustive() (each one off).
   bool use_constraint_index = true;
   bool null_lists_match_anything = true;
   bool drop_unschema_expansions = true;

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include "engine/util/error.h"
 #include "engine/util/json_writer.h"
 #include "engine/util/limits.h"
@@ -31,6 +33,55 @@ TEST_CASE("json writer escapes and nests") {
   JsonWriter p(2);
   p.BeginObject().Key("k").BeginArray().String("v").EndArray().EndObject();
   CHECK(p.str() == "{\n  \"k\": [\n    \"v\"\n  ]\n}");
+}
+
+// The escaping as RFC 8259 spells it, one byte at a time: what AppendEscaped must write.
+std::string EscapedByteByByte(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out + "\"";
+}
+
+TEST_CASE("json writer escapes every byte as RFC 8259 says, appending to what is there") {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  // Every byte alone, every byte among plain text, and runs of every length around one.
+  for (int c = 0; c < 256; ++c) {
+    const std::string one(1, static_cast<char>(c));
+    for (const std::string& s : {one, "ab" + one + "cdefghijk", std::string(17, static_cast<char>(c))}) {
+      std::string out = "prefix";
+      JsonWriter::AppendEscaped(out, s);
+      CHECK(out == "prefix" + EscapedByteByByte(s));
+    }
+  }
+  std::string out;
+  JsonWriter::AppendEscaped(out, all);
+  CHECK(out == EscapedByteByByte(all));
+  out.clear();
+  JsonWriter::AppendEscaped(out, "");
+  CHECK(out == "\"\"");
+  // ASCII only: non-ASCII as \u escapes (a pair beyond the BMP), a stray byte as Latin-1.
+  out.clear();
+  JsonWriter::AppendEscaped(out, "\"\xC3\xA9\xF0\x9F\x98\x80\xFF\x01", true);
+  CHECK(out == R"("\"\u00e9\ud83d\ude00\u00ff\u0001")");
 }
 
 TEST_CASE("limits are set by name, and bad names and values are invalidValue") {

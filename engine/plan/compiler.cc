@@ -1,6 +1,7 @@
 #include "engine/plan/compiler.h"
 
 #include <algorithm>
+#include <span>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -44,7 +45,7 @@ class HashedValues {
 
 class Compiler {
  public:
-  Compiler(const Snapshot& s, ValueIds& ids, Projection& out) : s_(s), ids_(ids), out_(out) {}
+  Compiler(const Snapshot& s, ValueIds& ids, Projection& out) : s_(s), ids_(ids), out_(out) { removed_.clear(); }
 
   void Warn(std::string message, std::string object = {}) {
     out_.diagnostics.push_back({Severity::kWarning, ErrorCode::kInvalidValue, std::move(message), {}, std::move(object)});
@@ -56,7 +57,7 @@ class Compiler {
   // leaves, the first child of an OR, only the first profile when orProfiles. Later
   // requests win on single-valued attributes, as when IIQ applies them in order.
   void Expand(Index assigned, std::vector<Expansion>& out) {
-    std::vector<Index>& queue = queue_;
+    std::vector<Index>& queue = scratch_.queue;
     queue.assign(1, assigned);
     for (size_t i = 0; i < queue.size(); ++i) {
       Index r = queue[i];
@@ -107,9 +108,9 @@ class Compiler {
 
   // Each mutation first checks whether it changes anything, so an account the plan
   // leaves as it was keeps sharing the snapshot's attributes.
-  void AddValues(AccountState& acc, Id attr, const std::vector<Id>& values, bool force_multi) {
+  void AddValues(AccountState& acc, Id attr, std::span<const Id> values, bool force_multi) {
     const Application& app = s_.applications()[acc.application];
-    const AttrValues* cur = acc.Find(attr);
+    std::optional<AttrView> cur = acc.Find(attr);
     bool multi = force_multi || app.IsMulti(attr) || (cur && cur->multi) || !app.has_account_schema;
     if (!multi) {  // Add on a single-valued attribute replaces
       if (values.empty()) return;
@@ -123,15 +124,15 @@ class Compiler {
     const bool becomes_multi = cur && !cur->multi && app.IsMulti(attr);
     AttrValues* v = nullptr;
     if ((held + values.size()) * values.size() <= kPairwiseLimit) {
-      auto present = [&](const AttrValues* in, Id x) {
-        return in && std::any_of(in->values.begin(), in->values.end(),
-                                 [&](Id y) { return SameValue(ids_, x, y, app.case_insensitive); });
+      auto present = [&](std::span<const Id> in, Id x) {
+        return std::any_of(in.begin(), in.end(), [&](Id y) { return SameValue(ids_, x, y, app.case_insensitive); });
       };
-      bool changes = std::any_of(values.begin(), values.end(), [&](Id x) { return !present(cur, x); });
+      std::span<const Id> held_values = cur ? cur->values : std::span<const Id>();
+      bool changes = std::any_of(values.begin(), values.end(), [&](Id x) { return !present(held_values, x); });
       if (!changes && !becomes_multi) return;
       v = acc.FindOrAdd(attr);  // holds cur's values (none when cur is null)
       for (Id x : values)
-        if (!present(v, x)) v->values.push_back(x);
+        if (!present(v->values, x)) v->values.push_back(x);
     } else {
       HashedValues present(ids_, app.case_insensitive);
       if (cur)
@@ -146,9 +147,9 @@ class Compiler {
     v->multi = v->multi || app.IsMulti(attr) || v->values.size() > 1;
     if (v->values.empty()) acc.Erase(attr);
   }
-  void RemoveValues(AccountState& acc, Id attr, const std::vector<Id>& values) {
+  void RemoveValues(AccountState& acc, Id attr, std::span<const Id> values) {
     const Application& app = s_.applications()[acc.application];
-    const AttrValues* cur = acc.Find(attr);
+    std::optional<AttrView> cur = acc.Find(attr);
     if (!cur) return;
     if (cur->values.size() * values.size() <= kPairwiseLimit) {
       auto removed = [&](Id y) {
@@ -163,23 +164,23 @@ class Compiler {
   }
   template <typename Removed>
   void EraseValues(AccountState& acc, Id attr, Removed removed) {
-    const AttrValues* cur = acc.Find(attr);
+    std::optional<AttrView> cur = acc.Find(attr);
     if (!cur || std::none_of(cur->values.begin(), cur->values.end(), removed)) return;
     AttrValues* v = acc.FindOrAdd(attr);
     std::erase_if(v->values, removed);
     if (v->values.empty()) acc.Erase(attr);  // an emptied list becomes null
   }
 
-  void SetValues(AccountState& acc, Id attr, const std::vector<Id>& values, bool is_list) {
+  void SetValues(AccountState& acc, Id attr, std::span<const Id> values, bool is_list) {
     if (values.empty()) {
       acc.Erase(attr);
       return;
     }
     bool multi = is_list || s_.applications()[acc.application].IsMulti(attr);
-    const AttrValues* cur = acc.Find(attr);
-    if (cur && cur->values == values && cur->multi == multi) return;
+    std::optional<AttrView> cur = acc.Find(attr);
+    if (cur && SameIds(cur->values, values) && cur->multi == multi) return;
     AttrValues* v = acc.FindOrAdd(attr);
-    v->values = values;
+    v->values.assign(values.begin(), values.end());
     v->multi = multi;
   }
 
@@ -197,7 +198,7 @@ class Compiler {
                             ToAbsl(s_.str(app.name)), "'; ignored, as IdentityIQ does"));
         continue;
       }
-      AddValues(acc, e.attribute, {e.value}, false);
+      AddValues(acc, e.attribute, {&e.value, 1}, false);
     }
   }
 
@@ -231,15 +232,21 @@ class Compiler {
       acc = &CreateAccount(st, req, app, instance);
     }
     switch (op) {
-      case AccountOp::kDisable: acc->disabled = true; SetValues(*acc, ids_.Get("IIQDisabled"), {ids_.Get("true")}, false); break;
+      case AccountOp::kDisable: acc->disabled = true; SetValues(*acc, ids_.Get("IIQDisabled"), True(), false); break;
       case AccountOp::kEnable: acc->disabled = false; acc->Erase(ids_.Get("IIQDisabled")); break;
-      case AccountOp::kLock: acc->locked = true; SetValues(*acc, ids_.Get("IIQLocked"), {ids_.Get("true")}, false); break;
+      case AccountOp::kLock: acc->locked = true; SetValues(*acc, ids_.Get("IIQLocked"), True(), false); break;
       case AccountOp::kUnlock: acc->locked = false; acc->Erase(ids_.Get("IIQLocked")); break;
       default: break;
     }
     if (auto status = ApplyAttributeRequests(*acc, req, s_.applications()[app], index); !status.ok()) return status;
     ApplyPermissionRequests(*acc, req);
     return absl::OkStatus();
+  }
+
+  // The one value "true" (IIQDisabled, IIQLocked).
+  std::span<const Id> True() {
+    true_ = ids_.Get("true");
+    return {&true_, 1};
   }
 
   // Identity.getLink(app, instance, nativeIdentity): null nativeIdentity means the
@@ -300,7 +307,7 @@ class Compiler {
              aobject());
         continue;
       }
-      std::vector<Id>& values = values_;
+      std::vector<Id>& values = scratch_.values;
       values.clear();
       ar.value.ForEachString([&](std::string_view v) { values.push_back(ids_.Get(v)); });
       switch (ar.effective_op()) {
@@ -317,7 +324,8 @@ class Compiler {
   void ApplyPermissionRequests(AccountState& acc, const AccountRequest& req) {
     for (const PermissionRequest& pr : req.permissions) {
       Id target = ids_.Get(pr.target);
-      std::vector<Id> rights;
+      std::vector<Id>& rights = scratch_.rights;
+      rights.clear();
       for (absl::string_view r : absl::StrSplit(ToAbsl(pr.rights), ',', absl::SkipWhitespace()))
         rights.push_back(ids_.Get(ToStd(absl::StripAsciiWhitespace(r))));
       auto& permissions = acc.mutable_permissions();
@@ -350,13 +358,20 @@ class Compiler {
         ApplyIdentityAttribute(st, ar, index, i);
         continue;
       }
-      std::vector<Index> roles;
-      for (const std::string& name : ar.value.Strings()) {
+      std::vector<Index>& roles = scratch_.roles;
+      roles.clear();
+      std::string_view unknown;
+      bool any_unknown = false;
+      ar.value.ForEachString([&](std::string_view name) {
         Index r = s_.FindRole(name);
-        if (r == kNoIndex)
-          return MakeError(ErrorCode::kInvalidValue, absl::StrCat("AccountRequest[", index, "]/AttributeRequest[", i, "]: unknown role '", name, "'"));
+        if (r == kNoIndex && !any_unknown) {
+          any_unknown = true;
+          unknown = name;
+        }
         roles.push_back(r);
-      }
+      });
+      if (any_unknown)
+        return MakeError(ErrorCode::kInvalidValue, absl::StrCat("AccountRequest[", index, "]/AttributeRequest[", i, "]: unknown role '", ToAbsl(unknown), "'"));
       AttributeOp op = ar.effective_op();
       if (ar.name == "detectedRoles") {
         if (op == AttributeOp::kAdd || op == AttributeOp::kSet)
@@ -413,7 +428,7 @@ class Compiler {
       return;
     }
     if (!st.own_attributes) {
-      st.attributes = s_.identities()[st.identity].attributes;
+      st.attributes = s_.identities()[st.identity].attributes.ToVector();
       st.own_attributes = true;
     }
     auto& attrs = st.attributes;
@@ -456,7 +471,10 @@ class Compiler {
   // De-assigned roles take back the entitlements no remaining assigned role provides.
   void Deprovision(IdentityState& st) {
     if (removed_.empty()) return;
-    std::vector<Expansion> removed, kept;
+    std::vector<Expansion>& removed = scratch_.removed_expansions;
+    std::vector<Expansion>& kept = scratch_.kept_expansions;
+    removed.clear();
+    kept.clear();
     for (Index r : removed_) Expand(r, removed);
     for (Index r : st.assigned_roles) Expand(r, kept);
     for (const Expansion& e : removed) {
@@ -465,7 +483,7 @@ class Compiler {
       });
       if (still || e.application == kNoIndex) continue;
       for (AccountState& a : st.accounts)
-        if (a.application == e.application) RemoveValues(a, e.attribute, {e.value});
+        if (a.application == e.application) RemoveValues(a, e.attribute, {&e.value, 1});
     }
   }
 
@@ -473,18 +491,9 @@ class Compiler {
   const Snapshot& s_;
   ValueIds& ids_;
   Projection& out_;
-  // Per-thread buffers reused by every projection on the thread.
-  struct Buffers {
-    std::vector<Index> queue;
-    std::vector<Id> values;
-  };
-  static Buffers& buffers() {
-    thread_local Buffers b;
-    return b;
-  }
-  std::vector<Index> removed_;
-  std::vector<Index>& queue_ = buffers().queue;
-  std::vector<Id>& values_ = buffers().values;
+  ProjectionScratch& scratch_ = out_.scratch;
+  std::vector<Index>& removed_ = scratch_.removed;  // roles the plan de-assigns
+  Id true_ = kNoId;
 
  public:
   uint32_t next_key_ = 0;
@@ -494,19 +503,19 @@ class Compiler {
 
 void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out) {
   out.clear();
-  auto all = [&](Index app, const AttrValues& v) {
+  auto all = [&](Index app, const AttrView& v) {
     out.push_back({app, v.name, kNoId});
     for (Id x : v.values) out.push_back({app, v.name, x});
   };
   auto whole = [&](const AccountState& a) {
     out.push_back({a.application, kNoId, kNoId});
-    a.ForEachAttribute([&](const AttrValues& v) { all(a.application, v); });
+    a.ForEachAttribute([&](const AttrView& v) { all(a.application, v); });
   };
   // One attribute that may differ: what each side holds.
-  auto compare = [&](Index app, Id name, const AttrValues* x, const AttrValues* y) {
+  auto compare = [&](Index app, Id name, const std::optional<AttrView>& x, const std::optional<AttrView>& y) {
     if (!x && !y) return;
     if (!x || !y) return all(app, x ? *x : *y);
-    if (x->values == y->values && x->multi == y->multi) return;
+    if (*x == *y) return;
     out.push_back({app, name, kNoId});
     for (Id v : x->values)
       if (std::find(y->values.begin(), y->values.end(), v) == y->values.end()) out.push_back({app, name, v});
@@ -528,7 +537,7 @@ void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vect
     }
     if (a->permissions() != b.permissions() || a->disabled != b.disabled || a->locked != b.locked)
       out.push_back({b.application, kNoId, kNoId});
-    if (&a->base_attributes() == &b.base_attributes()) {
+    if (a->base_attributes().data() == b.base_attributes().data()) {
       // Same base: only the attributes either overlay names can differ.
       const auto& x = a->overlay();
       const auto& y = b.overlay();
@@ -540,8 +549,8 @@ void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vect
         if (j < y.size() && y[j].name == name) ++j;
       }
     } else {
-      a->ForEachAttribute([&](const AttrValues& v) { compare(b.application, v.name, &v, b.Find(v.name)); });
-      b.ForEachAttribute([&](const AttrValues& v) {
+      a->ForEachAttribute([&](const AttrView& v) { compare(b.application, v.name, v, b.Find(v.name)); });
+      b.ForEachAttribute([&](const AttrView& v) {
         if (!a->Find(v.name)) all(b.application, v);
       });
     }
@@ -559,7 +568,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   out.pre_expansions.clear();
   out.plan_expansions.clear();
   out.diagnostics.clear();
-  const Identity& idn = s.identities()[identity];
+  const IdentityView idn = s.identities()[identity];
   IdentityState& pre = out.pre;
   pre.identity = identity;
   pre.own_attributes = false;
@@ -568,7 +577,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   pre.detected_roles.assign(idn.detected_roles.begin(), idn.detected_roles.end());
   pre.accounts.clear();
   for (Index ai : idn.accounts) {
-    const Account& a = s.accounts()[ai];
+    const AccountView a = s.accounts()[ai];
     AccountState& st = pre.accounts.emplace_back();
     st.application = a.application;
     st.instance = a.instance;
@@ -582,7 +591,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   }
   Compiler compiler(s, ids, out);
   compiler.next_key_ = static_cast<uint32_t>(pre.accounts.size());
-  if (!(idn.flags & Identity::kExpansionNoop)) {
+  if (!(idn.flags & IdentityView::kExpansionNoop)) {
     for (Index r : pre.assigned_roles) compiler.Expand(r, out.pre_expansions);
     compiler.ApplyExpansions(pre, out.pre_expansions, false);
   }
@@ -596,8 +605,10 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   compiler.ApplyExpansions(out.post, out.plan_expansions, true);
   compiler.Deprovision(out.post);
   DiffAccounts(out.pre, out.post, out.changes);
-  if (idn.flags & Identity::kDetectionConsistent) DetectChangedRoles(s, ids, out.changes, out.post);
-  else DetectRoles(s, ids, out.post);
+  if (idn.flags & IdentityView::kDetectionConsistent)
+    DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection);
+  else
+    DetectRoles(s, ids, out.post, out.scratch.detection);
   return absl::OkStatus();
 }
 

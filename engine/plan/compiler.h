@@ -27,6 +27,14 @@ struct Expansion {
   Id value = kNoId;
 };
 
+// Buffers a projection reuses from one call to the next (see Projection::scratch).
+struct ProjectionScratch {
+  std::vector<Index> queue, roles, removed;
+  std::vector<Id> values, rights;
+  std::vector<Expansion> removed_expansions, kept_expansions;
+  DetectionScratch detection;
+};
+
 struct Projection {
   IdentityState pre;
   IdentityState post;
@@ -34,6 +42,9 @@ struct Projection {
   std::vector<Expansion> plan_expansions;  // from roles the plan assigns
   std::vector<Diagnostic> diagnostics;     // requests ignored, unknown roles...
   std::vector<Change> changes;             // pre -> post account differences, sorted, unique
+  // Reused by the next projection into this object: a caller that keeps one Projection
+  // per thread (the check's scratch) projects without allocating once it has grown.
+  ProjectionScratch scratch;
 };
 
 // `ids` must outlive the projection's use (it resolves plan-only strings).

@@ -10,26 +10,10 @@ namespace {
 
 // Per-detection memo of isMatching and "matches with all its supers", by role.
 struct Memo {
-  std::vector<uint32_t> stamp;
-  std::vector<uint8_t> bits;  // 1: matching known, 2: matching, 4: full known, 8: full
-  uint32_t epoch = 0;
-  void Reset(size_t roles) {
-    if (stamp.size() < roles) {
-      stamp.assign(roles, 0);
-      bits.assign(roles, 0);
-      epoch = 0;
-    }
-    if (++epoch == 0) {
-      std::fill(stamp.begin(), stamp.end(), 0);
-      epoch = 1;
-    }
-  }
+  DetectionScratch& d;
   uint8_t& Bits(Index r) {
-    if (stamp[r] != epoch) {
-      stamp[r] = epoch;
-      bits[r] = 0;
-    }
-    return bits[r];
+    if (d.known.Insert(r)) d.bits[r] = 0;
+    return d.bits[r];
   }
 };
 
@@ -69,9 +53,10 @@ bool Matches(const MatchContext& ctx, const IdentityState& st, Index r, Memo& me
 // when assigned, required or permitted (isAssignedOrRequiredOrPermitted).
 class Guided {
  public:
+  explicit Guided(DetectionScratch& d) : root_(d.root), kept_(d.kept), seen_(d.seen), stack_(d.stack) {}
   void Compute(const Snapshot& s, const IdentityState& st) {
-    Reset(root_, s.roles().size());
-    Reset(kept_, s.roles().size());
+    root_.Reset(s.roles().size());
+    kept_.Reset(s.roles().size());
     for (Index a : st.assigned_roles) {
       kept_.Set(a);
       const Role& assigned = s.roles()[a];
@@ -80,13 +65,12 @@ class Guided {
         if (s.roles()[up].type_detectable) root_.Set(up);
       // CorrelationRole.loadRequiredAndPermittedRecursive: the requirements and permits
       // (with a role type) of the role, its supers, and theirs in turn.
-      Reset(seen_, s.roles().size());
+      seen_.Reset(s.roles().size());
       stack_.assign(1, a);
       while (!stack_.empty()) {
         Index r = stack_.back();
         stack_.pop_back();
-        if (seen_.Has(r)) continue;
-        seen_.Set(r);
+        if (!seen_.Insert(r)) continue;
         const Role& role = s.roles()[r];
         stack_.insert(stack_.end(), role.inheritance.begin(), role.inheritance.end());
         for (const auto* list : {&role.requirements, &role.permits})
@@ -108,21 +92,8 @@ class Guided {
   bool Kept(const Snapshot& s, Index r) const { return !s.roles()[r].type_assigned_detectable || kept_.Has(r); }
 
  private:
-  struct Marks {
-    std::vector<uint32_t> stamp;
-    uint32_t epoch = 0;
-    void Set(Index r) { stamp[r] = epoch; }
-    bool Has(Index r) const { return stamp[r] == epoch; }
-  };
-  static void Reset(Marks& m, size_t n) {
-    if (m.stamp.size() < n) m.stamp.assign(n, 0);
-    if (++m.epoch == 0) {
-      std::fill(m.stamp.begin(), m.stamp.end(), 0);
-      m.epoch = 1;
-    }
-  }
-  Marks root_, kept_, seen_;
-  std::vector<Index> stack_;
+  RoleMarks &root_, &kept_, &seen_;
+  std::vector<Index>& stack_;
 };
 
 // Which of the candidate roles are detected. EntitlementCorrelator.evaluateTopDown adds
@@ -130,12 +101,15 @@ class Guided {
 // correlation has historically only detected the most specific role". So a role is
 // detected when the walk reaches it, it matches, no role inheriting from it (at any
 // depth) matches, and (noDetectionUnlessAssigned) it is kept. `detected` comes out sorted.
-void DetectAmong(const MatchContext& ctx, const std::vector<Index>& candidates, const IdentityState& st, Memo& memo,
-                 std::vector<Index>& detected) {
+void DetectAmong(const MatchContext& ctx, const IdentityState& st, DetectionScratch& d) {
   const Snapshot& s = ctx.snapshot;
-  memo.Reset(s.roles().size());
+  d.known.Reset(s.roles().size());
+  if (d.bits.size() < s.roles().size()) d.bits.resize(s.roles().size());
+  Memo memo{d};
+  const std::vector<Index>& candidates = d.candidates;
+  std::vector<Index>& detected = d.detected;
   detected.clear();
-  thread_local Guided guided;
+  Guided guided(d);
   bool assignments_matter = s.any_assigned_detectable();
   if (assignments_matter) guided.Compute(s, st);
   for (Index r : candidates) {
@@ -167,59 +141,43 @@ void SetDetected(IdentityState& st, const std::vector<Index>& detected, Examined
 // that inherit from them; every other role keeps its stored status. Valid only when
 // the stored detected roles are what a full detection of the pre state finds.
 void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vector<Change>& changes,
-                        IdentityState& st) {
+                        IdentityState& st, DetectionScratch& d) {
   // Guided detection depends on the assigned roles as well: detect everything.
-  if (s.any_assigned_detectable()) return DetectRoles(s, ids, st);
+  if (s.any_assigned_detectable()) return DetectRoles(s, ids, st, d);
   MatchContext ctx{s, ids};
-  thread_local std::vector<Index> candidates, detected, ordered;
-  thread_local Memo memo;
+  std::vector<Index>& candidates = d.candidates;
   candidates.clear();
   for (const Change& c : changes)
     if (const auto* roles = s.RolesReading(c.application, c.attr, c.value))
       candidates.insert(candidates.end(), roles->begin(), roles->end());
   if (candidates.empty()) return;
-  // De-duplicate with per-thread marks instead of sorting (most candidates repeat).
-  thread_local std::vector<uint32_t> mark;
-  thread_local uint32_t epoch = 0;
-  if (mark.size() < s.roles().size()) mark.assign(s.roles().size(), 0);
-  if (++epoch == 0) {
-    std::fill(mark.begin(), mark.end(), 0);
-    epoch = 1;
-  }
+  // De-duplicate with marks instead of sorting (most candidates repeat).
+  RoleMarks& mark = d.candidate;
+  mark.Reset(s.roles().size());
   size_t unique = 0;
   for (Index r : candidates)
-    if (mark[r] != epoch) {
-      mark[r] = epoch;
-      candidates[unique++] = r;
-    }
+    if (mark.Insert(r)) candidates[unique++] = r;
   candidates.resize(unique);
   // A changed role changes what its descendants' super check sees, and whether their
   // ancestors have a more specific match below them.
   for (size_t i = 0; i < candidates.size(); ++i)
     for (Index child : s.Children(candidates[i]))
-      if (mark[child] != epoch) {
-        mark[child] = epoch;
-        candidates.push_back(child);
-      }
+      if (mark.Insert(child)) candidates.push_back(child);
   for (size_t i = 0, n = candidates.size(); i < n; ++i)
     for (Index up : s.roles()[candidates[i]].supers_closure)
-      if (mark[up] != epoch) {
-        mark[up] = epoch;
-        candidates.push_back(up);
-      }
-  DetectAmong(ctx, candidates, st, memo, detected);
-  SetDetected(st, detected, [&](Index r) { return mark[r] == epoch; }, ordered);
+      if (mark.Insert(up)) candidates.push_back(up);
+  DetectAmong(ctx, st, d);
+  SetDetected(st, d.detected, [&](Index r) { return mark.Has(r); }, d.ordered);
 }
 
-void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st) {
+void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st, DetectionScratch& d) {
   MatchContext ctx{s, ids};
-  thread_local std::vector<Index> candidates, detected, ordered;
-  thread_local Memo memo;
   // Candidates: roles whose profile values appear on the accounts, plus roles that
   // cannot be indexed by value.
+  std::vector<Index>& candidates = d.candidates;
   candidates.assign(s.UnindexedDetectableRoles().begin(), s.UnindexedDetectableRoles().end());
   for (const AccountState& a : st.accounts)
-    a.ForEachAttribute([&](const AttrValues& v) {
+    a.ForEachAttribute([&](const AttrView& v) {
       for (Id value : v.values)
         if (const auto* roles = s.RolesMentioning(a.application, v.name, value))
           candidates.insert(candidates.end(), roles->begin(), roles->end());
@@ -227,8 +185,19 @@ void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st) {
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
-  DetectAmong(ctx, candidates, st, memo, detected);
-  SetDetected(st, detected, [](Index) { return true; }, ordered);
+  DetectAmong(ctx, st, d);
+  SetDetected(st, d.detected, [](Index) { return true; }, d.ordered);
+}
+
+void RoleMarks::Reset(size_t roles) {
+  if (stamp.size() < roles) {
+    stamp.assign(roles, 0);
+    epoch = 0;
+  }
+  if (++epoch == 0) {
+    std::fill(stamp.begin(), stamp.end(), 0);
+    epoch = 1;
+  }
 }
 
 }  // namespace preflight

@@ -11,15 +11,41 @@
 
 namespace preflight {
 
+// A set of roles by index, emptied in O(1): a role is in it when its stamp is the
+// current epoch.
+struct RoleMarks {
+  std::vector<uint32_t> stamp;
+  uint32_t epoch = 0;
+  void Reset(size_t roles);
+  void Set(Index r) { stamp[r] = epoch; }
+  bool Has(Index r) const { return stamp[r] == epoch; }
+  // Adds r; false when it was in already.
+  bool Insert(Index r) { return stamp[r] == epoch ? false : (stamp[r] = epoch, true); }
+};
+
+// What a detection reuses from one call to the next; owned by the caller's per-thread
+// scratch (engine/plan/compiler.h ProjectionScratch), so that detection allocates nothing
+// once the buffers have grown.
+struct DetectionScratch {
+  std::vector<Index> candidates, detected, ordered, stack;
+  RoleMarks candidate;
+  // Per-detection memo by role (valid when known.Has(r)): 1 matching known, 2 matching,
+  // 4 full known, 8 full.
+  RoleMarks known;
+  std::vector<uint8_t> bits;
+  // Guided detection: roots of the walk, roles kept, roles seen.
+  RoleMarks root, kept, seen;
+};
+
 // Re-detects IT roles on `state` (the post step). Roles detected before keep their
 // order; newly detected ones follow in snapshot order.
-void DetectRoles(const Snapshot& snapshot, const ValueIds& ids, IdentityState& state);
+void DetectRoles(const Snapshot& snapshot, const ValueIds& ids, IdentityState& state, DetectionScratch& scratch);
 
 // Detection limited to the roles that read one of `changes` (and the roles inheriting
 // from them); every other role keeps its stored status. Valid only when the stored
 // detected roles are what a full detection of the pre state finds
 // (Identity::kDetectionConsistent).
 void DetectChangedRoles(const Snapshot& snapshot, const ValueIds& ids, const std::vector<Change>& changes,
-                        IdentityState& state);
+                        IdentityState& state, DetectionScratch& scratch);
 
 }  // namespace preflight

@@ -1,6 +1,7 @@
 #include "engine/policy/check.h"
 
 #include <algorithm>
+#include <span>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -18,16 +19,18 @@ absl::Status Invalid(std::string detail, std::string pointer = {}) {
   return MakeError(ErrorCode::kInvalidValue, detail, where);
 }
 
-// The policies to check, in order (docs/semantics.md, "Which policies").
-std::vector<Index> SelectPolicies(const Snapshot& s, const CheckRequest& req, const CheckOptions& options) {
+// The policies to check, in order (docs/semantics.md, "Which policies"): the snapshot's
+// list, or the request's in `named`.
+std::span<const Index> SelectPolicies(const Snapshot& s, const CheckRequest& req, const CheckOptions& options,
+                                      std::vector<Index>& named) {
   bool all = !req.policies || (req.policies->empty() && options.empty_policy_list_means_all);
   if (all) return s.ActivePoliciesByName();
-  std::vector<Index> out;
+  named.clear();
   for (const std::string& name : *req.policies) {
     Index p = s.FindPolicy(name);
-    if (p != kNoIndex) out.push_back(p);  // unknown names are skipped; inactive ones are checked
+    if (p != kNoIndex) named.push_back(p);  // unknown names are skipped; inactive ones are checked
   }
-  return out;
+  return named;
 }
 
 std::string EntitlementText(const MatchTerm& t) {
@@ -103,10 +106,12 @@ class PreViolations {
     std::vector<Entry> cache;
     std::vector<Violation> found;
     std::vector<std::pair<Index, Id>> keys;
+    std::vector<uint32_t> mark;  // policy -> epoch when selected
+    uint32_t epoch = 0;
   };
 
   PreViolations(const MatchContext& ctx, const Projection& projection, const HeldRoles& held,
-                const std::vector<Index>& policies, Storage& storage)
+                std::span<const Index> policies, Storage& storage)
       : ctx_(ctx), s_(ctx.snapshot), projection_(projection), held_(held), policies_(policies), st_(storage) {}
 
   bool IsNew(const Violation& post) {
@@ -154,19 +159,17 @@ class PreViolations {
 
   // Is the policy checked? Marks are set on first use: most checks never ask.
   bool Selected(Index p) {
-    thread_local std::vector<uint32_t> mark;
-    thread_local uint32_t epoch = 0;
+    std::vector<uint32_t>& mark = st_.mark;
     if (!marked_) {
       marked_ = true;
       if (mark.size() < s_.policies().size()) mark.assign(s_.policies().size(), 0);
-      if (++epoch == 0) {
+      if (++st_.epoch == 0) {
         std::fill(mark.begin(), mark.end(), 0);
-        epoch = 1;
+        st_.epoch = 1;
       }
-      epoch_ = epoch;
-      for (Index q : policies_) mark[q] = epoch;
+      for (Index q : policies_) mark[q] = st_.epoch;
     }
-    return mark[p] == epoch_;
+    return mark[p] == st_.epoch;
   }
 
   // The pre violation of constraint `r`, evaluated once per check.
@@ -197,11 +200,24 @@ class PreViolations {
   const Snapshot& s_;
   const Projection& projection_;
   const HeldRoles& held_;
-  const std::vector<Index>& policies_;
+  std::span<const Index> policies_;
   Storage& st_;
   size_t used_ = 0;
   bool marked_ = false;
-  uint32_t epoch_ = 0;
+};
+
+// Everything a check reuses from one call to the next, one per thread: a check
+// allocates only for what it reports (and for strings a plan brings that the snapshot
+// never interned).
+struct CheckScratch {
+  Projection projection;
+  HeldRoles held_pre, held_post;
+  std::vector<Index> policies;
+  std::vector<ConstraintRef> touched;
+  Violation post;
+  std::vector<Violation> account;
+  std::vector<std::pair<Index, Id>> account_keys;
+  PreViolations::Storage pre;
 };
 
 }  // namespace
@@ -235,22 +251,12 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   CheckResult result;
   // With no active policy in the system IdentityIQ answers nothing at all.
   if (!s.any_active_policy()) return result;
-  const std::vector<Index> policies = SelectPolicies(s, req, options);
+  thread_local CheckScratch scratch;
+  const std::span<const Index> policies = SelectPolicies(s, req, options, scratch.policies);
   Index identity = s.FindIdentity(req.identity);
   if (identity == kNoIndex)  // IIQ would simulate on an empty identity; we refuse (README)
     return Invalid(absl::StrCat("Identity '", req.identity, "' not found in the snapshot"), "/identity");
 
-  // Per-thread buffers: a check allocates only for what it reports.
-  struct Scratch {
-    Projection projection;
-    HeldRoles held_pre, held_post;
-    std::vector<ConstraintRef> touched;
-    Violation post;
-    std::vector<Violation> account;
-    std::vector<std::pair<Index, Id>> account_keys;
-    PreViolations::Storage pre;
-  };
-  thread_local Scratch scratch;
   ValueIds ids(s.pool());
   Projection* projection = &scratch.projection;
   if (auto st = ProjectInto(s, identity, plan, ids, *projection); !st.ok()) return st;

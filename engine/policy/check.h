@@ -25,6 +25,14 @@ struct CheckOptions {
   // evaluates every constraint of every selected policy: the same answer, slower;
   // the benchmarks and the differential tests compare the two.
   bool use_constraint_index = true;
+
+  // Every shortcut off: each constraint evaluated on states computed the plain way.
+  // The same answer as the defaults; the differential test and the benchmarks compare.
+  static CheckOptions Exhaustive() {
+    CheckOptions o;
+    o.use_constraint_index = false;
+    return o;
+  }
 };
 
 // Why a violation holds: which held role or entitlement matched which side, and

@@ -118,18 +118,24 @@ void HeldRoles::Compute(const Snapshot& s, const IdentityState& state) {
   };
   flatten(state.detected_roles);
   flatten(state.assigned_roles);
-  // Group by role, keeping the reach order of origins within a role.
-  std::stable_sort(pairs_.begin(), pairs_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Group by role, keeping the reach order of origins within a role (a stable sort,
+  // without the buffer std::stable_sort allocates).
+  order_.resize(pairs_.size());
+  for (uint32_t i = 0; i < pairs_.size(); ++i) order_[i] = i;
+  std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
+    return pairs_[a].first != pairs_[b].first ? pairs_[a].first < pairs_[b].first : a < b;
+  });
   roles_.clear();
   starts_.clear();
   origins_.clear();
-  for (size_t i = 0; i < pairs_.size(); ++i) {
-    if (roles_.empty() || roles_.back() != pairs_[i].first) {
-      roles_.push_back(pairs_[i].first);
+  for (uint32_t k : order_) {
+    auto [role, origin] = pairs_[k];
+    if (roles_.empty() || roles_.back() != role) {
+      roles_.push_back(role);
       starts_.push_back(static_cast<uint32_t>(origins_.size()));
     }
     auto begin = origins_.begin() + starts_.back();
-    if (std::find(begin, origins_.end(), pairs_[i].second) == origins_.end()) origins_.push_back(pairs_[i].second);
+    if (std::find(begin, origins_.end(), origin) == origins_.end()) origins_.push_back(origin);
   }
   starts_.push_back(static_cast<uint32_t>(origins_.size()));
   if (stamp_.size() < s.roles().size()) {

@@ -76,6 +76,7 @@ class HeldRoles {
   std::vector<uint32_t> starts_;
   std::vector<Index> origins_;
   std::vector<std::pair<Index, Index>> pairs_;  // scratch: (role, origin) in reach order
+  std::vector<uint32_t> order_;                 // scratch: pairs_ positions grouped by role
   // O(1) Find: slot_[role] is its position in roles_ when stamp_[role] == epoch_.
   std::vector<uint32_t> stamp_, slot_;
   uint32_t epoch_ = 0;

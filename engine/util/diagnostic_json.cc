@@ -2,7 +2,7 @@
 
 namespace preflight {
 
-void WriteDiagnostics(JsonWriter& w, std::string_view key, const std::vector<Diagnostic>& diagnostics) {
+void WriteDiagnostics(JsonSink& w, std::string_view key, const std::vector<Diagnostic>& diagnostics) {
   w.Key(key).BeginArray();
   for (const Diagnostic& d : diagnostics) {
     w.BeginObject().Field("severity", SeverityName(d.severity)).Field("code", ScimType(d.code));

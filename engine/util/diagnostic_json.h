@@ -11,6 +11,6 @@
 namespace preflight {
 
 // Writes `key: [ ...diagnostics ]` into the object being written.
-void WriteDiagnostics(JsonWriter& w, std::string_view key, const std::vector<Diagnostic>& diagnostics);
+void WriteDiagnostics(JsonSink& w, std::string_view key, const std::vector<Diagnostic>& diagnostics);
 
 }  // namespace preflight

@@ -1,8 +1,12 @@
 #include "engine/util/json_writer.h"
 
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace preflight {
 
@@ -37,15 +41,67 @@ size_t DecodeUtf8(const unsigned char* p, const unsigned char* e, uint32_t& cp) 
   return n;
 }
 
+// How a byte is written in a JSON string: extra is 0 (as it is), 1 (a two-byte escape: first
+// and second) or 5 (\u00XX).
+struct EscapeTable {
+  uint8_t extra[256];
+  char first[256];
+  char second[256];
+};
+constexpr EscapeTable kEscape = [] {
+  EscapeTable t{};
+  for (int c = 0; c < 256; ++c) {
+    t.extra[c] = c < 0x20 ? 5 : 0;
+    t.first[c] = t.second[c] = static_cast<char>(c);
+  }
+  const char escaped[][2] = {{'"', '"'}, {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
+  for (const auto& [c, letter] : escaped) {
+    const auto i = static_cast<unsigned char>(c);
+    t.extra[i] = 1;
+    t.first[i] = '\\';
+    t.second[i] = letter;
+  }
+  return t;
+}();
+
 }  // namespace
 
 void JsonWriter::AppendEscaped(std::string& out, std::string_view s, bool ascii_only) {
-  out.push_back('"');
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* e = p + s.size();
+  if (!ascii_only) {
+    // A chunk at a time into a buffer on the stack that holds its worst case, then one
+    // append: a JSON plan echoed in a response has a quote every few bytes.
+    constexpr size_t kChunk = 256;
+    char buf[kChunk * 6 + 2];  // the worst case, and room for a plain byte's unused second
+    char* d = buf;
+    *d++ = '"';
+    for (;;) {
+      const auto* end = p + std::min<size_t>(kChunk, static_cast<size_t>(e - p));
+      for (; p < end; ++p) {
+        const unsigned char c = *p;
+        if (kEscape.extra[c] <= 1) {  // without a branch on which: a quote comes every few bytes
+          d[0] = kEscape.first[c];
+          d[1] = kEscape.second[c];
+          d += 1 + kEscape.extra[c];
+        } else {
+          std::memcpy(d, "\\u00", 4);
+          d[4] = kHex[c >> 4];
+          d[5] = kHex[c & 15];
+          d += 6;
+        }
+      }
+      if (p == e) *d++ = '"';
+      out.append(buf, static_cast<size_t>(d - buf));
+      if (p == e) return;
+      d = buf;
+    }
+  }
+  // ASCII only: every non-ASCII character is a \u escape.
+  out.push_back('"');
   while (p < e) {
     const unsigned char c = *p;
-    if (c >= 0x80 && ascii_only) {
+    if (c >= 0x80) {
       uint32_t cp = 0;
       size_t n = DecodeUtf8(p, e, cp);
       if (n == 0) {  // not UTF-8: the byte as a Latin-1 character
@@ -63,18 +119,9 @@ void JsonWriter::AppendEscaped(std::string& out, std::string_view s, bool ascii_
       p += n;
       continue;
     }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) AppendU4(out, c);
-        else out.push_back(static_cast<char>(c));
-    }
+    if (kEscape.extra[c] == 0) out.push_back(static_cast<char>(c));
+    else if (kEscape.extra[c] == 1) out += {kEscape.first[c], kEscape.second[c]};
+    else AppendU4(out, c);
     ++p;
   }
   out.push_back('"');
@@ -143,7 +190,9 @@ JsonWriter& JsonWriter::String(std::string_view value) {
 
 JsonWriter& JsonWriter::Int(int64_t value) {
   BeforeValue();
-  out_ += std::to_string(value);
+  char buf[24];
+  auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
+  out_.append(buf, static_cast<size_t>(end - buf));
   return *this;
 }
 

@@ -1,34 +1,58 @@
 #pragma once
 // A small streaming JSON writer: compact or indented, RFC 8259 string escaping.
 // Every JSON output of the engine (responses, plans, ASTs, query results) goes through it.
+// JsonSink is the same events without the text: a writer that builds something else from
+// them (the Python module builds dicts and lists from a check response) implements it.
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "absl/container/inlined_vector.h"
 
 namespace preflight {
 
-class JsonWriter {
+// One JSON document as events, in document order. Keys and strings are UTF-8 and live only
+// for the call.
+class JsonSink {
+ public:
+  virtual ~JsonSink() = default;
+  virtual JsonSink& BeginObject() = 0;
+  virtual JsonSink& EndObject() = 0;
+  virtual JsonSink& BeginArray() = 0;
+  virtual JsonSink& EndArray() = 0;
+  virtual JsonSink& Key(std::string_view key) = 0;
+  virtual JsonSink& String(std::string_view value) = 0;
+  virtual JsonSink& Int(int64_t value) = 0;
+  virtual JsonSink& Bool(bool value) = 0;
+  virtual JsonSink& Null() = 0;
+
+  // Convenience: "key": "value".
+  JsonSink& Field(std::string_view key, std::string_view value) { return Key(key).String(value); }
+};
+
+class JsonWriter final : public JsonSink {
  public:
   explicit JsonWriter(int indent = 0) : indent_(indent) {}
 
-  JsonWriter& BeginObject();
-  JsonWriter& EndObject();
-  JsonWriter& BeginArray();
-  JsonWriter& EndArray();
-  JsonWriter& Key(std::string_view key);
-  JsonWriter& String(std::string_view value);
-  JsonWriter& Int(int64_t value);
+  JsonWriter& BeginObject() override;
+  JsonWriter& EndObject() override;
+  JsonWriter& BeginArray() override;
+  JsonWriter& EndArray() override;
+  JsonWriter& Key(std::string_view key) override;
+  JsonWriter& String(std::string_view value) override;
+  JsonWriter& Int(int64_t value) override;
   JsonWriter& Double(double value);
-  JsonWriter& Bool(bool value);
-  JsonWriter& Null();
+  JsonWriter& Bool(bool value) override;
+  JsonWriter& Null() override;
   // Inserts already-serialized JSON as one value.
   JsonWriter& Raw(std::string_view json);
 
   // Convenience: "key": "value".
   JsonWriter& Field(std::string_view key, std::string_view value) { return Key(key).String(value); }
 
+  // Room for `bytes` of output, to write a document of a known size without regrowing.
+  void Reserve(size_t bytes) { out_.reserve(bytes); }
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
 
@@ -42,8 +66,9 @@ class JsonWriter {
   void Newline();
   std::string out_;
   int indent_;
-  // One entry per open container: number of values written so far.
-  std::vector<int> counts_;
+  // One entry per open container: number of values written so far (inline: documents are
+  // rarely deeper, and a response is written without allocating beyond its text).
+  absl::InlinedVector<int, 16> counts_;
   bool after_key_ = false;
 };
 

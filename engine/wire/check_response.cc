@@ -6,8 +6,7 @@
 
 namespace preflight {
 
-std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result, const CheckOptions& options) {
-  JsonWriter w(options.indent);
+void WriteCheckResponse(JsonSink& w, const CheckRequest& req, const CheckResult& result, const CheckOptions& options) {
   w.BeginObject();
   if (!result.violations.empty() || options.empty_violations_as_array) {
     w.Key("violations").BeginArray();
@@ -70,6 +69,13 @@ std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result
     w.EndObject();
   }
   w.EndObject();
+}
+
+std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result, const CheckOptions& options) {
+  JsonWriter w(options.indent);
+  // The plan is echoed (escaped, its quotes grow) and the rest is small: one allocation.
+  w.Reserve(req.plan_value.size() + req.plan_value.size() / 4 + 512);
+  WriteCheckResponse(w, req, result, options);
   return w.Take();
 }
 

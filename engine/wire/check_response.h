@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/policy/check.h"
+#include "engine/util/json_writer.h"
 
 namespace preflight {
 
@@ -12,5 +13,8 @@ namespace preflight {
 // extension urn:ietf:params:scim:schemas:extension:preflight:1.0:CheckedPolicyViolation.
 std::string CheckResponseJson(const CheckRequest& request, const CheckResult& result,
                               const CheckOptions& options = {});
+// The same resource as events (options.indent aside, which only the text has).
+void WriteCheckResponse(JsonSink& out, const CheckRequest& request, const CheckResult& result,
+                        const CheckOptions& options = {});
 
 }  // namespace preflight

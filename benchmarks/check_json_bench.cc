@@ -1,0 +1,251 @@
+// JSON in, JSON out (Engine::CheckJson, the service's path) against the check itself on the
+// generated workload (benchmarks/gen_workload.py, $PREFLIGHT_WORKLOAD): what reading the
+// CheckedPolicyViolations body and its plan and writing the response add to a check.
+//
+//   PREFLIGHT_WORKLOAD=/work/benchdata/w100k build/release/benchmarks/bench_check_json
+//       [--benchmark_filter=Overhead]   ($PREFLIGHT_JSON_REQUESTS: how many requests, default 2000)
+//
+// Before any timing counts, every request's CheckJson answer must equal, byte for byte, the
+// response written from the structured check (Check on the decoded request and plan).
+// BM_Overhead times each request both ways, interleaved, and reports the per-request
+// difference (JSON path minus structured check): its median, p90 and mean, and the heap
+// allocations the JSON path makes beyond the check's own.
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <new>
+
+#include "absl/strings/str_cat.h"
+#include "benchmarks/workload.h"
+
+namespace {
+// Heap allocations of this process (every operator new), for the allocation counters.
+std::atomic<uint64_t> g_allocations{0};
+}  // namespace
+
+void* operator new(size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+
+using namespace preflight;
+
+namespace {
+
+struct Fixture {
+  std::shared_ptr<const Engine> engine;
+  std::vector<std::string> bodies;
+  std::vector<CheckRequest> requests;
+  std::vector<ProvisioningPlan> plans;
+  std::vector<std::string> responses;  // the structured path's answers
+  std::string error;
+};
+
+size_t RequestCount() {
+  const char* n = std::getenv("PREFLIGHT_JSON_REQUESTS");
+  return n ? static_cast<size_t>(std::strtoull(n, nullptr, 10)) : 2000;
+}
+
+// The structured path: the check on a decoded request and plan, its response written.
+absl::StatusOr<std::string> Structured(const Fixture& f, size_t i) {
+  auto result = Check(f.engine->snapshot(), f.requests[i], f.plans[i]);
+  if (!result.ok()) return result.status();
+  return CheckResponseJson(f.requests[i], *result);
+}
+
+const Fixture& Load() {
+  static Fixture f = [] {
+    Fixture f;
+    std::string dir = bench::WorkloadDir();
+    if (dir.empty()) {
+      f.error = "set PREFLIGHT_WORKLOAD to a directory written by benchmarks/gen_workload.py (scripts/bench.sh does)";
+      return f;
+    }
+    f.engine = bench::WorkloadEngine(dir);
+    if (!f.engine) {
+      f.error = "cannot load " + dir + "/xml";
+      return f;
+    }
+    f.bodies = bench::ReadRequests(dir, RequestCount());
+    for (const std::string& body : f.bodies) {
+      auto req = ParseCheckRequest(body);
+      if (!req.ok()) {
+        f.error = std::string(req.status().message());
+        return f;
+      }
+      auto plan = DecodePlanJson(req->plan_value);
+      if (!plan.ok()) {
+        f.error = std::string(plan.status().message());
+        return f;
+      }
+      f.requests.push_back(*std::move(req));
+      f.plans.push_back(*std::move(plan));
+    }
+    // Correctness first: the JSON path answers every request exactly as the structured one.
+    for (size_t i = 0; i < f.bodies.size(); ++i) {
+      auto want = Structured(f, i);
+      auto got = f.engine->CheckJson(f.bodies[i]);
+      if (!want.ok() || !got.ok()) {
+        f.error = absl::StrCat("request ", i, " failed: ", (want.ok() ? got : want).status().ToString());
+        return f;
+      }
+      if (*want != *got) {
+        f.error = absl::StrCat("request ", i, ": CheckJson differs from the structured check:\n", *got, "\n", *want);
+        return f;
+      }
+      f.responses.push_back(*std::move(want));
+    }
+    return f;
+  }();
+  return f;
+}
+
+#define PF_FIXTURE(f)                                            \
+  const Fixture& f = Load();                                     \
+  if (!f.error.empty()) return state.SkipWithError(f.error.c_str())
+
+void Finish(benchmark::State& state, const Fixture& f, uint64_t allocations) {
+  state.counters["requests"] = static_cast<double>(f.bodies.size());
+  state.counters["allocs_per_request"] =
+      static_cast<double>(allocations) / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The check itself, request and plan already decoded (no response written).
+void BM_Check(benchmark::State& state) {
+  PF_FIXTURE(f);
+  size_t i = 0;
+  const uint64_t a0 = g_allocations.load();
+  for (auto _ : state) {
+    auto r = Check(f.engine->snapshot(), f.requests[i], f.plans[i]);
+    benchmark::DoNotOptimize(r);
+    if (++i == f.bodies.size()) i = 0;
+  }
+  Finish(state, f, g_allocations.load() - a0);
+}
+BENCHMARK(BM_Check)->UseRealTime();
+
+// The service's path: body text in, response text out.
+void BM_CheckJson(benchmark::State& state) {
+  PF_FIXTURE(f);
+  size_t i = 0;
+  const uint64_t a0 = g_allocations.load();
+  for (auto _ : state) {
+    auto r = f.engine->CheckJson(f.bodies[i]);
+    benchmark::DoNotOptimize(r);
+    if (++i == f.bodies.size()) i = 0;
+  }
+  Finish(state, f, g_allocations.load() - a0);
+}
+BENCHMARK(BM_CheckJson)->UseRealTime();
+
+// The stages the JSON path adds, one at a time.
+void BM_ParseRequest(benchmark::State& state) {
+  PF_FIXTURE(f);
+  size_t i = 0;
+  const uint64_t a0 = g_allocations.load();
+  for (auto _ : state) {
+    auto r = ParseCheckRequest(f.bodies[i]);
+    benchmark::DoNotOptimize(r);
+    if (++i == f.bodies.size()) i = 0;
+  }
+  Finish(state, f, g_allocations.load() - a0);
+}
+BENCHMARK(BM_ParseRequest)->UseRealTime();
+
+void BM_DecodePlan(benchmark::State& state) {
+  PF_FIXTURE(f);
+  size_t i = 0;
+  const uint64_t a0 = g_allocations.load();
+  for (auto _ : state) {
+    auto r = DecodePlanJson(f.requests[i].plan_value);
+    benchmark::DoNotOptimize(r);
+    if (++i == f.bodies.size()) i = 0;
+  }
+  Finish(state, f, g_allocations.load() - a0);
+}
+BENCHMARK(BM_DecodePlan)->UseRealTime();
+
+void BM_WriteResponse(benchmark::State& state) {
+  PF_FIXTURE(f);
+  std::vector<CheckResult> results;
+  for (size_t i = 0; i < f.bodies.size(); ++i)
+    results.push_back(*Check(f.engine->snapshot(), f.requests[i], f.plans[i]));
+  size_t i = 0;
+  const uint64_t a0 = g_allocations.load();
+  for (auto _ : state) {
+    auto r = CheckResponseJson(f.requests[i], results[i]);
+    benchmark::DoNotOptimize(r);
+    if (++i == f.bodies.size()) i = 0;
+  }
+  Finish(state, f, g_allocations.load() - a0);
+}
+BENCHMARK(BM_WriteResponse)->UseRealTime();
+
+// Each request timed both ways, interleaved, several passes; per request the fastest pass of
+// each path, and the difference. One iteration is one request (both paths).
+void BM_Overhead(benchmark::State& state) {
+  PF_FIXTURE(f);
+  using Clock = std::chrono::steady_clock;
+  const size_t n = f.bodies.size();
+  std::vector<double> best_check(n, 1e300), best_json(n, 1e300);
+  uint64_t check_allocs = 0, json_allocs = 0;
+  size_t i = 0, pass = 0;
+  auto timed = [](auto&& call, double& best, uint64_t& allocations) {
+    const uint64_t a0 = g_allocations.load();
+    auto t0 = Clock::now();
+    auto r = call();
+    auto t1 = Clock::now();
+    allocations += g_allocations.load() - a0;
+    benchmark::DoNotOptimize(r);
+    best = std::min(best, std::chrono::duration<double, std::micro>(t1 - t0).count());
+  };
+  for (auto _ : state) {
+    auto check = [&] { return Check(f.engine->snapshot(), f.requests[i], f.plans[i]); };
+    auto json = [&] { return f.engine->CheckJson(f.bodies[i]); };
+    // Whichever runs second finds the identity's data in cache: alternate the order by pass.
+    if (pass % 2 == 0) {
+      timed(check, best_check[i], check_allocs);
+      timed(json, best_json[i], json_allocs);
+    } else {
+      timed(json, best_json[i], json_allocs);
+      timed(check, best_check[i], check_allocs);
+    }
+    if (++i == n) i = 0, ++pass;
+  }
+  std::vector<double> diff, check, json;
+  double sum = 0;
+  for (size_t k = 0; k < n; ++k) {
+    if (best_check[k] > 1e299) continue;  // not timed (fewer iterations than requests)
+    diff.push_back(best_json[k] - best_check[k]);
+    check.push_back(best_check[k]);
+    json.push_back(best_json[k]);
+    sum += diff.back();
+  }
+  if (diff.empty()) return;
+  auto quantile = [](std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];
+  };
+  state.counters["check_median_us"] = quantile(check, 0.5);
+  state.counters["json_median_us"] = quantile(json, 0.5);
+  state.counters["overhead_median_us"] = quantile(diff, 0.5);
+  state.counters["overhead_p90_us"] = quantile(diff, 0.9);
+  state.counters["overhead_mean_us"] = sum / static_cast<double>(diff.size());
+  const double its = static_cast<double>(std::max<int64_t>(state.iterations(), 1));
+  state.counters["check_allocs"] = static_cast<double>(check_allocs) / its;
+  state.counters["json_allocs"] = static_cast<double>(json_allocs) / its;
+  state.counters["requests"] = static_cast<double>(n);
+}
+BENCHMARK(BM_Overhead)->UseRealTime()->Iterations(20000);
+
+}  // namespace
+
+BENCHMARK_MAIN();
