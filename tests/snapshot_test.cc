@@ -9,16 +9,23 @@
 #include "engine/query/snapshot_query.h"
 #include "engine/wire/list_response.h"
 #include "engine/util/file.h"
+#include "tests/image_roundtrip.h"
 
 using namespace preflight;
 
 namespace {
 const std::string kIiq = PREFLIGHT_CORPUS_DIR "/iiq";
 
+// Each test runs twice: on the exports loaded directly, and on the same exports compiled
+// to an image and opened again (engine/image).
 std::shared_ptr<const Snapshot> LoadCorpus() {
   auto s = LoadSnapshot({kIiq});
   REQUIRE(s.ok());
-  return *s;
+  if (!GENERATE(false, true)) return *s;
+  auto opened = testing::ThroughImage(**s);
+  REQUIRE(opened.ok());
+  REQUIRE((*opened)->image().has_value());
+  return *opened;
 }
 
 const Diagnostic* FindDiagnostic(const Snapshot& s, std::string_view needle) {

@@ -197,6 +197,13 @@ struct LoadTimings {
   std::vector<Pass> passes;
 };
 
+// A snapshot opened from a compiled image (engine/image/image.h): the image's own facts.
+struct ImageInfo {
+  uint32_t format_version = 0;
+  uint64_t file_bytes = 0;
+  double open_ms = 0;
+};
+
 class Snapshot {
  public:
   const StringPool& pool() const { return pool_; }
@@ -270,6 +277,8 @@ class Snapshot {
   // A hash of the source texts' content, in load order: 16 hex digits, the same in
   // every process (engine/load/source_hash.h). Sources given as objects do not count.
   std::string_view source_hash() const { return source_hash_; }
+  // Set when the snapshot was opened from a compiled image.
+  const std::optional<ImageInfo>& image() const { return image_; }
 
   // SCIM resources read from SCIM exports, by resource type ("Users", "Accounts", ...),
   // as JSON text. Objects read from XML have none (the query stage renders them).
@@ -298,6 +307,7 @@ class Snapshot {
 
  private:
   friend class SnapshotBuilder;
+  friend struct ImageAccess;  // engine/image: writes and reads every member
   friend class BuildContext;  // the load passes (engine/load)
   friend void PrecomputeIdentityFlags(Snapshot& snapshot);
   friend void ApplyRoleTypes(Snapshot& snapshot, const SnapshotObjects& objects);
@@ -345,6 +355,8 @@ class Snapshot {
   std::string source_hash_;
   mutable absl::once_flag query_once_;
   mutable std::shared_ptr<void> query_state_;
+  std::optional<ImageInfo> image_;
+  std::shared_ptr<const void> image_mapping_;  // the mapped image, kept while anything views it
 };
 
 }  // namespace preflight
