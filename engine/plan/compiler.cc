@@ -564,7 +564,7 @@ namespace {
 // The pre state, then (with a plan) the post state. Without a plan only `pre` and
 // `pre_expansions` are filled: what a scan of stored identities reads.
 absl::Status ProjectStates(const Snapshot& s, Index identity, const ProvisioningPlan* plan_or_null, ValueIds& ids,
-                     Projection& out) {
+                     Projection& out, DetectScope scope) {
   out.pre_expansions.clear();
   out.plan_expansions.clear();
   out.diagnostics.clear();
@@ -606,21 +606,21 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   compiler.Deprovision(out.post);
   DiffAccounts(out.pre, out.post, out.changes);
   if (idn.flags & IdentityView::kDetectionConsistent)
-    DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection);
+    DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection, scope);
   else
-    DetectRoles(s, ids, out.post, out.scratch.detection);
+    DetectRoles(s, ids, out.post, out.scratch.detection, scope);
   return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
-                         Projection& out) {
-  return ProjectStates(s, identity, &plan, ids, out);
+                         Projection& out, DetectScope scope) {
+  return ProjectStates(s, identity, &plan, ids, out, scope);
 }
 
 absl::Status ProjectPreInto(const Snapshot& s, Index identity, ValueIds& ids, Projection& out) {
-  return ProjectStates(s, identity, nullptr, ids, out);
+  return ProjectStates(s, identity, nullptr, ids, out, DetectScope::kAll);
 }
 
 absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids) {
