@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
+#include "engine/image/image.h"
 #include "engine/model/snapshot.h"
 #include "engine/load/snapshot_builder.h"
 #include "engine/wire/compile_report.h"
@@ -12,6 +13,7 @@
 #include "engine/query/query.h"
 #include "engine/query/snapshot_query.h"
 #include "engine/util/file.h"
+#include "engine/util/json_writer.h"
 #include "engine/wire/check_response.h"
 #include "engine/wire/filter_json.h"
 #include "engine/wire/list_response.h"
@@ -126,15 +128,23 @@ Engine::Engine(std::shared_ptr<const Snapshot> snapshot, Limits limits, bool all
   info_.load_errors = ErrorCount(s.diagnostics());
   info_.partial = allow_partial && (info_.load_errors > 0 || s.policies().empty() || s.identities().empty());
   const LoadTimings& t = s.timings();
-  info_.load_ms = t.read_ms + t.parse_ms + t.build_ms;
+  // An image keeps the timings of the load it was compiled from; this engine took the open.
+  info_.load_ms = s.image() ? s.image()->open_ms : t.read_ms + t.parse_ms + t.build_ms;
 }
 
 absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std::string>& paths,
                                                            const EngineOptions& options) {
   if (paths.empty()) return MakeError(ErrorCode::kInvalidValue, "no snapshot path given");
+  // A compiled image (`snapshot compile`) is opened, not parsed; it stands alone.
+  bool image = false;
+  for (const std::string& p : paths) image = image || IsImageFile(p);
+  if (image && paths.size() > 1)
+    return MakeError(ErrorCode::kInvalidValue,
+                     absl::StrCat("a compiled image is a whole snapshot: give it alone, not with other paths (",
+                                  JoinPaths(paths), ")"));
   LoadOptions load;
   load.limits = options.limits;
-  auto snapshot = LoadSnapshot(paths, load);
+  auto snapshot = image ? OpenImage(paths[0]) : LoadSnapshot(paths, load);
   if (!snapshot.ok()) return snapshot.status();
   const Snapshot& s = **snapshot;
   const size_t errors = ErrorCount(s.diagnostics());
@@ -150,8 +160,19 @@ absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std
                      absl::StrCat("snapshot refused: no identity was loaded from ", JoinPaths(paths),
                                   "; load it with --allow-partial if that is meant"));
   auto engine = std::make_shared<Engine>(*std::move(snapshot), options.limits, options.allow_partial);
-  engine->paths_ = paths;
+  if (!image) engine->paths_ = paths;  // an image has no sources to read again (WithChanges)
   return std::shared_ptr<const Engine>(std::move(engine));
+}
+
+absl::StatusOr<std::string> Engine::WriteImage(const std::string& path, int indent) const {
+  auto bytes = preflight::WriteImage(*snapshot_, path);
+  if (!bytes.ok()) return bytes.status();
+  JsonWriter w(indent);
+  w.BeginObject().Field("image", path).Key("bytes").Int(*bytes).Key("formatVersion").Int(kImageFormatVersion);
+  w.Field("sourceHash", info_.source_hash).Key("identities").Int(info_.identities);
+  w.Key("policies").Int(info_.policies).Key("loadErrors").Int(info_.load_errors);
+  w.Key("partial").Bool(info_.partial).EndObject();
+  return w.Take();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -163,6 +163,10 @@ class Engine {
                                            const std::vector<std::string>& excluded_attributes = {}) const;
   // `snapshot stats`: counts, memory, load time per pass, diagnostics.
   std::string StatsJson(int indent = 0) const;
+  // `snapshot compile`: this engine's snapshot as a compiled image at `path`, which Load
+  // opens (mapped, no parsing) when given as the only path. Back: {"image","bytes",
+  // "formatVersion","sourceHash","identities","policies","loadErrors","partial"}.
+  absl::StatusOr<std::string> WriteImage(const std::string& path, int indent = 0) const;
   // The load diagnostics as a JSON array.
   std::string DiagnosticsJson(int indent = 0) const;
 

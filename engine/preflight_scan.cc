@@ -95,7 +95,7 @@ absl::StatusOr<std::string> Engine::Impact(const ImpactParams& params, const Tex
 absl::StatusOr<std::shared_ptr<const Engine>> Engine::WithChanges(const std::vector<std::string>& changes,
                                                                   const std::vector<std::string>& activate) const {
   if (paths_.empty())
-    return MakeError(ErrorCode::kInvalidValue, "impact of a change needs an engine loaded from paths");
+    return MakeError(ErrorCode::kInvalidValue, "impact of a change needs an engine loaded from the exports (paths), not from a compiled image");
   auto changed = LoadChangedSnapshot(paths_, changes, activate, limits_);
   if (!changed.ok()) return changed.status();
   auto engine = std::make_shared<Engine>(*std::move(changed), limits_, info_.partial);

@@ -77,6 +77,24 @@ TEST_CASE("differential: Check() equals the reference checker (every fast path o
   RunSeeds(1000001, SeedCount(10000) / 2, false);
 }
 
+TEST_CASE("differential: each generated snapshot answers exactly alike through a compiled image", "[differential][image]") {
+  // The engine's answer from the snapshot written as an image and opened again: the same
+  // text as from the built snapshot, and the reference's answer.
+  CompareOptions direct = Options(true), image = direct;
+  image.through_image = true;
+  uint64_t compared = 0;
+  for (uint64_t seed = 1; seed <= SeedCount(10000) / 5; ++seed) {
+    RandomCase c = GenerateCase(seed);
+    Comparison a = CompareCase(c, direct), b = CompareCase(c, image);
+    if (a.skipped) continue;
+    ++compared;
+    INFO("seed " << seed << "\n" << DescribeCase(c));
+    CHECK(b.engine == a.engine);
+    CHECK(b.mismatch == a.mismatch);
+  }
+  CHECK(compared > SeedCount(10000) / 5 * 9 / 10);
+}
+
 TEST_CASE("differential: generated cases round-trip through the XML loader", "[differential]") {
   // DescribeCase's XML is what a failure prints; it must load back to the same answer.
   for (uint64_t seed = 1; seed <= 200; ++seed) {

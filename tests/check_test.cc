@@ -405,8 +405,8 @@ TEST_CASE("EntitlementCorrelator.evaluateTopDown: only the most specific matchin
   std::string people = Wrap(AdIdentity("ann", {"base"}, R"(<Bundles><Reference name="Base-IT"/></Bundles>)") +
                             AdIdentity("bea", {"base"}));
   auto s = BuildXml({kAdErp, roles, people});
-  REQUIRE(s->identities()[s->FindIdentity("ann")].flags & Identity::kDetectionConsistent);
-  REQUIRE_FALSE(s->identities()[s->FindIdentity("bea")].flags & Identity::kDetectionConsistent);
+  REQUIRE(s->identities()[s->FindIdentity("ann")].flags & IdentityView::kDetectionConsistent);
+  REQUIRE_FALSE(s->identities()[s->FindIdentity("bea")].flags & IdentityView::kDetectionConsistent);
   for (const char* who : {"ann", "bea"}) {
     INFO(who);
     CHECK(DetectedAfter(*s, who, {}) == std::vector<std::string>{"Base-IT"});
@@ -607,7 +607,7 @@ TEST_CASE("Matchmaker.isMatch: a PopulationRef never matches in a check (Provisi
   ValueIds ids(s->pool());
   MatchContext ctx{*s, ids};
   REQUIRE(s->populations().size() == 2);
-  const auto& attrs = s->identities()[s->FindIdentity("eve")].attributes;
+  const AttrList attrs = s->identities()[s->FindIdentity("eve")].attributes;
   CHECK(PopulationMatches(ctx, s->populations()[0], attrs));
   CHECK(PopulationMatches(ctx, s->populations()[1], attrs));
 }

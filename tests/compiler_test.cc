@@ -66,7 +66,7 @@ std::string Render(const Snapshot& s, const ValueIds& ids, const IdentityState& 
     if (a.disabled) out += " disabled";
     if (a.locked) out += " locked";
     std::vector<std::string> attrs;
-    a.ForEachAttribute([&](const AttrValues& v) {
+    a.ForEachAttribute([&](const AttrView& v) {
       std::vector<std::string> values;
       for (Id x : v.values) values.emplace_back(ids.Text(x));
       std::string joined = absl::StrJoin(values, ",");

@@ -142,7 +142,7 @@ struct Fixture {
     ValueIds ids(snap->pool());
     IdentityState st = Pre(identity, ids);
     MatchContext ctx{*snap, ids};
-    const Identity& idn = snap->identities()[st.identity];
+    const IdentityView idn = snap->identities()[st.identity];
     std::vector<std::string> out;
     for (const Constraint& c : snap->policies()[0].constraints) {
       std::vector<const MatchTerm*> terms;

@@ -1,4 +1,5 @@
 #include "tests/random_snapshot.h"
+#include "tests/image_roundtrip.h"
 
 #include <algorithm>
 #include <sstream>
@@ -867,6 +868,7 @@ Comparison CompareCase(const RandomCase& c, const CompareOptions& compare) {
   SnapshotBuilder builder;
   builder.objects() = c.objects;
   auto snapshot = builder.Build();
+  if (snapshot.ok() && compare.through_image) snapshot = ThroughImage(**snapshot);
   if (!snapshot.ok()) {
     out.mismatch = true;
     out.engine = "snapshot build failed: " + std::string(snapshot.status().message());

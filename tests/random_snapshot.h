@@ -85,6 +85,7 @@ struct CompareOptions {
   bool null_lists_match_anything = true;
   bool drop_unschema_expansions = true;
   bool expansion_in_document_order = true;
+  bool through_image = false;  // the engine checks the snapshot written as an image and opened again
 };
 Comparison CompareCase(const RandomCase& c, const CompareOptions& options = {});
 

@@ -9,16 +9,23 @@
 #include "engine/query/snapshot_query.h"
 #include "engine/wire/list_response.h"
 #include "engine/util/file.h"
+#include "tests/image_roundtrip.h"
 
 using namespace preflight;
 
 namespace {
 const std::string kIiq = PREFLIGHT_CORPUS_DIR "/iiq";
 
+// Each test runs twice: on the exports loaded directly, and on the same exports compiled
+// to an image and opened again (engine/image).
 std::shared_ptr<const Snapshot> LoadCorpus() {
   auto s = LoadSnapshot({kIiq});
   REQUIRE(s.ok());
-  return *s;
+  if (!GENERATE(false, true)) return *s;
+  auto opened = testing::ThroughImage(**s);
+  REQUIRE(opened.ok());
+  REQUIRE((*opened)->image().has_value());
+  return *opened;
 }
 
 const Diagnostic* FindDiagnostic(const Snapshot& s, std::string_view needle) {
@@ -124,13 +131,13 @@ TEST_CASE("advanced policies with rules are recognised and reported unsupported"
 
 TEST_CASE("identity export: attributes, legacy links and instances", "[snapshot]") {
   auto s = LoadCorpus();
-  const Identity& amanda = s->identities()[s->FindIdentity("Amanda.Ross")];
+  const IdentityView amanda = s->identities()[s->FindIdentity("Amanda.Ross")];
   CHECK_FALSE(amanda.accounts.empty());
   bool has_instance = false;
   for (Index a : amanda.accounts) has_instance |= s->accounts()[a].instance != kNoId;
   CHECK(has_instance);
   auto it = std::find_if(amanda.attributes.begin(), amanda.attributes.end(),
-                         [&](const AttrValues& v) { return s->str(v.name) == "costcenter"; });
+                         [&](const AttrView& v) { return s->str(v.name) == "costcenter"; });
   REQUIRE(it != amanda.attributes.end());
   CHECK(it->multi);
   REQUIRE(it->values.size() == 2);
@@ -199,13 +206,13 @@ TEST_CASE("SCIM JSON exports load: users with roles, accounts with schema attrib
   const Snapshot& snap = **s;
   Index jane = snap.FindIdentity("jane");
   REQUIRE(jane != kNoIndex);
-  const Identity& id = snap.identities()[jane];
+  const IdentityView id = snap.identities()[jane];
   REQUIRE(id.assigned_roles.size() == 1);
   CHECK(snap.str(snap.roles()[id.assigned_roles[0]].name) == "Dev");
   REQUIRE(id.detected_roles.size() == 1);
   CHECK(snap.str(snap.roles()[id.detected_roles[0]].name) == "Git-IT");
   REQUIRE(id.accounts.size() == 1);
-  const Account& a = snap.accounts()[id.accounts[0]];
+  const AccountView a = snap.accounts()[id.accounts[0]];
   CHECK(snap.str(snap.applications()[a.application].name) == "Git");
   REQUIRE(a.attributes.size() == 2);
   // The exported resources are queried as exported.

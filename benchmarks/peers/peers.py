@@ -25,7 +25,7 @@ peer's input (Cedar entities, the Rego input document, casbin's request).
 from __future__ import annotations
 
 import json
-from typing import Callable
+from typing import Callable, Protocol
 
 from model import Check, Policies, State
 
@@ -142,6 +142,11 @@ new contains name if {
 
 class Rego:
     name = "OPA Rego (regopy)"
+    # regopy 1.5.2 grows about 12 MB a query here (none without input): in a process that loaded
+    # another C++ extension first (preflight, numpy), not when it is loaded first, which in turn
+    # triples Preflight's peak memory at load. run.py times Preflight before any peer is imported,
+    # so it is not changed; Rego is timed on at most this many requests.
+    max_sample = 150
 
     def __init__(self, pol: Policies):
         import regopy
@@ -235,4 +240,11 @@ class Casbin:
         return set(self.hits)
 
 
-PEERS = {"pyindex": PyIndex, "cedar": Cedar, "rego": Rego, "casbin": Casbin}
+class Peer(Protocol):
+    name: str
+
+    def __init__(self, pol: Policies) -> None: ...
+    def new_violations(self, check: Check) -> set[str]: ...
+
+
+PEERS: dict[str, type[Peer]] = {"pyindex": PyIndex, "cedar": Cedar, "rego": Rego, "casbin": Casbin}

@@ -19,6 +19,7 @@ says how many. Prints a Markdown table: median and p99 per call, and the ratio t
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -31,6 +32,7 @@ from typing import Any, Callable, Sequence
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import Check, Policies, load_policies, project  # noqa: E402
 from peers import PEERS  # noqa: E402
+import whole  # noqa: E402
 
 import preflight  # noqa: E402
 
@@ -59,15 +61,22 @@ def row(what: str, samples_ns: list[int], note: str = "") -> Row:
 
 
 def time_each(fn: Callable[[Any], Any], items: Sequence[Any]) -> tuple[list[int], list[Any]]:
-    """Calls fn on every item, timing each call on its own; returns the times (ns) and the results."""
+    """Calls fn on every item, timing each call on its own; returns the times (ns) and the results.
+    The garbage collector is off while it runs, as timeit has it: a full collection walks every object
+    of the process (the projections, the identities) and would land in some call's time."""
     clock = time.perf_counter_ns
     times, results = [], []
-    for it in items:
-        t0 = clock()
-        r = fn(it)
-        t1 = clock()
-        times.append(t1 - t0)
-        results.append(r)
+    gc.collect()
+    gc.disable()
+    try:
+        for it in items:
+            t0 = clock()
+            r = fn(it)
+            t1 = clock()
+            times.append(t1 - t0)
+            results.append(r)
+    finally:
+        gc.enable()
     return times, results
 
 
@@ -131,10 +140,25 @@ def bench_peer(key: str, w: Workload, budget_s: float, min_sample: int) -> tuple
     verify(peer.name, w, out_warm)
     per_call_s = max(1e-9, sum(t_warm) / warm / 1e9)
     sample = n if per_call_s * n <= budget_s else min(n, max(min_sample, int(budget_s / per_call_s)))
+    sample = min(sample, getattr(peer, "max_sample", n))
     times, answers = time_each(fn, w.checks[:sample])
     verify(peer.name, w, answers)
-    note = "" if sample == n else f"first {sample} requests (budget {budget_s:g} s)"
+    note = "" if sample == n else f"the first {sample}"
     return row(f"{peer.name}: rule evaluation, given the projection", times, note), setup_s
+
+
+def bench_whole(w: Workload, workload: str) -> tuple[Row, float]:
+    """The whole answer written in Python (whole.py), on the identities read untimed from the workload."""
+    t0 = time.perf_counter()
+    model = whole.Model(os.path.join(workload, "xml"), w.policies)
+    store = whole.read_identities(os.path.join(workload, "xml"), w.identities)
+    setup_s = time.perf_counter() - t0
+    items = [(store[name], body) for name, body in zip(w.identities, w.bodies)]
+    fn = lambda it: model.check(*it)  # noqa: E731
+    time_each(fn, items)  # warm-up
+    times, out = time_each(fn, items)
+    verify("The whole answer in Python", w, [violation_names(json.loads(o)) for o in out])
+    return row("Python: the whole answer (plan, role detection, rule index, response JSON)", times), setup_s
 
 
 def markdown(rows: list[Row], base_us: float) -> str:
@@ -166,13 +190,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workload", required=True, help="a gen_workload.py output directory")
     ap.add_argument("--requests", type=int, default=2000, help="requests to read (the first N; default 2000)")
-    ap.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated, of {', '.join(PEERS)}")
+    choices = [*PEERS, "pywhole"]
+    ap.add_argument("--peers", default=",".join(choices), help=f"comma-separated, of {', '.join(choices)} "
+                    "(pywhole: the whole answer written in Python)")
     ap.add_argument("--budget", type=float, default=20.0, help="seconds of timed calls per peer (default 20)")
     ap.add_argument("--min-sample", type=int, default=100, help="requests timed at least per peer (default 100)")
     ap.add_argument("--json", help="also write the rows as JSON to this file")
     args = ap.parse_args(argv)
     keys = [k for k in args.peers.split(",") if k]
-    unknown = [k for k in keys if k not in PEERS]
+    unknown = [k for k in keys if k not in choices]
     if unknown:
         ap.error(f"unknown peers: {', '.join(unknown)}")
 
@@ -187,7 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = bench_preflight(engine, w)
     base = rows[0].median_us
     for k in keys:
-        r, setup_s = bench_peer(k, w, args.budget, args.min_sample)
+        r, setup_s = (bench_whole(w, args.workload) if k == "pywhole" else
+                      bench_peer(k, w, args.budget, args.min_sample))
         print(f"{r.what}: verified on {r.timed} requests; setup {setup_s:.2f} s; peak RSS {peak_rss_mib()} MiB",
               file=sys.stderr)
         rows.append(r)

@@ -14,6 +14,12 @@ const OptionSpec* FindOption(const CommandSpec& command, std::string_view name) 
   return nullptr;
 }
 
+const OptionSpec* FindShortOption(const CommandSpec& command, char name) {
+  for (const OptionSpec& o : command.options)
+    if (o.short_name == name) return &o;
+  return nullptr;
+}
+
 }  // namespace
 
 std::optional<std::string> Args::Get(std::string_view name) const {
@@ -47,8 +53,12 @@ absl::StatusOr<Args> ParseArgs(const CommandSpec& command, const std::vector<std
       only_operands = true;
       continue;
     }
-    if (w[1] != '-') return UsageError(args, absl::StrCat("unknown option '", w, "'"));
     std::string name = w.substr(2), value;
+    if (w[1] != '-') {  // a short name ("-o FILE"), if the command has one
+      const OptionSpec* alias = w.size() == 2 ? FindShortOption(command, w[1]) : nullptr;
+      if (alias == nullptr) return UsageError(args, absl::StrCat("unknown option '", w, "'"));
+      name = std::string(alias->name);
+    }
     bool inline_value = false;
     if (size_t eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);

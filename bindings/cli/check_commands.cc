@@ -1,4 +1,7 @@
-// check, plan convert, plan compile, snapshot stats: arguments to facade calls.
+// check, plan convert, plan compile, snapshot stats, snapshot compile: arguments to facade calls.
+
+#include <cstdio>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "bindings/cli/commands.h"
@@ -68,6 +71,23 @@ absl::StatusOr<std::string> RunSnapshotStats(const Args& args) {
   auto engine = LoadEngine(args, args.operands);
   if (!engine.ok()) return engine.status();
   return (*engine)->StatsJson(Indent(args));
+}
+
+// Loads the sources (fail-closed, like every command), writes the image and prints what
+// it holds (JSON); one summary line on stderr.
+absl::StatusOr<std::string> RunSnapshotCompile(const Args& args) {
+  auto output = args.Get("output");
+  if (!output) return UsageError(args, "-o FILE (the image to write) is required");
+  auto engine = LoadEngine(args, args.operands);
+  if (!engine.ok()) return engine.status();
+  auto summary = (*engine)->WriteImage(*output, Indent(args));
+  if (!summary.ok()) return summary.status();
+  const EngineInfo& info = (*engine)->info();
+  std::error_code ec;
+  const uintmax_t bytes = std::filesystem::file_size(*output, ec);
+  std::fprintf(stderr, "preflight: compiled %zu identities and %zu policies (source hash %s) into %s, %ju bytes\n",
+               info.identities, info.policies, info.source_hash.c_str(), output->c_str(), ec ? uintmax_t{0} : bytes);
+  return summary;
 }
 
 }  // namespace preflight::cli

@@ -17,6 +17,7 @@ struct OptionSpec {
   std::string_view name;  // without the leading "--"
   bool takes_value = true;
   bool repeatable = false;
+  char short_name = 0;  // also accepted as "-x"
 };
 
 struct Args;
@@ -60,6 +61,7 @@ absl::StatusOr<std::string> RunFilterParse(const Args& args);
 absl::StatusOr<std::string> RunFilterEval(const Args& args);
 absl::StatusOr<std::string> RunQuery(const Args& args);
 absl::StatusOr<std::string> RunSnapshotStats(const Args& args);
+absl::StatusOr<std::string> RunSnapshotCompile(const Args& args);
 absl::StatusOr<std::string> RunScan(const Args& args);    // scan_commands.cc
 absl::StatusOr<std::string> RunImpact(const Args& args);
 absl::StatusOr<std::string> RunPlanWorkflow(const Args& args);  // workflow_commands.cc

@@ -122,6 +122,33 @@ Permission BuildContext::ConvertPermission(const PermissionObject& p) {
   return pm;
 }
 
+namespace {
+Range Append(std::vector<Id>& arena, std::span<const Id> values) {
+  Range r{static_cast<uint32_t>(arena.size()), static_cast<uint32_t>(values.size())};
+  arena.insert(arena.end(), values.begin(), values.end());
+  return r;
+}
+}  // namespace
+
+Range BuildContext::Store(const std::vector<AttrValues>& attrs) {
+  std::vector<AttrRecord>& records = snap.population_.attributes.Build();
+  Range r{static_cast<uint32_t>(records.size()), static_cast<uint32_t>(attrs.size())};
+  for (const AttrValues& a : attrs)
+    records.push_back({a.name, a.multi ? 1u : 0u, Append(snap.population_.ids.Build(), a.values)});
+  return r;
+}
+
+Range BuildContext::Store(const std::vector<Permission>& permissions) {
+  std::vector<PermissionRecord>& records = snap.population_.permissions.Build();
+  Range r{static_cast<uint32_t>(records.size()), static_cast<uint32_t>(permissions.size())};
+  for (const Permission& p : permissions) records.push_back({p.target, Append(snap.population_.ids.Build(), p.rights)});
+  return r;
+}
+
+Range BuildContext::Store(std::span<const Index> list, Column<Index>& column) {
+  return Append(column.Build(), list);
+}
+
 Filter BuildContext::ConvertFilter(const FilterObject& f, const std::vector<Index>* compound_apps,
                                    const Location& where, const std::string& object) {
   Filter out;

@@ -30,6 +30,8 @@ class BuildContext {
   absl::flat_hash_map<std::string, Index> account_by_id;
   absl::flat_hash_map<std::string, Index> identity_by_id;
   absl::flat_hash_map<std::string, Index> role_by_id, role_by_display;
+  // Each identity's accounts, while standalone accounts are still being attached.
+  std::vector<std::vector<Index>> identity_accounts;
 
   // The passes, in the order SnapshotBuilder::Build runs them (LoadPasses()).
   void ResolveApplications();   // applications (names, account schemas)
@@ -58,6 +60,10 @@ class BuildContext {
   // Attributes sorted by name, nulls dropped, repeated names merged into one list.
   std::vector<AttrValues> Attrs(const std::vector<AttributeObject>& attrs);
   Permission ConvertPermission(const PermissionObject& p);
+  // Appended to the population's columns: where they went.
+  Range Store(const std::vector<AttrValues>& attrs);
+  Range Store(const std::vector<Permission>& permissions);
+  Range Store(std::span<const Index> list, Column<Index>& column);
   // A Filter; `compound_apps` (the selector's applications) for CompoundFilters, whose
   // "N:attr" and "App:attr" properties address account attributes.
   Filter ConvertFilter(const FilterObject& f, const std::vector<Index>* compound_apps, const Location& where,

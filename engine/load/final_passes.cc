@@ -1,26 +1,30 @@
 // The passes "entitlements", "queryDocuments", "lookups" and "identityFlags".
+#include <algorithm>
+#include <array>
+
 #include "absl/strings/str_cat.h"
 #include "engine/load/build_context.h"
 #include "engine/load/identity_flags.h"
+#include "engine/model/hash_slots.h"
 #include "engine/query/snapshot_query.h"
 
 namespace preflight {
 
 void BuildContext::ResolveEntitlements() {
-  Snapshot& s = snap;
-  s.entitlement_count_ = objects.entitlements.size();
+  Column<EntitlementRecord>& records = snap.population_.entitlements;
   for (const EntitlementObject& e : objects.entitlements) {
     EntitlementRecord r;
     r.application = e.application.empty() ? kNoIndex : App(e.application, e.where, e.where.pointer);
     r.attribute = Intern(e.attribute);
     r.value = Intern(e.value);
-    r.id = e.id;
-    r.display_name = e.display_name;
-    r.type = e.type;
+    r.id = Intern(e.id);
+    r.display_name = Intern(e.display_name);
+    r.type = Intern(e.type);
     r.requestable = e.requestable;
     r.from_scim = e.from_scim;
-    s.entitlements_.push_back(std::move(r));
+    records.Build().push_back(r);
   }
+  records.Compact();
 }
 
 // Resources read from SCIM exports are queried as exported, parsed on the first query.
@@ -28,23 +32,35 @@ void BuildContext::ResolveEntitlements() {
 // now, so that it is a load diagnostic (and fails a strict load) like any other load
 // problem. A reader's own output needs no check when its nesting budget was within the
 // query documents' (it is JSON the reader parsed); other documents are parsed here.
+// The texts are kept per resource type (kResourceTypes, the types the SCIM reader
+// recognizes), end to end in one column.
 void BuildContext::BuildQueryDocuments() {
-  Snapshot& s = snap;
-  absl::flat_hash_map<std::string, size_t> dropped;
+  PopulationStore& p = snap.population_;
+  std::array<size_t, kResourceTypes.size()> dropped{};
   for (size_t i = 0; i < objects.scim_documents.size(); ++i) {
     auto& [type, json] = objects.scim_documents[i];
+    size_t t = std::find(kResourceTypes.begin(), kResourceTypes.end(), type) - kResourceTypes.begin();
+    if (t == kResourceTypes.size()) continue;  // no query reads it
+    std::vector<uint64_t>& starts = p.resource_starts[t].Build();
+    if (starts.empty()) starts.push_back(0);
     if (i >= trusted_documents.size() || !trusted_documents[i]) {
       if (absl::Status status = CheckQueryDocument(json); !status.ok()) {
-        auto kept = s.resources_.find(type);
-        size_t position = (kept == s.resources_.end() ? 0 : kept->second.size()) + dropped[type]++;
+        size_t position = starts.size() - 1 + dropped[t]++;
         Diag(Severity::kError, ErrorCodeOf(status), absl::StrCat("the resource cannot be queried: ", DetailOf(status)),
              {}, absl::StrCat(type, "[", position, "]"));
         continue;
       }
     }
-    s.resources_[type].push_back(std::move(json));
+    std::vector<char>& text = p.resource_text[t].Build();
+    text.insert(text.end(), json.begin(), json.end());
+    starts.push_back(text.size());
+    std::string().swap(json);
   }
   objects.scim_documents.clear();
+  for (size_t t = 0; t < kResourceTypes.size(); ++t) {
+    p.resource_text[t].Compact();
+    p.resource_starts[t].Compact();
+  }
 }
 
 // Text-keyed lookups for the finished snapshot. Every pass that reads the source
@@ -53,12 +69,19 @@ void BuildContext::BuildQueryDocuments() {
 void BuildContext::BuildLookups() {
   Snapshot& s = snap;
   objects = SnapshotObjects();
+  // Every pass that interns has run; the text no longer moves, so views of it can be keys.
+  s.pool_.Freeze();
   auto by_text = [&](absl::flat_hash_map<Id, Index>& ids, Snapshot::NameMap& out) {
     out.reserve(ids.size());
     for (const auto& [id, index] : ids) out.emplace(s.pool_.Get(id), index);
     absl::flat_hash_map<Id, Index>().swap(ids);
   };
-  by_text(s.identity_by_name_, s.identity_lookup_);
+  // Identities by the text of their name, in the population's slot table.
+  PopulationStore& p = s.population_;
+  p.identity_slots.Build() =
+      hash_slots::Build(p.identities.size(), [&](uint32_t i) { return StableHash(s.pool_.Get(p.identities[i].name)); });
+  p.identity_slots.Compact();
+  absl::flat_hash_map<Id, Index>().swap(s.identity_by_name_);
   by_text(s.role_by_name_, s.role_lookup_);
   by_text(s.app_by_name_, s.app_lookup_);
   by_text(s.policy_by_name_, s.policy_lookup_);

@@ -8,31 +8,37 @@ namespace preflight {
 Index BuildContext::AddAccount(const AccountObject& a, Index owner) {
   Snapshot& s = snap;
   std::string object = "Link[" + a.native_identity + "]";
-  Account acc;
-  acc.id = a.id;
+  AccountRecord acc;
+  acc.id = Intern(a.id);
   acc.from_scim = a.from_scim;
   acc.application = App(a.application, a.where, object);
   acc.instance = a.instance.empty() ? kNoId : Intern(a.instance);
   acc.native_identity = Intern(a.native_identity);
   acc.display_name = a.display_name.empty() ? kNoId : Intern(a.display_name);
   acc.identity = owner;
-  acc.attributes = Attrs(a.attributes);
+  std::vector<AttrValues> attributes = Attrs(a.attributes);
   // Multi-valued per the application's schema, where the source lost the list.
   const Application& app = s.applications_[acc.application];
-  for (AttrValues& v : acc.attributes)
+  for (AttrValues& v : attributes)
     if (app.IsMulti(v.name)) v.multi = true;
-  for (const PermissionObject& p : a.permissions) acc.permissions.push_back(ConvertPermission(p));
+  acc.attributes = Store(attributes);
+  std::vector<Permission> permissions;
+  for (const PermissionObject& p : a.permissions) permissions.push_back(ConvertPermission(p));
+  acc.permissions = Store(permissions);
   acc.disabled = a.disabled;
   acc.locked = a.locked;
-  Index index = static_cast<Index>(s.accounts_.size());
-  s.accounts_.push_back(std::move(acc));
-  s.identities_[owner].accounts.push_back(index);
+  std::vector<AccountRecord>& accounts = s.population_.accounts.Build();
+  Index index = static_cast<Index>(accounts.size());
+  accounts.push_back(acc);
+  identity_accounts[owner].push_back(index);
   if (!a.id.empty()) account_by_id.emplace(a.id, index);
   return index;
 }
 
 void BuildContext::ResolveIdentities() {
   Snapshot& s = snap;
+  PopulationStore& p = s.population_;
+  std::vector<IdentityRecord>& identities = p.identities.Build();
   for (const IdentityObject& io : objects.identities) {
     Id name = Intern(io.name);
     if (s.identity_by_name_.contains(name)) {
@@ -40,23 +46,33 @@ void BuildContext::ResolveIdentities() {
            io.where, "Identity[" + io.name + "]");
       continue;
     }
-    Index index = static_cast<Index>(s.identities_.size());
+    Index index = static_cast<Index>(identities.size());
     s.identity_by_name_.emplace(name, index);
     if (!io.id.empty()) identity_by_id.emplace(io.id, index);
-    Identity identity;
+    IdentityRecord identity;
     identity.name = name;
-    identity.id = io.id;
-    identity.display_name = io.display_name;
+    identity.id = Intern(io.id);
+    identity.display_name = Intern(io.display_name);
     identity.from_scim = io.from_scim;
     identity.inactive = io.inactive;
     std::string object = "Identity[" + io.name + "]";
-    identity.assigned_roles = Roles(io.assigned_roles, io.where, object);
-    identity.detected_roles = Roles(io.detected_roles, io.where, object);
-    identity.attributes = Attrs(io.attributes);
-    s.identities_.push_back(std::move(identity));
+    identity.assigned_roles = Store(Roles(io.assigned_roles, io.where, object), p.roles);
+    identity.detected_roles = Store(Roles(io.detected_roles, io.where, object), p.roles);
+    identity.attributes = Store(Attrs(io.attributes));
+    identities.push_back(identity);
+    identity_accounts.emplace_back();
     for (const AccountObject& a : io.accounts) AddAccount(a, index);
   }
   AttachStandaloneAccounts();
+  for (size_t i = 0; i < identities.size(); ++i) identities[i].accounts = Store(identity_accounts[i], p.account_lists);
+  std::vector<std::vector<Index>>().swap(identity_accounts);
+  p.identities.Compact();
+  p.accounts.Compact();
+  p.roles.Compact();
+  p.account_lists.Compact();
+  p.attributes.Compact();
+  p.permissions.Compact();
+  p.ids.Compact();
 }
 
 // Standalone accounts (SCIM Accounts, Links with an owner): attach by owner name or id.
@@ -68,7 +84,7 @@ void BuildContext::AttachStandaloneAccounts() {
     return it == s.identity_by_name_.end() ? kNoIndex : it->second;
   };
   absl::flat_hash_map<std::string, Index> owner_by_account_id;
-  std::vector<bool> lists_account_ids(s.identities_.size());  // SCIM Users naming their Accounts
+  std::vector<bool> lists_account_ids(identity_accounts.size());  // SCIM Users naming their Accounts
   for (const IdentityObject& io : objects.identities) {
     Index owner = find_identity(io.name);
     for (const auto& id : io.account_ids) owner_by_account_id.emplace(id, owner);
@@ -89,7 +105,7 @@ void BuildContext::AttachStandaloneAccounts() {
     }
     if (identities_with_resources.insert(owner).second && lists_account_ids[owner]) {
       // Accounts synthesized from the User's entitlements give way to real Account resources.
-      s.identities_[owner].accounts.clear();
+      identity_accounts[owner].clear();
     }
     AddAccount(a, owner);
   }

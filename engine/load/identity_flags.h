@@ -1,7 +1,7 @@
 #pragma once
 // Load-time pass: marks each identity whose assigned roles' expansion adds nothing to
-// its accounts (Identity::kExpansionNoop), and whose stored detected roles equal a
-// fresh detection (Identity::kDetectionConsistent). For those a check skips the
+// its accounts (IdentityView::kExpansionNoop), and whose stored detected roles equal a
+// fresh detection (IdentityView::kDetectionConsistent). For those a check skips the
 // expansion of the pre state and re-detects only the roles that read a changed
 // attribute, and gets the same answer as a full detection.
 

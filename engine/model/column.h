@@ -66,14 +66,16 @@ class Column {
   bool viewing() const { return viewing_; }
 
   // The owned elements, to fill while building; a viewing column becomes an empty owning
-  // one. Readers see what was built once Seal() is called (they read a cached pointer,
-  // so the hot path pays no branch); between Build() and Seal() nobody reads the column.
+  // one. Readers read a cached pointer (the hot path pays no branch): they see what was
+  // built once Seal() is called, and between Build() and Seal() nobody reads the column.
   std::vector<T>& Build() {
     if (viewing_) Clear();
     return owned_;
   }
-  // Done building: readers see the vector's elements, spare capacity released.
-  void Seal() {
+  // Readers see the vector's elements as they are now (call again after it grows).
+  void Seal() { Sync(); }
+  // Done building: the vector's spare capacity is released, and readers see it.
+  void Compact() {
     owned_.shrink_to_fit();
     Sync();
   }

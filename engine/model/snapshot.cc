@@ -1,5 +1,7 @@
 #include "engine/model/snapshot.h"
 
+#include "engine/model/hash_slots.h"
+
 namespace preflight {
 namespace {
 Index Lookup(const absl::flat_hash_map<std::string_view, Index, StringHash, std::equal_to<>>& map,
@@ -9,7 +11,12 @@ Index Lookup(const absl::flat_hash_map<std::string_view, Index, StringHash, std:
 }
 }  // namespace
 
-Index Snapshot::FindIdentity(std::string_view name) const { return Lookup(identity_lookup_, name); }
+Index Snapshot::FindIdentity(std::string_view name) const {
+  const PopulationStore& p = population_;
+  uint32_t i = hash_slots::Find(p.identity_slots.span(), StableHash(name),
+                                [&](uint32_t i) { return pool_.Get(p.identities[i].name) == name; });
+  return i == hash_slots::kNotFound ? kNoIndex : i;
+}
 Index Snapshot::FindRole(std::string_view name) const { return Lookup(role_lookup_, name); }
 Index Snapshot::FindApplication(std::string_view name) const { return Lookup(app_lookup_, name); }
 Index Snapshot::FindPolicy(std::string_view name_or_id) const {
@@ -47,38 +54,34 @@ const std::vector<ConstraintRef>* Snapshot::ConstraintsNamed(std::string_view na
   return it == constraints_by_name_.end() ? nullptr : &it->second;
 }
 
-const std::vector<std::string>* Snapshot::Resources(std::string_view type) const {
-  auto it = resources_.find(ToAbsl(type));
-  return it == resources_.end() ? nullptr : &it->second;
+TextList Snapshot::Resources(std::string_view type) const {
+  for (size_t t = 0; t < kResourceTypes.size(); ++t)
+    if (kResourceTypes[t] == type) return {population_.resource_text[t], population_.resource_starts[t]};
+  return {};
 }
 
 Snapshot::Stats Snapshot::stats() const {
   Stats s;
-  s.identities = identities_.size();
+  const PopulationStore& p = population_;
+  s.identities = p.identities.size();
   // The accounts identities hold: a SCIM User's entitlements[] synthesize accounts that
   // give way to the Accounts resources describing the same accounts, and are not counted.
-  for (const Identity& i : identities_) s.accounts += i.accounts.size();
+  s.accounts = p.account_lists.size();
   s.roles = roles_.size();
   s.policies = policies_.size();
-  for (const Policy& p : policies_) s.constraints += p.constraints.size();
+  for (const Policy& pol : policies_) s.constraints += pol.constraints.size();
   s.applications = applications_.size();
-  s.entitlements = entitlement_count_;
+  s.entitlements = p.entitlements.size();
   s.strings = pool_.size();
+  s.role_assignments = p.roles.size();
+  for (const IdentityRecord& i : p.identities) {
+    if (i.flags & IdentityView::kDetectionConsistent) ++s.consistent_detection;
+    if (i.flags & IdentityView::kExpansionNoop) ++s.expansion_noop;
+    for (Index a : p.account_lists.span(i.accounts))
+      for (const AttrRecord& v : p.attributes.span(p.accounts[a].attributes)) s.entitlement_values += v.values.count;
+  }
   size_t bytes = pool_.bytes();
-  for (const Identity& i : identities_) {
-    s.role_assignments += i.assigned_roles.size() + i.detected_roles.size();
-    if (i.flags & Identity::kDetectionConsistent) ++s.consistent_detection;
-    if (i.flags & Identity::kExpansionNoop) ++s.expansion_noop;
-    bytes += sizeof(Identity) + 4 * (i.assigned_roles.size() + i.detected_roles.size() + i.accounts.size());
-    for (const AttrValues& a : i.attributes) bytes += sizeof(AttrValues) + 4 * a.values.size();
-  }
-  for (const Identity& i : identities_)
-    for (Index ai : i.accounts)
-      for (const AttrValues& v : accounts_[ai].attributes) s.entitlement_values += v.values.size();
-  for (const Account& a : accounts_) {
-    bytes += sizeof(Account);
-    for (const AttrValues& v : a.attributes) bytes += sizeof(AttrValues) + 4 * v.values.size();
-  }
+  population_.ForEachColumn([&](std::string_view, const auto& column) { bytes += column.bytes(); });
   bytes += roles_.size() * sizeof(Role);
   bytes += roles_by_value_.size() * (sizeof(Key) + sizeof(std::vector<Index>) + 8);
   s.approx_bytes = bytes;

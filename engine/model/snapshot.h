@@ -12,28 +12,11 @@
 
 #include "absl/base/call_once.h"
 #include "absl/container/flat_hash_map.h"
+#include "engine/model/population.h"
 #include "engine/model/string_pool.h"
 #include "engine/util/error.h"
 
 namespace preflight {
-
-using Index = uint32_t;  // position in one of the snapshot's arrays
-inline constexpr Index kNoIndex = UINT32_MAX;
-
-// One attribute of an account or identity: sorted, de-duplicated value ids unless
-// the order matters to nobody (it does not: IIQ compares sets).
-struct AttrValues {
-  Id name = kNoId;
-  bool multi = false;        // a list (EQ never matches a list, CONTAINS_ALL does)
-  std::vector<Id> values;    // in source order
-  friend bool operator==(const AttrValues&, const AttrValues&) = default;
-};
-
-struct Permission {
-  Id target = kNoId;
-  std::vector<Id> rights;
-  friend bool operator==(const Permission&, const Permission&) = default;
-};
 
 struct Application {
   Id name = kNoId;
@@ -49,46 +32,6 @@ struct Application {
     auto it = schema.find(attr);
     return it != schema.end() && it->second;
   }
-};
-
-struct Account {
-  std::string id;
-  bool from_scim = false;
-  Index application = kNoIndex;
-  Id instance = kNoId;
-  Id native_identity = kNoId;
-  Id display_name = kNoId;
-  Index identity = kNoIndex;
-  std::vector<AttrValues> attributes;  // sorted by name id
-  std::vector<Permission> permissions;
-  bool disabled = false;
-  bool locked = false;
-};
-
-struct Identity {
-  // Set at load (PrecomputeIdentityFlags): the pre state needs no expansion, and the
-  // stored detected roles are what detection finds.
-  static constexpr uint8_t kExpansionNoop = 1, kDetectionConsistent = 2;
-  uint8_t flags = 0;
-  Id name = kNoId;
-  std::string id;
-  std::string display_name;
-  bool from_scim = false;
-  bool inactive = false;
-  std::vector<Index> assigned_roles;  // in source order
-  std::vector<Index> detected_roles;  // in source order
-  std::vector<Index> accounts;
-  std::vector<AttrValues> attributes;  // identity attributes (selectors, CompoundFilters)
-};
-
-// A ManagedAttribute (SCIM Entitlement).
-struct EntitlementRecord {
-  Index application = kNoIndex;
-  Id attribute = kNoId;
-  Id value = kNoId;
-  std::string id, display_name, type;
-  bool requestable = true;
-  bool from_scim = false;
 };
 
 // A sailpoint.object.Filter, resolved.
@@ -254,6 +197,13 @@ struct LoadTimings {
   std::vector<Pass> passes;
 };
 
+// A snapshot opened from a compiled image (engine/image/image.h): the image's own facts.
+struct ImageInfo {
+  uint32_t format_version = 0;
+  uint64_t file_bytes = 0;
+  double open_ms = 0;
+};
+
 class Snapshot {
  public:
   const StringPool& pool() const { return pool_; }
@@ -262,10 +212,11 @@ class Snapshot {
   const std::vector<Application>& applications() const { return applications_; }
   const std::vector<Role>& roles() const { return roles_; }
   const std::vector<Policy>& policies() const { return policies_; }
-  const std::vector<Identity>& identities() const { return identities_; }
-  const std::vector<Account>& accounts() const { return accounts_; }
+  // Views of the stored identities and accounts, made on access (engine/model/population.h).
+  IdentityRange identities() const { return {&population_, population_.identities.size()}; }
+  AccountRange accounts() const { return {&population_, population_.accounts.size()}; }
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
-  const std::vector<EntitlementRecord>& entitlements() const { return entitlements_; }
+  const Column<EntitlementRecord>& entitlements() const { return population_.entitlements; }
   const std::vector<Population>& populations() const { return populations_; }
   // Some role type is noDetectionUnlessAssigned: detection depends on assignments.
   bool any_assigned_detectable() const { return any_assigned_detectable_; }
@@ -326,10 +277,26 @@ class Snapshot {
   // A hash of the source texts' content, in load order: 16 hex digits, the same in
   // every process (engine/load/source_hash.h). Sources given as objects do not count.
   std::string_view source_hash() const { return source_hash_; }
+  // Set when the snapshot was opened from a compiled image.
+  const std::optional<ImageInfo>& image() const { return image_; }
 
   // SCIM resources read from SCIM exports, by resource type ("Users", "Accounts", ...),
   // as JSON text. Objects read from XML have none (the query stage renders them).
-  const std::vector<std::string>* Resources(std::string_view type) const;
+  TextList Resources(std::string_view type) const;
+
+  // The population side's columns and the string pool's, in a fixed order, as
+  // f(std::string_view name, Column<T>& column): what an image writes and maps.
+  const PopulationStore& population() const { return population_; }
+  template <class F>
+  void ForEachColumn(F f) {
+    pool_.ForEachColumn(f);
+    population_.ForEachColumn(f);
+  }
+  template <class F>
+  void ForEachColumn(F f) const {
+    pool_.ForEachColumn(f);
+    population_.ForEachColumn(f);
+  }
 
   // The query stage's documents, built on first use (engine/query/snapshot_query.cc).
   template <typename T>
@@ -340,6 +307,7 @@ class Snapshot {
 
  private:
   friend class SnapshotBuilder;
+  friend struct ImageAccess;  // engine/image: writes and reads every member
   friend class BuildContext;  // the load passes (engine/load)
   friend void PrecomputeIdentityFlags(Snapshot& snapshot);
   friend void ApplyRoleTypes(Snapshot& snapshot, const SnapshotObjects& objects);
@@ -348,27 +316,25 @@ class Snapshot {
   std::vector<Application> applications_;
   std::vector<Role> roles_;
   std::vector<Policy> policies_;
-  std::vector<Identity> identities_;
-  std::vector<Account> accounts_;
+  PopulationStore population_;
   std::vector<Diagnostic> diagnostics_;
-  std::vector<EntitlementRecord> entitlements_;
   std::vector<Population> populations_;
   bool any_assigned_detectable_ = false;
   bool has_identity_config_ = false;
   absl::flat_hash_map<Id, bool> identity_attribute_defs_;
   absl::flat_hash_map<std::string, std::vector<ConstraintRef>> constraints_by_id_, constraints_by_name_;
   std::vector<ConstraintRef> unnamed_role_sod_;
-  size_t entitlement_count_ = 0;
   LoadTimings timings_;
   bool any_active_policy_ = false;
   std::vector<Index> active_by_name_;
 
   // While building: by interned name. Once built, lookups go straight from the text
-  // (keys are views into the pool), one hash probe instead of two.
+  // (keys are views into the pool), one hash probe instead of two; identities through
+  // the population's slot table.
   absl::flat_hash_map<Id, Index> identity_by_name_, role_by_name_, app_by_name_, policy_by_name_,
       policy_by_id_;
   using NameMap = absl::flat_hash_map<std::string_view, Index, StringHash, std::equal_to<>>;
-  NameMap identity_lookup_, role_lookup_, app_lookup_, policy_lookup_, policy_id_lookup_;
+  NameMap role_lookup_, app_lookup_, policy_lookup_, policy_id_lookup_;
   struct Key {
     Index app;
     Id attr;
@@ -387,9 +353,10 @@ class Snapshot {
   std::vector<std::vector<Index>> unsupported_constraints_;
   std::vector<std::vector<Index>> children_;
   std::string source_hash_;
-  absl::flat_hash_map<std::string, std::vector<std::string>> resources_;
   mutable absl::once_flag query_once_;
   mutable std::shared_ptr<void> query_state_;
+  std::optional<ImageInfo> image_;
+  std::shared_ptr<const void> image_mapping_;  // the mapped image, kept while anything views it
 };
 
 }  // namespace preflight

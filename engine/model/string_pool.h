@@ -1,15 +1,20 @@
 #pragma once
 // Interns every name and value of a snapshot once, to a dense 32-bit id. After load,
 // matching compares ids, never text.
+//
+// The pool is three columns (engine/model/column.h): the text of every string end to
+// end, where each one starts, and a hash table of slots (engine/model/hash_slots.h)
+// for Find. The load interns into the columns as it goes; Freeze() releases their
+// spare capacity. A pool whose columns view a mapped image finds and reads strings
+// the same way, with nothing rebuilt.
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
+#include "engine/model/column.h"
 
 namespace preflight {
 
@@ -24,17 +29,38 @@ struct StringHash {
 
 class StringPool {
  public:
+  StringPool();
   Id Intern(std::string_view s);
   // kNoId when the string was never interned.
   Id Find(std::string_view s) const;
-  std::string_view Get(Id id) const { return strings_[id]; }
-  size_t size() const { return strings_.size(); }
-  size_t bytes() const { return bytes_; }
+  std::string_view Get(Id id) const {
+    return {text_.data() + starts_[id], static_cast<size_t>(starts_[id + 1] - starts_[id])};
+  }
+  size_t size() const { return starts_.size() - 1; }
+  // The bytes of the columns.
+  size_t bytes() const { return text_.bytes() + starts_.bytes() + slots_.bytes(); }
+  // Done interning: the columns drop their spare capacity.
+  void Freeze();
+
+  // Every column, in a fixed order, as f(std::string_view name, Column<T>& column): what
+  // an image writes, and views when it is opened.
+  template <class F>
+  void ForEachColumn(F f) {
+    f(std::string_view("pool.text"), text_);
+    f(std::string_view("pool.starts"), starts_);
+    f(std::string_view("pool.slots"), slots_);
+  }
+  template <class F>
+  void ForEachColumn(F f) const {
+    f(std::string_view("pool.text"), text_);
+    f(std::string_view("pool.starts"), starts_);
+    f(std::string_view("pool.slots"), slots_);
+  }
 
  private:
-  std::deque<std::string> strings_;  // stable addresses: the map keys point into them
-  absl::flat_hash_map<std::string_view, Id, StringHash, std::equal_to<>> ids_;
-  size_t bytes_ = 0;
+  Column<char> text_;
+  Column<uint64_t> starts_;  // size() + 1 entries: string i is text_[starts_[i], starts_[i + 1])
+  Column<uint32_t> slots_;   // id + 1, or 0 for an empty slot
 };
 
 }  // namespace preflight

@@ -110,7 +110,7 @@ class Compiler {
   // leaves as it was keeps sharing the snapshot's attributes.
   void AddValues(AccountState& acc, Id attr, std::span<const Id> values, bool force_multi) {
     const Application& app = s_.applications()[acc.application];
-    const AttrValues* cur = acc.Find(attr);
+    std::optional<AttrView> cur = acc.Find(attr);
     bool multi = force_multi || app.IsMulti(attr) || (cur && cur->multi) || !app.has_account_schema;
     if (!multi) {  // Add on a single-valued attribute replaces
       if (values.empty()) return;
@@ -124,15 +124,15 @@ class Compiler {
     const bool becomes_multi = cur && !cur->multi && app.IsMulti(attr);
     AttrValues* v = nullptr;
     if ((held + values.size()) * values.size() <= kPairwiseLimit) {
-      auto present = [&](const AttrValues* in, Id x) {
-        return in && std::any_of(in->values.begin(), in->values.end(),
-                                 [&](Id y) { return SameValue(ids_, x, y, app.case_insensitive); });
+      auto present = [&](std::span<const Id> in, Id x) {
+        return std::any_of(in.begin(), in.end(), [&](Id y) { return SameValue(ids_, x, y, app.case_insensitive); });
       };
-      bool changes = std::any_of(values.begin(), values.end(), [&](Id x) { return !present(cur, x); });
+      std::span<const Id> held_values = cur ? cur->values : std::span<const Id>();
+      bool changes = std::any_of(values.begin(), values.end(), [&](Id x) { return !present(held_values, x); });
       if (!changes && !becomes_multi) return;
       v = acc.FindOrAdd(attr);  // holds cur's values (none when cur is null)
       for (Id x : values)
-        if (!present(v, x)) v->values.push_back(x);
+        if (!present(v->values, x)) v->values.push_back(x);
     } else {
       HashedValues present(ids_, app.case_insensitive);
       if (cur)
@@ -149,7 +149,7 @@ class Compiler {
   }
   void RemoveValues(AccountState& acc, Id attr, std::span<const Id> values) {
     const Application& app = s_.applications()[acc.application];
-    const AttrValues* cur = acc.Find(attr);
+    std::optional<AttrView> cur = acc.Find(attr);
     if (!cur) return;
     if (cur->values.size() * values.size() <= kPairwiseLimit) {
       auto removed = [&](Id y) {
@@ -164,7 +164,7 @@ class Compiler {
   }
   template <typename Removed>
   void EraseValues(AccountState& acc, Id attr, Removed removed) {
-    const AttrValues* cur = acc.Find(attr);
+    std::optional<AttrView> cur = acc.Find(attr);
     if (!cur || std::none_of(cur->values.begin(), cur->values.end(), removed)) return;
     AttrValues* v = acc.FindOrAdd(attr);
     std::erase_if(v->values, removed);
@@ -177,9 +177,8 @@ class Compiler {
       return;
     }
     bool multi = is_list || s_.applications()[acc.application].IsMulti(attr);
-    const AttrValues* cur = acc.Find(attr);
-    if (cur && std::equal(cur->values.begin(), cur->values.end(), values.begin(), values.end()) && cur->multi == multi)
-      return;
+    std::optional<AttrView> cur = acc.Find(attr);
+    if (cur && SameIds(cur->values, values) && cur->multi == multi) return;
     AttrValues* v = acc.FindOrAdd(attr);
     v->values.assign(values.begin(), values.end());
     v->multi = multi;
@@ -429,7 +428,7 @@ class Compiler {
       return;
     }
     if (!st.own_attributes) {
-      st.attributes = s_.identities()[st.identity].attributes;
+      st.attributes = s_.identities()[st.identity].attributes.ToVector();
       st.own_attributes = true;
     }
     auto& attrs = st.attributes;
@@ -504,19 +503,19 @@ class Compiler {
 
 void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out) {
   out.clear();
-  auto all = [&](Index app, const AttrValues& v) {
+  auto all = [&](Index app, const AttrView& v) {
     out.push_back({app, v.name, kNoId});
     for (Id x : v.values) out.push_back({app, v.name, x});
   };
   auto whole = [&](const AccountState& a) {
     out.push_back({a.application, kNoId, kNoId});
-    a.ForEachAttribute([&](const AttrValues& v) { all(a.application, v); });
+    a.ForEachAttribute([&](const AttrView& v) { all(a.application, v); });
   };
   // One attribute that may differ: what each side holds.
-  auto compare = [&](Index app, Id name, const AttrValues* x, const AttrValues* y) {
+  auto compare = [&](Index app, Id name, const std::optional<AttrView>& x, const std::optional<AttrView>& y) {
     if (!x && !y) return;
     if (!x || !y) return all(app, x ? *x : *y);
-    if (x->values == y->values && x->multi == y->multi) return;
+    if (*x == *y) return;
     out.push_back({app, name, kNoId});
     for (Id v : x->values)
       if (std::find(y->values.begin(), y->values.end(), v) == y->values.end()) out.push_back({app, name, v});
@@ -538,7 +537,7 @@ void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vect
     }
     if (a->permissions() != b.permissions() || a->disabled != b.disabled || a->locked != b.locked)
       out.push_back({b.application, kNoId, kNoId});
-    if (&a->base_attributes() == &b.base_attributes()) {
+    if (a->base_attributes().data() == b.base_attributes().data()) {
       // Same base: only the attributes either overlay names can differ.
       const auto& x = a->overlay();
       const auto& y = b.overlay();
@@ -550,8 +549,8 @@ void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vect
         if (j < y.size() && y[j].name == name) ++j;
       }
     } else {
-      a->ForEachAttribute([&](const AttrValues& v) { compare(b.application, v.name, &v, b.Find(v.name)); });
-      b.ForEachAttribute([&](const AttrValues& v) {
+      a->ForEachAttribute([&](const AttrView& v) { compare(b.application, v.name, v, b.Find(v.name)); });
+      b.ForEachAttribute([&](const AttrView& v) {
         if (!a->Find(v.name)) all(b.application, v);
       });
     }
@@ -565,11 +564,11 @@ namespace {
 // The pre state, then (with a plan) the post state. Without a plan only `pre` and
 // `pre_expansions` are filled: what a scan of stored identities reads.
 absl::Status ProjectStates(const Snapshot& s, Index identity, const ProvisioningPlan* plan_or_null, ValueIds& ids,
-                     Projection& out) {
+                     Projection& out, DetectScope scope) {
   out.pre_expansions.clear();
   out.plan_expansions.clear();
   out.diagnostics.clear();
-  const Identity& idn = s.identities()[identity];
+  const IdentityView idn = s.identities()[identity];
   IdentityState& pre = out.pre;
   pre.identity = identity;
   pre.own_attributes = false;
@@ -578,7 +577,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   pre.detected_roles.assign(idn.detected_roles.begin(), idn.detected_roles.end());
   pre.accounts.clear();
   for (Index ai : idn.accounts) {
-    const Account& a = s.accounts()[ai];
+    const AccountView a = s.accounts()[ai];
     AccountState& st = pre.accounts.emplace_back();
     st.application = a.application;
     st.instance = a.instance;
@@ -592,7 +591,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   }
   Compiler compiler(s, ids, out);
   compiler.next_key_ = static_cast<uint32_t>(pre.accounts.size());
-  if (!(idn.flags & Identity::kExpansionNoop)) {
+  if (!(idn.flags & IdentityView::kExpansionNoop)) {
     for (Index r : pre.assigned_roles) compiler.Expand(r, out.pre_expansions);
     compiler.ApplyExpansions(pre, out.pre_expansions, false);
   }
@@ -606,20 +605,22 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   compiler.ApplyExpansions(out.post, out.plan_expansions, true);
   compiler.Deprovision(out.post);
   DiffAccounts(out.pre, out.post, out.changes);
-  if (idn.flags & Identity::kDetectionConsistent) DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection);
-  else DetectRoles(s, ids, out.post, out.scratch.detection);
+  if (idn.flags & IdentityView::kDetectionConsistent)
+    DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection, scope);
+  else
+    DetectRoles(s, ids, out.post, out.scratch.detection, scope);
   return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
-                         Projection& out) {
-  return ProjectStates(s, identity, &plan, ids, out);
+                         Projection& out, DetectScope scope) {
+  return ProjectStates(s, identity, &plan, ids, out, scope);
 }
 
 absl::Status ProjectPreInto(const Snapshot& s, Index identity, ValueIds& ids, Projection& out) {
-  return ProjectStates(s, identity, nullptr, ids, out);
+  return ProjectStates(s, identity, nullptr, ids, out, DetectScope::kAll);
 }
 
 absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids) {

@@ -50,9 +50,10 @@ struct Projection {
 // `ids` must outlive the projection's use (it resolves plan-only strings).
 absl::StatusOr<Projection> Project(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan,
                                    ValueIds& ids);
-// The same into `out`, reusing its buffers (the check's hot path).
+// The same into `out`, reusing its buffers (the check's hot path). `scope` says which
+// roles the post state's detection re-examines (engine/plan/detection.h).
 absl::Status ProjectInto(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
-                         Projection& out);
+                         Projection& out, DetectScope scope = DetectScope::kAll);
 
 // Only the pre state (and pre_expansions) into `out`; `post` and `changes` are left
 // empty or stale. For engine/scan, which evaluates stored identities as they are.

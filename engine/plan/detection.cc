@@ -135,15 +135,29 @@ void SetDetected(IdentityState& st, const std::vector<Index>& detected, Examined
   st.detected_roles.assign(ordered.begin(), ordered.end());
 }
 
+// Is the role in the scope? (kPolicyRoles: it or a role it inherits from is named by
+// a role SoD constraint.)
+bool InScope(const Snapshot& s, DetectScope scope, Index r) {
+  if (scope == DetectScope::kAll || s.ConstraintsNamingRole(r)) return true;
+  const auto& up = s.roles()[r].supers_closure;
+  return std::any_of(up.begin(), up.end(), [&](Index x) { return s.ConstraintsNamingRole(x) != nullptr; });
+}
+
+// Drops the candidates out of scope.
+void KeepInScope(const Snapshot& s, DetectScope scope, std::vector<Index>& candidates) {
+  if (scope == DetectScope::kAll) return;
+  std::erase_if(candidates, [&](Index r) { return !InScope(s, scope, r); });
+}
+
 }  // namespace
 
 // Detection limited to the roles that read something that changed, and the roles
 // that inherit from them; every other role keeps its stored status. Valid only when
 // the stored detected roles are what a full detection of the pre state finds.
 void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vector<Change>& changes,
-                        IdentityState& st, DetectionScratch& d) {
+                        IdentityState& st, DetectionScratch& d, DetectScope scope) {
   // Guided detection depends on the assigned roles as well: detect everything.
-  if (s.any_assigned_detectable()) return DetectRoles(s, ids, st, d);
+  if (s.any_assigned_detectable()) return DetectRoles(s, ids, st, d, scope);
   MatchContext ctx{s, ids};
   std::vector<Index>& candidates = d.candidates;
   candidates.clear();
@@ -166,18 +180,19 @@ void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vecto
   for (size_t i = 0, n = candidates.size(); i < n; ++i)
     for (Index up : s.roles()[candidates[i]].supers_closure)
       if (mark.Insert(up)) candidates.push_back(up);
+  KeepInScope(s, scope, candidates);
   DetectAmong(ctx, st, d);
-  SetDetected(st, d.detected, [&](Index r) { return mark.Has(r); }, d.ordered);
+  SetDetected(st, d.detected, [&](Index r) { return mark.Has(r) && InScope(s, scope, r); }, d.ordered);
 }
 
-void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st, DetectionScratch& d) {
+void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st, DetectionScratch& d, DetectScope scope) {
   MatchContext ctx{s, ids};
   // Candidates: roles whose profile values appear on the accounts, plus roles that
   // cannot be indexed by value.
   std::vector<Index>& candidates = d.candidates;
   candidates.assign(s.UnindexedDetectableRoles().begin(), s.UnindexedDetectableRoles().end());
   for (const AccountState& a : st.accounts)
-    a.ForEachAttribute([&](const AttrValues& v) {
+    a.ForEachAttribute([&](const AttrView& v) {
       for (Id value : v.values)
         if (const auto* roles = s.RolesMentioning(a.application, v.name, value))
           candidates.insert(candidates.end(), roles->begin(), roles->end());
@@ -185,8 +200,9 @@ void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st, Dete
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
+  KeepInScope(s, scope, candidates);
   DetectAmong(ctx, st, d);
-  SetDetected(st, d.detected, [](Index) { return true; }, d.ordered);
+  SetDetected(st, d.detected, [&](Index r) { return InScope(s, scope, r); }, d.ordered);
 }
 
 void RoleMarks::Reset(size_t roles) {

@@ -37,15 +37,27 @@ struct DetectionScratch {
   RoleMarks root, kept, seen;
 };
 
+// Which roles a detection re-examines.
+enum class DetectScope {
+  kAll,
+  // Only the roles a role SoD constraint can see: the role, or one it inherits from, is
+  // named by one (Snapshot::ConstraintsNamingRole). Whether another role is detected
+  // changes no policy's answer (only role SoD reads held roles, and a role is held
+  // only through itself and the roles it inherits from), so it keeps its stored status.
+  // What the check uses; the exact detected list for everything else.
+  kPolicyRoles,
+};
+
 // Re-detects IT roles on `state` (the post step). Roles detected before keep their
 // order; newly detected ones follow in snapshot order.
-void DetectRoles(const Snapshot& snapshot, const ValueIds& ids, IdentityState& state, DetectionScratch& scratch);
+void DetectRoles(const Snapshot& snapshot, const ValueIds& ids, IdentityState& state, DetectionScratch& scratch,
+                 DetectScope scope = DetectScope::kAll);
 
 // Detection limited to the roles that read one of `changes` (and the roles inheriting
 // from them); every other role keeps its stored status. Valid only when the stored
 // detected roles are what a full detection of the pre state finds
 // (Identity::kDetectionConsistent).
 void DetectChangedRoles(const Snapshot& snapshot, const ValueIds& ids, const std::vector<Change>& changes,
-                        IdentityState& state, DetectionScratch& scratch);
+                        IdentityState& state, DetectionScratch& scratch, DetectScope scope = DetectScope::kAll);
 
 }  // namespace preflight

@@ -259,7 +259,8 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
 
   ValueIds ids(s.pool());
   Projection* projection = &scratch.projection;
-  if (auto st = ProjectInto(s, identity, plan, ids, *projection); !st.ok()) return st;
+  DetectScope scope = options.detect_policy_roles_only ? DetectScope::kPolicyRoles : DetectScope::kAll;
+  if (auto st = ProjectInto(s, identity, plan, ids, *projection, scope); !st.ok()) return st;
   for (auto& d : projection->diagnostics) result.diagnostics.push_back(std::move(d));
 
   MatchContext ctx{s, ids};

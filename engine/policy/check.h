@@ -25,12 +25,17 @@ struct CheckOptions {
   // evaluates every constraint of every selected policy: the same answer, slower;
   // the benchmarks and the differential tests compare the two.
   bool use_constraint_index = true;
+  // Re-detect after the plan only the roles a role SoD constraint can see (the role or
+  // one it inherits from is named by one; DetectScope::kPolicyRoles): whether any
+  // other role is detected changes no answer.
+  bool detect_policy_roles_only = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
   static CheckOptions Exhaustive() {
     CheckOptions o;
     o.use_constraint_index = false;
+    o.detect_policy_roles_only = false;
     return o;
   }
 };

@@ -15,7 +15,7 @@
 namespace preflight {
 namespace {
 
-constexpr std::array<std::string_view, 5> kTypes = {"Users", "Accounts", "Entitlements", "Roles", "Applications"};
+constexpr const auto& kTypes = kResourceTypes;  // the types a snapshot keeps texts of
 constexpr std::array<std::string_view, 5> kUrns = {urn::kUser, urn::kAccount, urn::kEntitlement, urn::kRole, urn::kApplication};
 
 const Limits kDocLimits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = kQueryDocumentDepth};
@@ -35,9 +35,9 @@ std::string_view IdOf(const Doc& doc) {
   return doc.str(doc.node(node));
 }
 
-std::string IdOr(const std::string& id, std::string_view name) { return id.empty() ? std::string(name) : id; }
+std::string IdOr(std::string_view id, std::string_view name) { return std::string(id.empty() ? name : id); }
 
-void WriteValues(JsonWriter& w, const Snapshot& s, const AttrValues& v) {
+void WriteValues(JsonWriter& w, const Snapshot& s, const AttrView& v) {
   if (v.multi) {
     w.BeginArray();
     for (Id x : v.values) w.String(s.str(x));
@@ -51,23 +51,23 @@ void WriteRef(JsonWriter& w, std::string_view id, std::string_view name) {
   w.BeginObject().Field("value", id).Field("displayName", name).EndObject();
 }
 
-std::string UserJson(const Snapshot& s, const Identity& i) {
+std::string UserJson(const Snapshot& s, const IdentityView& i) {
   JsonWriter w;
   std::string name(s.str(i.name));
   w.BeginObject();
   w.Key("schemas").BeginArray().String(urn::kUser).String(urn::kSailPointUser).EndArray();
-  w.Field("id", IdOr(i.id, name)).Field("userName", name);
-  if (!i.display_name.empty()) w.Field("displayName", i.display_name);
+  w.Field("id", IdOr(s.str(i.id), name)).Field("userName", name);
+  if (!s.str(i.display_name).empty()) w.Field("displayName", s.str(i.display_name));
   w.Key("active").Bool(!i.inactive);
   w.Key(urn::kSailPointUser).BeginObject();
-  for (const AttrValues& v : i.attributes) {
+  for (AttrView v : i.attributes) {
     w.Key(s.str(v.name));
     WriteValues(w, s, v);
   }
   w.Key("accounts").BeginArray();
   for (Index a : i.accounts) {
-    const Account& acc = s.accounts()[a];
-    WriteRef(w, IdOr(acc.id, absl::StrCat(name, ":", a)), s.str(acc.native_identity));
+    const AccountView acc = s.accounts()[a];
+    WriteRef(w, IdOr(s.str(acc.id), absl::StrCat(name, ":", a)), s.str(acc.native_identity));
   }
   w.EndArray();
   w.Key("roles").BeginArray();
@@ -82,9 +82,9 @@ std::string UserJson(const Snapshot& s, const Identity& i) {
   w.EndArray();
   w.Key("entitlements").BeginArray();
   for (Index a : i.accounts) {
-    const Account& acc = s.accounts()[a];
+    const AccountView acc = s.accounts()[a];
     const Application& app = s.applications()[acc.application];
-    for (const AttrValues& v : acc.attributes) {
+    for (AttrView v : acc.attributes) {
       bool entitlement = app.schema.empty() ? v.multi : app.IsMulti(v.name);
       if (!entitlement) continue;
       for (Id x : v.values)
@@ -100,23 +100,23 @@ std::string UserJson(const Snapshot& s, const Identity& i) {
 }
 
 std::string AccountJson(const Snapshot& s, Index index) {
-  const Account& a = s.accounts()[index];
-  const Identity& owner = s.identities()[a.identity];
+  const AccountView a = s.accounts()[index];
+  const IdentityView owner = s.identities()[a.identity];
   const Application& app = s.applications()[a.application];
   JsonWriter w;
   w.BeginObject();
   w.Key("schemas").BeginArray().String(urn::kAccount).EndArray();
-  w.Field("id", IdOr(a.id, absl::StrCat(ToAbsl(s.str(owner.name)), ":", index)));
+  w.Field("id", IdOr(s.str(a.id), absl::StrCat(ToAbsl(s.str(owner.name)), ":", index)));
   w.Field("nativeIdentity", s.str(a.native_identity));
   if (a.display_name != kNoId) w.Field("displayName", s.str(a.display_name));
   if (a.instance != kNoId) w.Field("instance", s.str(a.instance));
   w.Key("identity");
-  WriteRef(w, IdOr(owner.id, s.str(owner.name)), s.str(owner.name));
+  WriteRef(w, IdOr(s.str(owner.id), s.str(owner.name)), s.str(owner.name));
   w.Key("application");
   WriteRef(w, IdOr(app.id, s.str(app.name)), s.str(app.name));
   w.Key("active").Bool(!a.disabled).Key("locked").Bool(a.locked);
   w.Key(absl::StrCat(ToAbsl(urn::kAccountSchemaPrefix), ToAbsl(s.str(app.name)), ":account")).BeginObject();
-  for (const AttrValues& v : a.attributes) {
+  for (AttrView v : a.attributes) {
     w.Key(s.str(v.name));
     WriteValues(w, s, v);
   }
@@ -154,15 +154,15 @@ std::string EntitlementJson(const Snapshot& s, const EntitlementRecord& e, size_
   JsonWriter w;
   w.BeginObject();
   w.Key("schemas").BeginArray().String(urn::kEntitlement).EndArray();
-  w.Field("id", e.id.empty() ? absl::StrCat("entitlement-", index) : e.id);
+  w.Field("id", s.str(e.id).empty() ? absl::StrCat("entitlement-", index) : std::string(s.str(e.id)));
   if (e.application != kNoIndex) {
     const Application& app = s.applications()[e.application];
     w.Key("application");
     WriteRef(w, IdOr(app.id, s.str(app.name)), s.str(app.name));
   }
   w.Field("attribute", s.str(e.attribute)).Field("value", s.str(e.value));
-  w.Field("displayableName", e.display_name.empty() ? s.str(e.value) : std::string_view(e.display_name));
-  w.Field("type", e.type.empty() ? "Entitlement" : std::string_view(e.type));
+  w.Field("displayableName", s.str(e.display_name).empty() ? s.str(e.value) : s.str(e.display_name));
+  w.Field("type", s.str(e.type).empty() ? "Entitlement" : s.str(e.type));
   w.Key("requestable").Bool(e.requestable);
   w.Key("meta").BeginObject().Field("resourceType", "Entitlement").EndObject();
   w.EndObject();
@@ -184,16 +184,15 @@ QueryState* BuildState(const Snapshot& s) {
   auto* state = new QueryState;
   for (size_t t = 0; t < kTypes.size(); ++t) {
     state->schemas[t] = ResourceSchema::WithScimDefaults(kUrns[t]);
-    auto add = [&](const std::string& json) {
+    auto add = [&](std::string_view json) {
       auto doc = DocFromJson(json, kDocLimits);
       if (doc.ok()) state->docs[t].push_back(*std::move(doc));
       else state->diagnostics.push_back({Severity::kError, ErrorCodeOf(doc.status()), DetailOf(doc.status()), {}, ""});
     };
-    if (const auto* exported = s.Resources(kTypes[t]))
-      for (const std::string& json : *exported) add(json);
+    for (std::string_view json : s.Resources(kTypes[t])) add(json);
     switch (t) {
       case 0:
-        for (const Identity& i : s.identities())
+        for (IdentityView i : s.identities())
           if (!i.from_scim) add(UserJson(s, i));
         break;
       case 1:

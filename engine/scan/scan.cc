@@ -85,7 +85,7 @@ class StateEvaluator {
     // An empty plan cannot fail to apply. The refreshed state is its post state.
     // When the load found the stored detected roles equal to a fresh detection
     // (kDetectionConsistent), the refreshed state is the pre state itself.
-    if (refreshed && trust_flags_ && (s_.identities()[identity].flags & Identity::kDetectionConsistent))
+    if (refreshed && trust_flags_ && (s_.identities()[identity].flags & IdentityView::kDetectionConsistent))
       refreshed = false;
     if (refreshed) (void)ProjectInto(s_, identity, empty_plan_, ids_, projection_);
     else (void)ProjectPreInto(s_, identity, ids_, projection_);
@@ -96,7 +96,7 @@ class StateEvaluator {
     candidates_ = generic_;
     // Gated generic constraints: only when the identity holds one of the values.
     for (const AccountState& a : state.accounts)
-      a.ForEachAttribute([&](const AttrValues& attr) {
+      a.ForEachAttribute([&](const AttrView& attr) {
         for (Id v : attr.values) {
           auto it = gate_.find(GateKey{a.application, attr.name, v});
           if (it == gate_.end()) continue;

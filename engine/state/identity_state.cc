@@ -15,12 +15,9 @@ Id ValueIds::Get(std::string_view s) {
   return id;
 }
 
-const std::vector<AttrValues> AccountState::kNoAttributes;
-const std::vector<Permission> AccountState::kNoPermissions;
-
 std::vector<Permission>& AccountState::mutable_permissions() {
   if (!own_permissions_) {
-    permissions_ = *base_permissions_;
+    permissions_ = base_permissions_.ToVector();
     own_permissions_ = true;
   }
   return permissions_;
@@ -33,21 +30,17 @@ auto LowerBound(Vec& attrs, Id attr) {
 }
 }  // namespace
 
-const AttrValues* AccountState::Find(Id attr) const {
+std::optional<AttrView> AccountState::Find(Id attr) const {
   auto o = LowerBound(overlay_, attr);
-  if (o != overlay_.end() && o->name == attr) return o->values.empty() ? nullptr : &*o;
-  const auto& base = *base_attributes_;
-  auto it = LowerBound(base, attr);
-  return it != base.end() && it->name == attr ? &*it : nullptr;
+  if (o != overlay_.end() && o->name == attr) return o->values.empty() ? std::nullopt : std::optional<AttrView>(*o);
+  return base_attributes_.Find(attr);
 }
 
 AttrValues* AccountState::FindOrAdd(Id attr) {
   auto o = LowerBound(overlay_, attr);
   if (o != overlay_.end() && o->name == attr) return &*o;
-  const auto& base = *base_attributes_;
-  auto it = LowerBound(base, attr);
   AttrValues v;
-  if (it != base.end() && it->name == attr) v = *it;
+  if (std::optional<AttrView> base = base_attributes_.Find(attr)) v = AttrValues::Of(*base);
   v.name = attr;
   return &*overlay_.insert(o, std::move(v));
 }

@@ -3,6 +3,7 @@
 // values, its assigned and detected roles. The pre state comes from the snapshot; the
 // post state is the pre state with a plan applied and roles re-detected.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,42 +48,40 @@ struct AccountState {
   // plan wrote (sorted by name; an entry without values is an erased attribute), so
   // copying a state and applying a plan copy only what changes. Permissions are
   // shared until the first write copies them.
-  const AttrValues* Find(Id attr) const;    // nullptr when absent or erased
-  AttrValues* FindOrAdd(Id attr);           // the overlay entry, seeded from the base
+  std::optional<AttrView> Find(Id attr) const;  // none when absent or erased
+  AttrValues* FindOrAdd(Id attr);               // the overlay entry, seeded from the base
   void Erase(Id attr);
-  // Calls f(const AttrValues&) for every present attribute, in name order.
+  // Calls f(AttrView) for every present attribute, in name order.
   template <typename F>
   void ForEachAttribute(F f) const {
-    const auto& base = *base_attributes_;
+    const AttrList& base = base_attributes_;
     size_t i = 0, j = 0;
     while (i < base.size() || j < overlay_.size()) {
       if (j == overlay_.size() || (i < base.size() && base[i].name < overlay_[j].name)) {
         f(base[i++]);
       } else {
         if (i < base.size() && base[i].name == overlay_[j].name) ++i;
-        if (!overlay_[j].values.empty()) f(overlay_[j]);
+        if (!overlay_[j].values.empty()) f(AttrView(overlay_[j]));
         ++j;
       }
     }
   }
-  const std::vector<AttrValues>& base_attributes() const { return *base_attributes_; }
+  const AttrList& base_attributes() const { return base_attributes_; }
   const std::vector<AttrValues>& overlay() const { return overlay_; }
 
-  const std::vector<Permission>& permissions() const { return own_permissions_ ? permissions_ : *base_permissions_; }
+  PermissionList permissions() const { return own_permissions_ ? PermissionList(permissions_) : base_permissions_; }
   std::vector<Permission>& mutable_permissions();
   bool modified() const { return !overlay_.empty() || own_permissions_; }
-  void ShareFrom(const Account& account) {
-    base_attributes_ = &account.attributes;
-    base_permissions_ = &account.permissions;
+  void ShareFrom(const AccountView& account) {
+    base_attributes_ = account.attributes;
+    base_permissions_ = account.permissions;
     overlay_.clear();
     own_permissions_ = false;
   }
 
  private:
-  static const std::vector<AttrValues> kNoAttributes;
-  static const std::vector<Permission> kNoPermissions;
-  const std::vector<AttrValues>* base_attributes_ = &kNoAttributes;
-  const std::vector<Permission>* base_permissions_ = &kNoPermissions;
+  AttrList base_attributes_;
+  PermissionList base_permissions_;
   std::vector<AttrValues> overlay_;
   std::vector<Permission> permissions_;
   bool own_permissions_ = false;
@@ -111,8 +110,8 @@ struct IdentityState {
   // IIQ application (IIQEvaluator.processIdentityAttribute) and the state gets its own.
   bool own_attributes = false;
   std::vector<AttrValues> attributes;
-  const std::vector<AttrValues>& Attributes(const Snapshot& s) const {
-    return own_attributes ? attributes : s.identities()[identity].attributes;
+  AttrList Attributes(const Snapshot& s) const {
+    return own_attributes ? AttrList(attributes) : s.identities()[identity].attributes;
   }
 };
 

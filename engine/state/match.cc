@@ -9,17 +9,14 @@
 namespace preflight {
 namespace {
 
-const AttrValues* FindAttr(const std::vector<AttrValues>& attrs, Id name) {
-  auto it = std::lower_bound(attrs.begin(), attrs.end(), name, [](const AttrValues& a, Id id) { return a.name < id; });
-  return it != attrs.end() && it->name == name ? &*it : nullptr;
-}
+std::optional<AttrView> FindAttr(const AttrList& attrs, Id name) { return attrs.Find(name); }
 
 bool Equal(const MatchContext& ctx, Id a, Id b, bool ignore_case) {
   if (a == b) return true;
   return ignore_case && absl::EqualsIgnoreCase(ToAbsl(ctx.Text(a)), ToAbsl(ctx.Text(b)));
 }
 
-bool Contains(const MatchContext& ctx, const std::vector<Id>& values, Id v, bool ignore_case) {
+bool Contains(const MatchContext& ctx, std::span<const Id> values, Id v, bool ignore_case) {
   for (Id x : values)
     if (Equal(ctx, x, v, ignore_case)) return true;
   return false;
@@ -56,7 +53,7 @@ int Compare(const MatchContext& ctx, Id a, Id b, bool ignore_case) {
   return x.compare(y);
 }
 
-bool Leaf(const MatchContext& ctx, const Filter& f, const AttrValues* attr) {
+bool Leaf(const MatchContext& ctx, const Filter& f, const std::optional<AttrView>& attr) {
   bool present = attr && !attr->values.empty();
   switch (f.op) {
     case Filter::Op::kIsNull: return !present;
@@ -130,10 +127,10 @@ bool Eval(const Filter& f, const LeafFn& leaf) {
   }
 }
 
-bool PermissionsSatisfied(const std::vector<Permission>& needed, const std::vector<Permission>& held) {
+bool PermissionsSatisfied(const std::vector<Permission>& needed, const PermissionList& held) {
   for (const Permission& n : needed) {
     bool ok = false;
-    for (const Permission& h : held) {
+    for (PermissionView h : held) {
       if (h.target != n.target) continue;
       ok = std::all_of(n.rights.begin(), n.rights.end(), [&](Id r) {
         return std::find(h.rights.begin(), h.rights.end(), r) != h.rights.end();
@@ -147,7 +144,7 @@ bool PermissionsSatisfied(const std::vector<Permission>& needed, const std::vect
 
 }  // namespace
 
-bool FilterMatches(const MatchContext& ctx, const Filter& filter, const std::vector<AttrValues>& attributes) {
+bool FilterMatches(const MatchContext& ctx, const Filter& filter, AttrList attributes) {
   return Eval(filter, [&](const Filter& f) { return Leaf(ctx, f, FindAttr(attributes, f.property)); });
 }
 
@@ -156,14 +153,14 @@ bool FilterMatches(const MatchContext& ctx, const Filter& filter, const AccountS
 }
 
 bool CompoundFilterMatches(const MatchContext& ctx, const Filter& filter, const IdentityState& state,
-                           const std::vector<AttrValues>& identity_attributes) {
+                           AttrList identity_attributes) {
   return Eval(filter, [&](const Filter& f) {
     if (!f.compound_account) return Leaf(ctx, f, FindAttr(identity_attributes, f.property));
     // Matchmaker.CubeMatcher.getLink: the identity's first account on that application
     // (Identity.getLink(app, null, null)); without one the value is null.
     for (const AccountState& a : state.accounts)
       if (a.application == f.application) return Leaf(ctx, f, a.Find(f.property));
-    return Leaf(ctx, f, nullptr);
+    return Leaf(ctx, f, std::nullopt);
   });
 }
 
@@ -192,13 +189,13 @@ namespace {
 // (a permission term once per matching permission), or once for an identity
 // attribute; a negative term is listed once when nothing matched, and not otherwise.
 int LeafMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
-                const std::vector<AttrValues>& identity_attributes) {
+                AttrList identity_attributes) {
   int count = 0;
   if (t.name_text.empty()) {
     // A term without a name matches nothing.
   } else if (t.application == kNoIndex) {
     // No application: an identity attribute.
-    const AttrValues* a = FindAttr(identity_attributes, t.name);
+    std::optional<AttrView> a = FindAttr(identity_attributes, t.name);
     bool present = a && !a->values.empty();
     count = (t.value_null ? !present : present && Contains(ctx, a->values, t.value, false)) ? 1 : 0;
   } else {
@@ -208,11 +205,11 @@ int LeafMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState
         if (a.permissions().empty()) {
           if (t.value_null) ++count;  // no permission at all "matches" a null value
         } else if (!t.value_null) {
-          for (const Permission& p : a.permissions())
+          for (PermissionView p : a.permissions())
             if (p.target == t.name && std::find(p.rights.begin(), p.rights.end(), t.value) != p.rights.end()) ++count;
         }
       } else {
-        const AttrValues* v = a.Find(t.name);
+        std::optional<AttrView> v = a.Find(t.name);
         bool present = v && !v->values.empty();
         if (t.value_null ? !present : present && Contains(ctx, v->values, t.value, false)) ++count;
       }
@@ -223,12 +220,12 @@ int LeafMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState
 }
 
 bool TermMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
-                 const std::vector<AttrValues>& ids);
+                 AttrList ids);
 
 // ExpressionMatcher.match and a container's match: stop at the first false (and) or
 // the first true (or); the answer is the last term's (false for no terms).
 bool TermsMatch(const MatchContext& ctx, const std::vector<MatchTerm>& terms, bool and_op, const IdentityState& state,
-                const std::vector<AttrValues>& ids) {
+                AttrList ids) {
   bool match = false;
   for (const MatchTerm& t : terms) {
     match = TermMatches(ctx, t, state, ids);
@@ -238,7 +235,7 @@ bool TermsMatch(const MatchContext& ctx, const std::vector<MatchTerm>& terms, bo
 }
 
 bool TermMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
-                 const std::vector<AttrValues>& ids) {
+                 AttrList ids) {
   if (t.container) return TermsMatch(ctx, t.children, t.and_op, state, ids);
   return LeafMatches(ctx, t, state, ids) > 0;
 }
@@ -248,7 +245,7 @@ bool TermMatches(const MatchContext& ctx, const MatchTerm& t, const IdentityStat
 // TermMatcher.getMatches lists for it (a container lists its children's matches
 // whatever its own `and` says, so every child is evaluated).
 bool MatchAndCollect(const MatchContext& ctx, const MatchTerm& t, const IdentityState& state,
-                     const std::vector<AttrValues>& ids, std::vector<const MatchTerm*>& out) {
+                     AttrList ids, std::vector<const MatchTerm*>& out) {
   if (!t.container) {
     int n = LeafMatches(ctx, t, state, ids);
     for (int i = 0; i < n; ++i) out.push_back(&t);
@@ -267,7 +264,7 @@ bool MatchAndCollect(const MatchContext& ctx, const MatchTerm& t, const Identity
 }  // namespace
 
 bool SelectorMatches(const MatchContext& ctx, const Selector& selector, const IdentityState& state,
-                     const std::vector<AttrValues>& identity_attributes, std::vector<const MatchTerm*>* matched) {
+                     AttrList identity_attributes, std::vector<const MatchTerm*>* matched) {
   // Matchmaker.isMatch: every part present must match, MatchExpression first; a
   // selector with no part matches.
   if (!selector.unsupported.empty()) return false;
@@ -318,7 +315,7 @@ bool SelectorMatches(const MatchContext& ctx, const Selector& selector, const Id
 }
 
 bool PopulationMatches(const MatchContext& ctx, const Population& population,
-                       const std::vector<AttrValues>& identity_attributes) {
+                       AttrList identity_attributes) {
   return !population.has_filter || FilterMatches(ctx, population.filter, identity_attributes);
 }
 

@@ -20,13 +20,13 @@ struct MatchContext {
 };
 
 // One attribute map (an identity's attributes), sorted by name; or an account.
-bool FilterMatches(const MatchContext& ctx, const Filter& filter, const std::vector<AttrValues>& attributes);
+bool FilterMatches(const MatchContext& ctx, const Filter& filter, AttrList attributes);
 bool FilterMatches(const MatchContext& ctx, const Filter& filter, const AccountState& account);
 
 // A CompoundFilter: properties with an application prefix read that application's
 // accounts (any account may satisfy the leaf), others the identity attributes.
 bool CompoundFilterMatches(const MatchContext& ctx, const Filter& filter, const IdentityState& state,
-                           const std::vector<AttrValues>& identity_attributes);
+                           AttrList identity_attributes);
 
 // Does one role's own profile set match the identity's accounts?
 bool ProfilesMatch(const MatchContext& ctx, const Role& role, const IdentityState& state);
@@ -43,12 +43,12 @@ struct TermMatch {
 // matching negative term, a term once per account it matches on; nothing for an AND
 // expression with a term that lists nothing.
 bool SelectorMatches(const MatchContext& ctx, const Selector& selector, const IdentityState& state,
-                     const std::vector<AttrValues>& identity_attributes, std::vector<const MatchTerm*>* matched);
+                     AttrList identity_attributes, std::vector<const MatchTerm*>* matched);
 
 // A population's filter on a stored identity's attributes: what IdentityIQ's query
 // finds for an identity that has an id (a refresh or a scan of stored identities; a
 // check's copy has none, see SelectorMatches).
 bool PopulationMatches(const MatchContext& ctx, const Population& population,
-                       const std::vector<AttrValues>& identity_attributes);
+                       AttrList identity_attributes);
 
 }  // namespace preflight

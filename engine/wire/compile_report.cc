@@ -24,7 +24,7 @@ void WriteState(JsonWriter& w, const Snapshot& s, const ValueIds& ids, const Ide
     w.Field("nativeIdentity", ids.Text(a.native_identity));
     if (a.instance != kNoId) w.Field("instance", ids.Text(a.instance));
     w.Key("attributes").BeginObject();
-    a.ForEachAttribute([&](const AttrValues& v) {
+    a.ForEachAttribute([&](const AttrView& v) {
       w.Key(ids.Text(v.name));
       if (v.multi) {
         w.BeginArray();
@@ -37,7 +37,7 @@ void WriteState(JsonWriter& w, const Snapshot& s, const ValueIds& ids, const Ide
     w.EndObject();
     if (!a.permissions().empty()) {
       w.Key("permissions").BeginArray();
-      for (const Permission& p : a.permissions()) {
+      for (PermissionView p : a.permissions()) {
         std::string rights;
         for (Id r : p.rights) absl::StrAppend(&rights, rights.empty() ? "" : ",", ToAbsl(ids.Text(r)));
         w.BeginObject().Field("target", ids.Text(p.target)).Field("rights", rights).EndObject();

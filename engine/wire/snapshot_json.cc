@@ -29,6 +29,10 @@ std::string SnapshotStatsJson(const Snapshot& s, int indent) {
   for (const LoadTimings::Pass& p : t.passes) w.BeginObject().Field("name", p.name).Key("ms").Double(p.ms).EndObject();
   w.EndArray();
   w.Field("sourceHash", s.source_hash()).EndObject();
+  if (const std::optional<ImageInfo>& image = s.image()) {  // opened from a compiled image
+    w.Key("image").BeginObject().Key("formatVersion").Int(image->format_version);
+    w.Key("fileBytes").Int(image->file_bytes).Key("openMs").Double(image->open_ms).EndObject();
+  }
   WriteDiagnostics(w, "diagnostics", s.diagnostics());
   w.EndObject();
   return w.Take();

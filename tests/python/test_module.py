@@ -197,7 +197,7 @@ def test_stats_counts(engine: Any) -> None:
     # The same JSON as `preflight snapshot stats` (one serializer, engine/wire/).
     assert stats["counts"] == {
         "identities": 2, "accounts": 3, "roles": 4, "policies": 2, "constraints": 2, "applications": 2,
-        "entitlements": 4, "roleAssignments": 1, "entitlementValues": 6, "strings": 38,
+        "entitlements": 4, "roleAssignments": 1, "entitlementValues": 6, "strings": 46,
         "consistentDetection": 2, "provisionedAssignments": 2,
     }
     assert set(stats) == {"counts", "memory", "load", "diagnostics"}

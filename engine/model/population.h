@@ -1,0 +1,340 @@
+#pragma once
+// The snapshot's population side: identities, their accounts, attributes and
+// permissions, the entitlement records, the identity name lookup and the SCIM resource
+// texts, stored as flat columns of plain records (engine/model/column.h). Records refer
+// to each other by position and to slices of arena columns by Range, never by pointer,
+// so the columns can be written to an image and mapped back as they are.
+//
+// Readers do not see records: Snapshot::identities() and accounts() give views
+// (IdentityView, AccountView) made on access, with spans into the arenas.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "engine/model/column.h"
+#include "engine/model/string_pool.h"
+
+namespace preflight {
+
+using Index = uint32_t;  // position in one of the snapshot's arrays
+inline constexpr Index kNoIndex = UINT32_MAX;
+
+inline bool SameIds(std::span<const Id> a, std::span<const Id> b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+// One attribute of an account or identity, as readers see it.
+struct AttrView {
+  Id name = kNoId;
+  bool multi = false;           // a list (EQ never matches a list, CONTAINS_ALL does)
+  std::span<const Id> values;  // in source order
+  friend bool operator==(const AttrView& a, const AttrView& b) {
+    return a.name == b.name && a.multi == b.multi && SameIds(a.values, b.values);
+  }
+};
+
+// An attribute a check owns (a plan's write, a state's own identity attributes).
+struct AttrValues {
+  Id name = kNoId;
+  bool multi = false;
+  std::vector<Id> values;  // in source order
+  operator AttrView() const { return {name, multi, values}; }
+  static AttrValues Of(const AttrView& v) { return {v.name, v.multi, {v.values.begin(), v.values.end()}}; }
+  friend bool operator==(const AttrValues&, const AttrValues&) = default;
+};
+
+struct PermissionView {
+  Id target = kNoId;
+  std::span<const Id> rights;
+  friend bool operator==(const PermissionView& a, const PermissionView& b) {
+    return a.target == b.target && SameIds(a.rights, b.rights);
+  }
+};
+
+struct Permission {
+  Id target = kNoId;
+  std::vector<Id> rights;
+  operator PermissionView() const { return {target, rights}; }
+  static Permission Of(const PermissionView& v) { return {v.target, {v.rights.begin(), v.rights.end()}}; }
+  friend bool operator==(const Permission&, const Permission&) = default;
+};
+
+// --- Stored records.
+
+struct AttrRecord {
+  Id name = kNoId;
+  uint32_t multi = 0;
+  Range values;  // in PopulationStore::ids
+};
+
+struct PermissionRecord {
+  Id target = kNoId;
+  Range rights;  // in PopulationStore::ids
+};
+
+struct IdentityRecord {
+  Id name = kNoId, id = kNoId, display_name = kNoId;
+  uint8_t flags = 0;  // IdentityView::kExpansionNoop | kDetectionConsistent
+  uint8_t from_scim = 0, inactive = 0, unused = 0;
+  Range assigned_roles, detected_roles;  // in PopulationStore::roles, in source order
+  Range accounts;                        // in PopulationStore::account_lists
+  Range attributes;                      // in PopulationStore::attributes, sorted by name
+};
+
+struct AccountRecord {
+  Id id = kNoId, instance = kNoId, native_identity = kNoId, display_name = kNoId;
+  Index application = kNoIndex, identity = kNoIndex;
+  uint8_t from_scim = 0, disabled = 0, locked = 0, unused = 0;
+  Range attributes;   // in PopulationStore::attributes, sorted by name
+  Range permissions;  // in PopulationStore::permissions
+};
+
+// A ManagedAttribute (SCIM Entitlement).
+struct EntitlementRecord {
+  Index application = kNoIndex;
+  Id attribute = kNoId, value = kNoId;
+  Id id = kNoId, display_name = kNoId, type = kNoId;  // interned ("" when absent)
+  uint8_t requestable = 1, from_scim = 0, unused[2] = {};
+};
+
+// --- Ranges read by position, elements made on access.
+
+// Random access over a list that has size() and operator[] returning by value.
+template <class List>
+class PositionIterator {
+ public:
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = decltype(std::declval<const List&>()[0]);
+  using difference_type = std::ptrdiff_t;
+  using reference = value_type;
+  using pointer = void;
+  PositionIterator() = default;
+  PositionIterator(List list, size_t i) : list_(list), i_(i) {}
+  value_type operator*() const { return list_[i_]; }
+  struct Arrow {
+    value_type value;
+    const value_type* operator->() const { return &value; }
+  };
+  Arrow operator->() const { return {list_[i_]}; }
+  value_type operator[](difference_type n) const { return list_[i_ + n]; }
+  PositionIterator& operator++() { ++i_; return *this; }
+  PositionIterator operator++(int) { auto t = *this; ++i_; return t; }
+  PositionIterator& operator--() { --i_; return *this; }
+  PositionIterator operator--(int) { auto t = *this; --i_; return t; }
+  PositionIterator& operator+=(difference_type n) { i_ += n; return *this; }
+  PositionIterator& operator-=(difference_type n) { i_ -= n; return *this; }
+  friend PositionIterator operator+(PositionIterator a, difference_type n) { return a += n; }
+  friend PositionIterator operator+(difference_type n, PositionIterator a) { return a += n; }
+  friend PositionIterator operator-(PositionIterator a, difference_type n) { return a -= n; }
+  friend difference_type operator-(const PositionIterator& a, const PositionIterator& b) {
+    return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+  }
+  friend bool operator==(const PositionIterator& a, const PositionIterator& b) { return a.i_ == b.i_; }
+  friend auto operator<=>(const PositionIterator& a, const PositionIterator& b) { return a.i_ <=> b.i_; }
+
+ private:
+  List list_{};
+  size_t i_ = 0;
+};
+
+// A list of attributes or permissions: a slice of stored records whose values are in
+// an arena, or a vector a check owns. Copied by value (three words).
+template <class Record, class Owned, class View>
+class RecordList {
+ public:
+  RecordList() = default;
+  RecordList(std::span<const Record> records, const Id* arena)
+      : records_(records.data()), arena_(arena), size_(records.size()) {}
+  RecordList(const std::vector<Owned>& owned) : owned_(owned.data()), size_(owned.size()) {}  // NOLINT: implicit
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  View operator[](size_t i) const { return owned_ ? View(owned_[i]) : Make(records_[i], arena_); }
+  PositionIterator<RecordList> begin() const { return {*this, 0}; }
+  PositionIterator<RecordList> end() const { return {*this, size_}; }
+  // Where the elements are: two lists with the same data() and size() are the same list.
+  const void* data() const { return owned_ ? static_cast<const void*>(owned_) : records_; }
+  std::vector<Owned> ToVector() const {
+    std::vector<Owned> out;
+    out.reserve(size_);
+    for (size_t i = 0; i < size_; ++i) out.push_back(Owned::Of((*this)[i]));
+    return out;
+  }
+  friend bool operator==(const RecordList& a, const RecordList& b) {
+    if (a.size_ != b.size_) return false;
+    for (size_t i = 0; i < a.size_; ++i)
+      if (!(a[i] == b[i])) return false;
+    return true;
+  }
+
+ private:
+  static AttrView Make(const AttrRecord& r, const Id* arena) {
+    return {r.name, r.multi != 0, {arena + r.values.begin, r.values.count}};
+  }
+  static PermissionView Make(const PermissionRecord& r, const Id* arena) {
+    return {r.target, {arena + r.rights.begin, r.rights.count}};
+  }
+  const Record* records_ = nullptr;
+  const Id* arena_ = nullptr;
+  const Owned* owned_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Attributes sorted by name.
+class AttrList : public RecordList<AttrRecord, AttrValues, AttrView> {
+ public:
+  using RecordList::RecordList;
+  // The attribute named `name`, when present.
+  std::optional<AttrView> Find(Id name) const {
+    size_t lo = 0, hi = size();
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if ((*this)[mid].name < name) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo == size()) return std::nullopt;
+    AttrView v = (*this)[lo];
+    return v.name == name ? std::optional<AttrView>(v) : std::nullopt;
+  }
+};
+using PermissionList = RecordList<PermissionRecord, Permission, PermissionView>;
+
+struct IdentityView {
+  // Set at load (PrecomputeIdentityFlags): the pre state needs no expansion, and the
+  // stored detected roles are what detection finds.
+  static constexpr uint8_t kExpansionNoop = 1, kDetectionConsistent = 2;
+  Id name = kNoId;
+  Id id = kNoId, display_name = kNoId;  // interned ("" when absent)
+  uint8_t flags = 0;
+  bool from_scim = false;
+  bool inactive = false;
+  std::span<const Index> assigned_roles;  // in source order
+  std::span<const Index> detected_roles;  // in source order
+  std::span<const Index> accounts;
+  AttrList attributes;  // identity attributes (selectors, CompoundFilters), sorted by name
+};
+
+struct AccountView {
+  Id id = kNoId;  // interned ("" when absent)
+  bool from_scim = false;
+  Index application = kNoIndex;
+  Id instance = kNoId;
+  Id native_identity = kNoId;
+  Id display_name = kNoId;
+  Index identity = kNoIndex;
+  AttrList attributes;  // sorted by name id
+  PermissionList permissions;
+  bool disabled = false;
+  bool locked = false;
+};
+
+// SCIM resources of one type as exported (JSON text), in load order.
+class TextList {
+ public:
+  TextList() = default;
+  TextList(const Column<char>& text, const Column<uint64_t>& starts) : text_(text.data()), starts_(starts.data()),
+      size_(starts.empty() ? 0 : starts.size() - 1) {}
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::string_view operator[](size_t i) const {
+    return {text_ + starts_[i], static_cast<size_t>(starts_[i + 1] - starts_[i])};
+  }
+  PositionIterator<TextList> begin() const { return {*this, 0}; }
+  PositionIterator<TextList> end() const { return {*this, size_}; }
+
+ private:
+  const char* text_ = nullptr;
+  const uint64_t* starts_ = nullptr;
+  size_t size_ = 0;
+};
+
+// The SCIM resource types a snapshot keeps texts of (what the SCIM reader recognizes).
+inline constexpr std::array<std::string_view, 5> kResourceTypes = {"Users", "Accounts", "Entitlements", "Roles",
+                                                                   "Applications"};
+
+// The columns. Built by the load passes (engine/load), which seal each column when done.
+struct PopulationStore {
+  Column<IdentityRecord> identities;
+  Column<AccountRecord> accounts;
+  Column<Index> roles;          // identities' assigned and detected roles
+  Column<Index> account_lists;  // identities' accounts
+  Column<AttrRecord> attributes;
+  Column<PermissionRecord> permissions;
+  Column<Id> ids;               // attribute values and permission rights
+  Column<EntitlementRecord> entitlements;
+  // Identity positions by the text of their name (engine/model/hash_slots.h).
+  Column<uint32_t> identity_slots;
+  // Per kResourceTypes entry: the texts end to end, and where each starts (size + 1).
+  std::array<Column<char>, kResourceTypes.size()> resource_text;
+  std::array<Column<uint64_t>, kResourceTypes.size()> resource_starts;
+
+  IdentityView Identity(Index i) const {
+    const IdentityRecord& r = identities[i];
+    return {r.name, r.id, r.display_name, r.flags, r.from_scim != 0, r.inactive != 0,
+            roles.span(r.assigned_roles), roles.span(r.detected_roles), account_lists.span(r.accounts),
+            AttrList(attributes.span(r.attributes), ids.data())};
+  }
+  AccountView Account(Index i) const {
+    const AccountRecord& r = accounts[i];
+    return {r.id, r.from_scim != 0, r.application, r.instance, r.native_identity, r.display_name, r.identity,
+            AttrList(attributes.span(r.attributes), ids.data()),
+            PermissionList(permissions.span(r.permissions), ids.data()), r.disabled != 0, r.locked != 0};
+  }
+
+  // Every column, in a fixed order, as f(std::string_view name, Column<T>& column).
+  template <class F>
+  void ForEachColumn(F f) { Visit(*this, f); }
+  template <class F>
+  void ForEachColumn(F f) const { Visit(*this, f); }
+
+ private:
+  template <class Self, class F>
+  static void Visit(Self& s, F& f) {
+    f(std::string_view("identities"), s.identities);
+    f(std::string_view("accounts"), s.accounts);
+    f(std::string_view("identity.roles"), s.roles);
+    f(std::string_view("identity.accounts"), s.account_lists);
+    f(std::string_view("attributes"), s.attributes);
+    f(std::string_view("permissions"), s.permissions);
+    f(std::string_view("values"), s.ids);
+    f(std::string_view("entitlements"), s.entitlements);
+    f(std::string_view("identity.slots"), s.identity_slots);
+    static constexpr std::array<std::string_view, kResourceTypes.size()> kText = {
+        "resources.Users.text", "resources.Accounts.text", "resources.Entitlements.text", "resources.Roles.text",
+        "resources.Applications.text"};
+    static constexpr std::array<std::string_view, kResourceTypes.size()> kStarts = {
+        "resources.Users.starts", "resources.Accounts.starts", "resources.Entitlements.starts",
+        "resources.Roles.starts", "resources.Applications.starts"};
+    for (size_t t = 0; t < kResourceTypes.size(); ++t) {
+      f(kText[t], s.resource_text[t]);
+      f(kStarts[t], s.resource_starts[t]);
+    }
+  }
+};
+
+// A random-access range of the views of a store's identities or accounts.
+template <class View, View (PopulationStore::*make)(Index) const>
+class StoreRange {
+ public:
+  StoreRange() = default;
+  StoreRange(const PopulationStore* store, size_t n) : store_(store), size_(n) {}
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  View operator[](size_t i) const { return (store_->*make)(static_cast<Index>(i)); }
+  PositionIterator<StoreRange> begin() const { return {*this, 0}; }
+  PositionIterator<StoreRange> end() const { return {*this, size_}; }
+
+ private:
+  const PopulationStore* store_ = nullptr;
+  size_t size_ = 0;
+};
+using IdentityRange = StoreRange<IdentityView, &PopulationStore::Identity>;
+using AccountRange = StoreRange<AccountView, &PopulationStore::Account>;
+
+}  // namespace preflight

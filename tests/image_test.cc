@@ -1,0 +1,312 @@
+// Compiled images (engine/image): a snapshot written and opened again answers exactly as
+// the exports do; a truncated, corrupt or hostile image is a precise error.
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/image/image.h"
+#include "engine/load/snapshot_builder.h"
+#include "engine/model/snapshot.h"
+#include "engine/preflight.h"
+#include "engine/wire/snapshot_json.h"
+#include "tests/image_roundtrip.h"
+
+using namespace preflight;
+using preflight::testing::TempImagePath;
+
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void Spit(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Every plan the corpus tests and the examples use.
+std::vector<std::string> CorpusPlans() {
+  std::vector<std::string> plans;
+  auto add = [&](const std::string& dir, std::string_view must_contain) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      const std::string ext = entry.path().extension().string();
+      if ((ext == ".xml" || ext == ".json") && entry.path().filename().string().find(must_contain) != std::string::npos)
+        plans.push_back(Slurp(entry.path().string()));
+    }
+  };
+  add(PREFLIGHT_CORPUS_DIR "/plans", "");
+  add(PREFLIGHT_EXAMPLES_DIR, "plan");
+  add(PREFLIGHT_CORPUS_DIR "/../golden", ".plan.");
+  REQUIRE(plans.size() == 22 + 2 + 3);
+  return plans;
+}
+
+std::string Answer(const absl::StatusOr<std::string>& r) { return r.ok() ? *r : "error: " + std::string(r.status().message()); }
+
+// `snapshot stats` without the image's own facts (which only the image has).
+std::string StatsWithoutImage(const Engine& e) {
+  std::string stats = e.StatsJson();
+  size_t at = stats.find(",\"image\":{");
+  if (at != std::string::npos) stats.erase(at, stats.find('}', at) + 1 - at);
+  return stats;
+}
+
+// The same sources loaded directly and through an image answer every request alike; the
+// number of check answers with violations back.
+size_t CheckRoundTrip(const std::vector<std::string>& paths, bool allow_partial) {
+  EngineOptions options;
+  options.allow_partial = allow_partial;
+  auto direct = Engine::Load(paths, options);
+  REQUIRE(direct.ok());
+  const std::string image = TempImagePath();
+  auto summary = (*direct)->WriteImage(image);
+  REQUIRE(summary.ok());
+  CHECK(summary->find(absl::StrCat("\"sourceHash\":\"", (*direct)->info().source_hash, "\"")) != std::string::npos);
+  auto opened = Engine::Load({image}, options);
+  REQUIRE(opened.ok());
+  std::filesystem::remove(image);
+  const Engine& a = **direct;
+  const Engine& b = **opened;
+
+  REQUIRE(b.snapshot().image().has_value());
+  CHECK(b.snapshot().image()->format_version == kImageFormatVersion);
+  CHECK(!a.snapshot().image().has_value());
+  CHECK(b.StatsJson().find(absl::StrCat("\"image\":{\"formatVersion\":1,\"fileBytes\":",
+                                        b.snapshot().image()->file_bytes, ",\"openMs\":")) != std::string::npos);
+  CHECK(StatsWithoutImage(b) == a.StatsJson());
+  CHECK(b.DiagnosticsJson() == a.DiagnosticsJson());
+  CHECK(b.info().source_hash == a.info().source_hash);
+  CHECK(b.info().partial == a.info().partial);
+  CHECK(b.info().load_errors == a.info().load_errors);
+
+  size_t checks = 0, violations = 0;
+  const std::vector<std::string> plans = CorpusPlans();
+  for (const IdentityView identity : a.snapshot().identities()) {
+    for (const std::string& plan : plans) {
+      CheckFields fields;
+      fields.identity = std::string(a.snapshot().str(identity.name));
+      fields.plan = plan;
+      RequestOptions explain;
+      explain.explain = true;
+      std::string answer = Answer(a.CheckFieldsJson(fields, explain));
+      CHECK(Answer(b.CheckFieldsJson(fields, explain)) == answer);
+      CHECK(Answer(b.CompileJson(fields.identity, plan)) == Answer(a.CompileJson(fields.identity, plan)));
+      ++checks;
+      violations += answer.find("\"violations\":[{") != std::string::npos;
+    }
+  }
+  CHECK(checks == a.snapshot().identities().size() * plans.size());
+
+  for (const char* type : {"Users", "Accounts", "Entitlements", "Roles", "Applications"}) {
+    for (const char* filter : {"", "userName sw \"A\"", "displayName pr"}) {
+      QueryParams q;
+      q.resource_type = type;
+      q.filter = filter;
+      INFO(type << " " << filter);
+      CHECK(Answer(b.QueryJson(q)) == Answer(a.QueryJson(q)));
+    }
+  }
+  return violations;
+}
+
+}  // namespace
+
+TEST_CASE("image: the demo snapshot answers alike from its exports and from its image", "[image]") {
+  CHECK(CheckRoundTrip({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"}, false) == 4);
+}
+
+TEST_CASE("image: the IdentityIQ corpus (partial: two malformed files) answers alike", "[image]") {
+  CHECK(CheckRoundTrip({PREFLIGHT_CORPUS_DIR "/iiq"}, true) == 0);  // no corpus plan creates a violation there
+}
+
+TEST_CASE("image: an image of a partial snapshot stays partial: refused without allow_partial", "[image]") {
+  EngineOptions partial;
+  partial.allow_partial = true;
+  auto direct = Engine::Load({PREFLIGHT_CORPUS_DIR "/iiq"}, partial);
+  REQUIRE(direct.ok());
+  REQUIRE((*direct)->info().partial);
+  const std::string image = TempImagePath();
+  REQUIRE((*direct)->WriteImage(image).ok());
+  auto refused = Engine::Load({image});
+  REQUIRE(!refused.ok());
+  auto refused_direct = Engine::Load({PREFLIGHT_CORPUS_DIR "/iiq"});
+  REQUIRE(!refused_direct.ok());
+  CHECK(refused.status().message() == refused_direct.status().message());
+  auto opened = Engine::Load({image}, partial);
+  REQUIRE(opened.ok());
+  CHECK((*opened)->info().partial);
+  CHECK((*opened)->info().load_errors == (*direct)->info().load_errors);
+  std::filesystem::remove(image);
+}
+
+TEST_CASE("image: given with other paths, an image is refused", "[image]") {
+  auto direct = Engine::Load({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"});
+  REQUIRE(direct.ok());
+  const std::string image = TempImagePath();
+  REQUIRE((*direct)->WriteImage(image).ok());
+  auto both = Engine::Load({image, PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"});
+  REQUIRE(!both.ok());
+  CHECK(both.status().message() ==
+        absl::StrCat("a compiled image is a whole snapshot: give it alone, not with other paths (", image, ", ",
+                     PREFLIGHT_EXAMPLES_DIR "/demo-snapshot)"));
+  std::filesystem::remove(image);
+}
+
+TEST_CASE("image: truncated, wrong magic, wrong version, bad checksum, hostile offsets", "[image]") {
+  auto direct = Engine::Load({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"});
+  REQUIRE(direct.ok());
+  const std::string good = TempImagePath();
+  REQUIRE((*direct)->WriteImage(good).ok());
+  const std::string bytes = Slurp(good);
+  std::filesystem::remove(good);
+  REQUIRE(bytes.size() % 64 == 0);
+  REQUIRE(bytes.size() > 1024);
+  const std::string path = TempImagePath();
+  // Through the facade when the file still starts with the magic, as every face opens it.
+  auto open = [&](std::string_view image) {
+    Spit(path, image);
+    auto engine = Engine::Load({path});
+    REQUIRE(!engine.ok());
+    CHECK(ErrorCodeOf(engine.status()) == ErrorCode::kInvalidValue);
+    return std::string(engine.status().message());
+  };
+
+  SECTION("truncated at several offsets") {
+    for (size_t size : {size_t{8}, size_t{63}, size_t{191}})
+      CHECK(open(bytes.substr(0, size)) ==
+            absl::StrCat(path, ": image: truncated: ", size, " bytes, shorter than the 192-byte header"));
+    for (size_t size : {size_t{192}, size_t{256}, bytes.size() / 2, bytes.size() - 1})
+      CHECK(open(bytes.substr(0, size)) == absl::StrCat(path, ": image: truncated: the header says ", bytes.size(),
+                                                        " bytes, the file has ", size));
+    CHECK(open(bytes + std::string(64, '\0')) ==
+          absl::StrCat(path, ": image: too long: the header says ", bytes.size(), " bytes, the file has ",
+                       bytes.size() + 64));
+  }
+  SECTION("wrong magic: not an image (the facade reads it as exports; OpenImage says why)") {
+    std::string bad = bytes;
+    bad[0] = 'X';
+    Spit(path, bad);
+    CHECK(!IsImageFile(path));
+    auto opened = OpenImage(path);
+    REQUIRE(!opened.ok());
+    CHECK(opened.status().message() == absl::StrCat(path, ": image: not a Preflight image (wrong magic)"));
+  }
+  SECTION("wrong version") {
+    std::string bad = bytes;
+    const uint32_t version = kImageFormatVersion + 1;
+    std::memcpy(bad.data() + 8, &version, 4);
+    CHECK(open(bad) ==
+          absl::StrCat(path, ": image: format version 2, this build reads version 1; compile the image again"));
+  }
+  SECTION("another byte order, another layout") {
+    std::string bad = bytes;
+    const uint32_t swapped = 0x04030201;
+    std::memcpy(bad.data() + 12, &swapped, 4);
+    CHECK(open(bad) ==
+          absl::StrCat(path, ": image: written on a machine of the other byte order; compile the image again"));
+    bad = bytes;
+    bad[16] ^= 1;
+    CHECK(open(bad) ==
+          absl::StrCat(path, ": image: written by a build with another record layout; compile the image again"));
+  }
+  SECTION("bad checksum: any byte after the preamble changed") {
+    for (size_t at : {size_t{64}, size_t{200}, bytes.size() / 2, bytes.size() - 100}) {
+      std::string bad = bytes;
+      bad[at] ^= 0x20;
+      CHECK(open(bad) == absl::StrCat(path, ": image: checksum mismatch: the file is corrupt"));
+    }
+  }
+  SECTION("hostile images with the checksum bypassed") {
+    ImageOpenOptions unchecked;
+    unchecked.verify_checksum = false;
+    auto open_unchecked = [&](std::string_view image) {
+      Spit(path, image);
+      auto opened = OpenImage(path, unchecked);
+      REQUIRE(!opened.ok());
+      return std::string(opened.status().message());
+    };
+    // The model section is the first entry of the table (64 bytes each from byte 192):
+    // its offset at byte 192 + 48, its length at 192 + 56.
+    REQUIRE(std::string_view(bytes.data() + 192) == "model");
+    uint64_t offset = 0, length = 0;
+    std::memcpy(&offset, bytes.data() + 240, 8);
+    std::memcpy(&length, bytes.data() + 248, 8);
+    REQUIRE(offset % 64 == 0);
+    std::string bad = bytes;
+    const uint64_t far = uint64_t{1} << 40;
+    std::memcpy(bad.data() + 240, &far, 8);
+    CHECK(open_unchecked(bad) ==
+          absl::StrCat(path, ":offset 192: image: section 'model' (offset ", far, ", length ", length,
+                       ") is not an aligned range of the file"));
+    bad = bytes;
+    const uint64_t huge = UINT64_MAX - 8;
+    std::memcpy(bad.data() + 248, &huge, 8);
+    CHECK(open_unchecked(bad) == absl::StrCat(path, ":offset 192: image: section 'model' (offset ", offset,
+                                              ", length ", huge, ") is not an aligned range of the file"));
+    bad = bytes;
+    const uint64_t unaligned = offset + 4;
+    std::memcpy(bad.data() + 240, &unaligned, 8);
+    CHECK(open_unchecked(bad) == absl::StrCat(path, ":offset 192: image: section 'model' (offset ", unaligned,
+                                              ", length ", length, ") is not an aligned range of the file"));
+    bad = bytes;
+    const uint32_t sections = 1u << 30;
+    std::memcpy(bad.data() + 64, &sections, 4);
+    CHECK(open_unchecked(bad) ==
+          absl::StrCat(path, ":offset 192: image: a table of ", sections, " sections outside the file"));
+    // A column renamed: the reader misses it.
+    bad = bytes;
+    std::string_view second(bad.data() + 256);
+    REQUIRE(second == "pool.text");
+    bad[256] = 'q';
+    CHECK(open_unchecked(bad) == absl::StrCat(path, ": image: no column section 'pool.text'"));
+    // One identity more than the tables hold: the header's counts are checked against the rows.
+    bad = bytes;
+    uint64_t identities = 0;
+    std::memcpy(&identities, bad.data() + 88 + 8 * 4, 8);
+    REQUIRE(identities == 2);
+    identities = 3;
+    std::memcpy(bad.data() + 88 + 8 * 4, &identities, 8);
+    CHECK(open_unchecked(bad) ==
+          absl::StrCat(path, ": image: column 'identities' row 0: 2 rows, the header says 3 identities"));
+    // Fewer strings than the references need.
+    bad = bytes;
+    const uint64_t strings = 3;
+    std::memcpy(bad.data() + 88, &strings, 8);
+    CHECK(open_unchecked(bad) ==
+          absl::StrCat(path, ": image: column 'pool.starts' row 0: 46 rows, the header says 3 strings"));
+    // An identity whose attributes run past the attribute column (IdentityRecord: 3 ids,
+    // 4 flag bytes, then Ranges of assigned roles, detected roles, accounts, attributes).
+    bad = bytes;
+    uint64_t identities_at = 0;
+    for (size_t entry = 192; entry < offset; entry += 64)
+      if (std::string_view(bad.data() + entry) == "identities") std::memcpy(&identities_at, bad.data() + entry + 48, 8);
+    REQUIRE(identities_at > 0);
+    const uint32_t count = 1000;
+    std::memcpy(bad.data() + identities_at + 16 + 3 * 8 + 4, &count, 4);
+    CHECK(open_unchecked(bad).find(": image: column 'identities' row 0: a range [0, +1000) outside attributes (") !=
+          std::string::npos);
+    // Every single-byte change after the preamble is either refused or opens: never a crash.
+    size_t refused = 0;
+    for (size_t at = 64; at < bytes.size(); ++at) {
+      auto flipped = std::make_shared<std::string>(bytes);
+      (*flipped)[at] = static_cast<char>((*flipped)[at] ^ 0xff);
+      refused += !OpenImageBytes(flipped, *flipped, "flipped", unchecked).ok();
+    }
+    CHECK(refused > bytes.size() / 4);
+  }
+  SECTION("a missing file") {
+    auto opened = OpenImage(path + ".absent");
+    REQUIRE(!opened.ok());
+    CHECK(ErrorCodeOf(opened.status()) == ErrorCode::kNotFound);
+    CHECK(opened.status().message() == absl::StrCat(path, ".absent: cannot open image: No such file or directory"));
+  }
+  std::filesystem::remove(path);
+}
