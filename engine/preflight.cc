@@ -144,6 +144,7 @@ absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std
                                   JoinPaths(paths), ")"));
   LoadOptions load;
   load.limits = options.limits;
+  load.progress = options.progress;
   auto snapshot = image ? OpenImage(paths[0]) : LoadSnapshot(paths, load);
   if (!snapshot.ok()) return snapshot.status();
   const Snapshot& s = **snapshot;

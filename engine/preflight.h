@@ -29,6 +29,7 @@
 #include "engine/util/error.h"
 #include "engine/util/json_writer.h"  // JsonSink: a response as events, for faces building objects
 #include "engine/util/limits.h"
+#include "engine/util/load_progress.h"
 #include "engine/wire/scim_error.h"  // ScimErrorJson, HttpStatusOf: errors on the wire
 
 namespace preflight {
@@ -42,6 +43,7 @@ class Snapshot;
 struct EngineOptions {
   Limits limits;
   bool allow_partial = false;
+  LoadProgressFn progress;  // how far the load is, as it goes (none: quiet)
 };
 
 // How to answer a check.
