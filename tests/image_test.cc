@@ -52,10 +52,13 @@ std::vector<std::string> CorpusPlans() {
 std::string Answer(const absl::StatusOr<std::string>& r) { return r.ok() ? *r : "error: " + std::string(r.status().message()); }
 
 // `snapshot stats` without the image's own facts (which only the image has).
+// The stats without the image's facts and the process's peak RSS (which grows between calls).
 std::string StatsWithoutImage(const Engine& e) {
   std::string stats = e.StatsJson();
   size_t at = stats.find(",\"image\":{");
   if (at != std::string::npos) stats.erase(at, stats.find('}', at) + 1 - at);
+  at = stats.find(",\"peakRssBytes\":");
+  if (at != std::string::npos) stats.erase(at, stats.find('}', at) - at);
   return stats;
 }
 
@@ -81,7 +84,7 @@ size_t CheckRoundTrip(const std::vector<std::string>& paths, bool allow_partial)
   CHECK(!a.snapshot().image().has_value());
   CHECK(b.StatsJson().find(absl::StrCat("\"image\":{\"formatVersion\":1,\"fileBytes\":",
                                         b.snapshot().image()->file_bytes, ",\"openMs\":")) != std::string::npos);
-  CHECK(StatsWithoutImage(b) == a.StatsJson());
+  CHECK(StatsWithoutImage(b) == StatsWithoutImage(a));
   CHECK(b.DiagnosticsJson() == a.DiagnosticsJson());
   CHECK(b.info().source_hash == a.info().source_hash);
   CHECK(b.info().partial == a.info().partial);
@@ -309,4 +312,18 @@ TEST_CASE("image: truncated, wrong magic, wrong version, bad checksum, hostile o
     CHECK(opened.status().message() == absl::StrCat(path, ".absent: cannot open image: No such file or directory"));
   }
   std::filesystem::remove(path);
+}
+
+TEST_CASE("image: fuzz regressions (tests/corpus/fuzz-regressions/image_fuzz)", "[image][fuzz]") {
+  // An account whose id was the none value, which the query stage reads as a string:
+  // refused at open, with the checksum bypassed as the fuzz target does.
+  const std::string bytes = Slurp(PREFLIGHT_CORPUS_DIR "/fuzz-regressions/image_fuzz/account-id-none.pfimg");
+  REQUIRE(!bytes.empty());
+  auto owned = std::make_shared<std::string>(bytes);
+  ImageOpenOptions unchecked;
+  unchecked.verify_checksum = false;
+  auto opened = OpenImageBytes(owned, *owned, "regression", unchecked);
+  REQUIRE(!opened.ok());
+  CHECK(opened.status().message() ==
+        "regression: image: column 'accounts' row 1: a reference 4294967295 outside strings (46)");
 }

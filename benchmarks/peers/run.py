@@ -2,19 +2,20 @@
 """Preflight against what a Python user would pick instead: the same requests, timed in one process.
 
     PYTHONPATH=build/release/python python3 benchmarks/peers/run.py --workload DIR [--requests 2000]
-        [--peers pyindex,cedar,rego,casbin] [--budget 20] [--json OUT]
+        [--peers pyindex,cedar,rego,casbin,pywhole] [--budget 30] [--json OUT]
 
 DIR is benchmarks/gen_workload.py's output (xml/, requests.jsonl). Preflight answers each request
 whole (`Engine.check_json`, `Engine.check`): plan application, role detection, policies, the response.
 The peers (peers.py) are given each request's projection for free (the held roles and entitlements
-before and after the plan and what the plan changed, from Preflight's compile report, model.py) and evaluate the same SoD
-constraints, translated once into their own language.
+before and after the plan and what the plan changed, from Preflight's compile report, model.py) and
+evaluate the same SoD constraints, translated once into their own language. pywhole (whole.py) is the
+whole answer written in Python, from the identity as stored and the request body.
 
 Before a peer's time counts, its answer (the constraints newly violated) must equal Preflight's on
 every request it was timed on; a mismatch stops the run with the request and both answers. Slow
-peers are timed on the first requests that fit in --budget seconds (at least --min-sample); the table
-says how many. Prints a Markdown table: median and p99 per call, and the ratio to Preflight's
-`check_json` median.
+peers are timed on the first requests that fit in --budget seconds (at least --min-sample; Rego at
+most 150, see peers.py); the table says how many. Prints a Markdown table: median and p99 per call,
+and the ratio to Preflight's `check_json` median. Preflight is timed before any peer is imported.
 """
 from __future__ import annotations
 
@@ -193,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     choices = [*PEERS, "pywhole"]
     ap.add_argument("--peers", default=",".join(choices), help=f"comma-separated, of {', '.join(choices)} "
                     "(pywhole: the whole answer written in Python)")
-    ap.add_argument("--budget", type=float, default=20.0, help="seconds of timed calls per peer (default 20)")
+    ap.add_argument("--budget", type=float, default=30.0, help="seconds of timed calls per peer (default 30)")
     ap.add_argument("--min-sample", type=int, default=100, help="requests timed at least per peer (default 100)")
     ap.add_argument("--json", help="also write the rows as JSON to this file")
     args = ap.parse_args(argv)

@@ -71,7 +71,7 @@ void Fields(Ar& ar, Profile& p) {
 
 template <class Ar>
 void Fields(Ar& ar, Role& r) {
-  ar(Ref(r.name, Table::kStrings), r.id, r.description, r.from_scim, Opt(r.type, Table::kStrings), r.display_name,
+  ar(Ref(r.name, Table::kStrings), r.id, r.description, r.from_scim, Ref(r.type, Table::kStrings), r.display_name,
      r.disabled, r.or_profiles, r.detectable, r.reached, r.has_type_definition, r.type_detectable,
      r.type_assignable, r.type_assigned_detectable, Refs(r.inheritance, Table::kRoles),
      Refs(r.requirements, Table::kRoles), Refs(r.permits, Table::kRoles), r.profiles,
@@ -187,36 +187,42 @@ void ImageAccess::CheckColumns(const Snapshot& s, Check& check) {
   check.Count("accounts", p.accounts.size(), Table::kAccounts);
   check.Count("entitlements", p.entitlements.size(), Table::kEntitlements);
   if (!check.ok()) return;
+  // The attributes column ends with a record marking the end of the last values (AttrRecord).
+  const size_t attributes = p.attributes.empty() ? 0 : p.attributes.size() - 1;
   check.Rows("identities", p.identities, [&](const IdentityRecord& r) {
     check.Ref(r.name, Table::kStrings);
-    check.Ref(r.id, Table::kStrings, true);
-    check.Ref(r.display_name, Table::kStrings, true);
+    check.Ref(r.id, Table::kStrings);  // interned, "" when absent
+    check.Ref(r.display_name, Table::kStrings);
     check.In(r.assigned_roles, p.roles.size(), "identity.roles");
     check.In(r.detected_roles, p.roles.size(), "identity.roles");
     check.In(r.accounts, p.account_lists.size(), "identity.accounts");
-    check.In(r.attributes, p.attributes.size(), "attributes");
+    check.In(r.attributes, attributes, "attributes");
   });
   check.Rows("accounts", p.accounts, [&](const AccountRecord& r) {
-    for (Id id : {r.id, r.instance, r.native_identity, r.display_name}) check.Ref(id, Table::kStrings, true);
+    for (Id id : {r.id, r.native_identity}) check.Ref(id, Table::kStrings);
+    for (Id id : {r.instance, r.display_name}) check.Ref(id, Table::kStrings, true);
     check.Ref(r.application, Table::kApplications);
     check.Ref(r.identity, Table::kIdentities, true);
-    check.In(r.attributes, p.attributes.size(), "attributes");
+    check.In(r.attributes, attributes, "attributes");
     check.In(r.permissions, p.permissions.size(), "permissions");
   });
   check.Rows("identity.roles", p.roles, [&](Index r) { check.Ref(r, Table::kRoles); });
   check.Rows("identity.accounts", p.account_lists, [&](Index a) { check.Ref(a, Table::kAccounts); });
+  uint32_t previous = 0;  // each record's values begin where the previous record's do or later
   check.Rows("attributes", p.attributes, [&](const AttrRecord& r) {
-    check.Ref(r.name, Table::kStrings);
-    check.In(r.values, p.ids.size(), "values");
+    check.Ref(r.name, Table::kStrings, true);
+    check.In(Range{previous, r.first() - previous}, p.values.size(), "values");
+    previous = r.first();
   });
   check.Rows("permissions", p.permissions, [&](const PermissionRecord& r) {
     check.Ref(r.target, Table::kStrings);
-    check.In(r.rights, p.ids.size(), "values");
+    check.In(r.rights, p.rights.size(), "rights");
   });
-  check.Rows("values", p.ids, [&](Id id) { check.Ref(id, Table::kStrings); });
+  check.Rows("values", p.values, [&](Id id) { check.Ref(id, Table::kStrings); });
+  check.Rows("rights", p.rights, [&](Id id) { check.Ref(id, Table::kStrings); });
   check.Rows("entitlements", p.entitlements, [&](const EntitlementRecord& r) {
     check.Ref(r.application, Table::kApplications, true);
-    for (Id id : {r.attribute, r.value, r.id, r.display_name, r.type}) check.Ref(id, Table::kStrings, true);
+    for (Id id : {r.attribute, r.value, r.id, r.display_name, r.type}) check.Ref(id, Table::kStrings);
   });
   check.Slots("identity.slots", p.identity_slots, p.identities.size());
   for (size_t t = 0; t < kResourceTypes.size(); ++t)
