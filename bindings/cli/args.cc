@@ -1,8 +1,11 @@
 // Parsing `--name value`, `--name=value` and `--flag` against a command's option table.
 
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "bindings/cli/commands.h"
 
 namespace preflight::cli {
@@ -97,6 +100,32 @@ absl::StatusOr<Limits> LimitsFrom(const Args& args) {
 
 int Indent(const Args& args) { return args.Has("pretty") ? 2 : 0; }
 
+LoadProgressLine::LoadProgressLine() : terminal_(isatty(STDERR_FILENO)) {}
+
+LoadProgressLine::~LoadProgressLine() {
+  if (shown_) std::fputs("\r\033[K", stderr);  // the line goes: what stays on stderr is what matters
+}
+
+LoadProgressFn LoadProgressLine::Callback() {
+  if (!terminal_) return {};
+  return [this](const LoadProgress& p) { Show(p); };
+}
+
+void LoadProgressLine::Show(const LoadProgress& p) {
+  if (p.seconds < 1 || (p.seconds - last_ < 0.1 && p.stage == "read" && p.files < p.files_total)) return;
+  last_ = p.seconds;
+  shown_ = true;
+  const double mb = static_cast<double>(p.bytes) / 1e6;
+  std::string line =
+      p.stage == "read"
+          ? absl::StrFormat("preflight: loading: %zu/%zu files, %.0f/%.0f MB, %zu identities, %.0f MB/s", p.files,
+                            p.files_total, mb, static_cast<double>(p.bytes_total) / 1e6, p.identities, mb / p.seconds)
+          : absl::StrFormat("preflight: building the snapshot (%s): %zu files, %.0f MB, %zu identities, %.1f s",
+                            std::string(p.stage), p.files, mb, p.identities, p.seconds);
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fflush(stderr);
+}
+
 absl::StatusOr<std::shared_ptr<const Engine>> LoadEngine(const Args& args, std::vector<std::string> paths) {
   for (const std::string& p : args.All("snapshot")) paths.push_back(p);
   if (paths.empty()) return UsageError(args, "--snapshot PATH is required");
@@ -105,6 +134,8 @@ absl::StatusOr<std::shared_ptr<const Engine>> LoadEngine(const Args& args, std::
   EngineOptions options;
   options.limits = *limits;
   options.allow_partial = args.Has("allow-partial");
+  LoadProgressLine progress;
+  options.progress = progress.Callback();
   auto engine = Engine::Load(paths, options);
   if (engine.ok() && (*engine)->info().partial) {
     std::fprintf(stderr,

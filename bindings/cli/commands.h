@@ -50,6 +50,21 @@ absl::Status UsageError(const Args& args, std::string_view detail);
 // The defaults with every `--limit NAME=N` applied.
 absl::StatusOr<Limits> LimitsFrom(const Args& args);
 int Indent(const Args& args);
+// A load's progress on stderr, one line rewritten in place, when stderr is a terminal and
+// the load takes more than a second; nothing otherwise (pipes, tests). Cleared when done.
+class LoadProgressLine {
+ public:
+  LoadProgressLine();
+  ~LoadProgressLine();
+  LoadProgressFn Callback();  // for EngineOptions::progress; none when not a terminal
+
+ private:
+  void Show(const LoadProgress& p);
+  bool terminal_;
+  bool shown_ = false;
+  double last_ = 0;
+};
+
 // Loads --snapshot (or the given paths) through the facade, fail-closed unless
 // --allow-partial; a partial load writes one warning line on stderr.
 absl::StatusOr<std::shared_ptr<const Engine>> LoadEngine(const Args& args, std::vector<std::string> paths);

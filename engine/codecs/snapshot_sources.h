@@ -15,10 +15,24 @@ namespace preflight {
 enum class SourceKind { kIiqXml, kScimJson, kUnknown };
 SourceKind DetectSourceKind(std::string_view text);
 
+// One source, by its detected kind: ReadIiqXml, ReadScimJson, or an invalidValue error
+// for text that is neither.
+absl::Status ReadSource(std::string_view text, std::string_view file, SnapshotObjects& out,
+                        const Limits& limits = DefaultLimits());
+
+// Appends `from` to `to`, every list in order (moved, not copied): what reading two
+// sources into one SnapshotObjects would have given.
+void AppendObjects(SnapshotObjects& to, SnapshotObjects&& from);
+
 // IdentityIQ XML: a <sailpoint> file or a single object (Policy, Bundle, Identity,
-// Link, Application, ManagedAttribute). DTDs are never fetched or expanded.
+// Link, Application, ManagedAttribute). DTDs are never fetched or expanded. An export
+// of the usual shape is read object by object, one small DOM at a time; anything else
+// is read as one document, which gives the same objects and diagnostics.
 absl::Status ReadIiqXml(std::string_view text, std::string_view file, SnapshotObjects& out,
                         const Limits& limits = DefaultLimits());
+// Always one document: what ReadIiqXml must give, for the tests that compare them.
+absl::Status ReadIiqXmlWhole(std::string_view text, std::string_view file, SnapshotObjects& out,
+                             const Limits& limits = DefaultLimits());
 
 // SCIM JSON as IdentityIQ's SCIM API returns it: ListResponse pages or single
 // resources of Users, Accounts, Entitlements, Roles, Applications.

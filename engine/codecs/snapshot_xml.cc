@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -15,29 +16,57 @@ namespace {
 
 bool IsTrue(const pugi::xml_attribute& a) { return a && absl::EqualsIgnoreCase(a.value(), "true"); }
 
+// Line and column of byte offsets in a text, for offsets that mostly come in increasing
+// order (objects are read front to back): counts the newlines between the last offset
+// asked and this one instead of indexing every line of a large export up front.
+class LineCursor {
+ public:
+  explicit LineCursor(std::string_view text) : text_(text) {}
+
+  // The 1-based line and column of `offset` (at most the text's size).
+  std::pair<int, int> At(size_t offset) {
+    offset = std::min(offset, text_.size());
+    if (offset < line_start_) {  // an earlier line: count back to it
+      for (size_t i = offset; i < line_start_; ++i) line_ -= text_[i] == '\n';
+      size_t nl = text_.rfind('\n', offset == 0 ? 0 : offset - 1);
+      line_start_ = nl == std::string_view::npos || offset == 0 ? 0 : nl + 1;
+      pos_ = offset;
+    }
+    while (pos_ < offset) {
+      const void* nl = std::memchr(text_.data() + pos_, '\n', offset - pos_);
+      if (!nl) {
+        pos_ = offset;
+        break;
+      }
+      pos_ = static_cast<size_t>(static_cast<const char*>(nl) - text_.data()) + 1;
+      ++line_;
+      line_start_ = pos_;
+    }
+    pos_ = std::max(pos_, offset);
+    return {line_, static_cast<int>(offset - line_start_) + 1};
+  }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;         // newlines before pos_ are counted
+  int line_ = 1;           // the line of pos_
+  size_t line_start_ = 0;  // where that line starts
+};
+
 struct Reader {
   std::string_view text;
   std::string file;
   SnapshotObjects& out;
   int max_depth;
-
-  // Line starts, computed once per file: every object records its line, and a scan
-  // from the start of the text per object would be quadratic on large exports.
-  std::vector<size_t> line_starts;
+  LineCursor lines{text};
+  size_t base = 0;  // where the buffer pugixml parsed starts in `text` (a chunk of objects)
 
   Location Where(const pugi::xml_node& node, std::string object = {}) {
-    if (line_starts.empty()) {
-      line_starts.push_back(0);
-      for (size_t i = 0; i < text.size(); ++i)
-        if (text[i] == '\n') line_starts.push_back(i + 1);
-    }
-    size_t offset = static_cast<size_t>(node.offset_debug() < 0 ? 0 : node.offset_debug());
-    auto it = std::upper_bound(line_starts.begin(), line_starts.end(), offset);
+    size_t offset = node.offset_debug() < 0 ? 0 : base + static_cast<size_t>(node.offset_debug());
     Location l;
     l.file = file;
     l.offset = static_cast<int64_t>(offset);
-    l.line = static_cast<int>(it - line_starts.begin());
-    l.column = static_cast<int>(offset - *(it - 1)) + 1;
+    std::tie(l.line, l.column) = lines.At(offset);
     l.pointer = std::move(object);
     return l;
   }
@@ -502,9 +531,176 @@ struct Reader {
   }
 };
 
+// The plain shape of an IdentityIQ export, found without a DOM: a prolog, <sailpoint ...>,
+// objects (its child elements) separated by white space and comments only, </sailpoint>,
+// then anything. Each object's extent is found by counting start and end tags (minding
+// quoted attribute values, comments, CDATA sections and processing instructions); pugixml
+// then parses every byte, so a wrong extent is a parse error, never a different object.
+class ExportScanner {
+ public:
+  static constexpr size_t npos = std::string_view::npos;
+  explicit ExportScanner(std::string_view text) : t_(text) {}
+
+  // Past the prolog and <sailpoint ...>: where the objects start, or npos when the text
+  // does not open that way (a byte order mark, a DOCTYPE with an internal subset, another root).
+  size_t Open() {
+    size_t p = 0;
+    while (true) {
+      p = SkipSpace(p);
+      if (At(p, "<?")) p = After(p + 2, "?>");
+      else if (At(p, "<!--")) p = After(p + 4, "-->");
+      else if (At(p, "<!DOCTYPE")) p = After(TagEnd(p + 9, true), ">");
+      else break;
+      if (p == npos) return npos;
+    }
+    if (!At(p, "<sailpoint") || p + 10 >= t_.size() || !IsTagBreak(t_[p + 10])) return npos;
+    size_t gt = TagEnd(p + 10);
+    if (gt == npos || t_[gt - 1] == '/') return npos;
+    return gt + 1;
+  }
+
+  // From `p` (after an object or the start tag): the next object's start, or npos at
+  // </sailpoint> (closed() true) or at anything but white space and comments before it.
+  size_t NextObject(size_t p) {
+    while (true) {
+      p = SkipSpace(p);
+      if (At(p, "<!--")) {
+        p = After(p + 4, "-->");
+        if (p == npos) return npos;
+        continue;
+      }
+      if (At(p, "</sailpoint")) {
+        size_t q = SkipSpace(p + 11);
+        closed_ = q < t_.size() && t_[q] == '>';
+        return npos;
+      }
+      return p < t_.size() && t_[p] == '<' && IsNameStart(t_[p + 1 < t_.size() ? p + 1 : p]) ? p : npos;
+    }
+  }
+
+  // The end of the element starting at `p`, or npos.
+  size_t ElementEnd(size_t p) const {
+    int depth = 0;
+    while (true) {
+      if (At(p, "<!--")) {
+        p = After(p + 4, "-->");
+      } else if (At(p, "<![CDATA[")) {
+        p = After(p + 9, "]]>");
+      } else if (At(p, "<?")) {
+        p = After(p + 2, "?>");
+      } else if (At(p, "<!")) {
+        return npos;
+      } else if (At(p, "</")) {
+        p = t_.find('>', p + 2);
+        if (p == npos) return npos;
+        if (--depth == 0) return p + 1;
+        ++p;
+      } else {
+        size_t gt = TagEnd(p + 1);
+        if (gt == npos) return npos;
+        if (t_[gt - 1] != '/') ++depth;
+        else if (depth == 0) return gt + 1;
+        p = gt + 1;
+      }
+      if (p == npos) return npos;
+      const void* lt = std::memchr(t_.data() + p, '<', t_.size() - p);
+      if (!lt) return npos;
+      p = static_cast<size_t>(static_cast<const char*>(lt) - t_.data());
+    }
+  }
+
+  bool closed() const { return closed_; }
+
+ private:
+  static bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+  static bool IsTagBreak(char c) { return IsSpace(c) || c == '>' || c == '/'; }
+  static bool IsNameStart(char c) {
+    return absl::ascii_isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':' || (c & 0x80);
+  }
+  bool At(size_t p, std::string_view s) const { return p < t_.size() && t_.substr(p, s.size()) == s; }
+  size_t SkipSpace(size_t p) const {
+    while (p < t_.size() && IsSpace(t_[p])) ++p;
+    return p;
+  }
+  size_t After(size_t p, std::string_view end) const {
+    size_t q = p == npos ? npos : t_.find(end, p);
+    return q == npos ? npos : q + end.size();
+  }
+  // The '>' ending a tag (or, `doctype`, a DOCTYPE) from `p` on, outside quoted values;
+  // npos at the end of the text or at a DOCTYPE's internal subset.
+  size_t TagEnd(size_t p, bool doctype = false) const {
+    for (char quote = 0; p < t_.size(); ++p) {
+      char c = t_[p];
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '>') {
+        return p;
+      } else if (c == '[' && doctype) {
+        return npos;
+      }
+    }
+    return npos;
+  }
+
+  std::string_view t_;
+  bool closed_ = false;
+};
+
+// Parses `text` in chunks of whole objects, each chunk its own small document, so memory
+// holds one chunk's DOM instead of the whole file's. Every byte goes through pugixml in
+// the same mode as a whole-document parse: the prolog and the tail (from the last object
+// on) as one document, the objects and what separates them as fragments. False when the
+// file is not of the plain shape or any part does not parse; `out` is then untouched.
+bool ReadInChunks(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {
+  static constexpr size_t kChunkBytes = 256 << 10;
+  ExportScanner scan(text);
+  size_t begin = scan.Open();
+  if (begin == ExportScanner::npos) return false;
+  SnapshotObjects part;
+  Reader reader{text, std::string(file), part, limits.max_nesting_depth};
+  pugi::xml_document doc;
+  const size_t open_end = begin;
+  size_t end = begin;  // the chunk is [begin, end): whole objects and what is between them
+  while (true) {
+    size_t next = scan.NextObject(end);
+    if (next != ExportScanner::npos) {
+      end = scan.ElementEnd(next);
+      if (end == ExportScanner::npos) return false;
+      if (end - begin < kChunkBytes) continue;
+    } else if (!scan.closed()) {
+      return false;
+    }
+    if (end > begin) {
+      if (!doc.load_buffer(text.data() + begin, end - begin, pugi::parse_default | pugi::parse_fragment,
+                           pugi::encoding_utf8))
+        return false;
+      reader.base = begin;
+      for (pugi::xml_node child : doc.children())
+        if (child.type() == pugi::node_element) reader.ReadObject(child);
+      begin = end;
+    }
+    if (next == ExportScanner::npos) break;
+  }
+  std::string skeleton(text.substr(0, open_end));
+  skeleton.append(text.substr(end));
+  if (!doc.load_buffer(skeleton.data(), skeleton.size(), pugi::parse_default, pugi::encoding_utf8) ||
+      std::string_view(doc.document_element().name()) != "sailpoint")
+    return false;
+  AppendObjects(out, std::move(part));
+  return true;
+}
+
 }  // namespace
 
 absl::Status ReadIiqXml(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {
+  if (ReadInChunks(text, file, out, limits)) return absl::OkStatus();
+  return ReadIiqXmlWhole(text, file, out, limits);
+}
+
+absl::Status ReadIiqXmlWhole(std::string_view text, std::string_view file, SnapshotObjects& out,
+                             const Limits& limits) {
   pugi::xml_document doc;
   // parse_default never expands external entities or reads DTDs; parse_doctype only
   // skips over the DOCTYPE declaration.
@@ -523,16 +719,6 @@ absl::Status ReadIiqXml(std::string_view text, std::string_view file, SnapshotOb
     reader.ReadObject(root);
   }
   return absl::OkStatus();
-}
-
-SourceKind DetectSourceKind(std::string_view text) {
-  size_t i = 0;
-  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF) i = 3;  // UTF-8 BOM
-  while (i < text.size() && std::strchr(" \t\r\n", text[i])) ++i;
-  if (i == text.size()) return SourceKind::kUnknown;
-  if (text[i] == '<') return SourceKind::kIiqXml;
-  if (text[i] == '{' || text[i] == '[') return SourceKind::kScimJson;
-  return SourceKind::kUnknown;
 }
 
 }  // namespace preflight

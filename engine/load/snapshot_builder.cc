@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -33,41 +37,70 @@ absl::Status FirstError(const std::vector<Diagnostic>& diagnostics, size_t from)
 
 }  // namespace
 
-absl::Status SnapshotBuilder::AddText(std::string_view text, std::string_view name) {
-  auto t = Clock::now();
-  hash_.Add(text);
-  timings_.files++;
-  timings_.bytes += text.size();
+double SnapshotBuilder::Seconds() const {
+  return std::chrono::duration<double>(Clock::now() - start_).count();
+}
+
+void SnapshotBuilder::Report(std::string_view stage) {
+  if (!options_.progress) return;
+  LoadProgress p;
+  p.stage = stage;
+  p.files = files_added_;
+  p.files_total = std::max(files_total_, files_added_);
+  p.bytes = bytes_added_;
+  p.bytes_total = std::max(bytes_total_, bytes_added_);
+  p.identities = identities_added_;
+  p.seconds = Seconds();
+  options_.progress(p);
+}
+
+absl::Status SnapshotBuilder::Merge(SnapshotObjects&& part, const absl::Status& status, std::string_view name,
+                                    size_t bytes) {
+  files_added_++;
+  bytes_added_ += bytes;
   trusted_documents_.resize(objects_.scim_documents.size(), false);  // any added through objects()
-  absl::Status status;
-  switch (DetectSourceKind(text)) {
-    case SourceKind::kIiqXml: status = ReadIiqXml(text, name, objects_, options_.limits); break;
-    case SourceKind::kScimJson: status = ReadScimJson(text, name, objects_, options_.limits); break;
-    case SourceKind::kUnknown:
-      status = MakeError(ErrorCode::kInvalidValue, "neither IdentityIQ XML nor SCIM JSON", Location{std::string(name)});
-  }
+  identities_added_ += part.identities.size();
+  AppendObjects(objects_, std::move(part));
   trusted_documents_.resize(objects_.scim_documents.size(),
                             options_.limits.max_nesting_depth <= kQueryDocumentDepth);
-  timings_.parse_ms += MsSince(t);
   if (!status.ok()) {
     if (options_.strict) return status;
-    Location where = LocationOf(status);
-    objects_.diagnostics.push_back({Severity::kError, ErrorCodeOf(status), DetailOf(status), where, std::string(name)});
+    objects_.diagnostics.push_back(
+        {Severity::kError, ErrorCodeOf(status), DetailOf(status), LocationOf(status), std::string(name)});
   }
   return absl::OkStatus();
 }
 
-absl::Status SnapshotBuilder::AddFile(const std::string& path) {
+absl::Status SnapshotBuilder::AddText(std::string_view text, std::string_view name) {
+  if (start_ == Clock::time_point{}) start_ = Clock::now();
   auto t = Clock::now();
-  auto text = ReadFileToString(path);
-  if (!text.ok()) return text.status();
-  timings_.read_ms += MsSince(t);
-  return AddText(*text, path);
+  hash_.Add(text);
+  timings_.files++;
+  timings_.bytes += text.size();
+  SnapshotObjects part;
+  absl::Status status = ReadSource(text, name, part, options_.limits);
+  timings_.parse_ms += MsSince(t);
+  return Merge(std::move(part), status, name, text.size());
 }
 
-absl::Status SnapshotBuilder::AddPath(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
+namespace {
+
+// One file of the paths given, in load order, or why a directory could not be listed.
+struct SourceFile {
+  std::string path;
+  absl::Status error;
+  uint64_t size = 0;
+};
+
+std::vector<SourceFile> ListSources(const std::vector<std::string>& paths) {
+  std::vector<SourceFile> out;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec)) {
+      uint64_t size = std::filesystem::file_size(path, ec);
+      out.push_back({path, absl::OkStatus(), ec ? 0 : size});
+      continue;
+    }
     std::vector<std::string> files;
     for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
@@ -75,13 +108,121 @@ absl::Status SnapshotBuilder::AddPath(const std::string& path) {
       std::string ext = it->path().extension().string();
       if (ext == ".xml" || ext == ".json") files.push_back(it->path().string());
     }
-    if (ec) return MakeError(ErrorCode::kNotFound, absl::StrCat("cannot list directory: ", ec.message()), Location{path});
+    if (ec) {
+      out.push_back({path, MakeError(ErrorCode::kNotFound, absl::StrCat("cannot list directory: ", ec.message()),
+                                     Location{path})});
+      break;  // nothing after it is read
+    }
     std::sort(files.begin(), files.end());
-    for (const auto& f : files)
-      if (auto s = AddFile(f); !s.ok()) return s;
-    return absl::OkStatus();
+    for (auto& f : files) {
+      uint64_t size = std::filesystem::file_size(f, ec);
+      out.push_back({std::move(f), absl::OkStatus(), ec ? 0 : size});
+    }
   }
-  return AddFile(path);
+  return out;
+}
+
+}  // namespace
+
+// The calling thread reads the files in order (and hashes them, the hash being of the
+// sources in order), a pool of workers parses them, each into its own SnapshotObjects,
+// and the calling thread appends those in order. At most `window` files are read and
+// not yet appended, so memory holds a few files' text, never all of them.
+absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
+  if (start_ == Clock::time_point{}) start_ = Clock::now();
+  const auto began = Clock::now();
+  const double read_before = timings_.read_ms;
+  std::vector<SourceFile> files = ListSources(paths);
+  for (const SourceFile& f : files) {
+    files_total_++;
+    bytes_total_ += f.size;
+  }
+  size_t threads = options_.threads > 0 ? static_cast<size_t>(options_.threads)
+                                        : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, files.size());
+  const size_t window = threads + 1;
+
+  struct Slot {
+    std::string text;
+    size_t bytes = 0;
+    SnapshotObjects objects;
+    absl::Status status;
+    bool parsed = false;
+  };
+  std::vector<Slot> slots(files.size());
+  std::mutex mu;
+  std::condition_variable work, done;
+  std::deque<size_t> queue;  // read, waiting for a worker
+  bool closing = false;
+  std::vector<std::thread> workers;
+  for (size_t w = 0; w < threads; ++w) {
+    workers.emplace_back([&] {
+      std::unique_lock lock(mu);
+      while (true) {
+        work.wait(lock, [&] { return closing || !queue.empty(); });
+        if (queue.empty()) return;
+        size_t i = queue.front();
+        queue.pop_front();
+        lock.unlock();
+        Slot& slot = slots[i];
+        SnapshotObjects objects;
+        absl::Status status = ReadSource(slot.text, files[i].path, objects, options_.limits);
+        std::string().swap(slot.text);  // the text is not needed once its objects are out
+        lock.lock();
+        slot.objects = std::move(objects);
+        slot.status = std::move(status);
+        slot.parsed = true;
+        done.notify_all();
+      }
+    });
+  }
+
+  absl::Status result;
+  size_t next_read = 0, next_merge = 0, end = files.size();
+  while (next_merge < end) {
+    if (next_read < end && next_read - next_merge < window) {
+      const SourceFile& f = files[next_read];
+      auto t = Clock::now();
+      absl::StatusOr<std::string> text = f.error.ok() ? ReadFileToString(f.path) : f.error;
+      timings_.read_ms += MsSince(t);
+      if (!text.ok()) {  // the files before it are still added, none after it
+        result = text.status();
+        end = next_read;
+        continue;
+      }
+      hash_.Add(*text);
+      timings_.files++;
+      timings_.bytes += text->size();
+      std::lock_guard lock(mu);
+      slots[next_read].bytes = text->size();
+      slots[next_read].text = *std::move(text);
+      queue.push_back(next_read++);
+      work.notify_one();
+      continue;
+    }
+    Slot& slot = slots[next_merge];
+    {
+      std::unique_lock lock(mu);
+      done.wait(lock, [&] { return slot.parsed; });
+    }
+    absl::Status merged = Merge(std::move(slot.objects), slot.status, files[next_merge].path, slot.bytes);
+    slot = Slot{};
+    ++next_merge;
+    Report("read");
+    if (!merged.ok()) {
+      result = merged;
+      break;
+    }
+  }
+  {
+    std::lock_guard lock(mu);
+    closing = true;
+    queue.clear();
+  }
+  work.notify_all();
+  for (std::thread& t : workers) t.join();
+  timings_.parse_ms += MsSince(began) - (timings_.read_ms - read_before);
+  return result;
 }
 
 // The passes in order (LoadPasses()), each timed. A strict build stops at the first
@@ -96,6 +237,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
   timings_.passes.clear();
   size_t checked = 0;
   for (const LoadPass& pass : LoadPasses()) {
+    Report(pass.name);
     auto start = Clock::now();
     (ctx.*pass.run)();
     timings_.passes.push_back({std::string(pass.name), MsSince(start)});
@@ -117,8 +259,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
 absl::StatusOr<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::vector<std::string>& paths,
                                                              const LoadOptions& options) {
   SnapshotBuilder builder(options);
-  for (const auto& p : paths)
-    if (auto s = builder.AddPath(p); !s.ok()) return s;
+  if (auto s = builder.AddPaths(paths); !s.ok()) return s;
   return builder.Build();
 }
 

@@ -5,6 +5,8 @@
 // diagnostics and the rest stays usable, unless `strict` is set, in which case any
 // error diagnostic fails the build.
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,21 +16,28 @@
 #include "engine/model/snapshot.h"
 #include "engine/load/source_hash.h"
 #include "engine/util/limits.h"
+#include "engine/util/load_progress.h"
 
 namespace preflight {
 
 struct LoadOptions {
   bool strict = false;
   Limits limits;
+  int threads = 0;  // files parsed at once; 0: one per core
+  LoadProgressFn progress;  // none: quiet
 };
 
 class SnapshotBuilder {
  public:
   explicit SnapshotBuilder(LoadOptions options = {}) : options_(std::move(options)) {}
 
-  // A file (kind detected from content) or a directory (every regular file below it,
-  // in sorted order; files that are neither XML nor JSON are skipped with a warning).
-  absl::Status AddPath(const std::string& path);
+  // A file (kind detected from content) or a directory (every .xml and .json file below
+  // it, in sorted order). The files are parsed in parallel (LoadOptions::threads) and
+  // added in order, so the objects, the diagnostics and the source hash are the same as
+  // adding them one by one; the first file that cannot be read (or, when strict, does
+  // not parse) stops the load, with the files before it added.
+  absl::Status AddPaths(const std::vector<std::string>& paths);
+  absl::Status AddPath(const std::string& path) { return AddPaths({path}); }
   absl::Status AddText(std::string_view text, std::string_view name);
   // Objects produced elsewhere (tests, generators).
   SnapshotObjects& objects() { return objects_; }
@@ -36,8 +45,14 @@ class SnapshotBuilder {
   absl::StatusOr<std::shared_ptr<const Snapshot>> Build();
 
  private:
-  absl::Status AddFile(const std::string& path);
+  // Appends what one source gave (SnapshotObjects and the reader's status).
+  absl::Status Merge(SnapshotObjects&& part, const absl::Status& status, std::string_view name, size_t bytes);
+  void Report(std::string_view stage);
+  double Seconds() const;
   LoadOptions options_;
+  std::chrono::steady_clock::time_point start_{};
+  size_t files_total_ = 0, files_added_ = 0, identities_added_ = 0;
+  uint64_t bytes_total_ = 0, bytes_added_ = 0;
   SnapshotObjects objects_;
   LoadTimings timings_;
   SourceHash hash_;  // of every source text, in the order added

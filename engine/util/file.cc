@@ -6,6 +6,8 @@
 #include <iostream>
 #include <iterator>
 
+#include <sys/stat.h>
+
 #include "absl/strings/str_cat.h"
 #include "engine/util/error.h"
 
@@ -20,7 +22,14 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   if (!f) {
     return MakeError(ErrorCode::kNotFound, absl::StrCat("cannot open file: ", std::strerror(errno)), Location{path});
   }
+  // Read straight into a string of the file's size (large exports: no regrowing and
+  // copying), then whatever more there is (a file that grew, a pipe).
   std::string text;
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    text.resize(static_cast<size_t>(st.st_size));
+    text.resize(std::fread(text.data(), 1, text.size(), f));
+  }
   char buf[1 << 16];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);

@@ -1,0 +1,61 @@
+// The kind of a source, and SnapshotObjects put together from several sources.
+
+#include "engine/codecs/snapshot_sources.h"
+
+#include <cstring>
+#include <iterator>
+
+namespace preflight {
+
+SourceKind DetectSourceKind(std::string_view text) {
+  size_t i = 0;
+  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF) i = 3;  // UTF-8 BOM
+  while (i < text.size() && std::strchr(" \t\r\n", text[i])) ++i;
+  if (i == text.size()) return SourceKind::kUnknown;
+  if (text[i] == '<') return SourceKind::kIiqXml;
+  if (text[i] == '{' || text[i] == '[') return SourceKind::kScimJson;
+  return SourceKind::kUnknown;
+}
+
+absl::Status ReadSource(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {
+  switch (DetectSourceKind(text)) {
+    case SourceKind::kIiqXml: return ReadIiqXml(text, file, out, limits);
+    case SourceKind::kScimJson: return ReadScimJson(text, file, out, limits);
+    case SourceKind::kUnknown: break;
+  }
+  return MakeError(ErrorCode::kInvalidValue, "neither IdentityIQ XML nor SCIM JSON", Location{std::string(file)});
+}
+
+namespace {
+template <typename T>
+void Append(std::vector<T>& to, std::vector<T>&& from) {
+  if (to.empty()) {
+    to = std::move(from);
+  } else {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  }
+  from = {};
+}
+}  // namespace
+
+// A new list in SnapshotObjects must be appended here too (a load in parallel would
+// otherwise lose it): this breaks the build to say so.
+static_assert(sizeof(void*) != 8 || sizeof(SnapshotObjects) == 11 * sizeof(std::vector<int>) + 8,
+              "SnapshotObjects changed: append the new member in AppendObjects");
+
+void AppendObjects(SnapshotObjects& to, SnapshotObjects&& from) {
+  Append(to.applications, std::move(from.applications));
+  Append(to.roles, std::move(from.roles));
+  Append(to.policies, std::move(from.policies));
+  Append(to.identities, std::move(from.identities));
+  Append(to.accounts, std::move(from.accounts));
+  Append(to.entitlements, std::move(from.entitlements));
+  Append(to.populations, std::move(from.populations));
+  to.has_identity_config = to.has_identity_config || from.has_identity_config;
+  Append(to.identity_attributes, std::move(from.identity_attributes));
+  Append(to.role_types, std::move(from.role_types));
+  Append(to.diagnostics, std::move(from.diagnostics));
+  Append(to.scim_documents, std::move(from.scim_documents));
+}
+
+}  // namespace preflight
