@@ -14,26 +14,12 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <new>
 
 #include "absl/strings/str_cat.h"
+#include "benchmarks/count_allocations.h"
 #include "benchmarks/workload.h"
-
-namespace {
-// Heap allocations of this process (every operator new), for the allocation counters.
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 using namespace preflight;
 
@@ -122,13 +108,13 @@ void Finish(benchmark::State& state, const Fixture& f, uint64_t allocations) {
 void BM_Check(benchmark::State& state) {
   PF_FIXTURE(f);
   size_t i = 0;
-  const uint64_t a0 = g_allocations.load();
+  const uint64_t a0 = bench::Allocations();
   for (auto _ : state) {
     auto r = Check(f.engine->snapshot(), f.requests[i], f.plans[i]);
     benchmark::DoNotOptimize(r);
     if (++i == f.bodies.size()) i = 0;
   }
-  Finish(state, f, g_allocations.load() - a0);
+  Finish(state, f, bench::Allocations() - a0);
 }
 BENCHMARK(BM_Check)->UseRealTime();
 
@@ -136,13 +122,13 @@ BENCHMARK(BM_Check)->UseRealTime();
 void BM_CheckJson(benchmark::State& state) {
   PF_FIXTURE(f);
   size_t i = 0;
-  const uint64_t a0 = g_allocations.load();
+  const uint64_t a0 = bench::Allocations();
   for (auto _ : state) {
     auto r = f.engine->CheckJson(f.bodies[i]);
     benchmark::DoNotOptimize(r);
     if (++i == f.bodies.size()) i = 0;
   }
-  Finish(state, f, g_allocations.load() - a0);
+  Finish(state, f, bench::Allocations() - a0);
 }
 BENCHMARK(BM_CheckJson)->UseRealTime();
 
@@ -150,26 +136,26 @@ BENCHMARK(BM_CheckJson)->UseRealTime();
 void BM_ParseRequest(benchmark::State& state) {
   PF_FIXTURE(f);
   size_t i = 0;
-  const uint64_t a0 = g_allocations.load();
+  const uint64_t a0 = bench::Allocations();
   for (auto _ : state) {
     auto r = ParseCheckRequest(f.bodies[i]);
     benchmark::DoNotOptimize(r);
     if (++i == f.bodies.size()) i = 0;
   }
-  Finish(state, f, g_allocations.load() - a0);
+  Finish(state, f, bench::Allocations() - a0);
 }
 BENCHMARK(BM_ParseRequest)->UseRealTime();
 
 void BM_DecodePlan(benchmark::State& state) {
   PF_FIXTURE(f);
   size_t i = 0;
-  const uint64_t a0 = g_allocations.load();
+  const uint64_t a0 = bench::Allocations();
   for (auto _ : state) {
     auto r = DecodePlanJson(f.requests[i].plan_value);
     benchmark::DoNotOptimize(r);
     if (++i == f.bodies.size()) i = 0;
   }
-  Finish(state, f, g_allocations.load() - a0);
+  Finish(state, f, bench::Allocations() - a0);
 }
 BENCHMARK(BM_DecodePlan)->UseRealTime();
 
@@ -179,13 +165,13 @@ void BM_WriteResponse(benchmark::State& state) {
   for (size_t i = 0; i < f.bodies.size(); ++i)
     results.push_back(*Check(f.engine->snapshot(), f.requests[i], f.plans[i]));
   size_t i = 0;
-  const uint64_t a0 = g_allocations.load();
+  const uint64_t a0 = bench::Allocations();
   for (auto _ : state) {
     auto r = CheckResponseJson(f.requests[i], results[i]);
     benchmark::DoNotOptimize(r);
     if (++i == f.bodies.size()) i = 0;
   }
-  Finish(state, f, g_allocations.load() - a0);
+  Finish(state, f, bench::Allocations() - a0);
 }
 BENCHMARK(BM_WriteResponse)->UseRealTime();
 
@@ -199,11 +185,11 @@ void BM_Overhead(benchmark::State& state) {
   uint64_t check_allocs = 0, json_allocs = 0;
   size_t i = 0, pass = 0;
   auto timed = [](auto&& call, double& best, uint64_t& allocations) {
-    const uint64_t a0 = g_allocations.load();
+    const uint64_t a0 = bench::Allocations();
     auto t0 = Clock::now();
     auto r = call();
     auto t1 = Clock::now();
-    allocations += g_allocations.load() - a0;
+    allocations += bench::Allocations() - a0;
     benchmark::DoNotOptimize(r);
     best = std::min(best, std::chrono::duration<double, std::micro>(t1 - t0).count());
   };

@@ -236,7 +236,8 @@ absl::StatusOr<std::string> Engine::CheckJson(std::string_view request_body, con
   return text.Take();
 }
 
-absl::StatusOr<std::string> Engine::CheckFieldsJson(const CheckFields& fields, const RequestOptions& options) const {
+absl::Status Engine::CheckFieldsJson(const CheckFields& fields, const RequestOptions& options,
+                                     JsonSink& response) const {
   if (fields.identity.empty())
     return MakeError(ErrorCode::kInvalidValue, "Identity name is required.", At("/identity"));
   auto format = ResolvePlanFormat(fields.plan_type, fields.plan);
@@ -249,14 +250,25 @@ absl::StatusOr<std::string> Engine::CheckFieldsJson(const CheckFields& fields, c
                                       ? MediaTypeOf(*format)
                                       : std::string_view(fields.plan_type));
   request.policies = fields.policies;
-  return CheckRequestJson(std::move(request), options);
+  return CheckRequestJson(std::move(request), options, response);
+}
+
+absl::StatusOr<std::string> Engine::CheckFieldsJson(const CheckFields& fields, const RequestOptions& options) const {
+  JsonWriter text(options.indent);
+  text.Reserve(fields.plan.size() + fields.plan.size() / 4 + 512);  // the plan is echoed
+  if (absl::Status s = CheckFieldsJson(fields, options, text); !s.ok()) return s;
+  return text.Take();
+}
+
+absl::Status Engine::BatchBudget(size_t requests) const {
+  if (requests <= limits_.max_batch_requests) return absl::OkStatus();
+  return MakeError(ErrorCode::kTooMany,
+                   absl::StrCat("batch of ", requests, " requests exceeds the limit of ", limits_.max_batch_requests));
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<std::string>>> Engine::CheckBatchJson(
     const std::vector<std::string>& request_bodies, const RequestOptions& options) const {
-  if (request_bodies.size() > limits_.max_batch_requests)
-    return MakeError(ErrorCode::kTooMany, absl::StrCat("batch of ", request_bodies.size(),
-                                                       " requests exceeds the limit of ", limits_.max_batch_requests));
+  if (absl::Status s = BatchBudget(request_bodies.size()); !s.ok()) return s;
   std::vector<absl::StatusOr<std::string>> out;
   out.reserve(request_bodies.size());
   for (const std::string& body : request_bodies) out.push_back(CheckJson(body, options));

@@ -142,10 +142,12 @@ class Engine {
   absl::StatusOr<std::string> CheckRequestJson(CheckRequest request, const RequestOptions& options = {}) const;
   absl::Status CheckRequestJson(CheckRequest request, const RequestOptions& options, JsonSink& response) const;
   absl::StatusOr<std::string> CheckFieldsJson(const CheckFields& fields, const RequestOptions& options = {}) const;
+  absl::Status CheckFieldsJson(const CheckFields& fields, const RequestOptions& options, JsonSink& response) const;
   // Many bodies in one call: one result per body, in order. The call itself fails only
-  // when the batch exceeds max_batch_requests.
+  // when the batch exceeds max_batch_requests (BatchBudget, for faces running their own).
   absl::StatusOr<std::vector<absl::StatusOr<std::string>>> CheckBatchJson(
       const std::vector<std::string>& request_bodies, const RequestOptions& options = {}) const;
+  absl::Status BatchBudget(size_t requests) const;
 
   // `plan compile`: the compiled plan and the projected pre and post states.
   absl::StatusOr<std::string> CompileJson(std::string_view identity, std::string_view plan_text,

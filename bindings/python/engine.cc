@@ -1,5 +1,7 @@
 // `_preflight.Engine` and `_preflight.SharedEngine`: facade calls with the GIL released,
-// JSON text back (the pure-Python layer json.loads it), errors through RaiseStatus.
+// errors through RaiseStatus. Checks take request dicts (read directly, check_objects.h) or
+// JSON text and give dicts built from the response's events, or its JSON text; everything
+// else gives JSON text (the pure-Python layer json.loads it).
 
 #include <pybind11/stl.h>
 
@@ -9,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/python/check_objects.h"
 #include "bindings/python/errors.h"
 #include "bindings/python/limits.h"
 #include "bindings/python/register.h"
@@ -34,24 +37,133 @@ EngineHandle Load(const std::vector<std::string>& paths, bool allow_partial, con
   return {Released([&] { return Engine::Load(paths, options); })};
 }
 
-std::string CheckJson(const EngineHandle& h, const std::string& body, bool explain, int indent) {
-  return Released([&] { return h.engine->CheckJson(body, Options(explain, indent)); });
+// A request as the engine takes it: a dict read into its fields (check_objects.h), or JSON
+// text: a str as it is, anything else as preflight._args.json_text makes it (raising what it
+// raises, under `name`).
+struct RequestInput {
+  std::optional<CheckRequest> fields;
+  py::object text_owner;  // holds the str whose UTF-8 `text` views
+  std::string_view text;
+};
+
+RequestInput ReadInput(py::handle request, const Limits& limits, const std::string& name) {
+  RequestInput in;
+  in.fields = ReadRequestDict(request, limits);
+  if (in.fields) return in;
+  in.text_owner = py::reinterpret_borrow<py::object>(request);
+  if (!PyUnicode_CheckExact(request.ptr()))
+    in.text_owner = py::module_::import("preflight._args").attr("json_text")(request, name);
+  Py_ssize_t n = 0;
+  const char* p = PyUnicode_AsUTF8AndSize(in.text_owner.ptr(), &n);
+  if (p == nullptr) {  // a lone surrogate: json_text says so in its words
+    PyErr_Clear();
+    py::module_::import("preflight._args").attr("text")(request, name);
+    throw py::value_error(name + ": not valid Unicode text");  // not reached: text() raised
+  }
+  in.text = std::string_view(p, static_cast<size_t>(n));
+  return in;
 }
 
-std::string CheckFieldsJson(const EngineHandle& h, const std::string& identity, const std::string& plan,
-                            const std::optional<std::string>& plan_type,
-                            const std::optional<std::vector<std::string>>& policies, bool explain, int indent) {
+// One check of a read request, its response as events (GIL released).
+absl::Status Run(const Engine& engine, RequestInput& in, const RequestOptions& options, JsonSink& response) {
+  if (in.fields) return engine.CheckRequestJson(std::move(*in.fields), options, response);
+  return engine.CheckJson(in.text, options, response);
+}
+
+// The calling thread's tape, reused across calls; a call that finds it in use (a check made
+// from a finalizer while objects are built, say) gets its own.
+class TapeLease {
+ public:
+  TapeLease() : tape_(busy_ ? own_.emplace() : shared_) {
+    if (&tape_ == &shared_) busy_ = true;
+    tape_.Clear();
+  }
+  ~TapeLease() {
+    if (&tape_ != &shared_) return;
+    busy_ = false;
+    tape_.Clear();
+    if (tape_.Capacity() > (1u << 20)) tape_ = ResponseTape();  // after a huge batch: give it back
+  }
+  ResponseTape& operator*() { return tape_; }
+
+ private:
+  static thread_local ResponseTape shared_;
+  static thread_local bool busy_;
+  std::optional<ResponseTape> own_;
+  ResponseTape& tape_;
+};
+thread_local ResponseTape TapeLease::shared_;
+thread_local bool TapeLease::busy_ = false;
+
+// The response resource as a dict (Engine.check) or as JSON text (Engine.check_json).
+py::object Check(const EngineHandle& h, py::handle request, bool explain, int indent, bool text) {
+  RequestInput in = ReadInput(request, h.engine->limits(), "request");
+  const RequestOptions options = Options(explain, indent);
+  if (text) {
+    // The thread's writer: its buffer stays, and the str is made from it (nothing between
+    // here and there runs Python code that could check on this thread).
+    thread_local JsonWriter writer;
+    writer.Reset(indent);
+    absl::Status s;
+    {
+      py::gil_scoped_release release;
+      s = Run(*h.engine, in, options, writer);
+    }
+    if (!s.ok()) RaiseStatus(s);
+    const std::string& out = writer.str();
+    PyObject* str = PyUnicode_DecodeUTF8(out.data(), static_cast<Py_ssize_t>(out.size()), nullptr);
+    if (str == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(str);
+  }
+  TapeLease tape;
+  absl::Status s;
+  {
+    py::gil_scoped_release release;
+    s = Run(*h.engine, in, options, *tape);
+  }
+  if (!s.ok()) RaiseStatus(s);
+  return (*tape).Build(0, (*tape).Mark());
+}
+
+py::object CheckFieldsObject(const EngineHandle& h, const std::string& identity, const std::string& plan,
+                       const std::optional<std::string>& plan_type,
+                       const std::optional<std::vector<std::string>>& policies, bool explain, int indent, bool text) {
   CheckFields fields{identity, plan, plan_type.value_or(""), policies};
-  return Released([&] { return h.engine->CheckFieldsJson(fields, Options(explain, indent)); });
+  if (text) return py::str(Released([&] { return h.engine->CheckFieldsJson(fields, Options(explain, indent)); }));
+  TapeLease tape;
+  absl::Status s;
+  {
+    py::gil_scoped_release release;
+    s = h.engine->CheckFieldsJson(fields, Options(explain, indent), *tape);
+  }
+  if (!s.ok()) RaiseStatus(s);
+  return (*tape).Build(0, (*tape).Mark());
 }
 
-// One entry per request: the response text, or the exception instance for a failed one.
-py::list CheckBatch(const EngineHandle& h, const std::vector<std::string>& bodies, bool explain, int indent) {
-  auto results = Released([&] { return h.engine->CheckBatchJson(bodies, Options(explain, indent)); });
-  py::list out;
-  for (auto& r : results) {
-    if (r.ok()) out.append(py::str(*r));
-    else out.append(ExceptionFor(r.status()));
+// One entry per request, in order: the response dict, or the exception instance for a failed
+// one. Every request is read first (a bad one raises at once, as json_text does), then all are
+// checked with the GIL released once, then the dicts are built.
+py::list CheckBatch(const EngineHandle& h, const py::sequence& requests, bool explain) {
+  std::vector<RequestInput> inputs;
+  inputs.reserve(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i)
+    inputs.push_back(ReadInput(requests[i], h.engine->limits(), "requests[" + std::to_string(i) + "]"));
+  if (absl::Status s = h.engine->BatchBudget(inputs.size()); !s.ok()) RaiseStatus(s);
+  const RequestOptions options = Options(explain, 0);
+  TapeLease tape;
+  std::vector<absl::Status> statuses(inputs.size());
+  std::vector<size_t> marks(inputs.size() + 1);
+  {
+    py::gil_scoped_release release;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      statuses[i] = Run(*h.engine, inputs[i], options, *tape);
+      marks[i + 1] = (*tape).Mark();
+    }
+  }
+  py::list out(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    py::object item = statuses[i].ok() ? (*tape).Build(marks[i], marks[i + 1]) : ExceptionFor(statuses[i]);
+    PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i), item.release().ptr());
   }
   return out;
 }
@@ -119,10 +231,15 @@ std::shared_ptr<const Engine> EngineOf(py::handle engine) { return engine.cast<c
 void RegisterEngine(py::module_& m) {
   py::class_<EngineHandle>(m, "Engine")
       .def_static("load", &Load, py::arg("paths"), py::arg("allow_partial") = false, py::arg("limits") = py::none())
-      .def("check_json", &CheckJson, py::arg("body"), py::arg("explain") = false, py::arg("indent") = 0)
-      .def("check_fields", &CheckFieldsJson, py::arg("identity"), py::arg("plan"), py::arg("plan_type"),
-           py::arg("policies"), py::arg("explain") = false, py::arg("indent") = 0)
-      .def("check_batch", &CheckBatch, py::arg("bodies"), py::arg("explain") = false, py::arg("indent") = 0)
+      .def("check", [](const EngineHandle& h, py::handle request, bool explain) {
+        return Check(h, request, explain, 0, false);
+      }, py::arg("request"), py::arg("explain") = false)
+      .def("check_json", [](const EngineHandle& h, py::handle request, bool explain, int indent) {
+        return Check(h, request, explain, indent, true);
+      }, py::arg("request"), py::arg("explain") = false, py::arg("indent") = 0)
+      .def("check_fields", &CheckFieldsObject, py::arg("identity"), py::arg("plan"), py::arg("plan_type"),
+           py::arg("policies"), py::arg("explain") = false, py::arg("indent") = 0, py::arg("text") = true)
+      .def("check_batch", &CheckBatch, py::arg("requests"), py::arg("explain") = false)
       .def("bench_check", &BenchCheck, py::arg("body"), py::arg("n"))
       .def("stats", [](const EngineHandle& h) { return h.engine->StatsJson(); })
       .def("diagnostics", [](const EngineHandle& h) { return h.engine->DiagnosticsJson(); })

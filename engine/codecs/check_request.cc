@@ -18,6 +18,13 @@ absl::Status Invalid(std::string detail, std::string pointer = {}) {
 
 }  // namespace
 
+std::vector<std::string> SplitPolicyNames(std::string_view list) {
+  std::vector<std::string> names;
+  for (absl::string_view part : absl::StrSplit(ToAbsl(list), ',', absl::SkipWhitespace()))
+    names.emplace_back(absl::StripAsciiWhitespace(part));
+  return names;
+}
+
 absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limits& limits) {
   if (json.size() > limits.max_input_bytes)
     return MakeError(ErrorCode::kTooMany, absl::StrCat("request body of ", json.size(), " bytes exceeds the limit of ",
@@ -52,8 +59,7 @@ absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limi
   if (!root["policies"].get(e) && !e.is_null()) {
     std::vector<std::string> names;
     if (e.is_string()) {  // a plain string is split as CSV
-      for (absl::string_view part : absl::StrSplit(ToAbsl(std::string_view(e.get_string())), ',', absl::SkipWhitespace()))
-        names.emplace_back(absl::StripAsciiWhitespace(part));
+      names = SplitPolicyNames(e.get_string().value_unsafe());
     } else if (e.is_array()) {
       size_t i = 0;
       for (simdjson::dom::element item : e.get_array()) {

@@ -21,6 +21,9 @@ struct CheckRequest {
   bool explain = false;  // add per-violation explanations to the response
 };
 
+// `policies` given as one string: its comma-separated names, trimmed, empty ones dropped.
+std::vector<std::string> SplitPolicyNames(std::string_view list);
+
 // Parses the CheckedPolicyViolations request body. Errors are invalidValue (wrong
 // types, missing members: IdentityIQ's messages) or invalidSyntax (not JSON).
 absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limits& limits = DefaultLimits());

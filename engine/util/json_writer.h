@@ -53,6 +53,13 @@ class JsonWriter final : public JsonSink {
 
   // Room for `bytes` of output, to write a document of a known size without regrowing.
   void Reserve(size_t bytes) { out_.reserve(bytes); }
+  // Empty again, for another document, keeping the memory (a writer reused per thread).
+  void Reset(int indent = 0) {
+    out_.clear();
+    counts_.clear();
+    after_key_ = false;
+    indent_ = indent;
+  }
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
 

@@ -167,21 +167,10 @@ class _Checks:
         indent: int = 0,
     ) -> str:
         """Like :meth:`check`, but returns the response resource as JSON text."""
-        native = self._native()
-        explain = _args.flag(explain, "explain")
-        width = _args.indent(indent)
-        if request is not None:
-            if identity is not None or plan is not None or plan_type is not None or policies is not None:
-                message = "give either a request body or identity=/plan=/plan_type=/policies=, not both"
-                raise InvalidType(message, detail=message)
-            return native.check_json(_args.json_text(request, "request"), explain, width)
-        if identity is None or plan is None:
-            message = "check needs a request body, or identity= and plan="
-            raise InvalidType(message, detail=message)
-        text, kind = _plan_text(plan, plan_type)
-        return native.check_fields(
-            _args.text(identity, "identity"), text, kind, _args.policy_names(policies), explain, width
-        )
+        if (request is not None and identity is None and plan is None and plan_type is None and policies is None
+                and (explain is False or explain is True) and type(indent) is int and 0 <= indent <= 16):
+            return self._native().check_json(request, explain, indent)  # the common call, argument checks inline
+        return self._check(request, identity, plan, plan_type, policies, explain, indent, True)  # type: ignore[no-any-return]
 
     def check(
         self,
@@ -203,12 +192,41 @@ class _Checks:
         Every failure inside the request raises :class:`InvalidValue` (:class:`InvalidPlan`
         for the plan), as IdentityIQ answers it; a budget raises :class:`TooMany`.
         """
-        result: dict[str, Any] = _object(
-            self.check_json(
-                request, identity=identity, plan=plan, plan_type=plan_type, policies=policies, explain=explain
-            )
+        if (request is not None and identity is None and plan is None and plan_type is None and policies is None
+                and (explain is False or explain is True)):
+            return self._native().check(request, explain)  # the common call, argument checks inline
+        return self._check(request, identity, plan, plan_type, policies, explain, 0, False)  # type: ignore[no-any-return]
+
+    def _check(
+        self,
+        request: object,
+        identity: object,
+        plan: object,
+        plan_type: object,
+        policies: object,
+        explain: object,
+        indent: object,
+        text: bool,
+    ) -> Any:
+        # A dict body is read natively (no JSON text in between); the answer is a dict built
+        # from the response, or its JSON text.
+        native = self._native()
+        explain = _args.flag(explain, "explain")
+        width = _args.indent(indent)
+        if request is not None:
+            if identity is not None or plan is not None or plan_type is not None or policies is not None:
+                message = "give either a request body or identity=/plan=/plan_type=/policies=, not both"
+                raise InvalidType(message, detail=message)
+            if text:
+                return native.check_json(request, explain, width)
+            return native.check(request, explain)
+        if identity is None or plan is None:
+            message = "check needs a request body, or identity= and plan="
+            raise InvalidType(message, detail=message)
+        plan_text, kind = _plan_text(plan, plan_type)
+        return native.check_fields(
+            _args.text(identity, "identity"), plan_text, kind, _args.policy_names(policies), explain, width, text
         )
-        return result
 
     def check_batch(
         self,
@@ -225,17 +243,18 @@ class _Checks:
         if isinstance(requests, (str, bytes, Mapping)) or not isinstance(requests, Iterable):
             message = f"requests must be a list of request bodies, not {type(requests).__name__}"
             raise InvalidType(message, detail=message)
-        bodies = [_args.json_text(r, f"requests[{i}]") for i, r in enumerate(requests)]
-        results = self._native().check_batch(bodies, _args.flag(explain, "explain"), 0)
-        return_exceptions = _args.flag(return_exceptions, "return_exceptions")
-        out: list[Any] = []
-        for r in results:
-            if isinstance(r, PreflightError):
-                if not return_exceptions:
+        items = requests if isinstance(requests, (list, tuple)) else list(requests)
+        if explain is not True and explain is not False:
+            for i, r in enumerate(items):  # a bad request is reported before a bad flag
+                _args.json_text(r, f"requests[{i}]")
+            _args.flag(explain, "explain")
+        # Each request is read natively (a dict without JSON text in between), all are checked
+        # with the GIL released once, and the answers come back as dicts.
+        out: list[Any] = self._native().check_batch(items, explain)
+        if not _args.flag(return_exceptions, "return_exceptions"):
+            for r in out:
+                if isinstance(r, PreflightError):
                     raise r
-                out.append(r)
-            else:
-                out.append(_object(r))
         return out
 
     def compile(self, identity: str, plan: Plan, plan_type: Optional[PlanType] = None) -> dict[str, Any]:
