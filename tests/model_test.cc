@@ -112,7 +112,7 @@ TEST_CASE("the string pool interns to dense ids and finds them, before and after
   CHECK(pool.Find("value-") == kNoId);
   size_t text = 5 + 0;
   for (int i = 0; i < 5000; ++i) text += 6 + std::to_string(i).size();
-  CHECK(pool.bytes() == text + 8 * 5003 + 4 * 16384);
+  CHECK(pool.bytes() == text + 8 * 5003 + 4 * 8192);
 
   StringPool viewed;
   ViewColumns(viewed, pool);

@@ -270,3 +270,43 @@ TEST_CASE("query: a filter of id eq terms reads the id index and answers as the 
   CHECK(SnapshotResource(snap, "Users", ids[1], {"userName"}, {}).ok());
   CHECK(ErrorCodeOf(SnapshotResource(snap, "Users", "nobody", {}, {}).status()) == ErrorCode::kNoSuchResource);
 }
+
+TEST_CASE("snapshot stats: the model's bytes by part add up, columns exactly, query documents once built", "[snapshot]") {
+  auto s = LoadSnapshot({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"});
+  REQUIRE(s.ok());
+  const Snapshot& snap = **s;
+  Snapshot::Stats st = snap.stats();
+  std::vector<std::string> names;
+  size_t sum = 0;
+  for (const auto& [name, bytes] : st.parts) {
+    names.push_back(name);
+    sum += bytes;
+  }
+  CHECK(names == std::vector<std::string>{
+                     "pool.text", "pool.starts", "pool.slots", "identities", "accounts", "identity.roles",
+                     "identity.accounts", "attributes", "values", "permissions", "rights", "entitlements",
+                     "identity.slots", "resources.Users.text", "resources.Users.starts", "resources.Accounts.text",
+                     "resources.Accounts.starts", "resources.Entitlements.text", "resources.Entitlements.starts",
+                     "resources.Roles.text", "resources.Roles.starts", "resources.Applications.text",
+                     "resources.Applications.starts", "roles", "policies", "applications", "indexes", "diagnostics",
+                     "queryDocuments"});
+  CHECK(sum == st.approx_bytes);
+  auto part = [&](std::string_view name) {
+    for (const auto& [n, bytes] : st.parts)
+      if (n == name) return bytes;
+    return size_t{0};
+  };
+  CHECK(part("identities") == st.identities * sizeof(IdentityRecord));
+  CHECK(part("accounts") == snap.accounts().size() * sizeof(AccountRecord));
+  CHECK(part("identity.accounts") == st.accounts * sizeof(Index));
+  CHECK(part("pool.starts") == (st.strings + 1) * sizeof(uint64_t));
+  CHECK(part("entitlements") == st.entitlements * sizeof(EntitlementRecord));
+  CHECK(part("identity.slots") == 4 * sizeof(uint32_t));  // two identities: the smallest table over them
+  CHECK(part("attributes") == (snap.population().attributes.size()) * sizeof(AttrRecord));
+  CHECK(part("queryDocuments") == 0);
+  REQUIRE(QuerySnapshot(snap, "Users", QueryOptions{}).ok());
+  Snapshot::Stats after = snap.stats();
+  CHECK(after.parts.back().first == "queryDocuments");
+  CHECK(after.parts.back().second > 0);
+  CHECK(after.approx_bytes == st.approx_bytes + after.parts.back().second);
+}

@@ -187,6 +187,8 @@ void ImageAccess::CheckColumns(const Snapshot& s, Check& check) {
   check.Count("accounts", p.accounts.size(), Table::kAccounts);
   check.Count("entitlements", p.entitlements.size(), Table::kEntitlements);
   if (!check.ok()) return;
+  // The attributes column ends with a record marking the end of the last values (AttrRecord).
+  const size_t attributes = p.attributes.empty() ? 0 : p.attributes.size() - 1;
   check.Rows("identities", p.identities, [&](const IdentityRecord& r) {
     check.Ref(r.name, Table::kStrings);
     check.Ref(r.id, Table::kStrings);  // interned, "" when absent
@@ -194,27 +196,30 @@ void ImageAccess::CheckColumns(const Snapshot& s, Check& check) {
     check.In(r.assigned_roles, p.roles.size(), "identity.roles");
     check.In(r.detected_roles, p.roles.size(), "identity.roles");
     check.In(r.accounts, p.account_lists.size(), "identity.accounts");
-    check.In(r.attributes, p.attributes.size(), "attributes");
+    check.In(r.attributes, attributes, "attributes");
   });
   check.Rows("accounts", p.accounts, [&](const AccountRecord& r) {
     for (Id id : {r.id, r.native_identity}) check.Ref(id, Table::kStrings);
     for (Id id : {r.instance, r.display_name}) check.Ref(id, Table::kStrings, true);
     check.Ref(r.application, Table::kApplications);
     check.Ref(r.identity, Table::kIdentities, true);
-    check.In(r.attributes, p.attributes.size(), "attributes");
+    check.In(r.attributes, attributes, "attributes");
     check.In(r.permissions, p.permissions.size(), "permissions");
   });
   check.Rows("identity.roles", p.roles, [&](Index r) { check.Ref(r, Table::kRoles); });
   check.Rows("identity.accounts", p.account_lists, [&](Index a) { check.Ref(a, Table::kAccounts); });
+  uint32_t previous = 0;  // each record's values begin where the previous record's do or later
   check.Rows("attributes", p.attributes, [&](const AttrRecord& r) {
-    check.Ref(r.name, Table::kStrings);
-    check.In(r.values, p.ids.size(), "values");
+    check.Ref(r.name, Table::kStrings, true);
+    check.In(Range{previous, r.first() - previous}, p.values.size(), "values");
+    previous = r.first();
   });
   check.Rows("permissions", p.permissions, [&](const PermissionRecord& r) {
     check.Ref(r.target, Table::kStrings);
-    check.In(r.rights, p.ids.size(), "values");
+    check.In(r.rights, p.rights.size(), "rights");
   });
-  check.Rows("values", p.ids, [&](Id id) { check.Ref(id, Table::kStrings); });
+  check.Rows("values", p.values, [&](Id id) { check.Ref(id, Table::kStrings); });
+  check.Rows("rights", p.rights, [&](Id id) { check.Ref(id, Table::kStrings); });
   check.Rows("entitlements", p.entitlements, [&](const EntitlementRecord& r) {
     check.Ref(r.application, Table::kApplications, true);
     for (Id id : {r.attribute, r.value, r.id, r.display_name, r.type}) check.Ref(id, Table::kStrings);

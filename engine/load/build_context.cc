@@ -132,16 +132,27 @@ Range Append(std::vector<Id>& arena, std::span<const Id> values) {
 
 Range BuildContext::Store(const std::vector<AttrValues>& attrs) {
   std::vector<AttrRecord>& records = snap.population_.attributes.Build();
-  Range r{static_cast<uint32_t>(records.size()), static_cast<uint32_t>(attrs.size())};
-  for (const AttrValues& a : attrs)
-    records.push_back({a.name, a.multi ? 1u : 0u, Append(snap.population_.ids.Build(), a.values)});
+  std::vector<Id>& values = snap.population_.values.Build();
+  Range r{static_cast<uint32_t>(records.size()), 0};
+  for (const AttrValues& a : attrs) {
+    if (values.size() + a.values.size() > AttrRecord::kFirst) {
+      if (!values_full)
+        Diag(Severity::kError, ErrorCode::kTooMany,
+             "more attribute values than a snapshot holds (2^31); the rest are dropped", {}, "");
+      values_full = true;
+      break;
+    }
+    records.push_back({a.name, static_cast<uint32_t>(values.size()) | (a.multi ? AttrRecord::kMulti : 0)});
+    Append(values, a.values);
+    ++r.count;
+  }
   return r;
 }
 
 Range BuildContext::Store(const std::vector<Permission>& permissions) {
   std::vector<PermissionRecord>& records = snap.population_.permissions.Build();
   Range r{static_cast<uint32_t>(records.size()), static_cast<uint32_t>(permissions.size())};
-  for (const Permission& p : permissions) records.push_back({p.target, Append(snap.population_.ids.Build(), p.rights)});
+  for (const Permission& p : permissions) records.push_back({p.target, Append(snap.population_.rights.Build(), p.rights)});
   return r;
 }
 

@@ -32,6 +32,7 @@ class BuildContext {
   absl::flat_hash_map<std::string, Index> role_by_id, role_by_display;
   // Each identity's accounts, while standalone accounts are still being attached.
   std::vector<std::vector<Index>> identity_accounts;
+  bool values_full = false;  // Store(attributes) reached AttrRecord's limit
 
   // The passes, in the order SnapshotBuilder::Build runs them (LoadPasses()).
   void ResolveApplications();   // applications (names, account schemas)

@@ -65,6 +65,8 @@ void BuildContext::ResolveIdentities() {
   }
   AttachStandaloneAccounts();
   for (size_t i = 0; i < identities.size(); ++i) identities[i].accounts = Store(identity_accounts[i], p.account_lists);
+  // The end of the last attribute's values (AttrRecord).
+  p.attributes.Build().push_back({kNoId, static_cast<uint32_t>(p.values.Build().size())});
   std::vector<std::vector<Index>>().swap(identity_accounts);
   p.identities.Compact();
   p.accounts.Compact();
@@ -72,7 +74,8 @@ void BuildContext::ResolveIdentities() {
   p.account_lists.Compact();
   p.attributes.Compact();
   p.permissions.Compact();
-  p.ids.Compact();
+  p.values.Compact();
+  p.rights.Compact();
 }
 
 // Standalone accounts (SCIM Accounts, Links with an owner): attach by owner name or id.

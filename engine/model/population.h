@@ -67,15 +67,20 @@ struct Permission {
 
 // --- Stored records.
 
+// One attribute. Its values are PopulationStore::values[first, the next record's first):
+// records and values are stored in the same order, and the attributes column ends with
+// a record that only marks where the last values end (eight bytes an attribute).
 struct AttrRecord {
+  static constexpr uint32_t kMulti = 0x80000000u, kFirst = 0x7FFFFFFFu;
   Id name = kNoId;
-  uint32_t multi = 0;
-  Range values;  // in PopulationStore::ids
+  uint32_t first_and_multi = 0;  // the first value's position; kMulti: a list
+  uint32_t first() const { return first_and_multi & kFirst; }
+  bool multi() const { return (first_and_multi & kMulti) != 0; }
 };
 
 struct PermissionRecord {
   Id target = kNoId;
-  Range rights;  // in PopulationStore::ids
+  Range rights;  // in PopulationStore::rights
 };
 
 struct IdentityRecord {
@@ -155,7 +160,7 @@ class RecordList {
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  View operator[](size_t i) const { return owned_ ? View(owned_[i]) : Make(records_[i], arena_); }
+  View operator[](size_t i) const { return owned_ ? View(owned_[i]) : Make(records_ + i, arena_); }
   PositionIterator<RecordList> begin() const { return {*this, 0}; }
   PositionIterator<RecordList> end() const { return {*this, size_}; }
   // Where the elements are: two lists with the same data() and size() are the same list.
@@ -174,11 +179,11 @@ class RecordList {
   }
 
  private:
-  static AttrView Make(const AttrRecord& r, const Id* arena) {
-    return {r.name, r.multi != 0, {arena + r.values.begin, r.values.count}};
+  static AttrView Make(const AttrRecord* r, const Id* arena) {
+    return {r->name, r->multi(), {arena + r->first(), arena + r[1].first()}};
   }
-  static PermissionView Make(const PermissionRecord& r, const Id* arena) {
-    return {r.target, {arena + r.rights.begin, r.rights.count}};
+  static PermissionView Make(const PermissionRecord* r, const Id* arena) {
+    return {r->target, {arena + r->rights.begin, r->rights.count}};
   }
   const Record* records_ = nullptr;
   const Id* arena_ = nullptr;
@@ -264,9 +269,10 @@ struct PopulationStore {
   Column<AccountRecord> accounts;
   Column<Index> roles;          // identities' assigned and detected roles
   Column<Index> account_lists;  // identities' accounts
-  Column<AttrRecord> attributes;
+  Column<AttrRecord> attributes;  // identities' and accounts' (and the end marker)
+  Column<Id> values;              // the attributes' values
   Column<PermissionRecord> permissions;
-  Column<Id> ids;               // attribute values and permission rights
+  Column<Id> rights;              // the permissions' rights
   Column<EntitlementRecord> entitlements;
   // Identity positions by the text of their name (engine/model/hash_slots.h).
   Column<uint32_t> identity_slots;
@@ -278,13 +284,13 @@ struct PopulationStore {
     const IdentityRecord& r = identities[i];
     return {r.name, r.id, r.display_name, r.flags, r.from_scim != 0, r.inactive != 0,
             roles.span(r.assigned_roles), roles.span(r.detected_roles), account_lists.span(r.accounts),
-            AttrList(attributes.span(r.attributes), ids.data())};
+            AttrList(attributes.span(r.attributes), values.data())};
   }
   AccountView Account(Index i) const {
     const AccountRecord& r = accounts[i];
     return {r.id, r.from_scim != 0, r.application, r.instance, r.native_identity, r.display_name, r.identity,
-            AttrList(attributes.span(r.attributes), ids.data()),
-            PermissionList(permissions.span(r.permissions), ids.data()), r.disabled != 0, r.locked != 0};
+            AttrList(attributes.span(r.attributes), values.data()),
+            PermissionList(permissions.span(r.permissions), rights.data()), r.disabled != 0, r.locked != 0};
   }
 
   // Every column, in a fixed order, as f(std::string_view name, Column<T>& column).
@@ -301,8 +307,9 @@ struct PopulationStore {
     f(std::string_view("identity.roles"), s.roles);
     f(std::string_view("identity.accounts"), s.account_lists);
     f(std::string_view("attributes"), s.attributes);
+    f(std::string_view("values"), s.values);
     f(std::string_view("permissions"), s.permissions);
-    f(std::string_view("values"), s.ids);
+    f(std::string_view("rights"), s.rights);
     f(std::string_view("entitlements"), s.entitlements);
     f(std::string_view("identity.slots"), s.identity_slots);
     static constexpr std::array<std::string_view, kResourceTypes.size()> kText = {

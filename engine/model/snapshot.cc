@@ -1,5 +1,7 @@
 #include "engine/model/snapshot.h"
 
+#include <type_traits>
+
 #include "engine/model/hash_slots.h"
 
 namespace preflight {
@@ -60,6 +62,101 @@ TextList Snapshot::Resources(std::string_view type) const {
   return {};
 }
 
+namespace {
+
+// Estimates of what heap objects hold: their own size is counted by whoever holds
+// them; these count what they point to (vectors, long strings, hash tables). From the
+// sizes, not the capacities, so that a snapshot opened from an image, whose containers
+// were sized exactly, reports what the load that wrote it reported.
+template <class T>
+  requires std::is_trivially_copyable_v<T>
+size_t Heap(const T&) {
+  return 0;
+}
+template <class T>
+size_t Heap(const std::vector<T>& v) {
+  return v.size() * sizeof(T);
+}
+size_t Heap(const std::string& s) { return s.size() > 15 ? s.size() + 1 : 0; }
+// A hash table's slots (a value and a control byte each) at its largest load, 7/8.
+template <class M>
+size_t HeapOfTable(const M& m) {
+  return m.size() * (sizeof(typename M::value_type) + 1) * 8 / 7;
+}
+size_t Heap(const Filter& f) {
+  size_t n = Heap(f.values) + Heap(f.children) + Heap(f.unsupported_op);
+  for (const Filter& c : f.children) n += Heap(c);
+  return n;
+}
+size_t Heap(const MatchTerm& t) {
+  size_t n = Heap(t.children) + Heap(t.application_name) + Heap(t.name_text) + Heap(t.value_text);
+  for (const MatchTerm& c : t.children) n += Heap(c);
+  return n;
+}
+size_t Heap(const Selector& sel) {
+  size_t n = Heap(sel.terms) + Heap(sel.compound_filter) + Heap(sel.unsupported);
+  for (const MatchTerm& t : sel.terms) n += Heap(t);
+  for (const Filter& f : sel.compound_filter) n += Heap(f);
+  for (const std::string& u : sel.unsupported) n += Heap(u);
+  return n;
+}
+size_t Heap(const Role& r) {
+  size_t n = Heap(r.id) + Heap(r.description) + Heap(r.display_name) + Heap(r.inheritance) + Heap(r.requirements) +
+             Heap(r.permits) + Heap(r.profiles) + Heap(r.supers_closure) + Heap(r.subs_closure);
+  for (const Profile& p : r.profiles) {
+    n += Heap(p.constraints) + Heap(p.permissions);
+    for (const Filter& f : p.constraints) n += Heap(f);
+    for (const Permission& pm : p.permissions) n += Heap(pm.rights);
+  }
+  return n;
+}
+size_t Heap(const Policy& p) {
+  size_t n = Heap(p.name) + Heap(p.id) + Heap(p.type) + Heap(p.executor) + Heap(p.constraints) + Heap(p.unsupported) +
+             Heap(p.violation_rule);
+  for (const Constraint& c : p.constraints) {
+    n += Heap(c.name) + Heap(c.id) + (c.description ? Heap(*c.description) : 0) + Heap(c.left) + Heap(c.right) +
+         Heap(c.selectors) + Heap(c.unsupported);
+    for (const Selector& sel : c.selectors) n += Heap(sel);
+  }
+  return n;
+}
+template <class T>
+size_t HeapOfAll(const std::vector<T>& v) {
+  size_t n = Heap(v);
+  for (const T& x : v) n += Heap(x);
+  return n;
+}
+// A table whose values are vectors.
+template <class M>
+size_t HeapOfIndex(const M& m) {
+  size_t n = HeapOfTable(m);
+  for (const auto& [key, list] : m) n += Heap(key) + Heap(list);
+  return n;
+}
+}  // namespace
+
+void Snapshot::AddHeapParts(Stats& s) const {
+  s.parts.emplace_back("roles", HeapOfAll(roles_));
+  s.parts.emplace_back("policies", HeapOfAll(policies_));
+  size_t apps = Heap(applications_);
+  for (const Application& a : applications_) apps += Heap(a.id) + Heap(a.type) + HeapOfTable(a.schema);
+  size_t populations = Heap(populations_);
+  for (const Population& p : populations_) populations += Heap(p.name) + Heap(p.id) + Heap(p.filter);
+  s.parts.emplace_back("applications", apps + populations + HeapOfTable(identity_attribute_defs_));
+  size_t indexes = HeapOfIndex(roles_by_value_) + HeapOfIndex(roles_reading_) + HeapOfIndex(constraints_by_value_) +
+                   HeapOfIndex(constraints_by_id_) + HeapOfIndex(constraints_by_name_) +
+                   HeapOfAll(constraints_by_role_) + HeapOfAll(unsupported_constraints_) + HeapOfAll(children_) +
+                   Heap(unnamed_role_sod_) + Heap(unindexed_roles_) + Heap(always_constraints_) +
+                   Heap(active_by_name_);
+  for (const NameMap* m : {&role_lookup_, &app_lookup_, &policy_lookup_, &policy_id_lookup_}) indexes += HeapOfTable(*m);
+  s.parts.emplace_back("indexes", indexes);
+  size_t diagnostics = Heap(diagnostics_);
+  for (const Diagnostic& d : diagnostics_)
+    diagnostics += Heap(d.message) + Heap(d.object) + Heap(d.where.file) + Heap(d.where.pointer);
+  s.parts.emplace_back("diagnostics", diagnostics);
+  s.parts.emplace_back("queryDocuments", query_bytes_.load(std::memory_order_relaxed));
+}
+
 Snapshot::Stats Snapshot::stats() const {
   Stats s;
   const PopulationStore& p = population_;
@@ -74,16 +171,19 @@ Snapshot::Stats Snapshot::stats() const {
   s.entitlements = p.entitlements.size();
   s.strings = pool_.size();
   s.role_assignments = p.roles.size();
+  const AccountRange all_accounts = accounts();
   for (const IdentityRecord& i : p.identities) {
     if (i.flags & IdentityView::kDetectionConsistent) ++s.consistent_detection;
     if (i.flags & IdentityView::kExpansionNoop) ++s.expansion_noop;
     for (Index a : p.account_lists.span(i.accounts))
-      for (const AttrRecord& v : p.attributes.span(p.accounts[a].attributes)) s.entitlement_values += v.values.count;
+      for (AttrView v : all_accounts[a].attributes) s.entitlement_values += v.values.size();
   }
-  size_t bytes = pool_.bytes();
-  population_.ForEachColumn([&](std::string_view, const auto& column) { bytes += column.bytes(); });
-  bytes += roles_.size() * sizeof(Role);
-  bytes += roles_by_value_.size() * (sizeof(Key) + sizeof(std::vector<Index>) + 8);
+  pool_.ForEachColumn([&](std::string_view name, const auto& column) { s.parts.emplace_back(name, column.bytes()); });
+  population_.ForEachColumn(
+      [&](std::string_view name, const auto& column) { s.parts.emplace_back(name, column.bytes()); });
+  AddHeapParts(s);
+  size_t bytes = 0;
+  for (const auto& part : s.parts) bytes += part.second;
   s.approx_bytes = bytes;
   return s;
 }

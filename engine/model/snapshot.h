@@ -4,10 +4,12 @@
 // indexes from roles and entitlement values to what mentions them. Built once by
 // SnapshotBuilder, then shared read-only by any number of threads.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/call_once.h"
@@ -270,6 +272,11 @@ class Snapshot {
            applications = 0, entitlements = 0, role_assignments = 0, entitlement_values = 0,
            strings = 0, approx_bytes = 0,
            consistent_detection = 0, expansion_noop = 0;
+    // The model's bytes by part, in a fixed order: every column (the bytes of its
+    // elements), then estimates of the heap objects (roles, policies, applications,
+    // indexes and lookups, diagnostics) and of the query documents once a query built
+    // them. approx_bytes is their sum.
+    std::vector<std::pair<std::string, size_t>> parts;
   };
   Stats stats() const;
   const LoadTimings& timings() const { return timings_; }
@@ -299,9 +306,14 @@ class Snapshot {
   }
 
   // The query stage's documents, built on first use (engine/query/snapshot_query.cc).
+  // `bytes` estimates what the state holds, for stats().
   template <typename T>
-  const T& LazyQueryState(T* (*build)(const Snapshot&)) const {
-    absl::call_once(query_once_, [&] { query_state_ = std::shared_ptr<void>(build(*this), [](void* p) { delete static_cast<T*>(p); }); });
+  const T& LazyQueryState(T* (*build)(const Snapshot&), size_t (*bytes)(const T&)) const {
+    absl::call_once(query_once_, [&] {
+      T* state = build(*this);
+      query_state_ = std::shared_ptr<void>(state, [](void* p) { delete static_cast<T*>(p); });
+      query_bytes_.store(bytes(*state), std::memory_order_relaxed);
+    });
     return *static_cast<const T*>(query_state_.get());
   }
 
@@ -355,6 +367,8 @@ class Snapshot {
   std::string source_hash_;
   mutable absl::once_flag query_once_;
   mutable std::shared_ptr<void> query_state_;
+  mutable std::atomic<size_t> query_bytes_{0};
+  void AddHeapParts(Stats& s) const;
   std::optional<ImageInfo> image_;
   std::shared_ptr<const void> image_mapping_;  // the mapped image, kept while anything views it
 };

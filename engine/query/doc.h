@@ -42,6 +42,8 @@ class Doc {
   bool empty() const { return node_count_ == 0; }
   const DocNode& node(uint32_t i) const { return nodes()[i]; }
   size_t node_count() const { return node_count_; }
+  // What the document holds on the heap (its one allocation).
+  size_t heap_bytes() const { return buf_.size() > 15 ? buf_.size() + 1 : 0; }
 
   std::string_view str(const DocNode& n) const { return {arena() + n.first, n.size}; }
   std::string_view lower_str(const DocNode& n) const { return {arena() + n.aux, n.size}; }

@@ -180,6 +180,18 @@ std::string ApplicationJson(const Snapshot& s, const Application& a) {
   return w.Take();
 }
 
+size_t StateBytes(const QueryState& state) {
+  size_t n = sizeof(QueryState);
+  for (size_t t = 0; t < kTypes.size(); ++t) {
+    n += state.docs[t].size() * sizeof(Doc);
+    for (const Doc& d : state.docs[t]) n += d.heap_bytes();
+    n += state.by_id[t].size() * (sizeof(std::pair<std::string, std::vector<uint32_t>>) + 1) * 8 / 7;
+    for (const auto& [id, positions] : state.by_id[t])
+      n += (id.size() > 15 ? id.size() + 1 : 0) + positions.size() * sizeof(uint32_t);
+  }
+  return n;
+}
+
 QueryState* BuildState(const Snapshot& s) {
   auto* state = new QueryState;
   for (size_t t = 0; t < kTypes.size(); ++t) {
@@ -267,7 +279,7 @@ absl::StatusOr<QueryPage> QuerySnapshot(const Snapshot& snapshot, std::string_vi
                                           const QueryOptions& options) {
   auto t = TypeIndex(resource_type);
   if (!t.ok()) return t.status();
-  const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState);
+  const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState, &StateBytes);
   if (auto candidates = IdCandidates(state, *t, options))
     return RunQuery(std::span<const Doc* const>(*candidates), state.schemas[*t], options);
   return RunQuery(std::span<const Doc>(state.docs[*t]), state.schemas[*t], options);
@@ -278,7 +290,7 @@ absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::stri
                                              const std::vector<std::string>& excluded_attributes) {
   auto t = TypeIndex(resource_type);
   if (!t.ok()) return t.status();
-  const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState);
+  const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState, &StateBytes);
   if (auto it = state.by_id[*t].find(ToAbsl(id)); it != state.by_id[*t].end())
     return ProjectDoc(state.docs[*t][it->second.front()], state.schemas[*t], attributes, excluded_attributes);
   return MakeError(ErrorCode::kNoSuchResource,

@@ -1,10 +1,21 @@
 #include "engine/wire/snapshot_json.h"
 
+#include <sys/resource.h>
+
 #include "engine/model/snapshot.h"
 #include "engine/util/diagnostic_json.h"
 #include "engine/util/json_writer.h"
 
 namespace preflight {
+namespace {
+
+int64_t PeakRssBytes() {
+  struct rusage usage {};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+}  // namespace
 
 std::string SnapshotStatsJson(const Snapshot& s, int indent) {
   Snapshot::Stats st = s.stats();
@@ -21,7 +32,13 @@ std::string SnapshotStatsJson(const Snapshot& s, int indent) {
   // re-detect only what the plan touches), and whose assigned roles are fully provisioned.
   w.Key("consistentDetection").Int(st.consistent_detection).Key("provisionedAssignments").Int(st.expansion_noop);
   w.EndObject();
-  w.Key("memory").BeginObject().Key("approxBytes").Int(st.approx_bytes).EndObject();
+  // The model's bytes (approxBytes, the sum of the parts), by part; the process's peak
+  // resident set so far (the load's peak, for a CLI call).
+  w.Key("memory").BeginObject().Key("approxBytes").Int(st.approx_bytes);
+  w.Key("parts").BeginObject();
+  for (const auto& [name, bytes] : st.parts) w.Key(name).Int(bytes);
+  w.EndObject();
+  w.Key("peakRssBytes").Int(PeakRssBytes()).EndObject();
   w.Key("load").BeginObject().Key("files").Int(t.files).Key("bytes").Int(t.bytes);
   w.Key("readMs").Double(t.read_ms).Key("parseMs").Double(t.parse_ms).Key("buildMs").Double(t.build_ms);
   // The build's named passes, in the order they ran (engine/load/).

@@ -149,6 +149,20 @@ def test_snapshot_stats() -> None:
     assert proc.returncode == 0, proc.stderr
     counts = json.loads(proc.stdout)["counts"]
     assert (counts["identities"], counts["roles"], counts["policies"], counts["constraints"]) == (2, 4, 2, 2)
+    # The model's bytes by part: every column (its elements' bytes), then estimates of the
+    # heap objects; approxBytes is their sum. The peak RSS is the process's.
+    stats = json.loads(proc.stdout)
+    memory = stats["memory"]
+    parts = memory["parts"]
+    assert list(parts)[:3] == ["pool.text", "pool.starts", "pool.slots"]
+    assert list(parts)[-6:] == ["roles", "policies", "applications", "indexes", "diagnostics", "queryDocuments"]
+    assert sum(parts.values()) == memory["approxBytes"]
+    assert parts["pool.starts"] == 8 * (stats["counts"]["strings"] + 1)
+    assert parts["identities"] == 48 * counts["identities"]
+    assert parts["identity.accounts"] == 4 * counts["accounts"]
+    assert parts["identity.roles"] == 4 * counts["roleAssignments"]
+    assert parts["queryDocuments"] == 0  # no query built them
+    assert memory["peakRssBytes"] >= memory["approxBytes"]
 
 
 def test_unknown_command_is_bad_input() -> None:
