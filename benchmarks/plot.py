@@ -42,6 +42,43 @@ def series(out: Path, kind: str, bench: str) -> list[tuple[int, dict]]:
     return points
 
 
+def plot_load_sweep(out: Path, dest: Path) -> None:
+    """scaling_load.png from load_sweep.json (benchmarks/load_sweep.py): load MB/s, peak RSS
+    and model MB against identities, per format and build, and the image's open time."""
+    path = out / "load_sweep.json"
+    if not path.exists():
+        return
+    rows = json.loads(path.read_text())["load_sweep"]
+    fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(15, 4))
+    styles = {"after": "o-", "before": "s--"}
+    for (build, fmt) in sorted({(r["build"], r["format"]) for r in rows}):
+        pts = sorted((r["identities"], r) for r in rows if r["build"] == build and r["format"] == fmt)
+        xs = [n for n, _ in pts]
+        a1.plot(xs, [r["mb_per_s"] for _, r in pts], styles.get(build, "o-"), label=f"{fmt} {build}")
+        a2.plot(xs, [r["peak_rss_mb"] for _, r in pts], styles.get(build, "o-"), label=f"peak RSS, {fmt} {build}")
+        a2.plot(xs, [r["model_mb"] for _, r in pts], "x:", label=f"model, {fmt} {build}")
+        img = [(n, r["image_open_stats_ms"]) for n, r in pts if "image_open_stats_ms" in r]
+        if img:
+            a3.plot([n for n, _ in img], [ms for _, ms in img], "o-", label=f"{fmt} image")
+    for ax, title, ylabel in ((a1, "Load from exports", "MB/s (wall)"), (a2, "Memory", "MB"),
+                              (a3, "Image: process start, open, stats", "ms")):
+        ax.set_xscale("log")
+        ax.set_xlabel("identities")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(fontsize="small")
+    a2.set_yscale("log")
+    fig.tight_layout()
+    fig.savefig(dest / "scaling_load.png", dpi=110)
+    print("| build | format | identities | MB | load s | MB/s | peak RSS MB | model MB | peak/model | image open ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in sorted(rows, key=lambda r: (r["format"], r["identities"], r["build"])):
+        print(f"| {r['build']} | {r['format']} | {r['identities']:,} | {r['bytes'] / 1e6:.0f} | {r['seconds']:.2f} | "
+              f"{r['mb_per_s']:.0f} | {r['peak_rss_mb']:.0f} | {r['model_mb']:.0f} | {r['peak_over_model']} | "
+              f"{r.get('image_open_stats_ms', '')} |")
+    print()
+
+
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "build/bench-results")
     dest = Path(sys.argv[2] if len(sys.argv) > 2 else "benchmarks")
@@ -92,6 +129,8 @@ def main() -> int:
             a3.legend(loc="lower right")
         fig.tight_layout()
         fig.savefig(dest / "scaling_identities.png", dpi=110)
+
+    plot_load_sweep(out, dest)
 
     print("| workload | median µs | p99 µs | checks/s |")
     print("|---|---|---|---|")

@@ -1,6 +1,7 @@
 // Snapshot load: MB/s of export read and bytes of model per assignment, on the
-// generated workload ($PREFLIGHT_WORKLOAD, both formats when present). The identity
-// and constraint counts are checked against the generator's manifest first.
+// generated workload ($PREFLIGHT_WORKLOAD, both formats when present), with the files
+// parsed on every core (threads:0) and on one (threads:1). The identity and constraint
+// counts are checked against the generator's manifest.
 
 #include <benchmark/benchmark.h>
 
@@ -45,7 +46,9 @@ void BM_LoadSnapshot(benchmark::State& state, const char* format) {
   size_t bytes = DirBytes(path);
   Snapshot::Stats stats;
   for (auto _ : state) {
-    auto snapshot = LoadSnapshot({path});
+    LoadOptions options;
+    options.threads = static_cast<int>(state.range(0));
+    auto snapshot = LoadSnapshot({path}, options);
     if (!snapshot.ok()) return state.SkipWithError(std::string(snapshot.status().message()).c_str());
     stats = (*snapshot)->stats();
     if (static_cast<int64_t>(stats.identities) != identities || static_cast<int64_t>(stats.constraints) != constraints)
@@ -61,8 +64,10 @@ void BM_LoadSnapshot(benchmark::State& state, const char* format) {
   state.counters["peak_rss_MB"] = PeakRssMb();
   state.counters["bytes_per_identity"] = static_cast<double>(stats.approx_bytes) / static_cast<double>(stats.identities);
 }
-BENCHMARK_CAPTURE(BM_LoadSnapshot, xml, "xml")->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
-BENCHMARK_CAPTURE(BM_LoadSnapshot, scim, "scim")->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_LoadSnapshot, xml, "xml")
+    ->ArgName("threads")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_LoadSnapshot, scim, "scim")
+    ->ArgName("threads")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
 
 }  // namespace
 

@@ -224,6 +224,12 @@ std::vector<std::pair<std::string, std::string>> Sources() {
     files.emplace_back(absl::StrCat("b-identities-", f, ".xml"), xml + "</sailpoint>");
   }
   files.emplace_back("c-users.json", R"({"Resources":[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"j1","userName":"jo"}]})");
+  std::string users = R"({"Resources":[)";
+  for (int i = 0; i < 300; ++i)
+    absl::StrAppend(&users, i ? "," : "", R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"k)", i,
+                    R"(","userName":"kim)", i, R"(","title":"t"})");
+  files.emplace_back("c-users2.json", users + "]}");
+  files.emplace_back("c-users3.json", R"([{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"z","userName":"zed"}])");
   files.emplace_back("d-broken.xml", "<sailpoint><Identity name=\"x\"></sailpoint>");
   files.emplace_back("e-roles.xml", R"(<sailpoint><Bundle name="R" type="business"/><Bundle type="it"/></sailpoint>)");
   files.emplace_back("f-policies.xml", R"(<sailpoint><Policy name="P" state="Active"/></sailpoint>)");
@@ -257,7 +263,7 @@ TEST_CASE("load: files parsed in parallel are added in order, as one by one", "[
     REQUIRE(progress.size() == files.size());
     CHECK(progress.back().files == files.size());
     CHECK(progress.back().bytes == progress.back().bytes_total);
-    CHECK(progress.back().identities == 7 * 50 + 1);
+    CHECK(progress.back().identities == 7 * 50 + 1 + 300 + 1);
     for (size_t i = 0; i < files.size(); ++i) CHECK(progress[i].files == i + 1);
     auto built = parallel.Build();
     REQUIRE(built.ok());
@@ -276,7 +282,7 @@ TEST_CASE("load: the first file that fails stops a strict load, with the files b
   SnapshotBuilder strict(options);
   absl::Status status = strict.AddPath(dir.path.string());
   CHECK(status.ToString().find("d-broken.xml:line 1, column ") != std::string::npos);
-  CHECK(strict.objects().identities.size() == 7 * 50 + 1);
+  CHECK(strict.objects().identities.size() == 7 * 50 + 1 + 300 + 1);
   CHECK(strict.objects().roles.empty());
 
   // A file that cannot be read: the same, strict or not.

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/snapshot_sources.h"
+#include "engine/codecs/snapshot_sources_internal.h"
 #include "engine/util/scim_urns.h"
 #include "simdjson.h"
 
@@ -303,11 +304,21 @@ struct Reader {
 
 absl::Status ReadScimJson(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {
   simdjson::dom::parser parser;
-  if (parser.allocate(text.size() + 64, static_cast<size_t>(limits.max_nesting_depth))) {
+  return snapshot_sources_internal::ReadScimJson(parser, text, file, out, limits, false);
+}
+
+static_assert(kSourcePadding >= simdjson::SIMDJSON_PADDING);
+
+absl::Status snapshot_sources_internal::ReadScimJson(simdjson::dom::parser& parser, std::string_view text,
+                                                     std::string_view file, SnapshotObjects& out,
+                                                     const Limits& limits, bool padded) {
+  const size_t depth = static_cast<size_t>(limits.max_nesting_depth);
+  if ((parser.capacity() < text.size() + 64 || parser.max_depth() != depth) &&
+      parser.allocate(text.size() + 64, depth)) {
     return MakeError(ErrorCode::kTooMany, "cannot allocate the JSON parser", Location{std::string(file)});
   }
   element root;
-  if (auto err = parser.parse(text.data(), text.size()).get(root)) {
+  if (auto err = parser.parse(text.data(), text.size(), !padded).get(root)) {
     ErrorCode code = err == simdjson::DEPTH_ERROR ? ErrorCode::kTooMany : ErrorCode::kInvalidSyntax;
     return MakeError(code, absl::StrCat("malformed JSON: ", simdjson::error_message(err)), Location{std::string(file)});
   }

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "engine/codecs/snapshot_sources_internal.h"
+
 namespace preflight {
 
 SourceKind DetectSourceKind(std::string_view text) {
@@ -17,13 +19,26 @@ SourceKind DetectSourceKind(std::string_view text) {
   return SourceKind::kUnknown;
 }
 
-absl::Status ReadSource(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {
+struct SourceReader::Parsers {
+  simdjson::dom::parser json;
+};
+
+SourceReader::SourceReader() : parsers_(std::make_unique<Parsers>()) {}
+SourceReader::~SourceReader() = default;
+
+absl::Status SourceReader::Read(std::string_view text, std::string_view file, SnapshotObjects& out,
+                                const Limits& limits, bool padded) {
   switch (DetectSourceKind(text)) {
     case SourceKind::kIiqXml: return ReadIiqXml(text, file, out, limits);
-    case SourceKind::kScimJson: return ReadScimJson(text, file, out, limits);
+    case SourceKind::kScimJson:
+      return snapshot_sources_internal::ReadScimJson(parsers_->json, text, file, out, limits, padded);
     case SourceKind::kUnknown: break;
   }
   return MakeError(ErrorCode::kInvalidValue, "neither IdentityIQ XML nor SCIM JSON", Location{std::string(file)});
+}
+
+absl::Status ReadSource(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {
+  return SourceReader().Read(text, file, out, limits);
 }
 
 namespace {

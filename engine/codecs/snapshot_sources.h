@@ -4,6 +4,7 @@
 // diagnostic (file, line, object name) and is skipped; a file that cannot be read at
 // all is an error status. Kind is detected from content, not from the file name.
 
+#include <memory>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -19,6 +20,26 @@ SourceKind DetectSourceKind(std::string_view text);
 // for text that is neither.
 absl::Status ReadSource(std::string_view text, std::string_view file, SnapshotObjects& out,
                         const Limits& limits = DefaultLimits());
+
+// Bytes after a source's text that a reader may read (never use) when the caller says
+// the text is padded (SourceReader::Read): the JSON parser then reads it in place.
+inline constexpr size_t kSourcePadding = 64;
+
+// Reads one source after another, keeping its parsers' buffers from one to the next, so
+// that a thread reading many large files does not allocate (and fault in) a parser for
+// each. One per thread.
+class SourceReader {
+ public:
+  SourceReader();
+  ~SourceReader();
+  // ReadSource; `padded`: kSourcePadding bytes after the text may be read.
+  absl::Status Read(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits,
+                    bool padded = false);
+
+ private:
+  struct Parsers;
+  std::unique_ptr<Parsers> parsers_;
+};
 
 // Appends `from` to `to`, every list in order (moved, not copied): what reading two
 // sources into one SnapshotObjects would have given.

@@ -172,7 +172,7 @@ void ImageAccess::CheckColumns(const Snapshot& s, Check& check) {
   const Column<char>* text = nullptr;
   const Column<uint64_t>* starts = nullptr;
   const Column<uint32_t>* slots = nullptr;
-  s.pool_.ForEachColumn([&](std::string_view name, const auto& column) {
+  s.pool_.ForEachColumn([&](std::string_view, const auto& column) {
     using C = std::decay_t<decltype(column)>;
     if constexpr (std::is_same_v<C, Column<char>>) text = &column;
     if constexpr (std::is_same_v<C, Column<uint64_t>>) starts = &column;

@@ -8,13 +8,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <chrono>
+#include <ctime>
 #include <cstring>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/image/archive.h"
+#include "engine/image/checksum.h"
 #include "engine/image/fields.h"
 
 #define XXH_INLINE_ALL
@@ -22,6 +27,12 @@
 
 namespace preflight {
 namespace image {
+
+uint64_t Checksum(std::string_view bytes) {
+  uint64_t h = 0;
+  if (ChecksumAvx2(bytes, h)) return h;
+  return XXH3_64bits(bytes.data(), bytes.size());
+}
 
 const char* TableName(Table t) {
   static constexpr const char* kNames[kTableCount] = {"strings",    "applications", "roles",       "policies",
@@ -71,12 +82,39 @@ constexpr std::string_view kModelSection = "model";
 uint64_t AlignUp(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 // What the sections' bytes depend on besides the format version: the byte order is
-// checked on its own; the sizes of the raw numbers the archive writes are hashed here.
+// checked on its own; the sizes of the raw numbers the archive writes, and where each
+// field of the column records lies, are hashed here, so an image written before a record
+// changed is refused rather than misread. A record that grows fails the build below
+// until its new field is listed.
+#define PREFLIGHT_FIELD(T, f) #T "." #f "@", offsetof(T, f), "+", sizeof(T::f), " "
+static_assert(sizeof(Range) == 8 && sizeof(AttrRecord) == 8 && sizeof(PermissionRecord) == 12 &&
+                  sizeof(IdentityRecord) == 48 && sizeof(AccountRecord) == 44 && sizeof(EntitlementRecord) == 28,
+              "a column record changed: list its fields in LayoutHash (engine/image/image.cc)");
 uint64_t LayoutHash() {
   std::string layout = absl::StrCat("size_t=", sizeof(size_t), " double=", sizeof(double), " int=", sizeof(int),
-                                    " int64=", sizeof(int64_t), " Index=", sizeof(Index), " Id=", sizeof(Id));
+                                    " int64=", sizeof(int64_t), " Index=", sizeof(Index), " Id=", sizeof(Id), " ");
+  absl::StrAppend(&layout, PREFLIGHT_FIELD(Range, begin), PREFLIGHT_FIELD(Range, count),
+                  PREFLIGHT_FIELD(AttrRecord, name), PREFLIGHT_FIELD(AttrRecord, first_and_multi),
+                  PREFLIGHT_FIELD(PermissionRecord, target), PREFLIGHT_FIELD(PermissionRecord, rights));
+  absl::StrAppend(&layout, PREFLIGHT_FIELD(IdentityRecord, name), PREFLIGHT_FIELD(IdentityRecord, id),
+                  PREFLIGHT_FIELD(IdentityRecord, display_name), PREFLIGHT_FIELD(IdentityRecord, flags),
+                  PREFLIGHT_FIELD(IdentityRecord, from_scim), PREFLIGHT_FIELD(IdentityRecord, inactive),
+                  PREFLIGHT_FIELD(IdentityRecord, assigned_roles), PREFLIGHT_FIELD(IdentityRecord, detected_roles),
+                  PREFLIGHT_FIELD(IdentityRecord, accounts), PREFLIGHT_FIELD(IdentityRecord, attributes));
+  absl::StrAppend(&layout, PREFLIGHT_FIELD(AccountRecord, id), PREFLIGHT_FIELD(AccountRecord, instance),
+                  PREFLIGHT_FIELD(AccountRecord, native_identity), PREFLIGHT_FIELD(AccountRecord, display_name),
+                  PREFLIGHT_FIELD(AccountRecord, application), PREFLIGHT_FIELD(AccountRecord, identity),
+                  PREFLIGHT_FIELD(AccountRecord, from_scim), PREFLIGHT_FIELD(AccountRecord, disabled),
+                  PREFLIGHT_FIELD(AccountRecord, locked), PREFLIGHT_FIELD(AccountRecord, attributes),
+                  PREFLIGHT_FIELD(AccountRecord, permissions));
+  absl::StrAppend(&layout, PREFLIGHT_FIELD(EntitlementRecord, application),
+                  PREFLIGHT_FIELD(EntitlementRecord, attribute), PREFLIGHT_FIELD(EntitlementRecord, value),
+                  PREFLIGHT_FIELD(EntitlementRecord, id), PREFLIGHT_FIELD(EntitlementRecord, display_name),
+                  PREFLIGHT_FIELD(EntitlementRecord, type), PREFLIGHT_FIELD(EntitlementRecord, requestable),
+                  PREFLIGHT_FIELD(EntitlementRecord, from_scim));
   return XXH3_64bits(layout.data(), layout.size());
 }
+#undef PREFLIGHT_FIELD
 
 std::string SectionName(const SectionEntry& e) {
   return std::string(e.name, strnlen(e.name, sizeof e.name));
@@ -106,6 +144,53 @@ struct PlannedSection {
   SectionKind kind;
   uint32_t record_bytes;
   std::string_view bytes;
+};
+
+// The columns' check in two passes (ImageAccess::CheckColumns runs with either): this one
+// only decides, with no branch per row, so a good image (the usual case) pays a pass at
+// memory speed; when it finds a problem, ColumnCheck runs and names it.
+class FastColumnCheck {
+ public:
+  explicit FastColumnCheck(const uint64_t (&tables)[kTableCount]) {
+    for (int t = 0; t < kTableCount; ++t) limits_[t] = tables[t];
+  }
+  bool ok() const { return !bad_; }
+  template <class T, class F>
+  void Rows(std::string_view, const Column<T>& c, F check) {
+    for (const T& row : c) check(row);
+  }
+  void Ref(uint32_t v, Table t, bool optional = false) {
+    bad_ |= (v >= limits_[static_cast<int>(t)]) & !(optional & (v == UINT32_MAX));
+  }
+  void In(Range r, size_t arena, std::string_view) { bad_ |= uint64_t{r.begin} + r.count > arena; }
+  void Starts(std::string_view, const Column<uint64_t>& starts, size_t text_bytes, bool may_be_empty) {
+    if (starts.empty()) {
+      bad_ |= !may_be_empty;
+      return;
+    }
+    uint64_t prev = 0;
+    bool out_of_order = false;
+    for (uint64_t x : starts) {
+      out_of_order |= x < prev;
+      prev = x;
+    }
+    bad_ |= out_of_order | (prev > text_bytes);
+  }
+  void Count(std::string_view, size_t rows, Table t) { bad_ |= rows != limits_[static_cast<int>(t)]; }
+  void Slots(std::string_view, const Column<uint32_t>& slots, size_t n) {
+    if (slots.empty()) return;
+    bool too_big = false;
+    size_t used = 0;
+    for (uint32_t x : slots) {
+      too_big |= x > n;
+      used += x != 0;
+    }
+    bad_ |= ((slots.size() & (slots.size() - 1)) != 0) | too_big | (used >= slots.size());
+  }
+
+ private:
+  uint64_t limits_[kTableCount];
+  bool bad_ = false;
 };
 
 // Checks what the mapped columns hold before anything reads them: every reference within
@@ -314,9 +399,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void> owner, std::string_view bytes,
-                                                     std::string_view name, const ImageOpenOptions& options,
-                                                     Clock::time_point start) {
+// When an open started: wall time, and this thread's CPU time (on a shared machine the
+// wall time also counts waiting for a core).
+struct Started {
+  Clock::time_point wall = Clock::now();
+  double cpu_ms = ThreadCpuMs();
+  static double ThreadCpuMs() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+  }
+};
+
+// The preamble, checked field by field.
+absl::StatusOr<Preamble> ReadPreamble(std::string_view bytes, std::string_view name) {
   if (bytes.size() < image::kTableOffset)
     return image::ImageError(name, absl::StrCat("truncated: ", bytes.size(), " bytes, shorter than the ",
                                                 image::kTableOffset, "-byte header"));
@@ -335,12 +431,15 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void>
     return image::ImageError(name, absl::StrCat(preamble.file_bytes > bytes.size() ? "truncated" : "too long",
                                                 ": the header says ", preamble.file_bytes, " bytes, the file has ",
                                                 bytes.size()));
-  if (options.verify_checksum &&
-      XXH3_64bits(bytes.data() + sizeof preamble, bytes.size() - sizeof preamble) != preamble.checksum)
-    return image::ImageError(name, "checksum mismatch: the file is corrupt");
+  return preamble;
+}
 
+// The header, the section table, the columns (viewed in place, then checked) and the
+// archive.
+absl::StatusOr<std::shared_ptr<Snapshot>> Decode(std::string_view bytes, std::string_view name) {
+  constexpr size_t sizeof_preamble = sizeof(Preamble);
   Header header;
-  std::memcpy(&header, bytes.data() + sizeof preamble, sizeof header);
+  std::memcpy(&header, bytes.data() + sizeof_preamble, sizeof header);
   const uint64_t table_end = image::kTableOffset + uint64_t{header.section_count} * sizeof(SectionEntry);
   if (table_end > bytes.size())
     return image::ImageError(name, absl::StrCat("a table of ", header.section_count, " sections outside the file"),
@@ -349,7 +448,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void>
     if (header.tables[t] >= UINT32_MAX || header.tables[t] > bytes.size())
       return image::ImageError(name, absl::StrCat("a count of ", header.tables[t], " ",
                                                   image::TableName(static_cast<Table>(t)), " the file cannot hold"),
-                               sizeof preamble);
+                               sizeof_preamble);
   if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(uint64_t) != 0)
     return image::ImageError(name, "the image's bytes are not 8-byte aligned in memory");
   absl::flat_hash_map<std::string, SectionEntry> sections;
@@ -396,9 +495,13 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void>
     column.View(reinterpret_cast<const T*>(at->data()), at->size() / sizeof(T));
   });
   if (!viewed.ok()) return viewed;
-  image::ColumnCheck columns(header.tables);
-  ImageAccess::CheckColumns(*snapshot, columns);
-  if (!columns.ok()) return image::ImageError(name, columns.error());
+  image::FastColumnCheck fast(header.tables);
+  ImageAccess::CheckColumns(*snapshot, fast);
+  if (!fast.ok()) {
+    image::ColumnCheck columns(header.tables);
+    ImageAccess::CheckColumns(*snapshot, columns);
+    return image::ImageError(name, columns.ok() ? "a column the check cannot name" : columns.error());
+  }
 
   image::Reader reader(*model, header.tables);
   ImageAccess::Fields(reader, *snapshot);
@@ -407,12 +510,44 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void>
   if (!reader.ok())
     return image::ImageError(name, absl::StrCat("section '", ToAbsl(image::kModelSection), "': ", reader.error()),
                              model_offset + static_cast<int64_t>(reader.error_offset()));
+  return snapshot;
+}
+
+// Opening an image hashes all of it: beside the decode, on a thread of its own, when the
+// image is large enough for that to pay (both only read the mapping). A mismatch is the
+// error whatever the decode found.
+constexpr size_t kHashAsideFrom = size_t{16} << 20;
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void> owner, std::string_view bytes,
+                                                     std::string_view name, const ImageOpenOptions& options,
+                                                     const Started& start) {
+  auto preamble = ReadPreamble(bytes, name);
+  if (!preamble.ok()) return preamble.status();
+  uint64_t checksum = preamble->checksum;
+  std::thread hasher;
+  if (options.verify_checksum) {
+    auto hash = [&checksum, bytes] { checksum = image::Checksum(bytes.substr(sizeof(Preamble))); };
+    if (bytes.size() >= kHashAsideFrom) {
+      try {
+        hasher = std::thread(hash);
+      } catch (const std::system_error&) {
+        hash();
+      }
+    } else {
+      hash();
+    }
+  }
+  auto snapshot = Decode(bytes, name);
+  if (hasher.joinable()) hasher.join();
+  if (checksum != preamble->checksum) return image::ImageError(name, "checksum mismatch: the file is corrupt");
+  if (!snapshot.ok()) return snapshot.status();
   ImageInfo info;
-  info.format_version = preamble.version;
+  info.format_version = preamble->version;
   info.file_bytes = bytes.size();
-  info.open_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  ImageAccess::Attach(*snapshot, std::move(owner), info);
-  return std::shared_ptr<const Snapshot>(std::move(snapshot));
+  info.open_ms = std::chrono::duration<double, std::milli>(Clock::now() - start.wall).count();
+  info.open_cpu_ms = Started::ThreadCpuMs() - start.cpu_ms;
+  ImageAccess::Attach(**snapshot, std::move(owner), info);
+  return std::shared_ptr<const Snapshot>(*std::move(snapshot));
 }
 
 }  // namespace
@@ -420,11 +555,11 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void>
 absl::StatusOr<std::shared_ptr<const Snapshot>> OpenImageBytes(std::shared_ptr<const void> owner,
                                                                std::string_view bytes, std::string_view name,
                                                                const ImageOpenOptions& options) {
-  return Open(std::move(owner), bytes, name, options, Clock::now());
+  return Open(std::move(owner), bytes, name, options, Started());
 }
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> OpenImage(const std::string& path, const ImageOpenOptions& options) {
-  const auto start = Clock::now();
+  const Started start;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return MakeError(ErrorCode::kNotFound, absl::StrCat("cannot open image: ", std::strerror(errno)), Location{path});

@@ -125,7 +125,8 @@ std::vector<SourceFile> ListSources(const std::vector<std::string>& paths) {
 }  // namespace
 
 // The calling thread reads the files in order (and hashes them, the hash being of the
-// sources in order), a pool of workers parses them, each into its own SnapshotObjects,
+// sources in order), a pool of workers parses them, each into its own SnapshotObjects
+// with its own SourceReader (parsers and file buffers are reused from file to file),
 // and the calling thread appends those in order. At most `window` files are read and
 // not yet appended, so memory holds a few files' text, never all of them.
 absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
@@ -152,11 +153,13 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   std::vector<Slot> slots(files.size());
   std::mutex mu;
   std::condition_variable work, done;
-  std::deque<size_t> queue;  // read, waiting for a worker
+  std::deque<size_t> queue;         // read, waiting for a worker
+  std::vector<std::string> spare;  // parsed files' buffers, for the next reads
   bool closing = false;
   std::vector<std::thread> workers;
   for (size_t w = 0; w < threads; ++w) {
     workers.emplace_back([&] {
+      SourceReader reader;
       std::unique_lock lock(mu);
       while (true) {
         work.wait(lock, [&] { return closing || !queue.empty(); });
@@ -166,9 +169,9 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
         lock.unlock();
         Slot& slot = slots[i];
         SnapshotObjects objects;
-        absl::Status status = ReadSource(slot.text, files[i].path, objects, options_.limits);
-        std::string().swap(slot.text);  // the text is not needed once its objects are out
+        absl::Status status = reader.Read(slot.text, files[i].path, objects, options_.limits, true);
         lock.lock();
+        spare.push_back(std::move(slot.text));  // not needed once its objects are out
         slot.objects = std::move(objects);
         slot.status = std::move(status);
         slot.parsed = true;
@@ -182,20 +185,28 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   while (next_merge < end) {
     if (next_read < end && next_read - next_merge < window) {
       const SourceFile& f = files[next_read];
+      std::string text;
+      {
+        std::lock_guard lock(mu);
+        if (!spare.empty()) {
+          text = std::move(spare.back());
+          spare.pop_back();
+        }
+      }
       auto t = Clock::now();
-      absl::StatusOr<std::string> text = f.error.ok() ? ReadFileToString(f.path) : f.error;
+      absl::Status read = f.error.ok() ? ReadFileInto(f.path, text, kSourcePadding) : f.error;
       timings_.read_ms += MsSince(t);
-      if (!text.ok()) {  // the files before it are still added, none after it
-        result = text.status();
+      if (!read.ok()) {  // the files before it are still added, none after it
+        result = read;
         end = next_read;
         continue;
       }
-      hash_.Add(*text);
+      hash_.Add(text);
       timings_.files++;
-      timings_.bytes += text->size();
+      timings_.bytes += text.size();
       std::lock_guard lock(mu);
-      slots[next_read].bytes = text->size();
-      slots[next_read].text = *std::move(text);
+      slots[next_read].bytes = text.size();
+      slots[next_read].text = std::move(text);
       queue.push_back(next_read++);
       work.notify_one();
       continue;

@@ -204,6 +204,7 @@ struct ImageInfo {
   uint32_t format_version = 0;
   uint64_t file_bytes = 0;
   double open_ms = 0;
+  double open_cpu_ms = 0;  // the opening thread's CPU time (open_ms also counts waiting for a core)
 };
 
 class Snapshot {

@@ -5,14 +5,39 @@
 namespace preflight {
 
 Id ValueIds::Get(std::string_view s) {
-  Id id = pool_.Find(s);
+  Id id = pool_->Find(s);
   if (id != kNoId) return id;
-  auto it = ids_.find(ToAbsl(s));
-  if (it != ids_.end()) return it->second;
-  id = static_cast<Id>(pool_.size() + local_.size());
-  local_.emplace_back(s);
-  ids_.emplace(std::string(s), id);
+  auto it = ids_.find(s);
+  if (it != ids_.end()) return *it;
+  id = static_cast<Id>(pool_->size() + ends_.size());
+  text_.append(s);
+  ends_.push_back(text_.size());
+  ids_.insert(id);
   return id;
+}
+
+Overlay& Overlay::operator=(const Overlay& o) {
+  if (this == &o) return *this;
+  if (entries_.size() < o.size_) entries_.resize(o.size_);
+  for (size_t i = 0; i < o.size_; ++i) {
+    entries_[i].name = o.entries_[i].name;
+    entries_[i].multi = o.entries_[i].multi;
+    entries_[i].values.assign(o.entries_[i].values.begin(), o.entries_[i].values.end());
+  }
+  size_ = o.size_;
+  return *this;
+}
+
+AttrValues* Overlay::Insert(size_t at, Id name, bool multi, std::span<const Id> values) {
+  if (size_ == entries_.size()) entries_.emplace_back();
+  AttrValues& e = entries_[size_];  // a spare entry, moved into place below
+  e.name = name;
+  e.multi = multi;
+  e.values.assign(values.begin(), values.end());
+  ++size_;
+  std::rotate(entries_.begin() + static_cast<long>(at), entries_.begin() + static_cast<long>(size_ - 1),
+              entries_.begin() + static_cast<long>(size_));
+  return &entries_[at];
 }
 
 std::vector<Permission>& AccountState::mutable_permissions() {
@@ -39,10 +64,9 @@ std::optional<AttrView> AccountState::Find(Id attr) const {
 AttrValues* AccountState::FindOrAdd(Id attr) {
   auto o = LowerBound(overlay_, attr);
   if (o != overlay_.end() && o->name == attr) return &*o;
-  AttrValues v;
-  if (std::optional<AttrView> base = base_attributes_.Find(attr)) v = AttrValues::Of(*base);
-  v.name = attr;
-  return &*overlay_.insert(o, std::move(v));
+  std::optional<AttrView> base = base_attributes_.Find(attr);
+  return overlay_.Insert(static_cast<size_t>(o - overlay_.begin()), attr, base && base->multi,
+                         base ? base->values : std::span<const Id>());
 }
 
 void AccountState::Erase(Id attr) {

@@ -14,9 +14,17 @@
 namespace preflight {
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+  std::string text;
+  if (absl::Status s = ReadFileInto(path, text); !s.ok()) return s;
+  return text;
+}
+
+absl::Status ReadFileInto(const std::string& path, std::string& text, size_t padding) {
+  text.clear();
   if (path == "-") {
-    std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    return text;
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    text.reserve(text.size() + padding);
+    return absl::OkStatus();
   }
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
@@ -24,9 +32,9 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   }
   // Read straight into a string of the file's size (large exports: no regrowing and
   // copying), then whatever more there is (a file that grew, a pipe).
-  std::string text;
   struct stat st;
   if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    text.reserve(static_cast<size_t>(st.st_size) + padding);
     text.resize(static_cast<size_t>(st.st_size));
     text.resize(std::fread(text.data(), 1, text.size(), f));
   }
@@ -36,7 +44,8 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   bool failed = std::ferror(f);
   std::fclose(f);
   if (failed) return MakeError(ErrorCode::kNotFound, "cannot read file", Location{path});
-  return text;
+  text.reserve(text.size() + padding);
+  return absl::OkStatus();
 }
 
 }  // namespace preflight

@@ -48,7 +48,8 @@ std::string SnapshotStatsJson(const Snapshot& s, int indent) {
   w.Field("sourceHash", s.source_hash()).EndObject();
   if (const std::optional<ImageInfo>& image = s.image()) {  // opened from a compiled image
     w.Key("image").BeginObject().Key("formatVersion").Int(image->format_version);
-    w.Key("fileBytes").Int(image->file_bytes).Key("openMs").Double(image->open_ms).EndObject();
+    w.Key("fileBytes").Int(image->file_bytes).Key("openMs").Double(image->open_ms);
+    w.Key("openCpuMs").Double(image->open_cpu_ms).EndObject();
   }
   WriteDiagnostics(w, "diagnostics", s.diagnostics());
   w.EndObject();
