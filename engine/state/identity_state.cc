@@ -1,6 +1,7 @@
 #include "engine/state/identity_state.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace preflight {
 
@@ -16,24 +17,36 @@ Id ValueIds::Get(std::string_view s) {
   return id;
 }
 
+namespace {
+// Room an overlay takes at once (entries, values per entry): overlays are reused from
+// account to account, so generous sizes end their growth sooner. An entry gets room
+// for twice the values it is seeded with, which the values a plan adds seldom exceed.
+constexpr size_t kOverlayEntries = 8, kOverlayValues = 64;
+
+void Fill(AttrValues& e, Id name, bool multi, std::span<const Id> values) {
+  e.name = name;
+  e.multi = multi;
+  size_t room = std::max(kOverlayValues, std::bit_ceil(2 * values.size()));
+  if (e.values.capacity() < room) e.values.reserve(room);
+  e.values.assign(values.begin(), values.end());
+}
+}  // namespace
+
 Overlay& Overlay::operator=(const Overlay& o) {
   if (this == &o) return *this;
-  if (entries_.size() < o.size_) entries_.resize(o.size_);
-  for (size_t i = 0; i < o.size_; ++i) {
-    entries_[i].name = o.entries_[i].name;
-    entries_[i].multi = o.entries_[i].multi;
-    entries_[i].values.assign(o.entries_[i].values.begin(), o.entries_[i].values.end());
+  if (entries_.size() < o.size_) {
+    entries_.reserve(std::max(kOverlayEntries, o.size_));
+    entries_.resize(o.size_);
   }
+  for (size_t i = 0; i < o.size_; ++i) Fill(entries_[i], o.entries_[i].name, o.entries_[i].multi, o.entries_[i].values);
   size_ = o.size_;
   return *this;
 }
 
 AttrValues* Overlay::Insert(size_t at, Id name, bool multi, std::span<const Id> values) {
+  if (entries_.empty()) entries_.reserve(kOverlayEntries);
   if (size_ == entries_.size()) entries_.emplace_back();
-  AttrValues& e = entries_[size_];  // a spare entry, moved into place below
-  e.name = name;
-  e.multi = multi;
-  e.values.assign(values.begin(), values.end());
+  Fill(entries_[size_], name, multi, values);  // a spare entry, moved into place below
   ++size_;
   std::rotate(entries_.begin() + static_cast<long>(at), entries_.begin() + static_cast<long>(size_ - 1),
               entries_.begin() + static_cast<long>(size_));
