@@ -95,19 +95,19 @@ class TapeLease {
 thread_local ResponseTape TapeLease::shared_;
 thread_local bool TapeLease::busy_ = false;
 
-// The response resource as a dict (Engine.check) or as JSON text (Engine.check_json).
-py::object Check(const EngineHandle& h, py::handle request, bool explain, int indent, bool text) {
-  RequestInput in = ReadInput(request, h.engine->limits(), "request");
-  const RequestOptions options = Options(explain, indent);
+// A check's response as a dict built from its events (text: as JSON text, written into the
+// thread's writer, whose buffer stays). `check(JsonSink&)` runs without the GIL; a failure
+// raises. Nothing between the check and the objects runs Python code that could check on
+// this thread again.
+template <typename F>
+py::object Answer(F&& check, bool text, int indent) {
+  absl::Status s;
   if (text) {
-    // The thread's writer: its buffer stays, and the str is made from it (nothing between
-    // here and there runs Python code that could check on this thread).
     thread_local JsonWriter writer;
     writer.Reset(indent);
-    absl::Status s;
     {
       py::gil_scoped_release release;
-      s = Run(*h.engine, in, options, writer);
+      s = check(writer);
     }
     if (!s.ok()) RaiseStatus(s);
     const std::string& out = writer.str();
@@ -116,28 +116,28 @@ py::object Check(const EngineHandle& h, py::handle request, bool explain, int in
     return py::reinterpret_steal<py::object>(str);
   }
   TapeLease tape;
-  absl::Status s;
   {
     py::gil_scoped_release release;
-    s = Run(*h.engine, in, options, *tape);
+    s = check(*tape);
   }
   if (!s.ok()) RaiseStatus(s);
   return (*tape).Build(0, (*tape).Mark());
 }
 
+// Engine.check (a dict back) and Engine.check_json (text back).
+py::object Check(const EngineHandle& h, py::handle request, bool explain, int indent, bool text) {
+  RequestInput in = ReadInput(request, h.engine->limits(), "request");
+  const RequestOptions options = Options(explain, indent);
+  return Answer([&](JsonSink& out) { return Run(*h.engine, in, options, out); }, text, indent);
+}
+
 py::object CheckFieldsObject(const EngineHandle& h, const std::string& identity, const std::string& plan,
-                       const std::optional<std::string>& plan_type,
-                       const std::optional<std::vector<std::string>>& policies, bool explain, int indent, bool text) {
-  CheckFields fields{identity, plan, plan_type.value_or(""), policies};
-  if (text) return py::str(Released([&] { return h.engine->CheckFieldsJson(fields, Options(explain, indent)); }));
-  TapeLease tape;
-  absl::Status s;
-  {
-    py::gil_scoped_release release;
-    s = h.engine->CheckFieldsJson(fields, Options(explain, indent), *tape);
-  }
-  if (!s.ok()) RaiseStatus(s);
-  return (*tape).Build(0, (*tape).Mark());
+                             const std::optional<std::string>& plan_type,
+                             const std::optional<std::vector<std::string>>& policies, bool explain, int indent,
+                             bool text) {
+  const CheckFields fields{identity, plan, plan_type.value_or(""), policies};
+  const RequestOptions options = Options(explain, indent);
+  return Answer([&](JsonSink& out) { return h.engine->CheckFieldsJson(fields, options, out); }, text, indent);
 }
 
 // One entry per request, in order: the response dict, or the exception instance for a failed

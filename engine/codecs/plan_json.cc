@@ -40,6 +40,7 @@
 #include <type_traits>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
 #include "engine/codecs/plan_codec_internal.h"
@@ -481,7 +482,7 @@ class Converter {
   std::string_view text_;
   const Limits& limits_;
   std::string_view form_;
-  std::vector<Segment> path_;
+  absl::InlinedVector<Segment, 16> path_;  // plans nest a few levels: no allocation per decode
   size_t requests_ = 0;
   size_t values_ = 0;
 };

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <chrono>
 #include <ctime>
 #include <cstring>
@@ -81,12 +82,39 @@ constexpr std::string_view kModelSection = "model";
 uint64_t AlignUp(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 // What the sections' bytes depend on besides the format version: the byte order is
-// checked on its own; the sizes of the raw numbers the archive writes are hashed here.
+// checked on its own; the sizes of the raw numbers the archive writes, and where each
+// field of the column records lies, are hashed here, so an image written before a record
+// changed is refused rather than misread. A record that grows fails the build below
+// until its new field is listed.
+#define PREFLIGHT_FIELD(T, f) #T "." #f "@", offsetof(T, f), "+", sizeof(T::f), " "
+static_assert(sizeof(Range) == 8 && sizeof(AttrRecord) == 8 && sizeof(PermissionRecord) == 12 &&
+                  sizeof(IdentityRecord) == 48 && sizeof(AccountRecord) == 44 && sizeof(EntitlementRecord) == 28,
+              "a column record changed: list its fields in LayoutHash (engine/image/image.cc)");
 uint64_t LayoutHash() {
   std::string layout = absl::StrCat("size_t=", sizeof(size_t), " double=", sizeof(double), " int=", sizeof(int),
-                                    " int64=", sizeof(int64_t), " Index=", sizeof(Index), " Id=", sizeof(Id));
+                                    " int64=", sizeof(int64_t), " Index=", sizeof(Index), " Id=", sizeof(Id), " ");
+  absl::StrAppend(&layout, PREFLIGHT_FIELD(Range, begin), PREFLIGHT_FIELD(Range, count),
+                  PREFLIGHT_FIELD(AttrRecord, name), PREFLIGHT_FIELD(AttrRecord, first_and_multi),
+                  PREFLIGHT_FIELD(PermissionRecord, target), PREFLIGHT_FIELD(PermissionRecord, rights));
+  absl::StrAppend(&layout, PREFLIGHT_FIELD(IdentityRecord, name), PREFLIGHT_FIELD(IdentityRecord, id),
+                  PREFLIGHT_FIELD(IdentityRecord, display_name), PREFLIGHT_FIELD(IdentityRecord, flags),
+                  PREFLIGHT_FIELD(IdentityRecord, from_scim), PREFLIGHT_FIELD(IdentityRecord, inactive),
+                  PREFLIGHT_FIELD(IdentityRecord, assigned_roles), PREFLIGHT_FIELD(IdentityRecord, detected_roles),
+                  PREFLIGHT_FIELD(IdentityRecord, accounts), PREFLIGHT_FIELD(IdentityRecord, attributes));
+  absl::StrAppend(&layout, PREFLIGHT_FIELD(AccountRecord, id), PREFLIGHT_FIELD(AccountRecord, instance),
+                  PREFLIGHT_FIELD(AccountRecord, native_identity), PREFLIGHT_FIELD(AccountRecord, display_name),
+                  PREFLIGHT_FIELD(AccountRecord, application), PREFLIGHT_FIELD(AccountRecord, identity),
+                  PREFLIGHT_FIELD(AccountRecord, from_scim), PREFLIGHT_FIELD(AccountRecord, disabled),
+                  PREFLIGHT_FIELD(AccountRecord, locked), PREFLIGHT_FIELD(AccountRecord, attributes),
+                  PREFLIGHT_FIELD(AccountRecord, permissions));
+  absl::StrAppend(&layout, PREFLIGHT_FIELD(EntitlementRecord, application),
+                  PREFLIGHT_FIELD(EntitlementRecord, attribute), PREFLIGHT_FIELD(EntitlementRecord, value),
+                  PREFLIGHT_FIELD(EntitlementRecord, id), PREFLIGHT_FIELD(EntitlementRecord, display_name),
+                  PREFLIGHT_FIELD(EntitlementRecord, type), PREFLIGHT_FIELD(EntitlementRecord, requestable),
+                  PREFLIGHT_FIELD(EntitlementRecord, from_scim));
   return XXH3_64bits(layout.data(), layout.size());
 }
+#undef PREFLIGHT_FIELD
 
 std::string SectionName(const SectionEntry& e) {
   return std::string(e.name, strnlen(e.name, sizeof e.name));

@@ -98,12 +98,23 @@ class Compiler {
 
   AccountState& AccountFor(IdentityState& st, Index app) {
     if (AccountState* a = FirstAccount(st, app, kNoId)) return *a;
-    AccountState a;
-    a.key = next_key_++;
+    return AddAccount(st, app, kNoId, ids_.Get("???"));
+  }
+
+  // A new account of the plan's at the end of `st` (a spare one, with its memory).
+  AccountState& AddAccount(IdentityState& st, Index app, Id instance, Id native_identity) {
+    ResizeAccounts(st.accounts, st.accounts.size() + 1, scratch_.spare_accounts);
+    AccountState& a = st.accounts.back();
+    a.ShareFrom(AccountView{});
     a.application = app;
-    a.native_identity = ids_.Get("???");
-    st.accounts.push_back(std::move(a));
-    return st.accounts.back();
+    a.instance = instance;
+    a.native_identity = native_identity;
+    a.display_name = kNoId;
+    a.source = kNoIndex;
+    a.key = next_key_++;
+    a.disabled = false;
+    a.locked = false;
+    return a;
   }
 
   // Each mutation first checks whether it changes anything, so an account the plan
@@ -271,19 +282,13 @@ class Compiler {
   // is the request's, else the identity attribute's requested value, else "???".
   AccountState& CreateAccount(IdentityState& st, const AccountRequest& req, Index app, Id instance) {
     const Application& application = s_.applications()[app];
-    AccountState created;
-    created.key = next_key_++;
-    created.application = app;
-    created.instance = instance;
-    std::string native = req.native_identity.value_or("");
+    std::string_view native = req.native_identity ? std::string_view(*req.native_identity) : std::string_view();
     if (native.empty() && application.identity_attribute != kNoId) {
       for (const AttributeRequest& a : req.attributes)
         if (a.name == ids_.Text(application.identity_attribute) && a.value.kind == Value::Kind::kString)
           native = a.value.str;
     }
-    created.native_identity = ids_.Get(native.empty() ? "???" : native);
-    st.accounts.push_back(std::move(created));
-    return st.accounts.back();
+    return AddAccount(st, app, instance, ids_.Get(native.empty() ? "???" : native));
   }
 
   absl::Status ApplyAttributeRequests(AccountState& acc, const AccountRequest& req, const Application& application,
@@ -501,6 +506,31 @@ class Compiler {
 
 }  // namespace
 
+void ResizeAccounts(std::vector<AccountState>& accounts, size_t n, std::vector<AccountState>& spare) {
+  while (accounts.size() > n) {
+    spare.push_back(std::move(accounts.back()));
+    accounts.pop_back();
+  }
+  while (accounts.size() < n) {
+    if (spare.empty()) {
+      accounts.emplace_back();
+      continue;
+    }
+    accounts.push_back(std::move(spare.back()));
+    spare.pop_back();
+  }
+}
+
+void CopyState(IdentityState& to, const IdentityState& from, std::vector<AccountState>& spare) {
+  to.identity = from.identity;
+  ResizeAccounts(to.accounts, from.accounts.size(), spare);
+  std::copy(from.accounts.begin(), from.accounts.end(), to.accounts.begin());
+  to.assigned_roles = from.assigned_roles;
+  to.detected_roles = from.detected_roles;
+  to.own_attributes = from.own_attributes;
+  to.attributes = from.attributes;
+}
+
 void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out) {
   out.clear();
   auto all = [&](Index app, const AttrView& v) {
@@ -575,16 +605,17 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   pre.attributes.clear();
   pre.assigned_roles.assign(idn.assigned_roles.begin(), idn.assigned_roles.end());
   pre.detected_roles.assign(idn.detected_roles.begin(), idn.detected_roles.end());
-  pre.accounts.clear();
-  for (Index ai : idn.accounts) {
+  ResizeAccounts(pre.accounts, idn.accounts.size(), out.scratch.spare_accounts);
+  for (size_t i = 0; i < idn.accounts.size(); ++i) {
+    const Index ai = idn.accounts[i];
     const AccountView a = s.accounts()[ai];
-    AccountState& st = pre.accounts.emplace_back();
+    AccountState& st = pre.accounts[i];
     st.application = a.application;
     st.instance = a.instance;
     st.native_identity = a.native_identity;
     st.display_name = a.display_name;
     st.source = ai;
-    st.key = static_cast<uint32_t>(pre.accounts.size() - 1);
+    st.key = static_cast<uint32_t>(i);
     st.disabled = a.disabled;
     st.locked = a.locked;
     st.ShareFrom(a);
@@ -599,7 +630,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   out.changes.clear();
   if (plan_or_null == nullptr) return absl::OkStatus();
   const ProvisioningPlan& plan = *plan_or_null;
-  out.post = pre;
+  CopyState(out.post, pre, out.scratch.spare_accounts);
   for (size_t i = 0; i < plan.accounts.size(); ++i)
     if (auto st = compiler.ApplyAccountRequest(out.post, plan.accounts[i], i); !st.ok()) return st;
   compiler.ApplyExpansions(out.post, out.plan_expansions, true);

@@ -32,6 +32,7 @@ struct ProjectionScratch {
   std::vector<Index> queue, roles, removed;
   std::vector<Id> values, rights;
   std::vector<Expansion> removed_expansions, kept_expansions;
+  std::vector<AccountState> spare_accounts;  // see ResizeAccounts
   DetectionScratch detection;
 };
 
@@ -58,6 +59,12 @@ absl::Status ProjectInto(const Snapshot& snapshot, Index identity, const Provisi
 // Only the pre state (and pre_expansions) into `out`; `post` and `changes` are left
 // empty or stale. For engine/scan, which evaluates stored identities as they are.
 absl::Status ProjectPreInto(const Snapshot& snapshot, Index identity, ValueIds& ids, Projection& out);
+
+// Sets the number of accounts without destroying any: accounts past `n` wait in `spare`,
+// with their memory, for the next state that needs one (which must set all their fields).
+void ResizeAccounts(std::vector<AccountState>& accounts, size_t n, std::vector<AccountState>& spare);
+// to = from, reusing to's memory (and spare accounts).
+void CopyState(IdentityState& to, const IdentityState& from, std::vector<AccountState>& spare);
 
 // Everything that differs between two states' accounts (sorted, unique).
 void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vector<Change>& out);

@@ -108,6 +108,9 @@ class PreViolations {
     std::vector<std::pair<Index, Id>> keys;
     std::vector<uint32_t> mark;  // policy -> epoch when selected
     uint32_t epoch = 0;
+    // The cache entry of a constraint: entry[first[policy] + constraint] when its stamp is
+    // the current check's (`epoch`), so that a lookup is O(1) however many fire.
+    std::vector<uint32_t> first, stamp, entry;
   };
 
   PreViolations(const MatchContext& ctx, const Projection& projection, const HeldRoles& held,
@@ -157,25 +160,48 @@ class PreViolations {
     return pre && ConstraintEqual(s_, *pre, post) && Unchanged(*pre, post);
   }
 
-  // Is the policy checked? Marks are set on first use: most checks never ask.
+  // Is the policy checked?
   bool Selected(Index p) {
-    std::vector<uint32_t>& mark = st_.mark;
-    if (!marked_) {
-      marked_ = true;
-      if (mark.size() < s_.policies().size()) mark.assign(s_.policies().size(), 0);
-      if (++st_.epoch == 0) {
-        std::fill(mark.begin(), mark.end(), 0);
-        st_.epoch = 1;
-      }
-      for (Index q : policies_) mark[q] = st_.epoch;
+    Start();
+    return st_.mark[p] == st_.epoch;
+  }
+
+  // The check's epoch, the policy marks and the constraint numbering, on first use: most
+  // checks never ask.
+  void Start() {
+    if (started_) return;
+    started_ = true;
+    const auto& policies = s_.policies();
+    st_.first.resize(policies.size() + 1);
+    for (size_t p = 0; p < policies.size(); ++p)
+      st_.first[p + 1] = st_.first[p] + static_cast<uint32_t>(policies[p].constraints.size());
+    // Account policies' violations without a GenericConstraint use constraint kNoIndex:
+    // one more slot per policy keeps them apart (FlatIndex).
+    size_t n = st_.first.back() + policies.size();
+    if (st_.mark.size() < policies.size()) st_.mark.assign(policies.size(), 0);
+    if (st_.stamp.size() < n) {
+      st_.stamp.assign(n, 0);
+      st_.entry.resize(n);
     }
-    return mark[p] == st_.epoch;
+    if (++st_.epoch == 0) {
+      std::fill(st_.mark.begin(), st_.mark.end(), 0);
+      std::fill(st_.stamp.begin(), st_.stamp.end(), 0);
+      st_.epoch = 1;
+    }
+    for (Index q : policies_) st_.mark[q] = st_.epoch;
+  }
+  size_t FlatIndex(ConstraintRef r) {
+    Start();
+    return r.constraint == kNoIndex ? st_.first.back() + r.policy : st_.first[r.policy] + r.constraint;
   }
 
   // The pre violation of constraint `r`, evaluated once per check.
   const Violation* Evaluate(ConstraintRef r) {
-    for (size_t i = 0; i < used_; ++i)
-      if (st_.cache[i].ref == r) return st_.cache[i].fired ? &st_.cache[i].v : nullptr;
+    uint32_t& stamp = st_.stamp[FlatIndex(r)];
+    uint32_t& slot = st_.entry[FlatIndex(r)];
+    if (stamp == st_.epoch) return st_.cache[slot].fired ? &st_.cache[slot].v : nullptr;
+    stamp = st_.epoch;
+    slot = static_cast<uint32_t>(used_);
     if (used_ == st_.cache.size()) st_.cache.emplace_back();
     Storage::Entry& e = st_.cache[used_++];
     e.ref = r;
@@ -203,13 +229,18 @@ class PreViolations {
   std::span<const Index> policies_;
   Storage& st_;
   size_t used_ = 0;
-  bool marked_ = false;
+  bool started_ = false;
 };
 
-// Everything a check reuses from one call to the next, one per thread: a check
-// allocates only for what it reports (and for strings a plan brings that the snapshot
-// never interned).
+const StringPool& NoStrings() {
+  static const StringPool none;
+  return none;
+}
+
+// Everything a check reuses from one call to the next, one per thread: once its
+// buffers have grown, a check allocates only for what it reports.
 struct CheckScratch {
+  ValueIds ids{NoStrings()};  // bound to the checked snapshot's pool by each check
   Projection projection;
   HeldRoles held_pre, held_post;
   std::vector<Index> policies;
@@ -257,7 +288,8 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   if (identity == kNoIndex)  // IIQ would simulate on an empty identity; we refuse (README)
     return Invalid(absl::StrCat("Identity '", req.identity, "' not found in the snapshot"), "/identity");
 
-  ValueIds ids(s.pool());
+  ValueIds& ids = scratch.ids;
+  ids.Reset(s.pool());
   Projection* projection = &scratch.projection;
   DetectScope scope = options.detect_policy_roles_only ? DetectScope::kPolicyRoles : DetectScope::kAll;
   if (auto st = ProjectInto(s, identity, plan, ids, *projection, scope); !st.ok()) return st;

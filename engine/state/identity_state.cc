@@ -1,18 +1,56 @@
 #include "engine/state/identity_state.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace preflight {
 
 Id ValueIds::Get(std::string_view s) {
-  Id id = pool_.Find(s);
+  Id id = pool_->Find(s);
   if (id != kNoId) return id;
-  auto it = ids_.find(ToAbsl(s));
-  if (it != ids_.end()) return it->second;
-  id = static_cast<Id>(pool_.size() + local_.size());
-  local_.emplace_back(s);
-  ids_.emplace(std::string(s), id);
+  auto it = ids_.find(s);
+  if (it != ids_.end()) return *it;
+  id = static_cast<Id>(pool_->size() + ends_.size());
+  text_.append(s);
+  ends_.push_back(text_.size());
+  ids_.insert(id);
   return id;
+}
+
+namespace {
+// Room an overlay takes at once (entries, values per entry): overlays are reused from
+// account to account, so generous sizes end their growth sooner. An entry gets room
+// for twice the values it is seeded with, which the values a plan adds seldom exceed.
+constexpr size_t kOverlayEntries = 8, kOverlayValues = 64;
+
+void Fill(AttrValues& e, Id name, bool multi, std::span<const Id> values) {
+  e.name = name;
+  e.multi = multi;
+  size_t room = std::max(kOverlayValues, std::bit_ceil(2 * values.size()));
+  if (e.values.capacity() < room) e.values.reserve(room);
+  e.values.assign(values.begin(), values.end());
+}
+}  // namespace
+
+Overlay& Overlay::operator=(const Overlay& o) {
+  if (this == &o) return *this;
+  if (entries_.size() < o.size_) {
+    entries_.reserve(std::max(kOverlayEntries, o.size_));
+    entries_.resize(o.size_);
+  }
+  for (size_t i = 0; i < o.size_; ++i) Fill(entries_[i], o.entries_[i].name, o.entries_[i].multi, o.entries_[i].values);
+  size_ = o.size_;
+  return *this;
+}
+
+AttrValues* Overlay::Insert(size_t at, Id name, bool multi, std::span<const Id> values) {
+  if (entries_.empty()) entries_.reserve(kOverlayEntries);
+  if (size_ == entries_.size()) entries_.emplace_back();
+  Fill(entries_[size_], name, multi, values);  // a spare entry, moved into place below
+  ++size_;
+  std::rotate(entries_.begin() + static_cast<long>(at), entries_.begin() + static_cast<long>(size_ - 1),
+              entries_.begin() + static_cast<long>(size_));
+  return &entries_[at];
 }
 
 std::vector<Permission>& AccountState::mutable_permissions() {
@@ -39,10 +77,9 @@ std::optional<AttrView> AccountState::Find(Id attr) const {
 AttrValues* AccountState::FindOrAdd(Id attr) {
   auto o = LowerBound(overlay_, attr);
   if (o != overlay_.end() && o->name == attr) return &*o;
-  AttrValues v;
-  if (std::optional<AttrView> base = base_attributes_.Find(attr)) v = AttrValues::Of(*base);
-  v.name = attr;
-  return &*overlay_.insert(o, std::move(v));
+  std::optional<AttrView> base = base_attributes_.Find(attr);
+  return overlay_.Insert(static_cast<size_t>(o - overlay_.begin()), attr, base && base->multi,
+                         base ? base->values : std::span<const Id>());
 }
 
 void AccountState::Erase(Id attr) {

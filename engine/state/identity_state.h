@@ -4,11 +4,14 @@
 // post state is the pre state with a plan applied and roles re-detected.
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "engine/model/snapshot.h"
 
 namespace preflight {
@@ -18,20 +21,71 @@ namespace preflight {
 // snapshot id, so they can never match a profile or constraint value by accident.
 class ValueIds {
  public:
-  explicit ValueIds(const StringPool& pool) : pool_(pool) {}
+  explicit ValueIds(const StringPool& pool) : pool_(&pool), ids_(0, TextHash{this}, TextEq{this}) {}
+  ValueIds(const ValueIds&) = delete;  // the hash set's functors point at this object
+  ValueIds& operator=(const ValueIds&) = delete;
   Id Get(std::string_view s);
   std::string_view Text(Id id) const {
-    return id < pool_.size() ? pool_.Get(id) : std::string_view(local_[id - pool_.size()]);
+    if (id < pool_->size()) return pool_->Get(id);
+    size_t i = id - pool_->size();
+    return std::string_view(text_).substr(ends_[i] - Length(i), Length(i));
   }
-  void Clear() {
-    local_.clear();
+  // Forgets the plan's strings and binds to `pool`; keeps the memory, so that an object
+  // reused from check to check (the check's scratch) stops allocating.
+  void Reset(const StringPool& pool) {
+    pool_ = &pool;
+    text_.clear();
+    ends_.clear();
     ids_.clear();
   }
+  void Clear() { Reset(*pool_); }
 
  private:
-  const StringPool& pool_;
-  std::vector<std::string> local_;
-  absl::flat_hash_map<std::string, Id> ids_;
+  size_t Length(size_t i) const { return ends_[i] - (i == 0 ? 0 : ends_[i - 1]); }
+  // The set holds the plan's ids, hashed and compared by their text; lookups by text.
+  struct TextHash {
+    using is_transparent = void;
+    const ValueIds* ids;
+    size_t operator()(std::string_view s) const { return absl::Hash<std::string_view>()(s); }
+    size_t operator()(Id id) const { return (*this)(ids->Text(id)); }
+  };
+  struct TextEq {
+    using is_transparent = void;
+    const ValueIds* ids;
+    std::string_view Text(std::string_view s) const { return s; }
+    std::string_view Text(Id id) const { return ids->Text(id); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const { return Text(a) == Text(b); }
+  };
+  const StringPool* pool_;
+  std::string text_;          // the plan's strings, one after the other
+  std::vector<size_t> ends_;  // where each ends in text_
+  absl::flat_hash_set<Id, TextHash, TextEq> ids_;
+};
+
+// An account's overlay: entries [0, size) in use, sorted by name. Emptying or
+// overwriting it keeps the entries and their value lists' memory for the next use.
+class Overlay {
+ public:
+  Overlay() = default;
+  Overlay(const Overlay& o) { *this = o; }
+  Overlay& operator=(const Overlay& o);
+  Overlay(Overlay&&) = default;
+  Overlay& operator=(Overlay&&) = default;
+  const AttrValues* begin() const { return entries_.data(); }
+  const AttrValues* end() const { return entries_.data() + size_; }
+  AttrValues* begin() { return entries_.data(); }
+  AttrValues* end() { return entries_.data() + size_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const AttrValues& operator[](size_t i) const { return entries_[i]; }
+  void clear() { size_ = 0; }
+  // A new entry named `name` holding `values`, at position `at` (which keeps the order).
+  AttrValues* Insert(size_t at, Id name, bool multi, std::span<const Id> values);
+
+ private:
+  std::vector<AttrValues> entries_;
+  size_t size_ = 0;
 };
 
 struct AccountState {
@@ -67,7 +121,7 @@ struct AccountState {
     }
   }
   const AttrList& base_attributes() const { return base_attributes_; }
-  const std::vector<AttrValues>& overlay() const { return overlay_; }
+  const Overlay& overlay() const { return overlay_; }
 
   PermissionList permissions() const { return own_permissions_ ? PermissionList(permissions_) : base_permissions_; }
   std::vector<Permission>& mutable_permissions();
@@ -82,7 +136,7 @@ struct AccountState {
  private:
   AttrList base_attributes_;
   PermissionList base_permissions_;
-  std::vector<AttrValues> overlay_;
+  Overlay overlay_;
   std::vector<Permission> permissions_;
   bool own_permissions_ = false;
 };

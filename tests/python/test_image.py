@@ -190,3 +190,17 @@ def test_c_abi_loads_an_image(tmp_path: Path, lib: ctypes.CDLL) -> None:
         assert (status, text) == (test_c_abi.OK, direct)
     finally:
         lib.preflight_engine_free(engine)
+
+
+def test_impact_of_a_change_needs_the_exports(tmp_path: Path) -> None:
+    image = compile_image(tmp_path, str(DEMO))
+    change = str(EXAMPLES / "scan" / "unix-role-change.xml")
+    error = scim_error(run("impact", "--snapshot", str(image), "--change", change))
+    assert error["detail"] == ("impact of a change needs an engine loaded from the exports (paths), "
+                               "not from a compiled image")
+    # A plan's impact reads only the snapshot: the image answers it as the exports do.
+    plan = str(EXAMPLES / "plan.json")
+    direct = run("impact", "--snapshot", str(DEMO), "--plan", plan, "--format", "json")
+    opened = run("impact", "--snapshot", str(image), "--plan", plan, "--format", "json")
+    assert direct.returncode == 0, direct.stderr
+    assert (opened.returncode, opened.stdout) == (0, direct.stdout)

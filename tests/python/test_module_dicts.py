@@ -197,6 +197,9 @@ def bad_and_odd_requests() -> dict[str, Any]:
         "extra members": with_(extra={"deep": [{"a": [1, 2.5, None, True]}]}, more="x"),
         "control characters": with_(extra="tab\tnul\x00bell\x07 \u2028"),
         "non-ascii": with_(extra="Zoë 日本 😀", identity="Zoë.Nobody"),
+        "non-ascii plan answered": with_(plan={"type": XML_TYPE, "value": (
+            "<ProvisioningPlan><AccountRequest application='Active_Directory' op='Modify'>"
+            "<AttributeRequest name='groups' op='Add' value='日本 😀 \u2028 \x7f'/></AccountRequest></ProvisioningPlan>")}),
         "list body": [GOOD],
         "tuple body": (GOOD,),
         "empty dict": {},
@@ -206,7 +209,10 @@ def bad_and_odd_requests() -> dict[str, Any]:
 @pytest.mark.parametrize("name", list(bad_and_odd_requests()))
 def test_odd_and_bad_dicts_answer_and_fail_as_their_json_text(engine: preflight.Engine, name: str) -> None:
     request = bad_and_odd_requests()[name]
-    assert outcome(lambda: engine.check(request)) == via_text(request, engine.check)
+    got = outcome(lambda: engine.check(request))
+    assert got == via_text(request, engine.check)
+    if name.endswith("answered"):
+        assert got[0] == "answer" and got[1]["plan"] == request["plan"]
     assert outcome(lambda: engine.check_json(request)) == via_text(request, engine.check_json)
     # In a batch the request is read under its index; a failed check stays in its place.
     got = outcome(lambda: engine.check_batch([GOOD, request], return_exceptions=True))
