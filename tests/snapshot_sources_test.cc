@@ -293,3 +293,17 @@ TEST_CASE("load: the first file that fails stops a strict load, with the files b
   CHECK(lenient.objects().applications.size() == 1);
   CHECK(lenient.objects().roles.empty());
 }
+
+TEST_CASE("load: an exception during a parallel load reaches the caller, the workers stopped", "[load]") {
+  TempDir dir("preflight-parallel-throw");
+  for (const auto& [name, text] : Sources()) dir.Write(name, text);
+  LoadOptions options;
+  options.threads = 2;
+  size_t calls = 0;
+  options.progress = [&](const LoadProgress& p) {
+    if (++calls == 3) throw std::runtime_error(absl::StrCat("stopped after ", p.files, " files"));
+  };
+  SnapshotBuilder builder(options);
+  CHECK_THROWS_WITH(builder.AddPath(dir.path.string()), "stopped after 3 files");
+  CHECK(builder.objects().identities.size() == 2 * 50);  // the apps and two identity files
+}

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -148,6 +149,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
     size_t bytes = 0;
     SnapshotObjects objects;
     absl::Status status;
+    std::exception_ptr error;  // what the reader threw, rethrown on this thread
     bool parsed = false;
   };
   std::vector<Slot> slots(files.size());
@@ -157,6 +159,24 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   std::vector<std::string> spare;  // parsed files' buffers, for the next reads
   bool closing = false;
   std::vector<std::thread> workers;
+  // Stops and joins the workers however this function is left: a returned error, or an
+  // exception (from a reader, a merge or the progress callback) going on to the caller.
+  struct Stop {
+    std::mutex& mu;
+    std::condition_variable& work;
+    bool& closing;
+    std::deque<size_t>& queue;
+    std::vector<std::thread>& workers;
+    ~Stop() {
+      {
+        std::lock_guard lock(mu);
+        closing = true;
+        queue.clear();
+      }
+      work.notify_all();
+      for (std::thread& t : workers) t.join();
+    }
+  } stop{mu, work, closing, queue, workers};
   for (size_t w = 0; w < threads; ++w) {
     workers.emplace_back([&] {
       SourceReader reader;
@@ -169,11 +189,18 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
         lock.unlock();
         Slot& slot = slots[i];
         SnapshotObjects objects;
-        absl::Status status = reader.Read(slot.text, files[i].path, objects, options_.limits, true);
+        absl::Status status;
+        std::exception_ptr error;
+        try {
+          status = reader.Read(slot.text, files[i].path, objects, options_.limits, true);
+        } catch (...) {
+          error = std::current_exception();
+        }
         lock.lock();
         spare.push_back(std::move(slot.text));  // not needed once its objects are out
         slot.objects = std::move(objects);
         slot.status = std::move(status);
+        slot.error = error;
         slot.parsed = true;
         done.notify_all();
       }
@@ -216,6 +243,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
       std::unique_lock lock(mu);
       done.wait(lock, [&] { return slot.parsed; });
     }
+    if (slot.error) std::rethrow_exception(slot.error);
     absl::Status merged = Merge(std::move(slot.objects), slot.status, files[next_merge].path, slot.bytes);
     slot = Slot{};
     ++next_merge;
@@ -225,13 +253,6 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
       break;
     }
   }
-  {
-    std::lock_guard lock(mu);
-    closing = true;
-    queue.clear();
-  }
-  work.notify_all();
-  for (std::thread& t : workers) t.join();
   timings_.parse_ms += MsSince(began) - (timings_.read_ms - read_before);
   return result;
 }
