@@ -582,19 +582,18 @@ class ExportScanner {
   size_t ElementEnd(size_t p) const {
     int depth = 0;
     while (true) {
-      if (At(p, "<!--")) {
-        p = After(p + 4, "-->");
-      } else if (At(p, "<![CDATA[")) {
-        p = After(p + 9, "]]>");
-      } else if (At(p, "<?")) {
-        p = After(p + 2, "?>");
-      } else if (At(p, "<!")) {
-        return npos;
-      } else if (At(p, "</")) {
+      const char next = p + 1 < t_.size() ? t_[p + 1] : '\0';  // what follows the '<'
+      if (next == '/') {
         p = t_.find('>', p + 2);
         if (p == npos) return npos;
         if (--depth == 0) return p + 1;
         ++p;
+      } else if (next == '?') {
+        p = After(p + 2, "?>");
+      } else if (next == '!') {
+        if (At(p, "<!--")) p = After(p + 4, "-->");
+        else if (At(p, "<![CDATA[")) p = After(p + 9, "]]>");
+        else return npos;
       } else {
         size_t gt = TagEnd(p + 1);
         if (gt == npos) return npos;
