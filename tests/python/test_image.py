@@ -151,6 +151,26 @@ def test_python_engine_loads_an_image(tmp_path: Path) -> None:
     assert "image: truncated: the header says" in str(raised.value)
 
 
+def test_python_writes_an_image_the_cli_would(tmp_path: Path) -> None:
+    import preflight
+
+    direct = preflight.Engine.load(DEMO)
+    written = direct.write_image(tmp_path / "py.pfimg")
+    # The same image as the CLI's but for the load times it records.
+    cli = compile_image(tmp_path, str(DEMO), name="cli.pfimg")
+    assert (tmp_path / "py.pfimg").stat().st_size == cli.stat().st_size
+    assert written == {"image": str(tmp_path / "py.pfimg"), "bytes": cli.stat().st_size, "formatVersion": 1,
+                       "sourceHash": direct.info["source_hash"], "identities": 2, "policies": 2,
+                       "loadErrors": 0, "partial": False}
+    opened = preflight.Engine.load(tmp_path / "py.pfimg")
+    assert opened.check(REQUEST.read_text()) == direct.check(REQUEST.read_text())
+    with pytest.raises(preflight.InvalidType):
+        direct.write_image(42)  # type: ignore[arg-type]
+    with pytest.raises(preflight.PreflightError) as raised:
+        direct.write_image(tmp_path / "no-such-dir" / "x.pfimg")
+    assert "no-such-dir" in str(raised.value)
+
+
 def test_serve_opens_an_image_and_reloads_a_new_one(tmp_path: Path) -> None:
     requests = pytest.importorskip("requests")
     from test_serve import Server
