@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/codecs/snapshot_sources.h"
+#include "engine/codecs/snapshot_sources_internal.h"
 #include "engine/load/build_context.h"
 #include "engine/load/snapshot_builder.h"
 #include "engine/model/snapshot.h"
@@ -183,6 +184,11 @@ TEST_CASE("xml: a large export is read in many chunks with the same locations", 
   REQUIRE(text.size() > (1u << 20));  // several chunks
   std::string dump = SameAsWhole(text, "big.xml");
   CHECK(dump.find("identity u7999 ") != std::string::npos);
+  for (int threads : {2, 3, 64}) {  // the chunks shared out between threads
+    SnapshotObjects parallel;
+    REQUIRE(snapshot_sources_internal::ReadIiqXml(text, "big.xml", parallel, DefaultLimits(), threads).ok());
+    CHECK(Dump(parallel) == dump);
+  }
   SameAsWhole(text + "<", "big.xml");  // broken at the very end: the whole document's error
 }
 

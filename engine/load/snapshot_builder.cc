@@ -135,13 +135,15 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   const auto began = Clock::now();
   const double read_before = timings_.read_ms;
   std::vector<SourceFile> files = ListSources(paths);
+  uint64_t bytes = 0;
   for (const SourceFile& f : files) {
     files_total_++;
-    bytes_total_ += f.size;
+    bytes += f.size;
   }
-  size_t threads = options_.threads > 0 ? static_cast<size_t>(options_.threads)
-                                        : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min(threads, files.size());
+  bytes_total_ += bytes;
+  const size_t cores = options_.threads > 0 ? static_cast<size_t>(options_.threads)
+                                            : std::max(1u, std::thread::hardware_concurrency());
+  const size_t threads = std::min(cores, files.size());
   const size_t window = threads + 1;
 
   struct Slot {
@@ -192,7 +194,9 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
         absl::Status status;
         std::exception_ptr error;
         try {
-          status = reader.Read(slot.text, files[i].path, objects, options_.limits, true);
+          // A file that is most of the load (one large export) is read by all the threads.
+          int inner = files[i].size * 2 > bytes ? static_cast<int>(cores) : 1;
+          status = reader.Read(slot.text, files[i].path, objects, options_.limits, true, inner);
         } catch (...) {
           error = std::current_exception();
         }
