@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 
-def run(argv: list[str]) -> tuple[float, float, bytes]:
-    """Runs argv; wall seconds, peak RSS in MB (of this process alone), stdout."""
+def run(argv: list[str]) -> tuple[float, float, bytes, float]:
+    """Runs argv; wall seconds, peak RSS in MB (of this process alone), stdout, CPU seconds."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE)
@@ -36,13 +36,13 @@ def run(argv: list[str]) -> tuple[float, float, bytes]:
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"{' '.join(argv)} failed: {err.strip()[:2000]}")
         out.seek(0)
-        return wall, usage.ru_maxrss / 1024, out.read()
+        return wall, usage.ru_maxrss / 1024, out.read(), usage.ru_utime + usage.ru_stime
 
 
 def stats(cli: str, path: Path) -> dict:
-    wall, rss, out = run([cli, "snapshot", "stats", str(path)])
+    wall, rss, out, cpu = run([cli, "snapshot", "stats", str(path)])
     s = json.loads(out)
-    return {"seconds": wall, "peak_rss_mb": rss, "stats": s}
+    return {"seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": rss, "stats": s}
 
 
 def has_compile(cli: str) -> bool:
@@ -66,6 +66,7 @@ def sweep_one(cli: str, label: str, workload: Path, fmt: str, manifest: dict, im
     row = {
         "build": label, "workload": workload.name, "format": fmt, "identities": counts["identities"],
         "files": load["files"], "bytes": load["bytes"], "seconds": round(best["seconds"], 3),
+        "cpu_seconds": round(best["cpu_seconds"], 3),
         "mb_per_s": round(load["bytes"] / 1e6 / best["seconds"], 1),
         "read_parse_ms": round(load["readMs"] + load["parseMs"], 1), "build_ms": round(load["buildMs"], 1),
         "peak_rss_mb": round(best["peak_rss_mb"], 1), "model_mb": round(s["memory"]["approxBytes"] / 1e6, 1),
@@ -74,7 +75,7 @@ def sweep_one(cli: str, label: str, workload: Path, fmt: str, manifest: dict, im
     row["peak_over_model"] = round(row["peak_rss_mb"] / row["model_mb"], 2) if row["model_mb"] else None
     if image_dir is not None:
         image = image_dir / f"{workload.name}-{fmt}.pfimg"
-        wall, rss, _ = run([cli, "snapshot", "compile", str(path), "-o", str(image)])
+        wall, rss, _, _ = run([cli, "snapshot", "compile", str(path), "-o", str(image)])
         row["compile_seconds"] = round(wall, 3)
         row["compile_peak_rss_mb"] = round(rss, 1)
         row["image_mb"] = round(image.stat().st_size / 1e6, 1)

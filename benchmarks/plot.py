@@ -70,11 +70,11 @@ def plot_load_sweep(out: Path, dest: Path) -> None:
     a2.set_yscale("log")
     fig.tight_layout()
     fig.savefig(dest / "scaling_load.png", dpi=110)
-    print("| build | format | identities | MB | load s | MB/s | peak RSS MB | model MB | peak/model | image open ms |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| build | format | identities | MB | load s | CPU s | MB/s | peak RSS MB | model MB | peak/model | image open ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in sorted(rows, key=lambda r: (r["format"], r["identities"], r["build"])):
         print(f"| {r['build']} | {r['format']} | {r['identities']:,} | {r['bytes'] / 1e6:.0f} | {r['seconds']:.2f} | "
-              f"{r['mb_per_s']:.0f} | {r['peak_rss_mb']:.0f} | {r['model_mb']:.0f} | {r['peak_over_model']} | "
+              f"{r.get('cpu_seconds', float('nan')):.2f} | {r['mb_per_s']:.0f} | {r['peak_rss_mb']:.0f} | {r['model_mb']:.0f} | {r['peak_over_model']} | "
               f"{r.get('image_open_stats_ms', '')} |")
     print()
 

@@ -49,6 +49,15 @@ std::vector<std::string> CorpusPlans() {
   return plans;
 }
 
+// The demo snapshot, loaded, and compiled to a temporary image (the caller removes it).
+std::pair<std::shared_ptr<const Engine>, std::string> CompiledDemo() {
+  auto direct = Engine::Load({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"});
+  REQUIRE(direct.ok());
+  std::string image = TempImagePath();
+  REQUIRE((*direct)->WriteImage(image).ok());
+  return {*direct, image};
+}
+
 std::string Answer(const absl::StatusOr<std::string>& r) { return r.ok() ? *r : "error: " + std::string(r.status().message()); }
 
 // `snapshot stats` without the image's own facts (which only the image has).
@@ -151,10 +160,7 @@ TEST_CASE("image: an image of a partial snapshot stays partial: refused without 
 }
 
 TEST_CASE("image: given with other paths, an image is refused", "[image]") {
-  auto direct = Engine::Load({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"});
-  REQUIRE(direct.ok());
-  const std::string image = TempImagePath();
-  REQUIRE((*direct)->WriteImage(image).ok());
+  const auto [direct, image] = CompiledDemo();
   auto both = Engine::Load({image, PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"});
   REQUIRE(!both.ok());
   CHECK(both.status().message() ==
@@ -164,10 +170,7 @@ TEST_CASE("image: given with other paths, an image is refused", "[image]") {
 }
 
 TEST_CASE("image: truncated, wrong magic, wrong version, bad checksum, hostile offsets", "[image]") {
-  auto direct = Engine::Load({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"});
-  REQUIRE(direct.ok());
-  const std::string good = TempImagePath();
-  REQUIRE((*direct)->WriteImage(good).ok());
+  const auto [direct, good] = CompiledDemo();
   const std::string bytes = Slurp(good);
   std::filesystem::remove(good);
   REQUIRE(bytes.size() % 64 == 0);
@@ -296,12 +299,28 @@ TEST_CASE("image: truncated, wrong magic, wrong version, bad checksum, hostile o
     std::memcpy(bad.data() + identities_at + 16 + 3 * 8 + 4, &count, 4);
     CHECK(open_unchecked(bad).find(": image: column 'identities' row 0: a range [0, +1000) outside attributes (") !=
           std::string::npos);
-    // Every single-byte change after the preamble is either refused or opens: never a crash.
+    // Every single-byte change after the preamble is either refused or opens, and what opens
+    // answers a query and a check (under the sanitizer builds too): never a crash.
     size_t refused = 0;
+    CheckFields fields;
+    fields.identity = "Ryan.Russell";
+    fields.plan = Slurp(PREFLIGHT_EXAMPLES_DIR "/plan.json");
     for (size_t at = 64; at < bytes.size(); ++at) {
       auto flipped = std::make_shared<std::string>(bytes);
       (*flipped)[at] = static_cast<char>((*flipped)[at] ^ 0xff);
-      refused += !OpenImageBytes(flipped, *flipped, "flipped", unchecked).ok();
+      auto opened = OpenImageBytes(flipped, *flipped, "flipped", unchecked);
+      if (!opened.ok()) {
+        ++refused;
+        continue;
+      }
+      Engine engine(*opened, {}, true);
+      QueryParams users;
+      users.resource_type = "Users";
+      auto internal = [](const absl::StatusOr<std::string>& r) {
+        return !r.ok() && ErrorCodeOf(r.status()) == ErrorCode::kInternal;
+      };
+      CHECK(!internal(engine.QueryJson(users)));
+      CHECK(!internal(engine.CheckFieldsJson(fields)));
     }
     CHECK(refused > bytes.size() / 4);
   }
@@ -322,10 +341,7 @@ TEST_CASE("image: fuzz regressions (tests/corpus/fuzz-regressions/image_fuzz)", 
   auto owned = std::make_shared<std::string>(bytes);
   // Its preamble takes this build's layout hash (bytes 16..23), so that what is tested is
   // the decode and not the record layout the input was found with.
-  auto demo = Engine::Load({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"});
-  REQUIRE(demo.ok());
-  const std::string current = TempImagePath();
-  REQUIRE((*demo)->WriteImage(current).ok());
+  const auto [demo, current] = CompiledDemo();
   owned->replace(16, 8, Slurp(current).substr(16, 8));
   std::filesystem::remove(current);
   ImageOpenOptions unchecked;

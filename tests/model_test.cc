@@ -9,6 +9,7 @@
 
 #include "engine/model/column.h"
 #include "engine/model/hash_slots.h"
+#include "engine/model/population.h"
 #include "engine/model/string_pool.h"
 
 using namespace preflight;
@@ -136,4 +137,77 @@ TEST_CASE("a slot table finds every position by its key and nothing else", "[mod
   for (uint32_t i = 0; i < keys.size(); ++i) CHECK(find(keys[i]) == i);
   CHECK(find("k1") == hash_slots::kNotFound);
   CHECK(hash_slots::Find({}, 1, [](uint32_t) { return true; }) == hash_slots::kNotFound);
+}
+
+TEST_CASE("population views: attributes end where the next record's values begin; stored and owned lists compare alike", "[model]") {
+  PopulationStore p;
+  // Two attributes of one account, one of another, then the end marker.
+  p.values.Build() = {10, 11, 12, 20, 30, 31};
+  p.values.Seal();
+  p.attributes.Build() = {{1, 0 | AttrRecord::kMulti}, {2, 3}, {1, 4 | AttrRecord::kMulti}, {kNoId, 6}};
+  p.attributes.Seal();
+  p.rights.Build() = {7, 8, 9};
+  p.rights.Seal();
+  p.permissions.Build() = {{5, Range{0, 2}}, {6, Range{2, 1}}};
+  p.permissions.Seal();
+  p.accounts.Build() = {{.attributes = {0, 2}, .permissions = {0, 2}}, {.attributes = {2, 1}}};
+  p.accounts.Seal();
+
+  AccountRange accounts(&p, p.accounts.size());
+  REQUIRE(accounts.size() == 2);
+  AccountView a = accounts[0];
+  REQUIRE(a.attributes.size() == 2);
+  CHECK(a.attributes[0].name == 1);
+  CHECK(a.attributes[0].multi);
+  CHECK(std::vector<Id>(a.attributes[0].values.begin(), a.attributes[0].values.end()) == std::vector<Id>{10, 11, 12});
+  CHECK(a.attributes[1].name == 2);
+  CHECK_FALSE(a.attributes[1].multi);
+  CHECK(std::vector<Id>(a.attributes[1].values.begin(), a.attributes[1].values.end()) == std::vector<Id>{20});
+  CHECK(a.attributes.Find(2)->values.size() == 1);
+  CHECK_FALSE(a.attributes.Find(3).has_value());
+  CHECK_FALSE(a.attributes.Find(0).has_value());
+  REQUIRE(a.permissions.size() == 2);
+  CHECK(a.permissions[1].target == 6);
+  CHECK(a.permissions[1].rights.size() == 1);
+  CHECK(a.permissions[1].rights[0] == 9);
+  AccountView b = accounts[1];
+  REQUIRE(b.attributes.size() == 1);
+  CHECK(std::vector<Id>(b.attributes[0].values.begin(), b.attributes[0].values.end()) == std::vector<Id>{30, 31});
+  CHECK(b.permissions.empty());
+
+  // A check's own copy compares equal to the stored list, and is not the same list.
+  std::vector<AttrValues> owned = a.attributes.ToVector();
+  CHECK(owned == std::vector<AttrValues>{{1, true, {10, 11, 12}}, {2, false, {20}}});
+  AttrList copy(owned);
+  CHECK(copy == a.attributes);
+  CHECK_FALSE(copy.SameAs(a.attributes));
+  CHECK(accounts[0].attributes.SameAs(a.attributes));
+  owned[1].values.push_back(21);
+  CHECK_FALSE(AttrList(owned) == a.attributes);
+  CHECK(PermissionList(a.permissions.ToVector()) == a.permissions);
+
+  // Iterators: random access, by value.
+  auto it = std::lower_bound(a.attributes.begin(), a.attributes.end(), Id{2},
+                             [](const AttrView& v, Id name) { return v.name < name; });
+  CHECK(it - a.attributes.begin() == 1);
+  CHECK(it->name == 2);
+  size_t names = 0;
+  for (AttrView v : a.attributes) names += v.name;
+  CHECK(names == 3);
+}
+
+TEST_CASE("resource texts are read back in order from one column per type", "[model]") {
+  Column<char> text;
+  Column<uint64_t> starts;
+  const std::string joined = R"({"id":"a"}{"id":"bb"})";
+  text.Build().assign(joined.begin(), joined.end());
+  text.Seal();
+  starts.Build() = {0, 10, 21};
+  starts.Seal();
+  TextList list(text, starts);
+  REQUIRE(list.size() == 2);
+  CHECK(list[0] == R"({"id":"a"})");
+  CHECK(list[1] == R"({"id":"bb"})");
+  CHECK(std::vector<std::string_view>(list.begin(), list.end()).size() == 2);
+  CHECK(TextList(Column<char>(), Column<uint64_t>()).empty());
 }

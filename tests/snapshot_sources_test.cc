@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/codecs/snapshot_sources.h"
+#include "engine/codecs/snapshot_sources_internal.h"
 #include "engine/load/build_context.h"
 #include "engine/load/snapshot_builder.h"
 #include "engine/model/snapshot.h"
@@ -183,6 +184,11 @@ TEST_CASE("xml: a large export is read in many chunks with the same locations", 
   REQUIRE(text.size() > (1u << 20));  // several chunks
   std::string dump = SameAsWhole(text, "big.xml");
   CHECK(dump.find("identity u7999 ") != std::string::npos);
+  for (int threads : {2, 3, 64}) {  // the chunks shared out between threads
+    SnapshotObjects parallel;
+    REQUIRE(snapshot_sources_internal::ReadIiqXml(text, "big.xml", parallel, DefaultLimits(), threads).ok());
+    CHECK(Dump(parallel) == dump);
+  }
   SameAsWhole(text + "<", "big.xml");  // broken at the very end: the whole document's error
 }
 
@@ -292,4 +298,18 @@ TEST_CASE("load: the first file that fails stops a strict load, with the files b
   CHECK(ErrorCodeOf(status) == ErrorCode::kNotFound);
   CHECK(lenient.objects().applications.size() == 1);
   CHECK(lenient.objects().roles.empty());
+}
+
+TEST_CASE("load: an exception during a parallel load reaches the caller, the workers stopped", "[load]") {
+  TempDir dir("preflight-parallel-throw");
+  for (const auto& [name, text] : Sources()) dir.Write(name, text);
+  LoadOptions options;
+  options.threads = 2;
+  size_t calls = 0;
+  options.progress = [&](const LoadProgress& p) {
+    if (++calls == 3) throw std::runtime_error(absl::StrCat("stopped after ", p.files, " files"));
+  };
+  SnapshotBuilder builder(options);
+  CHECK_THROWS_WITH(builder.AddPath(dir.path.string()), "stopped after 3 files");
+  CHECK(builder.objects().identities.size() == 2 * 50);  // the apps and two identity files
 }

@@ -244,6 +244,9 @@ void RegisterEngine(py::module_& m) {
       .def("stats", [](const EngineHandle& h) { return h.engine->StatsJson(); })
       .def("diagnostics", [](const EngineHandle& h) { return h.engine->DiagnosticsJson(); })
       .def("info", &Info)
+      .def("write_image", [](const EngineHandle& h, const std::string& path) {
+        return Released([&] { return h.engine->WriteImage(path); });
+      }, py::arg("path"))
       .def("query", &Query, py::arg("resource_type"), py::arg("filter"), py::arg("attributes"),
            py::arg("excluded_attributes"), py::arg("sort_by"), py::arg("sort_order"), py::arg("start_index"),
            py::arg("count"))

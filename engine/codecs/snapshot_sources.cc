@@ -27,9 +27,9 @@ SourceReader::SourceReader() : parsers_(std::make_unique<Parsers>()) {}
 SourceReader::~SourceReader() = default;
 
 absl::Status SourceReader::Read(std::string_view text, std::string_view file, SnapshotObjects& out,
-                                const Limits& limits, bool padded) {
+                                const Limits& limits, bool padded, int threads) {
   switch (DetectSourceKind(text)) {
-    case SourceKind::kIiqXml: return ReadIiqXml(text, file, out, limits);
+    case SourceKind::kIiqXml: return snapshot_sources_internal::ReadIiqXml(text, file, out, limits, threads);
     case SourceKind::kScimJson:
       return snapshot_sources_internal::ReadScimJson(parsers_->json, text, file, out, limits, padded);
     case SourceKind::kUnknown: break;

@@ -32,9 +32,10 @@ class SourceReader {
  public:
   SourceReader();
   ~SourceReader();
-  // ReadSource; `padded`: kSourcePadding bytes after the text may be read.
+  // ReadSource; `padded`: kSourcePadding bytes after the text may be read; `threads`:
+  // how many threads may read parts of one IdentityIQ export at once.
   absl::Status Read(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits,
-                    bool padded = false);
+                    bool padded = false, int threads = 1);
 
  private:
   struct Parsers;

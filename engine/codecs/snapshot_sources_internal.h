@@ -16,4 +16,9 @@ namespace preflight::snapshot_sources_internal {
 absl::Status ReadScimJson(simdjson::dom::parser& parser, std::string_view text, std::string_view file,
                           SnapshotObjects& out, const Limits& limits, bool padded);
 
+// ReadIiqXml with an export's chunks read by `threads` threads (the objects, their
+// order and the diagnostics the same).
+absl::Status ReadIiqXml(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits,
+                        int threads);
+
 }  // namespace preflight::snapshot_sources_internal

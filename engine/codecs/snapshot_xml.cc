@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/codecs/snapshot_sources.h"
+#include "engine/codecs/snapshot_sources_internal.h"
 #include "pugixml.hpp"
 
 namespace preflight {
@@ -582,19 +585,18 @@ class ExportScanner {
   size_t ElementEnd(size_t p) const {
     int depth = 0;
     while (true) {
-      if (At(p, "<!--")) {
-        p = After(p + 4, "-->");
-      } else if (At(p, "<![CDATA[")) {
-        p = After(p + 9, "]]>");
-      } else if (At(p, "<?")) {
-        p = After(p + 2, "?>");
-      } else if (At(p, "<!")) {
-        return npos;
-      } else if (At(p, "</")) {
+      const char next = p + 1 < t_.size() ? t_[p + 1] : '\0';  // what follows the '<'
+      if (next == '/') {
         p = t_.find('>', p + 2);
         if (p == npos) return npos;
         if (--depth == 0) return p + 1;
         ++p;
+      } else if (next == '?') {
+        p = After(p + 2, "?>");
+      } else if (next == '!') {
+        if (At(p, "<!--")) p = After(p + 4, "-->");
+        else if (At(p, "<![CDATA[")) p = After(p + 9, "]]>");
+        else return npos;
       } else {
         size_t gt = TagEnd(p + 1);
         if (gt == npos) return npos;
@@ -648,54 +650,95 @@ class ExportScanner {
   bool closed_ = false;
 };
 
-// Parses `text` in chunks of whole objects, each chunk its own small document, so memory
-// holds one chunk's DOM instead of the whole file's. Every byte goes through pugixml in
-// the same mode as a whole-document parse: the prolog and the tail (from the last object
-// on) as one document, the objects and what separates them as fragments. False when the
-// file is not of the plain shape or any part does not parse; `out` is then untouched.
-bool ReadInChunks(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {
+// Cuts a plain export into chunks of whole objects (and what separates them), about
+// kChunkBytes each, in order: [open_end, tail) without gaps, where open_end follows
+// <sailpoint ...> and tail is where the last object ends. False when the file is not of
+// that shape.
+bool SplitIntoChunks(std::string_view text, std::vector<std::pair<size_t, size_t>>& chunks, size_t& open_end,
+                     size_t& tail) {
   static constexpr size_t kChunkBytes = 256 << 10;
   ExportScanner scan(text);
-  size_t begin = scan.Open();
+  size_t begin = open_end = scan.Open();
   if (begin == ExportScanner::npos) return false;
-  SnapshotObjects part;
-  Reader reader{text, std::string(file), part, limits.max_nesting_depth};
-  pugi::xml_document doc;
-  const size_t open_end = begin;
-  size_t end = begin;  // the chunk is [begin, end): whole objects and what is between them
+  size_t end = begin;
   while (true) {
     size_t next = scan.NextObject(end);
-    if (next != ExportScanner::npos) {
-      end = scan.ElementEnd(next);
-      if (end == ExportScanner::npos) return false;
-      if (end - begin < kChunkBytes) continue;
-    } else if (!scan.closed()) {
-      return false;
+    if (next == ExportScanner::npos) {
+      if (!scan.closed()) return false;
+      if (end > begin) chunks.emplace_back(begin, end);
+      tail = end;
+      return true;
     }
-    if (end > begin) {
-      if (!doc.load_buffer(text.data() + begin, end - begin, pugi::parse_default | pugi::parse_fragment,
-                           pugi::encoding_utf8))
-        return false;
-      reader.base = begin;
-      for (pugi::xml_node child : doc.children())
-        if (child.type() == pugi::node_element) reader.ReadObject(child);
+    end = scan.ElementEnd(next);
+    if (end == ExportScanner::npos) return false;
+    if (end - begin >= kChunkBytes) {
+      chunks.emplace_back(begin, end);
       begin = end;
     }
-    if (next == ExportScanner::npos) break;
   }
-  std::string skeleton(text.substr(0, open_end));
-  skeleton.append(text.substr(end));
-  if (!doc.load_buffer(skeleton.data(), skeleton.size(), pugi::parse_default, pugi::encoding_utf8) ||
-      std::string_view(doc.document_element().name()) != "sailpoint")
-    return false;
-  AppendObjects(out, std::move(part));
+}
+
+// Reads chunks [from, to) into `out`, each chunk parsed as a fragment. False when one
+// does not parse.
+bool ReadChunks(std::string_view text, std::string_view file, const Limits& limits,
+                const std::vector<std::pair<size_t, size_t>>& chunks, size_t from, size_t to, SnapshotObjects& out) {
+  Reader reader{text, std::string(file), out, limits.max_nesting_depth};
+  pugi::xml_document doc;
+  for (size_t c = from; c < to; ++c) {
+    auto [begin, end] = chunks[c];
+    if (!doc.load_buffer(text.data() + begin, end - begin, pugi::parse_default | pugi::parse_fragment,
+                         pugi::encoding_utf8))
+      return false;
+    reader.base = begin;
+    for (pugi::xml_node child : doc.children())
+      if (child.type() == pugi::node_element) reader.ReadObject(child);
+  }
+  return true;
+}
+
+// Parses `text` in chunks of whole objects, each chunk its own small document, so memory
+// holds one chunk's DOM (per thread) instead of the whole file's. Every byte goes through
+// pugixml in the same mode as a whole-document parse: the prolog and the tail (from the
+// last object on) as one document, the objects and what separates them as fragments.
+// With `threads` > 1 the chunks are shared out in that many consecutive runs, read at
+// once and appended in order. False when the file is not of the plain shape or any part
+// does not parse; `out` is then untouched.
+bool ReadInChunks(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits,
+                  int threads) {
+  std::vector<std::pair<size_t, size_t>> chunks;
+  size_t open_end = 0, tail = 0;
+  if (!SplitIntoChunks(text, chunks, open_end, tail)) return false;
+  {
+    std::string skeleton(text.substr(0, open_end));
+    skeleton.append(text.substr(tail));
+    pugi::xml_document doc;
+    if (!doc.load_buffer(skeleton.data(), skeleton.size(), pugi::parse_default, pugi::encoding_utf8) ||
+        std::string_view(doc.document_element().name()) != "sailpoint")
+      return false;
+  }
+  const size_t runs = std::max<size_t>(1, std::min(chunks.size(), static_cast<size_t>(std::max(threads, 1))));
+  std::vector<SnapshotObjects> parts(runs);
+  auto run = [&](size_t r) {
+    return ReadChunks(text, file, limits, chunks, r * chunks.size() / runs, (r + 1) * chunks.size() / runs, parts[r]);
+  };
+  std::vector<std::future<bool>> others;
+  for (size_t r = 1; r < runs; ++r) others.push_back(std::async(std::launch::async, run, r));
+  bool ok = run(0);
+  for (auto& f : others) ok = f.get() && ok;
+  if (!ok) return false;
+  for (SnapshotObjects& part : parts) AppendObjects(out, std::move(part));
   return true;
 }
 
 }  // namespace
 
 absl::Status ReadIiqXml(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {
-  if (ReadInChunks(text, file, out, limits)) return absl::OkStatus();
+  return snapshot_sources_internal::ReadIiqXml(text, file, out, limits, 1);
+}
+
+absl::Status snapshot_sources_internal::ReadIiqXml(std::string_view text, std::string_view file, SnapshotObjects& out,
+                                                   const Limits& limits, int threads) {
+  if (ReadInChunks(text, file, out, limits, threads)) return absl::OkStatus();
   return ReadIiqXmlWhole(text, file, out, limits);
 }
 

@@ -52,25 +52,21 @@ struct RefsField {
   Table table;
 };
 inline RefsField Refs(std::vector<uint32_t>& v, Table t) { return {v, t}; }
-// A table itself: its length must be the one the header gives.
+// A table itself (Rows), or an index with one element per row of a table (PerRow): its
+// length must be the header's count of `table`.
 template <class T>
-struct TableField {
+struct RowsField {
   std::vector<T>& v;
   Table table;
+  bool index;
 };
 template <class T>
-TableField<T> Rows(std::vector<T>& v, Table t) {
-  return {v, t};
+RowsField<T> Rows(std::vector<T>& v, Table t) {
+  return {v, t, false};
 }
-// A list with one element per row of `table` (a per-role or per-policy index).
 template <class T>
-struct PerRowField {
-  std::vector<T>& v;
-  Table table;
-};
-template <class T>
-PerRowField<T> PerRow(std::vector<T>& v, Table t) {
-  return {v, t};
+RowsField<T> PerRow(std::vector<T>& v, Table t) {
+  return {v, t, true};
 }
 // A map whose keys are references (an Id -> value map).
 template <class V, class... Rest>
@@ -165,11 +161,7 @@ class Writer {
   void Put(RefField f) { Put(f.v); }
   void Put(RefsField f) { Put(f.v); }
   template <class T>
-  void Put(TableField<T> f) {
-    Put(f.v);
-  }
-  template <class T>
-  void Put(PerRowField<T> f) {
+  void Put(RowsField<T> f) {
     Put(f.v);
   }
   template <class V, class... Rest>
@@ -316,16 +308,13 @@ class Reader {
     CheckRefs(f.v, f.table);
   }
   template <class T>
-  void Get(TableField<T> f) {
+  void Get(RowsField<T> f) {
     Get(f.v);
-    if (ok() && f.v.size() != table_size(f.table))
-      Fail(absl::StrCat(TableName(f.table), " holds ", f.v.size(), " rows, the header says ", table_size(f.table)));
-  }
-  template <class T>
-  void Get(PerRowField<T> f) {
-    Get(f.v);
-    if (ok() && f.v.size() != table_size(f.table))
+    if (!ok() || f.v.size() == table_size(f.table)) return;
+    if (f.index)
       Fail(absl::StrCat("an index of ", f.v.size(), " rows for ", table_size(f.table), " ", TableName(f.table)));
+    else
+      Fail(absl::StrCat(TableName(f.table), " holds ", f.v.size(), " rows, the header says ", table_size(f.table)));
   }
   template <class V, class... Rest>
   void Get(RefKeysField<V, Rest...> f) {

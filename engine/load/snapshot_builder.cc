@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -134,13 +135,15 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   const auto began = Clock::now();
   const double read_before = timings_.read_ms;
   std::vector<SourceFile> files = ListSources(paths);
+  uint64_t bytes = 0;
   for (const SourceFile& f : files) {
     files_total_++;
-    bytes_total_ += f.size;
+    bytes += f.size;
   }
-  size_t threads = options_.threads > 0 ? static_cast<size_t>(options_.threads)
-                                        : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min(threads, files.size());
+  bytes_total_ += bytes;
+  const size_t cores = options_.threads > 0 ? static_cast<size_t>(options_.threads)
+                                            : std::max(1u, std::thread::hardware_concurrency());
+  const size_t threads = std::min(cores, files.size());
   const size_t window = threads + 1;
 
   struct Slot {
@@ -148,6 +151,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
     size_t bytes = 0;
     SnapshotObjects objects;
     absl::Status status;
+    std::exception_ptr error;  // what the reader threw, rethrown on this thread
     bool parsed = false;
   };
   std::vector<Slot> slots(files.size());
@@ -157,6 +161,24 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   std::vector<std::string> spare;  // parsed files' buffers, for the next reads
   bool closing = false;
   std::vector<std::thread> workers;
+  // Stops and joins the workers however this function is left: a returned error, or an
+  // exception (from a reader, a merge or the progress callback) going on to the caller.
+  struct Stop {
+    std::mutex& mu;
+    std::condition_variable& work;
+    bool& closing;
+    std::deque<size_t>& queue;
+    std::vector<std::thread>& workers;
+    ~Stop() {
+      {
+        std::lock_guard lock(mu);
+        closing = true;
+        queue.clear();
+      }
+      work.notify_all();
+      for (std::thread& t : workers) t.join();
+    }
+  } stop{mu, work, closing, queue, workers};
   for (size_t w = 0; w < threads; ++w) {
     workers.emplace_back([&] {
       SourceReader reader;
@@ -169,11 +191,20 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
         lock.unlock();
         Slot& slot = slots[i];
         SnapshotObjects objects;
-        absl::Status status = reader.Read(slot.text, files[i].path, objects, options_.limits, true);
+        absl::Status status;
+        std::exception_ptr error;
+        try {
+          // A file that is most of the load (one large export) is read by all the threads.
+          int inner = files[i].size * 2 > bytes ? static_cast<int>(cores) : 1;
+          status = reader.Read(slot.text, files[i].path, objects, options_.limits, true, inner);
+        } catch (...) {
+          error = std::current_exception();
+        }
         lock.lock();
         spare.push_back(std::move(slot.text));  // not needed once its objects are out
         slot.objects = std::move(objects);
         slot.status = std::move(status);
+        slot.error = error;
         slot.parsed = true;
         done.notify_all();
       }
@@ -216,6 +247,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
       std::unique_lock lock(mu);
       done.wait(lock, [&] { return slot.parsed; });
     }
+    if (slot.error) std::rethrow_exception(slot.error);
     absl::Status merged = Merge(std::move(slot.objects), slot.status, files[next_merge].path, slot.bytes);
     slot = Slot{};
     ++next_merge;
@@ -225,13 +257,6 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
       break;
     }
   }
-  {
-    std::lock_guard lock(mu);
-    closing = true;
-    queue.clear();
-  }
-  work.notify_all();
-  for (std::thread& t : workers) t.join();
   timings_.parse_ms += MsSince(began) - (timings_.read_ms - read_before);
   return result;
 }

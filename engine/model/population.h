@@ -163,8 +163,10 @@ class RecordList {
   View operator[](size_t i) const { return owned_ ? View(owned_[i]) : Make(records_ + i, arena_); }
   PositionIterator<RecordList> begin() const { return {*this, 0}; }
   PositionIterator<RecordList> end() const { return {*this, size_}; }
-  // Where the elements are: two lists with the same data() and size() are the same list.
+  // Where the elements are.
   const void* data() const { return owned_ ? static_cast<const void*>(owned_) : records_; }
+  // The same elements in the same place (not only equal ones).
+  bool SameAs(const RecordList& o) const { return data() == o.data() && size_ == o.size_; }
   std::vector<Owned> ToVector() const {
     std::vector<Owned> out;
     out.reserve(size_);

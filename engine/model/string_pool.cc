@@ -9,32 +9,63 @@ StringPool::StringPool() {
   starts_.Seal();
 }
 
+namespace {
+// The 32 hash bits both tables place a string by (the slots column keeps only the id).
+uint32_t SlotHash(std::string_view s) { return static_cast<uint32_t>(StableHash(s) >> 32); }
+}  // namespace
+
 Id StringPool::Find(std::string_view s) const {
-  uint32_t id = hash_slots::Find(slots_.span(), StableHash(s), [&](uint32_t i) { return Get(i) == s; });
+  uint32_t hash = SlotHash(s);
+  if (!interning_.empty()) {
+    size_t mask = interning_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      uint64_t slot = interning_[i];
+      if (slot == 0) return kNoId;
+      Id id = static_cast<Id>(slot) - 1;
+      if (slot >> 32 == hash && Get(id) == s) return id;
+    }
+  }
+  uint32_t id = hash_slots::Find(slots_.span(), hash, [&](uint32_t i) { return Get(i) == s; });
   return id == hash_slots::kNotFound ? kNoId : id;
 }
 
 Id StringPool::Intern(std::string_view s) {
-  uint64_t hash = StableHash(s);
-  uint32_t found = hash_slots::Find(slots_.span(), hash, [&](uint32_t i) { return Get(i) == s; });
-  if (found != hash_slots::kNotFound) return found;
+  Id found = Find(s);
+  if (found != kNoId) return found;
   Id id = static_cast<Id>(size());
   std::vector<char>& text = text_.Build();
   text.insert(text.end(), s.begin(), s.end());
   text_.Seal();
   starts_.Build().push_back(text.size());
   starts_.Seal();
-  if (hash_slots::CapacityFor(size()) > slots_.size()) {
-    // Grown past half full: a table twice the size, every string placed again.
-    slots_.Build() = hash_slots::Build(size(), [&](uint32_t i) { return StableHash(Get(i)); });
-  } else {
-    hash_slots::Insert(slots_.Build(), hash, id);
+  auto place = [](std::vector<uint64_t>& table, uint64_t slot) {
+    size_t mask = table.size() - 1;
+    for (size_t i = (slot >> 32) & mask;; i = (i + 1) & mask)
+      if (table[i] == 0) {
+        table[i] = slot;
+        return;
+      }
+  };
+  if (hash_slots::CapacityFor(size()) > interning_.size()) {
+    // Grown past the table's load: one of the next size, every entry placed again by its
+    // hash bits (no text read).
+    std::vector<uint64_t> grown(hash_slots::CapacityFor(size()), 0);
+    for (uint64_t slot : interning_)
+      if (slot != 0) place(grown, slot);
+    interning_.swap(grown);
   }
-  slots_.Seal();
+  place(interning_, uint64_t{SlotHash(s)} << 32 | (uint64_t{id} + 1));
   return id;
 }
 
 void StringPool::Freeze() {
+  if (!interning_.empty()) {
+    std::vector<uint32_t>& slots = slots_.Build();
+    slots.assign(interning_.size(), 0);
+    for (uint64_t slot : interning_)
+      if (slot != 0) hash_slots::Insert(slots, slot >> 32, static_cast<uint32_t>(slot) - 1);
+    std::vector<uint64_t>().swap(interning_);
+  }
   text_.Compact();
   starts_.Compact();
   slots_.Compact();

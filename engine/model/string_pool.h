@@ -4,9 +4,12 @@
 //
 // The pool is three columns (engine/model/column.h): the text of every string end to
 // end, where each one starts, and a hash table of slots (engine/model/hash_slots.h)
-// for Find. The load interns into the columns as it goes; Freeze() releases their
-// spare capacity. A pool whose columns view a mapped image finds and reads strings
-// the same way, with nothing rebuilt.
+// for Find. The load interns into the text columns as it goes, with a table of its own
+// that keeps 32 bits of each string's hash beside its id, so a probe compares text
+// only when the hash bits agree (a load interns tens of millions of values, each probe
+// would otherwise read two far-apart places); Freeze() makes the slots column from it
+// and releases the columns' spare capacity. A pool whose columns view a mapped image
+// finds and reads strings the same way, with nothing rebuilt.
 
 #include <cstdint>
 #include <string>
@@ -61,6 +64,8 @@ class StringPool {
   Column<char> text_;
   Column<uint64_t> starts_;  // size() + 1 entries: string i is text_[starts_[i], starts_[i + 1])
   Column<uint32_t> slots_;   // id + 1, or 0 for an empty slot
+  // While interning: hash bits << 32 | (id + 1), or 0 for an empty slot.
+  std::vector<uint64_t> interning_;
 };
 
 }  // namespace preflight

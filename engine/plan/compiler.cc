@@ -567,7 +567,7 @@ void DiffAccounts(const IdentityState& pre, const IdentityState& post, std::vect
     }
     if (a->permissions() != b.permissions() || a->disabled != b.disabled || a->locked != b.locked)
       out.push_back({b.application, kNoId, kNoId});
-    if (a->base_attributes().data() == b.base_attributes().data()) {
+    if (a->base_attributes().SameAs(b.base_attributes())) {
       // Same base: only the attributes either overlay names can differ.
       const auto& x = a->overlay();
       const auto& y = b.overlay();

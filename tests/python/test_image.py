@@ -151,6 +151,26 @@ def test_python_engine_loads_an_image(tmp_path: Path) -> None:
     assert "image: truncated: the header says" in str(raised.value)
 
 
+def test_python_writes_an_image_the_cli_would(tmp_path: Path) -> None:
+    import preflight
+
+    direct = preflight.Engine.load(DEMO)
+    written = direct.write_image(tmp_path / "py.pfimg")
+    # The same image as the CLI's but for the load times it records.
+    cli = compile_image(tmp_path, str(DEMO), name="cli.pfimg")
+    assert (tmp_path / "py.pfimg").stat().st_size == cli.stat().st_size
+    assert written == {"image": str(tmp_path / "py.pfimg"), "bytes": cli.stat().st_size, "formatVersion": 1,
+                       "sourceHash": direct.info["source_hash"], "identities": 2, "policies": 2,
+                       "loadErrors": 0, "partial": False}
+    opened = preflight.Engine.load(tmp_path / "py.pfimg")
+    assert opened.check(REQUEST.read_text()) == direct.check(REQUEST.read_text())
+    with pytest.raises(preflight.InvalidType):
+        direct.write_image(42)  # type: ignore[arg-type]
+    with pytest.raises(preflight.PreflightError) as raised:
+        direct.write_image(tmp_path / "no-such-dir" / "x.pfimg")
+    assert "no-such-dir" in str(raised.value)
+
+
 def test_serve_opens_an_image_and_reloads_a_new_one(tmp_path: Path) -> None:
     requests = pytest.importorskip("requests")
     from test_serve import Server
@@ -190,3 +210,17 @@ def test_c_abi_loads_an_image(tmp_path: Path, lib: ctypes.CDLL) -> None:
         assert (status, text) == (test_c_abi.OK, direct)
     finally:
         lib.preflight_engine_free(engine)
+
+
+def test_impact_of_a_change_needs_the_exports(tmp_path: Path) -> None:
+    image = compile_image(tmp_path, str(DEMO))
+    change = str(EXAMPLES / "scan" / "unix-role-change.xml")
+    error = scim_error(run("impact", "--snapshot", str(image), "--change", change))
+    assert error["detail"] == ("impact of a change needs an engine loaded from the exports (paths), "
+                               "not from a compiled image")
+    # A plan's impact reads only the snapshot: the image answers it as the exports do.
+    plan = str(EXAMPLES / "plan.json")
+    direct = run("impact", "--snapshot", str(DEMO), "--plan", plan, "--format", "json")
+    opened = run("impact", "--snapshot", str(image), "--plan", plan, "--format", "json")
+    assert direct.returncode == 0, direct.stderr
+    assert (opened.returncode, opened.stdout) == (0, direct.stdout)
