@@ -103,7 +103,7 @@ class Compiler {
 
   // A new account of the plan's at the end of `st` (a spare one, with its memory).
   AccountState& AddAccount(IdentityState& st, Index app, Id instance, Id native_identity) {
-    ResizeAccounts(st.accounts, st.accounts.size() + 1, scratch_.spare_accounts);
+    ResizeAccounts(st.accounts, st.accounts.size() + 1, &st == &out_.pre ? scratch_.spare_pre : scratch_.spare_post);
     AccountState& a = st.accounts.back();
     a.ShareFrom(AccountView{});
     a.application = app;
@@ -605,7 +605,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   pre.attributes.clear();
   pre.assigned_roles.assign(idn.assigned_roles.begin(), idn.assigned_roles.end());
   pre.detected_roles.assign(idn.detected_roles.begin(), idn.detected_roles.end());
-  ResizeAccounts(pre.accounts, idn.accounts.size(), out.scratch.spare_accounts);
+  ResizeAccounts(pre.accounts, idn.accounts.size(), out.scratch.spare_pre);
   for (size_t i = 0; i < idn.accounts.size(); ++i) {
     const Index ai = idn.accounts[i];
     const AccountView a = s.accounts()[ai];
@@ -630,7 +630,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   out.changes.clear();
   if (plan_or_null == nullptr) return absl::OkStatus();
   const ProvisioningPlan& plan = *plan_or_null;
-  CopyState(out.post, pre, out.scratch.spare_accounts);
+  CopyState(out.post, pre, out.scratch.spare_post);
   for (size_t i = 0; i < plan.accounts.size(); ++i)
     if (auto st = compiler.ApplyAccountRequest(out.post, plan.accounts[i], i); !st.ok()) return st;
   compiler.ApplyExpansions(out.post, out.plan_expansions, true);

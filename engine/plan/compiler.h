@@ -32,7 +32,9 @@ struct ProjectionScratch {
   std::vector<Index> queue, roles, removed;
   std::vector<Id> values, rights;
   std::vector<Expansion> removed_expansions, kept_expansions;
-  std::vector<AccountState> spare_accounts;  // see ResizeAccounts
+  // Spare accounts of the pre and the post state (see ResizeAccounts): one each, so that
+  // an account position of a state is always served by the same object.
+  std::vector<AccountState> spare_pre, spare_post;
   DetectionScratch detection;
 };
 

@@ -18,35 +18,40 @@ Id ValueIds::Get(std::string_view s) {
 }
 
 namespace {
-// Room an overlay takes at once (entries, values per entry): overlays are reused from
-// account to account, so generous sizes end their growth sooner. An entry gets room
-// for twice the values it is seeded with, which the values a plan adds seldom exceed.
+// Room an overlay takes at once (entries, values per entry).
 constexpr size_t kOverlayEntries = 8, kOverlayValues = 64;
+}  // namespace
 
-void Fill(AttrValues& e, Id name, bool multi, std::span<const Id> values) {
+// Entries move within an overlay as names are inserted before them, and overlays pass
+// from account to account: every entry of an overlay has the same room (at least
+// twice the values any entry was seeded with), so that which entry serves which
+// attribute does not decide whether a later check allocates.
+void Overlay::Fill(AttrValues& e, Id name, bool multi, std::span<const Id> values) {
+  size_t need = std::max(kOverlayValues, std::bit_ceil(2 * values.size()));
+  if (need > room_) {
+    room_ = need;
+    for (AttrValues& x : entries_) x.values.reserve(room_);
+  }
   e.name = name;
   e.multi = multi;
-  size_t room = std::max(kOverlayValues, std::bit_ceil(2 * values.size()));
-  if (e.values.capacity() < room) e.values.reserve(room);
   e.values.assign(values.begin(), values.end());
 }
-}  // namespace
+
+AttrValues& Overlay::Spare() {
+  if (entries_.empty()) entries_.reserve(kOverlayEntries);
+  if (size_ == entries_.size()) entries_.emplace_back().values.reserve(room_);
+  return entries_[size_];
+}
 
 Overlay& Overlay::operator=(const Overlay& o) {
   if (this == &o) return *this;
-  if (entries_.size() < o.size_) {
-    entries_.reserve(std::max(kOverlayEntries, o.size_));
-    entries_.resize(o.size_);
-  }
-  for (size_t i = 0; i < o.size_; ++i) Fill(entries_[i], o.entries_[i].name, o.entries_[i].multi, o.entries_[i].values);
-  size_ = o.size_;
+  size_ = 0;
+  for (size_t i = 0; i < o.size_; ++i, ++size_) Fill(Spare(), o.entries_[i].name, o.entries_[i].multi, o.entries_[i].values);
   return *this;
 }
 
 AttrValues* Overlay::Insert(size_t at, Id name, bool multi, std::span<const Id> values) {
-  if (entries_.empty()) entries_.reserve(kOverlayEntries);
-  if (size_ == entries_.size()) entries_.emplace_back();
-  Fill(entries_[size_], name, multi, values);  // a spare entry, moved into place below
+  Fill(Spare(), name, multi, values);  // moved into place below
   ++size_;
   std::rotate(entries_.begin() + static_cast<long>(at), entries_.begin() + static_cast<long>(size_ - 1),
               entries_.begin() + static_cast<long>(size_));

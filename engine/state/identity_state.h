@@ -84,8 +84,11 @@ class Overlay {
   AttrValues* Insert(size_t at, Id name, bool multi, std::span<const Id> values);
 
  private:
+  AttrValues& Spare();  // entries_[size_], created when missing
+  void Fill(AttrValues& e, Id name, bool multi, std::span<const Id> values);
   std::vector<AttrValues> entries_;
   size_t size_ = 0;
+  size_t room_ = 0;  // the capacity of every entry's values
 };
 
 struct AccountState {
