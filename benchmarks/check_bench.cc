@@ -7,46 +7,17 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <new>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "benchmarks/count_allocations.h"
 #include "benchmarks/workload.h"
 
 using namespace preflight;
 
-// Every allocation of this process goes through here and is counted per thread: the
-// check suites report allocations per check, and BM_Check/indexed:1 requires none in
-// steady state for a request that reports no violation (its answer, an empty list,
-// needs no memory).
-namespace {
-thread_local uint64_t allocations = 0;
-void* Allocate(std::size_t n) {
-  ++allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* AllocateAligned(std::size_t n, std::align_val_t al) {
-  ++allocations;
-  std::size_t a = static_cast<std::size_t>(al);
-  if (void* p = std::aligned_alloc(a, (n + a - 1) / a * a)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-void* operator new(std::size_t n) { return Allocate(n); }
-void* operator new[](std::size_t n) { return Allocate(n); }
-void* operator new(std::size_t n, std::align_val_t al) { return AllocateAligned(n, al); }
-void* operator new[](std::size_t n, std::align_val_t al) { return AllocateAligned(n, al); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-
+// bench_check counts allocations per check (benchmarks/count_allocations.h), and
+// BM_Check/indexed:1 requires none in steady state for a request that reports no
+// violation (its answer, an empty list, needs no memory).
 namespace {
 
 struct Fixture {
@@ -116,9 +87,9 @@ void WarmUp(const Fixture& f, const CheckOptions& options) {
   for (int pass = 0; pass < 10; ++pass) {
     uint64_t quiet = 0;
     for (size_t k = 0; k < f.requests.size(); ++k) {
-      uint64_t a0 = allocations;
+      uint64_t a0 = bench::Allocations();
       benchmark::DoNotOptimize(Check(f.engine->snapshot(), f.requests[k], f.plans[k], options));
-      if (!f.violates[k]) quiet += allocations - a0;
+      if (!f.violates[k]) quiet += bench::Allocations() - a0;
     }
     if (quiet == 0) return;
   }
@@ -140,12 +111,12 @@ void BM_Check(benchmark::State& state) {
   std::vector<double> latencies;
   latencies.reserve(1 << 20);
   for (auto _ : state) {
-    uint64_t a0 = allocations;
+    uint64_t a0 = bench::Allocations();
     auto t0 = std::chrono::steady_clock::now();
     auto r = Check(f.engine->snapshot(), f.requests[i], f.plans[i], options);
     auto t1 = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(r);
-    uint64_t n = allocations - a0;
+    uint64_t n = bench::Allocations() - a0;
     latencies.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     allocs += n;
     if (!f.violates[i]) {
@@ -207,14 +178,14 @@ void BM_CheckThreads(benchmark::State& state) {
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   size_t i = static_cast<size_t>(state.thread_index()) * 7919;
   WarmUp(f, CheckOptions());
-  uint64_t a0 = allocations;
+  uint64_t a0 = bench::Allocations();
   for (auto _ : state) {
     size_t k = i++ % f.requests.size();
     auto r = Check(f.engine->snapshot(), f.requests[k], f.plans[k]);
     benchmark::DoNotOptimize(r);
   }
   state.counters["allocs_per_check"] =
-      benchmark::Counter(static_cast<double>(allocations - a0), benchmark::Counter::kAvgIterations);
+      benchmark::Counter(static_cast<double>(bench::Allocations() - a0), benchmark::Counter::kAvgIterations);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_CheckThreads)->ThreadRange(1, 2)->UseRealTime();
