@@ -4,6 +4,7 @@
 // indexes from roles and entitlement values to what mentions them. Built once by
 // SnapshotBuilder, then shared read-only by any number of threads.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -306,16 +307,18 @@ class Snapshot {
     population_.ForEachColumn(f);
   }
 
-  // The query stage's documents, built on first use (engine/query/snapshot_query.cc).
-  // `bytes` estimates what the state holds, for stats().
+  // The query stage's documents of one resource type (`slot` < kQuerySlots), built on the
+  // first query of that type (engine/query/snapshot_query.cc), so a query of Users does not
+  // render every account. `bytes` estimates what the state holds, for stats().
+  static constexpr size_t kQuerySlots = 8;
   template <typename T>
-  const T& LazyQueryState(T* (*build)(const Snapshot&), size_t (*bytes)(const T&)) const {
-    absl::call_once(query_once_, [&] {
-      T* state = build(*this);
-      query_state_ = std::shared_ptr<void>(state, [](void* p) { delete static_cast<T*>(p); });
-      query_bytes_.store(bytes(*state), std::memory_order_relaxed);
+  const T& LazyQueryState(size_t slot, T* (*build)(const Snapshot&, size_t), size_t (*bytes)(const T&)) const {
+    absl::call_once(query_once_[slot], [&] {
+      T* state = build(*this, slot);
+      query_state_[slot] = std::shared_ptr<void>(state, [](void* p) { delete static_cast<T*>(p); });
+      query_bytes_.fetch_add(bytes(*state), std::memory_order_relaxed);
     });
-    return *static_cast<const T*>(query_state_.get());
+    return *static_cast<const T*>(query_state_[slot].get());
   }
 
  private:
@@ -366,8 +369,8 @@ class Snapshot {
   std::vector<std::vector<Index>> unsupported_constraints_;
   std::vector<std::vector<Index>> children_;
   std::string source_hash_;
-  mutable absl::once_flag query_once_;
-  mutable std::shared_ptr<void> query_state_;
+  mutable std::array<absl::once_flag, kQuerySlots> query_once_;
+  mutable std::array<std::shared_ptr<void>, kQuerySlots> query_state_;
   mutable std::atomic<size_t> query_bytes_{0};
   void AddHeapParts(Stats& s) const;
   std::optional<ImageInfo> image_;

@@ -20,13 +20,13 @@ constexpr std::array<std::string_view, 5> kUrns = {urn::kUser, urn::kAccount, ur
 
 const Limits kDocLimits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = kQueryDocumentDepth};
 
+// The documents of one resource type.
 struct QueryState {
-  std::array<std::vector<Doc>, 5> docs;
-  std::array<ResourceSchema, 5> schemas;
+  std::vector<Doc> docs;
+  ResourceSchema schema;
   // Documents by their "id" (caseExact in RFC 7643), in document order: one resource by id,
   // and the filters that name ids (IdCandidates), read it instead of every document.
-  std::array<absl::flat_hash_map<std::string, std::vector<uint32_t>>, 5> by_id;
-  std::vector<Diagnostic> diagnostics;
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> by_id;
 };
 
 std::string_view IdOf(const Doc& doc) {
@@ -181,59 +181,59 @@ std::string ApplicationJson(const Snapshot& s, const Application& a) {
 }
 
 size_t StateBytes(const QueryState& state) {
-  size_t n = sizeof(QueryState);
-  for (size_t t = 0; t < kTypes.size(); ++t) {
-    n += state.docs[t].size() * sizeof(Doc);
-    for (const Doc& d : state.docs[t]) n += d.heap_bytes();
-    n += state.by_id[t].size() * (sizeof(std::pair<std::string, std::vector<uint32_t>>) + 1) * 8 / 7;
-    for (const auto& [id, positions] : state.by_id[t])
-      n += (id.size() > 15 ? id.size() + 1 : 0) + positions.size() * sizeof(uint32_t);
-  }
+  size_t n = sizeof(QueryState) + state.docs.size() * sizeof(Doc);
+  for (const Doc& d : state.docs) n += d.heap_bytes();
+  n += state.by_id.size() * (sizeof(std::pair<std::string, std::vector<uint32_t>>) + 1) * 8 / 7;
+  for (const auto& [id, positions] : state.by_id)
+    n += (id.size() > 15 ? id.size() + 1 : 0) + positions.size() * sizeof(uint32_t);
   return n;
 }
 
-QueryState* BuildState(const Snapshot& s) {
+// The documents of resource type t: the exported SCIM texts, then the objects read from XML
+// rendered in IdentityIQ's SCIM shapes. The texts were checked at load (queryDocuments).
+QueryState* BuildState(const Snapshot& s, size_t t) {
   auto* state = new QueryState;
-  for (size_t t = 0; t < kTypes.size(); ++t) {
-    state->schemas[t] = ResourceSchema::WithScimDefaults(kUrns[t]);
-    auto add = [&](std::string_view json) {
-      auto doc = DocFromJson(json, kDocLimits);
-      if (doc.ok()) state->docs[t].push_back(*std::move(doc));
-      else state->diagnostics.push_back({Severity::kError, ErrorCodeOf(doc.status()), DetailOf(doc.status()), {}, ""});
-    };
-    for (std::string_view json : s.Resources(kTypes[t])) add(json);
-    switch (t) {
-      case 0:
-        for (IdentityView i : s.identities())
-          if (!i.from_scim) add(UserJson(s, i));
-        break;
-      case 1:
-        for (Index a = 0; a < s.accounts().size(); ++a)
-          if (!s.accounts()[a].from_scim) add(AccountJson(s, a));
-        break;
-      case 2:
-        for (size_t e = 0; e < s.entitlements().size(); ++e)
-          if (!s.entitlements()[e].from_scim) add(EntitlementJson(s, s.entitlements()[e], e));
-        break;
-      case 3:
-        for (const Role& r : s.roles())
-          if (!r.from_scim) add(RoleJson(s, r));
-        break;
-      case 4:
-        for (const Application& a : s.applications())
-          if (!a.from_scim) add(ApplicationJson(s, a));
-        break;
-    }
-    for (uint32_t d = 0; d < state->docs[t].size(); ++d)
-      if (std::string_view id = IdOf(state->docs[t][d]); !id.empty()) state->by_id[t][std::string(id)].push_back(d);
+  state->schema = ResourceSchema::WithScimDefaults(kUrns[t]);
+  auto add = [&](std::string_view json) {
+    if (auto doc = DocFromJson(json, kDocLimits); doc.ok()) state->docs.push_back(*std::move(doc));
+  };
+  for (std::string_view json : s.Resources(kTypes[t])) add(json);
+  switch (t) {
+    case 0:
+      for (IdentityView i : s.identities())
+        if (!i.from_scim) add(UserJson(s, i));
+      break;
+    case 1:
+      for (Index a = 0; a < s.accounts().size(); ++a)
+        if (!s.accounts()[a].from_scim) add(AccountJson(s, a));
+      break;
+    case 2:
+      for (size_t e = 0; e < s.entitlements().size(); ++e)
+        if (!s.entitlements()[e].from_scim) add(EntitlementJson(s, s.entitlements()[e], e));
+      break;
+    case 3:
+      for (const Role& r : s.roles())
+        if (!r.from_scim) add(RoleJson(s, r));
+      break;
+    case 4:
+      for (const Application& a : s.applications())
+        if (!a.from_scim) add(ApplicationJson(s, a));
+      break;
   }
+  for (uint32_t d = 0; d < state->docs.size(); ++d)
+    if (std::string_view id = IdOf(state->docs[d]); !id.empty()) state->by_id[std::string(id)].push_back(d);
   return state;
+}
+
+const QueryState& StateOf(const Snapshot& s, size_t t) {
+  static_assert(kTypes.size() <= Snapshot::kQuerySlots);
+  return s.LazyQueryState<QueryState>(t, &BuildState, &StateBytes);
 }
 
 // The documents a filter made only of `id eq "..."` terms joined by `or` can match (how a
 // client fetches resources it knows, snapshot pull's refresh among them), in document order;
 // nullopt for any other filter. The filter still decides on each candidate.
-std::optional<std::vector<const Doc*>> IdCandidates(const QueryState& state, size_t t, const QueryOptions& options) {
+std::optional<std::vector<const Doc*>> IdCandidates(const QueryState& state, const QueryOptions& options) {
   if (options.filter.empty()) return std::nullopt;
   auto ast = ParseScimFilter(options.filter, options.parse);
   if (!ast.ok()) return std::nullopt;  // RunQuery reports it
@@ -249,14 +249,14 @@ std::optional<std::vector<const Doc*>> IdCandidates(const QueryState& state, siz
     if (n->kind != FilterKind::kCompare || n->op != CompareOp::kEq || !n->path.uri.empty() || !n->path.sub.empty() ||
         !absl::EqualsIgnoreCase(ToAbsl(n->path.name), "id") || n->value.kind != LiteralKind::kString)
       return std::nullopt;
-    if (auto it = state.by_id[t].find(n->value.text); it != state.by_id[t].end())
+    if (auto it = state.by_id.find(n->value.text); it != state.by_id.end())
       hits.insert(hits.end(), it->second.begin(), it->second.end());
   }
   std::sort(hits.begin(), hits.end());
   hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
   std::vector<const Doc*> docs;
   docs.reserve(hits.size());
-  for (uint32_t d : hits) docs.push_back(&state.docs[t][d]);
+  for (uint32_t d : hits) docs.push_back(&state.docs[d]);
   return docs;
 }
 
@@ -279,10 +279,10 @@ absl::StatusOr<QueryPage> QuerySnapshot(const Snapshot& snapshot, std::string_vi
                                           const QueryOptions& options) {
   auto t = TypeIndex(resource_type);
   if (!t.ok()) return t.status();
-  const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState, &StateBytes);
-  if (auto candidates = IdCandidates(state, *t, options))
-    return RunQuery(std::span<const Doc* const>(*candidates), state.schemas[*t], options);
-  return RunQuery(std::span<const Doc>(state.docs[*t]), state.schemas[*t], options);
+  const QueryState& state = StateOf(snapshot, *t);
+  if (auto candidates = IdCandidates(state, options))
+    return RunQuery(std::span<const Doc* const>(*candidates), state.schema, options);
+  return RunQuery(std::span<const Doc>(state.docs), state.schema, options);
 }
 
 absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::string_view resource_type,
@@ -290,9 +290,9 @@ absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::stri
                                              const std::vector<std::string>& excluded_attributes) {
   auto t = TypeIndex(resource_type);
   if (!t.ok()) return t.status();
-  const QueryState& state = snapshot.LazyQueryState<QueryState>(&BuildState, &StateBytes);
-  if (auto it = state.by_id[*t].find(ToAbsl(id)); it != state.by_id[*t].end())
-    return ProjectDoc(state.docs[*t][it->second.front()], state.schemas[*t], attributes, excluded_attributes);
+  const QueryState& state = StateOf(snapshot, *t);
+  if (auto it = state.by_id.find(ToAbsl(id)); it != state.by_id.end())
+    return ProjectDoc(state.docs[it->second.front()], state.schema, attributes, excluded_attributes);
   return MakeError(ErrorCode::kNoSuchResource,
                    absl::StrCat("Resource ", ToAbsl(kTypes[*t]), "/", ToAbsl(id), " not found"));
 }
