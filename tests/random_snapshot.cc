@@ -607,7 +607,7 @@ class Generator {
 
 // ---- XML text of a case.
 
-std::string Esc(const std::string& s) {
+std::string Esc(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {

@@ -1005,7 +1005,7 @@ State StoredState(const Model& m, const IdentityObject& idn) {
         it->second.values.insert(it->second.values.end(), attr.values.begin(), attr.values.end());
         continue;
       }
-      a.attributes[attr.name] = Attr{attr.values, attr.multi || m.SchemaMulti(ao.application, attr.name).value_or(false)};
+      a.attributes[attr.name] = Attr{{attr.values.begin(), attr.values.end()}, attr.multi || m.SchemaMulti(ao.application, attr.name).value_or(false)};
     }
     st.accounts.push_back(std::move(a));
   }

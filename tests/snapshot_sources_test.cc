@@ -33,7 +33,9 @@ std::string Dump(const FilterObject& f) {
 
 std::string Dump(const std::vector<AttributeObject>& attrs) {
   std::string out;
-  for (const auto& a : attrs) absl::StrAppend(&out, a.name, a.multi ? "*=" : "=", absl::StrJoin(a.values, "|"), ";");
+  auto append = [](std::string* to, std::string_view v) { to->append(v); };
+  for (const auto& a : attrs)
+    absl::StrAppend(&out, a.name, a.multi ? "*=" : "=", absl::StrJoin(a.values, "|", append), ";");
   return out;
 }
 

@@ -94,7 +94,9 @@ struct Reader {
   }
 
   // A <value> payload or a <Value> element: String, List, Boolean, Integer, Date...
-  void CollectValues(const pugi::xml_node& node, std::vector<std::string>& values, bool& is_list, int depth) {
+  // Into a filter's values or an attribute's (ValueList).
+  template <class List>
+  void CollectValues(const pugi::xml_node& node, List& values, bool& is_list, int depth) {
     if (depth > max_depth) return;
     for (pugi::xml_node child : node.children()) {
       if (child.type() != pugi::node_element) continue;
@@ -367,7 +369,7 @@ struct Reader {
     a.where = Where(node, "Link[" + a.native_identity + "]");
     ReadAttributeMap(node.child("Attributes"), a.attributes);
     for (auto it = a.attributes.begin(); it != a.attributes.end();) {
-      bool flag = !it->values.empty() && absl::EqualsIgnoreCase(it->values.front(), "true");
+      bool flag = !it->values.empty() && absl::EqualsIgnoreCase(ToAbsl(it->values.front()), "true");
       if (it->name == "IIQDisabled") a.disabled = flag;
       if (it->name == "IIQLocked") a.locked = flag;
       ++it;
@@ -415,7 +417,7 @@ struct Reader {
     std::vector<AttributeObject> attrs;
     ReadAttributeMap(node.child("Attributes"), attrs);
     for (const auto& a : attrs)
-      if (a.name == "caseInsensitive" && !a.values.empty() && absl::EqualsIgnoreCase(a.values[0], "true"))
+      if (a.name == "caseInsensitive" && !a.values.empty() && absl::EqualsIgnoreCase(ToAbsl(a.values[0]), "true"))
         app.case_insensitive = true;
     for (pugi::xml_node schema : node.child("Schemas").children("Schema")) {
       if (std::string_view(schema.attribute("objectType").value()) != "account") continue;
