@@ -20,42 +20,16 @@ using namespace preflight;
 // violation (its answer, an empty list, needs no memory).
 namespace {
 
-struct Fixture {
-  std::shared_ptr<const Engine> engine;
-  std::vector<CheckRequest> requests;
-  std::vector<ProvisioningPlan> plans;
+struct Fixture : bench::DecodedWorkload {
   std::vector<bool> violates;  // the answer lists a violation
   size_t with_new_violations = 0;
-  std::string error;
 };
 
 const Fixture& Load() {
   static Fixture f = [] {
     Fixture f;
-    std::string dir = bench::WorkloadDir();
-    if (dir.empty()) {
-      f.error = "set PREFLIGHT_WORKLOAD to a directory written by benchmarks/gen_workload.py (scripts/bench.sh does)";
-      return f;
-    }
-    f.engine = bench::WorkloadEngine(dir);
-    if (!f.engine) {
-      f.error = "cannot load " + dir + "/xml";
-      return f;
-    }
-    for (const std::string& line : bench::ReadRequests(dir)) {
-      auto req = ParseCheckRequest(line);
-      if (!req.ok()) {
-        f.error = std::string(req.status().message());
-        return f;
-      }
-      auto plan = DecodePlanJson(req->plan_value);
-      if (!plan.ok()) {
-        f.error = std::string(plan.status().message());
-        return f;
-      }
-      f.requests.push_back(*std::move(req));
-      f.plans.push_back(*std::move(plan));
-    }
+    static_cast<bench::DecodedWorkload&>(f) = bench::LoadDecodedWorkload();
+    if (!f.error.empty()) return f;
     // Correctness first: the answer with the index and every fast path must equal the
     // one that evaluates every constraint with none.
     CheckOptions all = CheckOptions::Exhaustive();

@@ -25,13 +25,8 @@ using namespace preflight;
 
 namespace {
 
-struct Fixture {
-  std::shared_ptr<const Engine> engine;
-  std::vector<std::string> bodies;
-  std::vector<CheckRequest> requests;
-  std::vector<ProvisioningPlan> plans;
+struct Fixture : bench::DecodedWorkload {
   std::vector<std::string> responses;  // the structured path's answers
-  std::string error;
 };
 
 size_t RequestCount() {
@@ -49,31 +44,8 @@ absl::StatusOr<std::string> Structured(const Fixture& f, size_t i) {
 const Fixture& Load() {
   static Fixture f = [] {
     Fixture f;
-    std::string dir = bench::WorkloadDir();
-    if (dir.empty()) {
-      f.error = "set PREFLIGHT_WORKLOAD to a directory written by benchmarks/gen_workload.py (scripts/bench.sh does)";
-      return f;
-    }
-    f.engine = bench::WorkloadEngine(dir);
-    if (!f.engine) {
-      f.error = "cannot load " + dir + "/xml";
-      return f;
-    }
-    f.bodies = bench::ReadRequests(dir, RequestCount());
-    for (const std::string& body : f.bodies) {
-      auto req = ParseCheckRequest(body);
-      if (!req.ok()) {
-        f.error = std::string(req.status().message());
-        return f;
-      }
-      auto plan = DecodePlanJson(req->plan_value);
-      if (!plan.ok()) {
-        f.error = std::string(plan.status().message());
-        return f;
-      }
-      f.requests.push_back(*std::move(req));
-      f.plans.push_back(*std::move(plan));
-    }
+    static_cast<bench::DecodedWorkload&>(f) = bench::LoadDecodedWorkload(RequestCount());
+    if (!f.error.empty()) return f;
     // Correctness first: the JSON path answers every request exactly as the structured one.
     for (size_t i = 0; i < f.bodies.size(); ++i) {
       auto want = Structured(f, i);

@@ -34,4 +34,34 @@ std::shared_ptr<const Engine> WorkloadEngine(const std::string& dir, const std::
   return *engine;
 }
 
+DecodedWorkload LoadDecodedWorkload(size_t limit) {
+  DecodedWorkload w;
+  std::string dir = WorkloadDir();
+  if (dir.empty()) {
+    w.error = "set PREFLIGHT_WORKLOAD to a directory written by benchmarks/gen_workload.py (scripts/bench.sh does)";
+    return w;
+  }
+  w.engine = WorkloadEngine(dir);
+  if (!w.engine) {
+    w.error = "cannot load " + dir + "/xml";
+    return w;
+  }
+  w.bodies = ReadRequests(dir, limit);
+  for (const std::string& body : w.bodies) {
+    auto req = ParseCheckRequest(body);
+    if (!req.ok()) {
+      w.error = std::string(req.status().message());
+      return w;
+    }
+    auto plan = DecodePlanJson(req->plan_value);
+    if (!plan.ok()) {
+      w.error = std::string(plan.status().message());
+      return w;
+    }
+    w.requests.push_back(*std::move(req));
+    w.plans.push_back(*std::move(plan));
+  }
+  return w;
+}
+
 }  // namespace preflight::bench

@@ -23,4 +23,15 @@ std::vector<std::string> ReadRequests(const std::string& dir, size_t limit = SIZ
 // The snapshot DIR/xml (loaded once per process and shared).
 std::shared_ptr<const Engine> WorkloadEngine(const std::string& dir, const std::string& format = "xml");
 
+// The workload of $PREFLIGHT_WORKLOAD: its engine and its first `limit` requests, each
+// body read and its plan decoded; `error` says what failed (a suite skips with it).
+struct DecodedWorkload {
+  std::shared_ptr<const Engine> engine;
+  std::vector<std::string> bodies;
+  std::vector<CheckRequest> requests;
+  std::vector<ProvisioningPlan> plans;
+  std::string error;
+};
+DecodedWorkload LoadDecodedWorkload(size_t limit = SIZE_MAX);
+
 }  // namespace preflight::bench
