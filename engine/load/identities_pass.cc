@@ -1,9 +1,4 @@
 // The pass "identities": identities and their accounts.
-#include <cstdlib>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/load/build_context.h"
@@ -12,16 +7,9 @@ namespace preflight {
 namespace {
 
 // The identities and accounts are most of the loaders' objects (kilobytes each) and
-// nothing reads them after this pass: each one is released as soon as it is converted,
-// and the freed pages are given back every kReleaseEvery objects, so the model grows
-// into the memory the objects leave instead of beside them (the load's peak).
-constexpr size_t kReleaseEvery = 16384;
-
-void ReturnFreedPages(size_t converted) {
-#ifdef __GLIBC__
-  if (converted % kReleaseEvery == 0) malloc_trim(0);
-#endif
-}
+// nothing reads them after this pass: each one is released as soon as it is converted, so
+// the model grows into the memory they leave instead of beside them. (Trimming the heap
+// as it goes lowers the peak a little more but walks the whole heap each time: slower.)
 
 // What the standalone accounts still need of an identity: its name and account ids.
 void Release(IdentityObject& io) {
@@ -67,9 +55,7 @@ void BuildContext::ResolveIdentities() {
   Snapshot& s = snap;
   PopulationStore& p = s.population_;
   std::vector<IdentityRecord>& identities = p.identities.Build();
-  size_t converted = 0;
   for (IdentityObject& io : objects.identities) {
-    ReturnFreedPages(++converted);
     Id name = Intern(io.name);
     if (s.identity_by_name_.contains(name)) {
       Diag(Severity::kWarning, ErrorCode::kInvalidValue, "identity defined twice; the first definition is used",
@@ -128,9 +114,7 @@ void BuildContext::AttachStandaloneAccounts() {
     if (!io.account_ids.empty()) lists_account_ids[owner] = true;
   }
   absl::flat_hash_set<Index> identities_with_resources;
-  size_t converted = 0;
   for (AccountObject& each : objects.accounts) {
-    ReturnFreedPages(++converted);
     const AccountObject a = std::move(each);  // released at the end of the iteration
     Index owner = kNoIndex;
     if (auto it = owner_by_account_id.find(a.id); !a.id.empty() && it != owner_by_account_id.end()) owner = it->second;
