@@ -34,6 +34,7 @@
 
 #include "absl/status/status.h"
 #include "bindings/http/cat.h"
+#include "bindings/http/command_options.h"
 #include "bindings/http/json_text.h"
 #include "bindings/http/pull.h"
 #include "bindings/http/scim_client.h"
@@ -67,19 +68,7 @@ Prints a JSON summary on stdout; progress on stderr when it is a terminal.
 
 const char* const kTypes[] = {"Users", "Accounts", "Entitlements", "Roles", "Applications"};
 
-struct Options {
-  std::map<std::string, std::vector<std::string>> values;
-  std::optional<std::string> Get(const std::string& n) const {
-    auto it = values.find(n);
-    if (it == values.end() || it->second.empty()) return std::nullopt;
-    return it->second.back();
-  }
-  std::vector<std::string> All(const std::string& n) const {
-    auto it = values.find(n);
-    return it == values.end() ? std::vector<std::string>{} : it->second;
-  }
-  bool Has(const std::string& n) const { return values.count(n) > 0; }
-};
+using Options = CommandOptions;
 
 absl::Status Usage(std::string_view detail) {
   return MakeError(ErrorCode::kInvalidValue, Cat(detail, " (see 'preflight snapshot pull --help')"));

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "bindings/http/cat.h"
+#include "bindings/http/command_options.h"
 #include "bindings/http/auth.h"
 #include "bindings/http/json_text.h"
 #include "bindings/http/metrics.h"
@@ -68,20 +69,7 @@ constexpr char kCredentialsUsage[] = R"(usage:
   preflight credentials token --name NAME --file FILE   (prints a new Bearer token, once)
 )";
 
-struct Options {
-  std::map<std::string, std::vector<std::string>> values;
-  std::string error;
-  bool Has(const std::string& name) const { return values.count(name) > 0; }
-  std::optional<std::string> Get(const std::string& name) const {
-    auto it = values.find(name);
-    if (it == values.end() || it->second.empty()) return std::nullopt;
-    return it->second.back();
-  }
-  std::vector<std::string> All(const std::string& name) const {
-    auto it = values.find(name);
-    return it == values.end() ? std::vector<std::string>{} : it->second;
-  }
-};
+using Options = CommandOptions;
 
 Options ParseOptions(int argc, char** argv, const std::vector<std::string>& flags,
                      const std::vector<std::string>& valued, int first) {
