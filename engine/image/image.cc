@@ -21,6 +21,7 @@
 #include "engine/image/archive.h"
 #include "engine/image/checksum.h"
 #include "engine/image/fields.h"
+#include "engine/model/hash_slots.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -83,16 +84,17 @@ uint64_t AlignUp(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 // What the sections' bytes depend on besides the format version: the byte order is
 // checked on its own; the sizes of the raw numbers the archive writes, and where each
-// field of the column records lies, are hashed here, so an image written before a record
-// changed is refused rather than misread. A record that grows fails the build below
-// until its new field is listed.
+// field of the column records lies (and how a hash slot is encoded) are hashed here, so
+// an image written before a record changed is refused rather than misread. A record
+// that grows fails the build below until its new field is listed.
 #define PREFLIGHT_FIELD(T, f) #T "." #f "@", offsetof(T, f), "+", sizeof(T::f), " "
 static_assert(sizeof(Range) == 8 && sizeof(AttrRecord) == 8 && sizeof(PermissionRecord) == 12 &&
                   sizeof(IdentityRecord) == 48 && sizeof(AccountRecord) == 44 && sizeof(EntitlementRecord) == 28,
               "a column record changed: list its fields in LayoutHash (engine/image/image.cc)");
 uint64_t LayoutHash() {
   std::string layout = absl::StrCat("size_t=", sizeof(size_t), " double=", sizeof(double), " int=", sizeof(int),
-                                    " int64=", sizeof(int64_t), " Index=", sizeof(Index), " Id=", sizeof(Id), " ");
+                                    " int64=", sizeof(int64_t), " Index=", sizeof(Index), " Id=", sizeof(Id),
+                                    " slots=tagged ");
   absl::StrAppend(&layout, PREFLIGHT_FIELD(Range, begin), PREFLIGHT_FIELD(Range, count),
                   PREFLIGHT_FIELD(AttrRecord, name), PREFLIGHT_FIELD(AttrRecord, first_and_multi),
                   PREFLIGHT_FIELD(PermissionRecord, target), PREFLIGHT_FIELD(PermissionRecord, rights));
@@ -179,13 +181,14 @@ class FastColumnCheck {
   void Count(std::string_view, size_t rows, Table t) { bad_ |= rows != limits_[static_cast<int>(t)]; }
   void Slots(std::string_view, const Column<uint32_t>& slots, size_t n) {
     if (slots.empty()) return;
-    bool too_big = false;
+    const uint32_t bits = hash_slots::PositionBits(n);
+    bool invalid = false;
     size_t used = 0;
     for (uint32_t x : slots) {
-      too_big |= x > n;
+      invalid |= !hash_slots::Valid(x, bits, n);
       used += x != 0;
     }
-    bad_ |= ((slots.size() & (slots.size() - 1)) != 0) | too_big | (used >= slots.size());
+    bad_ |= ((slots.size() & (slots.size() - 1)) != 0) | invalid | (used >= slots.size());
   }
 
  private:
@@ -248,10 +251,12 @@ class ColumnCheck {
     row_ = 0;
     if (slots.empty()) return;
     if ((slots.size() & (slots.size() - 1)) != 0) return Fail(absl::StrCat(slots.size(), " slots, not a power of two"));
+    const uint32_t bits = hash_slots::PositionBits(n);
     size_t used = 0;
     for (size_t i = 0; i < slots.size() && ok(); ++i) {
       row_ = i;
-      if (slots[i] > n) Fail(absl::StrCat("a slot for position ", slots[i] - 1, " of ", n));
+      if (!hash_slots::Valid(slots[i], bits, n))
+        Fail(absl::StrCat("a slot for position ", int64_t{slots[i] & bits} - 1, " of ", n));
       used += slots[i] != 0;
     }
     row_ = 0;
