@@ -79,18 +79,19 @@ inline void Insert(std::span<uint32_t> slots, size_t n, uint32_t hash, uint32_t 
 }
 
 // The position (of n) whose entry `is(position)` accepts, probing from `hash`;
-// kNotFound. `is` runs only for slots whose tag is the hash's.
+// kNotFound. `is` runs only for slots whose tag is the hash's. At most every slot once:
+// a table with no free slot (a hostile image) ends too.
 template <class Is>
 uint32_t Find(std::span<const uint32_t> slots, size_t n, uint32_t hash, Is is) {
-  if (slots.empty()) return kNotFound;
   const uint32_t bits = PositionBits(n);
   const uint32_t tag = hash & ~bits;
   size_t mask = slots.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+  for (size_t i = hash & mask, probes = 0; probes < slots.size(); i = (i + 1) & mask, ++probes) {
     uint32_t s = slots[i];
     if (s == 0) return kNotFound;
     if ((s & ~bits) == tag && is((s & bits) - 1)) return (s & bits) - 1;
   }
+  return kNotFound;
 }
 
 // A table over positions [0, n), hash_of(position) giving each one's hash.
