@@ -20,7 +20,7 @@ SourceKind DetectSourceKind(std::string_view text) {
 }
 
 struct SourceReader::Parsers {
-  simdjson::dom::parser json;
+  snapshot_sources_internal::ScimParsers json;
 };
 
 SourceReader::SourceReader() : parsers_(std::make_unique<Parsers>()) {}

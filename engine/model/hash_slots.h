@@ -59,16 +59,17 @@ inline void Insert(std::span<uint32_t> slots, uint64_t hash, uint32_t position) 
   }
 }
 
-// The position whose entry `is(position)` accepts, probing from `hash`; kNotFound.
+// The position whose entry `is(position)` accepts, probing from `hash`; kNotFound. At
+// most every slot once: a table with no free slot (a hostile image) ends too.
 template <class Is>
 uint32_t Find(std::span<const uint32_t> slots, uint64_t hash, Is is) {
-  if (slots.empty()) return kNotFound;
   size_t mask = slots.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+  for (size_t i = hash & mask, probes = 0; probes < slots.size(); i = (i + 1) & mask, ++probes) {
     uint32_t s = slots[i];
     if (s == 0) return kNotFound;
     if (is(s - 1)) return s - 1;
   }
+  return kNotFound;
 }
 
 // A table over positions [0, n), hash_of(position) giving each one's hash.
