@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/model/scim_documents.h"
 #include "engine/util/error.h"
 
 namespace preflight {
@@ -280,7 +281,7 @@ struct SnapshotObjects {
   std::vector<RoleTypeObject> role_types;
   std::vector<Diagnostic> diagnostics;
   // SCIM resources kept as documents for queries: (resource type, json text)
-  std::vector<std::pair<std::string, std::string>> scim_documents;
+  ScimDocuments scim_documents;
 };
 
 }  // namespace preflight
