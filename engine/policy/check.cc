@@ -33,10 +33,6 @@ std::span<const Index> SelectPolicies(const Snapshot& s, const CheckRequest& req
   return named;
 }
 
-std::string EntitlementText(const MatchTerm& t) {
-  return absl::StrCat(t.application_name.empty() ? "" : t.application_name + ":", t.name_text, "=", t.value_text);
-}
-
 // The constraints whose answer the plan can change: those naming a role whose held
 // origins changed, those naming a changed entitlement value, and those always
 // evaluated. Sorted by (policy, constraint), unique.
@@ -58,35 +54,52 @@ void TouchedConstraints(const Snapshot& s, const Projection& projection, const H
 // inheritance, and whether the pre state held it the same way); for generic
 // constraints, each matched term of each selector and whether it matched before.
 void Explain(const MatchContext& ctx, const Constraint& constraint, const Projection& projection,
-             const HeldRoles& held_pre, const HeldRoles& held_post, ViolationReport& v) {
+             const HeldRoles& held_pre, const HeldRoles& held_post, std::vector<const MatchTerm*>& post_terms,
+             std::vector<const MatchTerm*>& pre_terms, std::vector<ReasonRef>& out) {
   const Snapshot& s = ctx.snapshot;
-  auto role_reasons = [&](const std::vector<Index>& side_roles, const char* side) {
+  using Side = ReasonRef::Side;
+  auto role_reasons = [&](const std::vector<Index>& side_roles, Side side) {
     for (Index r : side_roles) {
       auto pre_origins = held_pre.Origins(r);
       for (Index o : held_post.Origins(r)) {
         bool existing = std::find(pre_origins.begin(), pre_origins.end(), o) != pre_origins.end();
-        v.reasons.push_back({side, "role", std::string(s.str(s.roles()[o].name)),
-                             o == r ? "" : std::string(s.str(s.roles()[r].name)), existing ? "existing" : "plan"});
+        out.push_back({side, existing, o, o == r ? kNoIndex : r, nullptr});
       }
     }
   };
   if (constraint.kind == Constraint::Kind::kRoleSod) {
-    role_reasons(constraint.left, "left");
-    role_reasons(constraint.right, "right");
+    role_reasons(constraint.left, Side::kLeft);
+    role_reasons(constraint.right, Side::kRight);
     return;
   }
-  std::vector<const MatchTerm*> post_terms, pre_terms;
   for (size_t i = 0; i < constraint.selectors.size(); ++i) {
     post_terms.clear();
     pre_terms.clear();
     SelectorMatches(ctx, constraint.selectors[i], projection.post, projection.post.Attributes(s), &post_terms);
     SelectorMatches(ctx, constraint.selectors[i], projection.pre, projection.pre.Attributes(s), &pre_terms);
-    const char* side = constraint.selectors.size() == 2 ? (i == 0 ? "left" : "right") : "selector";
+    Side side = constraint.selectors.size() == 2 ? (i == 0 ? Side::kLeft : Side::kRight) : Side::kSelector;
     for (const MatchTerm* t : post_terms) {
       bool existing = std::find(pre_terms.begin(), pre_terms.end(), t) != pre_terms.end();
-      v.reasons.push_back({side, "entitlement", EntitlementText(*t), "", existing ? "existing" : "plan"});
+      out.push_back({side, existing, kNoIndex, kNoIndex, t});
     }
   }
+}
+
+// Appends a violation's positions to the answer's lists.
+FoundViolation& AddFound(const Violation& v, CheckResult& out) {
+  FoundViolation& f = out.violations.emplace_back();
+  f.policy = v.policy;
+  f.constraint = v.constraint;
+  f.bundles = static_cast<uint32_t>(out.bundles.size());
+  f.left_count = static_cast<uint32_t>(v.left_bundles.size());
+  f.right_count = static_cast<uint32_t>(v.right_bundles.size());
+  out.bundles.insert(out.bundles.end(), v.left_bundles.begin(), v.left_bundles.end());
+  out.bundles.insert(out.bundles.end(), v.right_bundles.begin(), v.right_bundles.end());
+  f.terms = static_cast<uint32_t>(out.terms.size());
+  f.term_count = static_cast<uint32_t>(v.entitlements.size());
+  out.terms.insert(out.terms.end(), v.entitlements.begin(), v.entitlements.end());
+  f.reasons = static_cast<uint32_t>(out.reasons.size());
+  return f;
 }
 
 // getNewViolations: a post violation is new unless some pre violation, of any checked
@@ -249,25 +262,26 @@ struct CheckScratch {
   std::vector<Violation> account;
   std::vector<std::pair<Index, Id>> account_keys;
   PreViolations::Storage pre;
+  // The answer's lists, grown here and copied out at their size: a check that reports
+  // violations allocates a few exactly sized lists, not a string per name.
+  CheckResult found;
+  std::vector<const MatchTerm*> post_terms, pre_terms;  // Explain
 };
 
 }  // namespace
 
-ViolationReport ReportViolation(const Snapshot& s, const Violation& v) {
-  const Policy& policy = s.policies()[v.policy];
+namespace {
+
+ViolationReport ReportViolation(const Snapshot& s, Index policy, Index constraint, std::span<const Index> left,
+                                std::span<const Index> right, std::span<const MatchTerm* const> terms) {
   ViolationReport out;
-  out.policy_name = policy.name;
-  out.policy_type = policy.type;
-  out.has_constraint_name = ViolationName(s, v, &out.constraint_name);
-  if (v.constraint != kNoIndex) {
-    const Constraint& c = policy.constraints[v.constraint];
-    // SODPolicyExecutor and AccountPolicyExecutor copy the constraint's description
-    // (setConstraint); the generic executors do not ("it trashes the description").
-    if (c.kind == Constraint::Kind::kRoleSod || policy.kind == Policy::Kind::kAccount) out.description = c.description;
-  }
-  for (Index r : v.left_bundles) out.left_bundles.emplace_back(s.str(s.roles()[r].name));
-  for (Index r : v.right_bundles) out.right_bundles.emplace_back(s.str(s.roles()[r].name));
-  for (const MatchTerm* t : v.entitlements) {
+  out.policy_name = s.policies()[policy].name;
+  out.policy_type = s.policies()[policy].type;
+  out.has_constraint_name = ViolationName(s, policy, constraint, left, right, &out.constraint_name);
+  if (const std::string* d = ViolationDescription(s, policy, constraint)) out.description = *d;
+  for (Index r : left) out.left_bundles.emplace_back(s.str(s.roles()[r].name));
+  for (Index r : right) out.right_bundles.emplace_back(s.str(s.roles()[r].name));
+  for (const MatchTerm* t : terms) {
     ViolationReport::Entitlement e;
     if (!t->application_name.empty()) e.application = t->application_name;
     e.attribute = t->name_text;
@@ -277,9 +291,49 @@ ViolationReport ReportViolation(const Snapshot& s, const Violation& v) {
   return out;
 }
 
+}  // namespace
+
+ReasonWords ReasonText(const Snapshot& s, const ReasonRef& r, std::string* name) {
+  static constexpr const char* kSides[] = {"left", "right", "selector"};
+  ReasonWords words{kSides[static_cast<int>(r.side)], r.term ? "entitlement" : "role", {},
+                    r.existing ? "existing" : "plan"};
+  if (r.term) {
+    *name = EntitlementText(*r.term);
+  } else {
+    name->assign(s.str(s.roles()[r.role].name));
+    if (r.via != kNoIndex) words.via = s.str(s.roles()[r.via].name);
+  }
+  return words;
+}
+
+ViolationReport ReportViolation(const Snapshot& s, const Violation& v) {
+  return ReportViolation(s, v.policy, v.constraint, v.left_bundles, v.right_bundles, v.entitlements);
+}
+
+ViolationReport CheckResult::Report(size_t i) const {
+  const FoundViolation& v = violations[i];
+  ViolationReport out = ReportViolation(*snapshot, v.policy, v.constraint, LeftBundles(v), RightBundles(v), Terms(v));
+  for (const ReasonRef& r : Reasons(v)) {
+    Reason& reason = out.reasons.emplace_back();
+    ReasonWords words = ReasonText(*snapshot, r, &reason.name);
+    reason.side = words.side;
+    reason.kind = words.kind;
+    reason.via = words.via;
+    reason.source = words.source;
+  }
+  return out;
+}
+
+std::vector<ViolationReport> CheckResult::Reports() const {
+  std::vector<ViolationReport> out;
+  for (size_t i = 0; i < violations.size(); ++i) out.push_back(Report(i));
+  return out;
+}
+
 absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, const ProvisioningPlan& plan,
                                   const CheckOptions& options) {
   CheckResult result;
+  result.snapshot = &s;
   // With no active policy in the system IdentityIQ answers nothing at all.
   if (!s.any_active_policy()) return result;
   thread_local CheckScratch scratch;
@@ -313,6 +367,11 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
   }
   Violation& post = scratch.post;
+  CheckResult& found = scratch.found;
+  found.violations.clear();
+  found.bundles.clear();
+  found.terms.clear();
+  found.reasons.clear();
   PreViolations pre(ctx, *projection, held_pre, policies, scratch.pre);
   std::vector<Violation>& account = scratch.account;
   for (Index p : policies) {
@@ -338,7 +397,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
                         [](const AccountState& a) { return std::pair(a.application, a.instance); },
                         scratch.account_keys, account);
       for (const Violation& v : account)
-        if (pre.IsNew(v)) result.violations.push_back(ReportViolation(s, v));
+        if (pre.IsNew(v)) AddFound(v, found);
       continue;
     }
     for (Index c : s.UnsupportedConstraints(p)) {
@@ -352,10 +411,19 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
       Index c = it->constraint;
       if (!EvaluateConstraint(ctx, p, c, projection->post, held_post, &post)) continue;
       if (!pre.IsNew(post)) continue;
-      ViolationReport v = ReportViolation(s, post);
-      if (req.explain) Explain(ctx, policy.constraints[c], *projection, held_pre, held_post, v);
-      result.violations.push_back(std::move(v));
+      FoundViolation& v = AddFound(post, found);
+      if (req.explain) {
+        Explain(ctx, policy.constraints[c], *projection, held_pre, held_post, scratch.post_terms, scratch.pre_terms,
+                found.reasons);
+        v.reason_count = static_cast<uint32_t>(found.reasons.size() - v.reasons);
+      }
     }
+  }
+  if (!found.violations.empty()) {
+    result.violations = found.violations;
+    result.bundles = found.bundles;
+    result.terms = found.terms;
+    result.reasons = found.reasons;
   }
   return result;
 }
