@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
 #include "engine/plan/compiler.h"
+#include "engine/policy/constraint_table.h"
 #include "engine/policy/evaluate.h"
 
 namespace preflight {
@@ -36,10 +37,20 @@ std::span<const Index> SelectPolicies(const Snapshot& s, const CheckRequest& req
 // The constraints whose answer the plan can change: those naming a role whose held
 // origins changed, those naming a changed entitlement value, and those always
 // evaluated. Sorted by (policy, constraint), unique.
+// With `pairs`, a role still held after the plan brings only the role SoD constraints
+// with a role held after the plan on the other side: a constraint fires when a role of
+// each side is held, and this role is one, so the other side needs one.
 void TouchedConstraints(const Snapshot& s, const Projection& projection, const HeldRoles& pre, const HeldRoles& post,
-                        std::vector<ConstraintRef>& touched) {
+                        const ConstraintTable* pairs, std::vector<ConstraintRef>& touched) {
   touched.assign(s.AlwaysEvaluatedConstraints().begin(), s.AlwaysEvaluatedConstraints().end());
   auto role_changed = [&](Index r) {
+    if (pairs && post.Holds(r)) {
+      for (Index other : post.Roles()) {
+        auto refs = pairs->PairedWith(r, other);
+        touched.insert(touched.end(), refs.begin(), refs.end());
+      }
+      return;
+    }
     if (const auto* refs = s.ConstraintsNamingRole(r)) touched.insert(touched.end(), refs->begin(), refs->end());
   };
   HeldRoles::ForEachDifference(pre, post, role_changed);
@@ -121,22 +132,38 @@ class PreViolations {
     std::vector<std::pair<Index, Id>> keys;
     std::vector<uint32_t> mark;  // policy -> epoch when selected
     uint32_t epoch = 0;
-    // The cache entry of a constraint: entry[first[policy] + constraint] when its stamp is
-    // the current check's (`epoch`), so that a lookup is O(1) however many fire.
-    std::vector<uint32_t> first, stamp, entry;
+    // The cache entry of a constraint: entry[table.Flat(ref)] when its stamp is the
+    // current check's (`epoch`), so that a lookup is O(1) however many fire.
+    std::vector<uint32_t> stamp, entry;
   };
 
-  PreViolations(const MatchContext& ctx, const Projection& projection, const HeldRoles& held,
-                std::span<const Index> policies, Storage& storage)
-      : ctx_(ctx), s_(ctx.snapshot), projection_(projection), held_(held), policies_(policies), st_(storage) {}
+  PreViolations(const MatchContext& ctx, const ConstraintTable& table, bool by_position, const Projection& projection,
+                const HeldRoles& held, std::span<const Index> policies, Storage& storage)
+      : ctx_(ctx), s_(ctx.snapshot), table_(table), by_position_(by_position), projection_(projection), held_(held),
+        policies_(policies), st_(storage) {}
 
   bool IsNew(const Violation& post) {
+    const Constraint* c = post.constraint == kNoIndex ? nullptr : &s_.policies()[post.policy].constraints[post.constraint];
+    if (by_position_ && !(c && !c->has_name && c->kind == Constraint::Kind::kRoleSod)) {
+      // Its constraint-equal constraints are known by position: no text, no lookup.
+      for (ConstraintRef r : table_.EqualConstraints({post.policy, post.constraint})) {
+        if (!Selected(r.policy)) continue;
+        const Violation* pre = Evaluate(r);
+        if (pre && Unchanged(*pre, post)) return false;
+      }
+      // Unnamed role SoD violations are named from their bundles: those names may equal
+      // this constraint's.
+      if (!c || !c->has_name) return true;
+      for (ConstraintRef r : s_.UnnamedRoleSodConstraints())
+        if ((c->id.empty() || s_.policies()[r.policy].constraints[r.constraint].id.empty()) && Matches(r, post))
+          return false;
+      return true;
+    }
     // The constraint's own pre violation first: the common case, answered without text.
     if (post.constraint != kNoIndex) {
       const Violation* pre = Evaluate({post.policy, post.constraint});
       if (pre && SameConstraintEqual(*pre, post) && Unchanged(*pre, post)) return false;
     }
-    const Constraint* c = post.constraint == kNoIndex ? nullptr : &s_.policies()[post.policy].constraints[post.constraint];
     bool has_id = c && !c->id.empty();
     if (has_id)
       if (const auto* refs = s_.ConstraintsWithId(c->id))
@@ -185,12 +212,7 @@ class PreViolations {
     if (started_) return;
     started_ = true;
     const auto& policies = s_.policies();
-    st_.first.resize(policies.size() + 1);
-    for (size_t p = 0; p < policies.size(); ++p)
-      st_.first[p + 1] = st_.first[p] + static_cast<uint32_t>(policies[p].constraints.size());
-    // Account policies' violations without a GenericConstraint use constraint kNoIndex:
-    // one more slot per policy keeps them apart (FlatIndex).
-    size_t n = st_.first.back() + policies.size();
+    size_t n = table_.Size();
     if (st_.mark.size() < policies.size()) st_.mark.assign(policies.size(), 0);
     if (st_.stamp.size() < n) {
       st_.stamp.assign(n, 0);
@@ -205,7 +227,7 @@ class PreViolations {
   }
   size_t FlatIndex(ConstraintRef r) {
     Start();
-    return r.constraint == kNoIndex ? st_.first.back() + r.policy : st_.first[r.policy] + r.constraint;
+    return table_.Flat(r);
   }
 
   // The pre violation of constraint `r`, evaluated once per check.
@@ -237,6 +259,8 @@ class PreViolations {
 
   const MatchContext& ctx_;
   const Snapshot& s_;
+  const ConstraintTable& table_;
+  bool by_position_;
   const Projection& projection_;
   const HeldRoles& held_;
   std::span<const Index> policies_;
@@ -350,6 +374,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   for (auto& d : projection->diagnostics) result.diagnostics.push_back(std::move(d));
 
   MatchContext ctx{s, ids};
+  const ConstraintTable& table = ConstraintTable::Of(s);
   HeldRoles& held_pre = scratch.held_pre;
   HeldRoles& held_post = scratch.held_post;
   held_pre.Compute(s, projection->pre);
@@ -357,7 +382,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   std::vector<ConstraintRef>& touched = scratch.touched;
   touched.clear();
   if (options.use_constraint_index) {
-    TouchedConstraints(s, *projection, held_pre, held_post, touched);
+    TouchedConstraints(s, *projection, held_pre, held_post, options.use_role_pairs ? &table : nullptr, touched);
   } else {
     for (Index p : policies)
       for (Index c = 0; c < s.policies()[p].constraints.size(); ++c)
@@ -372,7 +397,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   found.bundles.clear();
   found.terms.clear();
   found.reasons.clear();
-  PreViolations pre(ctx, *projection, held_pre, policies, scratch.pre);
+  PreViolations pre(ctx, table, options.equal_by_position, *projection, held_pre, policies, scratch.pre);
   std::vector<Violation>& account = scratch.account;
   for (Index p : policies) {
     const Policy& policy = s.policies()[p];

@@ -32,6 +32,13 @@ struct CheckOptions {
   // one it inherits from is named by one; DetectScope::kPolicyRoles): whether any
   // other role is detected changes no answer.
   bool detect_policy_roles_only = true;
+  // With the constraint index: of the role SoD constraints naming a role the plan
+  // changed and that role still held, only those with a held role on the other side (the
+  // role pair index, engine/policy/constraint_table.h): the others cannot fire.
+  bool use_role_pairs = true;
+  // Find the pre violations a new one is constraint-equal to by position (the table's
+  // EqualConstraints) rather than by looking its id and name up as text.
+  bool equal_by_position = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
@@ -39,6 +46,8 @@ struct CheckOptions {
     CheckOptions o;
     o.use_constraint_index = false;
     o.detect_policy_roles_only = false;
+    o.use_role_pairs = false;
+    o.equal_by_position = false;
     return o;
   }
 };

@@ -54,6 +54,8 @@ class HeldRoles {
   // Origins of a role (in the order IIQ reaches them), empty when the role is not held.
   std::span<const Index> Origins(Index role) const;
   bool Holds(Index role) const { return Find(role) != kNoIndex; }
+  // The held roles, sorted.
+  std::span<const Index> Roles() const { return roles_; }
   // Calls f(role) for every role held by one and not the other, or held by both
   // through different origins.
   template <typename F>
