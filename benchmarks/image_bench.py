@@ -33,11 +33,31 @@ def run(command: list[str]) -> tuple[subprocess.CompletedProcess[str], float]:
 
 def peak_rss(command: list[str]) -> tuple[subprocess.CompletedProcess[str], float, int]:
     """run() and the peak RSS in bytes, as GNU time reports it."""
-    proc, seconds = run(["/usr/bin/time", "-f", "%M", *command])
-    lines = proc.stderr.strip().splitlines()
-    rss = int(lines[-1]) * 1024
-    proc.stderr = "\n".join(lines[:-1])
+    proc, seconds, rss, _ = timed(command)
     return proc, seconds, rss
+
+
+def timed(command: list[str]) -> tuple[subprocess.CompletedProcess[str], float, int, float]:
+    """run(), the peak RSS in bytes and the process's CPU seconds (user + system), as GNU time reports them."""
+    proc, seconds = run(["/usr/bin/time", "-f", "%M %U %S", *command])
+    lines = proc.stderr.strip().splitlines()
+    rss, user, system = lines[-1].split()
+    proc.stderr = "\n".join(lines[:-1])
+    return proc, seconds, int(rss) * 1024, float(user) + float(system)
+
+
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def open_once(cli: str, image: str, image_bytes: int) -> dict[str, Any]:
+    """One `snapshot stats` process on the image: the open as the image reports it, and the process."""
+    proc, seconds, rss, cpu = timed([cli, "snapshot", "stats", image])
+    stats = json.loads(proc.stdout)
+    assert stats["image"]["fileBytes"] == image_bytes
+    return {"open_ms": stats["image"]["openMs"], "open_cpu_ms": stats["image"]["openCpuMs"],
+            "process_ms": round(seconds * 1000, 1), "process_cpu_ms": round(cpu * 1000), "peak_rss_mb": round(rss / 2**20),
+            "stats": stats}
 
 
 def main() -> None:
@@ -49,6 +69,8 @@ def main() -> None:
     parser.add_argument("--compare", type=int, default=200, help="requests answered from both (0: none)")
     parser.add_argument("--opens", type=int, default=5)
     parser.add_argument("--skip-compile", action="store_true", help="reuse --image")
+    parser.add_argument("--before-cli", help="another build's CLI whose opens alternate with --cli's (a before/after run)")
+    parser.add_argument("--before-image", help="the image --before-cli opens (its own format; default --image)")
     args = parser.parse_args()
     result: dict[str, Any] = {"sources": args.sources}
 
@@ -60,22 +82,33 @@ def main() -> None:
     image_bytes = Path(args.image).stat().st_size
     result["image_mb"] = round(image_bytes / 2**20, 1)
 
-    opens = []
+    before_image = args.before_image or args.image
+    before_bytes = Path(before_image).stat().st_size
+    opens, before = [], []
     for _ in range(args.opens):
-        proc, seconds, rss = peak_rss([args.cli, "snapshot", "stats", args.image])
-        stats = json.loads(proc.stdout)
-        opens.append({"open_ms": stats["image"]["openMs"], "open_cpu_ms": stats["image"]["openCpuMs"],
-                      "process_ms": round(seconds * 1000, 1), "peak_rss_mb": round(rss / 2**20)})
-        assert stats["image"]["fileBytes"] == image_bytes
+        if args.before_cli:  # alternated, so that both see the same machine
+            before.append(open_once(args.before_cli, before_image, before_bytes))
+        opened = open_once(args.cli, args.image, image_bytes)
+        stats = opened.pop("stats")
+        opens.append(opened)
         if "compiled" in result:  # the image says what the compile's load said
             assert stats["load"]["sourceHash"] == result["compiled"]["sourceHash"]
             assert stats["counts"]["identities"] == result["compiled"]["identities"]
             assert stats["counts"]["policies"] == result["compiled"]["policies"]
+        if before:  # the same snapshot
+            assert stats["counts"] == before[-1]["stats"]["counts"]
+            assert stats["load"]["sourceHash"] == before[-1]["stats"]["load"]["sourceHash"]
     result["counts"] = stats["counts"]
     result["opens"] = opens
-    result["open_ms_median"] = sorted(o["open_ms"] for o in opens)[len(opens) // 2]
-    result["open_cpu_ms_median"] = sorted(o["open_cpu_ms"] for o in opens)[len(opens) // 2]
-    result["stats_process_ms_median"] = sorted(o["process_ms"] for o in opens)[len(opens) // 2]
+    keys = ["open_ms", "open_cpu_ms", "process_ms", "process_cpu_ms"]
+    result["medians"] = {k: median([o[k] for o in opens]) for k in keys}
+    if before:
+        for o in before:
+            o.pop("stats")
+        result["before"] = {"cli": args.before_cli, "image": before_image, "opens": before,
+                            "medians": {k: median([o[k] for o in before]) for k in keys}}
+        result["after_over_before"] = {k: round(result["medians"][k] / max(result["before"]["medians"][k], 1e-9), 3)
+                                       for k in keys}
 
     if args.requests:
         import preflight

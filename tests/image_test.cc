@@ -91,7 +91,7 @@ size_t CheckRoundTrip(const std::vector<std::string>& paths, bool allow_partial)
   REQUIRE(b.snapshot().image().has_value());
   CHECK(b.snapshot().image()->format_version == kImageFormatVersion);
   CHECK(!a.snapshot().image().has_value());
-  CHECK(b.StatsJson().find(absl::StrCat("\"image\":{\"formatVersion\":1,\"fileBytes\":",
+  CHECK(b.StatsJson().find(absl::StrCat("\"image\":{\"formatVersion\":", kImageFormatVersion, ",\"fileBytes\":",
                                         b.snapshot().image()->file_bytes, ",\"openMs\":")) != std::string::npos);
   CHECK(StatsWithoutImage(b) == StatsWithoutImage(a));
   CHECK(b.DiagnosticsJson() == a.DiagnosticsJson());
@@ -209,8 +209,8 @@ TEST_CASE("image: truncated, wrong magic, wrong version, bad checksum, hostile o
     std::string bad = bytes;
     const uint32_t version = kImageFormatVersion + 1;
     std::memcpy(bad.data() + 8, &version, 4);
-    CHECK(open(bad) ==
-          absl::StrCat(path, ": image: format version 2, this build reads version 1; compile the image again"));
+    CHECK(open(bad) == absl::StrCat(path, ": image: format version ", version, ", this build reads version ",
+                                    kImageFormatVersion, "; compile the image again"));
   }
   SECTION("another byte order, another layout") {
     std::string bad = bytes;
@@ -224,10 +224,30 @@ TEST_CASE("image: truncated, wrong magic, wrong version, bad checksum, hostile o
           absl::StrCat(path, ": image: written by a build with another record layout; compile the image again"));
   }
   SECTION("bad checksum: any byte after the preamble changed") {
-    for (size_t at : {size_t{64}, size_t{200}, bytes.size() / 2, bytes.size() - 100}) {
+    uint64_t metadata_end = 0;
+    std::memcpy(&metadata_end, bytes.data() + 40, 8);
+    REQUIRE(metadata_end % 64 == 0);
+    REQUIRE(metadata_end < bytes.size() / 2);
+    for (size_t at : {size_t{64}, size_t{200}, size_t{metadata_end - 1}}) {
       std::string bad = bytes;
       bad[at] ^= 0x20;
-      CHECK(open(bad) == absl::StrCat(path, ": image: checksum mismatch: the file is corrupt"));
+      CHECK(open(bad) == absl::StrCat(path, ": image: checksum mismatch in the header: the file is corrupt"));
+    }
+    // In a data section: the chunk's checksum names the section and where.
+    REQUIRE(std::string_view(bytes.data() + 192) == "model");  // the first entry of the table, at its data's start
+    uint64_t model_bytes = 0;
+    std::memcpy(&model_bytes, bytes.data() + 248, 8);
+    std::string bad = bytes;
+    bad[metadata_end + 1] ^= 0x20;
+    CHECK(open(bad) == absl::StrCat(path, ":offset ", metadata_end,
+                                    ": image: checksum mismatch in section 'model' (bytes 0 to ",
+                                    (model_bytes + 63) / 64 * 64, " of it): the file is corrupt"));
+    for (size_t at : {bytes.size() / 2, bytes.size() - 100, bytes.size() - 1}) {
+      bad = bytes;
+      bad[at] ^= 0x20;
+      const std::string message = open(bad);
+      CHECK(message.find(": image: checksum mismatch in section '") != std::string::npos);
+      CHECK(message.ends_with("of it): the file is corrupt"));
     }
   }
   SECTION("hostile images with the checksum bypassed") {

@@ -46,6 +46,8 @@ POST .../Bulk, GET .../ServiceProviderConfig|ResourceTypes|Schemas; /healthz, /r
   --check-status 200|201     status of a successful check (default 200, as IdentityIQ 7.2-8.1)
   --watch                    reload when a snapshot file changes (polled every --watch-interval S, 1)
   --allow-partial            serve a snapshot that loaded with errors
+  --progress-interval S      while a snapshot loads (at start and on reloads), log a
+                             load_progress event every S seconds (default 5)
   --access-log FILE|-        JSON lines, one a request (- for stderr)
   --max-connections N        1024      --max-header-bytes N     16384
   --header-timeout S         10        --body-timeout S         30
@@ -144,6 +146,23 @@ class EventLog {
  private:
   std::mutex mu_;
 };
+
+// A load's progress as load_progress events, one every `interval` of the load at most (a
+// load shorter than the interval logs none): files, bytes and identities so far, and the
+// stage ("read", then each pass). Operators watching a long load (a minute at a million
+// identities from exports) see it move; `reload` tells a reload's events from the start's.
+LoadProgressFn ProgressEvents(EventLog& log, std::chrono::milliseconds interval, bool reload) {
+  const double every = std::chrono::duration<double>(interval).count();
+  return [&log, every, reload, last = 0.0](const LoadProgress& p) mutable {
+    if (p.seconds < last) last = 0;  // the next load
+    if (p.seconds - last < every) return;
+    last = p.seconds;
+    log.Event("load_progress",
+              Cat("\"reload\":", reload ? "true" : "false", ",\"stage\":", JsonString(std::string(p.stage)),
+                  ",\"files\":", p.files, ",\"filesTotal\":", p.files_total, ",\"bytes\":", p.bytes,
+                  ",\"bytesTotal\":", p.bytes_total, ",\"identities\":", p.identities, ",\"seconds\":", p.seconds));
+  };
+}
 
 // A fingerprint of the snapshot's files (path, size, modification time) for --watch.
 std::string Fingerprint(const std::vector<std::string>& paths) {
@@ -290,7 +309,8 @@ std::string ReadPassword() {
 // The listener's and the service's options (everything but the snapshot, the credentials and
 // the upstream); an error message, or "" when they all read.
 std::string ReadServeOptions(const Options& opt, size_t max_body_bytes, TransportOptions& transport,
-                             ServiceOptions& service_options, std::chrono::milliseconds& watch_interval) {
+                             ServiceOptions& service_options, std::chrono::milliseconds& watch_interval,
+                             std::chrono::milliseconds& progress_interval) {
   std::string listen = opt.Get("listen").value_or("127.0.0.1:8080");
   {
     size_t colon = listen.rfind(':');
@@ -331,7 +351,7 @@ std::string ReadServeOptions(const Options& opt, size_t max_body_bytes, Transpor
   };
   for (Timeout t : {Timeout{"header-timeout", &transport.header_timeout}, Timeout{"body-timeout", &transport.body_timeout},
                     Timeout{"idle-timeout", &transport.idle_timeout}, Timeout{"drain-timeout", &transport.drain_timeout},
-                    Timeout{"watch-interval", &watch_interval}}) {
+                    Timeout{"watch-interval", &watch_interval}, Timeout{"progress-interval", &progress_interval}}) {
     if (auto v = opt.Get(t.name); v && !ParseSeconds(*v, *t.field))
       return Cat("--", t.name, " must be a positive number of seconds");
   }
@@ -359,7 +379,7 @@ int ServeMain(int argc, char** argv) {
       {"snapshot", "listen", "base-path", "credentials", "tokens", "tls-cert", "tls-key", "threads", "check-status",
        "watch-interval", "access-log", "max-connections", "max-header-bytes", "header-timeout", "body-timeout",
        "idle-timeout", "drain-timeout", "bulk-max-operations", "limit", "upstream", "upstream-timeout",
-       "upstream-ca-file"},
+       "upstream-ca-file", "progress-interval"},
       2);
   if (opt.Has("help")) {
     std::fputs(kServeUsage, stdout);
@@ -377,9 +397,9 @@ int ServeMain(int argc, char** argv) {
 
   TransportOptions transport;
   ServiceOptions service_options;
-  std::chrono::milliseconds watch_interval{1000};
+  std::chrono::milliseconds watch_interval{1000}, progress_interval{5000};
   if (std::string e = ReadServeOptions(opt, engine_options.limits.max_input_bytes, transport, service_options,
-                                       watch_interval);
+                                       watch_interval, progress_interval);
       !e.empty())
     return Fail(e);
 
@@ -406,6 +426,9 @@ int ServeMain(int argc, char** argv) {
   // A SIGHUP before the server can reload (it installs its handler once listening) must not
   // end the process, whose default action it is.
   std::signal(SIGHUP, SIG_IGN);
+  EngineOptions reload_options = engine_options;
+  engine_options.progress = ProgressEvents(events, progress_interval, false);
+  reload_options.progress = ProgressEvents(events, progress_interval, true);
   auto engine = Engine::Load(paths, engine_options);
   if (!engine.ok()) {
     std::string error = ScimErrorJson(engine.status());
@@ -415,7 +438,7 @@ int ServeMain(int argc, char** argv) {
   Metrics metrics;
   Service service(service_options, *std::move(auth), metrics, access_log.get());
   service.Publish(*std::move(engine));
-  Reloader reloader(paths, engine_options, service, metrics, events, opt.Has("watch"), watch_interval);
+  Reloader reloader(paths, reload_options, service, metrics, events, opt.Has("watch"), watch_interval);
 
   TransportHooks hooks;
   hooks.handle = [&service](const HttpRequest& request, HttpResponse& response) { service.Handle(request, response); };

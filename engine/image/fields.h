@@ -165,7 +165,9 @@ void Names(Ar& ar, ImageAccess::NameMap& m, const StringPool& pool, Table table)
 
 }  // namespace image
 
-// Every reference and Range of the population's and the pool's columns.
+// Every reference and Range of the population's and the pool's columns. A check sees
+// either the whole-column facts (counts, shapes) or the rows of one chunk of a column
+// (engine/image/image.cc splits the columns so that the work is shared by the cores).
 template <class Check>
 void ImageAccess::CheckColumns(const Snapshot& s, Check& check) {
   using image::Table;
@@ -208,11 +210,11 @@ void ImageAccess::CheckColumns(const Snapshot& s, Check& check) {
   });
   check.Rows("identity.roles", p.roles, [&](Index r) { check.Ref(r, Table::kRoles); });
   check.Rows("identity.accounts", p.account_lists, [&](Index a) { check.Ref(a, Table::kAccounts); });
-  uint32_t previous = 0;  // each record's values begin where the previous record's do or later
-  check.Rows("attributes", p.attributes, [&](const AttrRecord& r) {
+  // Each record's values begin where the previous record's do or later.
+  check.Rows("attributes", p.attributes, [&](const AttrRecord& r, size_t row) {
+    const uint32_t previous = row == 0 ? 0 : p.attributes[row - 1].first();
     check.Ref(r.name, Table::kStrings, true);
     check.In(Range{previous, r.first() - previous}, p.values.size(), "values");
-    previous = r.first();
   });
   check.Rows("permissions", p.permissions, [&](const PermissionRecord& r) {
     check.Ref(r.target, Table::kStrings);

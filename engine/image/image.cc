@@ -7,11 +7,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <chrono>
 #include <ctime>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -21,6 +25,7 @@
 #include "engine/image/archive.h"
 #include "engine/image/checksum.h"
 #include "engine/image/fields.h"
+#include "engine/model/hash_slots.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -45,7 +50,7 @@ namespace {
 constexpr uint32_t kByteOrderMark = 0x01020304;
 constexpr uint64_t kAlign = 64;
 constexpr uint32_t kFlagPartial = 1;
-enum class SectionKind : uint32_t { kArchive = 1, kColumn = 2 };
+enum class SectionKind : uint32_t { kArchive = 1, kColumn = 2, kChecksums = 3 };
 
 struct Preamble {
   char magic[8];
@@ -53,8 +58,9 @@ struct Preamble {
   uint32_t byte_order;
   uint64_t layout;
   uint64_t file_bytes;
-  uint64_t checksum;  // XXH3-64 of bytes [sizeof(Preamble), file_bytes)
-  uint8_t reserved[24];
+  uint64_t checksum;      // XXH3-64 of the metadata: bytes [sizeof(Preamble), metadata_end)
+  uint64_t metadata_end;  // where the first data section starts
+  uint8_t reserved[16];
 };
 static_assert(sizeof(Preamble) == 64);
 
@@ -78,21 +84,47 @@ static_assert(sizeof(SectionEntry) == 64);
 
 constexpr uint64_t kTableOffset = sizeof(Preamble) + sizeof(Header);
 constexpr std::string_view kModelSection = "model";
+constexpr std::string_view kChecksumsSection = "checksums";
 
 uint64_t AlignUp(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
+// The data sections are checksummed in chunks of whole records, about 256 KiB each (so
+// that the cores share the work and a chunk is still in cache when its rows are
+// checked); a section's last chunk runs to its aligned end, so that the padding is
+// covered too. The checksums section holds one XXH3-64 per chunk, section by section in
+// table order; it lies right after the section table, inside the metadata.
+constexpr uint64_t kChunkBytes = uint64_t{256} << 10;
+
+uint64_t ChunkBytes(uint32_t record_bytes) {
+  const uint64_t record = std::max<uint32_t>(record_bytes, 1);
+  return std::max(record, kChunkBytes / record * record);
+}
+uint64_t ChunkCount(uint64_t length, uint32_t record_bytes) {
+  const uint64_t chunk = ChunkBytes(record_bytes);
+  return (length + chunk - 1) / chunk;
+}
+// Chunk k of a section of `length` bytes: where it starts within the section, and its
+// bytes (the last one to the aligned end).
+std::pair<uint64_t, uint64_t> ChunkSpan(uint64_t length, uint32_t record_bytes, uint64_t k) {
+  const uint64_t chunk = ChunkBytes(record_bytes);
+  const uint64_t begin = k * chunk;
+  const uint64_t end = k + 1 == ChunkCount(length, record_bytes) ? AlignUp(length) : begin + chunk;
+  return {begin, end - begin};
+}
+
 // What the sections' bytes depend on besides the format version: the byte order is
 // checked on its own; the sizes of the raw numbers the archive writes, and where each
-// field of the column records lies, are hashed here, so an image written before a record
-// changed is refused rather than misread. A record that grows fails the build below
-// until its new field is listed.
+// field of the column records lies (and how a hash slot is encoded) are hashed here, so
+// an image written before a record changed is refused rather than misread. A record
+// that grows fails the build below until its new field is listed.
 #define PREFLIGHT_FIELD(T, f) #T "." #f "@", offsetof(T, f), "+", sizeof(T::f), " "
 static_assert(sizeof(Range) == 8 && sizeof(AttrRecord) == 8 && sizeof(PermissionRecord) == 12 &&
                   sizeof(IdentityRecord) == 48 && sizeof(AccountRecord) == 44 && sizeof(EntitlementRecord) == 28,
               "a column record changed: list its fields in LayoutHash (engine/image/image.cc)");
 uint64_t LayoutHash() {
   std::string layout = absl::StrCat("size_t=", sizeof(size_t), " double=", sizeof(double), " int=", sizeof(int),
-                                    " int64=", sizeof(int64_t), " Index=", sizeof(Index), " Id=", sizeof(Id), " ");
+                                    " int64=", sizeof(int64_t), " Index=", sizeof(Index), " Id=", sizeof(Id),
+                                    " slots=tagged ");
   absl::StrAppend(&layout, PREFLIGHT_FIELD(Range, begin), PREFLIGHT_FIELD(Range, count),
                   PREFLIGHT_FIELD(AttrRecord, name), PREFLIGHT_FIELD(AttrRecord, first_and_multi),
                   PREFLIGHT_FIELD(PermissionRecord, target), PREFLIGHT_FIELD(PermissionRecord, rights));
@@ -146,68 +178,96 @@ struct PlannedSection {
   std::string_view bytes;
 };
 
+// Which rows a column check reads: the whole-column facts (row counts, shapes) in the
+// global pass, or the rows [begin, end) of one column in a chunk's pass.
+struct Window {
+  const void* column = nullptr;  // none: the global pass
+  size_t begin = 0, end = 0;
+  bool global() const { return column == nullptr; }
+  template <class T>
+  std::pair<size_t, size_t> RowsOf(const Column<T>& c) const {
+    if (static_cast<const void*>(&c) != column) return {0, 0};
+    return {std::min(begin, c.size()), std::min(end, c.size())};
+  }
+};
+
+// Calls check(row) or check(row, position).
+template <class T, class F>
+void CheckRow(F& check, const T& row, size_t i) {
+  if constexpr (std::is_invocable_v<F&, const T&, size_t>) check(row, i);
+  else check(row);
+}
+
 // The columns' check in two passes (ImageAccess::CheckColumns runs with either): this one
 // only decides, with no branch per row, so a good image (the usual case) pays a pass at
-// memory speed; when it finds a problem, ColumnCheck runs and names it.
+// memory speed; when it finds a problem, ColumnCheck runs on the same window and names it.
 class FastColumnCheck {
  public:
-  explicit FastColumnCheck(const uint64_t (&tables)[kTableCount]) {
+  FastColumnCheck(const uint64_t (&tables)[kTableCount], Window window) : window_(window) {
     for (int t = 0; t < kTableCount; ++t) limits_[t] = tables[t];
   }
   bool ok() const { return !bad_; }
   template <class T, class F>
   void Rows(std::string_view, const Column<T>& c, F check) {
-    for (const T& row : c) check(row);
+    const auto [begin, end] = window_.RowsOf(c);
+    for (size_t i = begin; i < end; ++i) CheckRow(check, c[i], i);
   }
   void Ref(uint32_t v, Table t, bool optional = false) {
     bad_ |= (v >= limits_[static_cast<int>(t)]) & !(optional & (v == UINT32_MAX));
   }
   void In(Range r, size_t arena, std::string_view) { bad_ |= uint64_t{r.begin} + r.count > arena; }
   void Starts(std::string_view, const Column<uint64_t>& starts, size_t text_bytes, bool may_be_empty) {
-    if (starts.empty()) {
-      bad_ |= !may_be_empty;
+    if (window_.global()) {
+      bad_ |= starts.empty() & !may_be_empty;
       return;
     }
-    uint64_t prev = 0;
+    const auto [begin, end] = window_.RowsOf(starts);
+    if (begin == end) return;
+    uint64_t prev = begin == 0 ? 0 : starts[begin - 1];
     bool out_of_order = false;
-    for (uint64_t x : starts) {
-      out_of_order |= x < prev;
-      prev = x;
+    for (size_t i = begin; i < end; ++i) {
+      out_of_order |= starts[i] < prev;
+      prev = starts[i];
     }
     bad_ |= out_of_order | (prev > text_bytes);
   }
-  void Count(std::string_view, size_t rows, Table t) { bad_ |= rows != limits_[static_cast<int>(t)]; }
+  void Count(std::string_view, size_t rows, Table t) {
+    if (window_.global()) bad_ |= rows != limits_[static_cast<int>(t)];
+  }
   void Slots(std::string_view, const Column<uint32_t>& slots, size_t n) {
-    if (slots.empty()) return;
-    bool too_big = false;
-    size_t used = 0;
-    for (uint32_t x : slots) {
-      too_big |= x > n;
-      used += x != 0;
+    if (window_.global()) {
+      bad_ |= (slots.size() & (slots.size() - 1)) != 0;
+      return;
     }
-    bad_ |= ((slots.size() & (slots.size() - 1)) != 0) | too_big | (used >= slots.size());
+    const auto [begin, end] = window_.RowsOf(slots);
+    const uint32_t bits = hash_slots::PositionBits(n);
+    bool invalid = false;
+    for (size_t i = begin; i < end; ++i) invalid |= !hash_slots::Valid(slots[i], bits, n);
+    bad_ |= invalid;
   }
 
  private:
+  Window window_;
   uint64_t limits_[kTableCount];
   bool bad_ = false;
 };
 
 // Checks what the mapped columns hold before anything reads them: every reference within
 // its table, every Range within its arena, string and text offsets in order, hash tables
-// with a free slot (so a probe ends). The first problem, or "".
+// of a power of two slots, each empty or a position. The first problem, or "".
 class ColumnCheck {
  public:
-  explicit ColumnCheck(const uint64_t (&tables)[kTableCount]) : tables_(tables) {}
+  ColumnCheck(const uint64_t (&tables)[kTableCount], Window window) : window_(window), tables_(tables) {}
   const std::string& error() const { return error_; }
   bool ok() const { return error_.empty(); }
 
   template <class T, class F>
   void Rows(std::string_view column, const Column<T>& c, F check) {
-    for (size_t i = 0; i < c.size() && ok(); ++i) {
+    const auto [begin, end] = window_.RowsOf(c);
+    for (size_t i = begin; i < end && ok(); ++i) {
       row_ = i;
       column_ = column;
-      check(c[i]);
+      CheckRow(check, c[i], i);
     }
   }
   void Ref(uint32_t v, Table t, bool optional = false) {
@@ -223,12 +283,13 @@ class ColumnCheck {
   void Starts(std::string_view column, const Column<uint64_t>& starts, size_t text_bytes, bool may_be_empty) {
     column_ = column;
     row_ = 0;
-    if (starts.empty()) {
-      if (!may_be_empty) Fail("no offsets");
+    if (window_.global()) {
+      if (starts.empty() && !may_be_empty) Fail("no offsets");
       return;
     }
-    uint64_t prev = 0;
-    for (size_t i = 0; i < starts.size() && ok(); ++i) {
+    const auto [begin, end] = window_.RowsOf(starts);
+    uint64_t prev = begin == 0 || begin == end ? 0 : starts[begin - 1];
+    for (size_t i = begin; i < end && ok(); ++i) {
       row_ = i;
       if (starts[i] < prev || starts[i] > text_bytes)
         Fail(absl::StrCat("an offset ", starts[i], " out of order or past the ", text_bytes, " bytes of text"));
@@ -237,6 +298,7 @@ class ColumnCheck {
   }
   // A column's row count against the header's count of `t`.
   void Count(std::string_view column, size_t rows, Table t) {
+    if (!window_.global()) return;
     column_ = column;
     row_ = 0;
     if (ok() && rows != tables_[static_cast<int>(t)])
@@ -246,22 +308,24 @@ class ColumnCheck {
   void Slots(std::string_view column, const Column<uint32_t>& slots, size_t n) {
     column_ = column;
     row_ = 0;
-    if (slots.empty()) return;
-    if ((slots.size() & (slots.size() - 1)) != 0) return Fail(absl::StrCat(slots.size(), " slots, not a power of two"));
-    size_t used = 0;
-    for (size_t i = 0; i < slots.size() && ok(); ++i) {
-      row_ = i;
-      if (slots[i] > n) Fail(absl::StrCat("a slot for position ", slots[i] - 1, " of ", n));
-      used += slots[i] != 0;
+    if (window_.global()) {
+      if ((slots.size() & (slots.size() - 1)) != 0) Fail(absl::StrCat(slots.size(), " slots, not a power of two"));
+      return;
     }
-    row_ = 0;
-    if (ok() && used >= slots.size()) Fail("no free slot");
+    const auto [begin, end] = window_.RowsOf(slots);
+    const uint32_t bits = hash_slots::PositionBits(n);
+    for (size_t i = begin; i < end && ok(); ++i) {
+      row_ = i;
+      if (!hash_slots::Valid(slots[i], bits, n))
+        Fail(absl::StrCat("a slot for position ", int64_t{slots[i] & bits} - 1, " of ", n));
+    }
   }
 
  private:
   void Fail(std::string_view what) {
     if (ok()) error_ = absl::StrCat("column '", ToAbsl(column_), "' row ", row_, ": ", ToAbsl(what));
   }
+  Window window_;
   const uint64_t (&tables_)[kTableCount];
   std::string_view column_;
   size_t row_ = 0;
@@ -305,7 +369,6 @@ absl::StatusOr<uint64_t> WriteImage(const Snapshot& snapshot, const std::string&
   });
 
   Header header{};
-  header.section_count = static_cast<uint32_t>(sections.size());
   const Snapshot::Stats stats = snapshot.stats();
   size_t errors = 0;
   for (const Diagnostic& d : snapshot.diagnostics()) errors += d.severity == Severity::kError;
@@ -323,19 +386,52 @@ absl::StatusOr<uint64_t> WriteImage(const Snapshot& snapshot, const std::string&
     header.tables[t] = tables[t];
   }
 
+  // The data sections' chunk checksums (the padding after each section hashed as zeros),
+  // then the layout: header, table, checksums (the metadata), then the data sections.
+  static const char kZeros[image::kAlign] = {};
+  std::vector<uint64_t> sums;
+  for (const image::PlannedSection& section : sections) {
+    const uint64_t length = section.bytes.size();
+    for (uint64_t k = 0; k < image::ChunkCount(length, section.record_bytes); ++k) {
+      auto [begin, n] = image::ChunkSpan(length, section.record_bytes, k);
+      const std::string_view data = section.bytes.substr(begin, std::min(n, length - begin));
+      XXH3_state_t* state = XXH3_createState();
+      XXH3_64bits_reset(state);
+      XXH3_64bits_update(state, data.data(), data.size());
+      XXH3_64bits_update(state, kZeros, n - data.size());
+      sums.push_back(XXH3_64bits_digest(state));
+      XXH3_freeState(state);
+    }
+  }
+  sections.push_back({image::kChecksumsSection, SectionKind::kChecksums, sizeof(uint64_t),
+                      {reinterpret_cast<const char*>(sums.data()), sums.size() * sizeof(uint64_t)}});
+  header.section_count = static_cast<uint32_t>(sections.size());
+
   std::vector<SectionEntry> table(sections.size());
-  uint64_t offset = image::AlignUp(image::kTableOffset + sections.size() * sizeof(SectionEntry));
+  const uint64_t table_end = image::kTableOffset + sections.size() * sizeof(SectionEntry);
+  const uint64_t data_start = image::AlignUp(image::AlignUp(table_end) + sums.size() * sizeof(uint64_t));
+  uint64_t offset = data_start;
   for (size_t i = 0; i < sections.size(); ++i) {
     SectionEntry& e = table[i];
     std::memset(&e, 0, sizeof e);
     std::memcpy(e.name, sections[i].name.data(), std::min(sections[i].name.size(), sizeof e.name - 1));
     e.kind = static_cast<uint32_t>(sections[i].kind);
     e.record_bytes = sections[i].record_bytes;
-    e.offset = offset;
     e.length = sections[i].bytes.size();
-    offset = image::AlignUp(offset + e.length);
+    if (sections[i].kind == SectionKind::kChecksums) {
+      e.offset = image::AlignUp(table_end);
+    } else {
+      e.offset = offset;
+      offset = image::AlignUp(offset + e.length);
+    }
   }
   const uint64_t file_bytes = offset;
+
+  std::string metadata(data_start - sizeof(Preamble), '\0');
+  std::memcpy(metadata.data(), &header, sizeof header);
+  std::memcpy(metadata.data() + sizeof header, table.data(), table.size() * sizeof(SectionEntry));
+  std::memcpy(metadata.data() + image::AlignUp(table_end) - sizeof(Preamble), sums.data(),
+              sums.size() * sizeof(uint64_t));
 
   Preamble preamble{};
   std::memcpy(preamble.magic, kImageMagic.data(), sizeof preamble.magic);
@@ -343,18 +439,15 @@ absl::StatusOr<uint64_t> WriteImage(const Snapshot& snapshot, const std::string&
   preamble.byte_order = image::kByteOrderMark;
   preamble.layout = image::LayoutHash();
   preamble.file_bytes = file_bytes;
+  preamble.checksum = XXH3_64bits(metadata.data(), metadata.size());
+  preamble.metadata_end = data_start;
 
-  // Everything after the preamble, in order, hashed as it is written.
   const std::string tmp = absl::StrCat(path, ".tmp", ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return MakeError(ErrorCode::kNotFound, absl::StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_64bits_reset(state);
   uint64_t written = 0;
-  static const char kZeros[image::kAlign] = {};
   auto emit = [&](const void* data, size_t n) {
-    if (written >= sizeof(Preamble)) XXH3_64bits_update(state, data, n);
     written += n;
     return image::WriteAll(fd, data, n, tmp);
   };
@@ -362,17 +455,13 @@ absl::StatusOr<uint64_t> WriteImage(const Snapshot& snapshot, const std::string&
     return to > written ? emit(kZeros, to - written) : absl::OkStatus();
   };
   absl::Status status = emit(&preamble, sizeof preamble);
-  if (status.ok()) status = emit(&header, sizeof header);
-  if (status.ok()) status = emit(table.data(), table.size() * sizeof(SectionEntry));
+  if (status.ok()) status = emit(metadata.data(), metadata.size());
   for (size_t i = 0; i < sections.size() && status.ok(); ++i) {
+    if (sections[i].kind == SectionKind::kChecksums) continue;
     status = pad(table[i].offset);
     if (status.ok()) status = emit(sections[i].bytes.data(), sections[i].bytes.size());
   }
   if (status.ok()) status = pad(file_bytes);
-  preamble.checksum = XXH3_64bits_digest(state);
-  XXH3_freeState(state);
-  if (status.ok() && ::pwrite(fd, &preamble, sizeof preamble, 0) != static_cast<ssize_t>(sizeof preamble))
-    status = MakeError(ErrorCode::kInternal, absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
   if (::close(fd) != 0 && status.ok())
     status = MakeError(ErrorCode::kInternal, absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
   if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
@@ -431,14 +520,25 @@ absl::StatusOr<Preamble> ReadPreamble(std::string_view bytes, std::string_view n
     return image::ImageError(name, absl::StrCat(preamble.file_bytes > bytes.size() ? "truncated" : "too long",
                                                 ": the header says ", preamble.file_bytes, " bytes, the file has ",
                                                 bytes.size()));
+  if (preamble.metadata_end < image::kTableOffset || preamble.metadata_end > bytes.size())
+    return image::ImageError(name, absl::StrCat("metadata of ", preamble.metadata_end, " bytes outside the file"));
   return preamble;
 }
 
-// The header, the section table, the columns (viewed in place, then checked) and the
-// archive.
-absl::StatusOr<std::shared_ptr<Snapshot>> Decode(std::string_view bytes, std::string_view name) {
-  constexpr size_t sizeof_preamble = sizeof(Preamble);
+// The header and the section table, bounds-checked, and where each data section's chunk
+// checksums are.
+struct Layout {
   Header header;
+  std::vector<SectionEntry> sections;  // the data sections, in table order
+  absl::flat_hash_map<std::string, size_t> by_name;
+  std::vector<uint64_t> first_chunk;  // per data section, its first checksum's position
+  const uint64_t* sums = nullptr;
+};
+
+absl::StatusOr<Layout> ReadLayout(std::string_view bytes, std::string_view name, uint64_t metadata_end) {
+  constexpr size_t sizeof_preamble = sizeof(Preamble);
+  Layout layout;
+  Header& header = layout.header;
   std::memcpy(&header, bytes.data() + sizeof_preamble, sizeof header);
   const uint64_t table_end = image::kTableOffset + uint64_t{header.section_count} * sizeof(SectionEntry);
   if (table_end > bytes.size())
@@ -451,38 +551,193 @@ absl::StatusOr<std::shared_ptr<Snapshot>> Decode(std::string_view bytes, std::st
                                sizeof_preamble);
   if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(uint64_t) != 0)
     return image::ImageError(name, "the image's bytes are not 8-byte aligned in memory");
-  absl::flat_hash_map<std::string, SectionEntry> sections;
+  std::optional<SectionEntry> sums;
   for (uint32_t i = 0; i < header.section_count; ++i) {
     SectionEntry e;
     const uint64_t at = image::kTableOffset + uint64_t{i} * sizeof e;
     std::memcpy(&e, bytes.data() + at, sizeof e);
     const std::string section = image::SectionName(e);
     if (e.offset % image::kAlign != 0 || e.offset < table_end || e.offset > bytes.size() ||
-        e.length > bytes.size() - e.offset)
+        e.length > bytes.size() - e.offset || image::AlignUp(e.length) > bytes.size() - e.offset)
       return image::ImageError(name, absl::StrCat("section '", section, "' (offset ", e.offset, ", length ",
                                                   e.length, ") is not an aligned range of the file"),
                                static_cast<int64_t>(at));
-    if (!sections.emplace(section, e).second)
+    if (layout.by_name.contains(section) || (sums && section == image::kChecksumsSection))
       return image::ImageError(name, absl::StrCat("section '", section, "' twice"), static_cast<int64_t>(at));
+    if (e.kind == static_cast<uint32_t>(SectionKind::kChecksums)) {
+      if (section != image::kChecksumsSection || e.offset != image::AlignUp(table_end) ||
+          e.record_bytes != sizeof(uint64_t))
+        return image::ImageError(name, absl::StrCat("section '", section, "' is not the checksums after the table"),
+                                 static_cast<int64_t>(at));
+      sums = e;
+      continue;
+    }
+    layout.by_name.emplace(section, layout.sections.size());
+    layout.sections.push_back(e);
   }
-  auto section_of = [&](std::string_view wanted, SectionKind kind, uint32_t record_bytes) -> absl::StatusOr<std::string_view> {
-    auto it = sections.find(ToAbsl(wanted));
-    if (it == sections.end() || it->second.kind != static_cast<uint32_t>(kind))
+  if (!sums) return image::ImageError(name, absl::StrCat("no section '", ToAbsl(image::kChecksumsSection), "'"));
+  uint64_t chunks = 0;
+  for (const SectionEntry& e : layout.sections) {
+    layout.first_chunk.push_back(chunks);
+    chunks += image::ChunkCount(e.length, e.record_bytes);
+  }
+  if (sums->length != chunks * sizeof(uint64_t))
+    return image::ImageError(name, absl::StrCat("section '", ToAbsl(image::kChecksumsSection), "' holds ",
+                                                sums->length / sizeof(uint64_t), " checksums for ", chunks,
+                                                " chunks"),
+                             static_cast<int64_t>(sums->offset));
+  if (sums->offset + image::AlignUp(sums->length) != metadata_end)
+    return image::ImageError(name, absl::StrCat("section '", ToAbsl(image::kChecksumsSection), "' does not end the ",
+                                                metadata_end, " bytes of metadata"),
+                             static_cast<int64_t>(sums->offset));
+  layout.sums = reinterpret_cast<const uint64_t*>(bytes.data() + sums->offset);
+  return layout;
+}
+
+// One chunk of a data section.
+struct Chunk {
+  uint32_t section;
+  uint64_t k;
+};
+
+// Verifies chunks of the data sections: each one's checksum (unless bypassed for fuzzing)
+// and, for a column, its rows (FastColumnCheck, then ColumnCheck to name a problem),
+// spread over threads. The first failing chunk in order is the error, whichever thread
+// found it.
+class Verifier {
+ public:
+  struct Options {
+    bool checksums = true;
+    bool populate = false;  // fault the mapping's pages in, a chunk at a time (a mapped file)
+  };
+  Verifier(std::string_view bytes, std::string_view name, const Layout& layout, const Snapshot& snapshot,
+           std::vector<const void*> columns, Options options)
+      : bytes_(bytes), name_(name), layout_(layout), snapshot_(snapshot), columns_(std::move(columns)),
+        options_(options) {}
+
+  // The chunks of the sections `wanted` accepts, in order.
+  template <class Wanted>
+  std::vector<Chunk> Chunks(Wanted wanted) const {
+    std::vector<Chunk> out;
+    for (uint32_t i = 0; i < layout_.sections.size(); ++i) {
+      if (!wanted(i)) continue;
+      const SectionEntry& e = layout_.sections[i];
+      for (uint64_t k = 0; k < image::ChunkCount(e.length, e.record_bytes); ++k) out.push_back({i, k});
+    }
+    return out;
+  }
+
+  // On this thread and up to threads - 1 more; the CPU time they took is added to *cpu_ms.
+  absl::Status Run(const std::vector<Chunk>& chunks, unsigned threads, double* cpu_ms) {
+    std::atomic<size_t> next{0}, first_bad{SIZE_MAX};
+    std::atomic<int64_t> worker_cpu_us{0};
+    std::mutex mu;
+    absl::Status error;
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < chunks.size();) {
+        if (i > first_bad.load(std::memory_order_relaxed)) break;
+        absl::Status status = Verify(chunks[i]);
+        if (status.ok()) continue;
+        std::lock_guard<std::mutex> lock(mu);
+        if (i < first_bad.load()) {
+          first_bad.store(i);
+          error = std::move(status);
+        }
+      }
+    };
+    std::vector<std::thread> helpers;
+    for (unsigned t = 1; t < threads && t < chunks.size(); ++t) {
+      try {
+        helpers.emplace_back([&] {
+          const double start = Started::ThreadCpuMs();
+          work();
+          worker_cpu_us.fetch_add(static_cast<int64_t>((Started::ThreadCpuMs() - start) * 1e3));
+        });
+      } catch (const std::system_error&) {
+        break;  // no thread to be had: this one does the work
+      }
+    }
+    work();
+    for (std::thread& t : helpers) t.join();
+    if (cpu_ms) *cpu_ms += worker_cpu_us.load() / 1e3;
+    return error;
+  }
+
+
+ private:
+  absl::Status Verify(const Chunk& c) const {
+    const SectionEntry& e = layout_.sections[c.section];
+    const auto [begin, n] = image::ChunkSpan(e.length, e.record_bytes, c.k);
+    const char* data = bytes_.data() + e.offset + begin;
+    if (options_.populate) Populate(data, n);
+    if (options_.checksums && image::Checksum({data, n}) != layout_.sums[layout_.first_chunk[c.section] + c.k])
+      return image::ImageError(name_,
+                               absl::StrCat("checksum mismatch in section '", image::SectionName(e),
+                                            "' (bytes ", begin, " to ", begin + n, " of it): the file is corrupt"),
+                               static_cast<int64_t>(e.offset + begin));
+    const void* column = columns_[c.section];
+    if (column == nullptr) return absl::OkStatus();
+    const uint64_t record = std::max<uint32_t>(e.record_bytes, 1);
+    const image::Window window{column, begin / record, (begin + n) / record};
+    image::FastColumnCheck fast(layout_.header.tables, window);
+    ImageAccess::CheckColumns(snapshot_, fast);
+    if (fast.ok()) return absl::OkStatus();
+    image::ColumnCheck named(layout_.header.tables, window);
+    ImageAccess::CheckColumns(snapshot_, named);
+    return image::ImageError(name_, named.ok() ? "a column the check cannot name" : named.error());
+  }
+
+  static void Populate(const char* data, size_t n) {
+#ifdef MADV_POPULATE_READ
+    const uintptr_t page = 4096;
+    const uintptr_t from = reinterpret_cast<uintptr_t>(data) & ~(page - 1);
+    ::madvise(reinterpret_cast<void*>(from), reinterpret_cast<uintptr_t>(data) + n - from, MADV_POPULATE_READ);
+#else
+    (void)data;
+    (void)n;
+#endif
+  }
+
+  std::string_view bytes_;
+  std::string_view name_;
+  const Layout& layout_;
+  const Snapshot& snapshot_;
+  std::vector<const void*> columns_;  // per data section, the Column viewing it (none: the archive)
+  Options options_;
+};
+
+// Opening verifies on this many threads at most (the machine's cores), and on one when
+// the image is small enough that starting threads costs more than it saves.
+constexpr size_t kThreadsFrom = size_t{16} << 20;
+
+unsigned VerifyThreads(size_t bytes) {
+  if (bytes < kThreadsFrom) return 1;
+  return std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
+}
+
+// The columns, viewed in place, then checked; the archive, decoded.
+absl::StatusOr<std::shared_ptr<Snapshot>> Decode(std::string_view bytes, std::string_view name, const Layout& layout,
+                                                 const ImageOpenOptions& options, bool populate, double* cpu_ms) {
+  auto section_of = [&](std::string_view wanted, SectionKind kind,
+                        uint32_t record_bytes) -> absl::StatusOr<size_t> {
+    auto it = layout.by_name.find(ToAbsl(wanted));
+    if (it == layout.by_name.end() || layout.sections[it->second].kind != static_cast<uint32_t>(kind))
       return image::ImageError(name, absl::StrCat("no ", kind == SectionKind::kColumn ? "column" : "archive",
                                                   " section '", ToAbsl(wanted), "'"));
-    const SectionEntry& e = it->second;
+    const SectionEntry& e = layout.sections[it->second];
     if (e.record_bytes != record_bytes || (record_bytes > 0 && e.length % record_bytes != 0))
       return image::ImageError(name, absl::StrCat("section '", ToAbsl(wanted), "' of ", e.length, " bytes in ",
                                                   e.record_bytes, "-byte records; this build's are ", record_bytes,
                                                   " bytes"),
                                static_cast<int64_t>(e.offset));
-    return bytes.substr(e.offset, e.length);
+    return it->second;
   };
   auto model = section_of(image::kModelSection, SectionKind::kArchive, 0);
   if (!model.ok()) return model.status();
 
-  // The columns, viewed where they are mapped, then checked before anything reads them.
+  // The columns, viewed where they are mapped; what each section is viewed by.
   auto snapshot = std::make_shared<Snapshot>();
+  std::vector<const void*> columns(layout.sections.size(), nullptr);
   absl::Status viewed;
   snapshot->ForEachColumn([&](std::string_view column_name, auto& column) {
     using T = typename std::decay_t<decltype(column)>::value_type;
@@ -492,60 +747,50 @@ absl::StatusOr<std::shared_ptr<Snapshot>> Decode(std::string_view bytes, std::st
       viewed = at.status();
       return;
     }
-    column.View(reinterpret_cast<const T*>(at->data()), at->size() / sizeof(T));
+    const SectionEntry& e = layout.sections[*at];
+    column.View(reinterpret_cast<const T*>(bytes.data() + e.offset), e.length / sizeof(T));
+    columns[*at] = &column;
   });
   if (!viewed.ok()) return viewed;
-  image::FastColumnCheck fast(header.tables);
-  ImageAccess::CheckColumns(*snapshot, fast);
-  if (!fast.ok()) {
-    image::ColumnCheck columns(header.tables);
-    ImageAccess::CheckColumns(*snapshot, columns);
-    return image::ImageError(name, columns.ok() ? "a column the check cannot name" : columns.error());
-  }
+  // The counts and shapes, then every chunk: its checksum and its rows.
+  image::ColumnCheck shapes(layout.header.tables, image::Window{});
+  ImageAccess::CheckColumns(*snapshot, shapes);
+  if (!shapes.ok()) return image::ImageError(name, shapes.error());
+  Verifier verifier(bytes, name, layout, *snapshot, std::move(columns),
+                    {.checksums = options.verify_checksum, .populate = populate});
+  absl::Status verified = verifier.Run(verifier.Chunks([](uint32_t) { return true; }), VerifyThreads(bytes.size()),
+                                       cpu_ms);
+  if (!verified.ok()) return verified;
 
-  image::Reader reader(*model, header.tables);
+  const SectionEntry& m = layout.sections[*model];
+  const std::string_view archive = bytes.substr(m.offset, m.length);
+  image::Reader reader(archive, layout.header.tables);
   ImageAccess::Fields(reader, *snapshot);
   if (reader.ok() && !reader.at_end()) reader.Fail("bytes after the last field");
-  const int64_t model_offset = model->data() - bytes.data();
   if (!reader.ok())
     return image::ImageError(name, absl::StrCat("section '", ToAbsl(image::kModelSection), "': ", reader.error()),
-                             model_offset + static_cast<int64_t>(reader.error_offset()));
+                             static_cast<int64_t>(m.offset + reader.error_offset()));
   return snapshot;
 }
 
-// Opening an image hashes all of it: beside the decode, on a thread of its own, when the
-// image is large enough for that to pay (both only read the mapping). A mismatch is the
-// error whatever the decode found.
-constexpr size_t kHashAsideFrom = size_t{16} << 20;
-
 absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void> owner, std::string_view bytes,
                                                      std::string_view name, const ImageOpenOptions& options,
-                                                     const Started& start) {
+                                                     bool populate, const Started& start) {
   auto preamble = ReadPreamble(bytes, name);
   if (!preamble.ok()) return preamble.status();
-  uint64_t checksum = preamble->checksum;
-  std::thread hasher;
-  if (options.verify_checksum) {
-    auto hash = [&checksum, bytes] { checksum = image::Checksum(bytes.substr(sizeof(Preamble))); };
-    if (bytes.size() >= kHashAsideFrom) {
-      try {
-        hasher = std::thread(hash);
-      } catch (const std::system_error&) {
-        hash();
-      }
-    } else {
-      hash();
-    }
-  }
-  auto snapshot = Decode(bytes, name);
-  if (hasher.joinable()) hasher.join();
-  if (checksum != preamble->checksum) return image::ImageError(name, "checksum mismatch: the file is corrupt");
+  if (options.verify_checksum &&
+      image::Checksum(bytes.substr(sizeof(Preamble), preamble->metadata_end - sizeof(Preamble))) != preamble->checksum)
+    return image::ImageError(name, "checksum mismatch in the header: the file is corrupt");
+  auto layout = ReadLayout(bytes, name, preamble->metadata_end);
+  if (!layout.ok()) return layout.status();
+  double cpu_ms = 0;
+  auto snapshot = Decode(bytes, name, *layout, options, populate, &cpu_ms);
   if (!snapshot.ok()) return snapshot.status();
   ImageInfo info;
   info.format_version = preamble->version;
   info.file_bytes = bytes.size();
   info.open_ms = std::chrono::duration<double, std::milli>(Clock::now() - start.wall).count();
-  info.open_cpu_ms = Started::ThreadCpuMs() - start.cpu_ms;
+  info.open_cpu_ms = Started::ThreadCpuMs() - start.cpu_ms + cpu_ms;
   ImageAccess::Attach(**snapshot, std::move(owner), info);
   return std::shared_ptr<const Snapshot>(*std::move(snapshot));
 }
@@ -555,7 +800,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void>
 absl::StatusOr<std::shared_ptr<const Snapshot>> OpenImageBytes(std::shared_ptr<const void> owner,
                                                                std::string_view bytes, std::string_view name,
                                                                const ImageOpenOptions& options) {
-  return Open(std::move(owner), bytes, name, options, Started());
+  return Open(std::move(owner), bytes, name, options, /*populate=*/false, Started());
 }
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> OpenImage(const std::string& path, const ImageOpenOptions& options) {
@@ -575,7 +820,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> OpenImage(const std::string& pat
     return MakeError(ErrorCode::kInternal, absl::StrCat("cannot map image: ", std::strerror(errno)), Location{path});
   auto mapping = std::make_shared<image::Mapping>(p, size);
   std::string_view bytes = mapping->bytes();
-  return Open(std::move(mapping), bytes, path, options, start);
+  return Open(std::move(mapping), bytes, path, options, /*populate=*/true, start);
 }
 
 }  // namespace preflight

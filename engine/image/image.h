@@ -5,17 +5,22 @@
 //
 // Layout (all numbers in the writing machine's byte order, which the preamble records):
 //   bytes 0..63    preamble: magic, format version, byte order, layout hash (the build's
-//                  record sizes), file length, checksum (XXH3-64 of bytes 64..end)
+//                  record sizes), file length, checksum (XXH3-64 of the metadata: header,
+//                  section table and chunk checksums, bytes 64 up to the first data section)
 //   bytes 64..191  header: section count, flags (partial), the sources' content hash,
 //                  the tables' row counts (strings, applications, roles, ...)
 //   bytes 192..    the section table: name, kind, offset, length per section
-//   then           the sections, each starting at a multiple of 64 bytes
-// Section kinds: an archive (engine/image/archive.h: fields decoded at open) or a column
-// (a flat array viewed in place in the mapped file).
+//   then           the checksums section: one XXH3-64 per chunk (about 256 KiB of whole
+//                  records) of every data section, so that verifying splits over cores
+//   then           the data sections, each starting at a multiple of 64 bytes
+// Section kinds: an archive (engine/image/archive.h: fields decoded at open), a column
+// (a flat array viewed in place in the mapped file), the checksums.
 //
-// Opening maps the file read-only, checks the preamble, the length and the checksum,
-// then bounds-checks every section, every reference and every count while decoding: a
-// truncated, corrupt or hostile file is an error naming the file and what is wrong.
+// Opening maps the file read-only, checks the preamble, the length and the metadata's
+// checksum, then verifies every chunk of every section on every core, one pass per chunk:
+// its checksum, and for a column the bounds of its rows (every reference within its
+// table, every Range within its arena); then decodes the archive. A truncated, corrupt
+// or hostile file is an error naming the file and what is wrong.
 
 #include <cstdint>
 #include <memory>
@@ -28,11 +33,11 @@
 namespace preflight {
 
 inline constexpr std::string_view kImageMagic{"PFIMAGE\x1a", 8};
-inline constexpr uint32_t kImageFormatVersion = 1;
+inline constexpr uint32_t kImageFormatVersion = 2;  // 2: chunk checksums
 
 struct ImageOpenOptions {
-  // Off only to fuzz the decoder (fuzz/image_fuzz.cc): a file whose checksum does not
-  // match is otherwise refused before any section is read.
+  // Off only to fuzz the decoder (fuzz/image_fuzz.cc): a file whose checksums do not
+  // match is otherwise refused before its sections are decoded.
   bool verify_checksum = true;
 };
 

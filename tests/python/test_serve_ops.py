@@ -347,3 +347,49 @@ def test_tls(tmp_path: Path) -> None:
                 assert tls.version() in ("TLSv1.2", "TLSv1.3")
     finally:
         assert server.stop() == 0
+
+
+# --- load progress
+
+
+def test_load_progress_events_at_start_and_on_reload(tmp_path: Path) -> None:
+    # Every progress callback logs an event at this interval (1 ms rounds to every call).
+    server = Server([DEMO], "--progress-interval", "0.0001", log_dir=tmp_path).start()
+    try:
+        total = sum(f.stat().st_size for f in DEMO.iterdir() if f.is_file())
+        files = len([f for f in DEMO.iterdir() if f.is_file()])
+        start = [e for e in server.events() if e["event"] == "load_progress"]
+        reads = [e for e in start if e["stage"] == "read"]
+        assert [e["files"] for e in reads] == list(range(1, files + 1))
+        assert all(e["filesTotal"] == files and e["bytesTotal"] == total and e["reload"] is False for e in start)
+        assert reads[-1]["bytes"] == total
+        assert start[: len(reads)] == reads  # the files first, then the passes
+        passes = start[len(reads):]
+        assert passes and all(e["stage"] != "read" and e["identities"] == 2 for e in passes)
+        assert [e["seconds"] for e in start] == sorted(e["seconds"] for e in start)
+        # The start's events come before the server listens.
+        events = [e["event"] for e in server.events()]
+        assert events.index("listening") > max(i for i, e in enumerate(events) if e == "load_progress")
+        server.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while not any(e["event"] == "reload" for e in server.events()):
+            assert time.monotonic() < deadline, server.log_path.read_text()
+            time.sleep(0.05)
+        again = [e for e in server.events() if e["event"] == "load_progress" and e["reload"]]
+        assert [(e["stage"], e["files"]) for e in again] == [(e["stage"], e["files"]) for e in start]
+    finally:
+        assert server.stop() == 0
+
+
+def test_a_short_load_logs_no_progress_by_default(tmp_path: Path) -> None:
+    server = Server([DEMO], log_dir=tmp_path).start()
+    try:
+        assert not [e for e in server.events() if e["event"] == "load_progress"]
+    finally:
+        assert server.stop() == 0
+
+
+def test_progress_interval_must_be_positive(tmp_path: Path) -> None:
+    r = run_cli("serve", "--snapshot", str(DEMO), "--listen", "127.0.0.1:0", "--progress-interval", "0")
+    assert r.returncode == 2
+    assert r.stderr == "preflight: --progress-interval must be a positive number of seconds\n"
