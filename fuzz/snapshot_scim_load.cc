@@ -4,6 +4,11 @@
 // DOM reader gives (ReadScimJsonDom): the same status and message, and the same objects,
 // diagnostics and number of query documents.
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "fuzz/snapshot_load_oracle.h"
 
@@ -11,8 +16,21 @@ namespace {
 
 using namespace preflight;
 
+// The status's code, message and payloads; the payloads sorted, since absl::Status keeps
+// them in no particular order (ToString() of two equal statuses can differ).
+std::string StatusText(const absl::Status& status) {
+  std::vector<std::string> payloads;
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    payloads.push_back(absl::StrCat(url, "=", std::string(payload)));
+  });
+  std::sort(payloads.begin(), payloads.end());
+  std::string out = absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
+  for (const std::string& p : payloads) absl::StrAppend(&out, " [", p, "]");
+  return out;
+}
+
 std::string Summary(const absl::Status& status, const SnapshotObjects& o) {
-  std::string out = status.ToString();
+  std::string out = StatusText(status);
   for (const IdentityObject& i : o.identities)
     absl::StrAppend(&out, "|i:", i.name, ",", i.id, ",", i.inactive, ",", i.attributes.size(), ",",
                     i.assigned_roles.size(), ",", i.detected_roles.size(), ",", i.accounts.size(), ",",
