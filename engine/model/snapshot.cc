@@ -16,7 +16,7 @@ Index Lookup(const absl::flat_hash_map<std::string_view, Index, StringHash, std:
 Index Snapshot::FindIdentity(std::string_view name) const {
   const PopulationStore& p = population_;
   uint32_t i = hash_slots::Find(p.identity_slots.span(), StableHash(name),
-                                [&](uint32_t i) { return pool_.Get(p.identities[i].name) == name; });
+                                [&](uint32_t i) { return pool_.Get(p.IdentityName(i)) == name; });
   return i == hash_slots::kNotFound ? kNoIndex : i;
 }
 Index Snapshot::FindRole(std::string_view name) const { return Lookup(role_lookup_, name); }
