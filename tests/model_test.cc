@@ -128,15 +128,42 @@ TEST_CASE("the string pool interns to dense ids and finds them, before and after
 TEST_CASE("a slot table finds every position by its key and nothing else", "[model]") {
   std::vector<std::string> keys;
   for (int i = 0; i < 1000; ++i) keys.push_back("k" + std::to_string(i * 7));
-  std::vector<uint32_t> slots = hash_slots::Build(keys.size(), [&](uint32_t i) { return StableHash(keys[i]); });
+  std::vector<uint32_t> slots = hash_slots::Build(keys.size(), [&](uint32_t i) { return SlotHash(keys[i]); });
   CHECK(slots.size() == 2048);
   CHECK(std::count(slots.begin(), slots.end(), 0u) == 1048);
+  // A slot holds position + 1 in the low 10 bits (1,000 positions), the key's hash above.
+  const uint32_t bits = hash_slots::PositionBits(keys.size());
+  CHECK(bits == 0x3FF);
+  for (uint32_t s : slots)
+    if (s != 0) CHECK((s & ~bits) == (SlotHash(keys[(s & bits) - 1]) & ~bits));
+  size_t compared = 0, wrong = 0;  // the keys `is` read, and those of another position
   auto find = [&](std::string_view key) {
-    return hash_slots::Find(slots, StableHash(key), [&](uint32_t i) { return keys[i] == key; });
+    return hash_slots::Find(slots, keys.size(), SlotHash(key), [&](uint32_t i) {
+      ++compared;
+      wrong += keys[i] != key;
+      return keys[i] == key;
+    });
   };
   for (uint32_t i = 0; i < keys.size(); ++i) CHECK(find(keys[i]) == i);
   CHECK(find("k1") == hash_slots::kNotFound);
-  CHECK(hash_slots::Find({}, 1, [](uint32_t) { return true; }) == hash_slots::kNotFound);
+  CHECK(find("k2") == hash_slots::kNotFound);
+  // The tags: no key of another position is read, though probes pass over other slots.
+  CHECK(compared == keys.size());
+  CHECK(wrong == 0);
+  CHECK(hash_slots::Find({}, 0, 1, [](uint32_t) { return true; }) == hash_slots::kNotFound);
+}
+
+TEST_CASE("a slot is valid when empty or holding a position below the table's count", "[model]") {
+  const uint32_t bits = hash_slots::PositionBits(5);  // 3 bits: positions + 1 up to 7
+  CHECK(bits == 7);
+  CHECK(hash_slots::PositionBits(4) == 7);
+  CHECK(hash_slots::PositionBits(3) == 3);
+  CHECK(hash_slots::Valid(0, bits, 5));
+  CHECK(hash_slots::Valid(1, bits, 5));
+  CHECK(hash_slots::Valid(0xFFFFFFF8u | 5, bits, 5));  // any tag over position 4
+  CHECK_FALSE(hash_slots::Valid(6, bits, 5));             // position 5 of 5
+  CHECK_FALSE(hash_slots::Valid(0xFFFFFFF8u, bits, 5));   // a tag with no position
+  CHECK(hash_slots::PositionBits(UINT32_MAX - 1) == UINT32_MAX);
 }
 
 TEST_CASE("population views: attributes end where the next record's values begin; stored and owned lists compare alike", "[model]") {

@@ -254,6 +254,7 @@ TEST_CASE("load: files parsed in parallel are added in order, as one by one", "[
     dir.Write(name, text);
     REQUIRE(one_by_one.AddText(text, (dir.path / name).string()).ok());
   }
+  UnpackIdentities(one_by_one.objects());
   const std::string objects = Dump(one_by_one.objects());
   CHECK(objects.find("d-broken.xml:line 1, column ") != std::string::npos);
   auto reference = one_by_one.Build();
@@ -266,6 +267,7 @@ TEST_CASE("load: files parsed in parallel are added in order, as one by one", "[
     options.progress = [&](const LoadProgress& p) { progress.push_back(p); };
     SnapshotBuilder parallel(options);
     REQUIRE(parallel.AddPath(dir.path.string()).ok());
+    UnpackIdentities(parallel.objects());
     CHECK(Dump(parallel.objects()) == objects);
     // After each file, then before each pass.
     REQUIRE(progress.size() == files.size());
@@ -290,7 +292,7 @@ TEST_CASE("load: the first file that fails stops a strict load, with the files b
   SnapshotBuilder strict(options);
   absl::Status status = strict.AddPath(dir.path.string());
   CHECK(status.ToString().find("d-broken.xml:line 1, column ") != std::string::npos);
-  CHECK(strict.objects().identities.size() == 7 * 50 + 1 + 300 + 1);
+  CHECK(strict.objects().identity_count() == 7 * 50 + 1 + 300 + 1);
   CHECK(strict.objects().roles.empty());
 
   // A file that cannot be read: the same, strict or not.
@@ -313,5 +315,97 @@ TEST_CASE("load: an exception during a parallel load reaches the caller, the wor
   };
   SnapshotBuilder builder(options);
   CHECK_THROWS_WITH(builder.AddPath(dir.path.string()), "stopped after 3 files");
-  CHECK(builder.objects().identities.size() == 2 * 50);  // the apps and two identity files
+  CHECK(builder.objects().identity_count() == 2 * 50);  // the apps and two identity files
+}
+
+namespace {
+
+// Every field of the identities and accounts, in order (what packing must keep).
+std::string Full(const std::vector<AttributeObject>& attrs) {
+  std::string out;
+  for (const auto& a : attrs) {
+    absl::StrAppend(&out, a.name, a.multi ? "*" : "", "[", a.values.size(), "]=");
+    for (std::string_view v : a.values) {
+      absl::StrAppend(&out, v.size(), ":");
+      out.append(v);
+      out += ";";
+    }
+  }
+  return out;
+}
+
+std::string Full(const AccountObject& a) {
+  std::string out = absl::StrCat("account ", a.from_scim, a.disabled, a.locked, " ", a.id, "|", a.identity, "|",
+                                 a.application, "|", a.instance, "|", a.native_identity, "|", a.display_name, " ",
+                                 Where(a.where), " ", Full(a.attributes));
+  for (const auto& p : a.permissions) absl::StrAppend(&out, " permission ", p.target, "=", absl::StrJoin(p.rights, ","));
+  return out + "\n";
+}
+
+std::string Full(const SnapshotObjects& o) {
+  std::string out;
+  for (const auto& i : o.identities) {
+    absl::StrAppend(&out, "identity ", i.from_scim, i.inactive, " ", i.name, "|", i.id, "|", i.display_name, " ",
+                    absl::StrJoin(i.assigned_roles, ","), " ", absl::StrJoin(i.detected_roles, ","), " ",
+                    absl::StrJoin(i.account_ids, ","), " ", Where(i.where), " ", Full(i.attributes), "\n");
+    for (const auto& a : i.accounts) absl::StrAppend(&out, "  ", Full(a));
+  }
+  for (const auto& a : o.accounts) absl::StrAppend(&out, Full(a));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("load: identities and accounts packed into chunks unpack to the very objects", "[load]") {
+  // The repository's exports, XML and SCIM, and the parallel load's sources.
+  std::vector<std::pair<std::string, std::string>> sources = Sources();
+  for (const char* dir : {PREFLIGHT_EXAMPLES_DIR, PREFLIGHT_CORPUS_DIR}) {
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+      if (!e.is_regular_file() || (e.path().extension() != ".xml" && e.path().extension() != ".json")) continue;
+      auto text = ReadFileToString(e.path().string());
+      REQUIRE(text.ok());
+      sources.emplace_back(e.path().string(), *text);
+    }
+  }
+  // What the readers never give: permissions, and standalone accounts among the sources.
+  SnapshotObjects hand;
+  AccountObject account;
+  account.application = "AD";
+  account.native_identity = "hand-1";
+  account.permissions = {{"target", {"read", "write"}}, {"other", {}}};
+  account.where = {"hand.json", 3, 4, 50, "/Resources/1"};
+  IdentityObject identity;
+  identity.from_scim = true;
+  identity.name = "hand";
+  identity.account_ids = {"a1", "a2"};
+  identity.accounts = {account, account};
+  hand.identities = {identity};
+  account.identity = "hand";
+  account.disabled = true;
+  hand.accounts = {account, account};
+  SnapshotObjects objects, packed;
+  size_t chunks = 0;
+  for (size_t f = 0; f <= sources.size(); ++f) {
+    SnapshotObjects part;
+    if (f == sources.size()) part = hand;
+    else (void)ReadSource(sources[f].second, sources[f].first, part);
+    SnapshotObjects copy;
+    for (const auto& i : part.identities) copy.identities.push_back(i);
+    for (const auto& a : part.accounts) copy.accounts.push_back(a);
+    AppendObjects(objects, std::move(copy));
+    // Every other source packed on its own; the rest packed together with the next.
+    AppendObjects(packed, std::move(part));
+    if (f % 2 == 0) PackIdentities(packed);
+    chunks = packed.identity_chunks.size();
+  }
+  CHECK(chunks > 5);
+  CHECK(packed.identity_count() == objects.identities.size());
+  CHECK(objects.identities.size() > 500);
+  CHECK(objects.accounts.size() == 2);
+  std::string want = Full(objects);
+  CHECK(want.find(" permission ") != std::string::npos);
+  CHECK(want.find("identity 1") != std::string::npos);  // from SCIM
+  UnpackIdentities(packed);
+  CHECK(packed.identity_chunks.empty());
+  CHECK(Full(packed) == want);
 }

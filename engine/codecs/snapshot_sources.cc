@@ -20,7 +20,7 @@ SourceKind DetectSourceKind(std::string_view text) {
 }
 
 struct SourceReader::Parsers {
-  simdjson::dom::parser json;
+  snapshot_sources_internal::ScimParsers json;
 };
 
 SourceReader::SourceReader() : parsers_(std::make_unique<Parsers>()) {}
@@ -55,7 +55,7 @@ void Append(std::vector<T>& to, std::vector<T>&& from) {
 
 // A new list in SnapshotObjects must be appended here too (a load in parallel would
 // otherwise lose it): this breaks the build to say so.
-static_assert(sizeof(void*) != 8 || sizeof(SnapshotObjects) == 11 * sizeof(std::vector<int>) + 8,
+static_assert(sizeof(void*) != 8 || sizeof(SnapshotObjects) == 12 * sizeof(std::vector<int>) + 8,
               "SnapshotObjects changed: append the new member in AppendObjects");
 
 void AppendObjects(SnapshotObjects& to, SnapshotObjects&& from) {
@@ -64,6 +64,7 @@ void AppendObjects(SnapshotObjects& to, SnapshotObjects&& from) {
   Append(to.policies, std::move(from.policies));
   Append(to.identities, std::move(from.identities));
   Append(to.accounts, std::move(from.accounts));
+  Append(to.identity_chunks, std::move(from.identity_chunks));
   Append(to.entitlements, std::move(from.entitlements));
   Append(to.populations, std::move(from.populations));
   to.has_identity_config = to.has_identity_config || from.has_identity_config;

@@ -60,5 +60,8 @@ absl::Status ReadIiqXmlWhole(std::string_view text, std::string_view file, Snaps
 // resources of Users, Accounts, Entitlements, Roles, Applications.
 absl::Status ReadScimJson(std::string_view text, std::string_view file, SnapshotObjects& out,
                           const Limits& limits = DefaultLimits());
+// Always the DOM parser: what ReadScimJson must give, for the tests that compare them.
+absl::Status ReadScimJsonDom(std::string_view text, std::string_view file, SnapshotObjects& out,
+                             const Limits& limits = DefaultLimits());
 
 }  // namespace preflight

@@ -1,6 +1,7 @@
 #pragma once
 // Shared between the snapshot readers (snapshot_*.cc); not part of the API.
 
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -10,10 +11,17 @@
 
 namespace preflight::snapshot_sources_internal {
 
-// ReadScimJson with the caller's parser, whose buffers are kept from one file to the
-// next. `padded`: kSourcePadding bytes after the text may be read, so simdjson parses it
-// in place instead of copying it.
-absl::Status ReadScimJson(simdjson::dom::parser& parser, std::string_view text, std::string_view file,
+// The SCIM reader's parsers and buffer, kept from one file to the next: On-Demand, and
+// the DOM for the files On-Demand refuses (which the DOM then decides).
+struct ScimParsers {
+  simdjson::ondemand::parser on_demand;
+  simdjson::dom::parser dom;
+  std::string copy;  // an unpadded text, padded
+};
+
+// ReadScimJson with the caller's parsers. `padded`: kSourcePadding bytes after the text
+// may be read, so simdjson parses it in place instead of copying it.
+absl::Status ReadScimJson(ScimParsers& parsers, std::string_view text, std::string_view file,
                           SnapshotObjects& out, const Limits& limits, bool padded);
 
 // ReadIiqXml with an export's chunks read by `threads` threads (the objects, their

@@ -26,6 +26,7 @@
 #include "engine/image/archive.h"
 #include "engine/image/checksum.h"
 #include "engine/image/fields.h"
+#include "engine/model/hash_slots.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -114,16 +115,17 @@ std::pair<uint64_t, uint64_t> ChunkSpan(uint64_t length, uint32_t record_bytes, 
 
 // What the sections' bytes depend on besides the format version: the byte order is
 // checked on its own; the sizes of the raw numbers the archive writes, and where each
-// field of the column records lies, are hashed here, so an image written before a record
-// changed is refused rather than misread. A record that grows fails the build below
-// until its new field is listed.
+// field of the column records lies (and how a hash slot is encoded) are hashed here, so
+// an image written before a record changed is refused rather than misread. A record
+// that grows fails the build below until its new field is listed.
 #define PREFLIGHT_FIELD(T, f) #T "." #f "@", offsetof(T, f), "+", sizeof(T::f), " "
 static_assert(sizeof(Range) == 8 && sizeof(AttrRecord) == 8 && sizeof(PermissionRecord) == 12 &&
                   sizeof(IdentityRecord) == 48 && sizeof(AccountRecord) == 44 && sizeof(EntitlementRecord) == 28,
               "a column record changed: list its fields in LayoutHash (engine/image/image.cc)");
 uint64_t LayoutHash() {
   std::string layout = absl::StrCat("size_t=", sizeof(size_t), " double=", sizeof(double), " int=", sizeof(int),
-                                    " int64=", sizeof(int64_t), " Index=", sizeof(Index), " Id=", sizeof(Id), " ");
+                                    " int64=", sizeof(int64_t), " Index=", sizeof(Index), " Id=", sizeof(Id),
+                                    " slots=tagged ");
   absl::StrAppend(&layout, PREFLIGHT_FIELD(Range, begin), PREFLIGHT_FIELD(Range, count),
                   PREFLIGHT_FIELD(AttrRecord, name), PREFLIGHT_FIELD(AttrRecord, first_and_multi),
                   PREFLIGHT_FIELD(PermissionRecord, target), PREFLIGHT_FIELD(PermissionRecord, rights));
@@ -239,9 +241,10 @@ class FastColumnCheck {
       return;
     }
     const auto [begin, end] = window_.RowsOf(slots);
-    bool too_big = false;
-    for (size_t i = begin; i < end; ++i) too_big |= slots[i] > n;
-    bad_ |= too_big;
+    const uint32_t bits = hash_slots::PositionBits(n);
+    bool invalid = false;
+    for (size_t i = begin; i < end; ++i) invalid |= !hash_slots::Valid(slots[i], bits, n);
+    bad_ |= invalid;
   }
 
  private:
@@ -311,9 +314,11 @@ class ColumnCheck {
       return;
     }
     const auto [begin, end] = window_.RowsOf(slots);
+    const uint32_t bits = hash_slots::PositionBits(n);
     for (size_t i = begin; i < end && ok(); ++i) {
       row_ = i;
-      if (slots[i] > n) Fail(absl::StrCat("a slot for position ", slots[i] - 1, " of ", n));
+      if (!hash_slots::Valid(slots[i], bits, n))
+        Fail(absl::StrCat("a slot for position ", int64_t{slots[i] & bits} - 1, " of ", n));
     }
   }
 

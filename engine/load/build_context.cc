@@ -47,14 +47,14 @@ constexpr LoadPass kPasses[] = {
 
 std::span<const LoadPass> LoadPasses() { return kPasses; }
 
-Index BuildContext::App(const std::string& name, const Location& where, const std::string& object) {
+Index BuildContext::App(std::string_view name, const Location& where, const std::string& object) {
   Id id = Intern(name);
   auto it = snap.app_by_name_.find(id);
   if (it != snap.app_by_name_.end()) return it->second;
   // An account or profile of an application the snapshot does not define: keep
   // the reference usable, and say so.
   Diag(Severity::kWarning, ErrorCode::kInvalidValue,
-       absl::StrCat("application '", name, "' is not defined in the snapshot"), where, object);
+       absl::StrCat("application '", ToAbsl(name), "' is not defined in the snapshot"), where, object);
   Index index = static_cast<Index>(snap.applications_.size());
   Application app;
   app.name = id;
@@ -63,56 +63,16 @@ Index BuildContext::App(const std::string& name, const Location& where, const st
   return index;
 }
 
-Index BuildContext::Role(const std::string& name, const Location& where, const std::string& object) {
+Index BuildContext::Role(std::string_view name, const Location& where, const std::string& object) {
   Id id = snap.pool_.Find(name);
   if (id != kNoId) {
     auto it = snap.role_by_name_.find(id);
     if (it != snap.role_by_name_.end()) return it->second;
   }
-  if (auto it = role_by_id.find(name); it != role_by_id.end()) return it->second;
-  if (auto it = role_by_display.find(name); it != role_by_display.end()) return it->second;
-  Diag(Severity::kError, ErrorCode::kInvalidValue, absl::StrCat("unknown role '", name, "'"), where, object);
+  if (auto it = role_by_id.find(ToAbsl(name)); it != role_by_id.end()) return it->second;
+  if (auto it = role_by_display.find(ToAbsl(name)); it != role_by_display.end()) return it->second;
+  Diag(Severity::kError, ErrorCode::kInvalidValue, absl::StrCat("unknown role '", ToAbsl(name), "'"), where, object);
   return kNoIndex;
-}
-
-std::vector<Index> BuildContext::Roles(const std::vector<std::string>& names, const Location& where,
-                                       const std::string& object) {
-  std::vector<Index> out;
-  for (const auto& n : names) {
-    Index r = Role(n, where, object);
-    if (r != kNoIndex && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
-  }
-  return out;
-}
-
-AttrValues BuildContext::Attr(const AttributeObject& a) {
-  AttrValues v;
-  v.name = Intern(a.name);
-  v.multi = a.multi;
-  v.values.reserve(a.values.size());
-  for (const auto& s : a.values) v.values.push_back(Intern(s));
-  return v;
-}
-
-std::vector<AttrValues> BuildContext::Attrs(const std::vector<AttributeObject>& attrs) {
-  std::vector<AttrValues> out;
-  out.reserve(attrs.size());
-  for (const auto& a : attrs) {
-    if (a.values.empty() && !a.multi) continue;  // null
-    out.push_back(Attr(a));
-  }
-  std::sort(out.begin(), out.end(), [](const AttrValues& x, const AttrValues& y) { return x.name < y.name; });
-  // Merge duplicate keys (repeated entries) into one multi-valued attribute.
-  std::vector<AttrValues> merged;
-  for (auto& v : out) {
-    if (!merged.empty() && merged.back().name == v.name) {
-      merged.back().multi = true;
-      merged.back().values.insert(merged.back().values.end(), v.values.begin(), v.values.end());
-    } else {
-      merged.push_back(std::move(v));
-    }
-  }
-  return merged;
 }
 
 Permission BuildContext::ConvertPermission(const PermissionObject& p) {

@@ -4,12 +4,14 @@
 // before it built (docs/architecture.md, "load"); SnapshotBuilder::Build runs them in
 // order and times each one.
 
+#include <algorithm>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "engine/load/snapshot_builder.h"
 #include "engine/model/objects.h"
 #include "engine/model/snapshot.h"
@@ -32,6 +34,9 @@ class BuildContext {
   absl::flat_hash_map<std::string, Index> role_by_id, role_by_display;
   // Each identity's accounts, while standalone accounts are still being attached.
   std::vector<std::vector<Index>> identity_accounts;
+  // Account ids SCIM Users name, by the owner's index; the owners that name any.
+  absl::flat_hash_map<std::string, Index> owner_by_account_id;
+  absl::flat_hash_set<Index> lists_account_ids;
   bool values_full = false;  // Store(attributes) reached AttrRecord's limit
 
   // The passes, in the order SnapshotBuilder::Build runs them (LoadPasses()).
@@ -53,13 +58,19 @@ class BuildContext {
     snap.diagnostics_.push_back({sev, code, std::move(message), where, std::move(object)});
   }
   // An application by name; one the snapshot does not define is added, with a warning.
-  Index App(const std::string& name, const Location& where, const std::string& object);
+  Index App(std::string_view name, const Location& where, const std::string& object);
   // A role by name, id or display name; kNoIndex (and an error) when unknown.
-  Index Role(const std::string& name, const Location& where, const std::string& object);
-  // Known roles, de-duplicated, in order.
-  std::vector<Index> Roles(const std::vector<std::string>& names, const Location& where, const std::string& object);
-  // Attributes sorted by name, nulls dropped, repeated names merged into one list.
-  std::vector<AttrValues> Attrs(const std::vector<AttributeObject>& attrs);
+  Index Role(std::string_view name, const Location& where, const std::string& object);
+  // Known roles, de-duplicated, in order (`names`: a list of strings or string views).
+  template <class Names>
+  std::vector<Index> Roles(const Names& names, const Location& where, const std::string& object) {
+    std::vector<Index> out;
+    for (const auto& n : names) {
+      Index r = Role(n, where, object);
+      if (r != kNoIndex && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+    }
+    return out;
+  }
   Permission ConvertPermission(const PermissionObject& p);
   // Appended to the population's columns: where they went.
   Range Store(const std::vector<AttrValues>& attrs);
@@ -73,8 +84,11 @@ class BuildContext {
   static std::string UnsupportedOps(const Filter& f);
 
  private:
-  AttrValues Attr(const AttributeObject& a);
-  Index AddAccount(const AccountObject& a, Index owner);
+  class ChunkStrings;  // engine/load/identities_pass.cc
+  // Attributes sorted by name, nulls dropped, repeated names merged into one list.
+  std::vector<AttrValues> Attrs(ChunkStrings& strings, IdentityChunk::Run attrs);
+  void AddIdentities(const IdentityChunk& chunk);
+  Index AddAccount(ChunkStrings& strings, const IdentityChunk::Account& a, Index owner);
   void AttachStandaloneAccounts();
   void ConvertRole(const RoleObject& r, Index i);
   void IndexRoleValues(Index i);

@@ -79,7 +79,7 @@ void BuildContext::BuildLookups() {
   // Identities by the text of their name, in the population's slot table.
   PopulationStore& p = s.population_;
   p.identity_slots.Build() =
-      hash_slots::Build(p.identities.size(), [&](uint32_t i) { return StableHash(s.pool_.Get(p.identities[i].name)); });
+      hash_slots::Build(p.identities.size(), [&](uint32_t i) { return SlotHash(s.pool_.Get(p.identities[i].name)); });
   p.identity_slots.Compact();
   absl::flat_hash_map<Id, Index>().swap(s.identity_by_name_);
   by_text(s.role_by_name_, s.role_lookup_);

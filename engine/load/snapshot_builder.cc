@@ -60,7 +60,10 @@ absl::Status SnapshotBuilder::Merge(SnapshotObjects&& part, const absl::Status& 
   files_added_++;
   bytes_added_ += bytes;
   trusted_documents_.resize(objects_.scim_documents.size(), false);  // any added through objects()
-  identities_added_ += part.identities.size();
+  identities_added_ += part.identity_count();
+  // Packed in order: the chunks' identities come before any still unpacked.
+  PackIdentities(objects_);
+  PackIdentities(part);
   AppendObjects(objects_, std::move(part));
   trusted_documents_.resize(objects_.scim_documents.size(),
                             options_.limits.max_nesting_depth <= kQueryDocumentDepth);
@@ -197,6 +200,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
           // A file that is most of the load (one large export) is read by all the threads.
           int inner = files[i].size * 2 > bytes ? static_cast<int>(cores) : 1;
           status = reader.Read(slot.text, files[i].path, objects, options_.limits, true, inner);
+          PackIdentities(objects);  // on this thread, while the other files are parsed
         } catch (...) {
           error = std::current_exception();
         }

@@ -1,9 +1,15 @@
 #pragma once
 // Open-addressing hash tables stored as one column of slots, so that a table built by
-// the load can be written to an image and searched where it is mapped: a slot holds
-// a position + 1 (0: empty) into whatever the table indexes, the capacity is a power
-// of two, collisions probe linearly, and the hash is the same in every process
+// the load can be written to an image and searched where it is mapped. The capacity is a
+// power of two, collisions probe linearly, and the hash is the same in every process
 // (StableHash, not absl::Hash, whose seed differs per process).
+//
+// A slot is 0 when empty. Otherwise, in a table over n positions, its low
+// std::bit_width(n) bits hold the position + 1 and the bits above them hold the same
+// bits of the entry's 32-bit hash (a tag): a probe reads the entry behind a slot (a
+// string through the pool, another cache line or two) only when the tags agree, about
+// once in 2^(32 - bit_width(n)) for a slot of another entry (once in 256 at 10 million
+// strings). The tags cost no space: the slot is 32 bits either way.
 
 #include <bit>
 #include <cstdint>
@@ -40,6 +46,9 @@ inline uint64_t StableHash(std::string_view s) {
   return h;
 }
 
+// The 32 bits of a text's hash that place it in a table and tag its slot.
+inline uint32_t SlotHash(std::string_view s) { return static_cast<uint32_t>(StableHash(s) >> 32); }
+
 namespace hash_slots {
 
 inline constexpr uint32_t kNotFound = UINT32_MAX;
@@ -48,26 +57,39 @@ inline constexpr uint32_t kNotFound = UINT32_MAX;
 // (about five slots on average when the table is fullest).
 inline size_t CapacityFor(size_t n) { return n == 0 ? 0 : std::bit_ceil(n + n / 2 + 1); }
 
-// Puts `position` in the first free slot of its probe sequence (slots.size() a power of two).
-inline void Insert(std::span<uint32_t> slots, uint64_t hash, uint32_t position) {
+// The slot bits that hold position + 1 in a table over n positions (n < 2^32 - 1); the
+// bits above them hold the tag.
+inline uint32_t PositionBits(size_t n) { return static_cast<uint32_t>((uint64_t{1} << std::bit_width(n)) - 1); }
+
+// Whether a slot (read from an image) is empty or holds a position below n: what makes
+// Find safe on any slots, with `bits` = PositionBits(n).
+inline bool Valid(uint32_t slot, uint32_t bits, size_t n) { return slot == 0 || (slot & bits) - 1 < n; }
+
+// Puts `position` (of n) in the first free slot of its probe sequence (slots.size() a
+// power of two).
+inline void Insert(std::span<uint32_t> slots, size_t n, uint32_t hash, uint32_t position) {
+  const uint32_t bits = PositionBits(n);
   size_t mask = slots.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     if (slots[i] == 0) {
-      slots[i] = position + 1;
+      slots[i] = (hash & ~bits) | (position + 1);
       return;
     }
   }
 }
 
-// The position whose entry `is(position)` accepts, probing from `hash`; kNotFound. At
-// most every slot once: a table with no free slot (a hostile image) ends too.
+// The position (of n) whose entry `is(position)` accepts, probing from `hash`;
+// kNotFound. `is` runs only for slots whose tag is the hash's. At most every slot once:
+// a table with no free slot (a hostile image) ends too.
 template <class Is>
-uint32_t Find(std::span<const uint32_t> slots, uint64_t hash, Is is) {
+uint32_t Find(std::span<const uint32_t> slots, size_t n, uint32_t hash, Is is) {
+  const uint32_t bits = PositionBits(n);
+  const uint32_t tag = hash & ~bits;
   size_t mask = slots.size() - 1;
   for (size_t i = hash & mask, probes = 0; probes < slots.size(); i = (i + 1) & mask, ++probes) {
     uint32_t s = slots[i];
     if (s == 0) return kNotFound;
-    if (is(s - 1)) return s - 1;
+    if ((s & ~bits) == tag && is((s & bits) - 1)) return (s & bits) - 1;
   }
   return kNotFound;
 }
@@ -76,7 +98,7 @@ uint32_t Find(std::span<const uint32_t> slots, uint64_t hash, Is is) {
 template <class HashOf>
 std::vector<uint32_t> Build(size_t n, HashOf hash_of) {
   std::vector<uint32_t> slots(CapacityFor(n), 0);
-  for (size_t i = 0; i < n; ++i) Insert(slots, hash_of(static_cast<uint32_t>(i)), static_cast<uint32_t>(i));
+  for (size_t i = 0; i < n; ++i) Insert(slots, n, hash_of(static_cast<uint32_t>(i)), static_cast<uint32_t>(i));
   return slots;
 }
 

@@ -8,10 +8,12 @@
 #include <initializer_list>
 #include <iterator>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "engine/model/string_pool.h"
 #include "engine/util/error.h"
 
 namespace preflight {
@@ -264,6 +266,61 @@ struct RoleTypeObject {
   bool no_detection_unless_assigned = false;
 };
 
+// Identities (with their accounts) and standalone accounts, packed: each string once per
+// chunk, in a string table of its own, every list a run of one array, a location in 24
+// bytes. The objects take kilobytes each (a std::string per name, value and reference);
+// packed, an export's identities take about what the model will, so the load holds them
+// packed from the parse (each file's, by the thread that parsed it) to the identities
+// pass, which reads the chunks in order and releases each one. Names stay names (the
+// identities pass resolves them); unpacking gives back the very objects packed.
+struct IdentityChunk {
+  using Str = uint32_t;  // a string of `strings`
+  struct Run {  // lists[begin, begin + size), or a run of another array
+    uint32_t begin = 0, size = 0;
+  };
+  struct Place {  // a Location
+    Str file = 0, pointer = 0;
+    int32_t line = 0, column = 0;
+    int64_t offset = -1;
+  };
+  struct Attribute {
+    Str name = 0;
+    bool multi = false;
+    Run values;
+  };
+  struct Permission {
+    Str target = 0;
+    Run rights;
+  };
+  struct Account {
+    Str id = 0, identity = 0, application = 0, instance = 0, native_identity = 0, display_name = 0;
+    Run attributes, permissions;
+    bool from_scim = false, disabled = false, locked = false;
+    Place where;
+  };
+  struct Identity {
+    Str name = 0, id = 0, display_name = 0;
+    Run attributes, assigned_roles, detected_roles, accounts, account_ids;
+    bool from_scim = false, inactive = false;
+    Place where;
+  };
+
+  StringPool strings;
+  std::vector<Identity> identities;
+  std::vector<Account> accounts;  // the identities' (nested), then the standalone ones
+  Run standalone;                 // of accounts: standalone Links / SCIM Accounts
+  std::vector<Attribute> attributes;
+  std::vector<Permission> permissions;
+  std::vector<Str> lists;  // attribute values, role names, account ids, rights
+
+  std::string_view Get(Str s) const { return strings.Get(s); }
+  Location Where(const Place& p) const;
+  std::span<const Str> List(Run r) const { return {lists.data() + r.begin, r.size}; }
+  std::span<const Attribute> Attributes(Run r) const { return {attributes.data() + r.begin, r.size}; }
+  std::span<const Permission> Permissions(Run r) const { return {permissions.data() + r.begin, r.size}; }
+  std::span<const Account> Accounts(Run r) const { return {accounts.data() + r.begin, r.size}; }
+};
+
 // Everything the loaders read, before the build.
 struct SnapshotObjects {
   std::vector<ApplicationObject> applications;
@@ -271,6 +328,8 @@ struct SnapshotObjects {
   std::vector<PolicyObject> policies;
   std::vector<IdentityObject> identities;
   std::vector<AccountObject> accounts;  // standalone Links / SCIM Accounts
+  // Identities and standalone accounts packed (PackIdentities), before those above.
+  std::vector<IdentityChunk> identity_chunks;
   std::vector<EntitlementObject> entitlements;
   std::vector<GroupDefinitionObject> populations;
   // ObjectConfig Identity, when the snapshot has it.
@@ -281,6 +340,16 @@ struct SnapshotObjects {
   std::vector<Diagnostic> diagnostics;
   // SCIM resources kept as documents for queries: (resource type, json text)
   std::vector<std::pair<std::string, std::string>> scim_documents;
+
+  // Identities, packed or not.
+  size_t identity_count() const;
 };
+
+// Moves `identities` and `accounts` into a new chunk at the end of `identity_chunks`
+// (nothing when both are empty).
+void PackIdentities(SnapshotObjects& objects);
+// Gives back the objects of every chunk, before any in `identities` and `accounts`: for a
+// caller that edits them (a change set) or prints them.
+void UnpackIdentities(SnapshotObjects& objects);
 
 }  // namespace preflight

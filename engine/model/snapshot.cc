@@ -15,7 +15,7 @@ Index Lookup(const absl::flat_hash_map<std::string_view, Index, StringHash, std:
 
 Index Snapshot::FindIdentity(std::string_view name) const {
   const PopulationStore& p = population_;
-  uint32_t i = hash_slots::Find(p.identity_slots.span(), StableHash(name),
+  uint32_t i = hash_slots::Find(p.identity_slots.span(), p.identities.size(), SlotHash(name),
                                 [&](uint32_t i) { return pool_.Get(p.IdentityName(i)) == name; });
   return i == hash_slots::kNotFound ? kNoIndex : i;
 }

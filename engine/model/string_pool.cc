@@ -9,11 +9,6 @@ StringPool::StringPool() {
   starts_.Seal();
 }
 
-namespace {
-// The 32 hash bits both tables place a string by (the slots column keeps only the id).
-uint32_t SlotHash(std::string_view s) { return static_cast<uint32_t>(StableHash(s) >> 32); }
-}  // namespace
-
 Id StringPool::Find(std::string_view s) const {
   uint32_t hash = SlotHash(s);
   if (!interning_.empty()) {
@@ -25,7 +20,7 @@ Id StringPool::Find(std::string_view s) const {
       if (slot >> 32 == hash && Get(id) == s) return id;
     }
   }
-  uint32_t id = hash_slots::Find(slots_.span(), hash, [&](uint32_t i) { return Get(i) == s; });
+  uint32_t id = hash_slots::Find(slots_.span(), size(), hash, [&](uint32_t i) { return Get(i) == s; });
   return id == hash_slots::kNotFound ? kNoId : id;
 }
 
@@ -63,7 +58,7 @@ void StringPool::Freeze() {
     std::vector<uint32_t>& slots = slots_.Build();
     slots.assign(interning_.size(), 0);
     for (uint64_t slot : interning_)
-      if (slot != 0) hash_slots::Insert(slots, slot >> 32, static_cast<uint32_t>(slot) - 1);
+      if (slot != 0) hash_slots::Insert(slots, size(), slot >> 32, static_cast<uint32_t>(slot) - 1);
     std::vector<uint64_t>().swap(interning_);
   }
   text_.Compact();

@@ -7,8 +7,9 @@
 // for Find. The load interns into the text columns as it goes, with a table of its own
 // that keeps 32 bits of each string's hash beside its id, so a probe compares text
 // only when the hash bits agree (a load interns tens of millions of values, each probe
-// would otherwise read two far-apart places); Freeze() makes the slots column from it
-// and releases the columns' spare capacity. A pool whose columns view a mapped image
+// would otherwise read two far-apart places); Freeze() makes the slots column from it,
+// whose slots keep the hash's bits above the id for the same reason, and releases the
+// columns' spare capacity. A pool whose columns view a mapped image
 // finds and reads strings the same way, with nothing rebuilt.
 
 #include <cstdint>
@@ -67,7 +68,7 @@ class StringPool {
  private:
   Column<char> text_;
   Column<uint64_t> starts_;  // size() + 1 entries: string i is text_[starts_[i], starts_[i + 1])
-  Column<uint32_t> slots_;   // id + 1, or 0 for an empty slot
+  Column<uint32_t> slots_;   // id + 1 under the hash's tag bits, or 0 for an empty slot
   // While interning: hash bits << 32 | (id + 1), or 0 for an empty slot.
   std::vector<uint64_t> interning_;
   RecordChecks checks_;

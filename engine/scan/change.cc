@@ -47,6 +47,8 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> LoadChangedSnapshot(const std::v
                        d.where.file.empty() ? absl::StrCat("change: ", d.object, ": ", d.message)
                                             : absl::StrCat("change: ", d.message),
                        d.where);
+  UnpackIdentities(objects);  // the load packs them; replaced by name here
+  UnpackIdentities(changed);
   Replace(objects.roles, changed.roles);
   Replace(objects.policies, changed.policies);
   Replace(objects.populations, changed.populations);

@@ -1,0 +1,201 @@
+// The SCIM JSON reader (engine/codecs/snapshot_scim.cc): read with On-Demand, it gives
+// exactly what the DOM reader gives (ReadScimJsonDom) — the same objects, diagnostics
+// and query documents for a valid file, and for a broken one (truncated anywhere, a byte
+// changed anywhere, nested too deep) the same refusal with the same message.
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/codecs/snapshot_sources.h"
+#include "simdjson.h"
+
+using namespace preflight;
+
+namespace {
+
+std::string Text(const Location& l) { return absl::StrCat(l.ToString(), "@", l.offset); }
+
+std::string Dump(const std::vector<AttributeObject>& attributes) {
+  std::string out;
+  auto append = [](std::string* to, std::string_view v) { absl::StrAppend(to, "'", ToAbsl(v), "'"); };
+  for (const auto& a : attributes)
+    absl::StrAppend(&out, a.name, a.multi ? "*=" : "=", absl::StrJoin(a.values, "|", append), ";");
+  return out;
+}
+
+std::string Dump(const AccountObject& a) {
+  return absl::StrCat("account ", a.from_scim, " ", a.id, "|", a.identity, "|", a.application, "|", a.instance, "|",
+                      a.native_identity, "|", a.display_name, " ", a.disabled, a.locked, " ", Text(a.where), " ",
+                      Dump(a.attributes), "\n");
+}
+
+// A query document as the query stage reads it: its values (re-serialized from a DOM).
+std::string Values(const std::string& json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (parser.parse(json).get(e)) return "unparsable: " + json;
+  return simdjson::minify(e);
+}
+
+// Everything the SCIM reader sets, in order.
+std::string Dump(const SnapshotObjects& o) {
+  std::string out;
+  for (const auto& a : o.applications)
+    absl::StrAppend(&out, "app ", a.from_scim, " ", a.name, "|", a.id, "|", a.type, " ", Text(a.where), "\n");
+  for (const auto& r : o.roles)
+    absl::StrAppend(&out, "role ", r.from_scim, " ", r.name, "|", r.id, "|", r.display_name, "|", r.type, " ",
+                    r.disabled, " ", absl::StrJoin(r.inheritance, ","), " ", absl::StrJoin(r.requirements, ","), " ",
+                    absl::StrJoin(r.permits, ","), " ", Text(r.where), "\n");
+  for (const auto& i : o.identities) {
+    absl::StrAppend(&out, "identity ", i.from_scim, " ", i.name, "|", i.id, "|", i.display_name, " ", i.inactive, " ",
+                    absl::StrJoin(i.assigned_roles, ","), " ", absl::StrJoin(i.detected_roles, ","), " ",
+                    absl::StrJoin(i.account_ids, ","), " ", Text(i.where), " ", Dump(i.attributes), "\n");
+    for (const auto& a : i.accounts) absl::StrAppend(&out, "  ", Dump(a));
+  }
+  for (const auto& a : o.accounts) absl::StrAppend(&out, Dump(a));
+  for (const auto& e : o.entitlements)
+    absl::StrAppend(&out, "entitlement ", e.from_scim, " ", e.id, "|", e.application, "|", e.attribute, "|", e.value,
+                    "|", e.display_name, "|", e.type, " ", e.requestable, " ", Text(e.where), "\n");
+  for (const auto& d : o.diagnostics)
+    absl::StrAppend(&out, "diagnostic ", static_cast<int>(d.severity), " ", static_cast<int>(d.code), " ", d.object,
+                    ": ", d.message, " at ", Text(d.where), "\n");
+  for (const auto& [type, json] : o.scim_documents) absl::StrAppend(&out, "document ", type, " ", Values(json), "\n");
+  return out;
+}
+
+std::string StatusText(const absl::Status& s) {
+  return absl::StrCat(static_cast<int>(ErrorCodeOf(s)), " ", s.message(), " ", Text(LocationOf(s)));
+}
+
+bool Read(const std::string& dump) { return dump.rfind(StatusText(absl::OkStatus()) + "\n", 0) == 0; }
+
+// ReadScimJson and the DOM reader on the same text: the same status, objects,
+// diagnostics and documents. Returns the status and the dump.
+std::string SameAsDom(const std::string& text, const Limits& limits = DefaultLimits()) {
+  SnapshotObjects on_demand, dom;
+  absl::Status a = ReadScimJson(text, "x.json", on_demand, limits);
+  absl::Status b = ReadScimJsonDom(text, "x.json", dom, limits);
+  std::string dump = absl::StrCat(StatusText(a), "\n", Dump(on_demand));
+  CHECK(dump == absl::StrCat(StatusText(b), "\n", Dump(dom)));
+  return dump;
+}
+
+constexpr char kUser[] = "urn:ietf:params:scim:schemas:core:2.0:User";
+constexpr char kExtension[] = "urn:ietf:params:scim:schemas:sailpoint:1.0:User";
+
+// Every shape the reader reads, and the ones it skips or reports.
+std::string Export() {
+  std::vector<std::string> resources = {
+      absl::StrCat(R"({"schemas":[")", kUser, R"(",")", kExtension, R"("],"id":"u1","userName":"jane",)",
+                   R"("userName":"second","displayName":"Jane \"J\" D\u00e9 \/ x","active":"no","active":false,)",
+                   R"("name":{"givenName":"Jane","familyName":"D\n","n":null},"emails":[{"value":"j@x"},{"type":"w"},)",
+                   R"(null,7,-0,1.5,1e2,-12,18446744073709551615,9223372036854775808,true],"score":-3.25e-7,)",
+                   R"("age":42,"ok":true,"nothing":null,"obj":{"value":"v"},"empty":[],)",
+                   R"("meta":{"resourceType":"User"},")", kExtension, R"(":{"roles":[{"display":"R1","acquired":)",
+                   R"("Detected"},{"display":"R2","value":"detectedRoles"},{"display":"R3","value":"assignedRoles"},)",
+                   R"({"value":"x"}],"accounts":[{"value":"a1"},{"value":""},{}],"entitlements":[{"application":)",
+                   R"("AD","accountName":"jd","value":"groups","display":"G1"},{"application":"AD","accountName":)",
+                   R"("jd","value":"groups","display":"G2"},{"application":"LDAP","value":"memberOf","display":)",
+                   R"("M"},{"value":"x"}],"department":"Sales","levels":[1,2]},")", kExtension, R"(":{"x":1}})"),
+      absl::StrCat(R"({"schemas":[")", kUser, R"("],"userName":"bob","name":"Bob Scalar","active":true})"),
+      absl::StrCat(R"({"schemas":[")", kUser, R"("],"id":"nameless"})"),
+      R"({"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Account"],"id":"a1","nativeIdentity":"CN=J",)"
+      R"("displayName":"jd","instance":"i1","application":{"value":"app1","displayName":"AD"},)"
+      R"("identity":{"value":"u1"},"locked":true,"active":false,)"
+      R"("urn:ietf:params:scim:schemas:sailpoint:1.0:Application:Schema:AD:account":{"memberOf":["g1","g2"],)"
+      R"("mail":"j@x","n":null},"urn:ietf:params:scim:schemas:sailpoint:1.0:Application:Schema:AD:x":"scalar"})",
+      R"({"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Account"],"id":"a2","application":{"value":""}})",
+      R"({"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Entitlement"],"id":"e1","application":)"
+      R"({"value":"app1"},"attribute":"memberOf","value":"g1","displayableName":"G 1","type":"group",)"
+      R"("requestable":false})",
+      R"({"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Role"],"id":"r1","name":"R1","type":)"
+      R"({"name":"it"},"active":false,"inheritance":[{"displayName":"B"},{"display":"C"},{"value":"D"},{}],)"
+      R"("requirements":[{"value":"R2"}],"permits":"none"})",
+      R"({"meta":{"resourceType":"Role"},"name":"R2","type":3.0})",
+      R"({"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Role"],"type":true})",
+      R"({"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Application"],"id":"app1","name":"AD",)"
+      R"("type":"Active Directory"})",
+      R"({"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Application"],"id":"app2"})",
+      R"({"schemas":["urn:example:Other"],"id":"o"})",
+      R"(["not","an","object"])",
+      R"("text")",
+  };
+  return absl::StrCat(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":)",
+                      resources.size(), R"(,"Resources":[)", absl::StrJoin(resources, ",\n "),
+                      R"(],"Resources":"the first one counts","startIndex":1})");
+}
+
+}  // namespace
+
+TEST_CASE("SCIM reader: every shape reads as with the DOM", "[snapshot][scim]") {
+  const std::string text = Export();
+  std::string dump = SameAsDom(text);
+  INFO(dump);
+  CHECK(Read(dump));
+  CHECK(dump.find("identity 1 jane|u1|Jane \"J\" D\xC3\xA9 / x 0 R3 R1,R2 a1 x.json at /Resources/0@-1") !=
+        std::string::npos);
+  CHECK(dump.find("emails*='j@x'|'7'|'0'|'1.5'|'100.0'|'-12'|'18446744073709551615'|'9223372036854775808'|'true';") !=
+        std::string::npos);
+  CHECK(dump.find("diagnostic 0 0 User[nameless]: User without a userName is skipped") != std::string::npos);
+  CHECK(dump.find("a SCIM resource must be a JSON object at x.json at /Resources/12@-1") != std::string::npos);
+
+  SECTION("the other layouts: a root array, one resource, blanks between the tokens") {
+    std::string array = absl::StrCat("[", text.substr(text.find("[{") + 1));
+    array = array.substr(0, array.find("],\"Resources\":\"the")) + "]";
+    CHECK(Read(SameAsDom(array)));
+    CHECK(SameAsDom(absl::StrCat(R"({"schemas":[")", kUser, R"("],"userName":"solo","Resources":{"a":1}})"))
+              .find("identity 1 solo") != std::string::npos);
+    std::string pretty;
+    bool in_string = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '"' && text[i - 1] != '\\') in_string = !in_string;
+      pretty += text[i];
+      if (!in_string && (text[i] == ',' || text[i] == ':' || text[i] == '{' || text[i] == '[')) pretty += "\n\t ";
+    }
+    CHECK(Read(SameAsDom(" \n" + pretty + "\r\n")));
+  }
+  SECTION("a resource's query document is its own text, minified") {
+    SnapshotObjects objects;
+    REQUIRE(ReadScimJson(absl::StrCat(R"({"Resources":[ {"schemas": [")", kUser, R"("], "userName" : "a\/b"} ]})"),
+                         "x.json", objects)
+                .ok());
+    REQUIRE(objects.scim_documents.size() == 1);
+    CHECK(objects.scim_documents[0].second == absl::StrCat(R"({"schemas":[")", kUser, R"("],"userName":"a\/b"})"));
+  }
+}
+
+TEST_CASE("SCIM reader: a file broken anywhere is refused as with the DOM", "[snapshot][scim]") {
+  const std::string text = Export();
+  int refused = 0;
+  for (size_t size = 0; size < text.size(); ++size) {
+    INFO("truncated to " << size << " bytes");
+    refused += !Read(SameAsDom(text.substr(0, size)));
+  }
+  CHECK(refused == static_cast<int>(text.size()));  // a prefix is never a whole document
+  for (char c : std::string(",:[]{}\"\\x0- \x01\xC3")) {
+    for (size_t at = 0; at < text.size(); ++at) {
+      std::string changed = text;
+      changed[at] = c;
+      INFO("byte " << at << " changed to " << static_cast<int>(c));
+      SameAsDom(changed);
+    }
+  }
+  CHECK_FALSE(Read(SameAsDom(text + "]")));  // text after the root
+  CHECK_FALSE(Read(SameAsDom(text + " {}")));
+  CHECK(SameAsDom("\xEF\xBB\xBF" + text).size() > 0);  // a byte-order mark: whatever the DOM says
+}
+
+TEST_CASE("SCIM reader: nesting at and past the budget, as with the DOM", "[snapshot][scim]") {
+  Limits limits;
+  limits.max_nesting_depth = 12;
+  for (int depth = 1; depth <= 16; ++depth) {
+    INFO("nesting " << depth);
+    std::string deep = std::string(static_cast<size_t>(depth), '[') + std::string(static_cast<size_t>(depth), ']');
+    SameAsDom(absl::StrCat(R"({"Resources":[{"schemas":[")", kUser, R"("],"userName":"d","x":)", deep, "}]}"), limits);
+    SameAsDom(absl::StrCat(R"({"schemas":[")", kUser, R"("],"userName":"d","x":)", deep, "}"), limits);
+  }
+}
