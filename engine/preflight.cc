@@ -171,6 +171,10 @@ absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std
 }
 
 absl::StatusOr<std::string> Engine::WriteImage(const std::string& path, int indent) const {
+  // A lazily verified image is written again only once verified: never its corruption
+  // under fresh checksums.
+  if (const preflight::ImageVerification* v = snapshot_->image_verification()) v->Wait();
+  if (absl::Status failed = Health(); !failed.ok()) return failed;
   auto bytes = preflight::WriteImage(*snapshot_, path);
   if (!bytes.ok()) return bytes.status();
   JsonWriter w(indent);
@@ -332,7 +336,15 @@ std::string_view Engine::ImageVerification() const {
   return v == nullptr ? "full" : v->name();
 }
 
-std::string Engine::StatsJson(int indent) const { return SnapshotStatsJson(*snapshot_, indent); }
+std::string Engine::StatsJson(int indent) const {
+  // The counts read every identity: on a lazily verified image a corrupt record is this
+  // call's answer, as a SCIM Error (the stats have no other way to fail).
+  try {
+    return SnapshotStatsJson(*snapshot_, indent);
+  } catch (const CorruptRecord& e) {
+    return ScimErrorJson(e.status());
+  }
+}
 
 std::string Engine::DiagnosticsJson(int indent) const { return preflight::DiagnosticsJson(snapshot_->diagnostics(), indent); }
 

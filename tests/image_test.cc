@@ -341,6 +341,10 @@ TEST_CASE("image: truncated, wrong magic, wrong version, bad checksum, hostile o
     REQUIRE(!queried.ok());
     CHECK(std::string(queried.status().message()).starts_with("image: column 'identities' row 0: "));
     CHECK(engine.QueryJson(users).status() == queried.status());  // and again: the query's state failed once
+    // The stats count through every identity: their answer is the error, as a SCIM Error.
+    const std::string stats = engine.StatsJson();
+    CHECK(stats.find("\"detail\":\"image: column 'identities' row 0: a range [0, +1000) outside attributes (") !=
+          std::string::npos);
   }
   SECTION("hostile images with the checksum bypassed") {
     ImageOpenOptions unchecked;

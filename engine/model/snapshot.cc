@@ -172,10 +172,10 @@ Snapshot::Stats Snapshot::stats() const {
   s.strings = pool_.size();
   s.role_assignments = p.roles.size();
   const AccountRange all_accounts = accounts();
-  for (const IdentityRecord& i : p.identities) {
+  for (const IdentityView i : identities()) {  // views: a lazily verified image's records are checked
     if (i.flags & IdentityView::kDetectionConsistent) ++s.consistent_detection;
     if (i.flags & IdentityView::kExpansionNoop) ++s.expansion_noop;
-    for (Index a : p.account_lists.span(i.accounts))
+    for (Index a : i.accounts)
       for (AttrView v : all_accounts[a].attributes) s.entitlement_values += v.values.size();
   }
   pool_.ForEachColumn([&](std::string_view name, const auto& column) { s.parts.emplace_back(name, column.bytes()); });
