@@ -495,7 +495,8 @@ struct Reader {
     out.applications.push_back(std::move(app));
   }
 
-  // `document()` gives the resource's text for queries (asked for only when it is one).
+  // `document(std::string& to)` appends the resource's text for queries to `to` (asked
+  // for only when it is one).
   template <typename Document>
   void ReadResource(Json r, const std::string& pointer, Document&& document) {
     if (!r.is_object()) {
@@ -510,7 +511,7 @@ struct Reader {
                                  Where(pointer), ""});
       return;
     }
-    out.scim_documents.emplace_back(type, document());
+    out.scim_documents.Add(type, document);
     if (type == "Users") ReadUser(r, pointer);
     else if (type == "Accounts") ReadAccount(r, pointer);
     else if (type == "Entitlements") ReadEntitlement(r, pointer);
@@ -519,13 +520,16 @@ struct Reader {
   }
 };
 
-// JSON text without the blanks between its tokens.
-std::string Minified(const char* begin, const char* end) {
-  std::string text(static_cast<size_t>(end - begin) + simdjson::SIMDJSON_PADDING, '\0');
-  size_t size = 0;
-  if (simdjson::minify(begin, static_cast<size_t>(end - begin), text.data(), size)) return std::string(begin, end);
-  text.resize(size);
-  return text;
+// Appends the JSON text [begin, end) to `to` without the blanks between its tokens.
+void AppendMinified(const char* begin, const char* end, std::string& to) {
+  const size_t at = to.size(), size = static_cast<size_t>(end - begin);
+  to.resize(at + size + simdjson::SIMDJSON_PADDING);
+  size_t written = 0;
+  if (simdjson::minify(begin, size, to.data() + at, written)) {  // not JSON: as it is
+    to.replace(at, std::string::npos, begin, size);
+    return;
+  }
+  to.resize(at + written);
 }
 
 // The whole file with On-Demand into `out`; any error: the file is left to the DOM.
@@ -541,7 +545,7 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
     if (auto error = tree.Add(v, {}, depth)) return error;
     const char* end = nullptr;
     if (auto error = doc.current_location().get(end)) return error;
-    reader.ReadResource(tree.root(), pointer, [&] { return Minified(begin, end); });
+    reader.ReadResource(tree.root(), pointer, [&](std::string& to) { AppendMinified(begin, end, to); });
     return simdjson::SUCCESS;
   };
   ondemand::json_type type;
@@ -588,7 +592,10 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
       if (auto error = root.Add(field.value(), key, 2)) return error;
     }
     root.Close(at);
-    if (!list) reader.ReadResource(root.root(), "", [&] { return Minified(text.data(), text.data() + text.length()); });
+    if (!list) {
+      reader.ReadResource(root.root(), "",
+                          [&](std::string& to) { AppendMinified(text.data(), text.data() + text.length(), to); });
+    }
   }
   // Nothing may follow the root value (OUT_OF_BOUNDS: the walk is at the end).
   const char* after = nullptr;
@@ -614,7 +621,7 @@ absl::Status ReadDom(simdjson::dom::parser& parser, std::string_view text, std::
   auto read = [&](simdjson::dom::element r, const std::string& pointer) {
     tree.clear();
     tree.Add(r, {});
-    reader.ReadResource(tree.root(), pointer, [&] { return simdjson::minify(r); });
+    reader.ReadResource(tree.root(), pointer, [&](std::string& to) { to += simdjson::minify(r); });
   };
   simdjson::dom::array resources;
   if (root.is_array()) {
@@ -659,6 +666,7 @@ absl::Status snapshot_sources_internal::ReadScimJson(ScimParsers& parsers, std::
     padded_text = std::string_view(parsers.copy.data(), text.size());
   }
   SnapshotObjects part;
+  part.scim_documents.reserve(text.size() + simdjson::SIMDJSON_PADDING);  // its resources' texts, at most
   Reader reader{std::string(file), part};
   if (!ReadOnDemand(parser, simdjson::padded_string_view(padded_text.data(), padded_text.size(),
                                                           padded_text.size() + kSourcePadding),

@@ -71,7 +71,7 @@ void AppendObjects(SnapshotObjects& to, SnapshotObjects&& from) {
   Append(to.identity_attributes, std::move(from.identity_attributes));
   Append(to.role_types, std::move(from.role_types));
   Append(to.diagnostics, std::move(from.diagnostics));
-  Append(to.scim_documents, std::move(from.scim_documents));
+  to.scim_documents.Append(std::move(from.scim_documents));
 }
 
 }  // namespace preflight

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/model/scim_documents.h"
 #include "engine/model/string_pool.h"
 #include "engine/util/error.h"
 
@@ -339,7 +340,7 @@ struct SnapshotObjects {
   std::vector<RoleTypeObject> role_types;
   std::vector<Diagnostic> diagnostics;
   // SCIM resources kept as documents for queries: (resource type, json text)
-  std::vector<std::pair<std::string, std::string>> scim_documents;
+  ScimDocuments scim_documents;
 
   // Identities, packed or not.
   size_t identity_count() const;

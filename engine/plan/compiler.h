@@ -35,6 +35,7 @@ struct ProjectionScratch {
   // Spare accounts of the pre and the post state (see ResizeAccounts): one each, so that
   // an account position of a state is always served by the same object.
   std::vector<AccountState> spare_pre, spare_post;
+  std::vector<AccountView> stored_accounts;  // the identity's, read before the pre state is built
   DetectionScratch detection;
 };
 

@@ -177,10 +177,12 @@ void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vecto
   for (size_t i = 0; i < candidates.size(); ++i)
     for (Index child : s.Children(candidates[i]))
       if (mark.Insert(child)) candidates.push_back(child);
+  // Out of scope, a role's supers are too (InScope reads the role and its supers): the
+  // scope is applied before adding supers, which then only come from roles in scope.
+  KeepInScope(s, scope, candidates);
   for (size_t i = 0, n = candidates.size(); i < n; ++i)
     for (Index up : s.roles()[candidates[i]].supers_closure)
-      if (mark.Insert(up)) candidates.push_back(up);
-  KeepInScope(s, scope, candidates);
+      if (mark.Insert(up) && InScope(s, scope, up)) candidates.push_back(up);
   DetectAmong(ctx, st, d);
   SetDetected(st, d.detected, [&](Index r) { return mark.Has(r) && InScope(s, scope, r); }, d.ordered);
 }

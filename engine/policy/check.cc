@@ -46,7 +46,7 @@ void TouchedConstraints(const Snapshot& s, const Projection& projection, const H
   auto role_changed = [&](Index r) {
     if (const auto* refs = s.ConstraintsNamingRole(r)) touched.insert(touched.end(), refs->begin(), refs->end());
   };
-  HeldRoles::ForEachDifference(pre, post, role_changed);
+  if (&pre != &post) HeldRoles::ForEachDifference(pre, post, role_changed);
   for (const Change& c : projection.changes)
     if (const auto* refs = s.ConstraintsNamingValue(c.application, c.attr, c.value))
       touched.insert(touched.end(), refs->begin(), refs->end());
@@ -296,10 +296,14 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   for (auto& d : projection->diagnostics) result.diagnostics.push_back(std::move(d));
 
   MatchContext ctx{s, ids};
-  HeldRoles& held_pre = scratch.held_pre;
-  HeldRoles& held_post = scratch.held_post;
-  held_pre.Compute(s, projection->pre);
-  held_post.Compute(s, projection->post);
+  // Held roles follow from the assigned and detected roles alone: a plan that changes
+  // neither (most add an entitlement) leaves the post state holding what the pre holds.
+  const HeldRoles& held_pre = scratch.held_pre;
+  scratch.held_pre.Compute(s, projection->pre);
+  const bool same_roles = projection->pre.assigned_roles == projection->post.assigned_roles &&
+                          projection->pre.detected_roles == projection->post.detected_roles;
+  if (!same_roles) scratch.held_post.Compute(s, projection->post);
+  const HeldRoles& held_post = same_roles ? scratch.held_pre : scratch.held_post;
   std::vector<ConstraintRef>& touched = scratch.touched;
   touched.clear();
   if (options.use_constraint_index) {
