@@ -304,6 +304,7 @@ absl::StatusOr<std::string> Engine::CompileJson(std::string_view identity, std::
 absl::StatusOr<std::string> Engine::QueryJson(const QueryParams& params) const {
   QueryOptions options;
   options.parse = FilterParseOptions::From(limits_);
+  options.cache_bytes = limits_.max_query_cache_bytes;
   options.filter = params.filter;
   options.attributes = params.attributes;
   options.excluded_attributes = params.excluded_attributes;
@@ -325,8 +326,10 @@ absl::StatusOr<std::string> Engine::QueryJson(const QueryParams& params) const {
 absl::StatusOr<std::string> Engine::ResourceJson(std::string_view resource_type, std::string_view id,
                                                  const std::vector<std::string>& attributes,
                                                  const std::vector<std::string>& excluded_attributes) const {
-  return FailClosed(*snapshot_,
-                    [&] { return SnapshotResource(*snapshot_, resource_type, id, attributes, excluded_attributes); });
+  return FailClosed(*snapshot_, [&] {
+    return SnapshotResource(*snapshot_, resource_type, id, attributes, excluded_attributes,
+                            limits_.max_query_cache_bytes);
+  });
 }
 
 absl::Status Engine::Health() const { return snapshot_->ImageFailure(); }

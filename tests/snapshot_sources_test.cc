@@ -177,8 +177,11 @@ TEST_CASE("xml: exports of other shapes and broken exports give the whole docume
 
 TEST_CASE("xml: a large export is read in many chunks with the same locations", "[load][xml]") {
   std::string text = "<?xml version='1.0'?>\n<sailpoint>\n";
-  for (int i = 0; i < 8000; ++i) {
+  for (int i = 0; i < 30000; ++i) {
     if (i % 997 == 0) absl::StrAppend(&text, "  <Identity displayName=\"no name ", i, "\"/>\n");
+    if (i % 4999 == 0)  // standalone: among the identities, in order
+      absl::StrAppend(&text, "  <Link nativeIdentity=\"s", i, "\"><IdentityRef><Reference name=\"u", i,
+                      "\"/></IdentityRef></Link>\n");
     absl::StrAppend(&text, "  <Identity name=\"u", i, "\">\n    <Attributes><Map><entry key=\"n\" value=\"", i,
                     "\"/></Map></Attributes>\n    <Links><Link nativeIdentity=\"", i, "\"/></Links>\n  </Identity>\n");
   }
@@ -186,10 +189,16 @@ TEST_CASE("xml: a large export is read in many chunks with the same locations", 
   REQUIRE(text.size() > (1u << 20));  // several chunks
   std::string dump = SameAsWhole(text, "big.xml");
   CHECK(dump.find("identity u7999 ") != std::string::npos);
-  for (int threads : {2, 3, 64}) {  // the chunks shared out between threads
-    SnapshotObjects parallel;
-    REQUIRE(snapshot_sources_internal::ReadIiqXml(text, "big.xml", parallel, DefaultLimits(), threads).ok());
-    CHECK(Dump(parallel) == dump);
+  CHECK(dump.find("account  u4999 ") != std::string::npos);
+  for (int threads : {1, 2, 3, 64}) {  // the chunks shared out between threads
+    for (bool pack : {false, true}) {  // packed as they are read, and unpacked: the same objects
+      INFO("threads " << threads << ", pack " << pack);
+      SnapshotObjects parallel;
+      REQUIRE(snapshot_sources_internal::ReadIiqXml(text, "big.xml", parallel, DefaultLimits(), threads, pack).ok());
+      CHECK(parallel.identity_chunks.size() >= (pack ? 2u : 0u));
+      UnpackIdentities(parallel);
+      CHECK(Dump(parallel) == dump);
+    }
   }
   SameAsWhole(text + "<", "big.xml");  // broken at the very end: the whole document's error
 }

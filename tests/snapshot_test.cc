@@ -271,6 +271,91 @@ TEST_CASE("query: a filter of id eq terms reads the id index and answers as the 
   CHECK(ErrorCodeOf(SnapshotResource(snap, "Users", "nobody", {}, {}).status()) == ErrorCode::kNoSuchResource);
 }
 
+TEST_CASE("query: documents made again by each query (past the cache budget) answer as kept ones", "[snapshot][query]") {
+  // The same sources twice: one snapshot keeps its documents, the other (a budget of one byte)
+  // makes them again for every query. Identities from XML and from a SCIM export, names in
+  // mixed case.
+  auto build = [] {
+    SnapshotBuilder b;
+    std::string xml = R"(<sailpoint><Application name="Git"/><Bundle name="Dev" type="business"/>)";
+    for (int i = 0; i < 12; ++i) {
+      std::string n = std::string(i % 2 ? "user.a" : "User.B") + std::to_string(i);
+      xml += "<Identity name=\"" + n + "\" displayName=\"Person " + std::to_string(11 - i % 5) +
+             "\"><Links><Link nativeIdentity=\"" + n +
+             "\"><ApplicationRef><Reference class=\"sailpoint.object.Application\" name=\"Git\"/></ApplicationRef>"
+             "<Attributes><Map><entry key=\"groups\"><value><List><String>dev</String><String>g" + std::to_string(i % 3) +
+             "</String></List></value></entry></Map></Attributes></Link></Links></Identity>";
+    }
+    REQUIRE(b.AddText(xml + "</sailpoint>", "identities.xml").ok());
+    REQUIRE(b.AddText(R"({"Resources":[
+      {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"jane","displayName":"Jane"},
+      {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u2","userName":"Amy","name":{"givenName":"Amy"}},
+      {"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Account"],"id":"a1","nativeIdentity":"jane",
+       "identity":{"value":"u1","displayName":"jane"},"application":{"value":"app1","displayName":"Git"}}]})",
+                      "export.json").ok());
+    auto s = b.Build();
+    REQUIRE(s.ok());
+    return *std::move(s);
+  };
+  auto kept = build();
+  auto made = build();
+  QueryPage names = QuerySnapshot(*kept, "Users", QueryOptions{.attributes = {"userName"}}).value();
+  REQUIRE(names.total_results == 14);
+  auto name_of = [&](size_t i) {
+    const std::string& r = names.resources[i];
+    size_t at = r.find("\"userName\":\"") + 12;
+    return r.substr(at, r.find('"', at) - at);
+  };
+  std::string upper = name_of(1);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::vector<QueryOptions> queries = {
+      {},
+      {.attributes = {"id"}},
+      {.filter = "userName eq \"" + upper + "\""},  // caseExact=false: the index is read by its lower case
+      {.filter = "userName eq \"USER.A1\" or userName eq \"user.b2\""},
+      {.filter = "userName eq \"" + name_of(0) + "\" or userName eq \"" + name_of(2) + "\" or id eq \"nobody\""},
+      {.filter = "userName sw \"a\" or meta.resourceType eq \"Account\"", .sort_by = "userName", .descending = true},
+      {.sort_by = "id", .start_index = 2, .count = 3},
+      {.sort_by = "displayName", .count = 0},
+      {.filter = "name pr", .sort_by = "name"},
+      {.filter = "userName eq"},  // a syntax error: the same error both ways
+  };
+  for (std::string_view type : {"Users", "Accounts", "Entitlements", "Roles", "Applications"}) {
+    for (const QueryOptions& q : queries) {
+      QueryOptions small = q;
+      small.cache_bytes = 1;
+      absl::StatusOr<QueryPage> a = QuerySnapshot(*kept, type, q);
+      absl::StatusOr<QueryPage> b = QuerySnapshot(*made, type, small);
+      INFO(type << " filter=" << q.filter << " sortBy=" << q.sort_by);
+      REQUIRE(a.ok() == b.ok());
+      if (a.ok()) {
+        CHECK(ListResponseJson(*a) == ListResponseJson(*b));
+      } else {
+        CHECK(a.status() == b.status());
+      }
+    }
+  }
+  QueryPage users = QuerySnapshot(*kept, "Users", QueryOptions{.filter = "userName eq \"" + upper + "\""}).value();
+  CHECK(users.total_results == 1);
+  CHECK(QuerySnapshot(*made, "Users", QueryOptions{.filter = "userName eq \"USER.A1\" or userName eq \"user.b2\"", .cache_bytes = 1})
+            .value().total_results == 2);
+  // One resource by id, both ways.
+  QueryPage ids = QuerySnapshot(*kept, "Accounts", QueryOptions{.attributes = {"id"}}).value();
+  REQUIRE(ids.total_results == 13);
+  for (const std::string& r : ids.resources) {
+    size_t at = r.find("\"id\":\"") + 6;
+    std::string id = r.substr(at, r.find('"', at) - at);
+    CHECK(SnapshotResource(*kept, "Accounts", id, {}, {}).value() == SnapshotResource(*made, "Accounts", id, {}, {}, 1).value());
+  }
+  // The snapshot past its budget keeps no documents, only the positions and the indexes.
+  auto documents = [](const Snapshot& s) {
+    for (const auto& [name, bytes] : s.stats().parts)
+      if (name == "queryDocuments") return bytes;
+    return size_t{0};
+  };
+  CHECK(documents(*made) * 2 < documents(*kept));
+}
+
 TEST_CASE("snapshot stats: the model's bytes by part add up, columns exactly, query documents once built", "[snapshot]") {
   auto s = LoadSnapshot({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"});
   REQUIRE(s.ok());

@@ -86,7 +86,7 @@ TEST_CASE("json writer escapes every byte as RFC 8259 says, appending to what is
 
 TEST_CASE("limits are set by name, and bad names and values are invalidValue") {
   Limits limits;
-  REQUIRE(LimitNames().size() == 7);
+  REQUIRE(LimitNames().size() == 8);
   // Each name sets its own field and nothing else.
   int64_t value = 10;  // depth budgets stop at kMaxNestingDepthCap / kMaxFilterDepthCap
   for (std::string_view name : LimitNames()) REQUIRE(SetLimit(limits, name, ++value).ok());
@@ -97,6 +97,7 @@ TEST_CASE("limits are set by name, and bad names and values are invalidValue") {
   CHECK(limits.max_batch_requests == 15);
   CHECK(limits.max_plan_values == 16);
   CHECK(limits.max_plan_requests == 17);
+  CHECK(limits.max_query_cache_bytes == 18);
 
   REQUIRE(SetLimit(limits, "max_nesting_depth=16").ok());
   CHECK(limits.max_nesting_depth == 16);
@@ -105,7 +106,7 @@ TEST_CASE("limits are set by name, and bad names and values are invalidValue") {
   CHECK(ErrorCodeOf(unknown) == ErrorCode::kInvalidValue);
   CHECK(unknown.message() ==
         "unknown limit 'max_depth': expected one of max_input_bytes, max_nesting_depth, max_filter_length, "
-        "max_filter_depth, max_batch_requests, max_plan_values, max_plan_requests");
+        "max_filter_depth, max_batch_requests, max_plan_values, max_plan_requests, max_query_cache_bytes");
   absl::Status zero = SetLimit(limits, "max_plan_values", 0);
   CHECK(ErrorCodeOf(zero) == ErrorCode::kInvalidValue);
   CHECK(zero.message() == "limit max_plan_values must be between 1 and 9223372036854775807, not 0");

@@ -99,7 +99,8 @@ record a command reads as it reads it, and the rest in the background (a corrupt
 fails every later answer).
 --limit NAME=N (repeatable) changes a budget on the command's input: max_input_bytes,
 max_nesting_depth, max_filter_length, max_filter_depth, max_batch_requests, max_plan_values,
-max_plan_requests; exceeding one is a tooMany error.
+max_plan_requests; exceeding one is a tooMany error. max_query_cache_bytes (1 GiB) bounds the
+query documents kept of one resource type; past it, each query makes them again.
 Exit status: 0 success, 2 bad input (SCIM Error on stdout, one line on stderr), 1 internal failure.
 )";
 

@@ -27,14 +27,20 @@ SourceReader::SourceReader() : parsers_(std::make_unique<Parsers>()) {}
 SourceReader::~SourceReader() = default;
 
 absl::Status SourceReader::Read(std::string_view text, std::string_view file, SnapshotObjects& out,
-                                const Limits& limits, bool padded, int threads) {
+                                const Limits& limits, bool padded, int threads, bool pack) {
+  absl::Status status;
   switch (DetectSourceKind(text)) {
-    case SourceKind::kIiqXml: return snapshot_sources_internal::ReadIiqXml(text, file, out, limits, threads);
+    case SourceKind::kIiqXml:
+      status = snapshot_sources_internal::ReadIiqXml(text, file, out, limits, threads, pack);
+      break;
     case SourceKind::kScimJson:
-      return snapshot_sources_internal::ReadScimJson(parsers_->json, text, file, out, limits, padded);
-    case SourceKind::kUnknown: break;
+      status = snapshot_sources_internal::ReadScimJson(parsers_->json, text, file, out, limits, padded);
+      break;
+    case SourceKind::kUnknown:
+      return MakeError(ErrorCode::kInvalidValue, "neither IdentityIQ XML nor SCIM JSON", Location{std::string(file)});
   }
-  return MakeError(ErrorCode::kInvalidValue, "neither IdentityIQ XML nor SCIM JSON", Location{std::string(file)});
+  if (pack) PackIdentities(out);
+  return status;
 }
 
 absl::Status ReadSource(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {

@@ -33,9 +33,11 @@ class SourceReader {
   SourceReader();
   ~SourceReader();
   // ReadSource; `padded`: kSourcePadding bytes after the text may be read; `threads`:
-  // how many threads may read parts of one IdentityIQ export at once.
+  // how many threads may read parts of one IdentityIQ export at once; `pack`: the
+  // identities and accounts read are packed (PackIdentities), an IdentityIQ export's
+  // every few megabytes as they are read, so they are never all objects at once.
   absl::Status Read(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits,
-                    bool padded = false, int threads = 1);
+                    bool padded = false, int threads = 1, bool pack = false);
 
  private:
   struct Parsers;

@@ -25,8 +25,9 @@ absl::Status ReadScimJson(ScimParsers& parsers, std::string_view text, std::stri
                           SnapshotObjects& out, const Limits& limits, bool padded);
 
 // ReadIiqXml with an export's chunks read by `threads` threads (the objects, their
-// order and the diagnostics the same).
+// order and the diagnostics the same); `pack`: identities and accounts packed every few
+// megabytes of the export (PackIdentities).
 absl::Status ReadIiqXml(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits,
-                        int threads);
+                        int threads, bool pack = false);
 
 }  // namespace preflight::snapshot_sources_internal

@@ -680,13 +680,16 @@ bool SplitIntoChunks(std::string_view text, std::vector<std::pair<size_t, size_t
   }
 }
 
-// Reads chunks [from, to) into `out`, each chunk parsed as a fragment. False when one
-// does not parse.
+// Reads chunks [from, to) into `out`, each chunk parsed as a fragment; `pack`: the
+// identities and accounts packed every kPackChunks chunks. False when one does not parse.
 bool ReadChunks(std::string_view text, std::string_view file, const Limits& limits,
-                const std::vector<std::pair<size_t, size_t>>& chunks, size_t from, size_t to, SnapshotObjects& out) {
+                const std::vector<std::pair<size_t, size_t>>& chunks, size_t from, size_t to, SnapshotObjects& out,
+                bool pack) {
+  static constexpr size_t kPackChunks = 16;  // 4 MB of an export: a few thousand objects
   Reader reader{text, std::string(file), out, limits.max_nesting_depth};
   pugi::xml_document doc;
   for (size_t c = from; c < to; ++c) {
+    if (pack && c > from && (c - from) % kPackChunks == 0) PackIdentities(out);
     auto [begin, end] = chunks[c];
     if (!doc.load_buffer(text.data() + begin, end - begin, pugi::parse_default | pugi::parse_fragment,
                          pugi::encoding_utf8))
@@ -695,6 +698,7 @@ bool ReadChunks(std::string_view text, std::string_view file, const Limits& limi
     for (pugi::xml_node child : doc.children())
       if (child.type() == pugi::node_element) reader.ReadObject(child);
   }
+  if (pack) PackIdentities(out);  // before the next run's chunks are appended after these
   return true;
 }
 
@@ -706,7 +710,7 @@ bool ReadChunks(std::string_view text, std::string_view file, const Limits& limi
 // once and appended in order. False when the file is not of the plain shape or any part
 // does not parse; `out` is then untouched.
 bool ReadInChunks(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits,
-                  int threads) {
+                  int threads, bool pack) {
   std::vector<std::pair<size_t, size_t>> chunks;
   size_t open_end = 0, tail = 0;
   if (!SplitIntoChunks(text, chunks, open_end, tail)) return false;
@@ -721,7 +725,8 @@ bool ReadInChunks(std::string_view text, std::string_view file, SnapshotObjects&
   const size_t runs = std::max<size_t>(1, std::min(chunks.size(), static_cast<size_t>(std::max(threads, 1))));
   std::vector<SnapshotObjects> parts(runs);
   auto run = [&](size_t r) {
-    return ReadChunks(text, file, limits, chunks, r * chunks.size() / runs, (r + 1) * chunks.size() / runs, parts[r]);
+    return ReadChunks(text, file, limits, chunks, r * chunks.size() / runs, (r + 1) * chunks.size() / runs, parts[r],
+                      pack);
   };
   std::vector<std::future<bool>> others;
   for (size_t r = 1; r < runs; ++r) others.push_back(std::async(std::launch::async, run, r));
@@ -739,8 +744,8 @@ absl::Status ReadIiqXml(std::string_view text, std::string_view file, SnapshotOb
 }
 
 absl::Status snapshot_sources_internal::ReadIiqXml(std::string_view text, std::string_view file, SnapshotObjects& out,
-                                                   const Limits& limits, int threads) {
-  if (ReadInChunks(text, file, out, limits, threads)) return absl::OkStatus();
+                                                   const Limits& limits, int threads, bool pack) {
+  if (ReadInChunks(text, file, out, limits, threads, pack)) return absl::OkStatus();
   return ReadIiqXmlWhole(text, file, out, limits);
 }
 

@@ -140,13 +140,28 @@ void BuildContext::AddIdentities(const IdentityChunk& chunk) {
 
 void BuildContext::ResolveIdentities() {
   PackIdentities(objects);  // any added as objects, after the chunks
+  // Room for every identity, account, attribute and value the chunks hold (a few null
+  // attributes and repeated identities fewer in the end), so that the columns do not grow
+  // by copying themselves: a column growing from N to 2N bytes holds 3N for a moment.
+  size_t identity_count = 0, account_count = 0, attribute_count = 0, value_count = 0;
+  for (const IdentityChunk& chunk : objects.identity_chunks) {
+    identity_count += chunk.identities.size();
+    account_count += chunk.accounts.size();
+    attribute_count += chunk.attributes.size();
+    for (const IdentityChunk::Attribute& a : chunk.attributes) value_count += a.values.size;
+  }
+  PopulationStore& p = snap.population_;
+  p.identities.Build().reserve(p.identities.Build().size() + identity_count);
+  p.accounts.Build().reserve(p.accounts.Build().size() + account_count);
+  p.attributes.Build().reserve(p.attributes.Build().size() + attribute_count + 1);  // and the end marker
+  p.values.Build().reserve(p.values.Build().size() + value_count);
+  identity_accounts.reserve(identity_accounts.size() + identity_count);
   for (IdentityChunk& chunk : objects.identity_chunks) {
     AddIdentities(chunk);
     if (chunk.standalone.size == 0) chunk = IdentityChunk();
   }
   AttachStandaloneAccounts();
   std::vector<IdentityChunk>().swap(objects.identity_chunks);
-  PopulationStore& p = snap.population_;
   std::vector<IdentityRecord>& identities = p.identities.Build();
   for (size_t i = 0; i < identities.size(); ++i) identities[i].accounts = Store(identity_accounts[i], p.account_lists);
   // The end of the last attribute's values (AttrRecord).

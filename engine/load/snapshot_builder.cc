@@ -199,8 +199,8 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
         try {
           // A file that is most of the load (one large export) is read by all the threads.
           int inner = files[i].size * 2 > bytes ? static_cast<int>(cores) : 1;
-          status = reader.Read(slot.text, files[i].path, objects, options_.limits, true, inner);
-          PackIdentities(objects);  // on this thread, while the other files are parsed
+          // Packed on this thread as they are read, while the other files are parsed.
+          status = reader.Read(slot.text, files[i].path, objects, options_.limits, true, inner, true);
         } catch (...) {
           error = std::current_exception();
         }

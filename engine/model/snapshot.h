@@ -353,11 +353,11 @@ class Snapshot {
   // first query of that type (engine/query/snapshot_query.cc), so a query of Users does not
   // render every account. `bytes` estimates what the state holds, for stats().
   static constexpr size_t kQuerySlots = 8;
-  template <typename T>
-  const T& LazyQueryState(size_t slot, T* (*build)(const Snapshot&, size_t), size_t (*bytes)(const T&)) const {
+  template <typename T, typename Build>
+  const T& LazyQueryState(size_t slot, Build build, size_t (*bytes)(const T&)) const {
     absl::call_once(query_once_[slot], [&] {
       try {
-        T* state = build(*this, slot);
+        T* state = build();
         query_state_[slot] = std::shared_ptr<void>(state, [](void* p) { delete static_cast<T*>(p); });
         query_bytes_.fetch_add(bytes(*state), std::memory_order_relaxed);
       } catch (const CorruptRecord&) {  // a lazily verified image's bad record: every query of it fails

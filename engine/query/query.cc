@@ -173,7 +173,7 @@ struct SortKey {
   int64_t i = 0;
   double x = 0;
   DateTime t;
-  std::string_view s;
+  std::string s;  // owned: the document may be gone by the time keys are compared
 };
 
 // The value sortBy designates: for a multi-valued attribute the primary value, else the first;
@@ -239,8 +239,8 @@ int CompareKeys(const SortKey& a, const SortKey& b) {
   }
 }
 
-template <typename Get>
-absl::StatusOr<QueryPage> Run(size_t n, Get get, const ResourceSchema& schema, const QueryOptions& o) {
+absl::StatusOr<QueryPage> Run(size_t n, absl::FunctionRef<const Doc&(size_t)> get, const ResourceSchema& schema,
+                              const QueryOptions& o) {
   std::optional<BoundFilter> filter;
   if (!o.filter.empty()) {
     absl::StatusOr<BoundFilter> f = CompileFilter(o.filter, schema, o.parse);
@@ -269,17 +269,20 @@ absl::StatusOr<QueryPage> Run(size_t n, Get get, const ResourceSchema& schema, c
     AttrInfo info;
     if (const AttrInfo* declared = schema.Find(ResourceSchema::Canonical(keys))) info = *declared;
     if (info.returned_never) keys.assign(1, std::string());  // sorts as if unassigned
-    std::vector<SortKey> sort_keys(n);
-    for (uint32_t h : hits) sort_keys[h] = MakeSortKey(get(h), keys, info);
+    // The hits' keys, each with its resource's position; sorting keeps equal keys in order.
+    std::vector<std::pair<SortKey, uint32_t>> sorted;
+    sorted.reserve(hits.size());
+    for (uint32_t h : hits) sorted.emplace_back(MakeSortKey(get(h), keys, info), h);
     const bool desc = o.descending;
-    std::stable_sort(hits.begin(), hits.end(), [&](uint32_t x, uint32_t y) {
-      const SortKey& a = sort_keys[x];
-      const SortKey& b = sort_keys[y];
+    std::stable_sort(sorted.begin(), sorted.end(), [&](const auto& x, const auto& y) {
+      const SortKey& a = x.first;
+      const SortKey& b = y.first;
       const bool am = a.rank == 0, bm = b.rank == 0;
       if (am || bm) return am != bm && (desc ? am : bm);
       int c = CompareKeys(a, b);
       return desc ? c > 0 : c < 0;
     });
+    for (size_t i = 0; i < sorted.size(); ++i) hits[i] = sorted[i].second;
   }
 
   const int64_t total = static_cast<int64_t>(hits.size());
@@ -325,6 +328,11 @@ absl::StatusOr<QueryPage> RunQuery(std::span<const Doc> docs, const ResourceSche
 absl::StatusOr<QueryPage> RunQuery(std::span<const Doc* const> docs, const ResourceSchema& schema,
                                      const QueryOptions& options) {
   return Run(docs.size(), [&](size_t i) -> const Doc& { return *docs[i]; }, schema, options);
+}
+
+absl::StatusOr<QueryPage> RunQuery(size_t n, absl::FunctionRef<const Doc&(size_t)> doc, const ResourceSchema& schema,
+                                   const QueryOptions& options) {
+  return Run(n, doc, schema, options);
 }
 
 absl::StatusOr<std::string> ProjectDoc(const Doc& doc, const ResourceSchema& schema,

@@ -9,9 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "engine/query/bound_filter.h"
 #include "engine/query/doc.h"
+#include "engine/util/limits.h"
 
 namespace preflight {
 
@@ -24,6 +26,9 @@ struct QueryOptions {
   int64_t start_index = 1;                       // 1-based; values below 1 mean 1
   std::optional<int64_t> count;                  // absent: all; negative means 0
   FilterParseOptions parse;                      // filter budgets
+  // A snapshot's documents of one resource type are kept while they take at most this
+  // (engine/query/snapshot_query.h); set once, by the first query of the type.
+  size_t cache_bytes = DefaultLimits().max_query_cache_bytes;
 };
 
 // Splits "a, b,c" (the wire form of attributes / excludedAttributes) into trimmed names.
@@ -43,6 +48,10 @@ struct QueryPage {
 absl::StatusOr<QueryPage> RunQuery(std::span<const Doc> docs, const ResourceSchema& schema,
                                    const QueryOptions& options);
 absl::StatusOr<QueryPage> RunQuery(std::span<const Doc* const> docs, const ResourceSchema& schema,
+                                   const QueryOptions& options);
+// Over n resources read by position; a returned document need only stay valid until the
+// next call (documents made on demand).
+absl::StatusOr<QueryPage> RunQuery(size_t n, absl::FunctionRef<const Doc&(size_t)> doc, const ResourceSchema& schema,
                                    const QueryOptions& options);
 
 // One resource projected per RFC 7644 sec 3.4.2.5 (id and schemas always returned,

@@ -20,13 +20,22 @@ constexpr std::array<std::string_view, 5> kUrns = {urn::kUser, urn::kAccount, ur
 
 const Limits kDocLimits{.max_input_bytes = SIZE_MAX, .max_nesting_depth = kQueryDocumentDepth};
 
-// The documents of one resource type.
+// The resources of one type, in query order: the texts of the SCIM exports, then the
+// objects read from IdentityIQ XML, rendered in IdentityIQ's SCIM shapes. Their documents
+// are kept while they fit the cache budget (QueryOptions::cache_bytes); past it, each query
+// makes the documents it reads again, one at a time, so memory stays bounded at any size
+// (a million identities' User documents are ~20 GB) at the cost of rendering per query.
 struct QueryState {
-  std::vector<Doc> docs;
   ResourceSchema schema;
-  // Documents by their "id" (caseExact in RFC 7643), in document order: one resource by id,
-  // and the filters that name ids (IdCandidates), read it instead of every document.
-  absl::flat_hash_map<std::string, std::vector<uint32_t>> by_id;
+  std::vector<uint32_t> texts;   // positions in Snapshot::Resources(type), those that read
+  std::vector<Index> objects;    // positions of the model's objects not read from SCIM
+  std::vector<Doc> docs;         // every resource's document, or none (over the budget)
+  // Resources by "id" (caseExact in RFC 7643) and, for Users, by ASCII-lower-cased
+  // "userName" (caseExact false), in query order: the filters made of `id eq` / `userName
+  // eq` terms (IndexCandidates), how clients fetch resources they know, read only these.
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> by_id, by_user_name;
+  size_t size() const { return texts.size() + objects.size(); }
+  bool cached() const { return docs.size() == size(); }
 };
 
 std::string_view IdOf(const Doc& doc) {
@@ -36,6 +45,19 @@ std::string_view IdOf(const Doc& doc) {
 }
 
 std::string IdOr(std::string_view id, std::string_view name) { return std::string(id.empty() ? name : id); }
+
+// The ids the model's objects are answered under: their "id", and what references to them hold.
+std::string UserId(const Snapshot& s, const IdentityView& i) { return IdOr(s.str(i.id), s.str(i.name)); }
+std::string AccountId(const Snapshot& s, Index a) {
+  const AccountView acc = s.accounts()[a];
+  return IdOr(s.str(acc.id), absl::StrCat(ToAbsl(s.str(s.identities()[acc.identity].name)), ":", a));
+}
+std::string EntitlementId(const Snapshot& s, size_t e) {
+  std::string_view id = s.str(s.entitlements()[e].id);
+  return id.empty() ? absl::StrCat("entitlement-", e) : std::string(id);
+}
+std::string RoleId(const Snapshot& s, const Role& r) { return IdOr(r.id, s.str(r.name)); }
+std::string ApplicationId(const Snapshot& s, const Application& a) { return IdOr(a.id, s.str(a.name)); }
 
 void WriteValues(JsonWriter& w, const Snapshot& s, const AttrView& v) {
   if (v.multi) {
@@ -56,7 +78,7 @@ std::string UserJson(const Snapshot& s, const IdentityView& i) {
   std::string name(s.str(i.name));
   w.BeginObject();
   w.Key("schemas").BeginArray().String(urn::kUser).String(urn::kSailPointUser).EndArray();
-  w.Field("id", IdOr(s.str(i.id), name)).Field("userName", name);
+  w.Field("id", UserId(s, i)).Field("userName", name);
   if (!s.str(i.display_name).empty()) w.Field("displayName", s.str(i.display_name));
   w.Key("active").Bool(!i.inactive);
   w.Key(urn::kSailPointUser).BeginObject();
@@ -67,7 +89,7 @@ std::string UserJson(const Snapshot& s, const IdentityView& i) {
   w.Key("accounts").BeginArray();
   for (Index a : i.accounts) {
     const AccountView acc = s.accounts()[a];
-    WriteRef(w, IdOr(s.str(acc.id), absl::StrCat(name, ":", a)), s.str(acc.native_identity));
+    WriteRef(w, AccountId(s, a), s.str(acc.native_identity));
   }
   w.EndArray();
   w.Key("roles").BeginArray();
@@ -106,14 +128,14 @@ std::string AccountJson(const Snapshot& s, Index index) {
   JsonWriter w;
   w.BeginObject();
   w.Key("schemas").BeginArray().String(urn::kAccount).EndArray();
-  w.Field("id", IdOr(s.str(a.id), absl::StrCat(ToAbsl(s.str(owner.name)), ":", index)));
+  w.Field("id", AccountId(s, index));
   w.Field("nativeIdentity", s.str(a.native_identity));
   if (a.display_name != kNoId) w.Field("displayName", s.str(a.display_name));
   if (a.instance != kNoId) w.Field("instance", s.str(a.instance));
   w.Key("identity");
-  WriteRef(w, IdOr(s.str(owner.id), s.str(owner.name)), s.str(owner.name));
+  WriteRef(w, UserId(s, owner), s.str(owner.name));
   w.Key("application");
-  WriteRef(w, IdOr(app.id, s.str(app.name)), s.str(app.name));
+  WriteRef(w, ApplicationId(s, app), s.str(app.name));
   w.Key("active").Bool(!a.disabled).Key("locked").Bool(a.locked);
   w.Key(absl::StrCat(ToAbsl(urn::kAccountSchemaPrefix), ToAbsl(s.str(app.name)), ":account")).BeginObject();
   for (AttrView v : a.attributes) {
@@ -131,7 +153,7 @@ std::string RoleJson(const Snapshot& s, const Role& r) {
   std::string name(s.str(r.name));
   w.BeginObject();
   w.Key("schemas").BeginArray().String(urn::kRole).EndArray();
-  w.Field("id", IdOr(r.id, name)).Field("name", name);
+  w.Field("id", RoleId(s, r)).Field("name", name);
   w.Field("displayableName", r.display_name.empty() ? name : r.display_name);
   w.Key("active").Bool(!r.disabled);
   if (!r.description.empty())
@@ -139,7 +161,7 @@ std::string RoleJson(const Snapshot& s, const Role& r) {
   w.Key("type").BeginObject().Field("name", s.str(r.type)).EndObject();
   auto refs = [&](std::string_view key, const std::vector<Index>& roles) {
     w.Key(key).BeginArray();
-    for (Index x : roles) WriteRef(w, IdOr(s.roles()[x].id, s.str(s.roles()[x].name)), s.str(s.roles()[x].name));
+    for (Index x : roles) WriteRef(w, RoleId(s, s.roles()[x]), s.str(s.roles()[x].name));
     w.EndArray();
   };
   refs("inheritance", r.inheritance);
@@ -154,11 +176,11 @@ std::string EntitlementJson(const Snapshot& s, const EntitlementRecord& e, size_
   JsonWriter w;
   w.BeginObject();
   w.Key("schemas").BeginArray().String(urn::kEntitlement).EndArray();
-  w.Field("id", s.str(e.id).empty() ? absl::StrCat("entitlement-", index) : std::string(s.str(e.id)));
+  w.Field("id", EntitlementId(s, index));
   if (e.application != kNoIndex) {
     const Application& app = s.applications()[e.application];
     w.Key("application");
-    WriteRef(w, IdOr(app.id, s.str(app.name)), s.str(app.name));
+    WriteRef(w, ApplicationId(s, app), s.str(app.name));
   }
   w.Field("attribute", s.str(e.attribute)).Field("value", s.str(e.value));
   w.Field("displayableName", s.str(e.display_name).empty() ? s.str(e.value) : s.str(e.display_name));
@@ -173,7 +195,7 @@ std::string ApplicationJson(const Snapshot& s, const Application& a) {
   JsonWriter w;
   w.BeginObject();
   w.Key("schemas").BeginArray().String(urn::kApplication).EndArray();
-  w.Field("id", IdOr(a.id, s.str(a.name))).Field("name", s.str(a.name));
+  w.Field("id", ApplicationId(s, a)).Field("name", s.str(a.name));
   if (!a.type.empty()) w.Field("type", a.type);
   w.Key("meta").BeginObject().Field("resourceType", "Application").EndObject();
   w.EndObject();
@@ -183,57 +205,131 @@ std::string ApplicationJson(const Snapshot& s, const Application& a) {
 size_t StateBytes(const QueryState& state) {
   size_t n = sizeof(QueryState) + state.docs.size() * sizeof(Doc);
   for (const Doc& d : state.docs) n += d.heap_bytes();
-  n += state.by_id.size() * (sizeof(std::pair<std::string, std::vector<uint32_t>>) + 1) * 8 / 7;
-  for (const auto& [id, positions] : state.by_id)
-    n += (id.size() > 15 ? id.size() + 1 : 0) + positions.size() * sizeof(uint32_t);
+  n += (state.texts.size() + state.objects.size()) * sizeof(uint32_t);
+  for (const auto* map : {&state.by_id, &state.by_user_name}) {
+    n += map->size() * (sizeof(std::pair<std::string, std::vector<uint32_t>>) + 1) * 8 / 7;
+    for (const auto& [key, positions] : *map)
+      n += (key.size() > 15 ? key.size() + 1 : 0) + positions.size() * sizeof(uint32_t);
+  }
   return n;
 }
 
-// The documents of resource type t: the exported SCIM texts, then the objects read from XML
-// rendered in IdentityIQ's SCIM shapes. The texts were checked at load (queryDocuments).
-QueryState* BuildState(const Snapshot& s, size_t t) {
+// Resource `index` of type t read from the model (not from a SCIM export), as JSON.
+std::string ObjectJson(const Snapshot& s, size_t t, Index index) {
+  switch (t) {
+    case 0: return UserJson(s, s.identities()[index]);
+    case 1: return AccountJson(s, index);
+    case 2: return EntitlementJson(s, s.entitlements()[index], index);
+    case 3: return RoleJson(s, s.roles()[index]);
+    default: return ApplicationJson(s, s.applications()[index]);
+  }
+}
+
+absl::StatusOr<Doc> MakeDoc(const Snapshot& s, size_t t, const QueryState& state, uint32_t position) {
+  if (position < state.texts.size()) return DocFromJson(s.Resources(kTypes[t])[state.texts[position]], kDocLimits);
+  return DocFromJson(ObjectJson(s, t, state.objects[position - state.texts.size()]), kDocLimits);
+}
+
+// The model object at `index` of type t: its id, and for Users its userName.
+std::pair<std::string, std::string_view> ObjectKeys(const Snapshot& s, size_t t, Index index) {
+  switch (t) {
+    case 0: return {UserId(s, s.identities()[index]), s.str(s.identities()[index].name)};
+    case 1: return {AccountId(s, index), {}};
+    case 2: return {EntitlementId(s, index), {}};
+    case 3: return {RoleId(s, s.roles()[index]), {}};
+    default: return {ApplicationId(s, s.applications()[index]), {}};
+  }
+}
+
+// The resources of type t (see QueryState), indexed, their documents kept while they fit
+// `cache_bytes`: the first kSample documents' size, times the resources, decides whether
+// to keep them (so a type far past the budget is not rendered whole just to find out),
+// and a type that grows past it anyway drops them. The texts were checked at load
+// (queryDocuments); one that does not read (a hostile image) is left out, as it always was.
+QueryState* BuildState(const Snapshot& s, size_t t, size_t cache_bytes) {
+  constexpr size_t kSample = 256;
   auto* state = new QueryState;
   state->schema = ResourceSchema::WithScimDefaults(kUrns[t]);
-  auto add = [&](std::string_view json) {
-    if (auto doc = DocFromJson(json, kDocLimits); doc.ok()) state->docs.push_back(*std::move(doc));
+  auto from_model = [&](size_t count, auto from_scim) {
+    for (Index i = 0; i < count; ++i)
+      if (!from_scim(i)) state->objects.push_back(i);
   };
-  for (std::string_view json : s.Resources(kTypes[t])) add(json);
   switch (t) {
-    case 0:
-      for (IdentityView i : s.identities())
-        if (!i.from_scim) add(UserJson(s, i));
-      break;
-    case 1:
-      for (Index a = 0; a < s.accounts().size(); ++a)
-        if (!s.accounts()[a].from_scim) add(AccountJson(s, a));
-      break;
-    case 2:
-      for (size_t e = 0; e < s.entitlements().size(); ++e)
-        if (!s.entitlements()[e].from_scim) add(EntitlementJson(s, s.entitlements()[e], e));
-      break;
-    case 3:
-      for (const Role& r : s.roles())
-        if (!r.from_scim) add(RoleJson(s, r));
-      break;
-    case 4:
-      for (const Application& a : s.applications())
-        if (!a.from_scim) add(ApplicationJson(s, a));
-      break;
+    case 0: from_model(s.identities().size(), [&](Index i) { return s.identities()[i].from_scim; }); break;
+    case 1: from_model(s.accounts().size(), [&](Index i) { return s.accounts()[i].from_scim; }); break;
+    case 2: from_model(s.entitlements().size(), [&](Index i) { return s.entitlements()[i].from_scim != 0; }); break;
+    case 3: from_model(s.roles().size(), [&](Index i) { return s.roles()[i].from_scim; }); break;
+    default: from_model(s.applications().size(), [&](Index i) { return s.applications()[i].from_scim; }); break;
   }
-  for (uint32_t d = 0; d < state->docs.size(); ++d)
-    if (std::string_view id = IdOf(state->docs[d]); !id.empty()) state->by_id[std::string(id)].push_back(d);
+  const TextList texts = s.Resources(kTypes[t]);
+  const size_t total = texts.size() + state->objects.size();
+  auto index = [&](std::string_view id, std::string_view user_name, uint32_t position) {
+    if (!id.empty()) state->by_id[std::string(id)].push_back(position);
+    if (t == 0 && !user_name.empty()) state->by_user_name[absl::AsciiStrToLower(ToAbsl(user_name))].push_back(position);
+  };
+  std::vector<Doc> docs;
+  size_t bytes = 0;
+  bool keep = true;
+  auto cache = [&](Doc doc) {
+    bytes += sizeof(Doc) + doc.heap_bytes();
+    if (docs.size() + 1 == kSample && bytes / kSample * total > cache_bytes) keep = false;
+    if (bytes > cache_bytes) keep = false;
+    if (keep) {
+      docs.push_back(std::move(doc));
+    } else {
+      std::vector<Doc>().swap(docs);
+    }
+  };
+  for (uint32_t i = 0; i < texts.size(); ++i) {
+    absl::StatusOr<Doc> doc = DocFromJson(texts[i], kDocLimits);
+    if (!doc.ok()) continue;
+    const uint32_t position = static_cast<uint32_t>(state->texts.size());
+    state->texts.push_back(i);
+    uint32_t name = t == 0 ? doc->Find(doc->root(), "username") : Doc::kNone;
+    index(IdOf(*doc), name != Doc::kNone && doc->node(name).type == DocType::kString ? doc->str(doc->node(name)) : "",
+          position);
+    if (keep) cache(*std::move(doc));
+  }
+  for (uint32_t i = 0; i < state->objects.size(); ++i) {
+    const uint32_t position = static_cast<uint32_t>(state->texts.size() + i);
+    auto [id, user_name] = ObjectKeys(s, t, state->objects[i]);
+    index(id, user_name, position);
+    if (!keep) continue;
+    absl::StatusOr<Doc> doc = DocFromJson(ObjectJson(s, t, state->objects[i]), kDocLimits);
+    cache(doc.ok() ? *std::move(doc) : Doc());  // the model's objects always read
+  }
+  state->docs = std::move(docs);
   return state;
 }
 
-const QueryState& StateOf(const Snapshot& s, size_t t) {
+const QueryState& StateOf(const Snapshot& s, size_t t, size_t cache_bytes) {
   static_assert(kTypes.size() <= Snapshot::kQuerySlots);
-  return s.LazyQueryState<QueryState>(t, &BuildState, &StateBytes);
+  return s.LazyQueryState<QueryState>(t, [&] { return BuildState(s, t, cache_bytes); }, &StateBytes);
 }
 
-// The documents a filter made only of `id eq "..."` terms joined by `or` can match (how a
-// client fetches resources it knows, snapshot pull's refresh among them), in document order;
-// nullopt for any other filter. The filter still decides on each candidate.
-std::optional<std::vector<const Doc*>> IdCandidates(const QueryState& state, const QueryOptions& options) {
+// Resources by position: the kept document, or one made again (and held until the next call).
+class DocSource {
+ public:
+  DocSource(const Snapshot& s, size_t t, const QueryState& state) : s_(s), t_(t), state_(state) {}
+  const Doc& operator()(uint32_t position) {
+    if (state_.cached()) return state_.docs[position];
+    absl::StatusOr<Doc> doc = MakeDoc(s_, t_, state_, position);
+    scratch_ = doc.ok() ? *std::move(doc) : Doc();  // read once already: it reads again
+    return scratch_;
+  }
+
+ private:
+  const Snapshot& s_;
+  size_t t_;
+  const QueryState& state_;
+  Doc scratch_;
+};
+
+// The resources a filter made only of `id eq "..."` terms (and, for Users, `userName eq
+// "..."` terms) joined by `or` can match, in query order; nullopt for any other filter. The
+// filter still decides on each candidate: the index only narrows (userName by its ASCII
+// lower case, the comparison caseExact=false makes, so it never leaves a match out).
+std::optional<std::vector<uint32_t>> IndexCandidates(const QueryState& state, size_t t, const QueryOptions& options) {
   if (options.filter.empty()) return std::nullopt;
   auto ast = ParseScimFilter(options.filter, options.parse);
   if (!ast.ok()) return std::nullopt;  // RunQuery reports it
@@ -247,19 +343,24 @@ std::optional<std::vector<const Doc*>> IdCandidates(const QueryState& state, con
       continue;
     }
     if (n->kind != FilterKind::kCompare || n->op != CompareOp::kEq || !n->path.uri.empty() || !n->path.sub.empty() ||
-        !absl::EqualsIgnoreCase(ToAbsl(n->path.name), "id") || n->value.kind != LiteralKind::kString)
+        n->value.kind != LiteralKind::kString)
       return std::nullopt;
-    if (auto it = state.by_id.find(n->value.text); it != state.by_id.end())
-      hits.insert(hits.end(), it->second.begin(), it->second.end());
+    const absl::flat_hash_map<std::string, std::vector<uint32_t>>* index = nullptr;
+    std::string key = n->value.text;
+    if (absl::EqualsIgnoreCase(ToAbsl(n->path.name), "id")) {
+      index = &state.by_id;
+    } else if (t == 0 && absl::EqualsIgnoreCase(ToAbsl(n->path.name), "userName")) {
+      index = &state.by_user_name;
+      absl::AsciiStrToLower(&key);
+    } else {
+      return std::nullopt;
+    }
+    if (auto it = index->find(key); it != index->end()) hits.insert(hits.end(), it->second.begin(), it->second.end());
   }
   std::sort(hits.begin(), hits.end());
   hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
-  std::vector<const Doc*> docs;
-  docs.reserve(hits.size());
-  for (uint32_t d : hits) docs.push_back(&state.docs[d]);
-  return docs;
+  return hits;
 }
-
 
 absl::StatusOr<size_t> TypeIndex(std::string_view resource_type) {
   size_t t = 0;
@@ -279,20 +380,26 @@ absl::StatusOr<QueryPage> QuerySnapshot(const Snapshot& snapshot, std::string_vi
                                           const QueryOptions& options) {
   auto t = TypeIndex(resource_type);
   if (!t.ok()) return t.status();
-  const QueryState& state = StateOf(snapshot, *t);
-  if (auto candidates = IdCandidates(state, options))
-    return RunQuery(std::span<const Doc* const>(*candidates), state.schema, options);
-  return RunQuery(std::span<const Doc>(state.docs), state.schema, options);
+  const QueryState& state = StateOf(snapshot, *t, options.cache_bytes);
+  DocSource source(snapshot, *t, state);
+  if (auto candidates = IndexCandidates(state, *t, options))
+    return RunQuery(candidates->size(), [&](size_t i) -> const Doc& { return source((*candidates)[i]); },
+                    state.schema, options);
+  return RunQuery(state.size(), [&](size_t i) -> const Doc& { return source(static_cast<uint32_t>(i)); },
+                  state.schema, options);
 }
 
 absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::string_view resource_type,
                                              std::string_view id, const std::vector<std::string>& attributes,
-                                             const std::vector<std::string>& excluded_attributes) {
+                                             const std::vector<std::string>& excluded_attributes,
+                                             size_t cache_bytes) {
   auto t = TypeIndex(resource_type);
   if (!t.ok()) return t.status();
-  const QueryState& state = StateOf(snapshot, *t);
-  if (auto it = state.by_id.find(ToAbsl(id)); it != state.by_id.end())
-    return ProjectDoc(state.docs[it->second.front()], state.schema, attributes, excluded_attributes);
+  const QueryState& state = StateOf(snapshot, *t, cache_bytes);
+  if (auto it = state.by_id.find(ToAbsl(id)); it != state.by_id.end()) {
+    DocSource source(snapshot, *t, state);
+    return ProjectDoc(source(it->second.front()), state.schema, attributes, excluded_attributes);
+  }
   return MakeError(ErrorCode::kNoSuchResource,
                    absl::StrCat("Resource ", ToAbsl(kTypes[*t]), "/", ToAbsl(id), " not found"));
 }

@@ -1,8 +1,11 @@
 #pragma once
 // SCIM queries over a loaded snapshot: `preflight query` and Engine::Query. Resources
 // read from SCIM exports are queried as exported; objects read from IdentityIQ XML
-// are rendered once, on the first query, in the shapes IdentityIQ's SCIM API uses
-// (docs/semantics.md section 6), so one filter works on both.
+// are rendered in the shapes IdentityIQ's SCIM API uses (docs/semantics.md section 6), so
+// one filter works on both. A type's documents are made on its first query and kept while
+// they fit QueryOptions::cache_bytes (Limits::max_query_cache_bytes); past it, each query
+// makes the documents it reads again, one at a time. Filters made of `id eq` terms (and
+// `userName eq` for Users) read only the resources an index names.
 
 #include <string>
 #include <string_view>
@@ -29,6 +32,7 @@ absl::StatusOr<QueryPage> QuerySnapshot(const Snapshot& snapshot, std::string_vi
 // resources. kNoSuchResource when the snapshot has none with that id.
 absl::StatusOr<std::string> SnapshotResource(const Snapshot& snapshot, std::string_view resource_type,
                                              std::string_view id, const std::vector<std::string>& attributes,
-                                             const std::vector<std::string>& excluded_attributes);
+                                             const std::vector<std::string>& excluded_attributes,
+                                             size_t cache_bytes = DefaultLimits().max_query_cache_bytes);
 
 }  // namespace preflight

@@ -25,6 +25,7 @@ constexpr LimitField kFields[] = {
     {"max_batch_requests", &Limits::max_batch_requests},
     {"max_plan_values", &Limits::max_plan_values},
     {"max_plan_requests", &Limits::max_plan_requests},
+    {"max_query_cache_bytes", &Limits::max_query_cache_bytes},
 };
 
 }  // namespace

@@ -25,6 +25,9 @@ struct Limits {
   size_t max_batch_requests = 100000;    // requests in one batch check
   size_t max_plan_values = 100000;       // attribute values across one plan
   size_t max_plan_requests = 10000;      // account + attribute + permission requests in one plan
+  // The query documents a snapshot keeps of one resource type; past it, each query makes
+  // the documents it reads again (bounded memory, slower queries). Not an error.
+  size_t max_query_cache_bytes = size_t{1} << 30;
 };
 
 // The defaults, used when a caller passes none.

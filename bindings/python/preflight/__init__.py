@@ -15,7 +15,9 @@ Errors are :class:`PreflightError` subclasses carrying ``scim_type``, ``detail``
 Every input has a budget with a safe default; functions that read untrusted text take
 ``limits={"max_nesting_depth": 16, ...}`` to change them (names: max_input_bytes,
 max_nesting_depth, max_filter_length, max_filter_depth, max_batch_requests,
-max_plan_values, max_plan_requests). Exceeding one raises :class:`TooMany`.
+max_plan_values, max_plan_requests). Exceeding one raises :class:`TooMany`. One more,
+max_query_cache_bytes (1 GiB), bounds the query documents kept per resource type: past it,
+each query makes the documents it reads again.
 """
 
 from __future__ import annotations
