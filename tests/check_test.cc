@@ -130,8 +130,15 @@ AccountRequest Roles(const std::string& role, AttributeOp op = AttributeOp::kAdd
   return Entitlement("IIQ", "assignedRoles", {role}, op);
 }
 
-CheckResult Run(const Snapshot& s, const std::string& identity, std::vector<AccountRequest> accounts,
-                std::optional<std::vector<std::string>> policies = std::nullopt, bool explain = false) {
+// A check's answer, with its violations as text.
+struct Ran {
+  CheckResult result;
+  std::vector<ViolationReport> violations;
+  std::vector<Diagnostic> diagnostics;
+};
+
+Ran Run(const Snapshot& s, const std::string& identity, std::vector<AccountRequest> accounts,
+        std::optional<std::vector<std::string>> policies = std::nullopt, bool explain = false) {
   ProvisioningPlan plan;
   plan.accounts = std::move(accounts);
   CheckRequest req;
@@ -140,10 +147,12 @@ CheckResult Run(const Snapshot& s, const std::string& identity, std::vector<Acco
   req.explain = explain;
   auto r = Check(s, req, plan);
   REQUIRE(r.ok());
-  return *r;
+  std::vector<ViolationReport> reports = r->Reports();
+  std::vector<Diagnostic> diagnostics = r->diagnostics;
+  return Ran{*std::move(r), std::move(reports), std::move(diagnostics)};
 }
 
-std::vector<std::string> Names(const CheckResult& r) {
+std::vector<std::string> Names(const Ran& r) {
   std::vector<std::string> out;
   for (const auto& v : r.violations) out.push_back(v.policy_name + "/" + v.constraint_name);
   return out;
@@ -512,9 +521,9 @@ TEST_CASE("PolicyViolation.isConstraintEqual: a generic constraint without name 
   CHECK_FALSE(r.violations[0].has_constraint_name);
   CheckRequest req;
   req.identity = "eve";
-  CHECK(CheckResponseJson(req, r).find("constraintName") == std::string::npos);
+  CHECK(CheckResponseJson(req, r.result).find("constraintName") == std::string::npos);
   req.explain = true;  // the explanation names the violation as the violation does: without a constraint name
-  const std::string explained = CheckResponseJson(req, r);
+  const std::string explained = CheckResponseJson(req, r.result);
   CHECK(explained.find("\"explanations\":[{\"policyName\":\"Adv\",\"reasons\"") != std::string::npos);
   CHECK(explained.find("constraintName") == std::string::npos);
 }

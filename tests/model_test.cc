@@ -113,7 +113,7 @@ TEST_CASE("the string pool interns to dense ids and finds them, before and after
   CHECK(pool.Find("value-") == kNoId);
   size_t text = 5 + 0;
   for (int i = 0; i < 5000; ++i) text += 6 + std::to_string(i).size();
-  CHECK(pool.bytes() == text + 8 * 5003 + 4 * 8192);
+  CHECK(pool.bytes() == text + 4 * 5003 + 4 * 8192);
 
   StringPool viewed;
   ViewColumns(viewed, pool);
@@ -123,6 +123,28 @@ TEST_CASE("the string pool interns to dense ids and finds them, before and after
   CHECK(viewed.Find("value-4999") == 5001);
   CHECK(viewed.Find("alpha") == 0);
   CHECK(viewed.Find("nothing") == kNoId);
+}
+
+TEST_CASE("a string pool refuses text past its limit: full, and a stand-in id that is valid", "[model]") {
+  CHECK(StringPool::kMaxTextBytes == UINT32_MAX);  // 32-bit offsets
+  StringPool pool(10);
+  CHECK(pool.Intern("abcdef") == 0);
+  CHECK(pool.Intern("ghij") == 1);  // exactly 10 bytes
+  CHECK_FALSE(pool.full());
+  CHECK(pool.Intern("") == 2);      // takes no text
+  CHECK(pool.Intern("k") == 0);     // would pass the limit
+  CHECK(pool.full());
+  CHECK(pool.Find("k") == kNoId);
+  CHECK(pool.Intern("ghij") == 1);  // what is held is still found
+  pool.Freeze();
+  CHECK(pool.size() == 3);
+  CHECK(pool.Get(1) == "ghij");
+  // A first string that does not fit: "" stands in as string 0.
+  StringPool tiny(3);
+  CHECK(tiny.Intern("abcd") == 0);
+  CHECK(tiny.full());
+  CHECK(tiny.Get(0).empty());
+  CHECK(tiny.Find("abcd") == kNoId);
 }
 
 TEST_CASE("a slot table finds every position by its key and nothing else", "[model]") {

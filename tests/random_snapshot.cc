@@ -882,7 +882,7 @@ Comparison CompareCase(const RandomCase& c, const CompareOptions& compare) {
   auto result = Check(**snapshot, req, c.plan, options);
   std::vector<reference::RefViolation> engine;
   if (result.ok()) {
-    for (const ViolationReport& v : result->violations) {
+    for (const ViolationReport& v : result->Reports()) {
       reference::RefViolation r;
       r.policy_name = v.policy_name;
       r.policy_type = v.policy_type;

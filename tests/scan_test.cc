@@ -161,7 +161,7 @@ TEST_CASE("impact: no change reports nothing; a plan reports what the check does
       auto result = Check(**snapshot, request, c.plan);
       REQUIRE(result.ok());
       std::vector<ScanRow> as_rows;
-      for (auto& v : result->violations) as_rows.push_back({kNoIndex, idn.name, ScanRow::Kind::kViolation, "new", v, ""});
+      for (auto& v : result->Reports()) as_rows.push_back({kNoIndex, idn.name, ScanRow::Kind::kViolation, "new", v, ""});
       auto r = AsRef(as_rows);
       expected.insert(expected.end(), r.begin(), r.end());
     }

@@ -201,3 +201,28 @@ TEST_CASE("SCIM reader: nesting at and past the budget, as with the DOM", "[snap
     SameAsDom(absl::StrCat(R"({"schemas":[")", kUser, R"("],"userName":"d","x":)", deep, "}"), limits);
   }
 }
+
+TEST_CASE("SCIM reader: an export packed every few megabytes as it is read gives the same objects", "[snapshot][scim]") {
+  // Users and Accounts interleaved, about 9 MB: read packed, it makes several chunks.
+  std::vector<std::string> resources;
+  for (int i = 0; i < 12000; ++i) {
+    resources.push_back(absl::StrCat(R"({"schemas":[")", kUser, R"(",")", kExtension, R"("],"id":"u)", i,
+                                     R"(","userName":"user)", i, R"(","title":")", std::string(300, 't'), R"(",")",
+                                     kExtension, R"(":{"entitlements":[{"application":"AD","accountName":"a)", i,
+                                     R"(","value":"groups","display":"g)", i % 7, R"("}]}})"));
+    resources.push_back(absl::StrCat(R"({"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Account"],"id":"a)",
+                                     i, R"(","nativeIdentity":"n)", i, R"(","application":{"displayName":"LDAP"},)",
+                                     R"("identity":{"value":"u)", i, R"("}})"));
+  }
+  const std::string text = absl::StrCat(R"({"Resources":[)", absl::StrJoin(resources, ","), "]}");
+  REQUIRE(text.size() > 8u << 20);
+  SnapshotObjects packed, dom;
+  REQUIRE(SourceReader().Read(text, "x.json", packed, DefaultLimits(), false, 1, true).ok());
+  CHECK(packed.identity_chunks.size() >= 3);
+  CHECK(packed.identities.empty());
+  UnpackIdentities(packed);
+  REQUIRE(ReadScimJsonDom(text, "x.json", dom).ok());
+  CHECK(packed.identities.size() == 12000);
+  CHECK(packed.accounts.size() == 12000);
+  CHECK(Dump(packed) == Dump(dom));
+}

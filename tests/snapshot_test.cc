@@ -384,7 +384,7 @@ TEST_CASE("snapshot stats: the model's bytes by part add up, columns exactly, qu
   CHECK(part("identities") == st.identities * sizeof(IdentityRecord));
   CHECK(part("accounts") == snap.accounts().size() * sizeof(AccountRecord));
   CHECK(part("identity.accounts") == st.accounts * sizeof(Index));
-  CHECK(part("pool.starts") == (st.strings + 1) * sizeof(uint64_t));
+  CHECK(part("pool.starts") == (st.strings + 1) * sizeof(uint32_t));
   CHECK(part("entitlements") == st.entitlements * sizeof(EntitlementRecord));
   CHECK(part("identity.slots") == 4 * sizeof(uint32_t));  // two identities: the smallest table over them
   CHECK(part("attributes") == (snap.population().attributes.size()) * sizeof(AttrRecord));

@@ -532,11 +532,15 @@ void AppendMinified(const char* begin, const char* end, std::string& to) {
   to.resize(at + written);
 }
 
-// The whole file with On-Demand into `out`; any error: the file is left to the DOM.
-error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view text, Reader& reader, int max_depth) {
+// The whole file with On-Demand into the reader's objects; any error: the file is left to
+// the DOM. `pack`: the identities and accounts packed every kPackBytes of the text.
+error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view text, Reader& reader, int max_depth,
+                        bool pack) {
+  static constexpr size_t kPackBytes = 4 << 20;  // a few thousand resources
   ondemand::document doc;
   if (auto error = parser.iterate(text).get(doc)) return error;
   JsonTree tree(max_depth), root(max_depth);
+  const char* packed = text.data();  // where the text read since the last pack starts
   // One resource: its tree, then its text from where the walk started to where it ended.
   auto read = [&](ondemand::value v, const std::string& pointer, int depth) -> error_code {
     const char* begin = nullptr;
@@ -546,6 +550,10 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
     const char* end = nullptr;
     if (auto error = doc.current_location().get(end)) return error;
     reader.ReadResource(tree.root(), pointer, [&](std::string& to) { AppendMinified(begin, end, to); });
+    if (pack && static_cast<size_t>(end - packed) >= kPackBytes) {
+      PackIdentities(reader.out);
+      packed = end;
+    }
     return simdjson::SUCCESS;
   };
   ondemand::json_type type;
@@ -653,7 +661,7 @@ static_assert(kSourcePadding >= simdjson::SIMDJSON_PADDING);
 
 absl::Status snapshot_sources_internal::ReadScimJson(ScimParsers& parsers, std::string_view text,
                                                      std::string_view file, SnapshotObjects& out,
-                                                     const Limits& limits, bool padded) {
+                                                     const Limits& limits, bool padded, bool pack) {
   const size_t depth = static_cast<size_t>(limits.max_nesting_depth);
   ondemand::parser& parser = parsers.on_demand;
   if ((parser.capacity() < text.size() || parser.max_depth() != depth) && parser.allocate(text.size(), depth)) {
@@ -670,7 +678,7 @@ absl::Status snapshot_sources_internal::ReadScimJson(ScimParsers& parsers, std::
   Reader reader{std::string(file), part};
   if (!ReadOnDemand(parser, simdjson::padded_string_view(padded_text.data(), padded_text.size(),
                                                           padded_text.size() + kSourcePadding),
-                    reader, limits.max_nesting_depth)) {
+                    reader, limits.max_nesting_depth, pack)) {
     AppendObjects(out, std::move(part));
     return absl::OkStatus();
   }

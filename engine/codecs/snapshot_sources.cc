@@ -34,7 +34,7 @@ absl::Status SourceReader::Read(std::string_view text, std::string_view file, Sn
       status = snapshot_sources_internal::ReadIiqXml(text, file, out, limits, threads, pack);
       break;
     case SourceKind::kScimJson:
-      status = snapshot_sources_internal::ReadScimJson(parsers_->json, text, file, out, limits, padded);
+      status = snapshot_sources_internal::ReadScimJson(parsers_->json, text, file, out, limits, padded, pack);
       break;
     case SourceKind::kUnknown:
       return MakeError(ErrorCode::kInvalidValue, "neither IdentityIQ XML nor SCIM JSON", Location{std::string(file)});

@@ -20,9 +20,10 @@ struct ScimParsers {
 };
 
 // ReadScimJson with the caller's parsers. `padded`: kSourcePadding bytes after the text
-// may be read, so simdjson parses it in place instead of copying it.
+// may be read, so simdjson parses it in place instead of copying it; `pack`: identities
+// and accounts packed every few megabytes of the export (PackIdentities).
 absl::Status ReadScimJson(ScimParsers& parsers, std::string_view text, std::string_view file,
-                          SnapshotObjects& out, const Limits& limits, bool padded);
+                          SnapshotObjects& out, const Limits& limits, bool padded, bool pack = false);
 
 // ReadIiqXml with an export's chunks read by `threads` threads (the objects, their
 // order and the diagnostics the same); `pack`: identities and accounts packed every few

@@ -184,13 +184,13 @@ template <class Check>
 void ImageAccess::CheckColumns(const Snapshot& s, Check& check) {
   using image::Table;
   const Column<char>* text = nullptr;
-  const Column<uint64_t>* starts = nullptr;
+  const Column<uint32_t>* starts = nullptr;
   const Column<uint32_t>* slots = nullptr;
-  s.pool_.ForEachColumn([&](std::string_view, const auto& column) {
-    using C = std::decay_t<decltype(column)>;
-    if constexpr (std::is_same_v<C, Column<char>>) text = &column;
-    if constexpr (std::is_same_v<C, Column<uint64_t>>) starts = &column;
-    if constexpr (std::is_same_v<C, Column<uint32_t>>) slots = &column;
+  s.pool_.ForEachColumn([&](std::string_view name, const auto& column) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(column)>, Column<char>>)
+      text = &column;
+    else
+      (name == "pool.starts" ? starts : slots) = &column;
   });
   check.Starts("pool.starts", *starts, text->size(), false);
   if (!check.ok()) return;

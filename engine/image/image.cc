@@ -217,7 +217,8 @@ class FastColumnCheck {
     bad_ |= (v >= limits_[static_cast<int>(t)]) & !(optional & (v == UINT32_MAX));
   }
   void In(Range r, size_t arena, std::string_view) { bad_ |= uint64_t{r.begin} + r.count > arena; }
-  void Starts(std::string_view, const Column<uint64_t>& starts, size_t text_bytes, bool may_be_empty) {
+  template <class Offset>
+  void Starts(std::string_view, const Column<Offset>& starts, size_t text_bytes, bool may_be_empty) {
     if (window_.global()) {
       bad_ |= starts.empty() & !may_be_empty;
       return;
@@ -280,8 +281,9 @@ class ColumnCheck {
     Fail(absl::StrCat("a range [", r.begin, ", +", r.count, ") outside ", ToAbsl(arena_name), " (", arena, ")"));
   }
   // Text offsets: `starts` non-decreasing within `text`, `count` + 1 of them (or none
-  // when `count` is 0 and they may be absent).
-  void Starts(std::string_view column, const Column<uint64_t>& starts, size_t text_bytes, bool may_be_empty) {
+  // when `count` is 0 and they may be absent). 32 bits for the pool, 64 for resource texts.
+  template <class Offset>
+  void Starts(std::string_view column, const Column<Offset>& starts, size_t text_bytes, bool may_be_empty) {
     column_ = column;
     row_ = 0;
     if (window_.global()) {

@@ -281,6 +281,10 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     auto start = Clock::now();
     (ctx.*pass.run)();
     timings_.passes.push_back({std::string(pass.name), MsSince(start)});
+    // Strings past the pool's 4 GiB got a stand-in id: the snapshot would be wrong.
+    if (s.pool_.full() || ctx.strings_full)
+      return MakeError(ErrorCode::kTooMany, absl::StrCat("more distinct names and values than a snapshot holds (",
+                                                         StringPool::kMaxTextBytes, " bytes of text)"));
     if (options_.strict) {
       if (auto status = FirstError(s.diagnostics_, checked); !status.ok()) return status;
       checked = s.diagnostics_.size();

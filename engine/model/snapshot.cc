@@ -147,7 +147,7 @@ void Snapshot::AddHeapParts(Stats& s) const {
                    HeapOfIndex(constraints_by_id_) + HeapOfIndex(constraints_by_name_) +
                    HeapOfAll(constraints_by_role_) + HeapOfAll(unsupported_constraints_) + HeapOfAll(children_) +
                    Heap(unnamed_role_sod_) + Heap(unindexed_roles_) + Heap(always_constraints_) +
-                   Heap(active_by_name_);
+                   Heap(active_by_name_) + policy_bytes_.load(std::memory_order_relaxed);
   for (const NameMap* m : {&role_lookup_, &app_lookup_, &policy_lookup_, &policy_id_lookup_}) indexes += HeapOfTable(*m);
   s.parts.emplace_back("indexes", indexes);
   size_t diagnostics = Heap(diagnostics_);

@@ -368,6 +368,19 @@ class Snapshot {
     return *static_cast<const T*>(query_state_[slot].get());
   }
 
+  // The check's tables derived from the policies (engine/policy/constraint_table.h),
+  // built on the first check, so that a snapshot opened from an image gets them without
+  // the image holding them. Counted in the "indexes" part of stats() once built.
+  template <typename T>
+  const T& LazyPolicyState(T* (*build)(const Snapshot&), size_t (*bytes)(const T&)) const {
+    absl::call_once(policy_once_, [&] {
+      T* state = build(*this);
+      policy_state_ = std::shared_ptr<void>(state, [](void* p) { delete static_cast<T*>(p); });
+      policy_bytes_.store(bytes(*state), std::memory_order_relaxed);
+    });
+    return *static_cast<const T*>(policy_state_.get());
+  }
+
  private:
   friend class SnapshotBuilder;
   friend struct ImageAccess;  // engine/image: writes and reads every member
@@ -420,6 +433,9 @@ class Snapshot {
   mutable std::array<std::shared_ptr<void>, kQuerySlots> query_state_;
   mutable std::array<std::exception_ptr, kQuerySlots> query_failed_;
   mutable std::atomic<size_t> query_bytes_{0};
+  mutable absl::once_flag policy_once_;
+  mutable std::shared_ptr<void> policy_state_;
+  mutable std::atomic<size_t> policy_bytes_{0};
   void AddHeapParts(Stats& s) const;
   std::optional<ImageInfo> image_;
   std::shared_ptr<const void> image_mapping_;  // the mapped image, kept while anything views it

@@ -1,10 +1,12 @@
 #include "engine/model/string_pool.h"
 
+#include <algorithm>
+
 #include "engine/model/hash_slots.h"
 
 namespace preflight {
 
-StringPool::StringPool() {
+StringPool::StringPool(uint64_t max_text_bytes) : max_text_bytes_(std::min(max_text_bytes, kMaxTextBytes)) {
   starts_.Build().push_back(0);
   starts_.Seal();
 }
@@ -27,11 +29,16 @@ Id StringPool::Find(std::string_view s) const {
 Id StringPool::Intern(std::string_view s) {
   Id found = Find(s);
   if (found != kNoId) return found;
+  if (text_.size() + s.size() > max_text_bytes_) {
+    full_ = true;
+    if (size() > 0) return 0;
+    s = {};  // an empty pool takes "" as its string 0
+  }
   Id id = static_cast<Id>(size());
   std::vector<char>& text = text_.Build();
   text.insert(text.end(), s.begin(), s.end());
   text_.Seal();
-  starts_.Build().push_back(text.size());
+  starts_.Build().push_back(static_cast<uint32_t>(text.size()));  // at most max_text_bytes_
   starts_.Seal();
   auto place = [](std::vector<uint64_t>& table, uint64_t slot) {
     size_t mask = table.size() - 1;

@@ -3,7 +3,8 @@
 // matching compares ids, never text.
 //
 // The pool is three columns (engine/model/column.h): the text of every string end to
-// end, where each one starts, and a hash table of slots (engine/model/hash_slots.h)
+// end, where each one starts (32-bit offsets: a pool holds at most 4 GiB of text, and a
+// build that would pass it is refused), and a hash table of slots (engine/model/hash_slots.h)
 // for Find. The load interns into the text columns as it goes, with a table of its own
 // that keeps 32 bits of each string's hash beside its id, so a probe compares text
 // only when the hash bits agree (a load interns tens of millions of values, each probe
@@ -34,8 +35,16 @@ struct StringHash {
 
 class StringPool {
  public:
-  StringPool();
+  // The most text a pool holds: its offsets are 32 bits.
+  static constexpr uint64_t kMaxTextBytes = UINT32_MAX;
+
+  // `max_text_bytes` below kMaxTextBytes only for tests.
+  explicit StringPool(uint64_t max_text_bytes = kMaxTextBytes);
+  // A string that does not fit (full() from then on) gets id 0 instead: a valid id, so
+  // that the build goes on safely to where it refuses the pool (SnapshotBuilder::Build).
   Id Intern(std::string_view s);
+  // A string did not fit: its text would have passed max_text_bytes.
+  bool full() const { return full_; }
   // kNoId when the string was never interned.
   Id Find(std::string_view s) const;
   std::string_view Get(Id id) const {
@@ -67,10 +76,12 @@ class StringPool {
 
  private:
   Column<char> text_;
-  Column<uint64_t> starts_;  // size() + 1 entries: string i is text_[starts_[i], starts_[i + 1])
+  Column<uint32_t> starts_;  // size() + 1 entries: string i is text_[starts_[i], starts_[i + 1])
   Column<uint32_t> slots_;   // id + 1 under the hash's tag bits, or 0 for an empty slot
   // While interning: hash bits << 32 | (id + 1), or 0 for an empty slot.
   std::vector<uint64_t> interning_;
+  uint64_t max_text_bytes_;
+  bool full_ = false;
   RecordChecks checks_;
   void CheckGet(Id id) const;
 };

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/codecs/plan_codec.h"
 #include "engine/plan/compiler.h"
+#include "engine/policy/constraint_table.h"
 #include "engine/policy/evaluate.h"
 
 namespace preflight {
@@ -33,17 +34,23 @@ std::span<const Index> SelectPolicies(const Snapshot& s, const CheckRequest& req
   return named;
 }
 
-std::string EntitlementText(const MatchTerm& t) {
-  return absl::StrCat(t.application_name.empty() ? "" : t.application_name + ":", t.name_text, "=", t.value_text);
-}
-
 // The constraints whose answer the plan can change: those naming a role whose held
 // origins changed, those naming a changed entitlement value, and those always
 // evaluated. Sorted by (policy, constraint), unique.
+// With `pairs`, a role still held after the plan brings only the role SoD constraints
+// with a role held after the plan on the other side: a constraint fires when a role of
+// each side is held, and this role is one, so the other side needs one.
 void TouchedConstraints(const Snapshot& s, const Projection& projection, const HeldRoles& pre, const HeldRoles& post,
-                        std::vector<ConstraintRef>& touched) {
+                        const ConstraintTable* pairs, std::vector<ConstraintRef>& touched) {
   touched.assign(s.AlwaysEvaluatedConstraints().begin(), s.AlwaysEvaluatedConstraints().end());
   auto role_changed = [&](Index r) {
+    if (pairs && post.Holds(r)) {
+      for (Index other : post.Roles()) {
+        auto refs = pairs->PairedWith(r, other);
+        touched.insert(touched.end(), refs.begin(), refs.end());
+      }
+      return;
+    }
     if (const auto* refs = s.ConstraintsNamingRole(r)) touched.insert(touched.end(), refs->begin(), refs->end());
   };
   if (&pre != &post) HeldRoles::ForEachDifference(pre, post, role_changed);
@@ -58,35 +65,52 @@ void TouchedConstraints(const Snapshot& s, const Projection& projection, const H
 // inheritance, and whether the pre state held it the same way); for generic
 // constraints, each matched term of each selector and whether it matched before.
 void Explain(const MatchContext& ctx, const Constraint& constraint, const Projection& projection,
-             const HeldRoles& held_pre, const HeldRoles& held_post, ViolationReport& v) {
+             const HeldRoles& held_pre, const HeldRoles& held_post, std::vector<const MatchTerm*>& post_terms,
+             std::vector<const MatchTerm*>& pre_terms, std::vector<ReasonRef>& out) {
   const Snapshot& s = ctx.snapshot;
-  auto role_reasons = [&](const std::vector<Index>& side_roles, const char* side) {
+  using Side = ReasonRef::Side;
+  auto role_reasons = [&](const std::vector<Index>& side_roles, Side side) {
     for (Index r : side_roles) {
       auto pre_origins = held_pre.Origins(r);
       for (Index o : held_post.Origins(r)) {
         bool existing = std::find(pre_origins.begin(), pre_origins.end(), o) != pre_origins.end();
-        v.reasons.push_back({side, "role", std::string(s.str(s.roles()[o].name)),
-                             o == r ? "" : std::string(s.str(s.roles()[r].name)), existing ? "existing" : "plan"});
+        out.push_back({side, existing, o, o == r ? kNoIndex : r, nullptr});
       }
     }
   };
   if (constraint.kind == Constraint::Kind::kRoleSod) {
-    role_reasons(constraint.left, "left");
-    role_reasons(constraint.right, "right");
+    role_reasons(constraint.left, Side::kLeft);
+    role_reasons(constraint.right, Side::kRight);
     return;
   }
-  std::vector<const MatchTerm*> post_terms, pre_terms;
   for (size_t i = 0; i < constraint.selectors.size(); ++i) {
     post_terms.clear();
     pre_terms.clear();
     SelectorMatches(ctx, constraint.selectors[i], projection.post, projection.post.Attributes(s), &post_terms);
     SelectorMatches(ctx, constraint.selectors[i], projection.pre, projection.pre.Attributes(s), &pre_terms);
-    const char* side = constraint.selectors.size() == 2 ? (i == 0 ? "left" : "right") : "selector";
+    Side side = constraint.selectors.size() == 2 ? (i == 0 ? Side::kLeft : Side::kRight) : Side::kSelector;
     for (const MatchTerm* t : post_terms) {
       bool existing = std::find(pre_terms.begin(), pre_terms.end(), t) != pre_terms.end();
-      v.reasons.push_back({side, "entitlement", EntitlementText(*t), "", existing ? "existing" : "plan"});
+      out.push_back({side, existing, kNoIndex, kNoIndex, t});
     }
   }
+}
+
+// Appends a violation's positions to the answer's lists.
+FoundViolation& AddFound(const Violation& v, CheckResult& out) {
+  FoundViolation& f = out.violations.emplace_back();
+  f.policy = v.policy;
+  f.constraint = v.constraint;
+  f.bundles = static_cast<uint32_t>(out.bundles.size());
+  f.left_count = static_cast<uint32_t>(v.left_bundles.size());
+  f.right_count = static_cast<uint32_t>(v.right_bundles.size());
+  out.bundles.insert(out.bundles.end(), v.left_bundles.begin(), v.left_bundles.end());
+  out.bundles.insert(out.bundles.end(), v.right_bundles.begin(), v.right_bundles.end());
+  f.terms = static_cast<uint32_t>(out.terms.size());
+  f.term_count = static_cast<uint32_t>(v.entitlements.size());
+  out.terms.insert(out.terms.end(), v.entitlements.begin(), v.entitlements.end());
+  f.reasons = static_cast<uint32_t>(out.reasons.size());
+  return f;
 }
 
 // getNewViolations: a post violation is new unless some pre violation, of any checked
@@ -108,22 +132,38 @@ class PreViolations {
     std::vector<std::pair<Index, Id>> keys;
     std::vector<uint32_t> mark;  // policy -> epoch when selected
     uint32_t epoch = 0;
-    // The cache entry of a constraint: entry[first[policy] + constraint] when its stamp is
-    // the current check's (`epoch`), so that a lookup is O(1) however many fire.
-    std::vector<uint32_t> first, stamp, entry;
+    // The cache entry of a constraint: entry[table.Flat(ref)] when its stamp is the
+    // current check's (`epoch`), so that a lookup is O(1) however many fire.
+    std::vector<uint32_t> stamp, entry;
   };
 
-  PreViolations(const MatchContext& ctx, const Projection& projection, const HeldRoles& held,
-                std::span<const Index> policies, Storage& storage)
-      : ctx_(ctx), s_(ctx.snapshot), projection_(projection), held_(held), policies_(policies), st_(storage) {}
+  PreViolations(const MatchContext& ctx, const ConstraintTable& table, bool by_position, const Projection& projection,
+                const HeldRoles& held, std::span<const Index> policies, Storage& storage)
+      : ctx_(ctx), s_(ctx.snapshot), table_(table), by_position_(by_position), projection_(projection), held_(held),
+        policies_(policies), st_(storage) {}
 
   bool IsNew(const Violation& post) {
+    const Constraint* c = post.constraint == kNoIndex ? nullptr : &s_.policies()[post.policy].constraints[post.constraint];
+    if (by_position_ && !(c && !c->has_name && c->kind == Constraint::Kind::kRoleSod)) {
+      // Its constraint-equal constraints are known by position: no text, no lookup.
+      for (ConstraintRef r : table_.EqualConstraints({post.policy, post.constraint})) {
+        if (!Selected(r.policy)) continue;
+        const Violation* pre = Evaluate(r);
+        if (pre && Unchanged(*pre, post)) return false;
+      }
+      // Unnamed role SoD violations are named from their bundles: those names may equal
+      // this constraint's.
+      if (!c || !c->has_name) return true;
+      for (ConstraintRef r : s_.UnnamedRoleSodConstraints())
+        if ((c->id.empty() || s_.policies()[r.policy].constraints[r.constraint].id.empty()) && Matches(r, post))
+          return false;
+      return true;
+    }
     // The constraint's own pre violation first: the common case, answered without text.
     if (post.constraint != kNoIndex) {
       const Violation* pre = Evaluate({post.policy, post.constraint});
       if (pre && SameConstraintEqual(*pre, post) && Unchanged(*pre, post)) return false;
     }
-    const Constraint* c = post.constraint == kNoIndex ? nullptr : &s_.policies()[post.policy].constraints[post.constraint];
     bool has_id = c && !c->id.empty();
     if (has_id)
       if (const auto* refs = s_.ConstraintsWithId(c->id))
@@ -172,12 +212,7 @@ class PreViolations {
     if (started_) return;
     started_ = true;
     const auto& policies = s_.policies();
-    st_.first.resize(policies.size() + 1);
-    for (size_t p = 0; p < policies.size(); ++p)
-      st_.first[p + 1] = st_.first[p] + static_cast<uint32_t>(policies[p].constraints.size());
-    // Account policies' violations without a GenericConstraint use constraint kNoIndex:
-    // one more slot per policy keeps them apart (FlatIndex).
-    size_t n = st_.first.back() + policies.size();
+    size_t n = table_.Size();
     if (st_.mark.size() < policies.size()) st_.mark.assign(policies.size(), 0);
     if (st_.stamp.size() < n) {
       st_.stamp.assign(n, 0);
@@ -192,7 +227,7 @@ class PreViolations {
   }
   size_t FlatIndex(ConstraintRef r) {
     Start();
-    return r.constraint == kNoIndex ? st_.first.back() + r.policy : st_.first[r.policy] + r.constraint;
+    return table_.Flat(r);
   }
 
   // The pre violation of constraint `r`, evaluated once per check.
@@ -224,6 +259,8 @@ class PreViolations {
 
   const MatchContext& ctx_;
   const Snapshot& s_;
+  const ConstraintTable& table_;
+  bool by_position_;
   const Projection& projection_;
   const HeldRoles& held_;
   std::span<const Index> policies_;
@@ -249,25 +286,26 @@ struct CheckScratch {
   std::vector<Violation> account;
   std::vector<std::pair<Index, Id>> account_keys;
   PreViolations::Storage pre;
+  // The answer's lists, grown here and copied out at their size: a check that reports
+  // violations allocates a few exactly sized lists, not a string per name.
+  CheckResult found;
+  std::vector<const MatchTerm*> post_terms, pre_terms;  // Explain
 };
 
 }  // namespace
 
-ViolationReport ReportViolation(const Snapshot& s, const Violation& v) {
-  const Policy& policy = s.policies()[v.policy];
+namespace {
+
+ViolationReport ReportViolation(const Snapshot& s, Index policy, Index constraint, std::span<const Index> left,
+                                std::span<const Index> right, std::span<const MatchTerm* const> terms) {
   ViolationReport out;
-  out.policy_name = policy.name;
-  out.policy_type = policy.type;
-  out.has_constraint_name = ViolationName(s, v, &out.constraint_name);
-  if (v.constraint != kNoIndex) {
-    const Constraint& c = policy.constraints[v.constraint];
-    // SODPolicyExecutor and AccountPolicyExecutor copy the constraint's description
-    // (setConstraint); the generic executors do not ("it trashes the description").
-    if (c.kind == Constraint::Kind::kRoleSod || policy.kind == Policy::Kind::kAccount) out.description = c.description;
-  }
-  for (Index r : v.left_bundles) out.left_bundles.emplace_back(s.str(s.roles()[r].name));
-  for (Index r : v.right_bundles) out.right_bundles.emplace_back(s.str(s.roles()[r].name));
-  for (const MatchTerm* t : v.entitlements) {
+  out.policy_name = s.policies()[policy].name;
+  out.policy_type = s.policies()[policy].type;
+  out.has_constraint_name = ViolationName(s, policy, constraint, left, right, &out.constraint_name);
+  if (const std::string* d = ViolationDescription(s, policy, constraint)) out.description = *d;
+  for (Index r : left) out.left_bundles.emplace_back(s.str(s.roles()[r].name));
+  for (Index r : right) out.right_bundles.emplace_back(s.str(s.roles()[r].name));
+  for (const MatchTerm* t : terms) {
     ViolationReport::Entitlement e;
     if (!t->application_name.empty()) e.application = t->application_name;
     e.attribute = t->name_text;
@@ -277,9 +315,49 @@ ViolationReport ReportViolation(const Snapshot& s, const Violation& v) {
   return out;
 }
 
+}  // namespace
+
+ReasonWords ReasonText(const Snapshot& s, const ReasonRef& r, std::string* name) {
+  static constexpr const char* kSides[] = {"left", "right", "selector"};
+  ReasonWords words{kSides[static_cast<int>(r.side)], r.term ? "entitlement" : "role", {},
+                    r.existing ? "existing" : "plan"};
+  if (r.term) {
+    *name = EntitlementText(*r.term);
+  } else {
+    name->assign(s.str(s.roles()[r.role].name));
+    if (r.via != kNoIndex) words.via = s.str(s.roles()[r.via].name);
+  }
+  return words;
+}
+
+ViolationReport ReportViolation(const Snapshot& s, const Violation& v) {
+  return ReportViolation(s, v.policy, v.constraint, v.left_bundles, v.right_bundles, v.entitlements);
+}
+
+ViolationReport CheckResult::Report(size_t i) const {
+  const FoundViolation& v = violations[i];
+  ViolationReport out = ReportViolation(*snapshot, v.policy, v.constraint, LeftBundles(v), RightBundles(v), Terms(v));
+  for (const ReasonRef& r : Reasons(v)) {
+    Reason& reason = out.reasons.emplace_back();
+    ReasonWords words = ReasonText(*snapshot, r, &reason.name);
+    reason.side = words.side;
+    reason.kind = words.kind;
+    reason.via = words.via;
+    reason.source = words.source;
+  }
+  return out;
+}
+
+std::vector<ViolationReport> CheckResult::Reports() const {
+  std::vector<ViolationReport> out;
+  for (size_t i = 0; i < violations.size(); ++i) out.push_back(Report(i));
+  return out;
+}
+
 absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, const ProvisioningPlan& plan,
                                   const CheckOptions& options) {
   CheckResult result;
+  result.snapshot = &s;
   // With no active policy in the system IdentityIQ answers nothing at all.
   if (!s.any_active_policy()) return result;
   thread_local CheckScratch scratch;
@@ -296,6 +374,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   for (auto& d : projection->diagnostics) result.diagnostics.push_back(std::move(d));
 
   MatchContext ctx{s, ids};
+  const ConstraintTable& table = ConstraintTable::Of(s);
   // Held roles follow from the assigned and detected roles alone: a plan that changes
   // neither (most add an entitlement) leaves the post state holding what the pre holds.
   const HeldRoles& held_pre = scratch.held_pre;
@@ -307,7 +386,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   std::vector<ConstraintRef>& touched = scratch.touched;
   touched.clear();
   if (options.use_constraint_index) {
-    TouchedConstraints(s, *projection, held_pre, held_post, touched);
+    TouchedConstraints(s, *projection, held_pre, held_post, options.use_role_pairs ? &table : nullptr, touched);
   } else {
     for (Index p : policies)
       for (Index c = 0; c < s.policies()[p].constraints.size(); ++c)
@@ -317,7 +396,12 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
   }
   Violation& post = scratch.post;
-  PreViolations pre(ctx, *projection, held_pre, policies, scratch.pre);
+  CheckResult& found = scratch.found;
+  found.violations.clear();
+  found.bundles.clear();
+  found.terms.clear();
+  found.reasons.clear();
+  PreViolations pre(ctx, table, options.equal_by_position, *projection, held_pre, policies, scratch.pre);
   std::vector<Violation>& account = scratch.account;
   for (Index p : policies) {
     const Policy& policy = s.policies()[p];
@@ -342,7 +426,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
                         [](const AccountState& a) { return std::pair(a.application, a.instance); },
                         scratch.account_keys, account);
       for (const Violation& v : account)
-        if (pre.IsNew(v)) result.violations.push_back(ReportViolation(s, v));
+        if (pre.IsNew(v)) AddFound(v, found);
       continue;
     }
     for (Index c : s.UnsupportedConstraints(p)) {
@@ -356,10 +440,19 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
       Index c = it->constraint;
       if (!EvaluateConstraint(ctx, p, c, projection->post, held_post, &post)) continue;
       if (!pre.IsNew(post)) continue;
-      ViolationReport v = ReportViolation(s, post);
-      if (req.explain) Explain(ctx, policy.constraints[c], *projection, held_pre, held_post, v);
-      result.violations.push_back(std::move(v));
+      FoundViolation& v = AddFound(post, found);
+      if (req.explain) {
+        Explain(ctx, policy.constraints[c], *projection, held_pre, held_post, scratch.post_terms, scratch.pre_terms,
+                found.reasons);
+        v.reason_count = static_cast<uint32_t>(found.reasons.size() - v.reasons);
+      }
     }
+  }
+  if (!found.violations.empty()) {
+    result.violations = found.violations;
+    result.bundles = found.bundles;
+    result.terms = found.terms;
+    result.reasons = found.reasons;
   }
   return result;
 }

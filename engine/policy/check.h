@@ -2,8 +2,11 @@
 // CheckedPolicyViolations: the request body in, the new violations out
 // (docs/semantics.md section 1).
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -29,6 +32,13 @@ struct CheckOptions {
   // one it inherits from is named by one; DetectScope::kPolicyRoles): whether any
   // other role is detected changes no answer.
   bool detect_policy_roles_only = true;
+  // With the constraint index: of the role SoD constraints naming a role the plan
+  // changed and that role still held, only those with a held role on the other side (the
+  // role pair index, engine/policy/constraint_table.h): the others cannot fire.
+  bool use_role_pairs = true;
+  // Find the pre violations a new one is constraint-equal to by position (the table's
+  // EqualConstraints) rather than by looking its id and name up as text.
+  bool equal_by_position = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
@@ -36,12 +46,14 @@ struct CheckOptions {
     CheckOptions o;
     o.use_constraint_index = false;
     o.detect_policy_roles_only = false;
+    o.use_role_pairs = false;
+    o.equal_by_position = false;
     return o;
   }
 };
 
 // Why a violation holds: which held role or entitlement matched which side, and
-// whether the plan brought it or the identity already had it.
+// whether the plan brought it or the identity already had it. As text (tests, scan).
 struct Reason {
   std::string side;    // "left", "right" (role SoD, entitlement SoD) or "selector"
   std::string kind;    // "role" or "entitlement"
@@ -50,6 +62,7 @@ struct Reason {
   std::string source;  // "plan" or "existing"
 };
 
+// A violation as text: what the scan's rows carry, and what tests read.
 struct ViolationReport {
   std::string policy_name;
   std::string policy_type;
@@ -69,10 +82,55 @@ struct ViolationReport {
   std::vector<Reason> reasons;
 };
 
-struct CheckResult {
-  std::vector<ViolationReport> violations;
-  std::vector<Diagnostic> diagnostics;  // unsupported constraints, ignored requests
+// A reason as positions in the snapshot (rendered as a Reason by ReasonText).
+struct ReasonRef {
+  enum class Side : uint8_t { kLeft, kRight, kSelector };
+  Side side = Side::kSelector;
+  bool existing = false;             // held before the plan ("existing"), else "plan"
+  Index role = kNoIndex;             // a role reason: the held role (origin)
+  Index via = kNoIndex;              // the constraint's role it satisfies, when not `role` itself
+  const MatchTerm* term = nullptr;   // an entitlement reason: the matched term
 };
+
+// A violation a check found, as positions: the policy and constraint, and ranges of
+// CheckResult's flat lists (its bundles, its matched terms, its reasons). Names,
+// descriptions and reasons are written from the snapshot only when the answer is
+// (engine/wire/check_response.cc, or CheckResult::Report).
+struct FoundViolation {
+  Index policy = kNoIndex;
+  Index constraint = kNoIndex;  // kNoIndex: an Account policy without a GenericConstraint
+  uint32_t bundles = 0, left_count = 0, right_count = 0;  // CheckResult::bundles[bundles, +left+right)
+  uint32_t terms = 0, term_count = 0;                     // CheckResult::terms
+  uint32_t reasons = 0, reason_count = 0;                 // CheckResult::reasons
+};
+
+struct CheckResult {
+  const Snapshot* snapshot = nullptr;  // what the positions point into
+  std::vector<FoundViolation> violations;
+  std::vector<Index> bundles;                // roles: each violation's left, then right bundles
+  std::vector<const MatchTerm*> terms;       // each violation's violating entitlements
+  std::vector<ReasonRef> reasons;            // each violation's reasons (explain)
+  std::vector<Diagnostic> diagnostics;       // unsupported constraints, ignored requests
+
+  std::span<const Index> LeftBundles(const FoundViolation& v) const { return {bundles.data() + v.bundles, v.left_count}; }
+  std::span<const Index> RightBundles(const FoundViolation& v) const {
+    return {bundles.data() + v.bundles + v.left_count, v.right_count};
+  }
+  std::span<const MatchTerm* const> Terms(const FoundViolation& v) const { return {terms.data() + v.terms, v.term_count}; }
+  std::span<const ReasonRef> Reasons(const FoundViolation& v) const { return {reasons.data() + v.reasons, v.reason_count}; }
+  // Violation i as text, with its reasons.
+  ViolationReport Report(size_t i) const;
+  std::vector<ViolationReport> Reports() const;
+};
+
+// The words of a reason; `name` is filled (a role's name, or "application:attribute=value").
+struct ReasonWords {
+  const char* side;
+  const char* kind;
+  std::string_view via;  // empty: none
+  const char* source;
+};
+ReasonWords ReasonText(const Snapshot& snapshot, const ReasonRef& reason, std::string* name);
 
 struct Violation;
 // A violation as the response reports it (names, description, bundles, entitlements);

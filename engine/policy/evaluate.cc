@@ -33,7 +33,7 @@ bool RoleSod(const Constraint& c, const HeldRoles& held, Violation* out) {
   return true;
 }
 
-std::string Csv(const Snapshot& s, const std::vector<Index>& roles) {
+std::string Csv(const Snapshot& s, std::span<const Index> roles) {
   if (roles.empty()) return "null";  // StringBuffer.append of a null String
   std::string out;
   for (Index r : roles) absl::StrAppend(&out, out.empty() ? "" : ",", ToAbsl(s.str(s.roles()[r].name)));
@@ -47,15 +47,32 @@ const Constraint* ConstraintOf(const Snapshot& s, const Violation& v) {
 }  // namespace
 
 bool ViolationName(const Snapshot& s, const Violation& v, std::string* name) {
-  const Constraint* c = ConstraintOf(s, v);
-  if (!c) return false;
-  if (c->has_name) {
-    *name = c->name;
+  return ViolationName(s, v.policy, v.constraint, v.left_bundles, v.right_bundles, name);
+}
+
+bool ViolationName(const Snapshot& s, Index policy, Index constraint, std::span<const Index> left,
+                   std::span<const Index> right, std::string* name) {
+  if (constraint == kNoIndex) return false;
+  const Constraint& c = s.policies()[policy].constraints[constraint];
+  if (c.has_name) {
+    *name = c.name;
     return true;
   }
-  if (c->kind != Constraint::Kind::kRoleSod) return false;
-  *name = absl::StrCat(Csv(s, v.left_bundles), " : ", Csv(s, v.right_bundles));
+  if (c.kind != Constraint::Kind::kRoleSod) return false;
+  *name = absl::StrCat(Csv(s, left), " : ", Csv(s, right));
   return true;
+}
+
+const std::string* ViolationDescription(const Snapshot& s, Index policy, Index constraint) {
+  if (constraint == kNoIndex) return nullptr;
+  const Policy& p = s.policies()[policy];
+  const Constraint& c = p.constraints[constraint];
+  if (c.kind != Constraint::Kind::kRoleSod && p.kind != Policy::Kind::kAccount) return nullptr;
+  return c.description ? &*c.description : nullptr;
+}
+
+std::string EntitlementText(const MatchTerm& t) {
+  return absl::StrCat(t.application_name.empty() ? "" : t.application_name + ":", t.name_text, "=", t.value_text);
 }
 
 bool ConstraintEqual(const Snapshot& s, const Violation& a, const Violation& b) {

@@ -26,6 +26,16 @@ struct Violation {
 // bundle lists, an empty side written "null" (SODPolicyExecutor.addViolation); none
 // for an unnamed generic constraint (false is returned).
 bool ViolationName(const Snapshot& snapshot, const Violation& v, std::string* name);
+bool ViolationName(const Snapshot& snapshot, Index policy, Index constraint, std::span<const Index> left_bundles,
+                   std::span<const Index> right_bundles, std::string* name);
+
+// The violation's description: SODPolicyExecutor and AccountPolicyExecutor copy the
+// constraint's (setConstraint); the generic executors do not ("it trashes the
+// description"). Null when there is none.
+const std::string* ViolationDescription(const Snapshot& snapshot, Index policy, Index constraint);
+
+// "application:attribute=value" (no "application:" for an identity attribute term).
+std::string EntitlementText(const MatchTerm& term);
 
 // PolicyViolation.isConstraintEqual: the constraint ids when both violations' have one,
 // else the constraint names when both have one; otherwise not equal.
@@ -44,6 +54,8 @@ class HeldRoles {
   // Origins of a role (in the order IIQ reaches them), empty when the role is not held.
   std::span<const Index> Origins(Index role) const;
   bool Holds(Index role) const { return Find(role) != kNoIndex; }
+  // The held roles, sorted.
+  std::span<const Index> Roles() const { return roles_; }
   // Calls f(role) for every role held by one and not the other, or held by both
   // through different origins.
   template <typename F>

@@ -504,12 +504,12 @@ absl::StatusOr<ScanSummary> ImpactPlan(const Snapshot& s, const ProvisioningPlan
         // The check itself, as `preflight check` runs it for this identity.
         auto result = Check(s, request, plan, CheckOptions{});
         if (!result.ok()) return result.status();
-        for (ViolationReport& v : result->violations) {
+        for (size_t k = 0; k < result->violations.size(); ++k) {
           ScanRow& row = rows.emplace_back();
           row.identity = id;
           row.identity_name = request.identity;
           row.change = "new";
-          row.violation = std::move(v);
+          row.violation = result->Report(k);
         }
         if (!result->diagnostics.empty()) {
           std::lock_guard lock(diagnostics_mu);

@@ -1,5 +1,6 @@
 #include "engine/wire/check_response.h"
 
+#include "engine/policy/evaluate.h"
 #include "engine/util/diagnostic_json.h"
 #include "engine/util/json_writer.h"
 #include "engine/util/scim_urns.h"
@@ -8,30 +9,37 @@ namespace preflight {
 
 void WriteCheckResponse(JsonSink& w, const CheckRequest& req, const CheckResult& result, const CheckOptions& options) {
   w.BeginObject();
+  // Every name is written from the snapshot here, not copied into the result.
+  const Snapshot* snapshot = result.snapshot;
+  std::string name;  // a constraint name generated from bundle lists, a reason's name
   if (!result.violations.empty() || options.empty_violations_as_array) {
     w.Key("violations").BeginArray();
-    for (const ViolationReport& v : result.violations) {
+    for (const FoundViolation& v : result.violations) {
+      const Policy& policy = snapshot->policies()[v.policy];
       w.BeginObject();
-      w.Field("policyName", v.policy_name);
-      if (v.has_constraint_name) w.Field("constraintName", v.constraint_name);
-      if (v.description) w.Field("description", *v.description);
-      w.Key("leftBundles").BeginArray();
-      for (const auto& b : v.left_bundles) w.String(b);
-      w.EndArray();
-      w.Field("policyType", v.policy_type);
+      w.Field("policyName", policy.name);
+      if (ViolationName(*snapshot, v.policy, v.constraint, result.LeftBundles(v), result.RightBundles(v), &name))
+        w.Field("constraintName", name);
+      if (const std::string* description = ViolationDescription(*snapshot, v.policy, v.constraint))
+        w.Field("description", *description);
+      auto bundles = [&](const char* key, std::span<const Index> roles) {
+        w.Key(key).BeginArray();
+        for (Index r : roles) w.String(snapshot->str(snapshot->roles()[r].name));
+        w.EndArray();
+      };
+      bundles("leftBundles", result.LeftBundles(v));
+      w.Field("policyType", policy.type);
       w.Key("entitlements").BeginArray();
-      for (const auto& e : v.entitlements) {
+      for (const MatchTerm* t : result.Terms(v)) {
         w.BeginObject();
         w.Key("application");
-        if (e.application) w.String(*e.application);
+        if (!t->application_name.empty()) w.String(t->application_name);
         else w.Null();
-        w.Field("attribute", e.attribute).Field("value", e.value);
+        w.Field("attribute", t->name_text).Field("value", t->value_text);
         w.EndObject();
       }
       w.EndArray();
-      w.Key("rightBundles").BeginArray();
-      for (const auto& b : v.right_bundles) w.String(b);
-      w.EndArray();
+      bundles("rightBundles", result.RightBundles(v));
       w.EndObject();
     }
     w.EndArray();
@@ -52,14 +60,16 @@ void WriteCheckResponse(JsonSink& w, const CheckRequest& req, const CheckResult&
     w.Key(urn::kCheckExtension).BeginObject();
     if (req.explain) {
       w.Key("explanations").BeginArray();
-      for (const ViolationReport& v : result.violations) {
-        w.BeginObject().Field("policyName", v.policy_name);
-        if (v.has_constraint_name) w.Field("constraintName", v.constraint_name);  // as in the violation
+      for (const FoundViolation& v : result.violations) {
+        w.BeginObject().Field("policyName", snapshot->policies()[v.policy].name);
+        if (ViolationName(*snapshot, v.policy, v.constraint, result.LeftBundles(v), result.RightBundles(v), &name))
+          w.Field("constraintName", name);  // as in the violation
         w.Key("reasons").BeginArray();
-        for (const Reason& r : v.reasons) {
-          w.BeginObject().Field("side", r.side).Field("kind", r.kind).Field("name", r.name);
-          if (!r.via.empty()) w.Field("via", r.via);
-          w.Field("source", r.source).EndObject();
+        for (const ReasonRef& r : result.Reasons(v)) {
+          ReasonWords words = ReasonText(*snapshot, r, &name);
+          w.BeginObject().Field("side", words.side).Field("kind", words.kind).Field("name", name);
+          if (!words.via.empty()) w.Field("via", words.via);
+          w.Field("source", words.source).EndObject();
         }
         w.EndArray().EndObject();
       }

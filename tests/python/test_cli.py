@@ -157,7 +157,7 @@ def test_snapshot_stats() -> None:
     assert list(parts)[:3] == ["pool.text", "pool.starts", "pool.slots"]
     assert list(parts)[-6:] == ["roles", "policies", "applications", "indexes", "diagnostics", "queryDocuments"]
     assert sum(parts.values()) == memory["approxBytes"]
-    assert parts["pool.starts"] == 8 * (stats["counts"]["strings"] + 1)
+    assert parts["pool.starts"] == 4 * (stats["counts"]["strings"] + 1)
     assert parts["identities"] == 48 * counts["identities"]
     assert parts["identity.accounts"] == 4 * counts["accounts"]
     assert parts["identity.roles"] == 4 * counts["roleAssignments"]
