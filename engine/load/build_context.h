@@ -38,7 +38,6 @@ class BuildContext {
   absl::flat_hash_map<std::string, Index> owner_by_account_id;
   absl::flat_hash_set<Index> lists_account_ids;
   bool values_full = false;  // Store(attributes) reached AttrRecord's limit
-  bool strings_full = false;  // a loader's chunk of strings reached StringPool's limit
 
   // The passes, in the order SnapshotBuilder::Build runs them (LoadPasses()).
   void ResolveApplications();   // applications (names, account schemas)

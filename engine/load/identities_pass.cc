@@ -13,9 +13,7 @@ namespace preflight {
 class BuildContext::ChunkStrings {
  public:
   ChunkStrings(BuildContext& ctx, const IdentityChunk& chunk)
-      : ctx_(ctx), chunk_(chunk), ids_(chunk.strings.size(), kUnmapped) {
-    ctx.strings_full |= chunk.strings.full();
-  }
+      : ctx_(ctx), chunk_(chunk), ids_(chunk.string_count(), kUnmapped) {}
   Id operator()(IdentityChunk::Str s) {
     Id& id = ids_[s];
     if (id == kUnmapped) id = ctx_.Intern(chunk_.Get(s));

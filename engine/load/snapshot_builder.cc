@@ -282,7 +282,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
     (ctx.*pass.run)();
     timings_.passes.push_back({std::string(pass.name), MsSince(start)});
     // Strings past the pool's 4 GiB got a stand-in id: the snapshot would be wrong.
-    if (s.pool_.full() || ctx.strings_full)
+    if (s.pool_.full())
       return MakeError(ErrorCode::kTooMany, absl::StrCat("more distinct names and values than a snapshot holds (",
                                                          StringPool::kMaxTextBytes, " bytes of text)"));
     if (options_.strict) {

@@ -1,7 +1,33 @@
 // Identities and accounts packed into chunks, and back.
 #include "engine/model/objects.h"
 
+#include <sys/mman.h>
+
+#include <new>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+
 namespace preflight {
+namespace {
+
+// Arrays from this size on are mapped: a few pages, and the chunks' arrays are larger.
+constexpr size_t kMappedBytes = 64 << 10;
+
+}  // namespace
+
+void* AllocateLarge(size_t bytes) {
+  if (bytes < kMappedBytes) return ::operator new(bytes);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return p;
+}
+
+void FreeLarge(void* p, size_t bytes) {
+  if (bytes < kMappedBytes) ::operator delete(p);
+  else munmap(p, bytes);
+}
+
 namespace {
 
 using Run = IdentityChunk::Run;
@@ -9,7 +35,7 @@ using Str = IdentityChunk::Str;
 
 class Packer {
  public:
-  explicit Packer(IdentityChunk& c) : c_(c) {}
+  explicit Packer(IdentityChunk& c) : c_(c), index_(0, Hash{&c}, Eq{&c}) {}
 
   void Add(const IdentityObject& io) {
     IdentityChunk::Identity i;
@@ -49,7 +75,15 @@ class Packer {
   }
 
  private:
-  Str S(std::string_view s) { return c_.strings.Intern(s); }
+  // The chunk's string, added when new.
+  Str S(std::string_view s) {
+    if (auto it = index_.find(s); it != index_.end()) return *it;
+    Str id = static_cast<Str>(c_.ends.size());
+    c_.text.insert(c_.text.end(), s.begin(), s.end());
+    c_.ends.push_back(c_.text.size());
+    index_.insert(id);
+    return id;
+  }
   template <class Strings>
   Run List(const Strings& strings) {
     Run r{static_cast<uint32_t>(c_.lists.size()), 0};
@@ -66,7 +100,24 @@ class Packer {
     return {S(l.file), S(l.pointer), static_cast<int32_t>(l.line), static_cast<int32_t>(l.column), l.offset};
   }
 
+  // The chunk's strings by their text, while packing.
+  struct Hash {
+    using is_transparent = void;
+    const IdentityChunk* c;
+    size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}(ToAbsl(s)); }
+    size_t operator()(Str s) const { return (*this)(c->Get(s)); }
+  };
+  struct Eq {
+    using is_transparent = void;
+    const IdentityChunk* c;
+    std::string_view Text(std::string_view s) const { return s; }
+    std::string_view Text(Str s) const { return c->Get(s); }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const { return Text(a) == Text(b); }
+  };
+
   IdentityChunk& c_;
+  absl::flat_hash_set<Str, Hash, Eq> index_;
 };
 
 class Unpacker {
@@ -163,7 +214,8 @@ void PackIdentities(SnapshotObjects& objects) {
   chunk.standalone.size = static_cast<uint32_t>(chunk.accounts.size()) - chunk.standalone.begin;
   std::vector<IdentityObject>().swap(objects.identities);
   std::vector<AccountObject>().swap(objects.accounts);
-  chunk.strings.Freeze();
+  chunk.text.shrink_to_fit();
+  chunk.ends.shrink_to_fit();
   chunk.identities.shrink_to_fit();
   chunk.accounts.shrink_to_fit();
   chunk.attributes.shrink_to_fit();

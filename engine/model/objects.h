@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "engine/model/scim_documents.h"
-#include "engine/model/string_pool.h"
 #include "engine/util/error.h"
 
 namespace preflight {
@@ -267,15 +266,36 @@ struct RoleTypeObject {
   bool no_detection_unless_assigned = false;
 };
 
+// Allocates large arrays straight from the system (mmap) and gives them back the same
+// way, small ones with operator new. The load's identity chunks are made on the parse
+// threads and released on the loading thread while the model grows there: through
+// malloc, their memory would stay in the parse threads' arenas, where the model cannot
+// reuse it (at 1,000,000 identities, a peak 0.75 GB higher).
+void* AllocateLarge(size_t bytes);
+void FreeLarge(void* p, size_t bytes);
+template <class T>
+struct LargeArrayAllocator {
+  using value_type = T;
+  LargeArrayAllocator() = default;
+  template <class U>
+  LargeArrayAllocator(const LargeArrayAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(AllocateLarge(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) { FreeLarge(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const LargeArrayAllocator<U>&) const { return true; }
+};
+
 // Identities (with their accounts) and standalone accounts, packed: each string once per
-// chunk, in a string table of its own, every list a run of one array, a location in 24
-// bytes. The objects take kilobytes each (a std::string per name, value and reference);
-// packed, an export's identities take about what the model will, so the load holds them
-// packed from the parse (each file's, by the thread that parsed it) to the identities
-// pass, which reads the chunks in order and releases each one. Names stay names (the
-// identities pass resolves them); unpacking gives back the very objects packed.
+// chunk, every list a run of one array, a location in 24 bytes. The objects take
+// kilobytes each (a std::string per name, value and reference); packed, an export's
+// identities take about what the model will, so the load holds them packed from the
+// parse (each file's, by the thread that parsed it) to the identities pass, which reads
+// the chunks in order and releases each one. Names stay names (the identities pass
+// resolves them); unpacking gives back the very objects packed.
 struct IdentityChunk {
-  using Str = uint32_t;  // a string of `strings`
+  template <class T>
+  using Array = std::vector<T, LargeArrayAllocator<T>>;
+  using Str = uint32_t;  // a string of the chunk
   struct Run {  // lists[begin, begin + size), or a run of another array
     uint32_t begin = 0, size = 0;
   };
@@ -306,15 +326,20 @@ struct IdentityChunk {
     Place where;
   };
 
-  StringPool strings;
-  std::vector<Identity> identities;
-  std::vector<Account> accounts;  // the identities' (nested), then the standalone ones
-  Run standalone;                 // of accounts: standalone Links / SCIM Accounts
-  std::vector<Attribute> attributes;
-  std::vector<Permission> permissions;
-  std::vector<Str> lists;  // attribute values, role names, account ids, rights
+  Array<char> text;       // the strings end to end, each once
+  Array<uint64_t> ends;   // string s is text[s ? ends[s - 1] : 0, ends[s])
+  Array<Identity> identities;
+  Array<Account> accounts;  // the identities' (nested), then the standalone ones
+  Run standalone;           // of accounts: standalone Links / SCIM Accounts
+  Array<Attribute> attributes;
+  Array<Permission> permissions;
+  Array<Str> lists;  // attribute values, role names, account ids, rights
 
-  std::string_view Get(Str s) const { return strings.Get(s); }
+  size_t string_count() const { return ends.size(); }
+  std::string_view Get(Str s) const {
+    uint64_t begin = s ? ends[s - 1] : 0;
+    return {text.data() + begin, static_cast<size_t>(ends[s] - begin)};
+  }
   Location Where(const Place& p) const;
   std::span<const Str> List(Run r) const { return {lists.data() + r.begin, r.size}; }
   std::span<const Attribute> Attributes(Run r) const { return {attributes.data() + r.begin, r.size}; }

@@ -137,10 +137,11 @@ class PreViolations {
     std::vector<uint32_t> stamp, entry;
   };
 
-  PreViolations(const MatchContext& ctx, const ConstraintTable& table, bool by_position, const Projection& projection,
-                const HeldRoles& held, std::span<const Index> policies, Storage& storage)
-      : ctx_(ctx), s_(ctx.snapshot), table_(table), by_position_(by_position), projection_(projection), held_(held),
-        policies_(policies), st_(storage) {}
+  PreViolations(const MatchContext& ctx, const ConstraintTable& table, const CheckOptions& options,
+                const Projection& projection, const HeldRoles& held, std::span<const Index> policies, Storage& storage)
+      : ctx_(ctx), s_(ctx.snapshot), table_(table), by_position_(options.equal_by_position),
+        match_first_(options.match_before_listing), projection_(projection), held_(held), policies_(policies),
+        st_(storage) {}
 
   bool IsNew(const Violation& post) {
     const Constraint* c = post.constraint == kNoIndex ? nullptr : &s_.policies()[post.policy].constraints[post.constraint];
@@ -252,7 +253,7 @@ class PreViolations {
       e.fired = !st_.found.empty();
       if (e.fired) e.v = st_.found.front();
     } else {
-      e.fired = EvaluateConstraint(ctx_, r.policy, r.constraint, projection_.pre, held_, &e.v);
+      e.fired = EvaluateConstraint(ctx_, r.policy, r.constraint, projection_.pre, held_, &e.v, match_first_);
     }
     return e.fired ? &e.v : nullptr;
   }
@@ -260,7 +261,7 @@ class PreViolations {
   const MatchContext& ctx_;
   const Snapshot& s_;
   const ConstraintTable& table_;
-  bool by_position_;
+  bool by_position_, match_first_;
   const Projection& projection_;
   const HeldRoles& held_;
   std::span<const Index> policies_;
@@ -401,7 +402,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   found.bundles.clear();
   found.terms.clear();
   found.reasons.clear();
-  PreViolations pre(ctx, table, options.equal_by_position, *projection, held_pre, policies, scratch.pre);
+  PreViolations pre(ctx, table, options, *projection, held_pre, policies, scratch.pre);
   std::vector<Violation>& account = scratch.account;
   for (Index p : policies) {
     const Policy& policy = s.policies()[p];
@@ -438,7 +439,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     auto begin = std::lower_bound(touched.begin(), touched.end(), ConstraintRef{p, 0});
     for (auto it = begin; it != touched.end() && it->policy == p; ++it) {
       Index c = it->constraint;
-      if (!EvaluateConstraint(ctx, p, c, projection->post, held_post, &post)) continue;
+      if (!EvaluateConstraint(ctx, p, c, projection->post, held_post, &post, options.match_before_listing)) continue;
       if (!pre.IsNew(post)) continue;
       FoundViolation& v = AddFound(post, found);
       if (req.explain) {

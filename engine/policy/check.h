@@ -39,6 +39,9 @@ struct CheckOptions {
   // Find the pre violations a new one is constraint-equal to by position (the table's
   // EqualConstraints) rather than by looking its id and name up as text.
   bool equal_by_position = true;
+  // Match an EntitlementSOD constraint's selectors before listing the matched terms
+  // (EvaluateConstraint's match_first): most evaluated constraints do not fire.
+  bool match_before_listing = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
@@ -48,6 +51,7 @@ struct CheckOptions {
     o.detect_policy_roles_only = false;
     o.use_role_pairs = false;
     o.equal_by_position = false;
+    o.match_before_listing = false;
     return o;
   }
 };

@@ -180,7 +180,7 @@ std::span<const Index> HeldRoles::Origins(Index role) const {
 }
 
 bool EvaluateConstraint(const MatchContext& ctx, Index policy, Index constraint, const IdentityState& state,
-                        const HeldRoles& held, Violation* out) {
+                        const HeldRoles& held, Violation* out, bool match_first) {
   const Policy& p = ctx.snapshot.policies()[policy];
   const Constraint& c = p.constraints[constraint];
   if (c.disabled || !c.unsupported.empty()) return false;
@@ -196,6 +196,9 @@ bool EvaluateConstraint(const MatchContext& ctx, Index policy, Index constraint,
   const auto& identity_attributes = state.Attributes(ctx.snapshot);
   // Only the EntitlementSOD executor reports the violating entitlements.
   std::vector<const MatchTerm*>* matched = p.kind == Policy::Kind::kEntitlementSod ? &out->entitlements : nullptr;
+  if (matched && match_first)
+    for (const Selector& sel : c.selectors)
+      if (!SelectorMatches(ctx, sel, state, identity_attributes, nullptr)) return false;
   for (const Selector& sel : c.selectors) {
     if (!SelectorMatches(ctx, sel, state, identity_attributes, matched)) {
       out->entitlements.clear();

@@ -96,8 +96,12 @@ class HeldRoles {
 
 // Evaluates one constraint; fills `out` and returns true when it is violated.
 // Disabled and unsupported constraints never fire (the caller reports the latter).
+// `match_first`: an EntitlementSOD constraint's selectors are first matched without
+// listing the matched terms (stopping where the match is decided), and listed only when
+// all match: most evaluated constraints do not fire. Off lists while matching: the same
+// answer.
 bool EvaluateConstraint(const MatchContext& ctx, Index policy, Index constraint, const IdentityState& state,
-                        const HeldRoles& held, Violation* out);
+                        const HeldRoles& held, Violation* out, bool match_first = true);
 
 // AccountPolicyExecutor: one violation per application (and instance) on which the
 // accounts hold more than one account, in (application, instance) order. Before the
