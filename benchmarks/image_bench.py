@@ -50,9 +50,9 @@ def median(values: list[float]) -> float:
     return sorted(values)[len(values) // 2]
 
 
-def open_once(cli: str, image: str, image_bytes: int) -> dict[str, Any]:
+def open_once(cli: str, image: str, image_bytes: int, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """One `snapshot stats` process on the image: the open as the image reports it, and the process."""
-    proc, seconds, rss, cpu = timed([cli, "snapshot", "stats", image])
+    proc, seconds, rss, cpu = timed([cli, "snapshot", "stats", image, *extra])
     stats = json.loads(proc.stdout)
     assert stats["image"]["fileBytes"] == image_bytes
     return {"open_ms": stats["image"]["openMs"], "open_cpu_ms": stats["image"]["openCpuMs"],
@@ -71,8 +71,10 @@ def main() -> None:
     parser.add_argument("--skip-compile", action="store_true", help="reuse --image")
     parser.add_argument("--before-cli", help="another build's CLI whose opens alternate with --cli's (a before/after run)")
     parser.add_argument("--before-image", help="the image --before-cli opens (its own format; default --image)")
+    parser.add_argument("--verify", default="full", choices=["full", "lazy"],
+                        help="how --cli and Python open the image (--image-verify; --before-cli opens it its way)")
     args = parser.parse_args()
-    result: dict[str, Any] = {"sources": args.sources}
+    result: dict[str, Any] = {"sources": args.sources, "verify": args.verify}
 
     if not args.skip_compile:
         proc, seconds, rss = peak_rss([args.cli, "snapshot", "compile", *args.sources, "-o", args.image])
@@ -88,7 +90,7 @@ def main() -> None:
     for _ in range(args.opens):
         if args.before_cli:  # alternated, so that both see the same machine
             before.append(open_once(args.before_cli, before_image, before_bytes))
-        opened = open_once(args.cli, args.image, image_bytes)
+        opened = open_once(args.cli, args.image, image_bytes, ("--image-verify", args.verify))
         stats = opened.pop("stats")
         opens.append(opened)
         if "compiled" in result:  # the image says what the compile's load said
@@ -115,10 +117,11 @@ def main() -> None:
 
         bodies = [line for line in Path(args.requests).read_text().splitlines() if line.strip()]
         start = time.perf_counter()
-        engine = preflight.Engine.load(args.image)
+        engine = preflight.Engine.load(args.image, verify=args.verify)
         opened = time.perf_counter()
         first = engine.check(bodies[0])
         done = time.perf_counter()
+        result["python_image_verification_after_first_check"] = engine.image_verification()
         result["python_open_ms"] = round((opened - start) * 1000, 2)
         result["python_first_check_ms"] = round((done - opened) * 1000, 3)
         if args.compare > 0:

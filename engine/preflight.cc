@@ -142,10 +142,15 @@ absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std
     return MakeError(ErrorCode::kInvalidValue,
                      absl::StrCat("a compiled image is a whole snapshot: give it alone, not with other paths (",
                                   JoinPaths(paths), ")"));
+  ImageOpenOptions open;
+  if (options.image_verify == "lazy") open.verify = ImageVerify::kLazy;
+  else if (options.image_verify != "full")
+    return MakeError(ErrorCode::kInvalidValue,
+                     absl::StrCat("image verify must be full or lazy, not '", options.image_verify, "'"));
   LoadOptions load;
   load.limits = options.limits;
   load.progress = options.progress;
-  auto snapshot = image ? OpenImage(paths[0]) : LoadSnapshot(paths, load);
+  auto snapshot = image ? OpenImage(paths[0], open) : LoadSnapshot(paths, load);
   if (!snapshot.ok()) return snapshot.status();
   const Snapshot& s = **snapshot;
   const size_t errors = ErrorCount(s.diagnostics());
@@ -166,6 +171,10 @@ absl::StatusOr<std::shared_ptr<const Engine>> Engine::Load(const std::vector<std
 }
 
 absl::StatusOr<std::string> Engine::WriteImage(const std::string& path, int indent) const {
+  // A lazily verified image is written again only once verified: never its corruption
+  // under fresh checksums.
+  if (const preflight::ImageVerification* v = snapshot_->image_verification()) v->Wait();
+  if (absl::Status failed = Health(); !failed.ok()) return failed;
   auto bytes = preflight::WriteImage(*snapshot_, path);
   if (!bytes.ok()) return bytes.status();
   JsonWriter w(indent);
@@ -180,6 +189,11 @@ absl::StatusOr<std::string> Engine::WriteImage(const std::string& path, int inde
 // Checks.
 
 absl::Status Engine::CheckRequestJson(CheckRequest request, const RequestOptions& options, JsonSink& response) const {
+  // A corrupt image fails the check (closed), whether known before or found on the way.
+  return FailClosed(*snapshot_, [&] { return CheckUnguarded(std::move(request), options, response); });
+}
+
+absl::Status Engine::CheckUnguarded(CheckRequest request, const RequestOptions& options, JsonSink& response) const {
   request.explain = options.explain;
   // The body's reader refuses these; a request read elsewhere gets the same words.
   if (request.identity.empty()) return MakeError(ErrorCode::kInvalidValue, "Identity name is required.", At("/identity"));
@@ -284,7 +298,7 @@ absl::StatusOr<std::string> Engine::CompileJson(std::string_view identity, std::
   if (!format.ok()) return format.status();
   auto plan = DecodePlan(plan_text, *format, limits_);
   if (!plan.ok()) return WithSubject(plan.status(), "plan");
-  return CompileReportJson(*snapshot_, identity, *plan, indent);
+  return FailClosed(*snapshot_, [&] { return CompileReportJson(*snapshot_, identity, *plan, indent); });
 }
 
 absl::StatusOr<std::string> Engine::QueryJson(const QueryParams& params) const {
@@ -302,19 +316,38 @@ absl::StatusOr<std::string> Engine::QueryJson(const QueryParams& params) const {
   options.descending = params.sort_order == "descending";
   if (params.start_index) options.start_index = *params.start_index;
   options.count = params.count;
-  auto page = QuerySnapshot(*snapshot_, params.resource_type, options);
-  if (!page.ok()) return page.status();
-  return ListResponseJson(*page);
+  return FailClosed(*snapshot_, [&]() -> absl::StatusOr<std::string> {
+    auto page = QuerySnapshot(*snapshot_, params.resource_type, options);
+    if (!page.ok()) return page.status();
+    return ListResponseJson(*page);
+  });
 }
 
 absl::StatusOr<std::string> Engine::ResourceJson(std::string_view resource_type, std::string_view id,
                                                  const std::vector<std::string>& attributes,
                                                  const std::vector<std::string>& excluded_attributes) const {
-  return SnapshotResource(*snapshot_, resource_type, id, attributes, excluded_attributes,
-                          limits_.max_query_cache_bytes);
+  return FailClosed(*snapshot_, [&] {
+    return SnapshotResource(*snapshot_, resource_type, id, attributes, excluded_attributes,
+                            limits_.max_query_cache_bytes);
+  });
 }
 
-std::string Engine::StatsJson(int indent) const { return SnapshotStatsJson(*snapshot_, indent); }
+absl::Status Engine::Health() const { return snapshot_->ImageFailure(); }
+
+std::string_view Engine::ImageVerification() const {
+  const preflight::ImageVerification* v = snapshot_->image_verification();
+  return v == nullptr ? "full" : v->name();
+}
+
+std::string Engine::StatsJson(int indent) const {
+  // The counts read every identity: on a lazily verified image a corrupt record is this
+  // call's answer, as a SCIM Error (the stats have no other way to fail).
+  try {
+    return SnapshotStatsJson(*snapshot_, indent);
+  } catch (const CorruptRecord& e) {
+    return ScimErrorJson(e.status());
+  }
+}
 
 std::string Engine::DiagnosticsJson(int indent) const { return preflight::DiagnosticsJson(snapshot_->diagnostics(), indent); }
 

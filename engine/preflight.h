@@ -44,6 +44,12 @@ struct EngineOptions {
   Limits limits;
   bool allow_partial = false;
   LoadProgressFn progress;  // how far the load is, as it goes (none: quiet)
+  // How a compiled image is verified when opened (engine/image/image.h, ImageVerify):
+  // "full" (the default) verifies every byte before Load returns; "lazy" verifies the
+  // header, the section table and the small sections read without a view at open, checks
+  // every record a call reads on access, and verifies the rest on a background thread:
+  // if that finds corruption, every later call of the engine is that error (Health()).
+  std::string image_verify = "full";
 };
 
 // How to answer a check.
@@ -189,10 +195,17 @@ class Engine {
   absl::StatusOr<size_t> CountIdentities(std::string_view filter) const;
 
   const EngineInfo& info() const { return info_; }
+  // OK, or the error every call of this engine now fails with: its image (opened with
+  // image_verify "lazy") failed its background verification.
+  absl::Status Health() const;
+  // "full" (verified at open, or loaded from exports), "verifying", "verified" or
+  // "failed": the state of an image opened with image_verify "lazy".
+  std::string_view ImageVerification() const;
   const Limits& limits() const { return limits_; }
   const Snapshot& snapshot() const { return *snapshot_; }
 
  private:
+  absl::Status CheckUnguarded(CheckRequest request, const RequestOptions& options, JsonSink& response) const;
   std::shared_ptr<const Snapshot> snapshot_;
   std::vector<std::string> paths_;  // the sources, for Impact's changed snapshot
   Limits limits_;

@@ -64,8 +64,10 @@ absl::StatusOr<std::string> Stream(std::string_view format, const TextSink& sink
 
 absl::StatusOr<std::string> Engine::Scan(const ScanParams& params, const TextSink& sink) const {
   ScanOptions options = ToScanOptions(params, limits_);
-  return Stream(params.format, sink, info_,
-                [&](const ScanSink& rows) { return preflight::Scan(*snapshot_, options, rows); });
+  return FailClosed(*snapshot_, [&] {
+    return Stream(params.format, sink, info_,
+                  [&](const ScanSink& rows) { return preflight::Scan(*snapshot_, options, rows); });
+  });
 }
 
 absl::StatusOr<std::string> Engine::Impact(const ImpactParams& params, const TextSink& sink) const {
@@ -83,8 +85,10 @@ absl::StatusOr<std::string> Engine::Impact(const ImpactParams& params, const Tex
     if (!format) return MakeError(ErrorCode::kInvalidValue, "cannot tell the plan's form (xml, json or map); give its type");
     auto plan = DecodePlan(params.plan, *format, limits_);
     if (!plan.ok()) return WithSubject(plan.status(), "plan");
-    return Stream(params.format, sink, info_,
-                  [&](const ScanSink& rows) { return ImpactPlan(*snapshot_, *plan, options, rows); });
+    return FailClosed(*snapshot_, [&] {
+      return Stream(params.format, sink, info_,
+                    [&](const ScanSink& rows) { return ImpactPlan(*snapshot_, *plan, options, rows); });
+    });
   }
   if (params.changes.empty() && params.activate.empty()) return ImpactTo(*this, params, sink);  // nothing changes
   auto after = WithChanges(params.changes, params.activate);
@@ -106,17 +110,22 @@ absl::StatusOr<std::shared_ptr<const Engine>> Engine::WithChanges(const std::vec
 absl::StatusOr<std::string> Engine::ImpactTo(const Engine& after, const ScanParams& params,
                                              const TextSink& sink) const {
   ScanOptions options = ToScanOptions(params, limits_);
-  return Stream(params.format, sink, info_,
-                [&](const ScanSink& rows) { return ImpactChange(*snapshot_, *after.snapshot_, options, rows); });
+  if (absl::Status failed = after.Health(); !failed.ok()) return failed;
+  return FailClosed(*snapshot_, [&] {
+    return Stream(params.format, sink, info_,
+                  [&](const ScanSink& rows) { return ImpactChange(*snapshot_, *after.snapshot_, options, rows); });
+  });
 }
 
 absl::StatusOr<size_t> Engine::CountIdentities(std::string_view filter) const {
   ScanOptions options;
   options.filter = std::string(filter);
   options.limits = limits_;
-  auto ids = SelectIdentities(*snapshot_, options);
-  if (!ids.ok()) return ids.status();
-  return ids->size();
+  return FailClosed(*snapshot_, [&]() -> absl::StatusOr<size_t> {
+    auto ids = SelectIdentities(*snapshot_, options);
+    if (!ids.ok()) return ids.status();
+    return ids->size();
+  });
 }
 
 }  // namespace preflight

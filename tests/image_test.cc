@@ -73,7 +73,7 @@ std::string StatsWithoutImage(const Engine& e) {
 
 // The same sources loaded directly and through an image answer every request alike; the
 // number of check answers with violations back.
-size_t CheckRoundTrip(const std::vector<std::string>& paths, bool allow_partial) {
+size_t CheckRoundTrip(const std::vector<std::string>& paths, bool allow_partial, std::string verify = "full") {
   EngineOptions options;
   options.allow_partial = allow_partial;
   auto direct = Engine::Load(paths, options);
@@ -82,6 +82,7 @@ size_t CheckRoundTrip(const std::vector<std::string>& paths, bool allow_partial)
   auto summary = (*direct)->WriteImage(image);
   REQUIRE(summary.ok());
   CHECK(summary->find(absl::StrCat("\"sourceHash\":\"", (*direct)->info().source_hash, "\"")) != std::string::npos);
+  options.image_verify = verify;
   auto opened = Engine::Load({image}, options);
   REQUIRE(opened.ok());
   std::filesystem::remove(image);
@@ -137,6 +138,32 @@ TEST_CASE("image: the demo snapshot answers alike from its exports and from its 
 
 TEST_CASE("image: the IdentityIQ corpus (partial: two malformed files) answers alike", "[image]") {
   CHECK(CheckRoundTrip({PREFLIGHT_CORPUS_DIR "/iiq"}, true) == 0);  // no corpus plan creates a violation there
+}
+
+TEST_CASE("image: opened with verify lazy, the same answers, and the columns verified in the background", "[image]") {
+  CHECK(CheckRoundTrip({PREFLIGHT_EXAMPLES_DIR "/demo-snapshot"}, false, "lazy") == 4);
+  CHECK(CheckRoundTrip({PREFLIGHT_CORPUS_DIR "/iiq"}, true, "lazy") == 0);
+  const auto [direct, image] = CompiledDemo();
+  EngineOptions lazy;
+  lazy.image_verify = "lazy";
+  auto opened = Engine::Load({image}, lazy);
+  REQUIRE(opened.ok());
+  const ImageVerification* verification = (*opened)->snapshot().image_verification();
+  REQUIRE(verification != nullptr);
+  verification->Wait();
+  CHECK((*opened)->ImageVerification() == "verified");
+  CHECK((*opened)->Health().ok());
+  CHECK((*opened)->StatsJson().find("\"verify\":\"lazy\",\"columns\":\"verified\"}") != std::string::npos);
+  auto full = Engine::Load({image});
+  REQUIRE(full.ok());
+  CHECK((*full)->ImageVerification() == "full");
+  CHECK((*full)->snapshot().image_verification() == nullptr);
+  CHECK((*full)->StatsJson().find("\"verify\":\"full\"}") != std::string::npos);
+  lazy.image_verify = "sometimes";
+  auto bad = Engine::Load({image}, lazy);
+  REQUIRE(!bad.ok());
+  CHECK(bad.status().message() == "image verify must be full or lazy, not 'sometimes'");
+  std::filesystem::remove(image);
 }
 
 TEST_CASE("image: an image of a partial snapshot stays partial: refused without allow_partial", "[image]") {
@@ -250,6 +277,75 @@ TEST_CASE("image: truncated, wrong magic, wrong version, bad checksum, hostile o
       CHECK(message.ends_with("of it): the file is corrupt"));
     }
   }
+  SECTION("a corrupt column opened lazily: the open succeeds, the background pass fails it closed") {
+    uint64_t values_at = 0;
+    for (size_t entry = 192; std::string_view(bytes.data() + entry) != "checksums"; entry += 64)
+      if (std::string_view(bytes.data() + entry) == "values") std::memcpy(&values_at, bytes.data() + entry + 48, 8);
+    REQUIRE(values_at > 0);
+    std::string bad = bytes;
+    bad[values_at] ^= 0x01;  // a value id one off: still within bounds, only the checksum can tell
+    const std::string expected =
+        absl::StrCat(path, ":offset ", values_at, ": image: checksum mismatch in section 'values' (bytes 0 to ");
+    CHECK(open(bad).starts_with(expected));
+    EngineOptions lazy;
+    lazy.image_verify = "lazy";
+    auto engine = Engine::Load({path}, lazy);
+    REQUIRE(engine.ok());
+    (*engine)->snapshot().image_verification()->Wait();
+    CHECK((*engine)->ImageVerification() == "failed");
+    REQUIRE(!(*engine)->Health().ok());
+    CHECK(std::string((*engine)->Health().message()).starts_with(expected));
+    CheckFields fields;
+    fields.identity = "Ryan.Russell";
+    fields.plan = Slurp(PREFLIGHT_EXAMPLES_DIR "/plan.json");
+    auto checked = (*engine)->CheckFieldsJson(fields);
+    REQUIRE(!checked.ok());
+    CHECK(checked.status() == (*engine)->Health());
+    QueryParams users;
+    users.resource_type = "Users";
+    auto queried = (*engine)->QueryJson(users);
+    REQUIRE(!queried.ok());
+    CHECK(queried.status() == (*engine)->Health());
+    CHECK((*engine)->StatsJson().find("\"verify\":\"lazy\",\"columns\":\"failed\"}") != std::string::npos);
+  }
+  SECTION("hostile records opened lazily: the call that reads one fails, naming its column and row") {
+    ImageOpenOptions lazy;
+    lazy.verify = ImageVerify::kLazy;
+    lazy.verify_checksum = false;
+    lazy.verify_in_background = false;  // only the on-access checks stand between the records and the reads
+    uint64_t identities_at = 0;
+    for (size_t entry = 192; std::string_view(bytes.data() + entry) != "checksums"; entry += 64)
+      if (std::string_view(bytes.data() + entry) == "identities") std::memcpy(&identities_at, bytes.data() + entry + 48, 8);
+    REQUIRE(identities_at > 0);
+    auto owned = std::make_shared<std::string>(bytes);
+    const uint32_t count = 1000;  // identity row 0's attributes: past the attribute column
+    std::memcpy(owned->data() + identities_at + 16 + 3 * 8 + 4, &count, 4);
+    auto opened = OpenImageBytes(owned, *owned, "hostile", lazy);
+    REQUIRE(opened.ok());
+    Engine engine(*opened, {}, false);
+    const Snapshot& s = engine.snapshot();
+    CheckFields fields;
+    fields.identity = std::string(s.str(s.population().identities[0].name));
+    fields.plan = Slurp(PREFLIGHT_EXAMPLES_DIR "/plan.json");
+    auto checked = engine.CheckFieldsJson(fields);
+    REQUIRE(!checked.ok());
+    CHECK(ErrorCodeOf(checked.status()) == ErrorCode::kInvalidValue);
+    CHECK(std::string(checked.status().message())
+              .starts_with("image: column 'identities' row 0: a range [0, +1000) outside attributes ("));
+    // The other identity's records are sound: its check answers.
+    fields.identity = std::string(s.str(s.population().identities[1].name));
+    CHECK(engine.CheckFieldsJson(fields).ok());
+    QueryParams users;
+    users.resource_type = "Users";
+    auto queried = engine.QueryJson(users);
+    REQUIRE(!queried.ok());
+    CHECK(std::string(queried.status().message()).starts_with("image: column 'identities' row 0: "));
+    CHECK(engine.QueryJson(users).status() == queried.status());  // and again: the query's state failed once
+    // The stats count through every identity: their answer is the error, as a SCIM Error.
+    const std::string stats = engine.StatsJson();
+    CHECK(stats.find("\"detail\":\"image: column 'identities' row 0: a range [0, +1000) outside attributes (") !=
+          std::string::npos);
+  }
   SECTION("hostile images with the checksum bypassed") {
     ImageOpenOptions unchecked;
     unchecked.verify_checksum = false;
@@ -325,24 +421,32 @@ TEST_CASE("image: truncated, wrong magic, wrong version, bad checksum, hostile o
     CheckFields fields;
     fields.identity = "Ryan.Russell";
     fields.plan = Slurp(PREFLIGHT_EXAMPLES_DIR "/plan.json");
+    // The same opened lazily, with only the on-access checks: never a crash either.
+    ImageOpenOptions lazy = unchecked;
+    lazy.verify = ImageVerify::kLazy;
+    lazy.verify_in_background = false;
+    size_t refused_lazily = 0;
     for (size_t at = 64; at < bytes.size(); ++at) {
       auto flipped = std::make_shared<std::string>(bytes);
       (*flipped)[at] = static_cast<char>((*flipped)[at] ^ 0xff);
-      auto opened = OpenImageBytes(flipped, *flipped, "flipped", unchecked);
-      if (!opened.ok()) {
-        ++refused;
-        continue;
+      for (const ImageOpenOptions& options : {unchecked, lazy}) {
+        auto opened = OpenImageBytes(flipped, *flipped, "flipped", options);
+        if (!opened.ok()) {
+          ++(options.verify == ImageVerify::kLazy ? refused_lazily : refused);
+          continue;
+        }
+        Engine engine(*opened, {}, true);
+        QueryParams users;
+        users.resource_type = "Users";
+        auto internal = [](const absl::StatusOr<std::string>& r) {
+          return !r.ok() && ErrorCodeOf(r.status()) == ErrorCode::kInternal;
+        };
+        CHECK(!internal(engine.QueryJson(users)));
+        CHECK(!internal(engine.CheckFieldsJson(fields)));
       }
-      Engine engine(*opened, {}, true);
-      QueryParams users;
-      users.resource_type = "Users";
-      auto internal = [](const absl::StatusOr<std::string>& r) {
-        return !r.ok() && ErrorCodeOf(r.status()) == ErrorCode::kInternal;
-      };
-      CHECK(!internal(engine.QueryJson(users)));
-      CHECK(!internal(engine.CheckFieldsJson(fields)));
     }
     CHECK(refused > bytes.size() / 4);
+    CHECK(refused_lazily < refused);  // the columns' bytes are left to the views
   }
   SECTION("a missing file") {
     auto opened = OpenImage(path + ".absent");

@@ -165,6 +165,7 @@ int preflight_engine_load(const char* const* paths, size_t n_paths, const char* 
     if (!parsed_limits.ok()) return Fail(parsed_limits.status(), out);
     options.limits = *parsed_limits;
     options.allow_partial = (flags & PREFLIGHT_LOAD_ALLOW_PARTIAL) != 0;
+    if ((flags & PREFLIGHT_LOAD_IMAGE_VERIFY_LAZY) != 0) options.image_verify = "lazy";
     auto engine = preflight::Engine::Load(path_list, options);
     if (!engine.ok()) return Fail(engine.status(), out);
     *engine_out = new preflight_engine{*std::move(engine)};

@@ -134,6 +134,7 @@ absl::StatusOr<std::shared_ptr<const Engine>> LoadEngine(const Args& args, std::
   EngineOptions options;
   options.limits = *limits;
   options.allow_partial = args.Has("allow-partial");
+  if (auto verify = args.Get("image-verify")) options.image_verify = *verify;
   LoadProgressLine progress;
   options.progress = progress.Callback();
   auto engine = Engine::Load(paths, options);

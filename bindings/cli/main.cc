@@ -21,6 +21,7 @@ constexpr OptionSpec kPretty{"pretty", false};
 constexpr OptionSpec kHelp{"help", false};
 constexpr OptionSpec kSnapshot{"snapshot", true, true};
 constexpr OptionSpec kAllowPartial{"allow-partial", false};
+constexpr OptionSpec kImageVerify{"image-verify"};  // full | lazy: how a compiled image is verified when opened
 constexpr OptionSpec kStrict{"strict", false};  // the default now; accepted for old scripts
 
 const std::vector<CommandSpec>& Commands() {
@@ -31,14 +32,14 @@ const std::vector<CommandSpec>& Commands() {
        "                       [--policy NAME]... [--explain] [--pretty]",
        "Answer a CheckedPolicyViolations request: the new violations a plan would create.",
        {kSnapshot, {"request"}, {"identity"}, {"plan"}, {"plan-type"}, {"policy", true, true}, {"explain", false},
-        kPretty, kLimit, kAllowPartial, kStrict, kHelp},
+        kPretty, kLimit, kAllowPartial, kImageVerify, kStrict, kHelp},
        0, 0, RunCheck},
       {"plan convert", "plan convert --to xml|json [--from xml|json|map] [--pretty] FILE|-",
        "Convert a ProvisioningPlan between its forms, losslessly.",
        {{"to"}, {"from"}, kPretty, kLimit, kHelp}, 0, 1, RunPlanConvert},
       {"plan compile", "plan compile --snapshot PATH --identity NAME [--plan-type xml|json|map] [--pretty] FILE|-",
        "The plan as compiled for one identity, with the projected roles and entitlements.",
-       {kSnapshot, {"identity"}, {"plan-type"}, kPretty, kLimit, kAllowPartial, kStrict, kHelp}, 0, 1,
+       {kSnapshot, {"identity"}, {"plan-type"}, kPretty, kLimit, kAllowPartial, kImageVerify, kStrict, kHelp}, 0, 1,
        RunPlanCompile},
       {"plan workflow",
        "plan workflow --identity NAME [--workflow NAME] [--plan-type xml|json|map] [--pretty] FILE|-",
@@ -55,23 +56,23 @@ const std::vector<CommandSpec>& Commands() {
        "       [--sort-order ascending|descending] [--start-index N] [--count N]",
        "A SCIM query over the snapshot: a ListResponse.",
        {kSnapshot, {"filter"}, {"attributes"}, {"excluded-attributes"}, {"sort-by"}, {"sort-order"},
-        {"start-index"}, {"count"}, kLimit, kAllowPartial, kStrict, kHelp},
+        {"start-index"}, {"count"}, kLimit, kAllowPartial, kImageVerify, kStrict, kHelp},
        1, 1, RunQuery},
       {"snapshot stats", "snapshot stats PATH... [--pretty] [--allow-partial]",
        "Counts, memory, load time per pass and the load diagnostics of a snapshot.",
-       {kSnapshot, kPretty, kLimit, kAllowPartial, kStrict, kHelp}, 0, 1 << 20, RunSnapshotStats},
+       {kSnapshot, kPretty, kLimit, kAllowPartial, kImageVerify, kStrict, kHelp}, 0, 1 << 20, RunSnapshotStats},
       {"snapshot compile", "snapshot compile PATH... -o FILE [--allow-partial] [--pretty]",
        "Compile a snapshot (the exports, or an image) into one image file that every command, serve,\n"
        "Python and the C ABI open in place of the exports: mapped, no parsing. Loads fail-closed like\n"
        "every command; an image of a partial snapshot (--allow-partial) stays partial when opened.",
-       {kSnapshot, {"output", true, false, 'o'}, kPretty, kLimit, kAllowPartial, kStrict, kHelp}, 0, 1 << 20,
+       {kSnapshot, {"output", true, false, 'o'}, kPretty, kLimit, kAllowPartial, kImageVerify, kStrict, kHelp}, 0, 1 << 20,
        RunSnapshotCompile},
       {"scan",
        "scan --snapshot PATH [--filter F] [--policy NAME]... [--format jsonl|json|csv] [--summary]\n"
        "                      [--threads N]",
        "Every current violation of the active (or named) policies, per identity; summary on stderr.",
        {kSnapshot, {"filter"}, {"policy", true, true}, {"format"}, {"summary", false}, {"threads"}, kLimit,
-        kAllowPartial, kStrict, kHelp},
+        kAllowPartial, kImageVerify, kStrict, kHelp},
        0, 0, RunScan},
       {"impact",
        "impact --snapshot PATH (--change FILE... [--activate POLICY]... | --plan FILE [--plan-type T])\n"
@@ -80,7 +81,7 @@ const std::vector<CommandSpec>& Commands() {
        "(changed or new Role/Policy files replace objects by name), or the new violations of one plan\n"
        "applied to every identity the filter selects.",
        {kSnapshot, {"change", true, true}, {"activate", true, true}, {"plan"}, {"plan-type"}, {"filter"},
-        {"policy", true, true}, {"format"}, {"summary", false}, {"threads"}, kLimit, kAllowPartial, kStrict, kHelp},
+        {"policy", true, true}, {"format"}, {"summary", false}, {"threads"}, kLimit, kAllowPartial, kImageVerify, kStrict, kHelp},
        0, 1 << 20, RunImpact},
   };
   return commands;
@@ -92,6 +93,10 @@ exports, or a compiled image (snapshot compile), given alone. A snapshot that lo
 or holds no policy or no identity, is refused (exit 2, the first problems in the error);
 --allow-partial loads what did load, and every check answer then carries a "partial snapshot"
 warning in its extension and on stderr.
+--image-verify full|lazy: how a compiled image is verified when opened. full (the default) checks
+every byte before the command runs; lazy checks the header and the small sections at open, every
+record a command reads as it reads it, and the rest in the background (a corruption found there
+fails every later answer).
 --limit NAME=N (repeatable) changes a budget on the command's input: max_input_bytes,
 max_nesting_depth, max_filter_length, max_filter_depth, max_batch_requests, max_plan_values,
 max_plan_requests; exceeding one is a tooMany error. max_query_cache_bytes (1 GiB) bounds the

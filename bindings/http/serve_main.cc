@@ -46,6 +46,10 @@ POST .../Bulk, GET .../ServiceProviderConfig|ResourceTypes|Schemas; /healthz, /r
   --check-status 200|201     status of a successful check (default 200, as IdentityIQ 7.2-8.1)
   --watch                    reload when a snapshot file changes (polled every --watch-interval S, 1)
   --allow-partial            serve a snapshot that loaded with errors
+  --image-verify full|lazy   how a compiled image is verified when (re)loaded: full (default) before
+                             it is served; lazy: at open the header and small sections, each record
+                             as a request reads it, the rest in the background (a corruption found
+                             there fails every later request and /readyz)
   --progress-interval S      while a snapshot loads (at start and on reloads), log a
                              load_progress event every S seconds (default 5)
   --access-log FILE|-        JSON lines, one a request (- for stderr)
@@ -379,7 +383,7 @@ int ServeMain(int argc, char** argv) {
       {"snapshot", "listen", "base-path", "credentials", "tokens", "tls-cert", "tls-key", "threads", "check-status",
        "watch-interval", "access-log", "max-connections", "max-header-bytes", "header-timeout", "body-timeout",
        "idle-timeout", "drain-timeout", "bulk-max-operations", "limit", "upstream", "upstream-timeout",
-       "upstream-ca-file", "progress-interval"},
+       "upstream-ca-file", "progress-interval", "image-verify"},
       2);
   if (opt.Has("help")) {
     std::fputs(kServeUsage, stdout);
@@ -394,6 +398,7 @@ int ServeMain(int argc, char** argv) {
     if (absl::Status s = SetLimit(engine_options.limits, assignment); !s.ok()) return Fail(std::string(s.message()));
   }
   engine_options.allow_partial = opt.Has("allow-partial");
+  if (auto verify = opt.Get("image-verify")) engine_options.image_verify = *verify;
 
   TransportOptions transport;
   ServiceOptions service_options;

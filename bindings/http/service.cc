@@ -207,6 +207,10 @@ void Service::Handle(const HttpRequest& request, HttpResponse& response) const {
   if (path == "/readyz") {
     response.content_type = "application/json";
     if (draining_()) return Json(response, 503, R"({"status":"draining"})", "ready");
+    // An image opened with --image-verify lazy whose background verification failed: every
+    // request fails closed, so this instance is not ready.
+    if (absl::Status health = served->engine->Health(); !health.ok())
+      return Json(response, 503, Cat(R"({"status":"corrupt","detail":)", JsonString(ToStd(health.message())), "}"), "ready");
     return Json(response, 200,
                 Cat(R"({"status":"ready","generation":)", served->generation, R"(,"hash":")",
                              served->engine->info().source_hash, "\"}"),

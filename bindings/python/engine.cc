@@ -30,10 +30,12 @@ RequestOptions Options(bool explain, int indent) {
   return options;
 }
 
-EngineHandle Load(const std::vector<std::string>& paths, bool allow_partial, const LimitMap& limits) {
+EngineHandle Load(const std::vector<std::string>& paths, bool allow_partial, const LimitMap& limits,
+                  const std::string& verify) {
   EngineOptions options;
   options.limits = LimitsFrom(limits);
   options.allow_partial = allow_partial;
+  options.image_verify = verify;
   return {Released([&] { return Engine::Load(paths, options); })};
 }
 
@@ -230,7 +232,9 @@ std::shared_ptr<const Engine> EngineOf(py::handle engine) { return engine.cast<c
 
 void RegisterEngine(py::module_& m) {
   py::class_<EngineHandle>(m, "Engine")
-      .def_static("load", &Load, py::arg("paths"), py::arg("allow_partial") = false, py::arg("limits") = py::none())
+      .def_static("load", &Load, py::arg("paths"), py::arg("allow_partial") = false, py::arg("limits") = py::none(),
+                  py::arg("verify") = "full")
+      .def("image_verification", [](const EngineHandle& h) { return std::string(h.engine->ImageVerification()); })
       .def("check", [](const EngineHandle& h, py::handle request, bool explain) {
         return Check(h, request, explain, 0, false);
       }, py::arg("request"), py::arg("explain") = false)

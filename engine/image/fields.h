@@ -26,6 +26,18 @@ struct ImageAccess {
     s.image_mapping_ = std::move(mapping);
     s.image_ = info;
   }
+  // The on-access checks of an image whose columns are not verified yet: on until
+  // `verification` ends well (engine/model/record_check.h).
+  static void CheckOnAccess(Snapshot& s, std::shared_ptr<ImageVerification> verification) {
+    s.population_.role_rows = s.roles_.size();
+    s.population_.application_rows = s.applications_.size();
+    s.image_verification_ = std::move(verification);
+    SetChecks(s, true);
+  }
+  static void SetChecks(const Snapshot& s, bool on) {
+    s.population_.checks.Set(on);
+    s.pool_.checks().Set(on);
+  }
 };
 
 namespace image {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/image/archive.h"
 #include "engine/image/checksum.h"
@@ -613,9 +614,8 @@ class Verifier {
     bool populate = false;  // fault the mapping's pages in, a chunk at a time (a mapped file)
   };
   Verifier(std::string_view bytes, std::string_view name, const Layout& layout, const Snapshot& snapshot,
-           std::vector<const void*> columns, Options options)
-      : bytes_(bytes), name_(name), layout_(layout), snapshot_(snapshot), columns_(std::move(columns)),
-        options_(options) {}
+           const std::vector<const void*>& columns, Options options)
+      : bytes_(bytes), name_(name), layout_(layout), snapshot_(snapshot), columns_(columns), options_(options) {}
 
   // The chunks of the sections `wanted` accepts, in order.
   template <class Wanted>
@@ -665,8 +665,6 @@ class Verifier {
     return error;
   }
 
-
- private:
   absl::Status Verify(const Chunk& c) const {
     const SectionEntry& e = layout_.sections[c.section];
     const auto [begin, n] = image::ChunkSpan(e.length, e.record_bytes, c.k);
@@ -689,6 +687,7 @@ class Verifier {
     return image::ImageError(name_, named.ok() ? "a column the check cannot name" : named.error());
   }
 
+ private:
   static void Populate(const char* data, size_t n) {
 #ifdef MADV_POPULATE_READ
     const uintptr_t page = 4096;
@@ -704,7 +703,7 @@ class Verifier {
   std::string_view name_;
   const Layout& layout_;
   const Snapshot& snapshot_;
-  std::vector<const void*> columns_;  // per data section, the Column viewing it (none: the archive)
+  const std::vector<const void*>& columns_;  // per data section, the Column viewing it (none: the archive)
   Options options_;
 };
 
@@ -717,9 +716,19 @@ unsigned VerifyThreads(size_t bytes) {
   return std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
 }
 
-// The columns, viewed in place, then checked; the archive, decoded.
+// The sections read without a view, which a lazy open verifies before it returns: the
+// archive, the entitlements, the SCIM resource texts (engine/image/image.h).
+bool ReadWithoutViews(const SectionEntry& e) {
+  const std::string section = image::SectionName(e);
+  return e.kind == static_cast<uint32_t>(SectionKind::kArchive) || section == "entitlements" ||
+         absl::StartsWith(section, "resources.");
+}
+
+// The columns, viewed in place, then checked (all of them, or in a lazy open those read
+// without a view); the archive, decoded. `columns`: per data section, the Column viewing it.
 absl::StatusOr<std::shared_ptr<Snapshot>> Decode(std::string_view bytes, std::string_view name, const Layout& layout,
-                                                 const ImageOpenOptions& options, bool populate, double* cpu_ms) {
+                                                 const ImageOpenOptions& options, bool populate,
+                                                 std::vector<const void*>& columns, double* cpu_ms) {
   auto section_of = [&](std::string_view wanted, SectionKind kind,
                         uint32_t record_bytes) -> absl::StatusOr<size_t> {
     auto it = layout.by_name.find(ToAbsl(wanted));
@@ -739,7 +748,7 @@ absl::StatusOr<std::shared_ptr<Snapshot>> Decode(std::string_view bytes, std::st
 
   // The columns, viewed where they are mapped; what each section is viewed by.
   auto snapshot = std::make_shared<Snapshot>();
-  std::vector<const void*> columns(layout.sections.size(), nullptr);
+  columns.assign(layout.sections.size(), nullptr);
   absl::Status viewed;
   snapshot->ForEachColumn([&](std::string_view column_name, auto& column) {
     using T = typename std::decay_t<decltype(column)>::value_type;
@@ -758,21 +767,50 @@ absl::StatusOr<std::shared_ptr<Snapshot>> Decode(std::string_view bytes, std::st
   image::ColumnCheck shapes(layout.header.tables, image::Window{});
   ImageAccess::CheckColumns(*snapshot, shapes);
   if (!shapes.ok()) return image::ImageError(name, shapes.error());
-  Verifier verifier(bytes, name, layout, *snapshot, std::move(columns),
-                    {.checksums = options.verify_checksum, .populate = populate});
-  absl::Status verified = verifier.Run(verifier.Chunks([](uint32_t) { return true; }), VerifyThreads(bytes.size()),
-                                       cpu_ms);
+  const bool lazy = options.verify == ImageVerify::kLazy;
+  Verifier verifier(bytes, name, layout, *snapshot, columns,
+                    {.checksums = options.verify_checksum, .populate = populate && !lazy});
+  auto now = verifier.Chunks([&](uint32_t i) { return !lazy || ReadWithoutViews(layout.sections[i]); });
+  absl::Status verified = verifier.Run(now, VerifyThreads(lazy ? 0 : bytes.size()), cpu_ms);
   if (!verified.ok()) return verified;
 
   const SectionEntry& m = layout.sections[*model];
   const std::string_view archive = bytes.substr(m.offset, m.length);
   image::Reader reader(archive, layout.header.tables);
-  ImageAccess::Fields(reader, *snapshot);
+  // The archive's name lookups read the pool: unverified in a lazy open, so checked on access.
+  if (lazy) ImageAccess::SetChecks(*snapshot, true);
+  try {
+    ImageAccess::Fields(reader, *snapshot);
+  } catch (const CorruptRecord& e) {
+    return WithFile(e.status(), name);
+  }
   if (reader.ok() && !reader.at_end()) reader.Fail("bytes after the last field");
   if (!reader.ok())
     return image::ImageError(name, absl::StrCat("section '", ToAbsl(image::kModelSection), "': ", reader.error()),
                              static_cast<int64_t>(m.offset + reader.error_offset()));
   return snapshot;
+}
+
+// The columns a lazy open left, verified as a full open verifies them, a chunk at a time
+// while the snapshot lives (a snapshot dropped meanwhile ends the pass). The first
+// failure makes the snapshot fail closed; success turns the on-access checks off.
+void VerifyInBackground(const std::weak_ptr<const Snapshot>& weak, ImageVerification& verification,
+                        std::string_view bytes, const std::string& name, const Layout& layout,
+                        const std::vector<const void*>& columns, bool checksums) {
+  std::vector<Chunk> rest;
+  for (uint32_t i = 0; i < layout.sections.size(); ++i) {
+    if (ReadWithoutViews(layout.sections[i])) continue;
+    const SectionEntry& e = layout.sections[i];
+    for (uint64_t k = 0; k < image::ChunkCount(e.length, e.record_bytes); ++k) rest.push_back({i, k});
+  }
+  for (const Chunk& chunk : rest) {
+    std::shared_ptr<const Snapshot> snapshot = weak.lock();
+    if (!snapshot) return;
+    absl::Status status = Verifier(bytes, name, layout, *snapshot, columns, {.checksums = checksums}).Verify(chunk);
+    if (!status.ok()) return verification.Failed(std::move(status));
+  }
+  if (std::shared_ptr<const Snapshot> snapshot = weak.lock()) ImageAccess::SetChecks(*snapshot, false);
+  verification.Verified();
 }
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void> owner, std::string_view bytes,
@@ -786,15 +824,35 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Open(std::shared_ptr<const void>
   auto layout = ReadLayout(bytes, name, preamble->metadata_end);
   if (!layout.ok()) return layout.status();
   double cpu_ms = 0;
-  auto snapshot = Decode(bytes, name, *layout, options, populate, &cpu_ms);
+  std::vector<const void*> columns;
+  auto snapshot = Decode(bytes, name, *layout, options, populate, columns, &cpu_ms);
   if (!snapshot.ok()) return snapshot.status();
+  const bool lazy = options.verify == ImageVerify::kLazy;
+  std::shared_ptr<ImageVerification> verification;
+  if (lazy) {
+    verification = std::make_shared<ImageVerification>();
+    ImageAccess::CheckOnAccess(**snapshot, verification);
+  }
   ImageInfo info;
   info.format_version = preamble->version;
   info.file_bytes = bytes.size();
+  info.verify = lazy ? "lazy" : "full";
   info.open_ms = std::chrono::duration<double, std::milli>(Clock::now() - start.wall).count();
   info.open_cpu_ms = Started::ThreadCpuMs() - start.cpu_ms + cpu_ms;
   ImageAccess::Attach(**snapshot, std::move(owner), info);
-  return std::shared_ptr<const Snapshot>(*std::move(snapshot));
+  std::shared_ptr<const Snapshot> opened = *std::move(snapshot);
+  if (lazy && options.verify_in_background) {
+    auto rest = [weak = std::weak_ptr<const Snapshot>(opened), verification, bytes, name = std::string(name),
+                 layout = *std::move(layout), columns = std::move(columns), checksums = options.verify_checksum] {
+      VerifyInBackground(weak, *verification, bytes, name, layout, columns, checksums);
+    };
+    try {
+      std::thread(rest).detach();
+    } catch (const std::system_error&) {
+      rest();  // no thread to be had: verified before the open returns
+    }
+  }
+  return opened;
 }
 
 }  // namespace

@@ -35,7 +35,25 @@ namespace preflight {
 inline constexpr std::string_view kImageMagic{"PFIMAGE\x1a", 8};
 inline constexpr uint32_t kImageFormatVersion = 2;  // 2: chunk checksums
 
+// What opening verifies before it returns.
+//   kFull: everything (the default): the metadata's checksum, every chunk's checksum and
+//     every column record's bounds, on every core; then nothing is checked again.
+//   kLazy: the metadata's checksum, the section table, and the sections read without a
+//     view (the policy-side archive, the entitlements, the SCIM resource texts' offsets),
+//     each chunk's checksum and bounds; the rest of the columns are verified the same way
+//     on a background thread, while every record a view reads is bounds-checked on access
+//     (engine/model/record_check.h: a bad one fails the call that read it). When the
+//     background pass finds a mismatch the snapshot fails closed: every later call of an
+//     Engine over it is that error (Snapshot::ImageFailure). Until it ends, a corrupt
+//     byte that stays within bounds (a wrong but valid reference) can be read: the
+//     answers of that window are as good as the file.
+enum class ImageVerify { kFull, kLazy };
+
 struct ImageOpenOptions {
+  ImageVerify verify = ImageVerify::kFull;
+  // Off only for tests and the fuzz target: a lazy open then leaves the columns to the
+  // on-access checks alone.
+  bool verify_in_background = true;
   // Off only to fuzz the decoder (fuzz/image_fuzz.cc): a file whose checksums do not
   // match is otherwise refused before its sections are decoded.
   bool verify_checksum = true;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/model/column.h"
+#include "engine/model/record_check.h"
 #include "engine/model/string_pool.h"
 
 namespace preflight {
@@ -282,17 +283,30 @@ struct PopulationStore {
   std::array<Column<char>, kResourceTypes.size()> resource_text;
   std::array<Column<uint64_t>, kResourceTypes.size()> resource_starts;
 
+  // On for an image whose columns are not verified yet (engine/model/record_check.h):
+  // the views check each record they read, against these tables' sizes too.
+  RecordChecks checks;
+  size_t role_rows = 0, application_rows = 0;
+
   IdentityView Identity(Index i) const {
+    if (checks.on()) CheckIdentity(i);
     const IdentityRecord& r = identities[i];
     return {r.name, r.id, r.display_name, r.flags, r.from_scim != 0, r.inactive != 0,
             roles.span(r.assigned_roles), roles.span(r.detected_roles), account_lists.span(r.accounts),
             AttrList(attributes.span(r.attributes), values.data())};
   }
   AccountView Account(Index i) const {
+    if (checks.on()) CheckAccount(i);
     const AccountRecord& r = accounts[i];
     return {r.id, r.from_scim != 0, r.application, r.instance, r.native_identity, r.display_name, r.identity,
             AttrList(attributes.span(r.attributes), values.data()),
             PermissionList(permissions.span(r.permissions), rights.data()), r.disabled != 0, r.locked != 0};
+  }
+
+  // The name of identity i (the name lookup's probe reads only that).
+  Id IdentityName(Index i) const {
+    if (checks.on()) CheckPosition("identities", i, identities.size());
+    return identities[i].name;
   }
 
   // Every column, in a fixed order, as f(std::string_view name, Column<T>& column).
@@ -302,6 +316,12 @@ struct PopulationStore {
   void ForEachColumn(F f) const { Visit(*this, f); }
 
  private:
+  // The on-access checks (engine/model/record_check.cc): each throws CorruptRecord.
+  void CheckIdentity(Index i) const;
+  void CheckAccount(Index i) const;
+  void CheckAttributes(std::string_view column, Index row, Range r) const;
+  static void CheckPosition(std::string_view column, size_t row, size_t rows);
+
   template <class Self, class F>
   static void Visit(Self& s, F& f) {
     f(std::string_view("identities"), s.identities);

@@ -16,7 +16,7 @@ Index Lookup(const absl::flat_hash_map<std::string_view, Index, StringHash, std:
 Index Snapshot::FindIdentity(std::string_view name) const {
   const PopulationStore& p = population_;
   uint32_t i = hash_slots::Find(p.identity_slots.span(), p.identities.size(), SlotHash(name),
-                                [&](uint32_t i) { return pool_.Get(p.identities[i].name) == name; });
+                                [&](uint32_t i) { return pool_.Get(p.IdentityName(i)) == name; });
   return i == hash_slots::kNotFound ? kNoIndex : i;
 }
 Index Snapshot::FindRole(std::string_view name) const { return Lookup(role_lookup_, name); }
@@ -172,10 +172,10 @@ Snapshot::Stats Snapshot::stats() const {
   s.strings = pool_.size();
   s.role_assignments = p.roles.size();
   const AccountRange all_accounts = accounts();
-  for (const IdentityRecord& i : p.identities) {
+  for (const IdentityView i : identities()) {  // views: a lazily verified image's records are checked
     if (i.flags & IdentityView::kDetectionConsistent) ++s.consistent_detection;
     if (i.flags & IdentityView::kExpansionNoop) ++s.expansion_noop;
-    for (Index a : p.account_lists.span(i.accounts))
+    for (Index a : i.accounts)
       for (AttrView v : all_accounts[a].attributes) s.entitlement_values += v.values.size();
   }
   pool_.ForEachColumn([&](std::string_view name, const auto& column) { s.parts.emplace_back(name, column.bytes()); });

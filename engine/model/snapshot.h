@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -205,7 +206,41 @@ struct ImageInfo {
   uint32_t format_version = 0;
   uint64_t file_bytes = 0;
   double open_ms = 0;
-  double open_cpu_ms = 0;  // the opening thread's CPU time (open_ms also counts waiting for a core)
+  double open_cpu_ms = 0;  // the open's CPU time, on every thread (open_ms also counts waiting for a core)
+  std::string verify = "full";  // "full": verified whole at open; "lazy": on access and in the background
+};
+
+// The columns of an image opened with verify "lazy": verified on a background thread
+// (engine/image/image.cc). A failure makes the snapshot fail closed: every later call of
+// an Engine over it is that error (FailClosed below).
+class ImageVerification {
+ public:
+  enum State { kVerifying, kVerified, kFailed };
+  State state() const { return state_.load(std::memory_order_acquire); }
+  std::string_view name() const {
+    switch (state()) {
+      case kVerifying: return "verifying";
+      case kVerified: return "verified";
+      case kFailed: break;
+    }
+    return "failed";
+  }
+  absl::Status failure() const { return state() == kFailed ? failure_ : absl::OkStatus(); }
+  // Until the state is no longer kVerifying.
+  void Wait() const { state_.wait(kVerifying, std::memory_order_acquire); }
+  void Verified() { Finish(kVerified); }
+  void Failed(absl::Status failure) {
+    failure_ = std::move(failure);
+    Finish(kFailed);
+  }
+
+ private:
+  void Finish(State s) {
+    state_.store(s, std::memory_order_release);
+    state_.notify_all();
+  }
+  std::atomic<State> state_{kVerifying};
+  absl::Status failure_;  // written once, before the state says kFailed
 };
 
 class Snapshot {
@@ -288,6 +323,13 @@ class Snapshot {
   std::string_view source_hash() const { return source_hash_; }
   // Set when the snapshot was opened from a compiled image.
   const std::optional<ImageInfo>& image() const { return image_; }
+  // Set when that image's columns are verified in the background (verify "lazy").
+  const ImageVerification* image_verification() const { return image_verification_.get(); }
+  // The error this snapshot fails closed with: an image whose background verification
+  // failed. OK otherwise.
+  absl::Status ImageFailure() const {
+    return image_verification_ ? image_verification_->failure() : absl::OkStatus();
+  }
 
   // SCIM resources read from SCIM exports, by resource type ("Users", "Accounts", ...),
   // as JSON text. Objects read from XML have none (the query stage renders them).
@@ -314,10 +356,15 @@ class Snapshot {
   template <typename T, typename Build>
   const T& LazyQueryState(size_t slot, Build build, size_t (*bytes)(const T&)) const {
     absl::call_once(query_once_[slot], [&] {
-      T* state = build();
-      query_state_[slot] = std::shared_ptr<void>(state, [](void* p) { delete static_cast<T*>(p); });
-      query_bytes_.fetch_add(bytes(*state), std::memory_order_relaxed);
+      try {
+        T* state = build();
+        query_state_[slot] = std::shared_ptr<void>(state, [](void* p) { delete static_cast<T*>(p); });
+        query_bytes_.fetch_add(bytes(*state), std::memory_order_relaxed);
+      } catch (const CorruptRecord&) {  // a lazily verified image's bad record: every query of it fails
+        query_failed_[slot] = std::current_exception();
+      }
     });
+    if (query_failed_[slot]) std::rethrow_exception(query_failed_[slot]);
     return *static_cast<const T*>(query_state_[slot].get());
   }
 
@@ -384,6 +431,7 @@ class Snapshot {
   std::string source_hash_;
   mutable std::array<absl::once_flag, kQuerySlots> query_once_;
   mutable std::array<std::shared_ptr<void>, kQuerySlots> query_state_;
+  mutable std::array<std::exception_ptr, kQuerySlots> query_failed_;
   mutable std::atomic<size_t> query_bytes_{0};
   mutable absl::once_flag policy_once_;
   mutable std::shared_ptr<void> policy_state_;
@@ -391,6 +439,22 @@ class Snapshot {
   void AddHeapParts(Stats& s) const;
   std::optional<ImageInfo> image_;
   std::shared_ptr<const void> image_mapping_;  // the mapped image, kept while anything views it
+  std::shared_ptr<ImageVerification> image_verification_;
 };
+
+// Runs f(), a call that reads `s`, failing closed on a corrupt image: the error of an
+// image whose background verification failed (before or while f ran), or of a record
+// f read that is corrupt (CorruptRecord). f returns absl::Status or absl::StatusOr.
+template <class F>
+auto FailClosed(const Snapshot& s, F f) -> decltype(f()) {
+  if (absl::Status failed = s.ImageFailure(); !failed.ok()) return failed;
+  try {
+    auto result = f();
+    if (absl::Status failed = s.ImageFailure(); !failed.ok()) return failed;
+    return result;
+  } catch (const CorruptRecord& e) {
+    return e.status();
+  }
+}
 
 }  // namespace preflight

@@ -20,6 +20,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "engine/model/column.h"
+#include "engine/model/record_check.h"
 
 namespace preflight {
 
@@ -47,8 +48,11 @@ class StringPool {
   // kNoId when the string was never interned.
   Id Find(std::string_view s) const;
   std::string_view Get(Id id) const {
+    if (checks_.on()) CheckGet(id);
     return {text_.data() + starts_[id], static_cast<size_t>(starts_[id + 1] - starts_[id])};
   }
+  // On while a mapped image's columns are unverified (engine/model/record_check.h).
+  const RecordChecks& checks() const { return checks_; }
   size_t size() const { return starts_.size() - 1; }
   // The bytes of the columns.
   size_t bytes() const { return text_.bytes() + starts_.bytes() + slots_.bytes(); }
@@ -78,6 +82,8 @@ class StringPool {
   std::vector<uint64_t> interning_;
   uint64_t max_text_bytes_;
   bool full_ = false;
+  RecordChecks checks_;
+  void CheckGet(Id id) const;
 };
 
 }  // namespace preflight

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
@@ -248,7 +249,7 @@ std::pair<std::string, std::string_view> ObjectKeys(const Snapshot& s, size_t t,
 // (queryDocuments); one that does not read (a hostile image) is left out, as it always was.
 QueryState* BuildState(const Snapshot& s, size_t t, size_t cache_bytes) {
   constexpr size_t kSample = 256;
-  auto* state = new QueryState;
+  auto state = std::make_unique<QueryState>();  // released when built (a corrupt image's record throws)
   state->schema = ResourceSchema::WithScimDefaults(kUrns[t]);
   auto from_model = [&](size_t count, auto from_scim) {
     for (Index i = 0; i < count; ++i)
@@ -299,7 +300,7 @@ QueryState* BuildState(const Snapshot& s, size_t t, size_t cache_bytes) {
     cache(doc.ok() ? *std::move(doc) : Doc());  // the model's objects always read
   }
   state->docs = std::move(docs);
-  return state;
+  return state.release();
 }
 
 const QueryState& StateOf(const Snapshot& s, size_t t, size_t cache_bytes) {

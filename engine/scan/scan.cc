@@ -236,7 +236,12 @@ absl::Status RunChunks(size_t n, const ScanOptions& options, int threads, const 
       }
       rows.clear();
       auto [b, e] = range(k);
-      absl::Status st = work(w, b, e, rows);
+      absl::Status st;
+      try {
+        st = work(w, b, e, rows);
+      } catch (const CorruptRecord& corrupt) {  // a lazily verified image's bad record: the run fails
+        st = corrupt.status();
+      }
       std::lock_guard lock(mu);
       if (!st.ok()) {
         if (failure.ok()) failure = st;

@@ -49,7 +49,10 @@ std::string SnapshotStatsJson(const Snapshot& s, int indent) {
   if (const std::optional<ImageInfo>& image = s.image()) {  // opened from a compiled image
     w.Key("image").BeginObject().Key("formatVersion").Int(image->format_version);
     w.Key("fileBytes").Int(image->file_bytes).Key("openMs").Double(image->open_ms);
-    w.Key("openCpuMs").Double(image->open_cpu_ms).EndObject();
+    w.Key("openCpuMs").Double(image->open_cpu_ms).Key("verify").String(image->verify);
+    // A lazy open's columns: "verifying" (in the background), "verified" or "failed".
+    if (const ImageVerification* v = s.image_verification()) w.Key("columns").String(v->name());
+    w.EndObject();
   }
   WriteDiagnostics(w, "diagnostics", s.diagnostics());
   w.EndObject();

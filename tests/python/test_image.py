@@ -151,6 +151,67 @@ def test_python_engine_loads_an_image(tmp_path: Path) -> None:
     assert "image: truncated: the header says" in str(raised.value)
 
 
+def section_offset(data: bytes, wanted: str) -> int:
+    """Where a section of an image starts (its entry in the table from byte 192, 64 bytes each)."""
+    count = int.from_bytes(data[64:68], "little")
+    for entry in range(192, 192 + 64 * count, 64):
+        if data[entry:entry + 40].rstrip(b"\0").decode() == wanted:
+            return int.from_bytes(data[entry + 48:entry + 56], "little")
+    raise AssertionError(f"no section {wanted}")
+
+
+def wait_verified(engine) -> str:
+    """The state of a lazy open's background verification once it has ended (bounded wait)."""
+    for _ in range(2000):
+        state = engine.image_verification()
+        if state != "verifying":
+            return state
+        time.sleep(0.005)
+    raise AssertionError("the background verification did not end")
+
+
+def test_python_engine_loads_an_image_lazily(tmp_path: Path) -> None:
+    import preflight
+
+    image = compile_image(tmp_path, str(DEMO))
+    body = REQUEST.read_text()
+    expected = json.loads((EXAMPLES / "expected-response.json").read_text())
+    lazy = preflight.Engine.load(str(image), verify="lazy")
+    assert lazy.check(body) == expected
+    assert wait_verified(lazy) == "verified"
+    assert lazy.stats()["image"]["verify"] == "lazy"
+    assert lazy.stats()["image"]["columns"] == "verified"
+    assert preflight.Engine.load(str(image)).image_verification() == "full"
+    assert preflight.SharedEngine.load(str(image), verify="lazy").get().check(body) == expected
+    with pytest.raises(preflight.InvalidValue, match="image verify must be full or lazy, not 'quick'"):
+        preflight.Engine.load(str(image), verify="quick")
+    # A value in the column one off: within bounds, so the open succeeds and only the
+    # background pass's checksum finds it; from then on every call fails closed.
+    data = bytearray(image.read_bytes())
+    data[section_offset(data, "values")] ^= 1
+    corrupt = tmp_path / "corrupt.pfimg"
+    corrupt.write_bytes(bytes(data))
+    with pytest.raises(preflight.InvalidValue, match="checksum mismatch in section 'values'"):
+        preflight.Engine.load(str(corrupt))
+    engine = preflight.Engine.load(str(corrupt), verify="lazy")
+    assert wait_verified(engine) == "failed"
+    with pytest.raises(preflight.InvalidValue, match="checksum mismatch in section 'values'"):
+        engine.check(body)
+
+
+def test_cli_image_verify_flag(tmp_path: Path) -> None:
+    image = compile_image(tmp_path, str(DEMO))
+    stats = json.loads(run("snapshot", "stats", str(image), "--image-verify", "lazy").stdout)
+    assert stats["image"]["verify"] == "lazy"
+    assert stats["image"]["columns"] in ("verifying", "verified")
+    assert json.loads(run("snapshot", "stats", str(image)).stdout)["image"]["verify"] == "full"
+    proc = run("check", "--snapshot", str(image), "--image-verify", "lazy", "--request", str(REQUEST))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == json.loads((EXAMPLES / "expected-response.json").read_text())
+    bad = scim_error(run("snapshot", "stats", str(image), "--image-verify", "sometimes"))
+    assert bad["detail"] == "image verify must be full or lazy, not 'sometimes'"
+
+
 def test_python_writes_an_image_the_cli_would(tmp_path: Path) -> None:
     import preflight
 

@@ -384,9 +384,16 @@ class Engine(_Checks):
         *,
         allow_partial: bool = False,
         limits: Optional[Limits] = None,
+        verify: str = "full",
     ) -> Engine:
         """Loads a snapshot: a directory, a file, or a list of them (kind detected from content),
         or one compiled image (:meth:`write_image`, ``preflight snapshot compile``), mapped.
+
+        ``verify`` says how an image is verified: ``"full"`` (the default) checks every byte
+        before this returns; ``"lazy"`` checks the header and the small sections, then every
+        record a call reads as it reads it, and the rest on a background thread: a corruption
+        found there makes every later call raise :class:`InvalidValue` naming it
+        (:meth:`image_verification` tells ``"verifying"``, ``"verified"`` or ``"failed"``).
 
         Fail-closed: a snapshot that loads with any error, or holds no policy or no
         identity, raises :class:`InvalidValue` naming the first problems. With
@@ -397,7 +404,13 @@ class Engine(_Checks):
         given (and the nesting depth of the snapshot files).
         """
         return cls(_preflight.Engine.load(_args.paths(paths), _allow_partial(strict, allow_partial),
-                                          _args.limits(limits)))
+                                          _args.limits(limits), verify))
+
+    def image_verification(self) -> str:
+        """``"full"`` (verified at open, or loaded from exports), or for an image loaded with
+        ``verify="lazy"`` its columns' background verification: ``"verifying"``, ``"verified"``
+        or ``"failed"``."""
+        return self._handle.image_verification()
 
     def _native(self) -> _preflight.Engine:
         return self._handle
@@ -430,8 +443,9 @@ class SharedEngine(_Checks):
         *,
         allow_partial: bool = False,
         limits: Optional[Limits] = None,
+        verify: str = "full",
     ) -> SharedEngine:
-        return cls(Engine.load(paths, strict, allow_partial=allow_partial, limits=limits))
+        return cls(Engine.load(paths, strict, allow_partial=allow_partial, limits=limits, verify=verify))
 
     def get(self) -> Engine:
         """The current engine."""

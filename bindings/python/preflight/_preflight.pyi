@@ -8,8 +8,12 @@ __version__: str
 class Engine:
     @staticmethod
     def load(
-        paths: Sequence[str], allow_partial: bool = False, limits: Optional[dict[str, int]] = None
+        paths: Sequence[str],
+        allow_partial: bool = False,
+        limits: Optional[dict[str, int]] = None,
+        verify: str = "full",
     ) -> Engine: ...
+    def image_verification(self) -> str: ...
     def check(self, request: object, explain: bool = False) -> dict[str, Any]: ...
     def check_json(self, request: object, explain: bool = False, indent: int = 0) -> str: ...
     def check_fields(

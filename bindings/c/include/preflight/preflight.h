@@ -80,6 +80,10 @@ typedef enum preflight_status {
 
 /* Flags for preflight_engine_load. */
 #define PREFLIGHT_LOAD_ALLOW_PARTIAL 1u /* keep a snapshot that loaded with errors (default: refuse it) */
+/* open a compiled image with verify "lazy" (default "full"): the header and small sections at
+   open, each record as a call reads it, the rest on a background thread; a corruption found
+   there fails every later call */
+#define PREFLIGHT_LOAD_IMAGE_VERIFY_LAZY 2u
 
 typedef struct preflight_engine preflight_engine;               /* an immutable loaded snapshot */
 typedef struct preflight_shared_engine preflight_shared_engine; /* holds the current engine; swappable */
