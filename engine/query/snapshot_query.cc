@@ -51,7 +51,10 @@ std::string IdOr(std::string_view id, std::string_view name) { return std::strin
 std::string UserId(const Snapshot& s, const IdentityView& i) { return IdOr(s.str(i.id), s.str(i.name)); }
 std::string AccountId(const Snapshot& s, Index a) {
   const AccountView acc = s.accounts()[a];
-  return IdOr(s.str(acc.id), absl::StrCat(ToAbsl(s.str(s.identities()[acc.identity].name)), ":", a));
+  if (!s.str(acc.id).empty()) return std::string(s.str(acc.id));
+  // An account held by no identity (a hostile image's; the column allows none) has no owner's name.
+  const bool owned = acc.identity < s.identities().size();
+  return absl::StrCat(owned ? ToAbsl(s.str(s.identities()[acc.identity].name)) : "", ":", a);
 }
 std::string EntitlementId(const Snapshot& s, size_t e) {
   std::string_view id = s.str(s.entitlements()[e].id);
