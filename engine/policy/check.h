@@ -42,6 +42,9 @@ struct CheckOptions {
   // Match an EntitlementSOD constraint's selectors before listing the matched terms
   // (EvaluateConstraint's match_first): most evaluated constraints do not fire.
   bool match_before_listing = true;
+  // Read each role's expansion and detection scope from the facts computed once per
+  // snapshot (engine/plan/role_facts.h) instead of working them out in every check.
+  bool precomputed_roles = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
@@ -52,6 +55,7 @@ struct CheckOptions {
     o.use_role_pairs = false;
     o.equal_by_position = false;
     o.match_before_listing = false;
+    o.precomputed_roles = false;
     return o;
   }
 };
