@@ -4,8 +4,9 @@
 // pass, where only the views' on-access checks (engine/model/record_check.h) stand
 // between the records and the reads. FUZZ_MAX_LEN=65536
 // Oracle: opening never crashes or reads out of bounds (ASan, UBSan); an image that opens
-// answers stats, identity lookups, a query and a check without crashing, and every
-// failure is a clear error, never an internal one.
+// answers stats, identity lookups, a query and a check without crashing, every failure
+// is a clear error, never an internal one, and a full open gives the same answer with the
+// fast column check as with the naming one alone.
 // Seeds: fuzz/seeds/image_fuzz (the demo snapshot compiled: `preflight snapshot compile
 // examples/demo-snapshot -o fuzz/seeds/image_fuzz/demo.pfimg`).
 
@@ -86,6 +87,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ImageOpenOptions full;
   full.verify_checksum = false;
   Exercise(words, bytes, full);
+  // The fast column check, which only decides, agrees with the one that names a problem.
+  ImageOpenOptions named_only = full;
+  named_only.fast_column_check = false;
+  const absl::Status fast = OpenImageBytes(words, bytes, "fuzz.pfimg", full).status();
+  if (fast != OpenImageBytes(words, bytes, "fuzz.pfimg", named_only).status())
+    Fail("the fast and the naming column checks disagree", fast);
   ImageOpenOptions lazy = full;
   lazy.verify = ImageVerify::kLazy;
   lazy.verify_in_background = false;

@@ -426,9 +426,14 @@ TEST_CASE("image: truncated, wrong magic, wrong version, bad checksum, hostile o
     lazy.verify = ImageVerify::kLazy;
     lazy.verify_in_background = false;
     size_t refused_lazily = 0;
+    // The fast column check (which only decides) and the one that names a problem agree.
+    ImageOpenOptions named_only = unchecked;
+    named_only.fast_column_check = false;
     for (size_t at = 64; at < bytes.size(); ++at) {
       auto flipped = std::make_shared<std::string>(bytes);
       (*flipped)[at] = static_cast<char>((*flipped)[at] ^ 0xff);
+      CHECK(OpenImageBytes(flipped, *flipped, "flipped", unchecked).status() ==
+            OpenImageBytes(flipped, *flipped, "flipped", named_only).status());
       for (const ImageOpenOptions& options : {unchecked, lazy}) {
         auto opened = OpenImageBytes(flipped, *flipped, "flipped", options);
         if (!opened.ok()) {
@@ -447,6 +452,19 @@ TEST_CASE("image: truncated, wrong magic, wrong version, bad checksum, hostile o
     }
     CHECK(refused > bytes.size() / 4);
     CHECK(refused_lazily < refused);  // the columns' bytes are left to the views
+    // And on every 32-bit word of the data sections set to the values at the edges of the
+    // tables' counts (a reference one past its table, a range one past its arena, none).
+    size_t words_refused = 0;
+    for (size_t at = offset; at + 4 <= bytes.size(); at += 4) {
+      for (uint32_t value : {0u, 1u, 2u, 3u, 45u, 46u, 47u, 0x7fffffffu, 0x80000000u, UINT32_MAX - 1, UINT32_MAX}) {
+        auto changed = std::make_shared<std::string>(bytes);
+        std::memcpy(changed->data() + at, &value, 4);
+        const absl::Status fast = OpenImageBytes(changed, *changed, "changed", unchecked).status();
+        CHECK(fast == OpenImageBytes(changed, *changed, "changed", named_only).status());
+        words_refused += !fast.ok();
+      }
+    }
+    CHECK(words_refused > 0);
   }
   SECTION("a missing file") {
     auto opened = OpenImage(path + ".absent");

@@ -179,7 +179,9 @@ void Names(Ar& ar, ImageAccess::NameMap& m, const StringPool& pool, Table table)
 
 // Every reference and Range of the population's and the pool's columns. A check sees
 // either the whole-column facts (counts, shapes) or the rows of one chunk of a column
-// (engine/image/image.cc splits the columns so that the work is shared by the cores).
+// (engine/image/image.cc splits the columns so that the work is shared by the cores). A
+// row's checks report to the sink `c` they are given (Ref, In), which may be a local of
+// the check's loop.
 template <class Check>
 void ImageAccess::CheckColumns(const Snapshot& s, Check& check) {
   using image::Table;
@@ -203,40 +205,37 @@ void ImageAccess::CheckColumns(const Snapshot& s, Check& check) {
   if (!check.ok()) return;
   // The attributes column ends with a record marking the end of the last values (AttrRecord).
   const size_t attributes = p.attributes.empty() ? 0 : p.attributes.size() - 1;
-  check.Rows("identities", p.identities, [&](const IdentityRecord& r) {
-    check.Ref(r.name, Table::kStrings);
-    check.Ref(r.id, Table::kStrings);  // interned, "" when absent
-    check.Ref(r.display_name, Table::kStrings);
-    check.In(r.assigned_roles, p.roles.size(), "identity.roles");
-    check.In(r.detected_roles, p.roles.size(), "identity.roles");
-    check.In(r.accounts, p.account_lists.size(), "identity.accounts");
-    check.In(r.attributes, attributes, "attributes");
+  check.Rows("identities", p.identities, [&](auto& c, const IdentityRecord& r) {
+    c.Ref(r.name, Table::kStrings);
+    c.Ref(r.id, Table::kStrings);  // interned, "" when absent
+    c.Ref(r.display_name, Table::kStrings);
+    c.In(r.assigned_roles, p.roles.size(), "identity.roles");
+    c.In(r.detected_roles, p.roles.size(), "identity.roles");
+    c.In(r.accounts, p.account_lists.size(), "identity.accounts");
+    c.In(r.attributes, attributes, "attributes");
   });
-  check.Rows("accounts", p.accounts, [&](const AccountRecord& r) {
-    for (Id id : {r.id, r.native_identity}) check.Ref(id, Table::kStrings);
-    for (Id id : {r.instance, r.display_name}) check.Ref(id, Table::kStrings, true);
-    check.Ref(r.application, Table::kApplications);
-    check.Ref(r.identity, Table::kIdentities, true);
-    check.In(r.attributes, attributes, "attributes");
-    check.In(r.permissions, p.permissions.size(), "permissions");
+  check.Rows("accounts", p.accounts, [&](auto& c, const AccountRecord& r) {
+    for (Id id : {r.id, r.native_identity}) c.Ref(id, Table::kStrings);
+    for (Id id : {r.instance, r.display_name}) c.Ref(id, Table::kStrings, true);
+    c.Ref(r.application, Table::kApplications);
+    c.Ref(r.identity, Table::kIdentities, true);
+    c.In(r.attributes, attributes, "attributes");
+    c.In(r.permissions, p.permissions.size(), "permissions");
   });
-  check.Rows("identity.roles", p.roles, [&](Index r) { check.Ref(r, Table::kRoles); });
-  check.Rows("identity.accounts", p.account_lists, [&](Index a) { check.Ref(a, Table::kAccounts); });
-  // Each record's values begin where the previous record's do or later.
-  check.Rows("attributes", p.attributes, [&](const AttrRecord& r, size_t row) {
-    const uint32_t previous = row == 0 ? 0 : p.attributes[row - 1].first();
-    check.Ref(r.name, Table::kStrings, true);
-    check.In(Range{previous, r.first() - previous}, p.values.size(), "values");
+  check.Rows("identity.roles", p.roles, [&](auto& c, Index r) { c.Ref(r, Table::kRoles); });
+  check.Rows("identity.accounts", p.account_lists, [&](auto& c, Index a) { c.Ref(a, Table::kAccounts); });
+  // Each record's values begin where the previous record's do or later, within values.
+  check.Rows("attributes", p.attributes, [&](auto& c, const AttrRecord& r) { c.Ref(r.name, Table::kStrings, true); });
+  check.Ascending("attributes", p.attributes, [](const AttrRecord& r) { return r.first(); }, p.values.size(), "values");
+  check.Rows("permissions", p.permissions, [&](auto& c, const PermissionRecord& r) {
+    c.Ref(r.target, Table::kStrings);
+    c.In(r.rights, p.rights.size(), "rights");
   });
-  check.Rows("permissions", p.permissions, [&](const PermissionRecord& r) {
-    check.Ref(r.target, Table::kStrings);
-    check.In(r.rights, p.rights.size(), "rights");
-  });
-  check.Rows("values", p.values, [&](Id id) { check.Ref(id, Table::kStrings); });
-  check.Rows("rights", p.rights, [&](Id id) { check.Ref(id, Table::kStrings); });
-  check.Rows("entitlements", p.entitlements, [&](const EntitlementRecord& r) {
-    check.Ref(r.application, Table::kApplications, true);
-    for (Id id : {r.attribute, r.value, r.id, r.display_name, r.type}) check.Ref(id, Table::kStrings);
+  check.Rows("values", p.values, [&](auto& c, Id id) { c.Ref(id, Table::kStrings); });
+  check.Rows("rights", p.rights, [&](auto& c, Id id) { c.Ref(id, Table::kStrings); });
+  check.Rows("entitlements", p.entitlements, [&](auto& c, const EntitlementRecord& r) {
+    c.Ref(r.application, Table::kApplications, true);
+    for (Id id : {r.attribute, r.value, r.id, r.display_name, r.type}) c.Ref(id, Table::kStrings);
   });
   check.Slots("identity.slots", p.identity_slots, p.identities.size());
   for (size_t t = 0; t < kResourceTypes.size(); ++t)

@@ -57,6 +57,10 @@ struct ImageOpenOptions {
   // Off only to fuzz the decoder (fuzz/image_fuzz.cc): a file whose checksums do not
   // match is otherwise refused before its sections are decoded.
   bool verify_checksum = true;
+  // Off only for tests and the fuzz target: every chunk's rows are checked by the check
+  // that names a problem alone, not first by the fast one that only decides (the two
+  // must agree on every image).
+  bool fast_column_check = true;
 };
 
 // Writes `snapshot` as an image at `path` (through a temporary file renamed into place,

@@ -63,7 +63,7 @@ Index BuildContext::App(std::string_view name, const Location& where, const std:
   return index;
 }
 
-Index BuildContext::Role(std::string_view name, const Location& where, const std::string& object) {
+Index BuildContext::FindRole(std::string_view name) {
   Id id = snap.pool_.Find(name);
   if (id != kNoId) {
     auto it = snap.role_by_name_.find(id);
@@ -71,6 +71,11 @@ Index BuildContext::Role(std::string_view name, const Location& where, const std
   }
   if (auto it = role_by_id.find(ToAbsl(name)); it != role_by_id.end()) return it->second;
   if (auto it = role_by_display.find(ToAbsl(name)); it != role_by_display.end()) return it->second;
+  return kNoIndex;
+}
+
+Index BuildContext::Role(std::string_view name, const Location& where, const std::string& object) {
+  if (Index role = FindRole(name); role != kNoIndex) return role;
   Diag(Severity::kError, ErrorCode::kInvalidValue, absl::StrCat("unknown role '", ToAbsl(name), "'"), where, object);
   return kNoIndex;
 }
@@ -89,25 +94,6 @@ Range Append(std::vector<Id>& arena, std::span<const Id> values) {
   return r;
 }
 }  // namespace
-
-Range BuildContext::Store(const std::vector<AttrValues>& attrs) {
-  std::vector<AttrRecord>& records = snap.population_.attributes.Build();
-  std::vector<Id>& values = snap.population_.values.Build();
-  Range r{static_cast<uint32_t>(records.size()), 0};
-  for (const AttrValues& a : attrs) {
-    if (values.size() + a.values.size() > AttrRecord::kFirst) {
-      if (!values_full)
-        Diag(Severity::kError, ErrorCode::kTooMany,
-             "more attribute values than a snapshot holds (2^31); the rest are dropped", {}, "");
-      values_full = true;
-      break;
-    }
-    records.push_back({a.name, static_cast<uint32_t>(values.size()) | (a.multi ? AttrRecord::kMulti : 0)});
-    Append(values, a.values);
-    ++r.count;
-  }
-  return r;
-}
 
 Range BuildContext::Store(const std::vector<Permission>& permissions) {
   std::vector<PermissionRecord>& records = snap.population_.permissions.Build();

@@ -29,8 +29,6 @@ class BuildContext {
   // it within the query documents' nesting budget). Others are checked at load.
   std::vector<bool> trusted_documents;
   // References by id or display name, while resolving.
-  absl::flat_hash_map<std::string, Index> account_by_id;
-  absl::flat_hash_map<std::string, Index> identity_by_id;
   absl::flat_hash_map<std::string, Index> role_by_id, role_by_display;
   // Each identity's accounts, while standalone accounts are still being attached.
   std::vector<std::vector<Index>> identity_accounts;
@@ -61,6 +59,8 @@ class BuildContext {
   Index App(std::string_view name, const Location& where, const std::string& object);
   // A role by name, id or display name; kNoIndex (and an error) when unknown.
   Index Role(std::string_view name, const Location& where, const std::string& object);
+  // The same without the error.
+  Index FindRole(std::string_view name);
   // Known roles, de-duplicated, in order (`names`: a list of strings or string views).
   template <class Names>
   std::vector<Index> Roles(const Names& names, const Location& where, const std::string& object) {
@@ -73,7 +73,6 @@ class BuildContext {
   }
   Permission ConvertPermission(const PermissionObject& p);
   // Appended to the population's columns: where they went.
-  Range Store(const std::vector<AttrValues>& attrs);
   Range Store(const std::vector<Permission>& permissions);
   Range Store(std::span<const Index> list, Column<Index>& column);
   // A Filter; `compound_apps` (the selector's applications) for CompoundFilters, whose
@@ -85,8 +84,17 @@ class BuildContext {
 
  private:
   class ChunkStrings;  // engine/load/identities_pass.cc
-  // Attributes sorted by name, nulls dropped, repeated names merged into one list.
-  std::vector<AttrValues> Attrs(ChunkStrings& strings, IdentityChunk::Run attrs);
+  // Attributes appended to the population's columns: sorted by name, nulls dropped,
+  // repeated names merged into one list; `app`, an account's application, makes multi-valued
+  // the attributes its schema says are.
+  Range StoreAttributes(ChunkStrings& strings, IdentityChunk::Run attrs, const Application* app);
+  struct PendingAttribute {  // an attribute's name and its values' run of pending_values_
+    Id name;
+    bool multi;
+    uint32_t begin, size;
+  };
+  std::vector<PendingAttribute> pending_attributes_;  // reused from one list to the next
+  std::vector<Id> pending_values_;
   void AddIdentities(const IdentityChunk& chunk);
   Index AddAccount(ChunkStrings& strings, const IdentityChunk::Account& a, Index owner);
   void AttachStandaloneAccounts();

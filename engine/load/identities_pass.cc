@@ -9,70 +9,109 @@ namespace preflight {
 
 // One chunk's strings as the snapshot's: each interned on its first use, so the pool
 // interns the same strings in the same order as converting the objects one by one would
-// (the order of ids is the order attributes and policies are sorted in).
+// (the order of ids is the order attributes and policies are sorted in). The pass's
+// first uses go through the chunk's strings roughly in their order (the order they were
+// packed in), so the pool's table slots of the strings a little ahead are fetched while
+// this one is probed: each probe is otherwise a cache miss waited for alone.
 class BuildContext::ChunkStrings {
  public:
   ChunkStrings(BuildContext& ctx, const IdentityChunk& chunk)
       : ctx_(ctx), chunk_(chunk), ids_(chunk.string_count(), kUnmapped) {}
   Id operator()(IdentityChunk::Str s) {
     Id& id = ids_[s];
-    if (id == kUnmapped) id = ctx_.Intern(chunk_.Get(s));
+    if (id == kUnmapped) {
+      for (size_t ahead = std::min<size_t>(size_t{s} + kAhead, ids_.size()); prefetched_ < ahead; ++prefetched_)
+        ctx_.snap.pool_.Prefetch(chunk_.hashes[prefetched_]);
+      id = ctx_.snap.pool_.Intern(chunk_.Get(s), chunk_.hashes[s]);
+    }
     return id;
+  }
+  // The role a string names (BuildContext::FindRole), or kNoIndex.
+  Index Role(IdentityChunk::Str s) {
+    if (roles_.empty()) roles_.assign(ids_.size(), kUnresolved);
+    Index& role = roles_[s];
+    if (role == kUnresolved) role = ctx_.FindRole(chunk_.Get(s));
+    return role;
   }
   const IdentityChunk& chunk() const { return chunk_; }
 
  private:
   static constexpr Id kUnmapped = kNoId;  // kNoId is never an interned string's id
+  static constexpr Index kUnresolved = kNoIndex - 1;  // never a role's index
+  static constexpr size_t kAhead = 16;
   BuildContext& ctx_;
   const IdentityChunk& chunk_;
   std::vector<Id> ids_;
+  std::vector<Index> roles_;
+  size_t prefetched_ = 0;  // strings [0, prefetched_) have had their slots fetched
 };
 
-std::vector<AttrValues> BuildContext::Attrs(ChunkStrings& strings, IdentityChunk::Run attrs) {
+// Into the population's columns directly: the attributes' ids gathered in the chunk's
+// order (the order they are interned in), then sorted by name as a list of runs.
+Range BuildContext::StoreAttributes(ChunkStrings& strings, IdentityChunk::Run attrs, const Application* app) {
   const IdentityChunk& chunk = strings.chunk();
-  std::vector<AttrValues> out;
-  out.reserve(attrs.size);
+  std::vector<PendingAttribute>& pending = pending_attributes_;
+  std::vector<Id>& ids = pending_values_;
+  pending.clear();
+  ids.clear();
   for (const IdentityChunk::Attribute& a : chunk.Attributes(attrs)) {
     if (a.values.size == 0 && !a.multi) continue;  // null
-    AttrValues& v = out.emplace_back();
+    PendingAttribute& v = pending.emplace_back();
     v.name = strings(a.name);
     v.multi = a.multi;
-    v.values.reserve(a.values.size);
-    for (IdentityChunk::Str value : chunk.List(a.values)) v.values.push_back(strings(value));
+    v.begin = static_cast<uint32_t>(ids.size());
+    v.size = a.values.size;
+    for (IdentityChunk::Str value : chunk.List(a.values)) ids.push_back(strings(value));
   }
-  std::sort(out.begin(), out.end(), [](const AttrValues& x, const AttrValues& y) { return x.name < y.name; });
-  // Merge duplicate keys (repeated entries) into one multi-valued attribute.
-  std::vector<AttrValues> merged;
-  for (auto& v : out) {
-    if (!merged.empty() && merged.back().name == v.name) {
-      merged.back().multi = true;
-      merged.back().values.insert(merged.back().values.end(), v.values.begin(), v.values.end());
-    } else {
-      merged.push_back(std::move(v));
+  std::sort(pending.begin(), pending.end(),
+            [](const PendingAttribute& x, const PendingAttribute& y) { return x.name < y.name; });
+  std::vector<AttrRecord>& records = snap.population_.attributes.Build();
+  std::vector<Id>& values = snap.population_.values.Build();
+  Range r{static_cast<uint32_t>(records.size()), 0};
+  for (size_t i = 0, next; i < pending.size(); i = next) {
+    // Repeated names (repeated entries) merged into one multi-valued attribute; multi-valued
+    // too where an account's application declares it so, where the source lost the list.
+    bool multi = pending[i].multi;
+    size_t count = pending[i].size;
+    for (next = i + 1; next < pending.size() && pending[next].name == pending[i].name; ++next) {
+      multi = true;
+      count += pending[next].size;
     }
+    if (app && app->IsMulti(pending[i].name)) multi = true;
+    if (values.size() + count > AttrRecord::kFirst) {
+      if (!values_full)
+        Diag(Severity::kError, ErrorCode::kTooMany,
+             "more attribute values than a snapshot holds (2^31); the rest are dropped", {}, "");
+      values_full = true;
+      break;
+    }
+    records.push_back({pending[i].name, static_cast<uint32_t>(values.size()) | (multi ? AttrRecord::kMulti : 0)});
+    for (size_t k = i; k < next; ++k)
+      values.insert(values.end(), ids.begin() + pending[k].begin, ids.begin() + pending[k].begin + pending[k].size);
+    ++r.count;
   }
-  return merged;
+  return r;
 }
 
 Index BuildContext::AddAccount(ChunkStrings& strings, const IdentityChunk::Account& a, Index owner) {
   Snapshot& s = snap;
   const IdentityChunk& chunk = strings.chunk();
-  std::string_view native_identity = chunk.Get(a.native_identity), id = chunk.Get(a.id);
   AccountRecord acc;
   acc.id = strings(a.id);
   acc.from_scim = a.from_scim;
-  acc.application =
-      App(chunk.Get(a.application), chunk.Where(a.where), absl::StrCat("Link[", ToAbsl(native_identity), "]"));
+  // The application by name; App() adds (and reports) one the snapshot does not define.
+  Id application = strings(a.application);
+  if (auto it = s.app_by_name_.find(application); it != s.app_by_name_.end()) {
+    acc.application = it->second;
+  } else {
+    acc.application = App(chunk.Get(a.application), chunk.Where(a.where),
+                          absl::StrCat("Link[", ToAbsl(chunk.Get(a.native_identity)), "]"));
+  }
   acc.instance = chunk.Get(a.instance).empty() ? kNoId : strings(a.instance);
   acc.native_identity = strings(a.native_identity);
   acc.display_name = chunk.Get(a.display_name).empty() ? kNoId : strings(a.display_name);
   acc.identity = owner;
-  std::vector<AttrValues> attributes = Attrs(strings, a.attributes);
-  // Multi-valued per the application's schema, where the source lost the list.
-  const Application& app = s.applications_[acc.application];
-  for (AttrValues& v : attributes)
-    if (app.IsMulti(v.name)) v.multi = true;
-  acc.attributes = Store(attributes);
+  acc.attributes = StoreAttributes(strings, a.attributes, &s.applications_[acc.application]);
   std::vector<Permission> permissions;
   for (const IdentityChunk::Permission& p : chunk.Permissions(a.permissions)) {
     Permission& pm = permissions.emplace_back();
@@ -86,7 +125,6 @@ Index BuildContext::AddAccount(ChunkStrings& strings, const IdentityChunk::Accou
   Index index = static_cast<Index>(accounts.size());
   accounts.push_back(acc);
   identity_accounts[owner].push_back(index);
-  if (!id.empty()) account_by_id.emplace(std::string(id), index);
   return index;
 }
 
@@ -110,28 +148,30 @@ void BuildContext::AddIdentities(const IdentityChunk& chunk) {
            chunk.Where(io.where), absl::StrCat("Identity[", ToAbsl(name_text), "]"));
       continue;
     }
-    std::string_view id = chunk.Get(io.id);
-    if (!id.empty()) identity_by_id.emplace(std::string(id), index);
     IdentityRecord identity;
     identity.name = name;
     identity.id = strings(io.id);
     identity.display_name = strings(io.display_name);
     identity.from_scim = io.from_scim;
     identity.inactive = io.inactive;
-    if (io.assigned_roles.size + io.detected_roles.size > 0) {
-      Location where = chunk.Where(io.where);
-      std::string object = absl::StrCat("Identity[", ToAbsl(name_text), "]");
-      auto roles = [&](IdentityChunk::Run names) {
-        std::vector<std::string_view> texts;
-        for (IdentityChunk::Str n : chunk.List(names)) texts.push_back(chunk.Get(n));
-        return Store(Roles(texts, where, object), p.roles);
-      };
-      identity.assigned_roles = roles(io.assigned_roles);
-      identity.detected_roles = roles(io.detected_roles);
-    } else {
-      identity.assigned_roles = identity.detected_roles = Range{static_cast<uint32_t>(p.roles.Build().size()), 0};
-    }
-    identity.attributes = Store(Attrs(strings, io.attributes));
+    // Known roles, de-duplicated, in order; each unknown one reported.
+    auto roles = [&](IdentityChunk::Run names) {
+      std::vector<Index>& column = p.roles.Build();
+      Range r{static_cast<uint32_t>(column.size()), 0};
+      for (IdentityChunk::Str n : chunk.List(names)) {
+        Index role = strings.Role(n);
+        if (role == kNoIndex)
+          Diag(Severity::kError, ErrorCode::kInvalidValue, absl::StrCat("unknown role '", ToAbsl(chunk.Get(n)), "'"),
+               chunk.Where(io.where), absl::StrCat("Identity[", ToAbsl(name_text), "]"));
+        else if (std::find(column.begin() + r.begin, column.end(), role) == column.end())
+          column.push_back(role);
+      }
+      r.count = static_cast<uint32_t>(column.size()) - r.begin;
+      return r;
+    };
+    identity.assigned_roles = roles(io.assigned_roles);
+    identity.detected_roles = roles(io.detected_roles);
+    identity.attributes = StoreAttributes(strings, io.attributes, nullptr);
     identities.push_back(identity);
     identity_accounts.emplace_back();
     for (const IdentityChunk::Account& a : chunk.Accounts(io.accounts)) AddAccount(strings, a, index);
@@ -187,6 +227,14 @@ void BuildContext::AttachStandaloneAccounts() {
     auto it = id == kNoId ? s.identity_by_name_.end() : s.identity_by_name_.find(id);
     return it == s.identity_by_name_.end() ? kNoIndex : it->second;
   };
+  // Identities by id (the first of each), for owners named by id.
+  absl::flat_hash_map<Id, Index> identity_by_id;
+  bool any_standalone = false;
+  for (const IdentityChunk& chunk : objects.identity_chunks) any_standalone |= chunk.standalone.size > 0;
+  const std::vector<IdentityRecord>& identities = s.population_.identities.Build();
+  if (any_standalone)
+    for (Index i = 0; i < identities.size(); ++i)
+      if (!s.pool_.Get(identities[i].id).empty()) identity_by_id.emplace(identities[i].id, i);
   absl::flat_hash_set<Index> identities_with_resources;
   for (IdentityChunk& chunk : objects.identity_chunks) {
     ChunkStrings strings(*this, chunk);
@@ -196,7 +244,7 @@ void BuildContext::AttachStandaloneAccounts() {
       if (auto it = owner_by_account_id.find(ToAbsl(id)); !id.empty() && it != owner_by_account_id.end()) owner = it->second;
       if (owner == kNoIndex) owner = find_identity(identity);
       if (owner == kNoIndex)
-        if (auto it = identity_by_id.find(ToAbsl(identity)); it != identity_by_id.end()) owner = it->second;
+        if (auto it = identity_by_id.find(s.pool_.Find(identity)); it != identity_by_id.end()) owner = it->second;
       if (owner == kNoIndex) {
         Diag(Severity::kError, ErrorCode::kInvalidValue,
              absl::StrCat("account of unknown identity '", ToAbsl(identity), "' is skipped"), chunk.Where(a.where),

@@ -291,7 +291,8 @@ struct LargeArrayAllocator {
 // identities take about what the model will, so the load holds them packed from the
 // parse (each file's, by the thread that parsed it) to the identities pass, which reads
 // the chunks in order and releases each one. Names stay names (the identities pass
-// resolves them); unpacking gives back the very objects packed.
+// resolves them); unpacking gives back the very objects packed. Each string's hash for the
+// string pool is computed as it is packed, on the parse threads, not by the identities pass.
 struct IdentityChunk {
   template <class T>
   using Array = std::vector<T, LargeArrayAllocator<T>>;
@@ -328,6 +329,7 @@ struct IdentityChunk {
 
   Array<char> text;       // the strings end to end, each once
   Array<uint64_t> ends;   // string s is text[s ? ends[s - 1] : 0, ends[s])
+  Array<uint32_t> hashes;  // string s's SlotHash (engine/model/hash_slots.h), made on the parse thread
   Array<Identity> identities;
   Array<Account> accounts;  // the identities' (nested), then the standalone ones
   Run standalone;           // of accounts: standalone Links / SCIM Accounts

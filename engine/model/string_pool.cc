@@ -11,8 +11,9 @@ StringPool::StringPool(uint64_t max_text_bytes) : max_text_bytes_(std::min(max_t
   starts_.Seal();
 }
 
-Id StringPool::Find(std::string_view s) const {
-  uint32_t hash = SlotHash(s);
+Id StringPool::Find(std::string_view s) const { return Find(s, SlotHash(s)); }
+
+Id StringPool::Find(std::string_view s, uint32_t hash) const {
   if (!interning_.empty()) {
     size_t mask = interning_.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -26,13 +27,16 @@ Id StringPool::Find(std::string_view s) const {
   return id == hash_slots::kNotFound ? kNoId : id;
 }
 
-Id StringPool::Intern(std::string_view s) {
-  Id found = Find(s);
+Id StringPool::Intern(std::string_view s) { return Intern(s, SlotHash(s)); }
+
+Id StringPool::Intern(std::string_view s, uint32_t hash) {
+  Id found = Find(s, hash);
   if (found != kNoId) return found;
   if (text_.size() + s.size() > max_text_bytes_) {
     full_ = true;
     if (size() > 0) return 0;
     s = {};  // an empty pool takes "" as its string 0
+    hash = SlotHash(s);
   }
   Id id = static_cast<Id>(size());
   std::vector<char>& text = text_.Build();
@@ -56,7 +60,7 @@ Id StringPool::Intern(std::string_view s) {
       if (slot != 0) place(grown, slot);
     interning_.swap(grown);
   }
-  place(interning_, uint64_t{SlotHash(s)} << 32 | (uint64_t{id} + 1));
+  place(interning_, uint64_t{hash} << 32 | (uint64_t{id} + 1));
   return id;
 }
 

@@ -43,10 +43,19 @@ class StringPool {
   // A string that does not fit (full() from then on) gets id 0 instead: a valid id, so
   // that the build goes on safely to where it refuses the pool (SnapshotBuilder::Build).
   Id Intern(std::string_view s);
+  // The same with the string's SlotHash (engine/model/hash_slots.h) computed already.
+  Id Intern(std::string_view s, uint32_t hash);
   // A string did not fit: its text would have passed max_text_bytes.
   bool full() const { return full_; }
   // kNoId when the string was never interned.
   Id Find(std::string_view s) const;
+  Id Find(std::string_view s, uint32_t hash) const;
+  // A hint: a Find or Intern of a string with this hash comes soon, so its slot of the
+  // interning table is fetched meanwhile (a load's probes are cache misses, one after the
+  // other; hinted a few strings ahead, they overlap).
+  void Prefetch(uint32_t hash) const {
+    if (!interning_.empty()) __builtin_prefetch(&interning_[hash & (interning_.size() - 1)]);
+  }
   std::string_view Get(Id id) const {
     if (checks_.on()) CheckGet(id);
     return {text_.data() + starts_[id], static_cast<size_t>(starts_[id + 1] - starts_[id])};
