@@ -45,6 +45,11 @@ struct CheckOptions {
   // Read each role's expansion and detection scope from the facts computed once per
   // snapshot (engine/plan/role_facts.h) instead of working them out in every check.
   bool precomputed_roles = true;
+  // Decide whether a generic constraint whose selectors name only plain entitlement
+  // values fires from the values the identity holds (the constraint table's value
+  // gates), before and after the plan, without evaluating it; evaluate only those that
+  // fire, to list their terms.
+  bool use_value_gates = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
@@ -56,6 +61,7 @@ struct CheckOptions {
     o.equal_by_position = false;
     o.match_before_listing = false;
     o.precomputed_roles = false;
+    o.use_value_gates = false;
     return o;
   }
 };
