@@ -6,6 +6,7 @@
 #include <new>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "engine/model/hash_slots.h"
 
 namespace preflight {
@@ -77,12 +78,11 @@ class Packer {
  private:
   // The chunk's string, added when new.
   Str S(std::string_view s) {
-    uint32_t hash = SlotHash(s);
-    if (auto it = index_.find(Text{s, hash}); it != index_.end()) return *it;
+    if (auto it = index_.find(s); it != index_.end()) return *it;
     Str id = static_cast<Str>(c_.ends.size());
     c_.text.insert(c_.text.end(), s.begin(), s.end());
     c_.ends.push_back(c_.text.size());
-    c_.hashes.push_back(hash);
+    c_.hashes.push_back(SlotHash(s));  // for the string pool, once per chunk string
     index_.insert(id);
     return id;
   }
@@ -102,26 +102,20 @@ class Packer {
     return {S(l.file), S(l.pointer), static_cast<int32_t>(l.line), static_cast<int32_t>(l.column), l.offset};
   }
 
-  // The chunk's strings by their text, while packing, hashed by their SlotHash.
-  struct Text {
-    std::string_view s;
-    uint32_t hash;
-  };
+  // The chunk's strings by their text, while packing.
   struct Hash {
     using is_transparent = void;
     const IdentityChunk* c;
-    size_t operator()(const Text& t) const { return Spread(t.hash); }
-    size_t operator()(Str s) const { return Spread(c->hashes[s]); }
-    // The 32 bits over 64, for the table's own use of the high and low bits.
-    static size_t Spread(uint32_t h) { return (uint64_t{h} << 32 | h) * 0x9E3779B97F4A7C15ull; }
+    size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}(ToAbsl(s)); }
+    size_t operator()(Str s) const { return (*this)(c->Get(s)); }
   };
   struct Eq {
     using is_transparent = void;
     const IdentityChunk* c;
-    std::string_view Of(const Text& t) const { return t.s; }
-    std::string_view Of(Str s) const { return c->Get(s); }
+    std::string_view Text(std::string_view s) const { return s; }
+    std::string_view Text(Str s) const { return c->Get(s); }
     template <class A, class B>
-    bool operator()(const A& a, const B& b) const { return Of(a) == Of(b); }
+    bool operator()(const A& a, const B& b) const { return Text(a) == Text(b); }
   };
 
   IdentityChunk& c_;
