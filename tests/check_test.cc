@@ -10,6 +10,7 @@
 #include "engine/model/snapshot.h"
 #include "engine/plan/compiler.h"
 #include "engine/policy/check.h"
+#include "engine/policy/constraint_table.h"
 #include "engine/wire/check_response.h"
 #include "engine/preflight.h"
 #include "engine/state/match.h"
@@ -257,6 +258,35 @@ TEST_CASE("entitlement SoD: OR terms list every match, AND needs all, values are
   CHECK(v.entitlements[2].value == "approve");
   CHECK(v.entitlements[3].value == "pay");
   CHECK(Run(*s, "alice", {Entitlement("ERP", "cap", {"Pay"})}, std::vector<std::string>{"Ent SOD"}).violations.empty());
+}
+
+TEST_CASE("entitlement SoD: value gates decide plain selectors as evaluating them does", "[check]") {
+  auto s = Build(kAlice);
+  const ConstraintTable& table = ConstraintTable::Of(*s);
+  auto ref = [&](const std::string& policy, Index c) { return ConstraintRef{s->FindPolicy(policy), c}; };
+  CHECK(table.GateKeys(ref("Ent SOD", 0)) == 4);     // create|edit, approve&pay
+  CHECK(table.GateKeys(ref("Rule Policy", 0)) == 0);  // a RuleRef selector: evaluated
+  CHECK(table.GateKeys(ref("Role SOD", 0)) == 0);
+  // alice holds create and approve: the OR side is met, the AND side needs pay too.
+  // Before the plan the gate says no (pay missing), after it yes; with "edit" alone no.
+  for (auto values : {std::vector<std::string>{"pay"}, {"edit"}, {"pay", "edit"}, {"Pay"}}) {
+    ProvisioningPlan plan;
+    plan.accounts = {Entitlement("ERP", "cap", values)};
+    CheckRequest req;
+    req.identity = "alice";
+    req.policies = std::vector<std::string>{"Ent SOD"};
+    auto gated = Check(*s, req, plan), evaluated = Check(*s, req, plan, CheckOptions::Exhaustive());
+    REQUIRE(gated.ok());
+    REQUIRE(evaluated.ok());
+    INFO(values[0]);
+    bool fires = std::find(values.begin(), values.end(), "pay") != values.end();
+    REQUIRE(gated->violations.size() == (fires ? 1u : 0u));
+    REQUIRE(evaluated->violations.size() == gated->violations.size());
+    if (fires) {
+      CHECK(gated->Report(0).entitlements.size() == (values.size() == 2 ? 4u : 3u));
+      CHECK(gated->Report(0).entitlements.size() == evaluated->Report(0).entitlements.size());
+    }
+  }
 }
 
 TEST_CASE("policy selection follows IdentityIQ", "[check]") {

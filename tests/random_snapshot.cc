@@ -342,6 +342,17 @@ class Generator {
   SelectorObject Selector() {
     SelectorObject s;
     s.has_match_expression = true;
+    if (c_.Percent(25)) {
+      // Several positive entitlement values on applications: a selector the constraint
+      // table's value gates decide (engine/policy/constraint_table.h).
+      s.match_and = c_.Percent(20);
+      uint32_t n = c_.Range(2, 4);
+      for (uint32_t i = 0; i < n; ++i) {
+        s.terms.push_back(Term(false, true));
+        s.terms.back().negative = false;
+      }
+      return s;
+    }
     s.match_and = c_.Percent(30);
     bool default_app = c_.Percent(15);
     bool identity_terms = !default_app && c_.Percent(30);  // leaves without any application
@@ -850,6 +861,7 @@ std::string DescribeCase(const RandomCase& c) {
 
 #include "engine/load/snapshot_builder.h"
 #include "engine/policy/check.h"
+#include "engine/policy/constraint_table.h"
 #include "tests/reference_checker.h"
 
 namespace preflight::testing {
@@ -894,6 +906,10 @@ Comparison CompareCase(const RandomCase& c, const CompareOptions& compare) {
       engine.push_back(std::move(r));
     }
   }
+  if (result.ok())
+    for (const FoundViolation& v : result->violations)
+      if (v.constraint != kNoIndex && ConstraintTable::Of(**snapshot).GateKeys({v.policy, v.constraint}) >= 3)
+        ++out.gated_violations;
   out.engine = result.ok() ? reference::FormatViolations(engine) : "error: " + std::string(result.status().message());
   out.reference = ref.error ? "error: " + ref.why : reference::FormatViolations(ref.violations);
   if (ref.error || !result.ok()) out.mismatch = ref.error != !result.ok();

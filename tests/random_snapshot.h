@@ -72,6 +72,9 @@ struct Comparison {
   bool mismatch = false;
   std::string engine;     // both answers as text
   std::string reference;
+  // The engine's violations of constraints whose value gate names three or more keys
+  // (engine/policy/constraint_table.h): the gates are exercised.
+  size_t gated_violations = 0;
 };
 
 // Builds the snapshot from c.objects, runs Check() (with or without the constraint

@@ -135,12 +135,13 @@ class PreViolations {
     // The cache entry of a constraint: entry[table.Flat(ref)] when its stamp is the
     // current check's (`epoch`), so that a lookup is O(1) however many fire.
     std::vector<uint32_t> stamp, entry;
+    HeldValues values;  // the pre state's, for the value gates
   };
 
   PreViolations(const MatchContext& ctx, const ConstraintTable& table, const CheckOptions& options,
                 const Projection& projection, const HeldRoles& held, std::span<const Index> policies, Storage& storage)
       : ctx_(ctx), s_(ctx.snapshot), table_(table), by_position_(options.equal_by_position),
-        match_first_(options.match_before_listing), projection_(projection), held_(held), policies_(policies),
+        match_first_(options.match_before_listing), gates_(options.use_value_gates), projection_(projection), held_(held), policies_(policies),
         st_(storage) {}
 
   bool IsNew(const Violation& post) {
@@ -225,6 +226,7 @@ class PreViolations {
       st_.epoch = 1;
     }
     for (Index q : policies_) st_.mark[q] = st_.epoch;
+    st_.values.Reset(table_, projection_.pre);
   }
   size_t FlatIndex(ConstraintRef r) {
     Start();
@@ -253,7 +255,10 @@ class PreViolations {
       e.fired = !st_.found.empty();
       if (e.fired) e.v = st_.found.front();
     } else {
-      e.fired = EvaluateConstraint(ctx_, r.policy, r.constraint, projection_.pre, held_, &e.v, match_first_);
+      auto gate = gates_ ? table_.Fires(r, st_.values) : ConstraintTable::Gate::kUnknown;
+      e.fired = gate != ConstraintTable::Gate::kNo &&
+                EvaluateConstraint(ctx_, r.policy, r.constraint, projection_.pre, held_, &e.v,
+                                   match_first_ && gate == ConstraintTable::Gate::kUnknown);
     }
     return e.fired ? &e.v : nullptr;
   }
@@ -261,7 +266,7 @@ class PreViolations {
   const MatchContext& ctx_;
   const Snapshot& s_;
   const ConstraintTable& table_;
-  bool by_position_, match_first_;
+  bool by_position_, match_first_, gates_;
   const Projection& projection_;
   const HeldRoles& held_;
   std::span<const Index> policies_;
@@ -287,6 +292,7 @@ struct CheckScratch {
   std::vector<Violation> account;
   std::vector<std::pair<Index, Id>> account_keys;
   PreViolations::Storage pre;
+  HeldValues post_values;  // the post state's, for the value gates
   // The answer's lists, grown here and copied out at their size: a check that reports
   // violations allocates a few exactly sized lists, not a string per name.
   CheckResult found;
@@ -403,6 +409,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   found.terms.clear();
   found.reasons.clear();
   PreViolations pre(ctx, table, options, *projection, held_pre, policies, scratch.pre);
+  scratch.post_values.Reset(table, projection->post);
   std::vector<Violation>& account = scratch.account;
   for (Index p : policies) {
     const Policy& policy = s.policies()[p];
@@ -439,7 +446,11 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     auto begin = std::lower_bound(touched.begin(), touched.end(), ConstraintRef{p, 0});
     for (auto it = begin; it != touched.end() && it->policy == p; ++it) {
       Index c = it->constraint;
-      if (!EvaluateConstraint(ctx, p, c, projection->post, held_post, &post, options.match_before_listing)) continue;
+      auto gate = options.use_value_gates ? table.Fires(*it, scratch.post_values) : ConstraintTable::Gate::kUnknown;
+      if (gate == ConstraintTable::Gate::kNo) continue;
+      if (!EvaluateConstraint(ctx, p, c, projection->post, held_post, &post,
+                              options.match_before_listing && gate == ConstraintTable::Gate::kUnknown))
+        continue;
       if (!pre.IsNew(post)) continue;
       FoundViolation& v = AddFound(post, found);
       if (req.explain) {

@@ -42,6 +42,11 @@ struct CheckOptions {
   // Match an EntitlementSOD constraint's selectors before listing the matched terms
   // (EvaluateConstraint's match_first): most evaluated constraints do not fire.
   bool match_before_listing = true;
+  // Decide whether a generic constraint whose selectors name only plain entitlement
+  // values fires from the values the identity holds (the constraint table's value
+  // gates), before and after the plan, without evaluating it; evaluate only those that
+  // fire, to list their terms.
+  bool use_value_gates = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
@@ -52,6 +57,7 @@ struct CheckOptions {
     o.use_role_pairs = false;
     o.equal_by_position = false;
     o.match_before_listing = false;
+    o.use_value_gates = false;
     return o;
   }
 };

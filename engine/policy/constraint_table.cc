@@ -67,6 +67,106 @@ ConstraintTable::ConstraintTable(const Snapshot& s) {
     }
     partner_starts_[r + 1] = static_cast<uint32_t>(partner_roles_.size());
   }
+
+  // Value gates.
+  absl::flat_hash_map<ValueKey, uint32_t> key_ids;
+  gate_starts_.assign(Size(), kNoGate);
+  for (Index p = 0; p < policies.size(); ++p)
+    for (Index c = 0; c < policies[p].constraints.size(); ++c) {
+      size_t start = gates_.size();
+      AddGate(policies[p], policies[p].constraints[c], key_ids);
+      if (gates_.size() > start) gate_starts_[Flat({p, c})] = static_cast<uint32_t>(start);
+    }
+}
+
+void ConstraintTable::AddGate(const Policy& policy, const Constraint& c,
+                              absl::flat_hash_map<ValueKey, uint32_t>& key_ids) {
+  // EvaluateConstraint: the generic executors evaluate every selector of an enabled,
+  // supported generic constraint.
+  if (policy.kind != Policy::Kind::kEntitlementSod && policy.kind != Policy::Kind::kAdvanced) return;
+  if (c.kind != Constraint::Kind::kGeneric || c.disabled || !c.unsupported.empty() || c.selectors.empty()) return;
+  auto plain = [](const MatchTerm& t) {
+    return !t.container && !t.negative && !t.value_null && !t.check_effective && t.type == MatchTerm::Type::kEntitlement &&
+           t.application != kNoIndex && !t.name_text.empty();
+  };
+  for (const Selector& sel : c.selectors)
+    if (!sel.unsupported.empty() || !sel.has_match_expression || sel.has_compound_filter || sel.has_population ||
+        sel.terms.empty() || !std::all_of(sel.terms.begin(), sel.terms.end(), plain))
+      return;
+  gates_.push_back(static_cast<uint32_t>(c.selectors.size()));
+  for (const Selector& sel : c.selectors) {
+    gates_.push_back(static_cast<uint32_t>(sel.terms.size()) | (sel.match_and ? kAllKeys : 0));
+    for (const MatchTerm& t : sel.terms) {
+      auto [it, added] = key_ids.try_emplace(ValueKey{t.application, t.name, t.value}, static_cast<uint32_t>(keys_.size()));
+      if (added) keys_.push_back(it->first);
+      gates_.push_back(it->second);
+    }
+  }
+}
+
+ConstraintTable::Gate ConstraintTable::Fires(ConstraintRef r, HeldValues& held) const {
+  uint32_t at = gate_starts_[Flat(r)];
+  if (at == kNoGate) return Gate::kUnknown;
+  const uint32_t* g = gates_.data() + at;
+  uint32_t selectors = *g++;
+  for (uint32_t i = 0; i < selectors; ++i) {
+    uint32_t n = *g & ~kAllKeys;
+    bool all = (*g & kAllKeys) != 0;
+    ++g;
+    // ExpressionMatcher.match: an `or` expression matches at the first held key, an
+    // `and` one fails at the first key not held.
+    bool match = all;
+    for (uint32_t k = 0; k < n; ++k)
+      if (held.Holds(g[k]) != all) {
+        match = !all;
+        break;
+      }
+    if (!match) return Gate::kNo;
+    g += n;
+  }
+  return Gate::kYes;
+}
+
+size_t ConstraintTable::GateKeys(ConstraintRef r) const {
+  uint32_t at = gate_starts_[Flat(r)];
+  if (at == kNoGate) return 0;
+  size_t keys = 0;
+  const uint32_t* g = gates_.data() + at;
+  for (uint32_t i = 0, selectors = *g++; i < selectors; ++i) {
+    uint32_t n = *g & ~kAllKeys;
+    keys += n;
+    g += n + 1;
+  }
+  return keys;
+}
+
+void HeldValues::Reset(const ConstraintTable& table, const IdentityState& state) {
+  table_ = &table;
+  state_ = &state;
+  if (known_.size() < table.Keys().size()) known_.resize(table.Keys().size(), 0);
+  if (++epoch_ >= (1u << 31)) {
+    std::fill(known_.begin(), known_.end(), 0);
+    epoch_ = 1;
+  }
+}
+
+bool HeldValues::Holds(uint32_t key) {
+  uint32_t& known = known_[key];
+  if (known >> 1 == epoch_) return known & 1;
+  // Matchmaker.TermMatcher: some account of the application holds the value in the
+  // attribute (compared as interned ids: case-sensitive).
+  const ConstraintTable::ValueKey& k = table_->Keys()[key];
+  bool held = false;
+  for (const AccountState& a : state_->accounts) {
+    if (a.application != k.application) continue;
+    std::optional<AttrView> v = a.Find(k.attribute);
+    if (v && std::find(v->values.begin(), v->values.end(), k.value) != v->values.end()) {
+      held = true;
+      break;
+    }
+  }
+  known = epoch_ << 1 | (held ? 1 : 0);
+  return held;
 }
 
 std::span<const ConstraintRef> ConstraintTable::PairedWith(Index role, Index other) const {
@@ -78,7 +178,9 @@ std::span<const ConstraintRef> ConstraintTable::PairedWith(Index role, Index oth
 size_t ConstraintTable::Bytes() const {
   return first_.capacity() * sizeof(uint32_t) + equal_starts_.capacity() * sizeof(uint32_t) +
          equal_refs_.capacity() * sizeof(ConstraintRef) + partner_starts_.capacity() * sizeof(uint32_t) +
-         partner_roles_.capacity() * sizeof(Index) + partner_refs_.capacity() * sizeof(ConstraintRef);
+         partner_roles_.capacity() * sizeof(Index) + partner_refs_.capacity() * sizeof(ConstraintRef) +
+         gate_starts_.capacity() * sizeof(uint32_t) + gates_.capacity() * sizeof(uint32_t) +
+         keys_.capacity() * sizeof(ValueKey);
 }
 
 }  // namespace preflight

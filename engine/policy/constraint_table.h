@@ -5,15 +5,40 @@
 //   - PolicyViolation.isConstraintEqual by position: the constraints a violation of a
 //     constraint is constraint-equal to, whatever the violation's bundles;
 //   - the role pair index: per role, the role SoD constraints naming it, each with a
-//     role on its other side, sorted by that role.
+//     role on its other side, sorted by that role;
+//   - value gates: for a generic constraint whose selectors are match expressions of
+//     plain entitlement terms, the (application, attribute, value) keys each selector
+//     names, so that whether it fires is decided from the values the identity holds
+//     without reading the constraint.
 
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+
 #include "engine/model/snapshot.h"
+#include "engine/state/identity_state.h"
 
 namespace preflight {
+
+class ConstraintTable;
+
+// Which of a value gate's keys one identity state holds, each found on first use
+// (ConstraintTable::Fires) and kept for the check. Reused across checks.
+class HeldValues {
+ public:
+  // Forgets what the last state held; `state` must outlive the use.
+  void Reset(const ConstraintTable& table, const IdentityState& state);
+  bool Holds(uint32_t key);
+
+ private:
+  const ConstraintTable* table_ = nullptr;
+  const IdentityState* state_ = nullptr;
+  // key -> epoch * 2 + held, when the key was looked up for the current state
+  std::vector<uint32_t> known_;
+  uint32_t epoch_ = 0;
+};
 
 class ConstraintTable {
  public:
@@ -41,9 +66,37 @@ class ConstraintTable {
   // side (a role on both sides is its own partner).
   std::span<const ConstraintRef> PairedWith(Index role, Index other) const;
 
+  // Can generic constraint `r` fire on the state `held` reads? kNo and kYes are exact,
+  // from its value gate (a constraint evaluated as a whole matches exactly when each
+  // selector does; a selector whose expression has only positive, valued Entitlement
+  // leaf terms with an application, and no filter, population or unsupported part,
+  // matches when one of its keys is held, or all of them for an `and` expression, as
+  // Matchmaker's TermMatcher finds the value in the attribute of an account of the
+  // application). kUnknown: the constraint has no gate; evaluate it.
+  enum class Gate { kNo, kYes, kUnknown };
+  Gate Fires(ConstraintRef r, HeldValues& held) const;
+  // How many keys the value gate of `r` names over its selectors (0: it has none).
+  size_t GateKeys(ConstraintRef r) const;
+
+  struct ValueKey {
+    Index application;
+    Id attribute;
+    Id value;
+    friend bool operator==(const ValueKey&, const ValueKey&) = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const ValueKey& k) {
+      return H::combine(std::move(h), k.application, k.attribute, k.value);
+    }
+  };
+  const std::vector<ValueKey>& Keys() const { return keys_; }
+
   size_t Bytes() const;
 
  private:
+  // The value gate of the constraint with flat number i, or kNoGate.
+  static constexpr uint32_t kNoGate = UINT32_MAX;
+  void AddGate(const Policy& policy, const Constraint& c, absl::flat_hash_map<ValueKey, uint32_t>& key_ids);
+
   std::vector<uint32_t> first_;  // policy -> its first flat number; back(): the constraints' count
   std::vector<uint32_t> equal_starts_;  // per flat number, into equal_refs_
   std::vector<ConstraintRef> equal_refs_;
@@ -52,6 +105,13 @@ class ConstraintTable {
   std::vector<uint32_t> partner_starts_;
   std::vector<Index> partner_roles_;
   std::vector<ConstraintRef> partner_refs_;
+  // Per flat number, the start of its gate in gates_ (kNoGate: none). A gate is its
+  // selectors' count, then per selector its keys' count (| kAllKeys for an `and`
+  // expression) and its keys (positions in keys_).
+  static constexpr uint32_t kAllKeys = 1u << 31;
+  std::vector<uint32_t> gate_starts_;
+  std::vector<uint32_t> gates_;
+  std::vector<ValueKey> keys_;
 };
 
 }  // namespace preflight
