@@ -308,6 +308,17 @@ struct PopulationStore {
     if (checks.on()) CheckPosition("identities", i, identities.size());
     return identities[i].name;
   }
+  // Asks for identity i's lists (its roles, accounts and attributes) to be brought into
+  // the cache, where a reader of the identity will look next. The name lookup asks once it
+  // has read the record, so that the lists' cache misses overlap with the name's.
+  void PrefetchLists(Index i) const {
+    if (checks.on()) return;  // an unverified record's ranges may point anywhere
+    const IdentityRecord& r = identities[i];
+    __builtin_prefetch(roles.data() + r.assigned_roles.begin);
+    __builtin_prefetch(roles.data() + r.detected_roles.begin);
+    __builtin_prefetch(account_lists.data() + r.accounts.begin);
+    __builtin_prefetch(attributes.data() + r.attributes.begin);
+  }
 
   // Every column, in a fixed order, as f(std::string_view name, Column<T>& column).
   template <class F>

@@ -16,7 +16,11 @@ Index Lookup(const absl::flat_hash_map<std::string_view, Index, StringHash, std:
 Index Snapshot::FindIdentity(std::string_view name) const {
   const PopulationStore& p = population_;
   uint32_t i = hash_slots::Find(p.identity_slots.span(), p.identities.size(), SlotHash(name),
-                                [&](uint32_t i) { return pool_.Get(p.IdentityName(i)) == name; });
+                                [&](uint32_t i) {
+                                  Id id = p.IdentityName(i);
+                                  p.PrefetchLists(i);  // while the name is read from the pool
+                                  return pool_.Get(id) == name;
+                                });
   return i == hash_slots::kNotFound ? kNoIndex : i;
 }
 Index Snapshot::FindRole(std::string_view name) const { return Lookup(role_lookup_, name); }

@@ -368,17 +368,19 @@ class Snapshot {
     return *static_cast<const T*>(query_state_[slot].get());
   }
 
-  // The check's tables derived from the policies (engine/policy/constraint_table.h),
-  // built on the first check, so that a snapshot opened from an image gets them without
-  // the image holding them. Counted in the "indexes" part of stats() once built.
+  // The check's tables derived from the policies and roles, built on the first check, so
+  // that a snapshot opened from an image gets them without the image holding them: slot 0
+  // the constraint table (engine/policy/constraint_table.h), slot 1 the roles' facts
+  // (engine/plan/role_facts.h). Counted in the "indexes" part of stats() once built.
+  static constexpr size_t kPolicySlots = 2;
   template <typename T>
-  const T& LazyPolicyState(T* (*build)(const Snapshot&), size_t (*bytes)(const T&)) const {
-    absl::call_once(policy_once_, [&] {
+  const T& LazyPolicyState(T* (*build)(const Snapshot&), size_t (*bytes)(const T&), size_t slot = 0) const {
+    absl::call_once(policy_once_[slot], [&] {
       T* state = build(*this);
-      policy_state_ = std::shared_ptr<void>(state, [](void* p) { delete static_cast<T*>(p); });
-      policy_bytes_.store(bytes(*state), std::memory_order_relaxed);
+      policy_state_[slot] = std::shared_ptr<void>(state, [](void* p) { delete static_cast<T*>(p); });
+      policy_bytes_.fetch_add(bytes(*state), std::memory_order_relaxed);
     });
-    return *static_cast<const T*>(policy_state_.get());
+    return *static_cast<const T*>(policy_state_[slot].get());
   }
 
  private:
@@ -433,8 +435,8 @@ class Snapshot {
   mutable std::array<std::shared_ptr<void>, kQuerySlots> query_state_;
   mutable std::array<std::exception_ptr, kQuerySlots> query_failed_;
   mutable std::atomic<size_t> query_bytes_{0};
-  mutable absl::once_flag policy_once_;
-  mutable std::shared_ptr<void> policy_state_;
+  mutable std::array<absl::once_flag, kPolicySlots> policy_once_;
+  mutable std::array<std::shared_ptr<void>, kPolicySlots> policy_state_;
   mutable std::atomic<size_t> policy_bytes_{0};
   void AddHeapParts(Stats& s) const;
   std::optional<ImageInfo> image_;

@@ -45,49 +45,23 @@ class HashedValues {
 
 class Compiler {
  public:
-  Compiler(const Snapshot& s, ValueIds& ids, Projection& out) : s_(s), ids_(ids), out_(out) { removed_.clear(); }
+  Compiler(const Snapshot& s, ValueIds& ids, Projection& out, const RoleFacts* facts)
+      : s_(s), ids_(ids), out_(out), facts_(facts) {
+    removed_.clear();
+  }
 
   void Warn(std::string message, std::string object = {}) {
     out_.diagnostics.push_back({Severity::kWarning, ErrorCode::kInvalidValue, std::move(message), {}, std::move(object)});
   }
 
-  // Walks an assigned role breadth first, in document order: the role, its supers
-  // (skipping disabled ones), its requirements (skipping disabled ones), and theirs in
-  // turn. Each visited role's profiles become Add requests: EQ and CONTAINS_ALL
-  // leaves, the first child of an OR, only the first profile when orProfiles. Later
-  // requests win on single-valued attributes, as when IIQ applies them in order.
+  // What assigning a role provisions (ExpandRole), from the facts when they kept it.
   void Expand(Index assigned, std::vector<Expansion>& out) {
-    std::vector<Index>& queue = scratch_.queue;
-    queue.assign(1, assigned);
-    for (size_t i = 0; i < queue.size(); ++i) {
-      Index r = queue[i];
-      if (std::find(queue.begin(), queue.begin() + static_cast<long>(i), r) != queue.begin() + static_cast<long>(i))
-        continue;  // seen
-      const Role& role = s_.roles()[r];
-      if (role.disabled && r != assigned) continue;
-      for (const Profile& p : role.profiles) {
-        for (const Filter& f : p.constraints) AddLeaves(assigned, r, p.application, f, out);
-        if (role.or_profiles) break;
+    if (facts_)
+      if (auto kept = facts_->Expanded(assigned)) {
+        out.insert(out.end(), kept->begin(), kept->end());
+        return;
       }
-      queue.insert(queue.end(), role.inheritance.begin(), role.inheritance.end());
-      queue.insert(queue.end(), role.requirements.begin(), role.requirements.end());
-    }
-  }
-
-  void AddLeaves(Index assigned, Index via, Index app, const Filter& f, std::vector<Expansion>& out) {
-    switch (f.op) {
-      case Filter::Op::kEq:
-      case Filter::Op::kContainsAll:
-        for (Id v : f.values) out.push_back({assigned, via, app, f.property, v});
-        break;
-      case Filter::Op::kAnd:
-        for (const Filter& c : f.children) AddLeaves(assigned, via, app, c, out);
-        break;
-      case Filter::Op::kOr:
-        if (!f.children.empty()) AddLeaves(assigned, via, app, f.children.front(), out);
-        break;
-      default: break;
-    }
+    ExpandRole(s_, assigned, scratch_.queue, out);
   }
 
   AccountState* FirstAccount(IdentityState& st, Index app, Id instance) {
@@ -496,6 +470,7 @@ class Compiler {
   const Snapshot& s_;
   ValueIds& ids_;
   Projection& out_;
+  const RoleFacts* facts_;
   ProjectionScratch& scratch_ = out_.scratch;
   std::vector<Index>& removed_ = scratch_.removed;  // roles the plan de-assigns
   Id true_ = kNoId;
@@ -598,7 +573,7 @@ namespace {
 // The pre state, then (with a plan) the post state. Without a plan only `pre` and
 // `pre_expansions` are filled: what a scan of stored identities reads.
 absl::Status ProjectStates(const Snapshot& s, Index identity, const ProvisioningPlan* plan_or_null, ValueIds& ids,
-                     Projection& out, DetectScope scope) {
+                           Projection& out, DetectScope scope, const RoleFacts* facts) {
   out.pre_expansions.clear();
   out.plan_expansions.clear();
   out.diagnostics.clear();
@@ -636,7 +611,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
     st.locked = a.locked;
     st.ShareFrom(a);
   }
-  Compiler compiler(s, ids, out);
+  Compiler compiler(s, ids, out, facts);
   compiler.next_key_ = static_cast<uint32_t>(pre.accounts.size());
   if (!(idn.flags & IdentityView::kExpansionNoop)) {
     for (Index r : pre.assigned_roles) compiler.Expand(r, out.pre_expansions);
@@ -653,21 +628,21 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   compiler.Deprovision(out.post);
   DiffAccounts(out.pre, out.post, out.changes);
   if (idn.flags & IdentityView::kDetectionConsistent)
-    DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection, scope);
+    DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection, scope, facts);
   else
-    DetectRoles(s, ids, out.post, out.scratch.detection, scope);
+    DetectRoles(s, ids, out.post, out.scratch.detection, scope, facts);
   return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
-                         Projection& out, DetectScope scope) {
-  return ProjectStates(s, identity, &plan, ids, out, scope);
+                         Projection& out, DetectScope scope, const RoleFacts* facts) {
+  return ProjectStates(s, identity, &plan, ids, out, scope, facts);
 }
 
 absl::Status ProjectPreInto(const Snapshot& s, Index identity, ValueIds& ids, Projection& out) {
-  return ProjectStates(s, identity, nullptr, ids, out, DetectScope::kAll);
+  return ProjectStates(s, identity, nullptr, ids, out, DetectScope::kAll, nullptr);
 }
 
 absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids) {

@@ -14,18 +14,10 @@
 #include "absl/status/statusor.h"
 #include "engine/model/plan.h"
 #include "engine/plan/detection.h"
+#include "engine/plan/role_facts.h"
 #include "engine/state/identity_state.h"
 
 namespace preflight {
-
-// One entitlement a role assignment provisions.
-struct Expansion {
-  Index role = kNoIndex;       // the assigned role that asked for it
-  Index via = kNoIndex;        // the role whose profile holds it
-  Index application = kNoIndex;
-  Id attribute = kNoId;
-  Id value = kNoId;
-};
 
 // Buffers a projection reuses from one call to the next (see Projection::scratch).
 struct ProjectionScratch {
@@ -55,9 +47,11 @@ struct Projection {
 absl::StatusOr<Projection> Project(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan,
                                    ValueIds& ids);
 // The same into `out`, reusing its buffers (the check's hot path). `scope` says which
-// roles the post state's detection re-examines (engine/plan/detection.h).
+// roles the post state's detection re-examines (engine/plan/detection.h). With `facts`
+// (RoleFacts::Of(snapshot)), role expansions and scopes are read from them rather than
+// worked out: the same projection.
 absl::Status ProjectInto(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
-                         Projection& out, DetectScope scope = DetectScope::kAll);
+                         Projection& out, DetectScope scope = DetectScope::kAll, const RoleFacts* facts = nullptr);
 
 // Only the pre state (and pre_expansions) into `out`; `post` and `changes` are left
 // empty or stale. For engine/scan, which evaluates stored identities as they are.

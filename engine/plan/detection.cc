@@ -137,16 +137,15 @@ void SetDetected(IdentityState& st, const std::vector<Index>& detected, Examined
 
 // Is the role in the scope? (kPolicyRoles: it or a role it inherits from is named by
 // a role SoD constraint.)
-bool InScope(const Snapshot& s, DetectScope scope, Index r) {
-  if (scope == DetectScope::kAll || s.ConstraintsNamingRole(r)) return true;
-  const auto& up = s.roles()[r].supers_closure;
-  return std::any_of(up.begin(), up.end(), [&](Index x) { return s.ConstraintsNamingRole(x) != nullptr; });
+bool InScope(const Snapshot& s, DetectScope scope, const RoleFacts* facts, Index r) {
+  if (scope == DetectScope::kAll) return true;
+  return facts ? facts->SeenByRoleSod(r) : SeenByRoleSod(s, r);
 }
 
 // Drops the candidates out of scope.
-void KeepInScope(const Snapshot& s, DetectScope scope, std::vector<Index>& candidates) {
+void KeepInScope(const Snapshot& s, DetectScope scope, const RoleFacts* facts, std::vector<Index>& candidates) {
   if (scope == DetectScope::kAll) return;
-  std::erase_if(candidates, [&](Index r) { return !InScope(s, scope, r); });
+  std::erase_if(candidates, [&](Index r) { return !InScope(s, scope, facts, r); });
 }
 
 }  // namespace
@@ -155,9 +154,9 @@ void KeepInScope(const Snapshot& s, DetectScope scope, std::vector<Index>& candi
 // that inherit from them; every other role keeps its stored status. Valid only when
 // the stored detected roles are what a full detection of the pre state finds.
 void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vector<Change>& changes,
-                        IdentityState& st, DetectionScratch& d, DetectScope scope) {
+                        IdentityState& st, DetectionScratch& d, DetectScope scope, const RoleFacts* facts) {
   // Guided detection depends on the assigned roles as well: detect everything.
-  if (s.any_assigned_detectable()) return DetectRoles(s, ids, st, d, scope);
+  if (s.any_assigned_detectable()) return DetectRoles(s, ids, st, d, scope, facts);
   MatchContext ctx{s, ids};
   std::vector<Index>& candidates = d.candidates;
   candidates.clear();
@@ -179,15 +178,16 @@ void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vecto
       if (mark.Insert(child)) candidates.push_back(child);
   // Out of scope, a role's supers are too (InScope reads the role and its supers): the
   // scope is applied before adding supers, which then only come from roles in scope.
-  KeepInScope(s, scope, candidates);
+  KeepInScope(s, scope, facts, candidates);
   for (size_t i = 0, n = candidates.size(); i < n; ++i)
     for (Index up : s.roles()[candidates[i]].supers_closure)
-      if (mark.Insert(up) && InScope(s, scope, up)) candidates.push_back(up);
+      if (mark.Insert(up) && InScope(s, scope, facts, up)) candidates.push_back(up);
   DetectAmong(ctx, st, d);
-  SetDetected(st, d.detected, [&](Index r) { return mark.Has(r) && InScope(s, scope, r); }, d.ordered);
+  SetDetected(st, d.detected, [&](Index r) { return mark.Has(r) && InScope(s, scope, facts, r); }, d.ordered);
 }
 
-void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st, DetectionScratch& d, DetectScope scope) {
+void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st, DetectionScratch& d, DetectScope scope,
+                 const RoleFacts* facts) {
   MatchContext ctx{s, ids};
   // Candidates: roles whose profile values appear on the accounts, plus roles that
   // cannot be indexed by value.
@@ -202,9 +202,9 @@ void DetectRoles(const Snapshot& s, const ValueIds& ids, IdentityState& st, Dete
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
-  KeepInScope(s, scope, candidates);
+  KeepInScope(s, scope, facts, candidates);
   DetectAmong(ctx, st, d);
-  SetDetected(st, d.detected, [&](Index r) { return InScope(s, scope, r); }, d.ordered);
+  SetDetected(st, d.detected, [&](Index r) { return InScope(s, scope, facts, r); }, d.ordered);
 }
 
 void RoleMarks::Reset(size_t roles) {

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "engine/plan/role_facts.h"
 #include "engine/state/identity_state.h"
 
 namespace preflight {
@@ -50,14 +51,16 @@ enum class DetectScope {
 
 // Re-detects IT roles on `state` (the post step). Roles detected before keep their
 // order; newly detected ones follow in snapshot order.
+// With `facts`, kPolicyRoles reads each role's scope from them (RoleFacts::SeenByRoleSod).
 void DetectRoles(const Snapshot& snapshot, const ValueIds& ids, IdentityState& state, DetectionScratch& scratch,
-                 DetectScope scope = DetectScope::kAll);
+                 DetectScope scope = DetectScope::kAll, const RoleFacts* facts = nullptr);
 
 // Detection limited to the roles that read one of `changes` (and the roles inheriting
 // from them); every other role keeps its stored status. Valid only when the stored
 // detected roles are what a full detection of the pre state finds
 // (Identity::kDetectionConsistent).
 void DetectChangedRoles(const Snapshot& snapshot, const ValueIds& ids, const std::vector<Change>& changes,
-                        IdentityState& state, DetectionScratch& scratch, DetectScope scope = DetectScope::kAll);
+                        IdentityState& state, DetectionScratch& scratch, DetectScope scope = DetectScope::kAll,
+                        const RoleFacts* facts = nullptr);
 
 }  // namespace preflight

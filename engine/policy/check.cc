@@ -377,7 +377,8 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   ids.Reset(s.pool());
   Projection* projection = &scratch.projection;
   DetectScope scope = options.detect_policy_roles_only ? DetectScope::kPolicyRoles : DetectScope::kAll;
-  if (auto st = ProjectInto(s, identity, plan, ids, *projection, scope); !st.ok()) return st;
+  const RoleFacts* facts = options.precomputed_roles ? &RoleFacts::Of(s) : nullptr;
+  if (auto st = ProjectInto(s, identity, plan, ids, *projection, scope, facts); !st.ok()) return st;
   for (auto& d : projection->diagnostics) result.diagnostics.push_back(std::move(d));
 
   MatchContext ctx{s, ids};

@@ -42,6 +42,9 @@ struct CheckOptions {
   // Match an EntitlementSOD constraint's selectors before listing the matched terms
   // (EvaluateConstraint's match_first): most evaluated constraints do not fire.
   bool match_before_listing = true;
+  // Read each role's expansion and detection scope from the facts computed once per
+  // snapshot (engine/plan/role_facts.h) instead of working them out in every check.
+  bool precomputed_roles = true;
   // Decide whether a generic constraint whose selectors name only plain entitlement
   // values fires from the values the identity holds (the constraint table's value
   // gates), before and after the plan, without evaluating it; evaluate only those that
@@ -57,6 +60,7 @@ struct CheckOptions {
     o.use_role_pairs = false;
     o.equal_by_position = false;
     o.match_before_listing = false;
+    o.precomputed_roles = false;
     o.use_value_gates = false;
     return o;
   }
