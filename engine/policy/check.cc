@@ -113,6 +113,11 @@ FoundViolation& AddFound(const Violation& v, CheckResult& out) {
   return f;
 }
 
+// The table's evaluation shortcuts the options allow.
+ConstraintTable::Shortcuts Shortcuts(const CheckOptions& options) {
+  return {options.match_before_listing, options.use_value_gates, options.use_role_sides};
+}
+
 // getNewViolations: a post violation is new unless some pre violation, of any checked
 // policy, is constraint-equal to it (same constraint id, or with no id on either side
 // the same constraint name) and unchanged. Pre violations are evaluated only for the
@@ -136,25 +141,33 @@ class PreViolations {
     // current check's (`epoch`), so that a lookup is O(1) however many fire.
     std::vector<uint32_t> stamp, entry;
     HeldValues values;  // the pre state's, for the value gates
+    Violation single;   // a pre violation no other post violation asks for
   };
 
   PreViolations(const MatchContext& ctx, const ConstraintTable& table, const CheckOptions& options,
                 const Projection& projection, const HeldRoles& held, std::span<const Index> policies, Storage& storage)
       : ctx_(ctx), s_(ctx.snapshot), table_(table), by_position_(options.equal_by_position),
-        match_first_(options.match_before_listing), gates_(options.use_value_gates), projection_(projection), held_(held), policies_(policies),
+        shortcuts_(Shortcuts(options)), projection_(projection), held_(held), policies_(policies),
         st_(storage) {}
 
   bool IsNew(const Violation& post) {
-    const Constraint* c = post.constraint == kNoIndex ? nullptr : &s_.policies()[post.policy].constraints[post.constraint];
-    if (by_position_ && !(c && !c->has_name && c->kind == Constraint::Kind::kRoleSod)) {
+    const ConstraintRef ref{post.policy, post.constraint};
+    if (by_position_ && !table_.NamedFromBundles(ref)) {
       // Its constraint-equal constraints are known by position: no text, no lookup.
-      for (ConstraintRef r : table_.EqualConstraints({post.policy, post.constraint})) {
-        if (!Selected(r.policy)) continue;
-        const Violation* pre = Evaluate(r);
-        if (pre && Unchanged(*pre, post)) return false;
+      if (table_.EqualOnlyToItself(ref)) {
+        // Its pre violation serves no other post violation: evaluated, not kept.
+        if (Compute(ref, st_.single) && Unchanged(st_.single, post)) return false;
+      } else {
+        for (ConstraintRef r : table_.EqualConstraints(ref)) {
+          if (!Selected(r.policy)) continue;
+          const Violation* pre = Evaluate(r);
+          if (pre && Unchanged(*pre, post)) return false;
+        }
       }
       // Unnamed role SoD violations are named from their bundles: those names may equal
       // this constraint's.
+      if (s_.UnnamedRoleSodConstraints().empty()) return true;
+      const Constraint* c = post.constraint == kNoIndex ? nullptr : &s_.policies()[post.policy].constraints[post.constraint];
       if (!c || !c->has_name) return true;
       for (ConstraintRef r : s_.UnnamedRoleSodConstraints())
         if ((c->id.empty() || s_.policies()[r.policy].constraints[r.constraint].id.empty()) && Matches(r, post))
@@ -162,8 +175,9 @@ class PreViolations {
       return true;
     }
     // The constraint's own pre violation first: the common case, answered without text.
+    const Constraint* c = post.constraint == kNoIndex ? nullptr : &s_.policies()[post.policy].constraints[post.constraint];
     if (post.constraint != kNoIndex) {
-      const Violation* pre = Evaluate({post.policy, post.constraint});
+      const Violation* pre = Evaluate(ref);
       if (pre && SameConstraintEqual(*pre, post) && Unchanged(*pre, post)) return false;
     }
     bool has_id = c && !c->id.empty();
@@ -243,6 +257,13 @@ class PreViolations {
     if (used_ == st_.cache.size()) st_.cache.emplace_back();
     Storage::Entry& e = st_.cache[used_++];
     e.ref = r;
+    e.fired = Compute(r, e.v);
+    return e.fired ? &e.v : nullptr;
+  }
+
+  // Does the pre state violate constraint `r`? Fills `v` when it does.
+  bool Compute(ConstraintRef r, Violation& v) {
+    Start();
     const Policy& policy = s_.policies()[r.policy];
     if (policy.kind == Policy::Kind::kAccount) {
       // Before the plan, AccountPolicyExecutor queries the stored accounts; its
@@ -252,21 +273,18 @@ class PreViolations {
       AccountViolations(r.policy, r.constraint, stored,
                         [&](Index a) { return std::pair(s_.accounts()[a].application, s_.accounts()[a].instance); },
                         st_.keys, st_.found);
-      e.fired = !st_.found.empty();
-      if (e.fired) e.v = st_.found.front();
-    } else {
-      auto gate = gates_ ? table_.Fires(r, st_.values) : ConstraintTable::Gate::kUnknown;
-      e.fired = gate != ConstraintTable::Gate::kNo &&
-                EvaluateConstraint(ctx_, r.policy, r.constraint, projection_.pre, held_, &e.v,
-                                   match_first_ && gate == ConstraintTable::Gate::kUnknown);
+      if (st_.found.empty()) return false;
+      v = st_.found.front();
+      return true;
     }
-    return e.fired ? &e.v : nullptr;
+    return table_.Evaluate(ctx_, r, projection_.pre, held_, st_.values, shortcuts_, &v);
   }
 
   const MatchContext& ctx_;
   const Snapshot& s_;
   const ConstraintTable& table_;
-  bool by_position_, match_first_, gates_;
+  bool by_position_;
+  ConstraintTable::Shortcuts shortcuts_;
   const Projection& projection_;
   const HeldRoles& held_;
   std::span<const Index> policies_;
@@ -411,6 +429,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   found.reasons.clear();
   PreViolations pre(ctx, table, options, *projection, held_pre, policies, scratch.pre);
   scratch.post_values.Reset(table, projection->post);
+  const ConstraintTable::Shortcuts shortcuts = Shortcuts(options);
   std::vector<Violation>& account = scratch.account;
   for (Index p : policies) {
     const Policy& policy = s.policies()[p];
@@ -447,11 +466,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     auto begin = std::lower_bound(touched.begin(), touched.end(), ConstraintRef{p, 0});
     for (auto it = begin; it != touched.end() && it->policy == p; ++it) {
       Index c = it->constraint;
-      auto gate = options.use_value_gates ? table.Fires(*it, scratch.post_values) : ConstraintTable::Gate::kUnknown;
-      if (gate == ConstraintTable::Gate::kNo) continue;
-      if (!EvaluateConstraint(ctx, p, c, projection->post, held_post, &post,
-                              options.match_before_listing && gate == ConstraintTable::Gate::kUnknown))
-        continue;
+      if (!table.Evaluate(ctx, *it, projection->post, held_post, scratch.post_values, shortcuts, &post)) continue;
       if (!pre.IsNew(post)) continue;
       FoundViolation& v = AddFound(post, found);
       if (req.explain) {

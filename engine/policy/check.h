@@ -37,7 +37,8 @@ struct CheckOptions {
   // role pair index, engine/policy/constraint_table.h): the others cannot fire.
   bool use_role_pairs = true;
   // Find the pre violations a new one is constraint-equal to by position (the table's
-  // EqualConstraints) rather than by looking its id and name up as text.
+  // EqualConstraints) rather than by looking its id and name up as text; a pre
+  // violation that only its own post violation can equal is not kept for the check.
   bool equal_by_position = true;
   // Match an EntitlementSOD constraint's selectors before listing the matched terms
   // (EvaluateConstraint's match_first): most evaluated constraints do not fire.
@@ -50,6 +51,9 @@ struct CheckOptions {
   // gates), before and after the plan, without evaluating it; evaluate only those that
   // fire, to list their terms.
   bool use_value_gates = true;
+  // Evaluate a role SoD constraint from its sides in the constraint table (one flat
+  // record), not from the Constraint and its two lists.
+  bool use_role_sides = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
@@ -62,6 +66,7 @@ struct CheckOptions {
     o.match_before_listing = false;
     o.precomputed_roles = false;
     o.use_value_gates = false;
+    o.use_role_sides = false;
     return o;
   }
 };

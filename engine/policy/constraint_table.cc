@@ -68,23 +68,36 @@ ConstraintTable::ConstraintTable(const Snapshot& s) {
     partner_starts_[r + 1] = static_cast<uint32_t>(partner_roles_.size());
   }
 
-  // Value gates.
+  // Forms: gates and role sides, and what getNewViolations needs to know.
   absl::flat_hash_map<ValueKey, uint32_t> key_ids;
-  gate_starts_.assign(Size(), kNoGate);
+  forms_.assign(Size(), Form());
   for (Index p = 0; p < policies.size(); ++p)
     for (Index c = 0; c < policies[p].constraints.size(); ++c) {
-      size_t start = gates_.size();
-      AddGate(policies[p], policies[p].constraints[c], key_ids);
-      if (gates_.size() > start) gate_starts_[Flat({p, c})] = static_cast<uint32_t>(start);
+      const Constraint& constraint = policies[p].constraints[c];
+      Form& form = forms_[Flat({p, c})];
+      form.at = static_cast<uint32_t>(compiled_.size());
+      form.kind = Compile(policies[p], constraint, key_ids);
+      auto equal = EqualConstraints({p, c});
+      form.equal_only_to_itself = equal.size() == 1 && equal[0] == ConstraintRef{p, c};
+      form.named_from_bundles = !constraint.has_name && constraint.kind == Constraint::Kind::kRoleSod;
     }
 }
 
-void ConstraintTable::AddGate(const Policy& policy, const Constraint& c,
-                              absl::flat_hash_map<ValueKey, uint32_t>& key_ids) {
-  // EvaluateConstraint: the generic executors evaluate every selector of an enabled,
-  // supported generic constraint.
-  if (policy.kind != Policy::Kind::kEntitlementSod && policy.kind != Policy::Kind::kAdvanced) return;
-  if (c.kind != Constraint::Kind::kGeneric || c.disabled || !c.unsupported.empty() || c.selectors.empty()) return;
+ConstraintTable::FormKind ConstraintTable::Compile(const Policy& policy, const Constraint& c,
+                                                   absl::flat_hash_map<ValueKey, uint32_t>& key_ids) {
+  if (c.disabled || !c.unsupported.empty()) return FormKind::kEvaluate;
+  // SODPolicyExecutor reads the SODConstraints.
+  if (c.kind == Constraint::Kind::kRoleSod) {
+    if (policy.kind != Policy::Kind::kRoleSod) return FormKind::kEvaluate;
+    compiled_.push_back(static_cast<uint32_t>(c.left.size()));
+    compiled_.push_back(static_cast<uint32_t>(c.right.size()));
+    compiled_.insert(compiled_.end(), c.left.begin(), c.left.end());
+    compiled_.insert(compiled_.end(), c.right.begin(), c.right.end());
+    return FormKind::kRoleSides;
+  }
+  // The generic executors evaluate every selector of a generic constraint.
+  if (policy.kind != Policy::Kind::kEntitlementSod && policy.kind != Policy::Kind::kAdvanced) return FormKind::kEvaluate;
+  if (c.kind != Constraint::Kind::kGeneric || c.selectors.empty()) return FormKind::kEvaluate;
   auto plain = [](const MatchTerm& t) {
     return !t.container && !t.negative && !t.value_null && !t.check_effective && t.type == MatchTerm::Type::kEntitlement &&
            t.application != kNoIndex && !t.name_text.empty();
@@ -92,22 +105,23 @@ void ConstraintTable::AddGate(const Policy& policy, const Constraint& c,
   for (const Selector& sel : c.selectors)
     if (!sel.unsupported.empty() || !sel.has_match_expression || sel.has_compound_filter || sel.has_population ||
         sel.terms.empty() || !std::all_of(sel.terms.begin(), sel.terms.end(), plain))
-      return;
-  gates_.push_back(static_cast<uint32_t>(c.selectors.size()));
+      return FormKind::kEvaluate;
+  compiled_.push_back(static_cast<uint32_t>(c.selectors.size()));
   for (const Selector& sel : c.selectors) {
-    gates_.push_back(static_cast<uint32_t>(sel.terms.size()) | (sel.match_and ? kAllKeys : 0));
+    compiled_.push_back(static_cast<uint32_t>(sel.terms.size()) | (sel.match_and ? kAllKeys : 0));
     for (const MatchTerm& t : sel.terms) {
       auto [it, added] = key_ids.try_emplace(ValueKey{t.application, t.name, t.value}, static_cast<uint32_t>(keys_.size()));
       if (added) keys_.push_back(it->first);
-      gates_.push_back(it->second);
+      compiled_.push_back(it->second);
     }
   }
+  return FormKind::kGate;
 }
 
 ConstraintTable::Gate ConstraintTable::Fires(ConstraintRef r, HeldValues& held) const {
-  uint32_t at = gate_starts_[Flat(r)];
-  if (at == kNoGate) return Gate::kUnknown;
-  const uint32_t* g = gates_.data() + at;
+  const Form& form = forms_[Flat(r)];
+  if (form.kind != FormKind::kGate) return Gate::kUnknown;
+  const uint32_t* g = compiled_.data() + form.at;
   uint32_t selectors = *g++;
   for (uint32_t i = 0; i < selectors; ++i) {
     uint32_t n = *g & ~kAllKeys;
@@ -128,16 +142,31 @@ ConstraintTable::Gate ConstraintTable::Fires(ConstraintRef r, HeldValues& held) 
 }
 
 size_t ConstraintTable::GateKeys(ConstraintRef r) const {
-  uint32_t at = gate_starts_[Flat(r)];
-  if (at == kNoGate) return 0;
+  const Form& form = forms_[Flat(r)];
+  if (form.kind != FormKind::kGate) return 0;
   size_t keys = 0;
-  const uint32_t* g = gates_.data() + at;
+  const uint32_t* g = compiled_.data() + form.at;
   for (uint32_t i = 0, selectors = *g++; i < selectors; ++i) {
     uint32_t n = *g & ~kAllKeys;
     keys += n;
     g += n + 1;
   }
   return keys;
+}
+
+bool ConstraintTable::Evaluate(const MatchContext& ctx, ConstraintRef r, const IdentityState& state,
+                               const HeldRoles& held, HeldValues& values, const Shortcuts& shortcuts,
+                               Violation* out) const {
+  const Form& form = forms_[Flat(r)];
+  if (shortcuts.role_sides && form.kind == FormKind::kRoleSides) {
+    const uint32_t* at = compiled_.data() + form.at;
+    uint32_t left = at[0], right = at[1];
+    return RoleSodViolation(r.policy, r.constraint, {at + 2, left}, {at + 2 + left, right}, held, out);
+  }
+  Gate gate = shortcuts.gates ? Fires(r, values) : Gate::kUnknown;
+  if (gate == Gate::kNo) return false;
+  return EvaluateConstraint(ctx, r.policy, r.constraint, state, held, out,
+                            shortcuts.match_first && gate == Gate::kUnknown);
 }
 
 void HeldValues::Reset(const ConstraintTable& table, const IdentityState& state) {
@@ -179,7 +208,7 @@ size_t ConstraintTable::Bytes() const {
   return first_.capacity() * sizeof(uint32_t) + equal_starts_.capacity() * sizeof(uint32_t) +
          equal_refs_.capacity() * sizeof(ConstraintRef) + partner_starts_.capacity() * sizeof(uint32_t) +
          partner_roles_.capacity() * sizeof(Index) + partner_refs_.capacity() * sizeof(ConstraintRef) +
-         gate_starts_.capacity() * sizeof(uint32_t) + gates_.capacity() * sizeof(uint32_t) +
+         forms_.capacity() * sizeof(Form) + compiled_.capacity() * sizeof(uint32_t) +
          keys_.capacity() * sizeof(ValueKey);
 }
 

@@ -9,7 +9,10 @@
 //   - value gates: for a generic constraint whose selectors are match expressions of
 //     plain entitlement terms, the (application, attribute, value) keys each selector
 //     names, so that whether it fires is decided from the values the identity holds
-//     without reading the constraint.
+//     without reading the constraint;
+//   - role sides: a role SoD constraint's left and right roles, flat, so that a check
+//     that reports a thousand role SoD violations reads one record for each, not the
+//     Constraint and its two lists.
 
 #include <cstdint>
 #include <span>
@@ -18,6 +21,7 @@
 #include "absl/container/flat_hash_map.h"
 
 #include "engine/model/snapshot.h"
+#include "engine/policy/evaluate.h"
 #include "engine/state/identity_state.h"
 
 namespace preflight {
@@ -61,6 +65,10 @@ class ConstraintTable {
     size_t i = Flat(r);
     return {equal_refs_.data() + equal_starts_[i], equal_starts_[i + 1] - equal_starts_[i]};
   }
+  // EqualConstraints(r) is {r}: its pre violation serves its own post violation only.
+  bool EqualOnlyToItself(ConstraintRef r) const { return forms_[Flat(r)].equal_only_to_itself; }
+  // An unnamed role SoD constraint: its violations are named from their bundles.
+  bool NamedFromBundles(ConstraintRef r) const { return forms_[Flat(r)].named_from_bundles; }
 
   // The role SoD constraints naming `role` on one side that have `other` on the other
   // side (a role on both sides is its own partner).
@@ -78,6 +86,18 @@ class ConstraintTable {
   // How many keys the value gate of `r` names over its selectors (0: it has none).
   size_t GateKeys(ConstraintRef r) const;
 
+  // EvaluateConstraint(ctx, r.policy, r.constraint, state, held, out, ...) through the
+  // table as far as the switches allow: `gates` (with the state's `values`) decides a
+  // gated generic constraint and evaluates it only when it fires, to list its terms;
+  // `role_sides` evaluates a role SoD constraint from its flat sides.
+  struct Shortcuts {
+    bool match_first = true;
+    bool gates = true;
+    bool role_sides = true;
+  };
+  bool Evaluate(const MatchContext& ctx, ConstraintRef r, const IdentityState& state, const HeldRoles& held,
+                HeldValues& values, const Shortcuts& shortcuts, Violation* out) const;
+
   struct ValueKey {
     Index application;
     Id attribute;
@@ -93,9 +113,16 @@ class ConstraintTable {
   size_t Bytes() const;
 
  private:
-  // The value gate of the constraint with flat number i, or kNoGate.
-  static constexpr uint32_t kNoGate = UINT32_MAX;
-  void AddGate(const Policy& policy, const Constraint& c, absl::flat_hash_map<ValueKey, uint32_t>& key_ids);
+  // What a check reads first about a constraint, one record per flat number.
+  enum class FormKind : uint8_t { kEvaluate, kGate, kRoleSides };
+  struct Form {
+    uint32_t at = 0;  // kGate, kRoleSides: the start of its record in compiled_
+    FormKind kind = FormKind::kEvaluate;
+    bool equal_only_to_itself = false;
+    bool named_from_bundles = false;
+  };
+  // Appends the constraint's gate or role sides to compiled_; its kind (kEvaluate: none).
+  FormKind Compile(const Policy& policy, const Constraint& c, absl::flat_hash_map<ValueKey, uint32_t>& key_ids);
 
   std::vector<uint32_t> first_;  // policy -> its first flat number; back(): the constraints' count
   std::vector<uint32_t> equal_starts_;  // per flat number, into equal_refs_
@@ -105,12 +132,12 @@ class ConstraintTable {
   std::vector<uint32_t> partner_starts_;
   std::vector<Index> partner_roles_;
   std::vector<ConstraintRef> partner_refs_;
-  // Per flat number, the start of its gate in gates_ (kNoGate: none). A gate is its
-  // selectors' count, then per selector its keys' count (| kAllKeys for an `and`
-  // expression) and its keys (positions in keys_).
+  std::vector<Form> forms_;  // per flat number
+  // A gate is its selectors' count, then per selector its keys' count (| kAllKeys for
+  // an `and` expression) and its keys (positions in keys_). Role sides are the left
+  // count, the right count, the left roles, then the right roles.
   static constexpr uint32_t kAllKeys = 1u << 31;
-  std::vector<uint32_t> gate_starts_;
-  std::vector<uint32_t> gates_;
+  std::vector<uint32_t> compiled_;
   std::vector<ValueKey> keys_;
 };
 

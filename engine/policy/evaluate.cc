@@ -13,26 +13,6 @@ void AddUnique(std::vector<Index>& list, std::span<const Index> items) {
     if (std::find(list.begin(), list.end(), i) == list.end()) list.push_back(i);
 }
 
-bool RoleSod(const Constraint& c, const HeldRoles& held, Violation* out) {
-  if (c.left.empty() || c.right.empty()) return false;
-  bool left = std::any_of(c.left.begin(), c.left.end(), [&](Index r) { return held.Holds(r); });
-  bool right = std::any_of(c.right.begin(), c.right.end(), [&](Index r) { return held.Holds(r); });
-  if (!left || !right) return false;
-  // One consolidated violation: for each held left role l and held right role r != l,
-  // the origins of l go left and the origins of r go right (CSV without duplicates).
-  for (Index l : c.left) {
-    auto lo = held.Origins(l);
-    if (lo.empty()) continue;
-    for (Index r : c.right) {
-      auto ro = held.Origins(r);
-      if (ro.empty() || r == l) continue;
-      AddUnique(out->left_bundles, lo);
-      AddUnique(out->right_bundles, ro);
-    }
-  }
-  return true;
-}
-
 std::string Csv(const Snapshot& s, std::span<const Index> roles) {
   if (roles.empty()) return "null";  // StringBuffer.append of a null String
   std::string out;
@@ -45,6 +25,32 @@ const Constraint* ConstraintOf(const Snapshot& s, const Violation& v) {
 }
 
 }  // namespace
+
+bool RoleSodViolation(Index policy, Index constraint, std::span<const Index> left, std::span<const Index> right,
+                      const HeldRoles& held, Violation* out) {
+  out->policy = policy;
+  out->constraint = constraint;
+  out->left_bundles.clear();
+  out->right_bundles.clear();
+  out->entitlements.clear();
+  if (left.empty() || right.empty()) return false;
+  bool any_left = std::any_of(left.begin(), left.end(), [&](Index r) { return held.Holds(r); });
+  bool any_right = std::any_of(right.begin(), right.end(), [&](Index r) { return held.Holds(r); });
+  if (!any_left || !any_right) return false;
+  // One consolidated violation: for each held left role l and held right role r != l,
+  // the origins of l go left and the origins of r go right (CSV without duplicates).
+  for (Index l : left) {
+    auto lo = held.Origins(l);
+    if (lo.empty()) continue;
+    for (Index r : right) {
+      auto ro = held.Origins(r);
+      if (ro.empty() || r == l) continue;
+      AddUnique(out->left_bundles, lo);
+      AddUnique(out->right_bundles, ro);
+    }
+  }
+  return true;
+}
 
 bool ViolationName(const Snapshot& s, const Violation& v, std::string* name) {
   return ViolationName(s, v.policy, v.constraint, v.left_bundles, v.right_bundles, name);
@@ -184,13 +190,14 @@ bool EvaluateConstraint(const MatchContext& ctx, Index policy, Index constraint,
   const Policy& p = ctx.snapshot.policies()[policy];
   const Constraint& c = p.constraints[constraint];
   if (c.disabled || !c.unsupported.empty()) return false;
+  // SODPolicyExecutor reads the SODConstraints, GenericPolicyExecutor the GenericConstraints.
+  if (c.kind == Constraint::Kind::kRoleSod)
+    return p.kind == Policy::Kind::kRoleSod && RoleSodViolation(policy, constraint, c.left, c.right, held, out);
   out->policy = policy;
   out->constraint = constraint;
   out->left_bundles.clear();
   out->right_bundles.clear();
   out->entitlements.clear();
-  // SODPolicyExecutor reads the SODConstraints, GenericPolicyExecutor the GenericConstraints.
-  if (c.kind == Constraint::Kind::kRoleSod) return p.kind == Policy::Kind::kRoleSod && RoleSod(c, held, out);
   if (c.kind != Constraint::Kind::kGeneric || (p.kind != Policy::Kind::kEntitlementSod && p.kind != Policy::Kind::kAdvanced))
     return false;
   const auto& identity_attributes = state.Attributes(ctx.snapshot);

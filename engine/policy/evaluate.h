@@ -103,6 +103,12 @@ class HeldRoles {
 bool EvaluateConstraint(const MatchContext& ctx, Index policy, Index constraint, const IdentityState& state,
                         const HeldRoles& held, Violation* out, bool match_first = true);
 
+// SODPolicyExecutor on one role SoD constraint's sides: fills `out` (its bundle lists,
+// the origins of the held roles on each side) and returns true when a role of each side
+// is held.
+bool RoleSodViolation(Index policy, Index constraint, std::span<const Index> left, std::span<const Index> right,
+                      const HeldRoles& held, Violation* out);
+
 // AccountPolicyExecutor: one violation per application (and instance) on which the
 // accounts hold more than one account, in (application, instance) order. Before the
 // plan IdentityIQ queries the stored links (evaluateUsingQuery), after it counts the
