@@ -16,8 +16,10 @@ size_t CollapseColumnsToHugePages(const Snapshot& s) {
 #ifdef __linux__
   constexpr uintptr_t kHuge = uintptr_t{2} << 20;
   size_t moved = 0;
-  auto collapse = [&](std::string_view, const auto& column) {
-    if (column.viewing()) return;
+  auto collapse = [&](std::string_view name, const auto& column) {
+    // Not the SCIM resources' texts (queries read them in order, checks never): at 100,000
+    // SCIM identities, 1.2 GB copied onto huge pages took 3 s of a 6 s load.
+    if (column.viewing() || name.starts_with("resources.")) return;
     uintptr_t begin = reinterpret_cast<uintptr_t>(column.data());
     uintptr_t end = (begin + column.bytes()) & ~(kHuge - 1);
     begin = (begin + kHuge - 1) & ~(kHuge - 1);
