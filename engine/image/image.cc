@@ -316,8 +316,6 @@ class ColumnCheck {
     if (uint64_t{r.begin} + r.count <= arena) return;
     Fail(absl::StrCat("a range [", r.begin, ", +", r.count, ") outside ", ToAbsl(arena_name), " (", arena, ")"));
   }
-  // Text offsets: `starts` non-decreasing within `text`, `count` + 1 of them (or none
-  // when `count` is 0 and they may be absent). 32 bits for the pool, 64 for resource texts.
   // Every row's key at least the previous row's and at most `bound` (of `what`).
   template <class T, class Key>
   void Ascending(std::string_view column, const Column<T>& c, Key key, uint64_t bound, std::string_view what) {
@@ -332,6 +330,8 @@ class ColumnCheck {
       prev = k;
     }
   }
+  // Text offsets: `starts` non-decreasing within `text`, `count` + 1 of them (or none
+  // when `count` is 0 and they may be absent). 32 bits for the pool, 64 for resource texts.
   template <class Offset>
   void Starts(std::string_view column, const Column<Offset>& starts, size_t text_bytes, bool may_be_empty) {
     column_ = column;
@@ -809,7 +809,9 @@ absl::StatusOr<std::shared_ptr<Snapshot>> Decode(std::string_view bytes, std::st
   if (!shapes.ok()) return image::ImageError(name, shapes.error());
   const bool lazy = options.verify == ImageVerify::kLazy;
   Verifier verifier(bytes, name, layout, *snapshot, columns,
-                    {.checksums = options.verify_checksum, .populate = populate && !lazy, .fast = options.fast_column_check});
+                    {.checksums = options.verify_checksum,
+                     .populate = populate && !lazy,
+                     .fast = options.fast_column_check});
   auto now = verifier.Chunks([&](uint32_t i) { return !lazy || ReadWithoutViews(layout.sections[i]); });
   absl::Status verified = verifier.Run(now, VerifyThreads(lazy ? 0 : bytes.size()), cpu_ms);
   if (!verified.ok()) return verified;

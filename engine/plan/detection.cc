@@ -148,6 +148,24 @@ void KeepInScope(const Snapshot& s, DetectScope scope, const RoleFacts* facts, s
   std::erase_if(candidates, [&](Index r) { return !InScope(s, scope, facts, r); });
 }
 
+// DetectChangedRoles' candidates under kPolicyRoles from the facts: the union of the
+// scoped candidates of every role reading a change, marked in d.candidate. False when
+// the facts did not keep one of them (the caller walks).
+bool FactsCandidates(const Snapshot& s, const RoleFacts& facts, const std::vector<Change>& changes,
+                     DetectionScratch& d) {
+  d.candidates.clear();
+  d.candidate.Reset(s.roles().size());
+  for (const Change& c : changes)
+    if (const auto* roles = s.RolesReading(c.application, c.attr, c.value))
+      for (Index r : *roles) {
+        auto set = facts.ScopedCandidates(r);
+        if (!set) return false;
+        for (Index x : *set)
+          if (d.candidate.Insert(x)) d.candidates.push_back(x);
+      }
+  return true;
+}
+
 }  // namespace
 
 // Detection limited to the roles that read something that changed, and the roles
@@ -159,6 +177,12 @@ void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vecto
   if (s.any_assigned_detectable()) return DetectRoles(s, ids, st, d, scope, facts);
   MatchContext ctx{s, ids};
   std::vector<Index>& candidates = d.candidates;
+  if (facts && scope == DetectScope::kPolicyRoles && FactsCandidates(s, *facts, changes, d)) {
+    if (candidates.empty()) return;
+    DetectAmong(ctx, st, d);
+    SetDetected(st, d.detected, [&](Index r) { return d.candidate.Has(r); }, d.ordered);
+    return;
+  }
   candidates.clear();
   for (const Change& c : changes)
     if (const auto* roles = s.RolesReading(c.application, c.attr, c.value))

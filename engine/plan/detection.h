@@ -51,7 +51,8 @@ enum class DetectScope {
 
 // Re-detects IT roles on `state` (the post step). Roles detected before keep their
 // order; newly detected ones follow in snapshot order.
-// With `facts`, kPolicyRoles reads each role's scope from them (RoleFacts::SeenByRoleSod).
+// With `facts`, kPolicyRoles reads each role's scope from them (RoleFacts::SeenByRoleSod),
+// and DetectChangedRoles its candidates (RoleFacts::ScopedCandidates).
 void DetectRoles(const Snapshot& snapshot, const ValueIds& ids, IdentityState& state, DetectionScratch& scratch,
                  DetectScope scope = DetectScope::kAll, const RoleFacts* facts = nullptr);
 

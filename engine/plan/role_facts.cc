@@ -97,10 +97,49 @@ RoleFacts::RoleFacts(const Snapshot& s) {
     expansions_.insert(expansions_.end(), one.begin(), one.end());
   }
   expansions_.shrink_to_fit();
+  KeepScopedCandidates(s);
+}
+
+void RoleFacts::KeepScopedCandidates(const Snapshot& s) {
+  const size_t n = s.roles().size();
+  candidate_ranges_.reserve(n);
+  std::vector<uint32_t> mark(n, 0);  // mark[x] == r + 1: x is in role r's set
+  std::vector<Index> below, set;
+  size_t walked = 0;
+  for (Index r = 0; r < n; ++r) {
+    // As DetectChangedRoles walks from one candidate: the role and its descendants, those
+    // in scope, then their supers in scope.
+    below.assign(1, r);
+    mark[r] = r + 1;
+    for (size_t i = 0; i < below.size() && walked < kMaxWalked; ++i, ++walked)
+      for (Index child : s.Children(below[i]))
+        if (mark[child] != r + 1) {
+          mark[child] = r + 1;
+          below.push_back(child);
+        }
+    set.clear();
+    for (Index x : below)
+      if (seen_[x]) set.push_back(x);
+    for (size_t i = 0, in_scope = set.size(); i < in_scope && walked < kMaxWalked; ++i)
+      for (Index up : s.roles()[set[i]].supers_closure) {
+        ++walked;
+        if (mark[up] != r + 1 && seen_[up]) set.push_back(up);
+        mark[up] = r + 1;
+      }
+    std::sort(set.begin(), set.end());
+    if (walked >= kMaxWalked || candidates_.size() + set.size() > kMaxKeptExpansions) {
+      candidate_ranges_.push_back({kNotKept, 0});
+      continue;
+    }
+    candidate_ranges_.push_back({static_cast<uint32_t>(candidates_.size()), static_cast<uint32_t>(set.size())});
+    candidates_.insert(candidates_.end(), set.begin(), set.end());
+  }
+  candidates_.shrink_to_fit();
 }
 
 size_t RoleFacts::Bytes() const {
-  return expansions_.capacity() * sizeof(Expansion) + ranges_.capacity() * sizeof(Range) + seen_.capacity();
+  return expansions_.capacity() * sizeof(Expansion) + (ranges_.capacity() + candidate_ranges_.capacity()) * sizeof(Range) +
+         seen_.capacity() + candidates_.capacity() * sizeof(Index);
 }
 
 }  // namespace preflight

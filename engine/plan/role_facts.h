@@ -47,13 +47,25 @@ class RoleFacts {
     return std::span<const Expansion>(expansions_.data() + r.begin, r.count);
   }
   bool SeenByRoleSod(Index role) const { return seen_[role] != 0; }
+  // What a change read by `role` has DetectChangedRoles re-examine under kPolicyRoles,
+  // when it was kept: the role and the roles inheriting from it (at any depth) that a
+  // role SoD constraint can see, and their supers it can see; sorted. The union over the
+  // roles reading the changes is the detection's candidate set.
+  std::optional<std::span<const Index>> ScopedCandidates(Index role) const {
+    const Range r = candidate_ranges_[role];
+    if (r.begin == kNotKept) return std::nullopt;
+    return std::span<const Index>(candidates_.data() + r.begin, r.count);
+  }
   size_t Bytes() const;
 
  private:
   static constexpr uint32_t kNotKept = UINT32_MAX;
+  void KeepScopedCandidates(const Snapshot& snapshot);
   std::vector<Expansion> expansions_;
   std::vector<Range> ranges_;  // role -> its expansion in expansions_ (begin kNotKept: not kept)
   std::vector<uint8_t> seen_;
+  std::vector<Index> candidates_;
+  std::vector<Range> candidate_ranges_;  // role -> its ScopedCandidates in candidates_
 };
 
 }  // namespace preflight
