@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <future>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -63,6 +64,9 @@ struct Reader {
   int max_depth;
   LineCursor lines{text};
   size_t base = 0;  // where the buffer pugixml parsed starts in `text` (a chunk of objects)
+  // Identities and accounts, written straight into chunks as they are read.
+  IdentityChunkBuilder identities;
+  std::string identity_object, link_object;  // "Identity[name]", "Link[native identity]"
 
   Location Where(const pugi::xml_node& node, std::string object = {}) {
     size_t offset = node.offset_debug() < 0 ? 0 : base + static_cast<size_t>(node.offset_debug());
@@ -78,20 +82,35 @@ struct Reader {
     out.diagnostics.push_back({sev, code, std::move(message), Where(node, object), std::move(object)});
   }
 
-  // Names of <Reference name=...> children (falling back to id).
+  // The identities and accounts read since the last call, as a chunk of `out`.
+  void FlushIdentities() { identities.Finish(out.identity_chunks); }
+
+  // Names of <Reference name=...> children (falling back to id), into `names` (a list of strings).
+  template <class List>
+  static void References(const pugi::xml_node& parent, List& names) {
+    if (!parent) return;
+    for (pugi::xml_node ref : parent.children("Reference")) names.emplace_back(std::string_view(NameOf(ref)));
+  }
   static std::vector<std::string> References(const pugi::xml_node& parent) {
     std::vector<std::string> names;
-    if (!parent) return names;
-    for (pugi::xml_node ref : parent.children("Reference")) {
-      const char* name = ref.attribute("name").value();
-      names.emplace_back(*name ? name : ref.attribute("id").value());
-    }
+    References(parent, names);
     return names;
   }
-  static std::string ReferenceName(const pugi::xml_node& parent) {
-    auto names = References(parent);
-    return names.empty() ? std::string() : names.front();
+  IdentityChunk::Run ChunkReferences(const pugi::xml_node& parent) {
+    IdentityChunkBuilder::ListWriter names(identities);
+    References(parent, names);
+    return names.run();
   }
+  static const char* NameOf(const pugi::xml_node& ref) {
+    const char* name = ref.attribute("name").value();
+    return *name ? name : ref.attribute("id").value();
+  }
+  // The first reference's name, or "".
+  static std::string_view FirstReference(const pugi::xml_node& parent) {
+    pugi::xml_node ref = parent.child("Reference");
+    return ref ? NameOf(ref) : "";
+  }
+  static std::string ReferenceName(const pugi::xml_node& parent) { return std::string(FirstReference(parent)); }
 
   // A <value> payload or a <Value> element: String, List, Boolean, Integer, Date...
   // Into a filter's values or an attribute's (ValueList).
@@ -113,22 +132,61 @@ struct Reader {
     }
   }
 
-  // <Attributes><Map><entry key= value=/>...</Map></Attributes> -> attributes.
-  void ReadAttributeMap(const pugi::xml_node& attributes, std::vector<AttributeObject>& out_attrs) {
+  // <Attributes><Map><entry key= value=/>...</Map></Attributes>: each attribute's values
+  // added to the list start(key) returns, then done(multi), where `multi` says the source
+  // held a list. An entry holding a nested map is not an attribute (no done()).
+  template <class Start, class Done>
+  void ReadAttributeEntries(const pugi::xml_node& attributes, Start start, Done done) {
     pugi::xml_node map = attributes.child("Map");
     for (pugi::xml_node entry : map.children("entry")) {
-      AttributeObject a;
-      a.name = entry.attribute("key").value();
+      auto& values = start(std::string_view(entry.attribute("key").value()));
+      bool is_list = false;
       if (pugi::xml_attribute v = entry.attribute("value")) {
-        a.values.emplace_back(v.value());
+        values.emplace_back(std::string_view(v.value()));
       } else if (pugi::xml_node value = entry.child("value")) {
-        bool is_list = false;
-        CollectValues(value, a.values, is_list, 0);
-        a.multi = is_list;
+        CollectValues(value, values, is_list, 0);
         if (value.child("Map") || value.child("Attributes")) continue;  // nested maps are not attributes
       }
-      out_attrs.push_back(std::move(a));
+      done(is_list);
     }
+  }
+  void ReadAttributeMap(const pugi::xml_node& attributes, std::vector<AttributeObject>& out_attrs) {
+    AttributeObject a;
+    ReadAttributeEntries(
+        attributes,
+        [&](std::string_view key) -> ValueList& {
+          a = AttributeObject();
+          a.name = key;
+          return a.values;
+        },
+        [&](bool multi) {
+          a.multi = multi;
+          out_attrs.push_back(std::move(a));
+        });
+  }
+  // The same into the identities' chunk.
+  IdentityChunk::Run ChunkAttributes(const pugi::xml_node& attributes) {
+    IdentityChunk& c = identities.chunk();
+    IdentityChunk::Run r{static_cast<uint32_t>(c.attributes.size()), 0};
+    IdentityChunk::Str name = 0;
+    std::optional<IdentityChunkBuilder::ListWriter> values;
+    ReadAttributeEntries(
+        attributes,
+        [&](std::string_view key) -> IdentityChunkBuilder::ListWriter& {
+          name = identities.S(key);
+          return values.emplace(identities);
+        },
+        [&](bool multi) {
+          c.attributes.push_back({name, multi, values->run()});
+          ++r.size;
+        });
+    return r;
+  }
+  // Where(node, pointer) as the chunk keeps it.
+  IdentityChunk::Place ChunkPlace(const pugi::xml_node& node, std::string_view pointer) {
+    size_t offset = node.offset_debug() < 0 ? 0 : base + static_cast<size_t>(node.offset_debug());
+    auto [line, column] = lines.At(offset);
+    return identities.Place(file, pointer, line, column, static_cast<int64_t>(offset));
   }
 
   std::optional<std::string> Description(const pugi::xml_node& node) {
@@ -355,52 +413,66 @@ struct Reader {
     k.where = Where(c, absl::StrCat(object, "/", c.name(), "[", position, "]"));
   }
 
-  AccountObject ReadLink(const pugi::xml_node& node) {
-    AccountObject a;
-    a.id = node.attribute("id").value();
-    a.native_identity = node.attribute("nativeIdentity") ? node.attribute("nativeIdentity").value()
-                                                         : node.attribute("identity").value();
-    a.display_name = node.attribute("displayName").value();
-    a.instance = node.attribute("instance").value();
-    a.application = ReferenceName(node.child("ApplicationRef"));
-    if (a.application.empty()) a.application = node.attribute("application").value();
-    a.identity = ReferenceName(node.child("IdentityRef"));
-    if (a.identity.empty()) a.identity = ReferenceName(node.child("Owner"));
-    a.where = Where(node, "Link[" + a.native_identity + "]");
-    ReadAttributeMap(node.child("Attributes"), a.attributes);
-    for (auto it = a.attributes.begin(); it != a.attributes.end();) {
-      bool flag = !it->values.empty() && absl::EqualsIgnoreCase(ToAbsl(it->values.front()), "true");
-      if (it->name == "IIQDisabled") a.disabled = flag;
-      if (it->name == "IIQLocked") a.locked = flag;
-      ++it;
+  // A <Link>, its strings and attributes written into the identities' chunk: its record,
+  // for the caller to add (an identity's account, or a standalone one).
+  IdentityChunk::Account ReadLink(const pugi::xml_node& node) {
+    IdentityChunkBuilder& b = identities;
+    IdentityChunk::Account k;
+    k.id = b.S(node.attribute("id").value());
+    std::string_view identity = FirstReference(node.child("IdentityRef"));
+    if (identity.empty()) identity = FirstReference(node.child("Owner"));
+    k.identity = b.S(identity);
+    std::string_view application = FirstReference(node.child("ApplicationRef"));
+    if (application.empty()) application = node.attribute("application").value();
+    k.application = b.S(application);
+    k.instance = b.S(node.attribute("instance").value());
+    std::string_view native_identity = node.attribute("nativeIdentity") ? node.attribute("nativeIdentity").value()
+                                                                        : node.attribute("identity").value();
+    k.native_identity = b.S(native_identity);
+    k.display_name = b.S(node.attribute("displayName").value());
+    k.attributes = ChunkAttributes(node.child("Attributes"));
+    const IdentityChunk& c = b.chunk();
+    for (const IdentityChunk::Attribute& a : c.Attributes(k.attributes)) {
+      std::string_view name = c.Get(a.name);
+      if (name != "IIQDisabled" && name != "IIQLocked") continue;
+      bool flag = a.values.size > 0 && absl::EqualsIgnoreCase(ToAbsl(c.Get(c.List(a.values).front())), "true");
+      (name == "IIQDisabled" ? k.disabled : k.locked) = flag;
     }
-    return a;
+    link_object.assign("Link[").append(native_identity).append("]");
+    k.where = ChunkPlace(node, link_object);
+    return k;
   }
 
   void ReadIdentity(const pugi::xml_node& node) {
-    IdentityObject id;
-    id.name = node.attribute("name").value();
-    id.id = node.attribute("id").value();
-    std::string object = "Identity[" + id.name + "]";
-    id.where = Where(node, object);
-    if (id.name.empty()) {
+    std::string_view name = node.attribute("name").value();
+    if (name.empty()) {
       Diag(Severity::kError, ErrorCode::kInvalidValue, node, "Identity", "Identity without a name is skipped");
       return;
     }
-    id.display_name = node.attribute("displayName").value();
-    id.inactive = IsTrue(node.attribute("inactive"));
-    ReadAttributeMap(node.child("Attributes"), id.attributes);
-    id.assigned_roles = References(node.child("AssignedRoles"));
-    id.detected_roles = References(node.child("Bundles"));
+    IdentityChunkBuilder& b = identities;
+    IdentityChunk& c = b.chunk();
+    identity_object.assign("Identity[").append(name).append("]");
+    IdentityChunk::Identity i;
+    i.name = b.S(name);
+    i.id = b.S(node.attribute("id").value());
+    i.display_name = b.S(node.attribute("displayName").value());
+    i.inactive = IsTrue(node.attribute("inactive"));
+    i.attributes = ChunkAttributes(node.child("Attributes"));
+    i.assigned_roles = ChunkReferences(node.child("AssignedRoles"));
+    i.detected_roles = ChunkReferences(node.child("Bundles"));
+    i.account_ids = IdentityChunkBuilder::ListWriter(b).run();  // none in IdentityIQ XML
+    i.accounts.begin = static_cast<uint32_t>(c.accounts.size());
     for (pugi::xml_node link : node.child("Links").children("Link")) {
-      AccountObject a = ReadLink(link);
-      if (a.application.empty()) {
-        Diag(Severity::kError, ErrorCode::kInvalidValue, link, object, "Link without an application is skipped");
+      IdentityChunk::Account k = ReadLink(link);
+      if (c.Get(k.application).empty()) {
+        Diag(Severity::kError, ErrorCode::kInvalidValue, link, identity_object, "Link without an application is skipped");
         continue;
       }
-      id.accounts.push_back(std::move(a));
+      c.accounts.push_back(k);
     }
-    out.identities.push_back(std::move(id));
+    i.accounts.size = static_cast<uint32_t>(c.accounts.size()) - i.accounts.begin;
+    i.where = ChunkPlace(node, identity_object);
+    c.identities.push_back(i);
   }
 
   void ReadApplication(const pugi::xml_node& node) {
@@ -521,12 +593,12 @@ struct Reader {
     else if (n == "GroupDefinition") ReadGroupDefinition(node);
     else if (n == "ObjectConfig") ReadObjectConfig(node);
     else if (n == "Link") {
-      AccountObject a = ReadLink(node);
-      if (a.identity.empty())
-        Diag(Severity::kError, ErrorCode::kInvalidValue, node, "Link[" + a.native_identity + "]",
+      IdentityChunk::Account k = ReadLink(node);
+      if (identities.chunk().Get(k.identity).empty())
+        Diag(Severity::kError, ErrorCode::kInvalidValue, node, link_object,
              "standalone Link without an owner Identity (IdentityRef/Owner) is skipped");
       else
-        out.accounts.push_back(std::move(a));
+        identities.AddStandalone(k);
     } else {
       // ImportAction, MessageTemplate, ProvisioningPlan...:
       // recognised as IIQ content that a snapshot does not use.
@@ -680,8 +752,9 @@ bool SplitIntoChunks(std::string_view text, std::vector<std::pair<size_t, size_t
   }
 }
 
-// Reads chunks [from, to) into `out`, each chunk parsed as a fragment; `pack`: the
-// identities and accounts packed every kPackChunks chunks. False when one does not parse.
+// Reads chunks [from, to) into `out`, each chunk parsed as a fragment; the identities and
+// accounts are written into chunks of kPackChunks chunks' worth (`pack`) or given back as
+// objects (UnpackIdentities) at the end. False when one does not parse.
 bool ReadChunks(std::string_view text, std::string_view file, const Limits& limits,
                 const std::vector<std::pair<size_t, size_t>>& chunks, size_t from, size_t to, SnapshotObjects& out,
                 bool pack) {
@@ -689,7 +762,7 @@ bool ReadChunks(std::string_view text, std::string_view file, const Limits& limi
   Reader reader{text, std::string(file), out, limits.max_nesting_depth};
   pugi::xml_document doc;
   for (size_t c = from; c < to; ++c) {
-    if (pack && c > from && (c - from) % kPackChunks == 0) PackIdentities(out);
+    if (pack && c > from && (c - from) % kPackChunks == 0) reader.FlushIdentities();
     auto [begin, end] = chunks[c];
     if (!doc.load_buffer(text.data() + begin, end - begin, pugi::parse_default | pugi::parse_fragment,
                          pugi::encoding_utf8))
@@ -698,7 +771,8 @@ bool ReadChunks(std::string_view text, std::string_view file, const Limits& limi
     for (pugi::xml_node child : doc.children())
       if (child.type() == pugi::node_element) reader.ReadObject(child);
   }
-  if (pack) PackIdentities(out);  // before the next run's chunks are appended after these
+  reader.FlushIdentities();  // before the next run's chunks are appended after these
+  if (!pack) UnpackIdentities(out);  // `out` holds this run's objects only
   return true;
 }
 
@@ -760,7 +834,8 @@ absl::Status ReadIiqXmlWhole(std::string_view text, std::string_view file, Snaps
     return MakeError(ErrorCode::kInvalidSyntax, absl::StrCat("malformed XML: ", result.description()),
                      LocationAt(text, static_cast<size_t>(result.offset), std::string(file)));
   }
-  Reader reader{text, std::string(file), out, limits.max_nesting_depth};
+  SnapshotObjects part;
+  Reader reader{text, std::string(file), part, limits.max_nesting_depth};
   pugi::xml_node root = doc.document_element();
   if (std::string_view(root.name()) == "sailpoint") {
     for (pugi::xml_node child : root.children())
@@ -768,6 +843,9 @@ absl::Status ReadIiqXmlWhole(std::string_view text, std::string_view file, Snaps
   } else {
     reader.ReadObject(root);
   }
+  reader.FlushIdentities();
+  UnpackIdentities(part);  // objects, as this reader's callers read them
+  AppendObjects(out, std::move(part));
   return absl::OkStatus();
 }
 

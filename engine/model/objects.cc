@@ -6,6 +6,7 @@
 #include <new>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "engine/model/hash_slots.h"
 
 namespace preflight {
@@ -33,100 +34,125 @@ namespace {
 using Run = IdentityChunk::Run;
 using Str = IdentityChunk::Str;
 
-class Packer {
- public:
-  explicit Packer(IdentityChunk& c) : c_(c), index_(0, Hash{&c}, Eq{&c}) {}
-
-  void Add(const IdentityObject& io) {
-    IdentityChunk::Identity i;
-    i.name = S(io.name);
-    i.id = S(io.id);
-    i.display_name = S(io.display_name);
-    i.attributes = Attributes(io.attributes);
-    i.assigned_roles = List(io.assigned_roles);
-    i.detected_roles = List(io.detected_roles);
-    i.account_ids = List(io.account_ids);
-    i.accounts.begin = static_cast<uint32_t>(c_.accounts.size());
-    for (const AccountObject& a : io.accounts) Add(a);
-    i.accounts.size = static_cast<uint32_t>(c_.accounts.size()) - i.accounts.begin;
-    i.from_scim = io.from_scim;
-    i.inactive = io.inactive;
-    i.where = Place(io.where);
-    c_.identities.push_back(i);
-  }
-
-  void Add(const AccountObject& a) {
-    IdentityChunk::Account k;
-    k.id = S(a.id);
-    k.identity = S(a.identity);
-    k.application = S(a.application);
-    k.instance = S(a.instance);
-    k.native_identity = S(a.native_identity);
-    k.display_name = S(a.display_name);
-    k.attributes = Attributes(a.attributes);
-    k.permissions.begin = static_cast<uint32_t>(c_.permissions.size());
-    for (const PermissionObject& p : a.permissions) c_.permissions.push_back({S(p.target), List(p.rights)});
-    k.permissions.size = static_cast<uint32_t>(c_.permissions.size()) - k.permissions.begin;
-    k.from_scim = a.from_scim;
-    k.disabled = a.disabled;
-    k.locked = a.locked;
-    k.where = Place(a.where);
-    c_.accounts.push_back(k);
-  }
-
- private:
-  // The chunk's string, added when new.
-  Str S(std::string_view s) {
-    uint32_t hash = SlotHash(s);
-    if (auto it = index_.find(Text{s, hash}); it != index_.end()) return *it;
-    Str id = static_cast<Str>(c_.ends.size());
-    c_.text.insert(c_.text.end(), s.begin(), s.end());
-    c_.ends.push_back(c_.text.size());
-    c_.hashes.push_back(hash);
-    index_.insert(id);
-    return id;
-  }
-  template <class Strings>
-  Run List(const Strings& strings) {
-    Run r{static_cast<uint32_t>(c_.lists.size()), 0};
-    for (std::string_view s : strings) c_.lists.push_back(S(s));
-    r.size = static_cast<uint32_t>(c_.lists.size()) - r.begin;
-    return r;
-  }
-  Run Attributes(const std::vector<AttributeObject>& attrs) {
-    Run r{static_cast<uint32_t>(c_.attributes.size()), static_cast<uint32_t>(attrs.size())};
-    for (const AttributeObject& a : attrs) c_.attributes.push_back({S(a.name), a.multi, List(a.values)});
-    return r;
-  }
-  IdentityChunk::Place Place(const Location& l) {
-    return {S(l.file), S(l.pointer), static_cast<int32_t>(l.line), static_cast<int32_t>(l.column), l.offset};
-  }
-
-  // The chunk's strings by their text, while packing, hashed by their SlotHash.
-  struct Text {
-    std::string_view s;
-    uint32_t hash;
-  };
-  struct Hash {
-    using is_transparent = void;
-    const IdentityChunk* c;
-    size_t operator()(const Text& t) const { return Spread(t.hash); }
-    size_t operator()(Str s) const { return Spread(c->hashes[s]); }
-    // The 32 bits over 64, for the table's own use of the high and low bits.
-    static size_t Spread(uint32_t h) { return (uint64_t{h} << 32 | h) * 0x9E3779B97F4A7C15ull; }
-  };
-  struct Eq {
-    using is_transparent = void;
-    const IdentityChunk* c;
-    std::string_view Of(const Text& t) const { return t.s; }
-    std::string_view Of(Str s) const { return c->Get(s); }
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const { return Of(a) == Of(b); }
-  };
-
-  IdentityChunk& c_;
-  absl::flat_hash_set<Str, Hash, Eq> index_;
+// The builder's strings by their text.
+struct Hash {
+  using is_transparent = void;
+  const IdentityChunk* c;
+  size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}(ToAbsl(s)); }
+  size_t operator()(Str s) const { return (*this)(c->Get(s)); }
 };
+struct Eq {
+  using is_transparent = void;
+  const IdentityChunk* c;
+  std::string_view Text(std::string_view s) const { return s; }
+  std::string_view Text(Str s) const { return c->Get(s); }
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const { return Text(a) == Text(b); }
+};
+
+}  // namespace
+
+struct IdentityChunkBuilder::Index {
+  explicit Index(const IdentityChunk& c) : set(0, Hash{&c}, Eq{&c}) {}
+  absl::flat_hash_set<Str, Hash, Eq> set;
+};
+
+IdentityChunkBuilder::IdentityChunkBuilder() : index_(std::make_unique<Index>(chunk_)) {}
+IdentityChunkBuilder::~IdentityChunkBuilder() = default;
+
+IdentityChunkBuilder::Str IdentityChunkBuilder::S(std::string_view s) {
+  if (auto it = index_->set.find(s); it != index_->set.end()) return *it;
+  Str id = static_cast<Str>(chunk_.ends.size());
+  chunk_.text.insert(chunk_.text.end(), s.begin(), s.end());
+  chunk_.ends.push_back(chunk_.text.size());
+  chunk_.hashes.push_back(SlotHash(s));  // for the string pool, once per chunk string
+  index_->set.insert(id);
+  return id;
+}
+
+namespace {
+
+template <class Strings>
+Run ListOf(IdentityChunkBuilder& b, const Strings& strings) {
+  IdentityChunkBuilder::ListWriter list(b);
+  for (std::string_view s : strings) list.emplace_back(s);
+  return list.run();
+}
+
+Run AttributesOf(IdentityChunkBuilder& b, const std::vector<AttributeObject>& attrs) {
+  IdentityChunk& c = b.chunk();
+  Run r{static_cast<uint32_t>(c.attributes.size()), static_cast<uint32_t>(attrs.size())};
+  for (const AttributeObject& a : attrs) {
+    Str name = b.S(a.name);
+    c.attributes.push_back({name, a.multi, ListOf(b, a.values)});
+  }
+  return r;
+}
+
+IdentityChunk::Place PlaceOf(IdentityChunkBuilder& b, const Location& l) {
+  return b.Place(l.file, l.pointer, l.line, l.column, l.offset);
+}
+
+}  // namespace
+
+void IdentityChunkBuilder::Add(const IdentityObject& io) {
+  IdentityChunk::Identity i;
+  i.name = S(io.name);
+  i.id = S(io.id);
+  i.display_name = S(io.display_name);
+  i.attributes = AttributesOf(*this, io.attributes);
+  i.assigned_roles = ListOf(*this, io.assigned_roles);
+  i.detected_roles = ListOf(*this, io.detected_roles);
+  i.account_ids = ListOf(*this, io.account_ids);
+  std::vector<IdentityChunk::Account> accounts;
+  for (const AccountObject& a : io.accounts) accounts.push_back(Account(a));
+  i.accounts = {static_cast<uint32_t>(chunk_.accounts.size()), static_cast<uint32_t>(accounts.size())};
+  chunk_.accounts.insert(chunk_.accounts.end(), accounts.begin(), accounts.end());
+  i.from_scim = io.from_scim;
+  i.inactive = io.inactive;
+  i.where = PlaceOf(*this, io.where);
+  chunk_.identities.push_back(i);
+}
+
+IdentityChunk::Account IdentityChunkBuilder::Account(const AccountObject& a) {
+  IdentityChunk::Account k;
+  k.id = S(a.id);
+  k.identity = S(a.identity);
+  k.application = S(a.application);
+  k.instance = S(a.instance);
+  k.native_identity = S(a.native_identity);
+  k.display_name = S(a.display_name);
+  k.attributes = AttributesOf(*this, a.attributes);
+  std::vector<IdentityChunk::Permission> permissions;
+  for (const PermissionObject& p : a.permissions) permissions.push_back({S(p.target), ListOf(*this, p.rights)});
+  k.permissions = {static_cast<uint32_t>(chunk_.permissions.size()), static_cast<uint32_t>(permissions.size())};
+  chunk_.permissions.insert(chunk_.permissions.end(), permissions.begin(), permissions.end());
+  k.from_scim = a.from_scim;
+  k.disabled = a.disabled;
+  k.locked = a.locked;
+  k.where = PlaceOf(*this, a.where);
+  return k;
+}
+
+void IdentityChunkBuilder::Finish(std::vector<IdentityChunk>& out) {
+  if (chunk_.identities.empty() && chunk_.accounts.empty() && standalone_.empty()) return;
+  chunk_.standalone = {static_cast<uint32_t>(chunk_.accounts.size()), static_cast<uint32_t>(standalone_.size())};
+  chunk_.accounts.insert(chunk_.accounts.end(), standalone_.begin(), standalone_.end());
+  std::vector<IdentityChunk::Account>().swap(standalone_);
+  chunk_.text.shrink_to_fit();
+  chunk_.ends.shrink_to_fit();
+  chunk_.hashes.shrink_to_fit();
+  chunk_.identities.shrink_to_fit();
+  chunk_.accounts.shrink_to_fit();
+  chunk_.attributes.shrink_to_fit();
+  chunk_.permissions.shrink_to_fit();
+  chunk_.lists.shrink_to_fit();
+  out.push_back(std::move(chunk_));
+  chunk_ = IdentityChunk();
+  index_->set.clear();
+}
+
+namespace {
 
 class Unpacker {
  public:
@@ -207,29 +233,19 @@ size_t SnapshotObjects::identity_count() const {
 
 void PackIdentities(SnapshotObjects& objects) {
   if (objects.identities.empty() && objects.accounts.empty()) return;
-  IdentityChunk& chunk = objects.identity_chunks.emplace_back();
-  Packer packer(chunk);
+  IdentityChunkBuilder builder;
   // Each object is released once packed: the chunk grows into the memory they leave.
   for (IdentityObject& io : objects.identities) {
-    packer.Add(io);
+    builder.Add(io);
     io = IdentityObject();
   }
-  chunk.standalone.begin = static_cast<uint32_t>(chunk.accounts.size());
   for (AccountObject& a : objects.accounts) {
-    packer.Add(a);
+    builder.AddStandalone(builder.Account(a));
     a = AccountObject();
   }
-  chunk.standalone.size = static_cast<uint32_t>(chunk.accounts.size()) - chunk.standalone.begin;
   std::vector<IdentityObject>().swap(objects.identities);
   std::vector<AccountObject>().swap(objects.accounts);
-  chunk.text.shrink_to_fit();
-  chunk.ends.shrink_to_fit();
-  chunk.hashes.shrink_to_fit();
-  chunk.identities.shrink_to_fit();
-  chunk.accounts.shrink_to_fit();
-  chunk.attributes.shrink_to_fit();
-  chunk.permissions.shrink_to_fit();
-  chunk.lists.shrink_to_fit();
+  builder.Finish(objects.identity_chunks);
 }
 
 void UnpackIdentities(SnapshotObjects& objects) {

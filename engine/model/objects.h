@@ -7,6 +7,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -347,6 +348,54 @@ struct IdentityChunk {
   std::span<const Attribute> Attributes(Run r) const { return {attributes.data() + r.begin, r.size}; }
   std::span<const Permission> Permissions(Run r) const { return {permissions.data() + r.begin, r.size}; }
   std::span<const Account> Accounts(Run r) const { return {accounts.data() + r.begin, r.size}; }
+};
+
+// Writes one IdentityChunk at a time: each string once, every list a run of one array.
+// A loader writes identities and accounts straight in as it reads them (the IdentityIQ
+// XML reader: no object per identity), or adds objects (Add, Account); standalone
+// accounts wait, so that Finish() puts them after the identities' own, as a chunk keeps them.
+class IdentityChunkBuilder {
+ public:
+  using Str = IdentityChunk::Str;
+  using Run = IdentityChunk::Run;
+  // Appends strings to the chunk's lists as one run (as a list of values is read).
+  class ListWriter {
+   public:
+    explicit ListWriter(IdentityChunkBuilder& b) : b_(b), begin_(static_cast<uint32_t>(b.chunk_.lists.size())) {}
+    void emplace_back(std::string_view s) { b_.chunk_.lists.push_back(b_.S(s)); }
+    Run run() const { return {begin_, static_cast<uint32_t>(b_.chunk_.lists.size()) - begin_}; }
+
+   private:
+    IdentityChunkBuilder& b_;
+    uint32_t begin_;
+  };
+
+  IdentityChunkBuilder();
+  ~IdentityChunkBuilder();
+  IdentityChunkBuilder(const IdentityChunkBuilder&) = delete;
+  IdentityChunkBuilder& operator=(const IdentityChunkBuilder&) = delete;
+
+  IdentityChunk& chunk() { return chunk_; }
+  // The chunk's string, added when new.
+  Str S(std::string_view s);
+  IdentityChunk::Place Place(std::string_view file, std::string_view pointer, int line, int column, int64_t offset) {
+    return {S(file), S(pointer), static_cast<int32_t>(line), static_cast<int32_t>(column), offset};
+  }
+  // An account object's strings and lists written; its record, for an identity's
+  // accounts or AddStandalone.
+  IdentityChunk::Account Account(const AccountObject& a);
+  // An identity object, with its accounts.
+  void Add(const IdentityObject& io);
+  void AddStandalone(const IdentityChunk::Account& a) { standalone_.push_back(a); }
+  // Appends the chunk (its standalone accounts last) to `out` and starts the next one;
+  // nothing when nothing was added.
+  void Finish(std::vector<IdentityChunk>& out);
+
+ private:
+  struct Index;
+  IdentityChunk chunk_;
+  std::unique_ptr<Index> index_;  // the chunk's strings by their text
+  std::vector<IdentityChunk::Account> standalone_;
 };
 
 // Everything the loaders read, before the build.
