@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/load/build_context.h"
-#include "engine/load/huge_pages.h"
 #include "engine/load/identity_flags.h"
 #include "engine/model/hash_slots.h"
 #include "engine/query/snapshot_query.h"
@@ -96,9 +95,6 @@ void BuildContext::BuildLookups() {
   by_text(s.policy_by_id_, s.policy_id_lookup_);
 }
 
-void BuildContext::ComputeIdentityFlags() {
-  PrecomputeIdentityFlags(snap);
-  CollapseColumnsToHugePages(snap);  // the last pass: the columns are final (engine/load/huge_pages.h)
-}
+void BuildContext::ComputeIdentityFlags() { PrecomputeIdentityFlags(snap); }
 
 }  // namespace preflight

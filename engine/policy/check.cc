@@ -41,24 +41,21 @@ std::span<const Index> SelectPolicies(const Snapshot& s, const CheckRequest& req
 // with a role held after the plan on the other side: a constraint fires when a role of
 // each side is held, and this role is one, so the other side needs one.
 void TouchedConstraints(const Snapshot& s, const Projection& projection, const HeldRoles& pre, const HeldRoles& post,
-                        const ConstraintTable* pairs, std::vector<ConstraintRef>& touched) {
-  touched.assign(s.AlwaysEvaluatedConstraints().begin(), s.AlwaysEvaluatedConstraints().end());
+                        const ConstraintTable& table, bool pairs, TouchedSet& set, std::vector<ConstraintRef>& touched) {
+  set.Reset(table);
+  set.Add(s.AlwaysEvaluatedConstraints());
   auto role_changed = [&](Index r) {
     if (pairs && post.Holds(r)) {
-      for (Index other : post.Roles()) {
-        auto refs = pairs->PairedWith(r, other);
-        touched.insert(touched.end(), refs.begin(), refs.end());
-      }
+      for (Index other : post.Roles()) set.Add(table.PairedWith(r, other));
       return;
     }
-    if (const auto* refs = s.ConstraintsNamingRole(r)) touched.insert(touched.end(), refs->begin(), refs->end());
+    if (const auto* refs = s.ConstraintsNamingRole(r)) set.Add(*refs);
   };
   if (&pre != &post) HeldRoles::ForEachDifference(pre, post, role_changed);
   for (const Change& c : projection.changes)
-    if (const auto* refs = s.ConstraintsNamingValue(c.application, c.attr, c.value))
-      touched.insert(touched.end(), refs->begin(), refs->end());
-  std::sort(touched.begin(), touched.end());
-  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    if (const auto* refs = s.ConstraintsNamingValue(c.application, c.attr, c.value)) set.Add(*refs);
+  touched.clear();
+  set.Drain(touched);
 }
 
 // Why a violation holds: for role SoD, each held role on each side (through which
@@ -306,6 +303,7 @@ struct CheckScratch {
   HeldRoles held_pre, held_post;
   std::vector<Index> policies;
   std::vector<ConstraintRef> touched;
+  TouchedSet touched_set;
   Violation post;
   std::vector<Violation> account;
   std::vector<std::pair<Index, Id>> account_keys;
@@ -412,7 +410,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   std::vector<ConstraintRef>& touched = scratch.touched;
   touched.clear();
   if (options.use_constraint_index) {
-    TouchedConstraints(s, *projection, held_pre, held_post, options.use_role_pairs ? &table : nullptr, touched);
+    TouchedConstraints(s, *projection, held_pre, held_post, table, options.use_role_pairs, scratch.touched_set, touched);
   } else {
     for (Index p : policies)
       for (Index c = 0; c < s.policies()[p].constraints.size(); ++c)

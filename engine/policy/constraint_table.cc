@@ -1,6 +1,8 @@
 #include "engine/policy/constraint_table.h"
 
 #include <algorithm>
+#include <bit>
+#include <utility>
 #include <tuple>
 
 namespace preflight {
@@ -167,6 +169,35 @@ bool ConstraintTable::Evaluate(const MatchContext& ctx, ConstraintRef r, const I
   if (gate == Gate::kNo) return false;
   return EvaluateConstraint(ctx, r.policy, r.constraint, state, held, out,
                             shortcuts.match_first && gate == Gate::kUnknown);
+}
+
+void TouchedSet::Reset(const ConstraintTable& table) {
+  table_ = &table;
+  size_t words = (table.Size() + 63) / 64;
+  if (bits_.size() < words) {
+    bits_.assign(words, 0);
+    summary_.assign((words + 63) / 64, 0);
+  }
+}
+
+void TouchedSet::Add(ConstraintRef r) {
+  size_t f = table_->Flat(r);
+  bits_[f / 64] |= uint64_t{1} << (f % 64);
+  summary_[f / 4096] |= uint64_t{1} << (f / 64 % 64);
+}
+
+void TouchedSet::Drain(std::vector<ConstraintRef>& out) {
+  Index policy = 0;
+  for (size_t i = 0; i < summary_.size(); ++i) {
+    for (uint64_t s = std::exchange(summary_[i], 0); s; s &= s - 1) {
+      size_t w = i * 64 + std::countr_zero(s);
+      for (uint64_t b = std::exchange(bits_[w], 0); b; b &= b - 1) {
+        size_t f = w * 64 + std::countr_zero(b);
+        while (table_->FirstOf(policy + 1) <= f) ++policy;  // flat numbers follow (policy, constraint)
+        out.push_back({policy, static_cast<Index>(f - table_->FirstOf(policy))});
+      }
+    }
+  }
 }
 
 void HeldValues::Reset(const ConstraintTable& table, const IdentityState& state) {

@@ -44,6 +44,24 @@ class HeldValues {
   uint32_t epoch_ = 0;
 };
 
+// A set of constraints, listed in (policy, constraint) order without a sort: a bit per
+// constraint's flat number and a bit per 64 of them, so that thousands of constraints
+// collect in linear time and a few visit only their own words. Reused across checks.
+class TouchedSet {
+ public:
+  void Reset(const ConstraintTable& table);
+  void Add(ConstraintRef r);
+  void Add(std::span<const ConstraintRef> refs) {
+    for (ConstraintRef r : refs) Add(r);
+  }
+  // Appends the set's constraints to `out` in order, and empties the set.
+  void Drain(std::vector<ConstraintRef>& out);
+
+ private:
+  const ConstraintTable* table_ = nullptr;
+  std::vector<uint64_t> bits_, summary_;
+};
+
 class ConstraintTable {
  public:
   static const ConstraintTable& Of(const Snapshot& snapshot);
@@ -55,6 +73,8 @@ class ConstraintTable {
     return r.constraint == kNoIndex ? first_.back() + r.policy : first_[r.policy] + r.constraint;
   }
   size_t Size() const { return first_.back() + first_.size() - 1; }
+  // The flat number of `policy`'s first constraint (policies().size(): the count).
+  size_t FirstOf(Index policy) const { return first_[policy]; }
 
   // The constraints (of any policy, `r` itself among them) that a violation of `r` is
   // constraint-equal to whatever its bundles, as PolicyViolation.isConstraintEqual
