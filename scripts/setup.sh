@@ -16,6 +16,7 @@ APT_PACKAGES=(
   libcurl4-openssl-dev  # bindings/http: the upstream client (serve --upstream, snapshot pull)
   nlohmann-json3-dev  # fuzz/check_request_json_reference: the reference JSON parser
   libxxhash-dev  # engine/image: the compiled image's checksum (XXH3-64)
+  libzstd-dev  # engine/model: the SCIM query documents, kept compressed (zstd frames)
 )
 PIP_PACKAGES=(pytest pybind11 scikit-build-core mypy matplotlib requests fastapi uvicorn pandas pyarrow dask distributed)
 BENCH_PIP_PACKAGES=(cedarpy regopy casbin)  # benchmarks/peers: Cedar, OPA's Rego (rego-cpp), casbin

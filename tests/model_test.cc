@@ -9,6 +9,7 @@
 
 #include "engine/model/column.h"
 #include "engine/model/hash_slots.h"
+#include "engine/model/packed_texts.h"
 #include "engine/model/population.h"
 #include "engine/model/string_pool.h"
 
@@ -246,17 +247,73 @@ TEST_CASE("population views: attributes end where the next record's values begin
 }
 
 TEST_CASE("resource texts are read back in order from one column per type", "[model]") {
-  Column<char> text;
-  Column<uint64_t> starts;
-  const std::string joined = R"({"id":"a"}{"id":"bb"})";
-  text.Build().assign(joined.begin(), joined.end());
-  text.Seal();
-  starts.Build() = {0, 10, 21};
-  starts.Seal();
-  TextList list(text, starts);
-  REQUIRE(list.size() == 2);
-  CHECK(list[0] == R"({"id":"a"})");
-  CHECK(list[1] == R"({"id":"bb"})");
-  CHECK(std::vector<std::string_view>(list.begin(), list.end()).size() == 2);
-  CHECK(TextList(Column<char>(), Column<uint64_t>()).empty());
+  SECTION("stored as they are (an image of version 2)") {
+    Column<char> text;
+    Column<uint64_t> starts;
+    const std::string joined = R"({"id":"a"}{"id":"bb"})";
+    text.Build().assign(joined.begin(), joined.end());
+    text.Seal();
+    starts.Build() = {0, 10, 21};
+    starts.Seal();
+    TextList list(text, starts);
+    REQUIRE(list.size() == 2);
+    TextList::Reader read(list);
+    CHECK(read[0] == R"({"id":"a"})");
+    CHECK(read[1] == R"({"id":"bb"})");
+    CHECK(read[2].empty());
+    CHECK(TextList(Column<char>(), Column<uint64_t>()).empty());
+  }
+  SECTION("compressed in frames of whole texts, read in any order") {
+    PackedTexts packed;
+    std::vector<std::string> texts;
+    for (int i = 0; i < 5000; ++i) {  // about 5 frames
+      texts.push_back(std::string(R"({"id":")") + std::to_string(i) + R"(","pad":")" + std::string(i % 200, 'x') +
+                      "\"}");
+      packed.Add(texts.back());
+      if (i == 3) packed.Add("");  // an empty text too
+      if (i == 3) texts.push_back("");
+    }
+    PackedTexts more;
+    more.Add(R"({"id":"last"})");
+    texts.push_back(R"({"id":"last"})");
+    packed.Append(std::move(more));
+    CHECK(more.empty());
+    std::vector<std::string> seen;
+    packed.ForEach([&](std::string_view t) { seen.emplace_back(t); });
+    CHECK(seen == texts);
+    PackedTexts::Columns c = packed.Take();
+    CHECK(packed.empty());
+    REQUIRE(c.frame_starts.size() > 3);
+    CHECK(c.frame_starts.size() == c.frame_offsets.size());
+    CHECK(c.packed.size() * 5 < c.starts.back());  // compressed
+    Column<char> text;
+    Column<uint64_t> starts, frames, offsets;
+    text.Build() = c.packed;
+    starts.Build() = c.starts;
+    frames.Build() = c.frame_starts;
+    offsets.Build() = c.frame_offsets;
+    for (auto* column : {&starts, &frames, &offsets}) column->Seal();
+    text.Seal();
+    TextList list(text, starts, frames, offsets);
+    REQUIRE(list.size() == texts.size());
+    TextList::Reader read(list);
+    for (size_t i = 0; i < texts.size(); ++i) CHECK(read[i] == texts[i]);
+    for (size_t i = texts.size(); i-- > 0;) CHECK(read[i] == texts[i]);
+    CHECK(read[texts.size()].empty());
+
+    // A corrupt frame (an image's) reads as no text, never past the columns.
+    std::vector<char> bad = c.packed;
+    bad[c.frame_offsets[1] + 6] ^= 0x55;
+    Column<char> corrupt;
+    corrupt.Build() = bad;
+    corrupt.Seal();
+    TextList::Reader corrupted(TextList(corrupt, starts, frames, offsets));
+    size_t unread = 0;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      std::string_view t = corrupted[i];
+      if (t != texts[i]) ++unread;
+      CHECK((t.empty() || t == texts[i]));
+    }
+    CHECK(unread > 0);
+  }
 }

@@ -370,10 +370,14 @@ TEST_CASE("snapshot stats: the model's bytes by part add up, columns exactly, qu
   CHECK(names == std::vector<std::string>{
                      "pool.text", "pool.starts", "pool.slots", "identities", "accounts", "identity.roles",
                      "identity.accounts", "attributes", "values", "permissions", "rights", "entitlements",
-                     "identity.slots", "resources.Users.text", "resources.Users.starts", "resources.Accounts.text",
-                     "resources.Accounts.starts", "resources.Entitlements.text", "resources.Entitlements.starts",
-                     "resources.Roles.text", "resources.Roles.starts", "resources.Applications.text",
-                     "resources.Applications.starts", "roles", "policies", "applications", "indexes", "diagnostics",
+                     "identity.slots", "resources.Users.text", "resources.Users.starts", "resources.Users.frames",
+                     "resources.Users.frameOffsets", "resources.Accounts.text", "resources.Accounts.starts",
+                     "resources.Accounts.frames", "resources.Accounts.frameOffsets", "resources.Entitlements.text",
+                     "resources.Entitlements.starts", "resources.Entitlements.frames",
+                     "resources.Entitlements.frameOffsets", "resources.Roles.text", "resources.Roles.starts",
+                     "resources.Roles.frames", "resources.Roles.frameOffsets", "resources.Applications.text",
+                     "resources.Applications.starts", "resources.Applications.frames",
+                     "resources.Applications.frameOffsets", "roles", "policies", "applications", "indexes", "diagnostics",
                      "queryDocuments"});
   CHECK(sum == st.approx_bytes);
   auto part = [&](std::string_view name) {

@@ -654,7 +654,9 @@ absl::Status ReadScimJson(std::string_view text, std::string_view file, Snapshot
 absl::Status ReadScimJsonDom(std::string_view text, std::string_view file, SnapshotObjects& out,
                              const Limits& limits) {
   simdjson::dom::parser parser;
-  return ReadDom(parser, text, file, out, limits, false);
+  absl::Status status = ReadDom(parser, text, file, out, limits, false);
+  out.scim_documents.Finish();
+  return status;
 }
 
 static_assert(kSourcePadding >= simdjson::SIMDJSON_PADDING);
@@ -674,15 +676,17 @@ absl::Status snapshot_sources_internal::ReadScimJson(ScimParsers& parsers, std::
     padded_text = std::string_view(parsers.copy.data(), text.size());
   }
   SnapshotObjects part;
-  part.scim_documents.reserve(text.size() + simdjson::SIMDJSON_PADDING);  // its resources' texts, at most
   Reader reader{std::string(file), part};
   if (!ReadOnDemand(parser, simdjson::padded_string_view(padded_text.data(), padded_text.size(),
                                                           padded_text.size() + kSourcePadding),
                     reader, limits.max_nesting_depth, pack)) {
+    part.scim_documents.Finish();
     AppendObjects(out, std::move(part));
     return absl::OkStatus();
   }
-  return ReadDom(parsers.dom, padded_text, file, out, limits, true);
+  absl::Status status = ReadDom(parsers.dom, padded_text, file, out, limits, true);
+  out.scim_documents.Finish();
+  return status;
 }
 
 }  // namespace preflight

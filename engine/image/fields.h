@@ -238,8 +238,17 @@ void ImageAccess::CheckColumns(const Snapshot& s, Check& check) {
     for (Id id : {r.attribute, r.value, r.id, r.display_name, r.type}) c.Ref(id, Table::kStrings);
   });
   check.Slots("identity.slots", p.identity_slots, p.identities.size());
-  for (size_t t = 0; t < kResourceTypes.size(); ++t)
-    check.Starts("resources.starts", p.resource_starts[t], p.resource_text[t].size(), true);
+  // The SCIM resources' texts (engine/model/packed_texts.h): packed in frames, the texts'
+  // offsets are within the frames' uncompressed bytes; stored as they are (version 2, no
+  // frames), within the text column. TextList's reader checks each text it reads as well.
+  for (size_t t = 0; t < kResourceTypes.size(); ++t) {
+    const Column<uint64_t>& frames = p.resource_frame_starts[t];
+    const bool packed = !frames.empty() || !p.resource_frame_offsets[t].empty();
+    const uint64_t raw = !packed ? p.resource_text[t].size() : frames.empty() ? 0 : frames[frames.size() - 1];
+    check.Starts("resources.starts", p.resource_starts[t], raw, true);
+    check.Starts("resources.frames", frames, raw, true);
+    check.Starts("resources.frameOffsets", p.resource_frame_offsets[t], p.resource_text[t].size(), true);
+  }
 }
 
 // Everything but the columns (which ForEachColumn lists, engine/image/image.cc).

@@ -33,7 +33,10 @@
 namespace preflight {
 
 inline constexpr std::string_view kImageMagic{"PFIMAGE\x1a", 8};
-inline constexpr uint32_t kImageFormatVersion = 2;  // 2: chunk checksums
+inline constexpr uint32_t kImageFormatVersion = 3;  // 2: chunk checksums; 3: SCIM texts compressed
+// The oldest version this build reads: a version 2 image has no frames of SCIM texts,
+// which it keeps as they are (engine/model/packed_texts.h).
+inline constexpr uint32_t kImageOldestVersion = 2;
 
 // What opening verifies before it returns.
 //   kFull: everything (the default): the metadata's checksum, every chunk's checksum and

@@ -20,14 +20,10 @@ namespace preflight {
 
 class BuildContext {
  public:
-  BuildContext(Snapshot& s, SnapshotObjects& o, std::vector<bool> trusted = {})
-      : snap(s), objects(o), trusted_documents(std::move(trusted)) {}
+  BuildContext(Snapshot& s, SnapshotObjects& o) : snap(s), objects(o) {}
 
   Snapshot& snap;
   SnapshotObjects& objects;
-  // Per objects.scim_documents entry: known to make a query document (a reader produced
-  // it within the query documents' nesting budget). Others are checked at load.
-  std::vector<bool> trusted_documents;
   // References by id or display name, while resolving.
   absl::flat_hash_map<std::string, Index> role_by_id, role_by_display;
   // Each identity's accounts, while standalone accounts are still being attached.

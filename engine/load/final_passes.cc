@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/load/build_context.h"
-#include "engine/load/huge_pages.h"
 #include "engine/load/identity_flags.h"
 #include "engine/model/hash_slots.h"
 #include "engine/query/snapshot_query.h"
@@ -31,56 +30,43 @@ void BuildContext::ResolveEntitlements() {
 // Resources read from SCIM exports are queried as exported, parsed on the first query.
 // One that cannot be parsed then would be a resource queries silently never see: check
 // now, so that it is a load diagnostic (and fails a strict load) like any other load
-// problem. A reader's own output needs no check when its nesting budget was within the
-// query documents' (it is JSON the reader parsed); other documents are parsed here.
-// The texts are kept per resource type (kResourceTypes, the types the SCIM reader
-// recognizes), end to end in one column.
-// Each column is sized once, before the texts are copied in (grown as they came, a
-// gigabyte of texts was copied and faulted in about three times), and each reader's
-// block of texts is released as soon as it is copied.
+// problem. A reader's own block needs no check (ScimDocuments::Block::trusted): its
+// frames are copied as they are; other documents are parsed here and compressed again.
+// The texts are kept per resource type (kResourceTypes), compressed
+// (engine/model/packed_texts.h), and each block is released as soon as it is copied.
 void BuildContext::BuildQueryDocuments() {
   PopulationStore& p = snap.population_;
-  auto type_of = [](std::string_view type) {
-    return static_cast<size_t>(std::find(kResourceTypes.begin(), kResourceTypes.end(), type) - kResourceTypes.begin());
-  };
-  std::array<size_t, kResourceTypes.size()> dropped{}, bytes{}, counts{};
-  objects.scim_documents.ForEach([&](std::string_view type, std::string_view json) {
-    if (size_t t = type_of(type); t < kResourceTypes.size()) {
-      bytes[t] += json.size();
-      counts[t]++;
-    }
-  });
-  for (size_t t = 0; t < kResourceTypes.size(); ++t) {
-    p.resource_text[t].Build().reserve(bytes[t]);
-    p.resource_starts[t].Build().reserve(counts[t] ? counts[t] + 1 : 0);
-  }
-  size_t i = 0;  // the document's position in objects.scim_documents
+  std::array<PackedTexts, kResourceTypes.size()> texts;
+  std::array<size_t, kResourceTypes.size()> dropped{};
   for (ScimDocuments::Block& block : objects.scim_documents.blocks()) {
-    for (size_t k = 0; k < block.entries.size(); ++k, ++i) {
-      std::string_view type = block.entries[k].type, json = block.Text(k);
-      size_t t = type_of(type);
-      if (t == kResourceTypes.size()) continue;  // no query reads it
-      std::vector<uint64_t>& starts = p.resource_starts[t].Build();
-      if (starts.empty()) starts.push_back(0);
-      if (i >= trusted_documents.size() || !trusted_documents[i]) {
-        if (absl::Status status = CheckQueryDocument(json); !status.ok()) {
-          size_t position = starts.size() - 1 + dropped[t]++;
-          Diag(Severity::kError, ErrorCodeOf(status), absl::StrCat("the resource cannot be queried: ", DetailOf(status)),
-               {}, absl::StrCat(ToAbsl(type), "[", position, "]"));
-          continue;
-        }
+    for (size_t t = 0; t < kResourceTypes.size(); ++t) {
+      if (block.trusted) {
+        texts[t].Append(std::move(block.texts[t]));
+        continue;
       }
-      std::vector<char>& text = p.resource_text[t].Build();
-      text.insert(text.end(), json.begin(), json.end());
-      starts.push_back(text.size());
+      block.texts[t].ForEach([&](std::string_view json) {
+        if (absl::Status status = CheckQueryDocument(json); !status.ok()) {
+          size_t position = texts[t].size() + dropped[t]++;
+          Diag(Severity::kError, ErrorCodeOf(status), absl::StrCat("the resource cannot be queried: ", DetailOf(status)),
+               {}, absl::StrCat(ToAbsl(kResourceTypes[t]), "[", position, "]"));
+          return;
+        }
+        texts[t].Add(json);
+      });
+      block.texts[t] = PackedTexts();
     }
-    std::string().swap(block.text);  // released now (an empty string assigned would keep the buffer)
-    block.entries = {};
   }
   objects.scim_documents.clear();
   for (size_t t = 0; t < kResourceTypes.size(); ++t) {
+    PackedTexts::Columns c = texts[t].Take();
+    p.resource_text[t].Build() = std::move(c.packed);
+    p.resource_starts[t].Build() = std::move(c.starts);
+    p.resource_frame_starts[t].Build() = std::move(c.frame_starts);
+    p.resource_frame_offsets[t].Build() = std::move(c.frame_offsets);
     p.resource_text[t].Compact();
     p.resource_starts[t].Compact();
+    p.resource_frame_starts[t].Compact();
+    p.resource_frame_offsets[t].Compact();
   }
 }
 
@@ -109,9 +95,6 @@ void BuildContext::BuildLookups() {
   by_text(s.policy_by_id_, s.policy_id_lookup_);
 }
 
-void BuildContext::ComputeIdentityFlags() {
-  PrecomputeIdentityFlags(snap);
-  CollapseColumnsToHugePages(snap);  // the last pass: the columns are final (engine/load/huge_pages.h)
-}
+void BuildContext::ComputeIdentityFlags() { PrecomputeIdentityFlags(snap); }
 
 }  // namespace preflight

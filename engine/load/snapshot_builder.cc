@@ -59,14 +59,14 @@ absl::Status SnapshotBuilder::Merge(SnapshotObjects&& part, const absl::Status& 
                                     size_t bytes) {
   files_added_++;
   bytes_added_ += bytes;
-  trusted_documents_.resize(objects_.scim_documents.size(), false);  // any added through objects()
   identities_added_ += part.identity_count();
   // Packed in order: the chunks' identities come before any still unpacked.
   PackIdentities(objects_);
   PackIdentities(part);
+  // A reader's documents are JSON it parsed: within the query documents' nesting budget,
+  // not parsed again at build (those added through objects() are).
+  if (options_.limits.max_nesting_depth <= kQueryDocumentDepth) part.scim_documents.Trust();
   AppendObjects(objects_, std::move(part));
-  trusted_documents_.resize(objects_.scim_documents.size(),
-                            options_.limits.max_nesting_depth <= kQueryDocumentDepth);
   if (!status.ok()) {
     if (options_.strict) return status;
     objects_.diagnostics.push_back(
@@ -273,7 +273,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
   Snapshot& s = *snap;
   for (auto& d : objects_.diagnostics) s.diagnostics_.push_back(d);
   s.source_hash_ = hash_.Hex();
-  BuildContext ctx(s, objects_, std::move(trusted_documents_));
+  BuildContext ctx(s, objects_);
   timings_.passes.clear();
   size_t checked = 0;
   for (const LoadPass& pass : LoadPasses()) {

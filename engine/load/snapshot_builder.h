@@ -56,7 +56,6 @@ class SnapshotBuilder {
   SnapshotObjects objects_;
   LoadTimings timings_;
   SourceHash hash_;  // of every source text, in the order added
-  std::vector<bool> trusted_documents_;  // see BuildContext::trusted_documents
 };
 
 // Convenience: load every path and build.

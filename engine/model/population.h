@@ -14,11 +14,13 @@
 #include <iterator>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/model/column.h"
 #include "engine/model/record_check.h"
+#include "engine/model/scim_documents.h"
 #include "engine/model/string_pool.h"
 
 namespace preflight {
@@ -242,29 +244,48 @@ struct AccountView {
   bool locked = false;
 };
 
-// SCIM resources of one type as exported (JSON text), in load order.
+// SCIM resources of one type as exported (JSON text), in load order, kept compressed
+// (engine/model/packed_texts.h: the columns' layout). Read through a Reader, which holds
+// the frame it last decompressed: reading in order decompresses each frame once.
 class TextList {
  public:
   TextList() = default;
-  TextList(const Column<char>& text, const Column<uint64_t>& starts) : text_(text.data()), starts_(starts.data()),
-      size_(starts.empty() ? 0 : starts.size() - 1) {}
+  // Texts stored as they are (no frames), or packed in frames.
+  TextList(const Column<char>& text, const Column<uint64_t>& starts, const Column<uint64_t>& frame_starts = {},
+           const Column<uint64_t>& frame_offsets = {})
+      : text_(text.data()), text_bytes_(text.size()), starts_(starts.data()),
+        size_(starts.empty() ? 0 : starts.size() - 1), frame_starts_(frame_starts.data()),
+        frame_offsets_(frame_offsets.data()),
+        frames_(frame_starts.empty() || frame_starts.size() != frame_offsets.size() ? 0 : frame_starts.size() - 1),
+        packed_(!frame_starts.empty() || !frame_offsets.empty()) {}
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  std::string_view operator[](size_t i) const {
-    return {text_ + starts_[i], static_cast<size_t>(starts_[i + 1] - starts_[i])};
-  }
-  PositionIterator<TextList> begin() const { return {*this, 0}; }
-  PositionIterator<TextList> end() const { return {*this, size_}; }
+
+  class Reader;
 
  private:
   const char* text_ = nullptr;
+  size_t text_bytes_ = 0;
   const uint64_t* starts_ = nullptr;
   size_t size_ = 0;
+  const uint64_t* frame_starts_ = nullptr;
+  const uint64_t* frame_offsets_ = nullptr;
+  size_t frames_ = 0;
+  bool packed_ = false;
 };
 
-// The SCIM resource types a snapshot keeps texts of (what the SCIM reader recognizes).
-inline constexpr std::array<std::string_view, 5> kResourceTypes = {"Users", "Accounts", "Entitlements", "Roles",
-                                                                   "Applications"};
+class TextList::Reader {
+ public:
+  explicit Reader(TextList list) : list_(list) {}
+  // Text i, valid until the next call; empty when it cannot be read (a corrupt image's).
+  std::string_view operator[](size_t i);
+
+ private:
+  TextList list_;
+  std::string frame_;
+  size_t at_ = SIZE_MAX;  // the frame in frame_
+};
+
 
 // The columns. Built by the load passes (engine/load), which seal each column when done.
 struct PopulationStore {
@@ -279,9 +300,13 @@ struct PopulationStore {
   Column<EntitlementRecord> entitlements;
   // Identity positions by the text of their name (engine/model/hash_slots.h).
   Column<uint32_t> identity_slots;
-  // Per kResourceTypes entry: the texts end to end, and where each starts (size + 1).
+  // Per kResourceTypes entry, the texts (engine/model/packed_texts.h): their frames end to
+  // end, where each text starts (size + 1), where each frame's texts start and where the
+  // frame starts (frames + 1 each).
   std::array<Column<char>, kResourceTypes.size()> resource_text;
   std::array<Column<uint64_t>, kResourceTypes.size()> resource_starts;
+  std::array<Column<uint64_t>, kResourceTypes.size()> resource_frame_starts;
+  std::array<Column<uint64_t>, kResourceTypes.size()> resource_frame_offsets;
 
   // On for an image whose columns are not verified yet (engine/model/record_check.h):
   // the views check each record they read, against these tables' sizes too.
@@ -351,9 +376,17 @@ struct PopulationStore {
     static constexpr std::array<std::string_view, kResourceTypes.size()> kStarts = {
         "resources.Users.starts", "resources.Accounts.starts", "resources.Entitlements.starts",
         "resources.Roles.starts", "resources.Applications.starts"};
+    static constexpr std::array<std::string_view, kResourceTypes.size()> kFrames = {
+        "resources.Users.frames", "resources.Accounts.frames", "resources.Entitlements.frames",
+        "resources.Roles.frames", "resources.Applications.frames"};
+    static constexpr std::array<std::string_view, kResourceTypes.size()> kFrameOffsets = {
+        "resources.Users.frameOffsets", "resources.Accounts.frameOffsets", "resources.Entitlements.frameOffsets",
+        "resources.Roles.frameOffsets", "resources.Applications.frameOffsets"};
     for (size_t t = 0; t < kResourceTypes.size(); ++t) {
       f(kText[t], s.resource_text[t]);
       f(kStarts[t], s.resource_starts[t]);
+      f(kFrames[t], s.resource_frame_starts[t]);
+      f(kFrameOffsets[t], s.resource_frame_offsets[t]);
     }
   }
 };

@@ -62,7 +62,9 @@ const std::vector<ConstraintRef>* Snapshot::ConstraintsNamed(std::string_view na
 
 TextList Snapshot::Resources(std::string_view type) const {
   for (size_t t = 0; t < kResourceTypes.size(); ++t)
-    if (kResourceTypes[t] == type) return {population_.resource_text[t], population_.resource_starts[t]};
+    if (kResourceTypes[t] == type)
+      return {population_.resource_text[t], population_.resource_starts[t], population_.resource_frame_starts[t],
+              population_.resource_frame_offsets[t]};
   return {};
 }
 

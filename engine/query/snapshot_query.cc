@@ -229,8 +229,10 @@ std::string ObjectJson(const Snapshot& s, size_t t, Index index) {
   }
 }
 
-absl::StatusOr<Doc> MakeDoc(const Snapshot& s, size_t t, const QueryState& state, uint32_t position) {
-  if (position < state.texts.size()) return DocFromJson(s.Resources(kTypes[t])[state.texts[position]], kDocLimits);
+// `texts`: a reader of s.Resources(kTypes[t]).
+absl::StatusOr<Doc> MakeDoc(const Snapshot& s, size_t t, const QueryState& state, uint32_t position,
+                            TextList::Reader& texts) {
+  if (position < state.texts.size()) return DocFromJson(texts[state.texts[position]], kDocLimits);
   return DocFromJson(ObjectJson(s, t, state.objects[position - state.texts.size()]), kDocLimits);
 }
 
@@ -265,8 +267,9 @@ QueryState* BuildState(const Snapshot& s, size_t t, size_t cache_bytes) {
     case 3: from_model(s.roles().size(), [&](Index i) { return s.roles()[i].from_scim; }); break;
     default: from_model(s.applications().size(), [&](Index i) { return s.applications()[i].from_scim; }); break;
   }
-  const TextList texts = s.Resources(kTypes[t]);
-  const size_t total = texts.size() + state->objects.size();
+  const TextList list = s.Resources(kTypes[t]);
+  TextList::Reader texts(list);
+  const size_t total = list.size() + state->objects.size();
   auto index = [&](std::string_view id, std::string_view user_name, uint32_t position) {
     if (!id.empty()) state->by_id[std::string(id)].push_back(position);
     if (t == 0 && !user_name.empty()) state->by_user_name[absl::AsciiStrToLower(ToAbsl(user_name))].push_back(position);
@@ -284,7 +287,7 @@ QueryState* BuildState(const Snapshot& s, size_t t, size_t cache_bytes) {
       std::vector<Doc>().swap(docs);
     }
   };
-  for (uint32_t i = 0; i < texts.size(); ++i) {
+  for (uint32_t i = 0; i < list.size(); ++i) {
     absl::StatusOr<Doc> doc = DocFromJson(texts[i], kDocLimits);
     if (!doc.ok()) continue;
     const uint32_t position = static_cast<uint32_t>(state->texts.size());
@@ -311,13 +314,15 @@ const QueryState& StateOf(const Snapshot& s, size_t t, size_t cache_bytes) {
   return s.LazyQueryState<QueryState>(t, [&] { return BuildState(s, t, cache_bytes); }, &StateBytes);
 }
 
-// Resources by position: the kept document, or one made again (and held until the next call).
+// Resources by position: the kept document, or one made again (and held until the next
+// call; the texts' frame last read is held too, so reading in order decompresses each once).
 class DocSource {
  public:
-  DocSource(const Snapshot& s, size_t t, const QueryState& state) : s_(s), t_(t), state_(state) {}
+  DocSource(const Snapshot& s, size_t t, const QueryState& state)
+      : s_(s), t_(t), state_(state), texts_(s.Resources(kTypes[t])) {}
   const Doc& operator()(uint32_t position) {
     if (state_.cached()) return state_.docs[position];
-    absl::StatusOr<Doc> doc = MakeDoc(s_, t_, state_, position);
+    absl::StatusOr<Doc> doc = MakeDoc(s_, t_, state_, position, texts_);
     scratch_ = doc.ok() ? *std::move(doc) : Doc();  // read once already: it reads again
     return scratch_;
   }
@@ -326,6 +331,7 @@ class DocSource {
   const Snapshot& s_;
   size_t t_;
   const QueryState& state_;
+  TextList::Reader texts_;
   Doc scratch_;
 };
 

@@ -36,7 +36,7 @@ def test_snapshot_compile_prints_what_the_image_holds(tmp_path: Path) -> None:
     source_hash = stats["load"]["sourceHash"]
     size = image.stat().st_size
     assert size % 64 == 0
-    assert json.loads(proc.stdout) == {"image": str(image), "bytes": size, "formatVersion": 2,
+    assert json.loads(proc.stdout) == {"image": str(image), "bytes": size, "formatVersion": 3,
                                        "sourceHash": source_hash, "identities": 2, "policies": 2, "loadErrors": 0,
                                        "partial": False}
     assert proc.stderr == (f"preflight: compiled 2 identities and 2 policies (source hash {source_hash}) "
@@ -74,7 +74,7 @@ def test_check_query_stats_and_compile_answer_alike_from_the_image(tmp_path: Pat
             stats["load"].pop(key)
         stats["load"]["passes"] = [p["name"] for p in stats["load"]["passes"]]
     assert opened == direct
-    assert facts["formatVersion"] == 2
+    assert facts["formatVersion"] == 3
     assert facts["fileBytes"] == Path(image).stat().st_size
     assert facts["openMs"] >= 0
 
@@ -142,7 +142,7 @@ def test_python_engine_loads_an_image(tmp_path: Path) -> None:
     assert opened.check(body) == expected
     assert opened.info["source_hash"] == direct.info["source_hash"]
     stats = opened.stats()
-    assert stats["image"]["formatVersion"] == 2
+    assert stats["image"]["formatVersion"] == 3
     assert stats["image"]["fileBytes"] == image.stat().st_size
     assert stats["counts"] == direct.stats()["counts"]
     image.write_bytes(image.read_bytes()[:300])
@@ -220,7 +220,7 @@ def test_python_writes_an_image_the_cli_would(tmp_path: Path) -> None:
     # The same image as the CLI's but for the load times it records.
     cli = compile_image(tmp_path, str(DEMO), name="cli.pfimg")
     assert (tmp_path / "py.pfimg").stat().st_size == cli.stat().st_size
-    assert written == {"image": str(tmp_path / "py.pfimg"), "bytes": cli.stat().st_size, "formatVersion": 2,
+    assert written == {"image": str(tmp_path / "py.pfimg"), "bytes": cli.stat().st_size, "formatVersion": 3,
                        "sourceHash": direct.info["source_hash"], "identities": 2, "policies": 2,
                        "loadErrors": 0, "partial": False}
     opened = preflight.Engine.load(tmp_path / "py.pfimg")
