@@ -66,7 +66,7 @@ struct Reader {
   size_t base = 0;  // where the buffer pugixml parsed starts in `text` (a chunk of objects)
   // Identities and accounts, written straight into chunks as they are read.
   IdentityChunkBuilder identities;
-  std::string identity_object, link_object;  // "Identity[name]", "Link[native identity]"
+  std::string identity_object;  // "Identity[name]"
 
   Location Where(const pugi::xml_node& node, std::string object = {}) {
     size_t offset = node.offset_debug() < 0 ? 0 : base + static_cast<size_t>(node.offset_debug());
@@ -182,11 +182,11 @@ struct Reader {
         });
     return r;
   }
-  // Where(node, pointer) as the chunk keeps it.
-  IdentityChunk::Place ChunkPlace(const pugi::xml_node& node, std::string_view pointer) {
+  // Where(node, the object's usual pointer) as the chunk keeps it (IdentityChunk::kObjectPointer).
+  IdentityChunk::Place ChunkPlace(const pugi::xml_node& node) {
     size_t offset = node.offset_debug() < 0 ? 0 : base + static_cast<size_t>(node.offset_debug());
     auto [line, column] = lines.At(offset);
-    return identities.Place(file, pointer, line, column, static_cast<int64_t>(offset));
+    return identities.ObjectPlace(file, line, column, static_cast<int64_t>(offset));
   }
 
   std::optional<std::string> Description(const pugi::xml_node& node) {
@@ -438,8 +438,7 @@ struct Reader {
       bool flag = a.values.size > 0 && absl::EqualsIgnoreCase(ToAbsl(c.Get(c.List(a.values).front())), "true");
       (name == "IIQDisabled" ? k.disabled : k.locked) = flag;
     }
-    link_object.assign("Link[").append(native_identity).append("]");
-    k.where = ChunkPlace(node, link_object);
+    k.where = ChunkPlace(node);  // "Link[native identity]"
     return k;
   }
 
@@ -471,7 +470,7 @@ struct Reader {
       c.accounts.push_back(k);
     }
     i.accounts.size = static_cast<uint32_t>(c.accounts.size()) - i.accounts.begin;
-    i.where = ChunkPlace(node, identity_object);
+    i.where = ChunkPlace(node);  // "Identity[name]"
     c.identities.push_back(i);
   }
 
@@ -595,7 +594,8 @@ struct Reader {
     else if (n == "Link") {
       IdentityChunk::Account k = ReadLink(node);
       if (identities.chunk().Get(k.identity).empty())
-        Diag(Severity::kError, ErrorCode::kInvalidValue, node, link_object,
+        Diag(Severity::kError, ErrorCode::kInvalidValue, node,
+             absl::StrCat("Link[", ToAbsl(identities.chunk().Get(k.native_identity)), "]"),
              "standalone Link without an owner Identity (IdentityRef/Owner) is skipped");
       else
         identities.AddStandalone(k);

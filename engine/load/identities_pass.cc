@@ -104,7 +104,7 @@ Index BuildContext::AddAccount(ChunkStrings& strings, const IdentityChunk::Accou
   if (auto it = s.app_by_name_.find(application); it != s.app_by_name_.end()) {
     acc.application = it->second;
   } else {
-    acc.application = App(chunk.Get(a.application), chunk.Where(a.where),
+    acc.application = App(chunk.Get(a.application), chunk.Where(a),
                           absl::StrCat("Link[", ToAbsl(chunk.Get(a.native_identity)), "]"));
   }
   acc.instance = chunk.Get(a.instance).empty() ? kNoId : strings(a.instance);
@@ -145,7 +145,7 @@ void BuildContext::AddIdentities(const IdentityChunk& chunk) {
     }
     if (!added) {
       Diag(Severity::kWarning, ErrorCode::kInvalidValue, "identity defined twice; the first definition is used",
-           chunk.Where(io.where), absl::StrCat("Identity[", ToAbsl(name_text), "]"));
+           chunk.Where(io), absl::StrCat("Identity[", ToAbsl(name_text), "]"));
       continue;
     }
     IdentityRecord identity;
@@ -162,7 +162,7 @@ void BuildContext::AddIdentities(const IdentityChunk& chunk) {
         Index role = strings.Role(n);
         if (role == kNoIndex)
           Diag(Severity::kError, ErrorCode::kInvalidValue, absl::StrCat("unknown role '", ToAbsl(chunk.Get(n)), "'"),
-               chunk.Where(io.where), absl::StrCat("Identity[", ToAbsl(name_text), "]"));
+               chunk.Where(io), absl::StrCat("Identity[", ToAbsl(name_text), "]"));
         else if (std::find(column.begin() + r.begin, column.end(), role) == column.end())
           column.push_back(role);
       }
@@ -247,7 +247,7 @@ void BuildContext::AttachStandaloneAccounts() {
         if (auto it = identity_by_id.find(s.pool_.Find(identity)); it != identity_by_id.end()) owner = it->second;
       if (owner == kNoIndex) {
         Diag(Severity::kError, ErrorCode::kInvalidValue,
-             absl::StrCat("account of unknown identity '", ToAbsl(identity), "' is skipped"), chunk.Where(a.where),
+             absl::StrCat("account of unknown identity '", ToAbsl(identity), "' is skipped"), chunk.Where(a),
              absl::StrCat("Account[", ToAbsl(chunk.Get(a.native_identity)), "]"));
         continue;
       }

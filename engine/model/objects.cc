@@ -170,7 +170,7 @@ class Unpacker {
     for (const IdentityChunk::Account& a : c_.Accounts(i.accounts)) io.accounts.push_back(Account(a));
     io.account_ids = Strings(i.account_ids);
     io.inactive = i.inactive;
-    io.where = c_.Where(i.where);
+    io.where = c_.Where(i);
     return io;
   }
 
@@ -188,7 +188,7 @@ class Unpacker {
       a.permissions.push_back({S(p.target), Strings(p.rights)});
     a.disabled = k.disabled;
     a.locked = k.locked;
-    a.where = c_.Where(k.where);
+    a.where = c_.Where(k);
     return a;
   }
 
@@ -215,13 +215,14 @@ class Unpacker {
 
 }  // namespace
 
-Location IdentityChunk::Where(const Place& p) const {
+Location IdentityChunk::Where(const Place& p, std::string_view prefix, Str subject) const {
   Location l;
   l.file = std::string(Get(p.file));
   l.line = p.line;
   l.column = p.column;
   l.offset = p.offset;
-  l.pointer = std::string(Get(p.pointer));
+  if (p.pointer == kObjectPointer) l.pointer.append(prefix).append(Get(subject)).append("]");
+  else l.pointer = std::string(Get(p.pointer));
   return l;
 }
 

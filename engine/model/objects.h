@@ -301,6 +301,10 @@ struct IdentityChunk {
   struct Run {  // lists[begin, begin + size), or a run of another array
     uint32_t begin = 0, size = 0;
   };
+  // The pointer of a Place that is its object's usual one: "Identity[name]" for an
+  // identity, "Link[native identity]" for an account (the XML reader's), made when asked
+  // for instead of kept (a string per object, about a tenth of a chunk).
+  static constexpr Str kObjectPointer = UINT32_MAX;
   struct Place {  // a Location
     Str file = 0, pointer = 0;
     int32_t line = 0, column = 0;
@@ -343,11 +347,16 @@ struct IdentityChunk {
     uint64_t begin = s ? ends[s - 1] : 0;
     return {text.data() + begin, static_cast<size_t>(ends[s] - begin)};
   }
-  Location Where(const Place& p) const;
+  Location Where(const Identity& i) const { return Where(i.where, "Identity[", i.name); }
+  Location Where(const Account& a) const { return Where(a.where, "Link[", a.native_identity); }
   std::span<const Str> List(Run r) const { return {lists.data() + r.begin, r.size}; }
   std::span<const Attribute> Attributes(Run r) const { return {attributes.data() + r.begin, r.size}; }
   std::span<const Permission> Permissions(Run r) const { return {permissions.data() + r.begin, r.size}; }
   std::span<const Account> Accounts(Run r) const { return {accounts.data() + r.begin, r.size}; }
+
+ private:
+  // `p`, its kObjectPointer made of `prefix`, the string `subject` and "]".
+  Location Where(const Place& p, std::string_view prefix, Str subject) const;
 };
 
 // Writes one IdentityChunk at a time: each string once, every list a run of one array.
@@ -380,6 +389,10 @@ class IdentityChunkBuilder {
   Str S(std::string_view s);
   IdentityChunk::Place Place(std::string_view file, std::string_view pointer, int line, int column, int64_t offset) {
     return {S(file), S(pointer), static_cast<int32_t>(line), static_cast<int32_t>(column), offset};
+  }
+  // A place whose pointer is its object's usual one (IdentityChunk::kObjectPointer).
+  IdentityChunk::Place ObjectPlace(std::string_view file, int line, int column, int64_t offset) {
+    return {S(file), IdentityChunk::kObjectPointer, static_cast<int32_t>(line), static_cast<int32_t>(column), offset};
   }
   // An account object's strings and lists written; its record, for an identity's
   // accounts or AddStandalone.
