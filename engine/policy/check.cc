@@ -39,9 +39,11 @@ std::span<const Index> SelectPolicies(const Snapshot& s, const CheckRequest& req
 // evaluated. Sorted by (policy, constraint), unique.
 // With `pairs`, a role still held after the plan brings only the role SoD constraints
 // with a role held after the plan on the other side: a constraint fires when a role of
-// each side is held, and this role is one, so the other side needs one.
+// each side is held, and this role is one, so the other side needs one. With `values`
+// (the post state's), a constraint with a value gate comes only when it fires.
 void TouchedConstraints(const Snapshot& s, const Projection& projection, const HeldRoles& pre, const HeldRoles& post,
-                        const ConstraintTable& table, bool pairs, TouchedSet& set, std::vector<ConstraintRef>& touched) {
+                        const ConstraintTable& table, bool pairs, HeldValues* values, TouchedSet& set,
+                        std::vector<ConstraintRef>& touched) {
   set.Reset(table);
   set.Add(s.AlwaysEvaluatedConstraints());
   auto role_changed = [&](Index r) {
@@ -52,8 +54,7 @@ void TouchedConstraints(const Snapshot& s, const Projection& projection, const H
     if (const auto* refs = s.ConstraintsNamingRole(r)) set.Add(*refs);
   };
   if (&pre != &post) HeldRoles::ForEachDifference(pre, post, role_changed);
-  for (const Change& c : projection.changes)
-    if (const auto* refs = s.ConstraintsNamingValue(c.application, c.attr, c.value)) set.Add(*refs);
+  for (const Change& c : projection.changes) table.AddTouchedByValue(s, c, values, set);
   touched.clear();
   set.Drain(touched);
 }
@@ -409,8 +410,10 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   const HeldRoles& held_post = same_roles ? scratch.held_pre : scratch.held_post;
   std::vector<ConstraintRef>& touched = scratch.touched;
   touched.clear();
+  scratch.post_values.Reset(table, projection->post);
   if (options.use_constraint_index) {
-    TouchedConstraints(s, *projection, held_pre, held_post, table, options.use_role_pairs, scratch.touched_set, touched);
+    TouchedConstraints(s, *projection, held_pre, held_post, table, options.use_role_pairs,
+                       options.use_value_gates ? &scratch.post_values : nullptr, scratch.touched_set, touched);
   } else {
     for (Index p : policies)
       for (Index c = 0; c < s.policies()[p].constraints.size(); ++c)
@@ -426,7 +429,6 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
   found.terms.clear();
   found.reasons.clear();
   PreViolations pre(ctx, table, options, *projection, held_pre, policies, scratch.pre);
-  scratch.post_values.Reset(table, projection->post);
   const ConstraintTable::Shortcuts shortcuts = Shortcuts(options);
   std::vector<Violation>& account = scratch.account;
   for (Index p : policies) {

@@ -71,18 +71,85 @@ ConstraintTable::ConstraintTable(const Snapshot& s) {
   }
 
   // Forms: gates and role sides, and what getNewViolations needs to know.
-  absl::flat_hash_map<ValueKey, uint32_t> key_ids;
   forms_.assign(Size(), Form());
   for (Index p = 0; p < policies.size(); ++p)
     for (Index c = 0; c < policies[p].constraints.size(); ++c) {
       const Constraint& constraint = policies[p].constraints[c];
       Form& form = forms_[Flat({p, c})];
       form.at = static_cast<uint32_t>(compiled_.size());
-      form.kind = Compile(policies[p], constraint, key_ids);
+      form.kind = Compile(policies[p], constraint, key_ids_);
       auto equal = EqualConstraints({p, c});
       form.equal_only_to_itself = equal.size() == 1 && equal[0] == ConstraintRef{p, c};
       form.named_from_bundles = !constraint.has_name && constraint.kind == Constraint::Kind::kRoleSod;
     }
+
+  // Gated constraints by key: a bit per flat number, and per key the gated constraints
+  // naming it, each as its ref and a copy of its gate.
+  gated_.assign((Size() + 63) / 64, 0);
+  std::vector<std::vector<uint32_t>> by_key(keys_.size());
+  for (Index p = 0; p < policies.size(); ++p)
+    for (Index c = 0; c < policies[p].constraints.size(); ++c) {
+      const Form& form = forms_[Flat({p, c})];
+      if (form.kind != FormKind::kGate) continue;
+      gated_[Flat({p, c}) / 64] |= uint64_t{1} << (Flat({p, c}) % 64);
+      const uint32_t* begin = compiled_.data() + form.at;
+      const uint32_t* end = begin;
+      GateHolds(end, nullptr);
+      std::vector<uint32_t> keys;
+      for (const uint32_t* g = begin + 1; g < end; g += 1 + (*g & ~kAllKeys)) keys.insert(keys.end(), g + 1, g + 1 + (*g & ~kAllKeys));
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      for (uint32_t k : keys) {
+        by_key[k].push_back(p);
+        by_key[k].push_back(c);
+        by_key[k].insert(by_key[k].end(), begin, end);
+      }
+    }
+  by_key_starts_.reserve(keys_.size() + 1);
+  by_key_starts_.push_back(0);
+  for (const auto& list : by_key) {
+    by_key_.insert(by_key_.end(), list.begin(), list.end());
+    by_key_starts_.push_back(static_cast<uint32_t>(by_key_.size()));
+  }
+}
+
+bool ConstraintTable::GateHolds(const uint32_t*& g, HeldValues* held) {
+  bool holds = true;
+  uint32_t selectors = *g++;
+  for (uint32_t i = 0; i < selectors; ++i) {
+    uint32_t n = *g & ~kAllKeys;
+    bool all = (*g & kAllKeys) != 0;
+    ++g;
+    // ExpressionMatcher.match: an `or` expression matches at the first held key, an
+    // `and` one fails at the first key not held.
+    bool match = all;
+    for (uint32_t k = 0; held && holds && k < n; ++k)
+      if (held->Holds(g[k]) != all) {
+        match = !all;
+        break;
+      }
+    holds = holds && match;
+    g += n;
+  }
+  return holds;
+}
+
+void ConstraintTable::AddTouchedByValue(const Snapshot& s, const Change& change, HeldValues* held,
+                                        TouchedSet& set) const {
+  const auto* refs = s.ConstraintsNamingValue(change.application, change.attr, change.value);
+  if (!refs) return;
+  if (!held) return set.Add(*refs);
+  for (ConstraintRef r : *refs)
+    if (!(gated_[Flat(r) / 64] >> (Flat(r) % 64) & 1)) set.Add(r);
+  auto key = key_ids_.find(ValueKey{change.application, change.attr, change.value});
+  if (key == key_ids_.end()) return;
+  const uint32_t* g = by_key_.data() + by_key_starts_[key->second];
+  const uint32_t* end = by_key_.data() + by_key_starts_[key->second + 1];
+  while (g < end) {
+    ConstraintRef r{g[0], g[1]};
+    g += 2;
+    if (GateHolds(g, held)) set.Add(r);
+  }
 }
 
 ConstraintTable::FormKind ConstraintTable::Compile(const Policy& policy, const Constraint& c,
@@ -124,23 +191,7 @@ ConstraintTable::Gate ConstraintTable::Fires(ConstraintRef r, HeldValues& held) 
   const Form& form = forms_[Flat(r)];
   if (form.kind != FormKind::kGate) return Gate::kUnknown;
   const uint32_t* g = compiled_.data() + form.at;
-  uint32_t selectors = *g++;
-  for (uint32_t i = 0; i < selectors; ++i) {
-    uint32_t n = *g & ~kAllKeys;
-    bool all = (*g & kAllKeys) != 0;
-    ++g;
-    // ExpressionMatcher.match: an `or` expression matches at the first held key, an
-    // `and` one fails at the first key not held.
-    bool match = all;
-    for (uint32_t k = 0; k < n; ++k)
-      if (held.Holds(g[k]) != all) {
-        match = !all;
-        break;
-      }
-    if (!match) return Gate::kNo;
-    g += n;
-  }
-  return Gate::kYes;
+  return GateHolds(g, &held) ? Gate::kYes : Gate::kNo;
 }
 
 size_t ConstraintTable::GateKeys(ConstraintRef r) const {
@@ -240,6 +291,8 @@ size_t ConstraintTable::Bytes() const {
          equal_refs_.capacity() * sizeof(ConstraintRef) + partner_starts_.capacity() * sizeof(uint32_t) +
          partner_roles_.capacity() * sizeof(Index) + partner_refs_.capacity() * sizeof(ConstraintRef) +
          forms_.capacity() * sizeof(Form) + compiled_.capacity() * sizeof(uint32_t) +
+         gated_.capacity() * sizeof(uint64_t) + by_key_starts_.capacity() * sizeof(uint32_t) +
+         by_key_.capacity() * sizeof(uint32_t) + key_ids_.capacity() * (sizeof(ValueKey) + sizeof(uint32_t) + 1) +
          keys_.capacity() * sizeof(ValueKey);
 }
 

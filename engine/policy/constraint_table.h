@@ -103,6 +103,10 @@ class ConstraintTable {
   // application). kUnknown: the constraint has no gate; evaluate it.
   enum class Gate { kNo, kYes, kUnknown };
   Gate Fires(ConstraintRef r, HeldValues& held) const;
+  // Adds to `set` the constraints the snapshot's constraint index lists for `change`;
+  // with `held` (the post state's values), those with a value gate only when it says
+  // they fire, read from copies of their gates kept by key (no Constraint, no form).
+  void AddTouchedByValue(const Snapshot& s, const Change& change, HeldValues* held, TouchedSet& set) const;
   // How many keys the value gate of `r` names over its selectors (0: it has none).
   size_t GateKeys(ConstraintRef r) const;
 
@@ -141,6 +145,8 @@ class ConstraintTable {
     bool equal_only_to_itself = false;
     bool named_from_bundles = false;
   };
+  // Does the gate at `g` hold on `held`'s state (never, without `held`)? Moves `g` past it.
+  static bool GateHolds(const uint32_t*& g, HeldValues* held);
   // Appends the constraint's gate or role sides to compiled_; its kind (kEvaluate: none).
   FormKind Compile(const Policy& policy, const Constraint& c, absl::flat_hash_map<ValueKey, uint32_t>& key_ids);
 
@@ -159,6 +165,11 @@ class ConstraintTable {
   static constexpr uint32_t kAllKeys = 1u << 31;
   std::vector<uint32_t> compiled_;
   std::vector<ValueKey> keys_;
+  absl::flat_hash_map<ValueKey, uint32_t> key_ids_;  // position in keys_
+  std::vector<uint64_t> gated_;  // a bit per flat number: the constraint has a value gate
+  // Per key k, in by_key_[by_key_starts_[k], by_key_starts_[k + 1]): each gated
+  // constraint naming k as its policy, its constraint and a copy of its gate.
+  std::vector<uint32_t> by_key_starts_, by_key_;
 };
 
 }  // namespace preflight
