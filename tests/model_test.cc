@@ -10,6 +10,7 @@
 #include "engine/model/column.h"
 #include "engine/model/hash_slots.h"
 #include "engine/model/packed_texts.h"
+#include "engine/model/record_check.h"
 #include "engine/model/population.h"
 #include "engine/model/string_pool.h"
 
@@ -301,19 +302,39 @@ TEST_CASE("resource texts are read back in order from one column per type", "[mo
     for (size_t i = texts.size(); i-- > 0;) CHECK(read[i] == texts[i]);
     CHECK(read[texts.size()].empty());
 
-    // A corrupt frame (an image's) reads as no text, never past the columns.
+    // A corrupt frame (an image's) fails the read that meets it (CorruptRecord, naming the
+    // column and the frame), never reads past the columns, and is never a text left out.
     std::vector<char> bad = c.packed;
     bad[c.frame_offsets[1] + 6] ^= 0x55;
     Column<char> corrupt;
     corrupt.Build() = bad;
     corrupt.Seal();
     TextList::Reader corrupted(TextList(corrupt, starts, frames, offsets));
-    size_t unread = 0;
+    size_t failed = 0, first_failed = texts.size();
     for (size_t i = 0; i < texts.size(); ++i) {
-      std::string_view t = corrupted[i];
-      if (t != texts[i]) ++unread;
-      CHECK((t.empty() || t == texts[i]));
+      std::string_view read_back;
+      try {
+        read_back = corrupted[i];
+      } catch (const CorruptRecord& e) {
+        if (failed++ == 0) {
+          first_failed = i;
+          CHECK(e.status().message() ==
+                "image: column 'resources.frameOffsets' row 1: a frame that does not decompress to its texts");
+        }
+        continue;
+      }
+      CHECK(read_back == texts[i]);
     }
-    CHECK(unread > 0);
+    // Exactly the texts of frame 1 fail: the first is the first text of that frame.
+    CHECK(failed > 0);
+    CHECK(c.starts[first_failed] == c.frame_starts[1]);
+    // A text whose offsets leave its frame.
+    std::vector<uint64_t> wrong = c.starts;
+    wrong[1] = c.frame_starts.back() + 1;
+    Column<uint64_t> wrong_starts;
+    wrong_starts.Build() = wrong;
+    wrong_starts.Seal();
+    TextList::Reader outside(TextList(text, wrong_starts, frames, offsets));
+    CHECK_THROWS_AS(outside[0], CorruptRecord);
   }
 }

@@ -5,7 +5,10 @@
 
 #include <zstd.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "engine/model/population.h"
+#include "engine/model/record_check.h"
 
 namespace preflight {
 namespace {
@@ -84,28 +87,33 @@ bool UnpackFrame(std::string_view frame, uint64_t raw_bytes, std::string& out) {
 
 // Text i's bytes within the text column (stored as they are), or within its frame, which
 // is decompressed unless it is the one held. Every offset is checked here: an image's
-// columns are checked to be in order at open, not to agree with each other.
+// columns are checked to be in order at open, not to agree with each other. A text that
+// cannot be read (a hostile or corrupt image's) fails the call that reads it
+// (CorruptRecord), so that a query never answers with a resource silently left out.
 std::string_view TextList::Reader::operator[](size_t i) {
   const TextList& l = list_;
   if (i >= l.size_) return {};
   const uint64_t begin = l.starts_[i], end = l.starts_[i + 1];
   if (!l.packed_) {
-    if (begin > end || end > l.text_bytes_) return {};
+    if (begin > end || end > l.text_bytes_)
+      ThrowCorruptRecord("resources.starts", i, absl::StrCat("a text [", begin, ", ", end, ") outside the ",
+                                                             l.text_bytes_, " bytes of text"));
     return {l.text_ + begin, static_cast<size_t>(end - begin)};
   }
-  if (l.frames_ == 0) return {};
   // The last frame whose texts start at or before this one's.
   const uint64_t* frame = std::upper_bound(l.frame_starts_, l.frame_starts_ + l.frames_, begin);
-  if (frame == l.frame_starts_) return {};
+  if (frame == l.frame_starts_) ThrowCorruptRecord("resources.frames", 0, absl::StrCat("no frame holds text ", i));
   const size_t k = static_cast<size_t>(frame - l.frame_starts_) - 1;
   const uint64_t raw_begin = l.frame_starts_[k], raw_end = l.frame_starts_[k + 1];
-  if (begin > end || end > raw_end || raw_begin > raw_end) return {};
+  if (begin > end || end > raw_end || raw_begin > raw_end)
+    ThrowCorruptRecord("resources.frames", k, absl::StrCat("text ", i, " [", begin, ", ", end, ") outside its frame [",
+                                                           raw_begin, ", ", raw_end, ")"));
   if (at_ != k) {
     at_ = SIZE_MAX;
     const uint64_t from = l.frame_offsets_[k], to = l.frame_offsets_[k + 1];
     if (from > to || to > l.text_bytes_ ||
         !UnpackFrame(std::string_view(l.text_ + from, static_cast<size_t>(to - from)), raw_end - raw_begin, frame_))
-      return {};
+      ThrowCorruptRecord("resources.frameOffsets", k, "a frame that does not decompress to its texts");
     at_ = k;
   }
   return std::string_view(frame_).substr(begin - raw_begin, end - begin);

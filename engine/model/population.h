@@ -277,7 +277,8 @@ class TextList {
 class TextList::Reader {
  public:
   explicit Reader(TextList list) : list_(list) {}
-  // Text i, valid until the next call; empty when it cannot be read (a corrupt image's).
+  // Text i, valid until the next call (empty past the end). A text that cannot be read (a
+  // corrupt or hostile image's) throws CorruptRecord (engine/model/record_check.h).
   std::string_view operator[](size_t i);
 
  private:
