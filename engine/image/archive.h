@@ -288,12 +288,19 @@ class Reader {
   }
   template <class K, class V, class... Rest>
   void Get(absl::flat_hash_map<K, V, Rest...>& m) {
+    GetMap(m, [](const K&) { return true; });
+  }
+  // A map's entries in the archive's order, each key passed to check_key as it is read
+  // (false: stop, check_key has failed the archive).
+  template <class K, class V, class... Rest, class CheckKey>
+  void GetMap(absl::flat_hash_map<K, V, Rest...>& m, CheckKey check_key) {
     m.clear();
     size_t n = Count(1);
     m.reserve(n);
     for (size_t i = 0; i < n && ok(); ++i) {
       K key{};
       Get(key);
+      if (!ok() || !check_key(key)) return;
       V value{};
       Get(value);
       if (ok() && !m.emplace(std::move(key), std::move(value)).second) Fail("a repeated map key");
@@ -316,11 +323,11 @@ class Reader {
     else
       Fail(absl::StrCat(TableName(f.table), " holds ", f.v.size(), " rows, the header says ", table_size(f.table)));
   }
+  // Each key checked as it is read: the error names the first bad key in the archive, the
+  // same on every open (a map's iteration order differs from one table to another).
   template <class V, class... Rest>
   void Get(RefKeysField<V, Rest...> f) {
-    Get(f.m);
-    for (const auto& [k, v] : f.m)
-      if (!Check(k, f.table, false)) break;
+    GetMap(f.m, [&](uint32_t k) { return Check(k, f.table, false); });
   }
 
   const char* p_;
