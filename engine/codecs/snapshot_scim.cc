@@ -12,6 +12,8 @@
 // readers take from the same tree built from the DOM. Objects are only handed out once
 // the whole file has been read.
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
 #include <string>
 
@@ -727,6 +729,17 @@ absl::Status ReadDom(simdjson::dom::parser& parser, std::string_view text, std::
   return absl::OkStatus();
 }
 
+// The capacity to allocate a parser with for a text of `size` bytes: `size` rounded up
+// to an eighth of its power of two, so that the next files, of about the same size (an
+// export's pages), are read without allocating (and faulting in) its buffers again. Only
+// what a text uses of them is touched. (A text larger than a parser may be is refused by
+// the allocation, as before.)
+size_t ParserCapacity(size_t size) {
+  if (size >= simdjson::SIMDJSON_MAXSIZE_BYTES) return size;
+  const size_t step = std::max<size_t>(std::bit_floor(size) >> 3, 1);
+  return std::min((size + step - 1) / step * step, simdjson::SIMDJSON_MAXSIZE_BYTES);
+}
+
 }  // namespace
 
 absl::Status ReadScimJson(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {
@@ -750,7 +763,8 @@ absl::Status snapshot_sources_internal::ReadScimJson(ScimParsers& parsers, std::
                                                      const Limits& limits, bool padded, bool pack) {
   const size_t depth = static_cast<size_t>(limits.max_nesting_depth);
   ondemand::parser& parser = parsers.on_demand;
-  if ((parser.capacity() < text.size() || parser.max_depth() != depth) && parser.allocate(text.size(), depth)) {
+  if ((parser.capacity() < text.size() || parser.max_depth() != depth) &&
+      parser.allocate(ParserCapacity(text.size()), depth)) {
     return MakeError(ErrorCode::kTooMany, "cannot allocate the JSON parser", Location{std::string(file)});
   }
   std::string_view padded_text = text;
