@@ -1,6 +1,7 @@
 // IdentityIQ XML exports -> SnapshotObjects (docs/semantics.md).
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <future>
 #include <optional>
@@ -36,21 +37,35 @@ class LineCursor {
       line_start_ = nl == std::string_view::npos || offset == 0 ? 0 : nl + 1;
       pos_ = offset;
     }
-    while (pos_ < offset) {
-      const void* nl = std::memchr(text_.data() + pos_, '\n', offset - pos_);
-      if (!nl) {
-        pos_ = offset;
-        break;
+    if (pos_ < offset) {
+      // Counted a word at a time (lines are short: a memchr per line costs more).
+      if (int lines = CountNewlines(text_.data() + pos_, offset - pos_); lines > 0) {
+        line_ += lines;
+        size_t nl = offset - 1;
+        while (text_[nl] != '\n') --nl;
+        line_start_ = nl + 1;
       }
-      pos_ = static_cast<size_t>(static_cast<const char*>(nl) - text_.data()) + 1;
-      ++line_;
-      line_start_ = pos_;
+      pos_ = offset;
     }
-    pos_ = std::max(pos_, offset);
     return {line_, static_cast<int>(offset - line_start_) + 1};
   }
 
  private:
+  static int CountNewlines(const char* p, size_t n) {
+    constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full, kNewlines = 0x0a0a0a0a0a0a0a0aull;
+    uint64_t count = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      uint64_t x = w ^ kNewlines;                         // a newline byte is now 0
+      uint64_t zero = ~(((x & kLow7) + kLow7) | x | kLow7);  // 0x80 in each 0 byte, exactly
+      count += ((zero >> 7) * 0x0101010101010101ull) >> 56;
+    }
+    for (; i < n; ++i) count += p[i] == '\n';
+    return static_cast<int>(count);
+  }
+
   std::string_view text_;
   size_t pos_ = 0;         // newlines before pos_ are counted
   int line_ = 1;           // the line of pos_

@@ -128,8 +128,8 @@ std::vector<SourceFile> ListSources(const std::vector<std::string>& paths) {
 
 }  // namespace
 
-// The calling thread reads the files in order (and hashes them, the hash being of the
-// sources in order), a pool of workers parses them, each into its own SnapshotObjects
+// The calling thread reads the files in order (and hashes each while a worker parses it,
+// the hash being of the sources in order), a pool of workers parses them, each into its own SnapshotObjects
 // with its own SourceReader (parsers and file buffers are reused from file to file),
 // and the calling thread appends those in order. At most `window` files are read and
 // not yet appended, so memory holds a few files' text, never all of them.
@@ -161,7 +161,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   std::mutex mu;
   std::condition_variable work, done;
   std::deque<size_t> queue;         // read, waiting for a worker
-  std::vector<std::string> spare;  // parsed files' buffers, for the next reads
+  std::vector<std::string> spare;  // merged files' buffers, for the next reads (this thread's)
   bool closing = false;
   std::vector<std::thread> workers;
   // Stops and joins the workers however this function is left: a returned error, or an
@@ -205,7 +205,6 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
           error = std::current_exception();
         }
         lock.lock();
-        spare.push_back(std::move(slot.text));  // not needed once its objects are out
         slot.objects = std::move(objects);
         slot.status = std::move(status);
         slot.error = error;
@@ -221,12 +220,9 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
     if (next_read < end && next_read - next_merge < window) {
       const SourceFile& f = files[next_read];
       std::string text;
-      {
-        std::lock_guard lock(mu);
-        if (!spare.empty()) {
-          text = std::move(spare.back());
-          spare.pop_back();
-        }
+      if (!spare.empty()) {
+        text = std::move(spare.back());
+        spare.pop_back();
       }
       auto t = Clock::now();
       absl::Status read = f.error.ok() ? ReadFileInto(f.path, text, kSourcePadding) : f.error;
@@ -236,14 +232,19 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
         end = next_read;
         continue;
       }
-      hash_.Add(text);
       timings_.files++;
       timings_.bytes += text.size();
-      std::lock_guard lock(mu);
-      slots[next_read].bytes = text.size();
-      slots[next_read].text = std::move(text);
-      queue.push_back(next_read++);
+      Slot& slot = slots[next_read];
+      {
+        std::lock_guard lock(mu);
+        slot.bytes = text.size();
+        slot.text = std::move(text);
+        queue.push_back(next_read++);
+      }
       work.notify_one();
+      // Hashed while a worker parses it (both only read the text, which stays in its slot
+      // until merged, after this).
+      hash_.Add(slot.text);
       continue;
     }
     Slot& slot = slots[next_merge];
@@ -253,6 +254,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
     }
     if (slot.error) std::rethrow_exception(slot.error);
     absl::Status merged = Merge(std::move(slot.objects), slot.status, files[next_merge].path, slot.bytes);
+    spare.push_back(std::move(slot.text));  // parsed and hashed: the next read's buffer
     slot = Slot{};
     ++next_merge;
     Report("read");

@@ -139,16 +139,21 @@ void IdentityChunkBuilder::Finish(std::vector<IdentityChunk>& out) {
   chunk_.standalone = {static_cast<uint32_t>(chunk_.accounts.size()), static_cast<uint32_t>(standalone_.size())};
   chunk_.accounts.insert(chunk_.accounts.end(), standalone_.begin(), standalone_.end());
   std::vector<IdentityChunk::Account>().swap(standalone_);
-  chunk_.text.shrink_to_fit();
-  chunk_.ends.shrink_to_fit();
-  chunk_.hashes.shrink_to_fit();
-  chunk_.identities.shrink_to_fit();
-  chunk_.accounts.shrink_to_fit();
-  chunk_.attributes.shrink_to_fit();
-  chunk_.permissions.shrink_to_fit();
-  chunk_.lists.shrink_to_fit();
+  // The next chunk's arrays reserved a little larger than this one's (its neighbour in
+  // the export, most likely alike), so they do not grow by copying. Reserved is only
+  // mapped: pages never written are never resident, so neither chunk is shrunk.
+  IdentityChunk next;
+  auto reserve = [](auto& to, const auto& like) { to.reserve(like.size() + like.size() / 8); };
+  reserve(next.text, chunk_.text);
+  reserve(next.ends, chunk_.ends);
+  reserve(next.hashes, chunk_.hashes);
+  reserve(next.identities, chunk_.identities);
+  reserve(next.accounts, chunk_.accounts);
+  reserve(next.attributes, chunk_.attributes);
+  reserve(next.permissions, chunk_.permissions);
+  reserve(next.lists, chunk_.lists);
   out.push_back(std::move(chunk_));
-  chunk_ = IdentityChunk();
+  chunk_ = std::move(next);
   index_->set.clear();
 }
 

@@ -20,8 +20,8 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
 }
 
 absl::Status ReadFileInto(const std::string& path, std::string& text, size_t padding) {
-  text.clear();
   if (path == "-") {
+    text.clear();
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     text.reserve(text.size() + padding);
     return absl::OkStatus();
@@ -31,12 +31,16 @@ absl::Status ReadFileInto(const std::string& path, std::string& text, size_t pad
     return MakeError(ErrorCode::kNotFound, absl::StrCat("cannot open file: ", std::strerror(errno)), Location{path});
   }
   // Read straight into a string of the file's size (large exports: no regrowing and
-  // copying), then whatever more there is (a file that grew, a pipe).
+  // copying), then whatever more there is (a file that grew, a pipe). The string is
+  // resized, not cleared first, so a reused buffer is not zero-filled before the read
+  // overwrites it (only bytes past its old size are).
   struct stat st;
   if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
     text.reserve(static_cast<size_t>(st.st_size) + padding);
     text.resize(static_cast<size_t>(st.st_size));
     text.resize(std::fread(text.data(), 1, text.size(), f));
+  } else {
+    text.clear();
   }
   char buf[1 << 16];
   size_t n;
