@@ -59,6 +59,10 @@ struct CheckOptions {
   // of its sides before the plan: there is none. The slowest checks report a thousand
   // new role SoD violations of roles the plan assigns; each skips its pre evaluation.
   bool skip_unheld_pre = true;
+  // Look the plan's strings up in the snapshot's pool together, overlapped with the
+  // identity lookup, before the plan is applied (engine/plan/compiler.h,
+  // ExpectPlanStrings); off, each is looked up where the projection needs it.
+  bool resolve_plan_strings_first = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
@@ -73,6 +77,7 @@ struct CheckOptions {
     o.use_value_gates = false;
     o.use_role_sides = false;
     o.skip_unheld_pre = false;
+    o.resolve_plan_strings_first = false;
     return o;
   }
 };
