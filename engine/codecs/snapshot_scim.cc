@@ -12,7 +12,10 @@
 // readers take from the same tree built from the DOM. Objects are only handed out once
 // the whole file has been read.
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -124,13 +127,7 @@ class JsonTree {
         ondemand::object object;
         if (auto error = v.get_object().get(object)) return error;
         nodes_[at].type = JsonNode::Type::kObject;
-        for (auto member : object) {
-          ondemand::field field;
-          std::string_view name;
-          if (auto error = std::move(member).get(field)) return error;
-          if (auto error = field.unescaped_key().get(name)) return error;
-          if (auto error = Add(field.value(), name, depth + 1)) return error;
-        }
+        if (auto error = AddMembers(object, depth)) return error;
         break;
       }
       case ondemand::json_type::array: {
@@ -182,6 +179,18 @@ class JsonTree {
       }
     }
     Close(at);
+    return simdjson::SUCCESS;
+  }
+
+  // The members of `object`, a container at nesting `depth`.
+  error_code AddMembers(ondemand::object object, int depth) {
+    for (auto member : object) {
+      ondemand::field field;
+      std::string_view name;
+      if (auto error = std::move(member).get(field)) return error;
+      if (auto error = field.unescaped_key().get(name)) return error;
+      if (auto error = Add(field.value(), name, depth + 1)) return error;
+    }
     return simdjson::SUCCESS;
   }
 
@@ -612,11 +621,14 @@ void AppendMinified(const char* begin, const char* end, std::string& to) {
   to.resize(at + written);
 }
 
+// Identities and accounts are packed every kPackBytes of an export's text (`pack`).
+constexpr size_t kPackBytes = 4 << 20;  // a few thousand resources
+
 // The whole file with On-Demand into the reader's objects; any error: the file is left to
 // the DOM. `pack`: the identities and accounts packed every kPackBytes of the text.
+// `list`: where the array of a ListResponse's resources starts, when the file is one.
 error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view text, Reader& reader, int max_depth,
-                        bool pack) {
-  static constexpr size_t kPackBytes = 4 << 20;  // a few thousand resources
+                        bool pack, const char** list = nullptr) {
   ondemand::document doc;
   if (auto error = parser.iterate(text).get(doc)) return error;
   JsonTree tree(max_depth), root(max_depth);
@@ -652,7 +664,7 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
     // else one resource, the whole object, whose tree is built as it is walked.
     ondemand::object object;
     if (auto error = doc.get_object().get(object)) return error;
-    bool seen = false, list = false;
+    bool seen = false, listed = false;
     root.clear();
     const uint32_t at = root.Open({}, JsonNode::Type::kObject);
     for (auto member : object) {
@@ -665,7 +677,8 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
         ondemand::json_type member_type;
         if (auto error = field.value().type().get(member_type)) return error;
         if (member_type == ondemand::json_type::array) {
-          list = true;
+          listed = true;
+          if (list) *list = field.value().raw_json_token().data();
           ondemand::array resources;
           if (auto error = field.value().get_array().get(resources)) return error;
           size_t i = 0;
@@ -680,7 +693,7 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
       if (auto error = root.Add(field.value(), key, 2)) return error;
     }
     root.Close(at);
-    if (!list) {
+    if (!listed) {
       reader.ReadResource(root.root(), "",
                           [&](std::string& to) { AppendMinified(text.data(), text.data() + text.length(), to); });
     }
@@ -727,6 +740,100 @@ absl::Status ReadDom(simdjson::dom::parser& parser, std::string_view text, std::
   return absl::OkStatus();
 }
 
+// The capacity to allocate a parser with for a text of `size` bytes: `size` rounded up
+// to an eighth of its power of two, so that the next files, of about the same size (an
+// export's pages), are read without allocating (and faulting in) its buffers again. Only
+// what a text uses of them is touched. (A text larger than a parser may be is refused by
+// the allocation, as before.)
+size_t ParserCapacity(size_t size) {
+  if (size >= simdjson::SIMDJSON_MAXSIZE_BYTES) return size;
+  const size_t step = std::max<size_t>(std::bit_floor(size) >> 3, 1);
+  return std::min((size + step - 1) / step * step, simdjson::SIMDJSON_MAXSIZE_BYTES);
+}
+
+// The parser able to read `size` bytes (allocated for ParserCapacity(size) when it is not).
+bool Fit(ondemand::parser& parser, size_t size, int max_depth) {
+  const size_t depth = static_cast<size_t>(max_depth);
+  return (parser.capacity() >= size && parser.max_depth() == depth) ||
+         !parser.allocate(ParserCapacity(size), depth);
+}
+
+std::string_view TrimBlanks(std::string_view s) {
+  while (!s.empty() && std::strchr(" \t\r\n", s.front())) s.remove_prefix(1);
+  while (!s.empty() && std::strchr(" \t\r\n", s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// A ListResponse laid out as IdentityIQ pages its exports: a first line that opens the
+// resources' array (`{"schemas":[...],...,"Resources":[`), then one resource a line,
+// each followed by a comma but the last, then a line that starts with the `]` closing
+// the array and the rest of the envelope. Each resource is parsed as a document of its
+// own, so the parser's buffers are those of a line (held in cache, not the whole file's),
+// and the envelope once without them. The text (padded, as ReadOnDemand's) read so is
+// the same JSON, valid throughout, as read whole: blanks and one comma between the
+// resources, each of them one JSON object, the envelope a ListResponse whose first
+// "Resources" is the array. Anything else (another layout, or a part that does not
+// parse): false, and the reader's objects are to be discarded (the file is read whole).
+bool ReadLines(ondemand::parser& parser, std::string_view text, Reader& reader, int max_depth, bool pack) {
+  static constexpr size_t kLineCapacity = 64 << 10;
+  const size_t first = text.find('\n');
+  if (first == std::string_view::npos) return false;
+  const std::string_view head = TrimBlanks(text.substr(0, first));
+  if (head.size() < 2 || head.front() != '{' || head.back() != '[') return false;
+  JsonTree tree(max_depth);
+  const char* packed = text.data();  // where the text read since the last pack starts
+  size_t at = first + 1, i = 0;
+  bool more = false;  // the last resource was followed by a comma
+  const char* close = nullptr;
+  while (!close) {
+    if (at >= text.size()) return false;  // the array is not closed on a line of its own
+    const size_t end = std::min(text.find('\n', at), text.size());
+    std::string_view line = TrimBlanks(text.substr(at, end - at));
+    at = end + 1;
+    if (line.empty()) continue;
+    if (line.front() == ']') {
+      if (more) return false;  // a comma after the last resource
+      close = line.data();
+      continue;
+    }
+    if (i > 0 && !more) return false;  // no comma between two resources
+    more = line.back() == ',';
+    if (more) line = TrimBlanks(line.substr(0, line.size() - 1));
+    if (line.empty() || !Fit(parser, std::max(line.size(), kLineCapacity), max_depth)) return false;
+    ondemand::document doc;
+    ondemand::object object;
+    const char* after = nullptr;
+    if (parser.iterate(simdjson::padded_string_view(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING))
+            .get(doc) ||
+        doc.get_object().get(object))
+      return false;
+    tree.clear();
+    const int depth = 3;  // a resource of a ListResponse's array
+    if (depth >= max_depth) return false;
+    const uint32_t root = tree.Open({}, JsonNode::Type::kObject);
+    if (tree.AddMembers(object, depth)) return false;
+    tree.Close(root);
+    if (doc.current_location().get(after) != simdjson::OUT_OF_BOUNDS) return false;  // nothing after it
+    reader.ReadResource(tree.root(), absl::StrCat("/Resources/", i++),
+                        [&](std::string& to) { AppendMinified(line.data(), line.data() + line.size(), to); });
+    if (pack && static_cast<size_t>(line.end() - packed) >= kPackBytes) {
+      reader.Pack();
+      packed = line.end();
+    }
+  }
+  // The envelope: the head, an empty array, the rest.
+  std::string envelope = absl::StrCat(ToAbsl(head), ToAbsl(text.substr(static_cast<size_t>(close - text.data()))));
+  const size_t size = envelope.size();
+  envelope.append(simdjson::SIMDJSON_PADDING, ' ');
+  SnapshotObjects none;
+  Reader nothing(reader.file, none);
+  const char* list = nullptr;
+  return Fit(parser, std::max(size, kLineCapacity), max_depth) &&
+         !ReadOnDemand(parser, simdjson::padded_string_view(envelope.data(), size, envelope.size()), nothing, max_depth,
+                       false, &list) &&
+         list == envelope.data() + head.size() - 1;
+}
+
 }  // namespace
 
 absl::Status ReadScimJson(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits) {
@@ -748,30 +855,36 @@ static_assert(kSourcePadding >= simdjson::SIMDJSON_PADDING);
 absl::Status snapshot_sources_internal::ReadScimJson(ScimParsers& parsers, std::string_view text,
                                                      std::string_view file, SnapshotObjects& out,
                                                      const Limits& limits, bool padded, bool pack) {
-  const size_t depth = static_cast<size_t>(limits.max_nesting_depth);
   ondemand::parser& parser = parsers.on_demand;
-  if ((parser.capacity() < text.size() || parser.max_depth() != depth) && parser.allocate(text.size(), depth)) {
-    return MakeError(ErrorCode::kTooMany, "cannot allocate the JSON parser", Location{std::string(file)});
-  }
   std::string_view padded_text = text;
   if (!padded) {  // simdjson reads (never uses) a few bytes past the text
     parsers.copy.assign(text.size() + kSourcePadding, ' ');
     text.copy(parsers.copy.data(), text.size());
     padded_text = std::string_view(parsers.copy.data(), text.size());
   }
-  SnapshotObjects part;
-  {
+  // What `parse(reader)` reads (true when it read the file) into `out`.
+  auto read = [&](auto&& parse) {
+    SnapshotObjects part;
     Reader reader(file, part);
-    if (!ReadOnDemand(parser, simdjson::padded_string_view(padded_text.data(), padded_text.size(),
-                                                            padded_text.size() + kSourcePadding),
-                      reader, limits.max_nesting_depth, pack)) {
-      reader.Finish(pack);
-      part.scim_documents.Finish();
-      AppendObjects(out, std::move(part));
-      return absl::OkStatus();
-    }
-  }
-  part = SnapshotObjects();
+    if (!parse(reader)) return false;
+    reader.Finish(pack);
+    part.scim_documents.Finish();
+    AppendObjects(out, std::move(part));
+    return true;
+  };
+  // (A text larger than a parser may be is refused below, however it is laid out.)
+  if (text.size() < simdjson::SIMDJSON_MAXSIZE_BYTES &&
+      read([&](Reader& reader) { return ReadLines(parser, padded_text, reader, limits.max_nesting_depth, pack); }))
+    return absl::OkStatus();
+  if (!Fit(parser, text.size(), limits.max_nesting_depth))
+    return MakeError(ErrorCode::kTooMany, "cannot allocate the JSON parser", Location{std::string(file)});
+  if (read([&](Reader& reader) {
+        return !ReadOnDemand(parser, simdjson::padded_string_view(padded_text.data(), padded_text.size(),
+                                                                   padded_text.size() + kSourcePadding),
+                             reader, limits.max_nesting_depth, pack);
+      }))
+    return absl::OkStatus();
+  SnapshotObjects part;
   absl::Status status = ReadDom(parsers.dom, padded_text, file, part, limits, true, pack);
   AppendObjects(out, std::move(part));
   return status;
