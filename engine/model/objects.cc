@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <new>
+#include <stdexcept>
 
 #include "absl/container/flat_hash_set.h"
 #include "engine/model/hash_slots.h"
@@ -67,6 +68,8 @@ IdentityChunkBuilder::~IdentityChunkBuilder() = default;
 IdentityChunkBuilder::Str IdentityChunkBuilder::S(std::string_view s) {
   const uint32_t hash = SlotHash(s);  // for the string pool too, once per chunk string
   return *index_->set.lazy_emplace(Text{s, hash}, [&](const auto& put) {
+    if (chunk_.ends.size() >= IdentityChunk::kMaxStrings)
+      throw std::length_error("more than 2^31 distinct strings in one chunk of identities");
     Str id = static_cast<Str>(chunk_.ends.size());
     chunk_.text.insert(chunk_.text.end(), s.begin(), s.end());
     chunk_.ends.push_back(chunk_.text.size());

@@ -310,11 +310,13 @@ struct IdentityChunk {
     int32_t line = 0, column = 0;
     int64_t offset = -1;
   };
-  struct Attribute {
-    Str name = 0;
-    bool multi = false;
+  static constexpr Str kMaxStrings = Str{1} << 31;  // a chunk's strings (an Attribute's name: 31 bits)
+  struct Attribute {  // 12 bytes, not 16: the most numerous record of a chunk
+    Str name : 31 = 0;
+    Str multi : 1 = 0;
     Run values;
   };
+  static_assert(sizeof(Attribute) == 12);
   struct Permission {
     Str target = 0;
     Run rights;
