@@ -155,6 +155,38 @@ TEST_CASE("compiler: account requests, role assignment, expansion and re-detecti
   CHECK(p->diagnostics[0].object == "AccountRequest[0]/AttributeRequest[2]");
 }
 
+TEST_CASE("compiler: the plan's strings looked up together first give the same projection", "[compiler]") {
+  auto snap = Load();
+  ProvisioningPlan plan = Plan(R"(<ProvisioningPlan>
+    <AccountRequest application="AD" nativeIdentity="CN=Carol" op="Modify">
+      <AttributeRequest name="groups" op="Add" value="admins"/>
+      <AttributeRequest name="title" op="Set" value="Lead"/>
+    </AccountRequest>
+    <AccountRequest application="AD" nativeIdentity="cn=CAROL" op="Modify">
+      <AttributeRequest name="groups" op="Remove" value="users"/>
+    </AccountRequest>
+  </ProvisioningPlan>)");
+  ValueIds plain(snap->pool()), first(snap->pool());
+  auto a = Project(*snap, snap->FindIdentity("carol"), plan, plain);
+  ExpectPlanStrings(plan, first);
+  first.Resolve();
+  // Found by the string's address: the plan's own strings, as the pool knows them.
+  const AttributeRequest& groups = plan.accounts[0].attributes[0];
+  CHECK(first.Resolved(groups.value.str) == snap->pool().Find("admins"));
+  CHECK(first.Resolved(groups.name) == snap->pool().Find("groups"));
+  CHECK(first.Resolved(*plan.accounts[0].native_identity) == snap->pool().Find("CN=Carol"));
+  CHECK(first.Resolved(std::string("admins")) == kNoId);               // another copy of the text
+  CHECK(first.Resolved(plan.accounts[0].attributes[1].value.str) == kNoId);  // "Lead": not in the pool
+  auto b = Project(*snap, snap->FindIdentity("carol"), plan, first);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  // The exact native identity matches by id, the other case-insensitively, as before.
+  CHECK(Render(*snap, plain, a->post) == "AD/CN=Carol{groups=[auditors,admins];title=Lead}\n"
+                                         "assigned=Auditor detected=Admin-IT,Audit-IT");
+  CHECK(Render(*snap, first, b->post) == Render(*snap, plain, a->post));
+  CHECK(Changes(*snap, first, b->changes) == Changes(*snap, plain, a->changes));
+}
+
 TEST_CASE("compiler: delete, disable and a failed request", "[compiler]") {
   auto snap = Load();
   ValueIds ids(snap->pool());

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/codecs/snapshot_sources.h"
+#include "engine/codecs/snapshot_sources_internal.h"
 #include "simdjson.h"
 
 using namespace preflight;
@@ -90,8 +91,8 @@ constexpr char kUser[] = "urn:ietf:params:scim:schemas:core:2.0:User";
 constexpr char kExtension[] = "urn:ietf:params:scim:schemas:sailpoint:1.0:User";
 
 // Every shape the reader reads, and the ones it skips or reports.
-std::string Export() {
-  std::vector<std::string> resources = {
+std::vector<std::string> Resources() {
+  return {
       absl::StrCat(R"({"schemas":[")", kUser, R"(",")", kExtension, R"("],"id":"u1","userName":"jane",)",
                    R"("userName":"second","displayName":"Jane \"J\" D\u00e9 \/ x","active":"no","active":false,)",
                    R"("name":{"givenName":"Jane","familyName":"D\n","n":null},"emails":[{"value":"j@x"},{"type":"w"},)",
@@ -126,9 +127,23 @@ std::string Export() {
       R"(["not","an","object"])",
       R"("text")",
   };
+}
+
+// A ListResponse of `resources`, joined by `comma`, its array opened by `open` and closed by `close`.
+std::string Export(const std::vector<std::string>& resources, std::string_view open = "[",
+                   std::string_view comma = ",\n ", std::string_view close = "]") {
   return absl::StrCat(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":)",
-                      resources.size(), R"(,"Resources":[)", absl::StrJoin(resources, ",\n "),
-                      R"(],"Resources":"the first one counts","startIndex":1})");
+                      resources.size(), R"(,"Resources":)", ToAbsl(open), absl::StrJoin(resources, ToAbsl(comma)),
+                      ToAbsl(close), R"(,"Resources":"the first one counts","startIndex":1})");
+}
+std::string Export() { return Export(Resources()); }
+
+// The resources that are objects laid out as IdentityIQ pages an export, which the reader
+// reads a line at a time: the envelope's head on the first line, one resource a line,
+// the array closed at the start of the last.
+std::string Lines(std::vector<std::string> resources = Resources()) {
+  std::erase_if(resources, [](const std::string& r) { return r[0] != '{'; });
+  return Export(resources, "[\n", ",\n", "\n]");
 }
 
 }  // namespace
@@ -145,6 +160,15 @@ TEST_CASE("SCIM reader: every shape reads as with the DOM", "[snapshot][scim]") 
   CHECK(dump.find("diagnostic 0 0 User[nameless]: User without a userName is skipped") != std::string::npos);
   CHECK(dump.find("a SCIM resource must be a JSON object at x.json at /Resources/12@-1") != std::string::npos);
 
+  SECTION("one resource a line, read a line at a time: as the same resources read whole") {
+    std::vector<std::string> objects = Resources();
+    std::erase_if(objects, [](const std::string& r) { return r[0] != '{'; });
+    const std::string lines = SameAsDom(Lines());
+    CHECK(Read(lines));
+    CHECK(lines == SameAsDom(Export(objects, "[", ",")));
+    CHECK(SameAsDom(Export(objects, "[\r\n\t", " \t,\r\n\n", " \r\n\t]")) == lines);  // blanks around them
+    CHECK(Read(SameAsDom(Export({}, "[\n", ",\n", "\n]"))));  // no resources
+  }
   SECTION("the other layouts: a root array, one resource, blanks between the tokens") {
     std::string array = absl::StrCat("[", text.substr(text.find("[{") + 1));
     array = array.substr(0, array.find("],\"Resources\":\"the")) + "]";
@@ -176,7 +200,7 @@ TEST_CASE("SCIM reader: every shape reads as with the DOM", "[snapshot][scim]") 
 }
 
 TEST_CASE("SCIM reader: a file broken anywhere is refused as with the DOM", "[snapshot][scim]") {
-  const std::string text = Export();
+  const std::string text = GENERATE(Export(), Lines());
   int refused = 0;
   for (size_t size = 0; size < text.size(); ++size) {
     INFO("truncated to " << size << " bytes");
@@ -219,10 +243,16 @@ TEST_CASE("SCIM reader: an export packed every few megabytes as it is read gives
                                      i, R"(","nativeIdentity":"n)", i, R"(","application":{"displayName":"LDAP"},)",
                                      R"("identity":{"value":"u)", i, R"("}})"));
   }
-  const std::string text = absl::StrCat(R"({"Resources":[)", absl::StrJoin(resources, ","), "]}");
+  // On one line, or one resource a line (read a line at a time).
+  const bool lines = GENERATE(false, true);
+  const std::string text = lines ? absl::StrCat("{\"Resources\":[\n", absl::StrJoin(resources, ",\n"), "\n]}")
+                                 : absl::StrCat(R"({"Resources":[)", absl::StrJoin(resources, ","), "]}");
   REQUIRE(text.size() > 8u << 20);
   SnapshotObjects packed, dom;
-  REQUIRE(SourceReader().Read(text, "x.json", packed, DefaultLimits(), false, 1, true).ok());
+  snapshot_sources_internal::ScimParsers parsers;
+  REQUIRE(snapshot_sources_internal::ReadScimJson(parsers, text, "x.json", packed, DefaultLimits(), false, true).ok());
+  // A line at a time, the parser's buffers are a line's, not the whole file's.
+  CHECK((parsers.on_demand.capacity() < (1u << 20)) == lines);
   CHECK(packed.identity_chunks.size() >= 3);
   CHECK(packed.identities.empty());
   UnpackIdentities(packed);

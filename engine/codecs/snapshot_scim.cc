@@ -2,15 +2,20 @@
 //
 // A file is read with simdjson On-Demand, one resource at a time: each resource is walked
 // once, every value of it validated, into a small tree reused from one resource to the
-// next (JsonTree), and the readers below take what they need from the tree; the query
+// next (JsonTree), and the readers below take what they need from the tree (Users and
+// Accounts written straight into an identity chunk, without an object each); the query
 // document is the resource's own text, minified. Nothing of the file is kept but the
-// objects, and no DOM of the whole file is built. A file the walk refuses (malformed
-// anywhere, nested deeper than the budget, or anything else On-Demand does not accept)
-// is read again with the DOM parser, whose verdict is the file's: the same refusal and
+// objects and chunks, and no DOM of the whole file is built. A file the walk refuses
+// (malformed anywhere, nested deeper than the budget, or anything else On-Demand does not
+// accept) is read again with the DOM parser, whose verdict is the file's: the same refusal and
 // message as a DOM-only reader, or, should the DOM accept it, the objects the same
 // readers take from the same tree built from the DOM. Objects are only handed out once
 // the whole file has been read.
 
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -122,13 +127,7 @@ class JsonTree {
         ondemand::object object;
         if (auto error = v.get_object().get(object)) return error;
         nodes_[at].type = JsonNode::Type::kObject;
-        for (auto member : object) {
-          ondemand::field field;
-          std::string_view name;
-          if (auto error = std::move(member).get(field)) return error;
-          if (auto error = field.unescaped_key().get(name)) return error;
-          if (auto error = Add(field.value(), name, depth + 1)) return error;
-        }
+        if (auto error = AddMembers(object, depth)) return error;
         break;
       }
       case ondemand::json_type::array: {
@@ -180,6 +179,18 @@ class JsonTree {
       }
     }
     Close(at);
+    return simdjson::SUCCESS;
+  }
+
+  // The members of `object`, a container at nesting `depth`.
+  error_code AddMembers(ondemand::object object, int depth) {
+    for (auto member : object) {
+      ondemand::field field;
+      std::string_view name;
+      if (auto error = std::move(member).get(field)) return error;
+      if (auto error = field.unescaped_key().get(name)) return error;
+      if (auto error = Add(field.value(), name, depth + 1)) return error;
+    }
     return simdjson::SUCCESS;
   }
 
@@ -238,47 +249,33 @@ class JsonTree {
 
 using Type = JsonNode::Type;
 
-std::string Str(Json e, std::string_view key) {
+// The string member `key` of `e`, or "" (a view of the tree's text).
+std::string_view View(Json e, std::string_view key) {
   std::string_view s;
-  if (e[key].GetString(s)) return std::string(s);
+  if (e[key].GetString(s)) return s;
   return {};
 }
 
-std::string ScalarText(Json e) {
+std::string Str(Json e, std::string_view key) { return std::string(View(e, key)); }
+
+// A scalar's text (a number as the DOM's serializer writes it, into `number`); "" for
+// null, an object or an array.
+std::string_view ScalarView(Json e, char (&number)[32]) {
   switch (e.type()) {
-    case Type::kString: return std::string(e.node().text);
-    case Type::kInt64: return std::to_string(e.node().int64);
-    case Type::kUint64: return std::to_string(e.node().uint64);
-    case Type::kDouble: {  // as the DOM's serializer writes it
-      char text[32];
-      return std::string(text, simdjson::internal::to_chars(text, nullptr, e.node().number));
-    }
+    case Type::kString: return e.node().text;
+    case Type::kInt64: return {number, static_cast<size_t>(std::to_chars(number, number + 32, e.node().int64).ptr - number)};
+    case Type::kUint64:
+      return {number, static_cast<size_t>(std::to_chars(number, number + 32, e.node().uint64).ptr - number)};
+    case Type::kDouble:
+      return {number, static_cast<size_t>(simdjson::internal::to_chars(number, nullptr, e.node().number) - number)};
     case Type::kBool: return e.node().boolean ? "true" : "false";
     default: return {};
   }
 }
 
-// A JSON value -> attribute values; objects are kept by their "value" member.
-AttributeObject ToAttribute(std::string_view name, Json v) {
-  AttributeObject a;
-  a.name = std::string(name);
-  if (v.is_array()) {
-    a.multi = true;
-    for (Json item : v) {
-      if (item.is_object()) {
-        std::string s = Str(item, "value");
-        if (!s.empty()) a.values.push_back(std::move(s));
-      } else if (!item.is_null()) {
-        a.values.push_back(ScalarText(item));
-      }
-    }
-  } else if (v.is_object()) {
-    std::string s = Str(v, "value");
-    if (!s.empty()) a.values.push_back(std::move(s));
-  } else if (!v.is_null()) {
-    a.values.push_back(ScalarText(v));
-  }
-  return a;
+std::string ScalarText(Json e) {
+  char number[32];
+  return std::string(ScalarView(e, number));
 }
 
 // Which resource a SCIM object is, by its schemas (falling back to meta.resourceType).
@@ -306,11 +303,11 @@ std::string ResourceType(Json r) {
   return {};
 }
 
-std::string RefName(Json r, std::string_view key) {
+std::string_view RefName(Json r, std::string_view key) {
   Json ref = r[key];
   if (!ref.is_object()) return {};
-  std::string name = Str(ref, "displayName");
-  return name.empty() ? Str(ref, "value") : name;
+  std::string_view name = View(ref, "displayName");
+  return name.empty() ? View(ref, "value") : name;
 }
 
 std::vector<std::string> RefNames(Json r, std::string_view key) {
@@ -326,9 +323,27 @@ std::vector<std::string> RefNames(Json r, std::string_view key) {
   return out;
 }
 
+// Users and Accounts are written straight into the reader's identity chunk as each is
+// read (IdentityChunkBuilder: each string once per chunk, no object with a std::string
+// per field), the rest into objects. A chunk holds what IdentityChunkBuilder::Add and
+// Account would make of the objects the same resources read into: the same records,
+// runs and lists in the same order.
 struct Reader {
+  using Run = IdentityChunk::Run;
+
   std::string file;
   SnapshotObjects& out;
+  IdentityChunkBuilder builder;
+  // A user's entitlements, (application, accountName, attribute, value), and its
+  // accounts' records: reused from one user to the next.
+  struct Grant {
+    std::string_view application, account, attribute, value;
+  };
+  std::vector<Grant> grants;
+  std::vector<IdentityChunk::Account> accounts;
+  std::string member_name;  // a member of "name", as its attribute's name ("name.<member>")
+
+  Reader(std::string_view f, SnapshotObjects& o) : file(f), out(o) {}
 
   Location Where(std::string pointer) const {
     Location l;
@@ -336,116 +351,190 @@ struct Reader {
     l.pointer = std::move(pointer);
     return l;
   }
+  IdentityChunk::Place Place(const std::string& pointer) { return builder.Place(file, pointer, 0, 0, -1); }
+
+  // The chunk as it is so far into `out` (PackIdentities' chunk of the same objects).
+  void Pack() { builder.Finish(out.identity_chunks); }
+  // The chunk into `out`, and, unless `pack`, back into objects (this reader's are the
+  // only ones in `out`).
+  void Finish(bool pack) {
+    Pack();
+    if (!pack) UnpackIdentities(out);
+  }
+
+  // A JSON value as the attribute `name` (its values those of an array's items, or the
+  // value); an object is kept by its "value" member, null as no value.
+  void Attribute(std::string_view name, Json v) {
+    const IdentityChunk::Str n = builder.S(name);
+    IdentityChunkBuilder::ListWriter values(builder);
+    char number[32];
+    auto add = [&](Json x) {
+      if (x.is_object()) {
+        if (std::string_view s = View(x, "value"); !s.empty()) values.emplace_back(s);
+      } else if (!x.is_null()) {
+        values.emplace_back(ScalarView(x, number));
+      }
+    };
+    if (v.is_array()) {
+      for (Json item : v) add(item);
+    } else {
+      add(v);
+    }
+    builder.chunk().attributes.push_back({n, v.is_array(), values.run()});
+  }
+  // The attributes `write()` writes, as one run.
+  template <typename Write>
+  Run Attributes(Write&& write) {
+    const auto begin = static_cast<uint32_t>(builder.chunk().attributes.size());
+    write();
+    return {begin, static_cast<uint32_t>(builder.chunk().attributes.size()) - begin};
+  }
+  // An account record's strings (in IdentityChunkBuilder::Account's order), without its
+  // place and flags; `attributes()` writes its attributes. No permissions: SCIM has none.
+  template <typename Write>
+  IdentityChunk::Account Account(std::string_view id, std::string_view identity, std::string_view application,
+                                 std::string_view instance, std::string_view native_identity,
+                                 std::string_view display_name, Write&& attributes) {
+    IdentityChunk::Account k;
+    k.id = builder.S(id);
+    k.identity = builder.S(identity);
+    k.application = builder.S(application);
+    k.instance = builder.S(instance);
+    k.native_identity = builder.S(native_identity);
+    k.display_name = builder.S(display_name);
+    k.attributes = Attributes(attributes);
+    k.permissions = {static_cast<uint32_t>(builder.chunk().permissions.size()), 0};
+    k.from_scim = true;
+    return k;
+  }
 
   void ReadUser(Json r, const std::string& pointer) {
-    IdentityObject id;
-    id.from_scim = true;
-    id.name = Str(r, "userName");
-    id.id = Str(r, "id");
-    id.display_name = Str(r, "displayName");
-    id.where = Where(pointer);
-    if (id.name.empty()) {
+    std::string_view user_name = View(r, "userName"), id = View(r, "id");
+    if (user_name.empty()) {
       out.diagnostics.push_back({Severity::kError, ErrorCode::kInvalidValue, "User without a userName is skipped",
-                                 id.where, "User[" + id.id + "]"});
+                                 Where(pointer), absl::StrCat("User[", ToAbsl(id), "]")});
       return;
     }
+    IdentityChunk::Identity i;
+    i.from_scim = true;
+    i.name = builder.S(user_name);
+    i.id = builder.S(id);
+    i.display_name = builder.S(View(r, "displayName"));
     bool active = true;
-    if (r["active"].GetBool(active)) id.inactive = !active;
-    for (Json value : r) {
-      std::string_view key = value.key();
-      if (key == "schemas" || key == "meta" || key == urn::kSailPointUser) continue;
-      if (value.is_object() && key != "name") continue;
-      if (key == "name") {
-        if (!value.is_object()) {  // RFC 7643 says complex; keep a scalar as it came
-          id.attributes.push_back(ToAttribute(key, value));
-          continue;
-        }
-        for (Json v : value) id.attributes.push_back(ToAttribute(absl::StrCat("name.", ToAbsl(v.key())), v));
-        continue;
-      }
-      id.attributes.push_back(ToAttribute(key, value));
-    }
-    if (Json ext = r[urn::kSailPointUser]; ext.is_object()) {
-      for (Json value : ext) {
+    if (r["active"].GetBool(active)) i.inactive = !active;
+    Json ext = r[urn::kSailPointUser];
+    if (!ext.is_object()) ext = {};
+    // The extension's members of `key` that are arrays: f(item) for each of their items.
+    auto each = [&](std::string_view key, auto&& f) {
+      for (Json value : ext)
+        if (value.key() == key && value.is_array())
+          for (Json item : value) f(item);
+    };
+    i.attributes = Attributes([&] {
+      for (Json value : r) {
         std::string_view key = value.key();
-        if (key == "roles") {
-          if (!value.is_array()) continue;
-          for (Json role : value) {
-            std::string name = Str(role, "display");
-            if (name.empty()) continue;
-            std::string acquired = Str(role, "acquired");
-            std::string kind = Str(role, "value");
-            bool detected = acquired == "Detected" || (acquired.empty() && kind == "detectedRoles");
-            (detected ? id.detected_roles : id.assigned_roles).push_back(std::move(name));
+        if (key == "schemas" || key == "meta" || key == urn::kSailPointUser) continue;
+        if (key == "name" && value.is_object()) {
+          for (Json v : value) {
+            member_name.assign("name.").append(v.key());
+            Attribute(member_name, v);
           }
-        } else if (key == "accounts") {
-          if (!value.is_array()) continue;
-          for (Json a : value) {
-            std::string v = Str(a, "value");
-            if (!v.empty()) id.account_ids.push_back(std::move(v));
-          }
-        } else if (key == "entitlements") {
-          // value = attribute name, display = the entitlement value: one account per
-          // (application, accountName). Used when no Account resource is linked.
-          if (!value.is_array()) continue;
-          for (Json e : value) {
-            std::string app = Str(e, "application"), account = Str(e, "accountName");
-            std::string attr = Str(e, "value"), val = Str(e, "display");
-            if (app.empty() || attr.empty()) continue;
-            AccountObject* target = nullptr;
-            for (auto& acc : id.accounts)
-              if (acc.application == app && acc.native_identity == account) target = &acc;
-            if (!target) {
-              id.accounts.push_back({});
-              target = &id.accounts.back();
-              target->from_scim = true;  // queried through its User, not as an Account
-              target->application = app;
-              target->native_identity = account;
-              target->where = Where(pointer);
-            }
-            AttributeObject* attribute = nullptr;
-            for (auto& at : target->attributes)
-              if (at.name == attr) attribute = &at;
-            if (!attribute) {
-              target->attributes.push_back({attr, {}, true});
-              attribute = &target->attributes.back();
-            }
-            attribute->values.push_back(val);
-          }
-        } else {
-          id.attributes.push_back(ToAttribute(key, value));
+        } else if (!value.is_object()) {  // a "name" not complex (RFC 7643 says it is) is kept as it came
+          Attribute(key, value);
         }
       }
+      for (Json value : ext)
+        if (std::string_view key = value.key(); key != "roles" && key != "accounts" && key != "entitlements")
+          Attribute(key, value);
+    });
+    // Roles, assigned then detected, each in the order listed.
+    auto roles = [&](bool detected) {
+      IdentityChunkBuilder::ListWriter list(builder);
+      each("roles", [&](Json role) {
+        std::string_view name = View(role, "display");
+        if (name.empty()) return;
+        std::string_view acquired = View(role, "acquired");
+        if ((acquired == "Detected" || (acquired.empty() && View(role, "value") == "detectedRoles")) == detected)
+          list.emplace_back(name);
+      });
+      return list.run();
+    };
+    i.assigned_roles = roles(false);
+    i.detected_roles = roles(true);
+    IdentityChunkBuilder::ListWriter account_ids(builder);
+    each("accounts", [&](Json a) {
+      if (std::string_view v = View(a, "value"); !v.empty()) account_ids.emplace_back(v);
+    });
+    i.account_ids = account_ids.run();
+    // Entitlements: value = attribute name, display = the entitlement value; one account
+    // per (application, accountName), in the order first named, its attributes in the
+    // order first named (multi-valued). Used when no Account resource is linked.
+    grants.clear();
+    each("entitlements", [&](Json e) {
+      Grant g{View(e, "application"), View(e, "accountName"), View(e, "value"), View(e, "display")};
+      if (!g.application.empty() && !g.attribute.empty()) grants.push_back(g);
+    });
+    auto same_account = [](const Grant& a, const Grant& b) {
+      return a.application == b.application && a.account == b.account;
+    };
+    auto first = [&](size_t k, auto&& same) {  // no grant before k is the same as k
+      for (size_t j = 0; j < k; ++j)
+        if (same(grants[j], grants[k])) return false;
+      return true;
+    };
+    accounts.clear();
+    for (size_t k = 0; k < grants.size(); ++k) {
+      if (!first(k, same_account)) continue;
+      IdentityChunk::Account& a =
+          accounts.emplace_back(Account({}, {}, grants[k].application, {}, grants[k].account, {}, [&] {
+            auto same_attribute = [&](const Grant& x, const Grant& y) {
+              return same_account(x, y) && x.attribute == y.attribute;
+            };
+            for (size_t m = k; m < grants.size(); ++m) {
+              if (!same_account(grants[m], grants[k]) || !first(m, same_attribute)) continue;
+              const IdentityChunk::Str n = builder.S(grants[m].attribute);
+              IdentityChunkBuilder::ListWriter values(builder);
+              for (size_t v = m; v < grants.size(); ++v)
+                if (same_attribute(grants[v], grants[m])) values.emplace_back(grants[v].value);
+              builder.chunk().attributes.push_back({n, true, values.run()});
+            }
+          }));
+      a.where = Place(pointer);  // queried through its User, not as an Account
     }
-    out.identities.push_back(std::move(id));
+    IdentityChunk& c = builder.chunk();
+    i.accounts = {static_cast<uint32_t>(c.accounts.size()), static_cast<uint32_t>(accounts.size())};
+    c.accounts.insert(c.accounts.end(), accounts.begin(), accounts.end());
+    i.where = Place(pointer);
+    c.identities.push_back(i);
   }
 
   void ReadAccount(Json r, const std::string& pointer) {
-    AccountObject a;
-    a.from_scim = true;
-    a.id = Str(r, "id");
-    a.native_identity = Str(r, "nativeIdentity");
-    a.display_name = Str(r, "displayName");
-    a.instance = Str(r, "instance");
-    a.application = RefName(r, "application");
-    if (Json identity = r["identity"]; identity.is_object()) {
-      a.identity = Str(identity, "displayName");
-      if (a.identity.empty()) a.identity = Str(identity, "value");
+    std::string_view id = View(r, "id"), application = RefName(r, "application");
+    if (application.empty()) {
+      out.diagnostics.push_back({Severity::kError, ErrorCode::kInvalidValue, "Account without an application is skipped",
+                                 Where(pointer), absl::StrCat("Account[", ToAbsl(id), "]")});
+      return;
     }
-    a.where = Where(pointer);
+    std::string_view identity;
+    if (Json ref = r["identity"]; ref.is_object()) {
+      identity = View(ref, "displayName");
+      if (identity.empty()) identity = View(ref, "value");
+    }
+    IdentityChunk::Account a = Account(id, identity, application, View(r, "instance"), View(r, "nativeIdentity"),
+                                       View(r, "displayName"), [&] {
+                                         for (Json value : r) {
+                                           if (!absl::StartsWith(ToAbsl(value.key()),
+                                                                 ToAbsl(urn::kAccountSchemaPrefix)) ||
+                                               !value.is_object())
+                                             continue;
+                                           for (Json v : value) Attribute(v.key(), v);
+                                         }
+                                       });
     bool flag = false;
     if (r["locked"].GetBool(flag)) a.locked = flag;
     if (r["active"].GetBool(flag)) a.disabled = !flag;
-    for (Json value : r) {
-      if (!absl::StartsWith(ToAbsl(value.key()), ToAbsl(urn::kAccountSchemaPrefix)) || !value.is_object()) continue;
-      for (Json v : value) a.attributes.push_back(ToAttribute(v.key(), v));
-    }
-    if (a.application.empty()) {
-      out.diagnostics.push_back({Severity::kError, ErrorCode::kInvalidValue, "Account without an application is skipped",
-                                 a.where, "Account[" + a.id + "]"});
-      return;
-    }
-    out.accounts.push_back(std::move(a));
+    a.where = Place(pointer);
+    builder.AddStandalone(a);
   }
 
   void ReadEntitlement(Json r, const std::string& pointer) {
@@ -532,11 +621,14 @@ void AppendMinified(const char* begin, const char* end, std::string& to) {
   to.resize(at + written);
 }
 
+// Identities and accounts are packed every kPackBytes of an export's text (`pack`).
+constexpr size_t kPackBytes = 4 << 20;  // a few thousand resources
+
 // The whole file with On-Demand into the reader's objects; any error: the file is left to
 // the DOM. `pack`: the identities and accounts packed every kPackBytes of the text.
+// `list`: where the array of a ListResponse's resources starts, when the file is one.
 error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view text, Reader& reader, int max_depth,
-                        bool pack) {
-  static constexpr size_t kPackBytes = 4 << 20;  // a few thousand resources
+                        bool pack, const char** list = nullptr) {
   ondemand::document doc;
   if (auto error = parser.iterate(text).get(doc)) return error;
   JsonTree tree(max_depth), root(max_depth);
@@ -551,7 +643,7 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
     if (auto error = doc.current_location().get(end)) return error;
     reader.ReadResource(tree.root(), pointer, [&](std::string& to) { AppendMinified(begin, end, to); });
     if (pack && static_cast<size_t>(end - packed) >= kPackBytes) {
-      PackIdentities(reader.out);
+      reader.Pack();
       packed = end;
     }
     return simdjson::SUCCESS;
@@ -572,7 +664,7 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
     // else one resource, the whole object, whose tree is built as it is walked.
     ondemand::object object;
     if (auto error = doc.get_object().get(object)) return error;
-    bool seen = false, list = false;
+    bool seen = false, listed = false;
     root.clear();
     const uint32_t at = root.Open({}, JsonNode::Type::kObject);
     for (auto member : object) {
@@ -585,7 +677,8 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
         ondemand::json_type member_type;
         if (auto error = field.value().type().get(member_type)) return error;
         if (member_type == ondemand::json_type::array) {
-          list = true;
+          listed = true;
+          if (list) *list = field.value().raw_json_token().data();
           ondemand::array resources;
           if (auto error = field.value().get_array().get(resources)) return error;
           size_t i = 0;
@@ -600,7 +693,7 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
       if (auto error = root.Add(field.value(), key, 2)) return error;
     }
     root.Close(at);
-    if (!list) {
+    if (!listed) {
       reader.ReadResource(root.root(), "",
                           [&](std::string& to) { AppendMinified(text.data(), text.data() + text.length(), to); });
     }
@@ -611,9 +704,10 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
   return simdjson::SUCCESS;
 }
 
-// The whole file as one DOM (which validates it all before anything is read), into `out`.
+// The whole file as one DOM (which validates it all before anything is read), into `out`
+// (which holds nothing else; unless `pack`, as objects).
 absl::Status ReadDom(simdjson::dom::parser& parser, std::string_view text, std::string_view file,
-                     SnapshotObjects& out, const Limits& limits, bool padded) {
+                     SnapshotObjects& out, const Limits& limits, bool padded, bool pack) {
   const size_t depth = static_cast<size_t>(limits.max_nesting_depth);
   if ((parser.capacity() < text.size() + 64 || parser.max_depth() != depth) &&
       parser.allocate(text.size() + 64, depth)) {
@@ -624,7 +718,7 @@ absl::Status ReadDom(simdjson::dom::parser& parser, std::string_view text, std::
     ErrorCode code = err == simdjson::DEPTH_ERROR ? ErrorCode::kTooMany : ErrorCode::kInvalidSyntax;
     return MakeError(code, absl::StrCat("malformed JSON: ", simdjson::error_message(err)), Location{std::string(file)});
   }
-  Reader reader{std::string(file), out};
+  Reader reader(file, out);
   JsonTree tree(limits.max_nesting_depth);
   auto read = [&](simdjson::dom::element r, const std::string& pointer) {
     tree.clear();
@@ -641,7 +735,103 @@ absl::Status ReadDom(simdjson::dom::parser& parser, std::string_view text, std::
   } else {
     read(root, "");
   }
+  reader.Finish(pack);
+  out.scim_documents.Finish();
   return absl::OkStatus();
+}
+
+// The capacity to allocate a parser with for a text of `size` bytes: `size` rounded up
+// to an eighth of its power of two, so that the next files, of about the same size (an
+// export's pages), are read without allocating (and faulting in) its buffers again. Only
+// what a text uses of them is touched. (A text larger than a parser may be is refused by
+// the allocation, as before.)
+size_t ParserCapacity(size_t size) {
+  if (size >= simdjson::SIMDJSON_MAXSIZE_BYTES) return size;
+  const size_t step = std::max<size_t>(std::bit_floor(size) >> 3, 1);
+  return std::min((size + step - 1) / step * step, simdjson::SIMDJSON_MAXSIZE_BYTES);
+}
+
+// The parser able to read `size` bytes (allocated for ParserCapacity(size) when it is not).
+bool Fit(ondemand::parser& parser, size_t size, int max_depth) {
+  const size_t depth = static_cast<size_t>(max_depth);
+  return (parser.capacity() >= size && parser.max_depth() == depth) ||
+         !parser.allocate(ParserCapacity(size), depth);
+}
+
+std::string_view TrimBlanks(std::string_view s) {
+  while (!s.empty() && std::strchr(" \t\r\n", s.front())) s.remove_prefix(1);
+  while (!s.empty() && std::strchr(" \t\r\n", s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// A ListResponse laid out as IdentityIQ pages its exports: a first line that opens the
+// resources' array (`{"schemas":[...],...,"Resources":[`), then one resource a line,
+// each followed by a comma but the last, then a line that starts with the `]` closing
+// the array and the rest of the envelope. Each resource is parsed as a document of its
+// own, so the parser's buffers are those of a line (held in cache, not the whole file's),
+// and the envelope once without them. The text (padded, as ReadOnDemand's) read so is
+// the same JSON, valid throughout, as read whole: blanks and one comma between the
+// resources, each of them one JSON object, the envelope a ListResponse whose first
+// "Resources" is the array. Anything else (another layout, or a part that does not
+// parse): false, and the reader's objects are to be discarded (the file is read whole).
+bool ReadLines(ondemand::parser& parser, std::string_view text, Reader& reader, int max_depth, bool pack) {
+  static constexpr size_t kLineCapacity = 64 << 10;
+  const size_t first = text.find('\n');
+  if (first == std::string_view::npos) return false;
+  const std::string_view head = TrimBlanks(text.substr(0, first));
+  if (head.size() < 2 || head.front() != '{' || head.back() != '[') return false;
+  JsonTree tree(max_depth);
+  const char* packed = text.data();  // where the text read since the last pack starts
+  size_t at = first + 1, i = 0;
+  bool more = false;  // the last resource was followed by a comma
+  const char* close = nullptr;
+  while (!close) {
+    if (at >= text.size()) return false;  // the array is not closed on a line of its own
+    const size_t end = std::min(text.find('\n', at), text.size());
+    std::string_view line = TrimBlanks(text.substr(at, end - at));
+    at = end + 1;
+    if (line.empty()) continue;
+    if (line.front() == ']') {
+      if (more) return false;  // a comma after the last resource
+      close = line.data();
+      continue;
+    }
+    if (i > 0 && !more) return false;  // no comma between two resources
+    more = line.back() == ',';
+    if (more) line = TrimBlanks(line.substr(0, line.size() - 1));
+    if (line.empty() || !Fit(parser, std::max(line.size(), kLineCapacity), max_depth)) return false;
+    ondemand::document doc;
+    ondemand::object object;
+    const char* after = nullptr;
+    if (parser.iterate(simdjson::padded_string_view(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING))
+            .get(doc) ||
+        doc.get_object().get(object))
+      return false;
+    tree.clear();
+    const int depth = 3;  // a resource of a ListResponse's array
+    if (depth >= max_depth) return false;
+    const uint32_t root = tree.Open({}, JsonNode::Type::kObject);
+    if (tree.AddMembers(object, depth)) return false;
+    tree.Close(root);
+    if (doc.current_location().get(after) != simdjson::OUT_OF_BOUNDS) return false;  // nothing after it
+    reader.ReadResource(tree.root(), absl::StrCat("/Resources/", i++),
+                        [&](std::string& to) { AppendMinified(line.data(), line.data() + line.size(), to); });
+    if (pack && static_cast<size_t>(line.end() - packed) >= kPackBytes) {
+      reader.Pack();
+      packed = line.end();
+    }
+  }
+  // The envelope: the head, an empty array, the rest.
+  std::string envelope = absl::StrCat(ToAbsl(head), ToAbsl(text.substr(static_cast<size_t>(close - text.data()))));
+  const size_t size = envelope.size();
+  envelope.append(simdjson::SIMDJSON_PADDING, ' ');
+  SnapshotObjects none;
+  Reader nothing(reader.file, none);
+  const char* list = nullptr;
+  return Fit(parser, std::max(size, kLineCapacity), max_depth) &&
+         !ReadOnDemand(parser, simdjson::padded_string_view(envelope.data(), size, envelope.size()), nothing, max_depth,
+                       false, &list) &&
+         list == envelope.data() + head.size() - 1;
 }
 
 }  // namespace
@@ -654,8 +844,9 @@ absl::Status ReadScimJson(std::string_view text, std::string_view file, Snapshot
 absl::Status ReadScimJsonDom(std::string_view text, std::string_view file, SnapshotObjects& out,
                              const Limits& limits) {
   simdjson::dom::parser parser;
-  absl::Status status = ReadDom(parser, text, file, out, limits, false);
-  out.scim_documents.Finish();
+  SnapshotObjects part;
+  absl::Status status = ReadDom(parser, text, file, part, limits, false, false);
+  AppendObjects(out, std::move(part));
   return status;
 }
 
@@ -664,28 +855,38 @@ static_assert(kSourcePadding >= simdjson::SIMDJSON_PADDING);
 absl::Status snapshot_sources_internal::ReadScimJson(ScimParsers& parsers, std::string_view text,
                                                      std::string_view file, SnapshotObjects& out,
                                                      const Limits& limits, bool padded, bool pack) {
-  const size_t depth = static_cast<size_t>(limits.max_nesting_depth);
   ondemand::parser& parser = parsers.on_demand;
-  if ((parser.capacity() < text.size() || parser.max_depth() != depth) && parser.allocate(text.size(), depth)) {
-    return MakeError(ErrorCode::kTooMany, "cannot allocate the JSON parser", Location{std::string(file)});
-  }
   std::string_view padded_text = text;
   if (!padded) {  // simdjson reads (never uses) a few bytes past the text
     parsers.copy.assign(text.size() + kSourcePadding, ' ');
     text.copy(parsers.copy.data(), text.size());
     padded_text = std::string_view(parsers.copy.data(), text.size());
   }
-  SnapshotObjects part;
-  Reader reader{std::string(file), part};
-  if (!ReadOnDemand(parser, simdjson::padded_string_view(padded_text.data(), padded_text.size(),
-                                                          padded_text.size() + kSourcePadding),
-                    reader, limits.max_nesting_depth, pack)) {
+  // What `parse(reader)` reads (true when it read the file) into `out`.
+  auto read = [&](auto&& parse) {
+    SnapshotObjects part;
+    Reader reader(file, part);
+    if (!parse(reader)) return false;
+    reader.Finish(pack);
     part.scim_documents.Finish();
     AppendObjects(out, std::move(part));
+    return true;
+  };
+  // (A text larger than a parser may be is refused below, however it is laid out.)
+  if (text.size() < simdjson::SIMDJSON_MAXSIZE_BYTES &&
+      read([&](Reader& reader) { return ReadLines(parser, padded_text, reader, limits.max_nesting_depth, pack); }))
     return absl::OkStatus();
-  }
-  absl::Status status = ReadDom(parsers.dom, padded_text, file, out, limits, true);
-  out.scim_documents.Finish();
+  if (!Fit(parser, text.size(), limits.max_nesting_depth))
+    return MakeError(ErrorCode::kTooMany, "cannot allocate the JSON parser", Location{std::string(file)});
+  if (read([&](Reader& reader) {
+        return !ReadOnDemand(parser, simdjson::padded_string_view(padded_text.data(), padded_text.size(),
+                                                                   padded_text.size() + kSourcePadding),
+                             reader, limits.max_nesting_depth, pack);
+      }))
+    return absl::OkStatus();
+  SnapshotObjects part;
+  absl::Status status = ReadDom(parsers.dom, padded_text, file, part, limits, true, pack);
+  AppendObjects(out, std::move(part));
   return status;
 }
 

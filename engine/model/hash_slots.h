@@ -94,6 +94,12 @@ uint32_t Find(std::span<const uint32_t> slots, size_t n, uint32_t hash, Is is) {
   return kNotFound;
 }
 
+// The position in the first slot whose tag is the hash's (the entry Find reads first),
+// or kNotFound: for a caller that prefetches that entry before it looks.
+inline uint32_t FirstCandidate(std::span<const uint32_t> slots, size_t n, uint32_t hash) {
+  return Find(slots, n, hash, [](uint32_t) { return true; });
+}
+
 // A table over positions [0, n), hash_of(position) giving each one's hash.
 template <class HashOf>
 std::vector<uint32_t> Build(size_t n, HashOf hash_of) {

@@ -13,9 +13,11 @@ Index Lookup(const absl::flat_hash_map<std::string_view, Index, StringHash, std:
 }
 }  // namespace
 
-Index Snapshot::FindIdentity(std::string_view name) const {
+Index Snapshot::FindIdentity(std::string_view name) const { return FindIdentity(name, SlotHash(name)); }
+
+Index Snapshot::FindIdentity(std::string_view name, uint32_t hash) const {
   const PopulationStore& p = population_;
-  uint32_t i = hash_slots::Find(p.identity_slots.span(), p.identities.size(), SlotHash(name),
+  uint32_t i = hash_slots::Find(p.identity_slots.span(), p.identities.size(), hash,
                                 [&](uint32_t i) {
                                   Id id = p.IdentityName(i);
                                   p.PrefetchLists(i);  // while the name is read from the pool
@@ -23,6 +25,23 @@ Index Snapshot::FindIdentity(std::string_view name) const {
                                 });
   return i == hash_slots::kNotFound ? kNoIndex : i;
 }
+void Snapshot::PrefetchIdentity(uint32_t hash, int step) const {
+  const PopulationStore& p = population_;
+  if (p.identity_slots.empty()) return;
+  if (step == 0) return __builtin_prefetch(&p.identity_slots[hash & (p.identity_slots.size() - 1)]);
+  if (p.checks.on()) return;  // an unverified record may point anywhere
+  const uint32_t i = hash_slots::FirstCandidate(p.identity_slots.span(), p.identities.size(), hash);
+  if (i == hash_slots::kNotFound) return;
+  if (step == 1) return __builtin_prefetch(&p.identities[i]);
+  const IdentityRecord& r = p.identities[i];
+  if (step == 2) {
+    pool_.PrefetchGet(r.name, false);
+    return p.PrefetchLists(i);
+  }
+  pool_.PrefetchGet(r.name, true);
+  for (Index a : p.account_lists.span(r.accounts)) __builtin_prefetch(&p.accounts[a]);
+}
+
 Index Snapshot::FindRole(std::string_view name) const { return Lookup(role_lookup_, name); }
 Index Snapshot::FindApplication(std::string_view name) const { return Lookup(app_lookup_, name); }
 Index Snapshot::FindPolicy(std::string_view name_or_id) const {

@@ -272,6 +272,14 @@ class Snapshot {
   const std::vector<ConstraintRef>& UnnamedRoleSodConstraints() const { return unnamed_role_sod_; }
 
   Index FindIdentity(std::string_view name) const;
+  // The same with the name's SlotHash (engine/model/hash_slots.h) computed already.
+  Index FindIdentity(std::string_view name, uint32_t hash) const;
+  // The identity lookup's misses one after the other are the slot, the record, where the
+  // name's text starts, and the text. A caller with other lookups to do asks for them in
+  // steps 0-3 (each, once the step before is in cache, fetches the next), interleaved with
+  // its own, then calls FindIdentity. Step 2 also asks for the identity's lists and step 3
+  // for its account records (what a check reads next).
+  void PrefetchIdentity(uint32_t hash, int step) const;
   Index FindRole(std::string_view name) const;
   Index FindPolicy(std::string_view name_or_id) const;
   Index FindApplication(std::string_view name) const;

@@ -27,6 +27,13 @@ Id StringPool::Find(std::string_view s, uint32_t hash) const {
   return id == hash_slots::kNotFound ? kNoId : id;
 }
 
+void StringPool::PrefetchFind(uint32_t hash, int step) const {
+  if (slots_.empty() || !interning_.empty()) return;
+  if (step == 0) return __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+  const uint32_t id = hash_slots::FirstCandidate(slots_.span(), size(), hash);
+  if (id != hash_slots::kNotFound) PrefetchGet(id, step == 2);
+}
+
 Id StringPool::Intern(std::string_view s) { return Intern(s, SlotHash(s)); }
 
 Id StringPool::Intern(std::string_view s, uint32_t hash) {

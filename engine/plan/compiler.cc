@@ -238,10 +238,15 @@ class Compiler {
   // first account; otherwise case-insensitive, then the display name exactly.
   static constexpr size_t kNoAccount = SIZE_MAX;
   size_t FindAccount(const IdentityState& st, Index app, Id instance, const std::optional<std::string>& native) {
+    // The same text has the same id: an account whose native identity is the plan's
+    // string, as the pool knows it, matches without its text being read.
+    const Id native_id = native ? ids_.Resolved(*native) : kNoId;
     for (size_t i = 0; i < st.accounts.size(); ++i) {
       const AccountState& a = st.accounts[i];
       if (a.application != app || (instance != kNoId && a.instance != instance)) continue;
-      if (!native || absl::EqualsIgnoreCase(ToAbsl(ids_.Text(a.native_identity)), ToAbsl(*native))) return i;
+      if (!native || a.native_identity == native_id ||
+          absl::EqualsIgnoreCase(ToAbsl(ids_.Text(a.native_identity)), ToAbsl(*native)))
+        return i;
     }
     if (native) {
       for (size_t i = 0; i < st.accounts.size(); ++i) {
@@ -635,6 +640,21 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
 }
 
 }  // namespace
+
+void ExpectPlanStrings(const ProvisioningPlan& plan, ValueIds& ids) {
+  for (const AccountRequest& req : plan.accounts) {
+    if (req.is_iiq()) continue;  // role names are found in the snapshot's role table
+    if (req.instance) ids.Expect(*req.instance);
+    if (req.native_identity) ids.Expect(*req.native_identity);
+    for (const AttributeRequest& ar : req.attributes) {
+      ids.Expect(ar.name);
+      if (ar.value.kind == Value::Kind::kString) ids.Expect(ar.value.str);
+      for (const Value& v : ar.value.list)
+        if (v.kind == Value::Kind::kString) ids.Expect(v.str);
+    }
+    for (const PermissionRequest& pr : req.permissions) ids.Expect(pr.target);
+  }
+}
 
 absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
                          Projection& out, DetectScope scope, const RoleFacts* facts) {

@@ -53,6 +53,11 @@ absl::StatusOr<Projection> Project(const Snapshot& snapshot, Index identity, con
 absl::Status ProjectInto(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
                          Projection& out, DetectScope scope = DetectScope::kAll, const RoleFacts* facts = nullptr);
 
+// Hands the strings of the plan's account requests that the projection looks up in the
+// snapshot's pool (instances, native identities, attribute names and values, permission
+// targets) to ids.Expect, so that a later ids.Resolve looks them up together.
+void ExpectPlanStrings(const ProvisioningPlan& plan, ValueIds& ids);
+
 // Only the pre state (and pre_expansions) into `out`; `post` and `changes` are left
 // empty or stale. For engine/scan, which evaluates stored identities as they are.
 absl::Status ProjectPreInto(const Snapshot& snapshot, Index identity, ValueIds& ids, Projection& out);

@@ -54,6 +54,10 @@ struct CheckOptions {
   // Evaluate a role SoD constraint from its sides in the constraint table (one flat
   // record), not from the Constraint and its two lists.
   bool use_role_sides = true;
+  // Look the plan's strings up in the snapshot's pool together, overlapped with the
+  // identity lookup, before the plan is applied (engine/plan/compiler.h,
+  // ExpectPlanStrings); off, each is looked up where the projection needs it.
+  bool resolve_plan_strings_first = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
@@ -67,6 +71,7 @@ struct CheckOptions {
     o.precomputed_roles = false;
     o.use_value_gates = false;
     o.use_role_sides = false;
+    o.resolve_plan_strings_first = false;
     return o;
   }
 };

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <bit>
 
+#include "engine/model/hash_slots.h"
+
 namespace preflight {
 
 Id ValueIds::Get(std::string_view s) {
-  Id id = pool_->Find(s);
+  const Expected* e = FindExpected(s);
+  Id id = e ? e->id : pool_->Find(s);
   if (id != kNoId) return id;
   auto it = ids_.find(s);
   if (it != ids_.end()) return *it;
@@ -15,6 +18,24 @@ Id ValueIds::Get(std::string_view s) {
   ends_.push_back(text_.size());
   ids_.insert(id);
   return id;
+}
+
+void ValueIds::Expect(std::string_view s) {
+  if (expected_.size() == kMaxExpected) return;
+  if (expected_.capacity() == 0) expected_.reserve(kMaxExpected);
+  uint32_t hash = SlotHash(s);
+  pool_->PrefetchFind(hash, 0);
+  expected_.push_back({s.data(), s.size(), hash, kNoId});
+}
+
+void ValueIds::PrefetchExpected(int step) {
+  for (const Expected& e : expected_) pool_->PrefetchFind(e.hash, step);
+  steps_taken_ = step;
+}
+
+void ValueIds::Resolve() {
+  for (int step = steps_taken_ + 1; step <= 2; ++step) PrefetchExpected(step);
+  for (Expected& e : expected_) e.id = pool_->Find({e.data, e.size}, e.hash);
 }
 
 namespace {

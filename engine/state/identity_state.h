@@ -25,6 +25,21 @@ class ValueIds {
   ValueIds(const ValueIds&) = delete;  // the hash set's functors point at this object
   ValueIds& operator=(const ValueIds&) = delete;
   Id Get(std::string_view s);
+  // A plan's strings looked up together before the plan is applied (a pool lookup is
+  // three cache misses in a row: slot, start, text; together, each step's misses overlap).
+  // Expect hashes a string and asks for its slot; Resolve finds every expected string
+  // in the pool; Get then answers them by their address, without hashing them again.
+  // Only for strings that stay where they are until the next Reset (a plan's own).
+  void Expect(std::string_view s);
+  // Step 1 or 2 of the expected strings' lookups (StringPool::PrefetchFind), for a caller
+  // that interleaves them with its own; Resolve takes the steps not taken.
+  void PrefetchExpected(int step);
+  void Resolve();
+  // The pool id Resolve found for this very string (same address), else kNoId.
+  Id Resolved(std::string_view s) const {
+    const Expected* e = FindExpected(s);
+    return e ? e->id : kNoId;
+  }
   std::string_view Text(Id id) const {
     if (id < pool_->size()) return pool_->Get(id);
     size_t i = id - pool_->size();
@@ -37,6 +52,8 @@ class ValueIds {
     text_.clear();
     ends_.clear();
     ids_.clear();
+    expected_.clear();
+    steps_taken_ = 0;
   }
   void Clear() { Reset(*pool_); }
 
@@ -57,6 +74,22 @@ class ValueIds {
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const { return Text(a) == Text(b); }
   };
+  // Expected strings: at most kMaxExpected (a plan's few), so that finding one is a
+  // short scan and the list never grows past its first allocation.
+  struct Expected {
+    const char* data;
+    size_t size;
+    uint32_t hash;
+    Id id;  // kNoId until resolved, or when the pool does not hold it
+  };
+  static constexpr size_t kMaxExpected = 32;
+  std::vector<Expected> expected_;
+  int steps_taken_ = 0;  // of the expected strings' prefetch steps
+  const Expected* FindExpected(std::string_view s) const {
+    for (const Expected& e : expected_)
+      if (e.data == s.data() && e.size == s.size()) return &e;
+    return nullptr;
+  }
   const StringPool* pool_;
   std::string text_;          // the plan's strings, one after the other
   std::vector<size_t> ends_;  // where each ends in text_
