@@ -114,6 +114,39 @@ std::string JoinPaths(const std::vector<std::string>& paths) {
   return out;
 }
 
+// What a thread's checks reuse from one request to the next: the body's fields and the
+// decoded plan with its buffers, so that a request like the last is read and decoded without
+// allocating. A check started while the thread's own is running (from a response sink, say)
+// gets fresh ones.
+struct RequestScratch {
+  CheckRequest request;
+  PlanScratch plan;
+};
+
+class ScratchLease {
+ public:
+  ScratchLease() : scratch_(busy_ ? own_.emplace() : shared_) {
+    if (&scratch_ == &shared_) busy_ = true;
+  }
+  ~ScratchLease() {
+    if (&scratch_ != &shared_) return;
+    busy_ = false;
+    constexpr size_t kKeep = 64 * 1024;  // after a huge body, give its buffers back
+    if (shared_.request.plan_value.capacity() > kKeep) shared_ = RequestScratch();
+  }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  RequestScratch* operator->() { return &scratch_; }
+
+ private:
+  static thread_local RequestScratch shared_;
+  static thread_local bool busy_;
+  std::optional<RequestScratch> own_;
+  RequestScratch& scratch_;
+};
+thread_local RequestScratch ScratchLease::shared_;
+thread_local bool ScratchLease::busy_ = false;
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -190,10 +223,12 @@ absl::StatusOr<std::string> Engine::WriteImage(const std::string& path, int inde
 
 absl::Status Engine::CheckRequestJson(CheckRequest request, const RequestOptions& options, JsonSink& response) const {
   // A corrupt image fails the check (closed), whether known before or found on the way.
-  return FailClosed(*snapshot_, [&] { return CheckUnguarded(std::move(request), options, response); });
+  ScratchLease scratch;
+  return FailClosed(*snapshot_, [&] { return CheckUnguarded(request, options, response, scratch->plan); });
 }
 
-absl::Status Engine::CheckUnguarded(CheckRequest request, const RequestOptions& options, JsonSink& response) const {
+absl::Status Engine::CheckUnguarded(CheckRequest& request, const RequestOptions& options, JsonSink& response,
+                                    PlanScratch& plans) const {
   request.explain = options.explain;
   // The body's reader refuses these; a request read elsewhere gets the same words.
   if (request.identity.empty()) return MakeError(ErrorCode::kInvalidValue, "Identity name is required.", At("/identity"));
@@ -208,10 +243,10 @@ absl::Status Engine::CheckUnguarded(CheckRequest request, const RequestOptions& 
     if (where.pointer.empty()) where.pointer = "/plan/type";
     return MakeError(ErrorCode::kInvalidValue, DetailOf(format.status()), where);
   }
-  auto plan = DecodePlan(request.plan_value, *format, limits_);
-  if (!plan.ok()) return PlanError(plan.status(), *format);
+  if (absl::Status decoded = DecodePlanInto(request.plan_value, *format, limits_, plans); !decoded.ok())
+    return PlanError(decoded, *format);
   CheckOptions check_options = ToCheckOptions(options);
-  auto result = Check(*snapshot_, request, *plan, check_options);
+  auto result = Check(*snapshot_, request, plans.plan, check_options);
   if (!result.ok()) return AsCheckError(result.status());
   if (info_.partial) {
     result->diagnostics.push_back(
@@ -233,14 +268,14 @@ absl::StatusOr<std::string> Engine::CheckRequestJson(CheckRequest request, const
 
 absl::Status Engine::CheckJson(std::string_view request_body, const RequestOptions& options,
                                JsonSink& response) const {
-  auto request = ParseCheckRequest(request_body, limits_);
-  if (!request.ok()) {
+  ScratchLease scratch;
+  if (absl::Status read = ParseCheckRequestInto(request_body, limits_, scratch->request); !read.ok()) {
     // A body that is not JSON at all keeps invalidSyntax; a body that is JSON but not a
     // valid request is IdentityIQ's invalidValue.
-    if (ErrorCodeOf(request.status()) == ErrorCode::kInvalidSyntax) return request.status();
-    return AsCheckError(request.status());
+    if (ErrorCodeOf(read) == ErrorCode::kInvalidSyntax) return read;
+    return AsCheckError(read);
   }
-  return CheckRequestJson(*std::move(request), options, response);
+  return FailClosed(*snapshot_, [&] { return CheckUnguarded(scratch->request, options, response, scratch->plan); });
 }
 
 absl::StatusOr<std::string> Engine::CheckJson(std::string_view request_body, const RequestOptions& options) const {

@@ -130,6 +130,8 @@ struct GateVerdict {
   size_t violations = 0;
 };
 
+struct PlanScratch;
+
 class Engine {
  public:
   static absl::StatusOr<std::shared_ptr<const Engine>> Load(const std::vector<std::string>& paths,
@@ -205,7 +207,9 @@ class Engine {
   const Snapshot& snapshot() const { return *snapshot_; }
 
  private:
-  absl::Status CheckUnguarded(CheckRequest request, const RequestOptions& options, JsonSink& response) const;
+  // `plans`: the calling thread's decoded plan and its buffers (engine/codecs/plan_codec.h).
+  absl::Status CheckUnguarded(CheckRequest& request, const RequestOptions& options, JsonSink& response,
+                              PlanScratch& plans) const;
   std::shared_ptr<const Snapshot> snapshot_;
   std::vector<std::string> paths_;  // the sources, for Impact's changed snapshot
   Limits limits_;

@@ -120,6 +120,32 @@ TEST_CASE("the batch budget is one message for every face", "[request]") {
   CHECK(batch.status() == over);
 }
 
+TEST_CASE("a request read into a reused CheckRequest is the request read fresh", "[request]") {
+  const std::vector<std::string> bodies = {
+      R"({"identity":"an identity name longer than inline","plan":{"value":"{\"accounts\":[]}",)"
+      R"("type":"application/sailpoint.object.ProvisioningPlan+json"},"policies":["SOD Policy","Other"]})",
+      R"({"identity":"b","plan":{"value":"x","type":"t"}})",
+      R"({"identity":"c","plan":{"value":"y","type":"t"},"policies":" a , b "})",
+      R"({"identity":"d","plan":{"value":"z","type":"t"},"policies":null})",
+  };
+  CheckRequest reused;
+  for (const std::string& before : bodies) {
+    for (const std::string& body : bodies) {
+      REQUIRE(ParseCheckRequestInto(before, DefaultLimits(), reused).ok());
+      reused.explain = true;  // set by the caller after reading: read again, it is false
+      REQUIRE(ParseCheckRequestInto(body, DefaultLimits(), reused).ok());
+      auto fresh = ParseCheckRequest(body);
+      REQUIRE(fresh.ok());
+      INFO(before << " then " << body);
+      CHECK(reused.identity == fresh->identity);
+      CHECK(reused.plan_value == fresh->plan_value);
+      CHECK(reused.plan_type == fresh->plan_type);
+      CHECK(reused.policies == fresh->policies);
+      CHECK(reused.explain == fresh->explain);
+    }
+  }
+}
+
 TEST_CASE("policies given as one string are split as the body's reader splits them", "[request]") {
   CHECK(SplitPolicyNames(" SOD Policy ,, Entitlement Policy ,") ==
         std::vector<std::string>{"SOD Policy", "Entitlement Policy"});

@@ -109,6 +109,33 @@ TEST_CASE("plan corpus: every file decodes and round-trips through XML and JSON"
   }
 }
 
+TEST_CASE("plan decoded into a reused scratch: the same plan or error as a fresh decode, whatever came before",
+          "[plan]") {
+  // Every corpus plan as JSON (short and long strings, lists of values, objects, args), the
+  // map form, XML, and texts that fail: each decoded after each into one scratch.
+  std::vector<std::pair<std::string, PlanFormat>> texts;
+  for (const std::string& file : CorpusPlans()) {
+    texts.emplace_back(EncodePlanJson(MustDecodeXml(file)), PlanFormat::kJson);
+    if (texts.size() == 1) texts.emplace_back(ReadFile(PlansDir() + "/" + file), PlanFormat::kXml);
+  }
+  texts.emplace_back(kDocumentedExample, PlanFormat::kJson);
+  texts.emplace_back(R"({"accounts":[{"application":"A long application name","op":"Sideways"}]})", PlanFormat::kJson);
+  texts.emplace_back(R"({"accounts":[{"application":"x","application":"y"}]})", PlanFormat::kJson);
+  texts.emplace_back("{\"accounts\":[", PlanFormat::kJson);
+  texts.emplace_back("{}", PlanFormat::kJson);
+  PlanScratch scratch;
+  for (const auto& [before, before_format] : texts) {
+    for (const auto& [text, format] : texts) {
+      (void)DecodePlanInto(before, before_format, DefaultLimits(), scratch);
+      absl::StatusOr<ProvisioningPlan> want = DecodePlan(text, format);
+      absl::Status got = DecodePlanInto(text, format, DefaultLimits(), scratch);
+      INFO(before << "\nthen\n" << text << "\n" << got.ToString());
+      REQUIRE(got == want.status());
+      if (want.ok()) REQUIRE(scratch.plan == *want);
+    }
+  }
+}
+
 TEST_CASE("plan corpus: decoded fields", "[plan]") {
   SECTION("SIM add: plan identity, account, attribute value as attribute") {
     ProvisioningPlan p = MustDecodeXml("iiq72-sim-plan-add.xml");

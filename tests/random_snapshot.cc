@@ -860,6 +860,7 @@ std::string DescribeCase(const RandomCase& c) {
 // ---- The differential harness.
 
 #include "engine/load/snapshot_builder.h"
+#include "engine/plan/compiler.h"
 #include "engine/policy/check.h"
 #include "engine/policy/constraint_table.h"
 #include "tests/reference_checker.h"
@@ -906,10 +907,26 @@ Comparison CompareCase(const RandomCase& c, const CompareOptions& compare) {
       engine.push_back(std::move(r));
     }
   }
-  if (result.ok())
+  if (result.ok()) {
+    const ConstraintTable& table = ConstraintTable::Of(**snapshot);
     for (const FoundViolation& v : result->violations)
-      if (v.constraint != kNoIndex && ConstraintTable::Of(**snapshot).GateKeys({v.policy, v.constraint}) >= 3)
-        ++out.gated_violations;
+      if (v.constraint != kNoIndex && table.GateKeys({v.policy, v.constraint}) >= 3) ++out.gated_violations;
+    // New role SoD violations whose pre evaluation the check skips (skip_unheld_pre):
+    // before the plan the identity held no role of one side.
+    bool any_role_sod = std::any_of(result->violations.begin(), result->violations.end(), [&](const FoundViolation& v) {
+      return v.constraint != kNoIndex &&
+             (**snapshot).policies()[v.policy].constraints[v.constraint].kind == Constraint::Kind::kRoleSod;
+    });
+    ValueIds ids((**snapshot).pool());
+    auto projection = any_role_sod ? Project(**snapshot, (**snapshot).FindIdentity(c.identity), c.plan, ids)
+                                   : absl::StatusOr<Projection>(absl::UnknownError("none"));
+    if (projection.ok()) {
+      HeldRoles pre;
+      pre.Compute(**snapshot, projection->pre);
+      for (const FoundViolation& v : result->violations)
+        if (v.constraint != kNoIndex && table.SideNotHeld({v.policy, v.constraint}, pre)) ++out.unheld_pre_violations;
+    }
+  }
   out.engine = result.ok() ? reference::FormatViolations(engine) : "error: " + std::string(result.status().message());
   out.reference = ref.error ? "error: " + ref.why : reference::FormatViolations(ref.violations);
   if (ref.error || !result.ok()) out.mismatch = ref.error != !result.ok();

@@ -75,6 +75,9 @@ struct Comparison {
   // The engine's violations of constraints whose value gate names three or more keys
   // (engine/policy/constraint_table.h): the gates are exercised.
   size_t gated_violations = 0;
+  // The engine's role SoD violations of constraints the identity held no role of one
+  // side of before the plan: their pre evaluation is skipped (CheckOptions::skip_unheld_pre).
+  size_t unheld_pre_violations = 0;
 };
 
 // Builds the snapshot from c.objects, runs Check() (with or without the constraint

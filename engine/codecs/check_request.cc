@@ -26,6 +26,12 @@ std::vector<std::string> SplitPolicyNames(std::string_view list) {
 }
 
 absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limits& limits) {
+  CheckRequest req;
+  if (absl::Status s = ParseCheckRequestInto(json, limits, req); !s.ok()) return s;
+  return req;
+}
+
+absl::Status ParseCheckRequestInto(std::string_view json, const Limits& limits, CheckRequest& req) {
   if (json.size() > limits.max_input_bytes)
     return MakeError(ErrorCode::kTooMany, absl::StrCat("request body of ", json.size(), " bytes exceeds the limit of ",
                                                        limits.max_input_bytes));
@@ -40,22 +46,23 @@ absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limi
                    dup->pointer);
   }
   if (!root.is_object()) return Invalid("request body must be a JSON object");
-  CheckRequest req;
+  req.explain = false;
   simdjson::dom::element e;
   if (root["identity"].get(e) || e.is_null()) return Invalid("Identity name is required.", "/identity");
   std::string_view sv;
   if (e.get_string().get(sv)) return Invalid("identity must be a string", "/identity");
-  req.identity = std::string(sv);
+  req.identity.assign(sv);
   if (req.identity.empty()) return Invalid("Identity name is required.", "/identity");
   simdjson::dom::element plan;
   if (root["plan"].get(plan) || plan.is_null()) return Invalid("Either a project or plan is required.", "/plan");
   if (!plan.is_object()) return Invalid("plan must be an object with value and type", "/plan");
   if (plan["value"].get(e) || e.is_null()) return Invalid("plan.value is required", "/plan/value");
   if (e.get_string().get(sv)) return Invalid("plan.value must be a string", "/plan/value");
-  req.plan_value = std::string(sv);
+  req.plan_value.assign(sv);
   if (plan["type"].get(e) || e.is_null()) return Invalid("plan.type is required", "/plan/type");
   if (e.get_string().get(sv)) return Invalid("plan.type must be a string", "/plan/type");
-  req.plan_type = std::string(sv);
+  req.plan_type.assign(sv);
+  req.policies.reset();
   if (!root["policies"].get(e) && !e.is_null()) {
     std::vector<std::string> names;
     if (e.is_string()) {  // a plain string is split as CSV
@@ -73,7 +80,7 @@ absl::StatusOr<CheckRequest> ParseCheckRequest(std::string_view json, const Limi
     }
     req.policies = std::move(names);
   }
-  return req;
+  return absl::OkStatus();
 }
 
 }  // namespace preflight

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/model/plan.h"
@@ -38,6 +39,19 @@ absl::StatusOr<ProvisioningPlan> DecodePlanJson(std::string_view text, const Lim
 absl::StatusOr<ProvisioningPlan> DecodePlanMap(std::string_view text, const Limits& limits = DefaultLimits());
 absl::StatusOr<ProvisioningPlan> DecodePlan(std::string_view text, PlanFormat format,
                                             const Limits& limits = DefaultLimits());
+
+// One thread's plan, decoded again for every request (the check's path): the strings and
+// attribute lists of the last plan are kept and filled again by the next decode, so that a
+// plan like the last one decodes without allocating (plan_json.cc). Never shared.
+struct PlanScratch {
+  ProvisioningPlan plan;  // the last plan decoded (unspecified after a failed decode)
+  std::vector<std::string> strings;  // spare buffers, longer than a string keeps inline
+  std::vector<std::vector<AttributeRequest>> attribute_lists;  // spare, empty, with capacity
+  std::vector<std::vector<Value>> value_lists;                 // the same, for list values
+};
+// DecodePlan into scratch.plan: the same plan, or the same error. The JSON form reuses the
+// scratch's buffers; the others are decoded as DecodePlan does and moved in.
+absl::Status DecodePlanInto(std::string_view text, PlanFormat format, const Limits& limits, PlanScratch& scratch);
 
 // Canonical encodings: decode(encode(p)) == p for every p a decoder returns.
 std::string EncodePlanXml(const ProvisioningPlan& plan);

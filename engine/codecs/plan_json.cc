@@ -163,8 +163,9 @@ std::string_view TypeName(NodeType t) {
 template <typename Node>
 class Converter {
  public:
-  Converter(std::string_view text, const Limits& limits, std::string_view form)
-      : text_(text), limits_(limits), form_(form) {}
+  // With `spare`, strings and attribute lists are taken from it before any is allocated.
+  Converter(std::string_view text, const Limits& limits, std::string_view form, PlanScratch* spare = nullptr)
+      : text_(text), limits_(limits), form_(form), spare_(spare) {}
 
   absl::Status Plan(Node root, ProvisioningPlan& p) {
     if (root.type() != NodeType::kMap) return Fail(root, absl::StrCat("a ", ToAbsl(form_), " plan must be an object, not ", ToAbsl(TypeName(root.type()))));
@@ -265,10 +266,10 @@ class Converter {
   absl::Status OptString(Node v, std::optional<std::string>& out) {
     switch (v.type()) {
       case NodeType::kNull: out.reset(); return absl::OkStatus();
-      case NodeType::kString: out.emplace(v.str()); return absl::OkStatus();
+      case NodeType::kString: out.emplace(Text(v.str())); return absl::OkStatus();
       default:
         if (v.bare_scalar()) {
-          out.emplace(v.bare_text());
+          out.emplace(Text(v.bare_text()));
           return absl::OkStatus();
         }
         return WrongType(v, "a string");
@@ -315,6 +316,7 @@ class Converter {
     out.clear();
     if (v.type() == NodeType::kNull) return absl::OkStatus();
     if (v.type() != NodeType::kList) return WrongType(v, "a list");
+    SpareList(out);
     out.reserve(v.size());
     return v.ForEachItem([&](size_t i, Node item) -> absl::Status {
       Path guard(this, i);
@@ -331,12 +333,13 @@ class Converter {
     }
     switch (v.type()) {
       case NodeType::kNull: out = Value::Null(); return absl::OkStatus();
-      case NodeType::kString: out = Value::String(std::string(v.str())); return absl::OkStatus();
+      case NodeType::kString: out = Value::String(Text(v.str())); return absl::OkStatus();
       case NodeType::kBoolean: out = Value::Boolean(v.boolean()); return absl::OkStatus();
       case NodeType::kInteger: out = Value::Integer(v.integer()); return absl::OkStatus();
       case NodeType::kNumberText: out = Value::String(v.number_text()); return absl::OkStatus();
       case NodeType::kList:
         out = Value::List();
+        SpareList(out.list);
         out.list.reserve(v.size());
         return v.ForEachItem([&](size_t i, Node item) {
           Path guard(this, i);
@@ -479,9 +482,32 @@ class Converter {
     });
   }
 
+  // A string of the plan: in a spare buffer when one is at hand and the text is too long to
+  // be kept inline (where a buffer would be wasted).
+  std::string Text(std::string_view s) {
+    static const size_t kInline = std::string().capacity();
+    if (spare_ == nullptr || s.size() <= kInline || spare_->strings.empty()) return std::string(s);
+    std::string out = std::move(spare_->strings.back());
+    spare_->strings.pop_back();
+    out.assign(s.data(), s.size());
+    return out;
+  }
+  // An empty list `out` given a spare one's capacity, if any.
+  template <typename T>
+  void SpareList(std::vector<T>& out) {
+    std::vector<std::vector<T>>* lists = nullptr;
+    if constexpr (std::is_same_v<T, AttributeRequest>) lists = spare_ ? &spare_->attribute_lists : nullptr;
+    if constexpr (std::is_same_v<T, Value>) lists = spare_ ? &spare_->value_lists : nullptr;
+    if (lists != nullptr && out.capacity() == 0 && !lists->empty()) {
+      out = std::move(lists->back());
+      lists->pop_back();
+    }
+  }
+
   std::string_view text_;
   const Limits& limits_;
   std::string_view form_;
+  PlanScratch* spare_;
   absl::InlinedVector<Segment, 16> path_;  // plans nest a few levels: no allocation per decode
   size_t requests_ = 0;
   size_t values_ = 0;
@@ -625,7 +651,11 @@ absl::StatusOr<ProvisioningPlan> DecodePlanMap(std::string_view text, const Limi
   return plan;
 }
 
-absl::StatusOr<ProvisioningPlan> DecodePlanJson(std::string_view text, const Limits& limits) {
+namespace {
+
+// The JSON plan into `plan` (with `spare`: its buffers first), else the map form's.
+absl::Status DecodeJsonInto(std::string_view text, const Limits& limits, ProvisioningPlan& plan,
+                            PlanScratch* spare) {
   if (text.size() > limits.max_input_bytes) return TooBig("JSON", text.size(), limits);
   // One parser per thread: its buffers grow to the largest plan seen and are reused. It is
   // never shared, and the elements read below die before this function returns.
@@ -638,13 +668,73 @@ absl::StatusOr<ProvisioningPlan> DecodePlanJson(std::string_view text, const Lim
   if (err != simdjson::SUCCESS) {
     // Not JSON. The Map.toString form is what IIQ 7.x also accepted under this media type.
     absl::StatusOr<ProvisioningPlan> map = DecodePlanMap(text, limits);
-    if (map.ok() || DetectPlanFormat(text) != PlanFormat::kJson) return map;
+    if (map.ok()) {
+      plan = *std::move(map);
+      return absl::OkStatus();
+    }
+    if (DetectPlanFormat(text) != PlanFormat::kJson) return map.status();
     return json_strict::ParseError(err, "JSON plan", text, bom, limits.max_nesting_depth);
   }
+  Converter<JsonNode> c(text, limits, "JSON", spare);
+  return c.Plan(JsonNode{root}, plan);
+}
+
+// Bounds on what a thread keeps between plans: a huge plan's buffers are let go.
+constexpr size_t kSpareStrings = 256;
+constexpr size_t kSpareStringBytes = 4096;
+constexpr size_t kSpareLists = 64;
+
+// Moves the last plan's strings and attribute lists into the scratch's spares and leaves
+// the plan empty (its account list keeps its capacity). Only the fields a typical plan
+// fills are kept; the rest is freed as the plan is emptied.
+void Recycle(PlanScratch& s) {
+  auto keep = [&](std::string& str) {
+    if (str.capacity() > std::string().capacity() && str.capacity() <= kSpareStringBytes &&
+        s.strings.size() < kSpareStrings)
+      s.strings.push_back(std::move(str));
+  };
+  auto keep_list = [&](auto& lists, auto& list) {
+    list.clear();
+    if (list.capacity() > 0 && list.capacity() <= kSpareLists && lists.size() < kSpareLists)
+      lists.push_back(std::move(list));
+  };
+  auto keep_value = [&](auto& self, Value& v) -> void {
+    keep(v.str);
+    for (Value& item : v.list) self(self, item);
+    keep_list(s.value_lists, v.list);
+  };
+  ProvisioningPlan& plan = s.plan;
+  for (AccountRequest& a : plan.accounts) {
+    for (std::optional<std::string>* field : {&a.application, &a.instance, &a.native_identity})
+      if (*field) keep(**field);
+    for (AttributeRequest& r : a.attributes) {
+      keep(r.name);
+      keep_value(keep_value, r.value);
+    }
+    keep_list(s.attribute_lists, a.attributes);
+  }
+  if (plan.native_identity) keep(*plan.native_identity);
+  std::vector<AccountRequest> accounts = std::move(plan.accounts);
+  accounts.clear();
+  plan = ProvisioningPlan();
+  if (accounts.capacity() <= kSpareLists) plan.accounts = std::move(accounts);
+}
+
+}  // namespace
+
+absl::StatusOr<ProvisioningPlan> DecodePlanJson(std::string_view text, const Limits& limits) {
   ProvisioningPlan plan;
-  Converter<JsonNode> c(text, limits, "JSON");
-  if (absl::Status s = c.Plan(JsonNode{root}, plan); !s.ok()) return s;
+  if (absl::Status s = DecodeJsonInto(text, limits, plan, nullptr); !s.ok()) return s;
   return plan;
+}
+
+absl::Status DecodePlanInto(std::string_view text, PlanFormat format, const Limits& limits, PlanScratch& scratch) {
+  Recycle(scratch);
+  if (format == PlanFormat::kJson) return DecodeJsonInto(text, limits, scratch.plan, &scratch);
+  absl::StatusOr<ProvisioningPlan> plan = DecodePlan(text, format, limits);
+  if (!plan.ok()) return plan.status();
+  scratch.plan = *std::move(plan);
+  return absl::OkStatus();
 }
 
 std::string EncodePlanJson(const ProvisioningPlan& plan, int indent) {

@@ -146,7 +146,7 @@ class PreViolations {
   PreViolations(const MatchContext& ctx, const ConstraintTable& table, const CheckOptions& options,
                 const Projection& projection, const HeldRoles& held, std::span<const Index> policies, Storage& storage)
       : ctx_(ctx), s_(ctx.snapshot), table_(table), by_position_(options.equal_by_position),
-        shortcuts_(Shortcuts(options)), projection_(projection), held_(held), policies_(policies),
+        skip_unheld_pre_(options.skip_unheld_pre), shortcuts_(Shortcuts(options)), projection_(projection), held_(held), policies_(policies),
         st_(storage) {}
 
   bool IsNew(const Violation& post) {
@@ -154,8 +154,10 @@ class PreViolations {
     if (by_position_ && !table_.NamedFromBundles(ref)) {
       // Its constraint-equal constraints are known by position: no text, no lookup.
       if (table_.EqualOnlyToItself(ref)) {
-        // Its pre violation serves no other post violation: evaluated, not kept.
-        if (Compute(ref, st_.single) && Unchanged(st_.single, post)) return false;
+        // Its pre violation serves no other post violation: evaluated, not kept (and not
+        // evaluated when the pre state cannot violate it).
+        bool none = skip_unheld_pre_ && table_.SideNotHeld(ref, held_);
+        if (!none && Compute(ref, st_.single) && Unchanged(st_.single, post)) return false;
       } else {
         for (ConstraintRef r : table_.EqualConstraints(ref)) {
           if (!Selected(r.policy)) continue;
@@ -283,6 +285,7 @@ class PreViolations {
   const Snapshot& s_;
   const ConstraintTable& table_;
   bool by_position_;
+  bool skip_unheld_pre_;
   ConstraintTable::Shortcuts shortcuts_;
   const Projection& projection_;
   const HeldRoles& held_;
@@ -477,6 +480,7 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
     // before and after, so they can never report a new violation.
     auto begin = std::lower_bound(touched.begin(), touched.end(), ConstraintRef{p, 0});
     for (auto it = begin; it != touched.end() && it->policy == p; ++it) {
+      table.Prefetch(touched, it - touched.begin());
       Index c = it->constraint;
       if (!table.Evaluate(ctx, *it, projection->post, held_post, scratch.post_values, shortcuts, &post)) continue;
       if (!pre.IsNew(post)) continue;

@@ -148,6 +148,11 @@ void ConstraintTable::AddTouchedByValue(const Snapshot& s, const Change& change,
   while (g < end) {
     ConstraintRef r{g[0], g[1]};
     g += 2;
+    // Brought already by another changed key: its gate holds, no need to read it again.
+    if (set.Has(r)) {
+      GateHolds(g, nullptr);
+      continue;
+    }
     if (GateHolds(g, held)) set.Add(r);
   }
 }
@@ -235,6 +240,11 @@ void TouchedSet::Add(ConstraintRef r) {
   size_t f = table_->Flat(r);
   bits_[f / 64] |= uint64_t{1} << (f % 64);
   summary_[f / 4096] |= uint64_t{1} << (f / 64 % 64);
+}
+
+bool TouchedSet::Has(ConstraintRef r) const {
+  size_t f = table_->Flat(r);
+  return bits_[f / 64] >> (f % 64) & 1;
 }
 
 void TouchedSet::Drain(std::vector<ConstraintRef>& out) {

@@ -34,9 +34,7 @@ bool RoleSodViolation(Index policy, Index constraint, std::span<const Index> lef
   out->right_bundles.clear();
   out->entitlements.clear();
   if (left.empty() || right.empty()) return false;
-  bool any_left = std::any_of(left.begin(), left.end(), [&](Index r) { return held.Holds(r); });
-  bool any_right = std::any_of(right.begin(), right.end(), [&](Index r) { return held.Holds(r); });
-  if (!any_left || !any_right) return false;
+  if (!held.HoldsAny(left) || !held.HoldsAny(right)) return false;
   // One consolidated violation: for each held left role l and held right role r != l,
   // the origins of l go left and the origins of r go right (CSV without duplicates).
   for (Index l : left) {
@@ -174,15 +172,6 @@ void HeldRoles::Compute(const Snapshot& s, const IdentityState& state) {
     stamp_[roles_[i]] = epoch_;
     slot_[roles_[i]] = static_cast<uint32_t>(i);
   }
-}
-
-size_t HeldRoles::Find(Index role) const {
-  return role < stamp_.size() && stamp_[role] == epoch_ ? slot_[role] : kNoIndex;
-}
-
-std::span<const Index> HeldRoles::Origins(Index role) const {
-  size_t i = Find(role);
-  return i == kNoIndex ? std::span<const Index>() : OriginsAt(i);
 }
 
 bool EvaluateConstraint(const MatchContext& ctx, Index policy, Index constraint, const IdentityState& state,

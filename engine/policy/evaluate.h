@@ -52,8 +52,15 @@ class HeldRoles {
  public:
   void Compute(const Snapshot& snapshot, const IdentityState& state);
   // Origins of a role (in the order IIQ reaches them), empty when the role is not held.
-  std::span<const Index> Origins(Index role) const;
+  std::span<const Index> Origins(Index role) const {
+    size_t i = Find(role);
+    return i == kNoIndex ? std::span<const Index>() : OriginsAt(i);
+  }
   bool Holds(Index role) const { return Find(role) != kNoIndex; }
+  // Holds a role of `roles`.
+  bool HoldsAny(std::span<const Index> roles) const {
+    return std::any_of(roles.begin(), roles.end(), [&](Index r) { return Holds(r); });
+  }
   // The held roles, sorted.
   std::span<const Index> Roles() const { return roles_; }
   // Calls f(role) for every role held by one and not the other, or held by both
@@ -76,7 +83,10 @@ class HeldRoles {
   }
 
  private:
-  size_t Find(Index role) const;
+  // Inline: a check that reports a thousand role SoD violations asks a few thousand times.
+  size_t Find(Index role) const {
+    return role < stamp_.size() && stamp_[role] == epoch_ ? slot_[role] : kNoIndex;
+  }
   std::span<const Index> OriginsAt(size_t i) const {
     return {origins_.data() + starts_[i], starts_[i + 1] - starts_[i]};
   }
