@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -115,6 +116,45 @@ void BM_Check(benchmark::State& state) {
 }
 BENCHMARK(BM_Check)->Arg(1)->ArgName("indexed")->UseRealTime();
 BENCHMARK(BM_Check)->Arg(0)->ArgName("indexed")->UseRealTime();
+
+// One check into a CheckResult the caller reuses (CheckInto, the defaults): once the
+// thread's scratch and the result's lists have grown, no check allocates, whether it
+// reports violations or not; any allocation fails the benchmark.
+void BM_CheckInto(benchmark::State& state) {
+  const Fixture& f = Load();
+  if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
+  CheckResult result;
+  auto check = [&](size_t k) {
+    if (!CheckInto(f.engine->snapshot(), f.requests[k], f.plans[k], CheckOptions(), result).ok()) std::abort();
+    if (result.violations.empty() == f.violates[k]) std::abort();  // the answer Load() compared
+  };
+  for (int pass = 0; pass < 10; ++pass) {
+    uint64_t a0 = bench::Allocations();
+    for (size_t k = 0; k < f.requests.size(); ++k) check(k);
+    if (bench::Allocations() == a0) break;
+  }
+  size_t i = 0;
+  uint64_t allocs = 0;
+  std::vector<double> latencies;
+  latencies.reserve(1 << 20);
+  for (auto _ : state) {
+    uint64_t a0 = bench::Allocations();
+    auto t0 = std::chrono::steady_clock::now();
+    check(i);
+    auto t1 = std::chrono::steady_clock::now();
+    allocs += bench::Allocations() - a0;
+    latencies.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    if (++i == f.requests.size()) i = 0;
+  }
+  if (allocs != 0)
+    return state.SkipWithError(absl::StrCat(allocs, " allocations in ", state.iterations(), " checks (expected none)").c_str());
+  std::sort(latencies.begin(), latencies.end());
+  state.counters["median_us"] = latencies[latencies.size() / 2];
+  state.counters["p99_us"] = latencies[latencies.size() * 99 / 100];
+  state.counters["allocs_per_check"] = static_cast<double>(allocs) / static_cast<double>(state.iterations());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CheckInto)->UseRealTime();
 
 // Compute against memory: each request checked `repeats` times in a row (the defaults).
 // The first check of a request pays its cache misses (the identity, its records, the

@@ -120,6 +120,24 @@ TEST_CASE("the batch budget is one message for every face", "[request]") {
   CHECK(batch.status() == over);
 }
 
+TEST_CASE("an unknown identity is the request's first error, whatever its plan", "[request]") {
+  auto engine = DemoEngine();
+  const absl::Status want = MakeError(ErrorCode::kInvalidValue, "Identity 'Nobody' not found in the snapshot",
+                                      Location{.pointer = "/identity"});
+  const std::string json_plan = R"({\"accounts\":[{\"application\":\"Active_Directory\",\"op\":\"Modify\"}]})";
+  for (const std::string plan : {
+           R"("value":")" + json_plan + R"(","type":"application/sailpoint.object.ProvisioningPlan+json")",
+           std::string(R"("value":"<ProvisioningPlan/>","type":"application/xml")"),
+           std::string(R"("value":"<ProvisioningPlan","type":"application/xml")"),  // does not parse
+           std::string(R"("value":"{\"accounts\":7}","type":"application/sailpoint.object.ProvisioningPlan+json")"),
+           std::string(R"("value":"{}","type":"text/plain")"),  // an unknown media type
+       }) {
+    const std::string body = R"({"identity":"Nobody","plan":{)" + plan + "}}";
+    INFO(body);
+    CHECK(engine->CheckJson(body).status() == want);
+  }
+}
+
 TEST_CASE("a request read into a reused CheckRequest is the request read fresh", "[request]") {
   const std::vector<std::string> bodies = {
       R"({"identity":"an identity name longer than inline","plan":{"value":"{\"accounts\":[]}",)"

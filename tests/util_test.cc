@@ -72,6 +72,21 @@ TEST_CASE("json writer escapes every byte as RFC 8259 says, appending to what is
       CHECK(out == "prefix" + EscapedByteByByte(s));
     }
   }
+  // Long mixed texts (a JSON plan echoed: a quote every few bytes, runs of every length,
+  // across the writer's 16-byte steps and its chunks): pseudo-random, the same every run.
+  uint64_t seed = 17;
+  auto next = [&seed] { return (seed = seed * 6364136223846793005ULL + 1442695040888963407ULL) >> 33; };
+  for (int round = 0; round < 200; ++round) {
+    std::string s;
+    const size_t length = next() % 1200;
+    while (s.size() < length) {
+      s.append(next() % 40, static_cast<char>('a' + next() % 26));
+      s.push_back(static_cast<char>(next() % 3 == 0 ? next() % 256 : (next() % 2 ? '"' : '\\')));
+    }
+    std::string out = "x";
+    JsonWriter::AppendEscaped(out, s);
+    REQUIRE(out == "x" + EscapedByteByByte(s));
+  }
   std::string out;
   JsonWriter::AppendEscaped(out, all);
   CHECK(out == EscapedByteByByte(all));

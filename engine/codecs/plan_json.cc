@@ -57,6 +57,9 @@ using plan_codec_internal::XmlContext;
 
 enum class NodeType { kNull, kString, kBoolean, kInteger, kNumberText, kList, kMap };
 
+// The longest string std::string keeps without a buffer of its own.
+const size_t kInlineString = std::string().capacity();
+
 // --------------------------------------------------------------------------- tree adapters
 
 struct JsonNode {
@@ -485,8 +488,7 @@ class Converter {
   // A string of the plan: in a spare buffer when one is at hand and the text is too long to
   // be kept inline (where a buffer would be wasted).
   std::string Text(std::string_view s) {
-    static const size_t kInline = std::string().capacity();
-    if (spare_ == nullptr || s.size() <= kInline || spare_->strings.empty()) return std::string(s);
+    if (spare_ == nullptr || s.size() <= kInlineString || spare_->strings.empty()) return std::string(s);
     std::string out = std::move(spare_->strings.back());
     spare_->strings.pop_back();
     out.assign(s.data(), s.size());
@@ -689,7 +691,7 @@ constexpr size_t kSpareLists = 64;
 // fills are kept; the rest is freed as the plan is emptied.
 void Recycle(PlanScratch& s) {
   auto keep = [&](std::string& str) {
-    if (str.capacity() > std::string().capacity() && str.capacity() <= kSpareStringBytes &&
+    if (str.capacity() > kInlineString && str.capacity() <= kSpareStringBytes &&
         s.strings.size() < kSpareStrings)
       s.strings.push_back(std::move(str));
   };

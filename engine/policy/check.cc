@@ -385,9 +385,16 @@ std::vector<ViolationReport> CheckResult::Reports() const {
 absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, const ProvisioningPlan& plan,
                                   const CheckOptions& options) {
   CheckResult result;
+  if (auto st = CheckInto(s, req, plan, options, result); !st.ok()) return st;
+  return result;
+}
+
+absl::Status CheckInto(const Snapshot& s, const CheckRequest& req, const ProvisioningPlan& plan,
+                       const CheckOptions& options, CheckResult& result) {
+  result.Clear();
   result.snapshot = &s;
   // With no active policy in the system IdentityIQ answers nothing at all.
-  if (!s.any_active_policy()) return result;
+  if (!s.any_active_policy()) return absl::OkStatus();
   thread_local CheckScratch scratch;
   const std::span<const Index> policies = SelectPolicies(s, req, options, scratch.policies);
   ValueIds& ids = scratch.ids;
@@ -492,13 +499,13 @@ absl::StatusOr<CheckResult> Check(const Snapshot& s, const CheckRequest& req, co
       }
     }
   }
-  if (!found.violations.empty()) {
-    result.violations = found.violations;
-    result.bundles = found.bundles;
-    result.terms = found.terms;
-    result.reasons = found.reasons;
+  if (!found.violations.empty()) {  // into the result's memory: exactly sized when new
+    result.violations.assign(found.violations.begin(), found.violations.end());
+    result.bundles.assign(found.bundles.begin(), found.bundles.end());
+    result.terms.assign(found.terms.begin(), found.terms.end());
+    result.reasons.assign(found.reasons.begin(), found.reasons.end());
   }
-  return result;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<CheckResult> Check(const Snapshot& snapshot, const CheckRequest& request, const CheckOptions& options,

@@ -93,8 +93,20 @@ bool Unchanged(const Violation& pre, const Violation& post) {
   if (pre.entitlements.empty() || post.entitlements.empty()) return true;
   // MatchTerms of two constraints are different objects: compare what they say.
   auto key = [](const MatchTerm* t) { return std::tie(t->application_name, t->name_text, t->value_text, t->value_null); };
+  const auto& x = pre.entitlements;
+  const auto& y = post.entitlements;
+  if (x.size() != y.size()) return false;
+  if (x.size() <= 16) {
+    // Equal as multisets, without a copy to sort (a check allocates nothing): each term
+    // as many times in both.
+    for (const MatchTerm* t : x) {
+      auto same = [&](const MatchTerm* u) { return u == t || key(u) == key(t); };
+      if (std::count_if(x.begin(), x.end(), same) != std::count_if(y.begin(), y.end(), same)) return false;
+    }
+    return true;
+  }
   auto less = [&](const MatchTerm* x, const MatchTerm* y) { return key(x) < key(y); };
-  std::vector<const MatchTerm*> a = pre.entitlements, b = post.entitlements;
+  std::vector<const MatchTerm*> a = x, b = y;
   std::sort(a.begin(), a.end(), less);
   std::sort(b.begin(), b.end(), less);
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
