@@ -220,9 +220,13 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
     if (next_read < end && next_read - next_merge < window) {
       const SourceFile& f = files[next_read];
       std::string text;
-      if (!spare.empty()) {
-        text = std::move(spare.back());
+      while (!spare.empty()) {  // a buffer that fits; one far larger than this file is freed
+        std::string buffer = std::move(spare.back());
         spare.pop_back();
+        if (buffer.capacity() <= 2 * f.size + (1 << 20)) {
+          text = std::move(buffer);
+          break;
+        }
       }
       auto t = Clock::now();
       absl::Status read = f.error.ok() ? ReadFileInto(f.path, text, kSourcePadding) : f.error;
@@ -255,6 +259,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
     if (slot.error) std::rethrow_exception(slot.error);
     absl::Status merged = Merge(std::move(slot.objects), slot.status, files[next_merge].path, slot.bytes);
     spare.push_back(std::move(slot.text));  // parsed and hashed: the next read's buffer
+    if (next_read == end) spare.clear();      // unless every file is read
     slot = Slot{};
     ++next_merge;
     Report("read");

@@ -4,9 +4,9 @@
 #include <sys/mman.h>
 
 #include <new>
+#include <stdexcept>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
 #include "engine/model/hash_slots.h"
 
 namespace preflight {
@@ -34,20 +34,25 @@ namespace {
 using Run = IdentityChunk::Run;
 using Str = IdentityChunk::Str;
 
-// The builder's strings by their text.
+// The builder's strings by their text. A string's SlotHash, which the chunk keeps for the
+// string pool anyway, is the table's hash too: a string read is hashed once.
+struct Text {  // a string looked up, with its SlotHash
+  std::string_view s;
+  uint32_t hash;
+};
 struct Hash {
   using is_transparent = void;
   const IdentityChunk* c;
-  size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}(ToAbsl(s)); }
-  size_t operator()(Str s) const { return (*this)(c->Get(s)); }
+  static size_t Spread(uint32_t h) { return h * 0x9E3779B97F4A7C15ull; }  // into the bits the table uses
+  size_t operator()(const Text& t) const { return Spread(t.hash); }
+  size_t operator()(Str s) const { return Spread(c->hashes[s]); }
 };
 struct Eq {
   using is_transparent = void;
   const IdentityChunk* c;
-  std::string_view Text(std::string_view s) const { return s; }
-  std::string_view Text(Str s) const { return c->Get(s); }
-  template <class A, class B>
-  bool operator()(const A& a, const B& b) const { return Text(a) == Text(b); }
+  bool operator()(Str a, Str b) const { return a == b; }  // each string is once in the table
+  bool operator()(Str a, const Text& b) const { return c->hashes[a] == b.hash && c->Get(a) == b.s; }
+  bool operator()(const Text& a, Str b) const { return (*this)(b, a); }
 };
 
 }  // namespace
@@ -61,13 +66,16 @@ IdentityChunkBuilder::IdentityChunkBuilder() : index_(std::make_unique<Index>(ch
 IdentityChunkBuilder::~IdentityChunkBuilder() = default;
 
 IdentityChunkBuilder::Str IdentityChunkBuilder::S(std::string_view s) {
-  if (auto it = index_->set.find(s); it != index_->set.end()) return *it;
-  Str id = static_cast<Str>(chunk_.ends.size());
-  chunk_.text.insert(chunk_.text.end(), s.begin(), s.end());
-  chunk_.ends.push_back(chunk_.text.size());
-  chunk_.hashes.push_back(SlotHash(s));  // for the string pool, once per chunk string
-  index_->set.insert(id);
-  return id;
+  const uint32_t hash = SlotHash(s);  // for the string pool too, once per chunk string
+  return *index_->set.lazy_emplace(Text{s, hash}, [&](const auto& put) {
+    if (chunk_.ends.size() >= IdentityChunk::kMaxStrings)
+      throw std::length_error("more than 2^31 distinct strings in one chunk of identities");
+    Str id = static_cast<Str>(chunk_.ends.size());
+    chunk_.text.insert(chunk_.text.end(), s.begin(), s.end());
+    chunk_.ends.push_back(chunk_.text.size());
+    chunk_.hashes.push_back(hash);
+    put(id);
+  });
 }
 
 namespace {
@@ -155,6 +163,7 @@ void IdentityChunkBuilder::Finish(std::vector<IdentityChunk>& out) {
   out.push_back(std::move(chunk_));
   chunk_ = std::move(next);
   index_->set.clear();
+  file_ = kNoFile;
 }
 
 namespace {

@@ -310,11 +310,13 @@ struct IdentityChunk {
     int32_t line = 0, column = 0;
     int64_t offset = -1;
   };
-  struct Attribute {
-    Str name = 0;
-    bool multi = false;
+  static constexpr Str kMaxStrings = Str{1} << 31;  // a chunk's strings (an Attribute's name: 31 bits)
+  struct Attribute {  // 12 bytes, not 16: the most numerous record of a chunk
+    Str name : 31 = 0;
+    Str multi : 1 = 0;
     Run values;
   };
+  static_assert(sizeof(Attribute) == 12);
   struct Permission {
     Str target = 0;
     Run rights;
@@ -392,7 +394,8 @@ class IdentityChunkBuilder {
   }
   // A place whose pointer is its object's usual one (IdentityChunk::kObjectPointer).
   IdentityChunk::Place ObjectPlace(std::string_view file, int line, int column, int64_t offset) {
-    return {S(file), IdentityChunk::kObjectPointer, static_cast<int32_t>(line), static_cast<int32_t>(column), offset};
+    return {File(file), IdentityChunk::kObjectPointer, static_cast<int32_t>(line), static_cast<int32_t>(column),
+            offset};
   }
   // An account object's strings and lists written; its record, for an identity's
   // accounts or AddStandalone.
@@ -406,9 +409,16 @@ class IdentityChunkBuilder {
 
  private:
   struct Index;
+  // S(file), kept: the objects of a chunk are mostly of one file.
+  Str File(std::string_view file) {
+    if (file_ == kNoFile || chunk_.Get(file_) != file) file_ = S(file);
+    return file_;
+  }
+  static constexpr Str kNoFile = UINT32_MAX;
   IdentityChunk chunk_;
   std::unique_ptr<Index> index_;  // the chunk's strings by their text
   std::vector<IdentityChunk::Account> standalone_;
+  Str file_ = kNoFile;  // of the chunk being written
 };
 
 // Everything the loaders read, before the build.
