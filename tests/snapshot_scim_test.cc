@@ -138,7 +138,7 @@ std::string Export(const std::vector<std::string>& resources, std::string_view o
 }
 std::string Export() { return Export(Resources()); }
 
-// The resources that are objects laid out as IdentityIQ pages an export, which the reader
+// The resources that are objects laid out as `snapshot pull` writes its pages, which the reader
 // reads a line at a time: the envelope's head on the first line, one resource a line,
 // the array closed at the start of the last.
 std::string Lines(std::vector<std::string> resources = Resources()) {

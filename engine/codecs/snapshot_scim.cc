@@ -764,7 +764,8 @@ std::string_view TrimBlanks(std::string_view s) {
   return s;
 }
 
-// A ListResponse laid out as IdentityIQ pages its exports: a first line that opens the
+// A ListResponse laid out as `preflight snapshot pull` writes its pages (one minified resource
+// a line; benchmarks/gen_workload.py writes the same): a first line that opens the
 // resources' array (`{"schemas":[...],...,"Resources":[`), then one resource a line,
 // each followed by a comma but the last, then a line that starts with the `]` closing
 // the array and the rest of the envelope. Each resource is parsed as a document of its
