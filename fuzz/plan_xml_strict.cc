@@ -40,11 +40,16 @@ bool ReferencesOk(std::string_view v) {
     if (ref == "amp" || ref == "lt" || ref == "gt" || ref == "quot" || ref == "apos") continue;
     if (ref.size() < 2 || ref[0] != '#') return false;
     const bool hex = ref[1] == 'x';
-    std::string digits(ref.substr(hex ? 2 : 1));
-    if (digits.empty() || digits.size() > 8) return false;
-    char* end = nullptr;
-    unsigned long cp = std::strtoul(digits.c_str(), &end, hex ? 16 : 10);
-    if (*end != '\0' || !AllowedChar(cp)) return false;
+    std::string_view digits = ref.substr(hex ? 2 : 1);
+    // XML's CharRef is '&#' [0-9]+ ';' or '&#x' [0-9a-fA-F]+ ';': any number of digits, so
+    // leading zeros are allowed ("&#0000065;" is 'A'); only the value must be a Char.
+    if (digits.empty()) return false;
+    for (char c : digits)
+      if (!(c >= '0' && c <= '9') && !(hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))) return false;
+    while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+    if (digits.size() > 8) return false;  // past 0x10FFFF either way
+    unsigned long cp = std::strtoul(std::string(digits).c_str(), nullptr, hex ? 16 : 10);
+    if (!AllowedChar(cp)) return false;
   }
   return true;
 }
