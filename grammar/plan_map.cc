@@ -1,6 +1,7 @@
 #include "grammar/plan_map.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <string>
 #include <unordered_set>
@@ -35,8 +36,13 @@ struct PredChar : x3::char_parser<PredChar<Pred>> {
 
 // JSONTokener.nextValue's unquoted-word stop characters, plus every control character.
 constexpr std::string_view kBareStops = ",:]}/\\\"[{;=#";
-struct IsBare {
-  bool operator()(unsigned char c) const { return c >= 0x20 && kBareStops.find(static_cast<char>(c)) == std::string_view::npos; }
+constexpr std::array<bool, 256> kBareChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 256; ++c) t[c] = kBareStops.find(static_cast<char>(c)) == std::string_view::npos;
+  return t;
+}();
+struct IsBare {  // a table: this is asked of every byte of every unquoted word
+  bool operator()(unsigned char c) const { return kBareChar[c]; }
 };
 struct IsDqChar {
   bool operator()(unsigned char c) const { return c != '"' && c != '\\' && c != '\n' && c != '\r' && c != 0; }
