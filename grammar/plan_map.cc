@@ -1,6 +1,7 @@
 #include "grammar/plan_map.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <string>
 #include <unordered_set>
@@ -35,8 +36,13 @@ struct PredChar : x3::char_parser<PredChar<Pred>> {
 
 // JSONTokener.nextValue's unquoted-word stop characters, plus every control character.
 constexpr std::string_view kBareStops = ",:]}/\\\"[{;=#";
-struct IsBare {
-  bool operator()(unsigned char c) const { return c >= 0x20 && kBareStops.find(static_cast<char>(c)) == std::string_view::npos; }
+constexpr std::array<bool, 256> kBareChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 256; ++c) t[c] = kBareStops.find(static_cast<char>(c)) == std::string_view::npos;
+  return t;
+}();
+struct IsBare {  // a table: this is asked of every byte of every unquoted word
+  bool operator()(unsigned char c) const { return kBareChar[c]; }
 };
 struct IsDqChar {
   bool operator()(unsigned char c) const { return c != '"' && c != '\\' && c != '\n' && c != '\r' && c != 0; }
@@ -384,13 +390,18 @@ constexpr char kEnd[] = "the end of the text";
 auto const comment = (x3::lit("//") >> *not_eol) |
                      (x3::lit("/*") >> *(any_byte - x3::lit("*/")) >> expect(kCloseComment, x3::lit("*/"))) |
                      (x3::lit('#') >> *not_eol);
-auto const skipper = blank | comment;
+// What JSONTokener.nextClean skips before a token. It is parsed where a token may start,
+// once, rather than as X3's skipper (which every primitive, every alternative of a value
+// among them, runs again). It is placed where the skipper would have consumed it, so that
+// an expectation fails at the same offset: after the blanks before a token that is not
+// there, but before them where a whole value is expected.
+auto const ws = x3::omit[*(blank | comment)];
 
-auto const dq_raw = x3::raw[x3::lexeme[x3::lit('"') >> *((x3::lit('\\') >> expect(kEscaped, escaped_char)) | dq_char) >>
-                                       expect(kCloseDq, x3::lit('"'))]];
-auto const sq_raw = x3::raw[x3::lexeme[x3::lit('\'') >> *((x3::lit('\\') >> expect(kEscaped, escaped_char)) | sq_char) >>
-                                       expect(kCloseSq, x3::lit('\''))]];
-auto const bare_raw = x3::raw[x3::lexeme[+bare_char]];
+auto const dq_raw = x3::raw[x3::lit('"') >> *((x3::lit('\\') >> expect(kEscaped, escaped_char)) | dq_char) >>
+                            expect(kCloseDq, x3::lit('"'))];
+auto const sq_raw = x3::raw[x3::lit('\'') >> *((x3::lit('\\') >> expect(kEscaped, escaped_char)) | sq_char) >>
+                            expect(kCloseSq, x3::lit('\''))];
+auto const bare_raw = x3::raw[+bare_char];
 auto const item_sep = x3::lit(',') | x3::lit(';');
 auto const kv_sep = x3::lit("=>") | x3::lit('=') | x3::lit(':');
 
@@ -400,17 +411,17 @@ x3::rule<class array_r> const array = "list";
 x3::rule<class key_r> const key = "key";
 x3::rule<class member_r> const member = "member";
 
-auto const key_def = dq_raw[key_quoted] | sq_raw[key_quoted] | bare_raw[key_bare];
-auto const member_def = key >> expect(kKvSep, kv_sep) >> expect(kValue, value);
-auto const object_def = x3::raw[x3::lit('{')][enter(MapFormTree::Kind::kMap)] >> -(member % item_sep) >> -item_sep >>
-                        expect(kCloseMap, x3::raw[x3::lit('}')][exit_container]);
-auto const array_def = x3::raw[x3::lit('[')][enter(MapFormTree::Kind::kList)] >> -(value % item_sep) >> -item_sep >>
-                       expect(kCloseList, x3::raw[x3::lit(']')][exit_container]);
-auto const value_def = object | array | dq_raw[value_quoted] | sq_raw[value_quoted] | bare_raw[value_bare];
+auto const key_def = ws >> (dq_raw[key_quoted] | sq_raw[key_quoted] | bare_raw[key_bare]);
+auto const member_def = key >> ws >> expect(kKvSep, kv_sep) >> expect(kValue, value);
+auto const object_def = x3::raw[x3::lit('{')][enter(MapFormTree::Kind::kMap)] >> -(member % (ws >> item_sep)) >> ws >>
+                        -item_sep >> ws >> expect(kCloseMap, x3::raw[x3::lit('}')][exit_container]);
+auto const array_def = x3::raw[x3::lit('[')][enter(MapFormTree::Kind::kList)] >> -(value % (ws >> item_sep)) >> ws >>
+                       -item_sep >> ws >> expect(kCloseList, x3::raw[x3::lit(']')][exit_container]);
+auto const value_def = ws >> (object | array | dq_raw[value_quoted] | sq_raw[value_quoted] | bare_raw[value_bare]);
 
 BOOST_SPIRIT_DEFINE(value, object, array, key, member)
 
-auto const document = expect(kValue, value) >> expect(kEnd, x3::eoi);
+auto const document = expect(kValue, value) >> ws >> expect(kEnd, x3::eoi);
 
 // "expected X, found Y"; where a value ran into one of the map form's own punctuation, the
 // usual cause is a value such as an Active Directory DN (CN=a,OU=b): say so.
@@ -435,6 +446,9 @@ absl::Status Error(ErrorCode code, std::string_view text, int64_t offset, std::s
 }  // namespace
 
 absl::Status ParseMapForm(std::string_view text, int max_depth, MapFormTree& tree) {
+  // The tree holds 32-bit offsets into the text.
+  if (text.size() > UINT32_MAX - 1)
+    return MakeError(ErrorCode::kTooMany, absl::StrCat("map-form plan of ", text.size(), " bytes: at most 4 GiB"));
   MapFormBuilder b{tree};
   b.Reset(text);
   b.base = text.data();
@@ -446,7 +460,7 @@ absl::Status ParseMapForm(std::string_view text, int max_depth, MapFormTree& tre
   int64_t fail_at = 0;
   std::string fail_what;
   try {
-    ok = x3::phrase_parse(first, last, x3::with<builder_tag>(&b)[document], skipper);
+    ok = x3::parse(first, last, x3::with<builder_tag>(&b)[document]);
     if (!ok) {
       fail_at = first - text.data();
       fail_what = Expected(text, fail_at, kValue);

@@ -679,6 +679,9 @@ namespace {
 absl::Status DecodeJsonInto(std::string_view text, const Limits& limits, ProvisioningPlan& plan,
                             PlanScratch* spare) {
   if (text.size() > limits.max_input_bytes) return TooBig("JSON", text.size(), limits);
+  // An object whose first member does not start with a quote cannot be JSON: it is the
+  // Map.toString form (below, what a failed JSON parse falls back to), read at once.
+  if (DetectPlanFormat(text) == PlanFormat::kMap) return DecodeMapInto(text, limits, plan, spare);
   // One parser per thread: its buffers grow to the largest plan seen and are reused. It is
   // never shared, and the elements read below die before this function returns.
   thread_local simdjson::dom::parser parser;

@@ -642,7 +642,7 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
     const char* end = nullptr;
     if (auto error = doc.current_location().get(end)) return error;
     reader.ReadResource(tree.root(), pointer, [&](std::string& to) { AppendMinified(begin, end, to); });
-    if (pack && static_cast<size_t>(end - packed) >= kPackBytes) {
+    if ((pack && static_cast<size_t>(end - packed) >= kPackBytes) || reader.builder.Full()) {
       reader.Pack();
       packed = end;
     }
@@ -817,7 +817,7 @@ bool ReadLines(ondemand::parser& parser, std::string_view text, Reader& reader, 
     if (doc.current_location().get(after) != simdjson::OUT_OF_BOUNDS) return false;  // nothing after it
     reader.ReadResource(tree.root(), absl::StrCat("/Resources/", i++),
                         [&](std::string& to) { AppendMinified(line.data(), line.data() + line.size(), to); });
-    if (pack && static_cast<size_t>(line.end() - packed) >= kPackBytes) {
+    if ((pack && static_cast<size_t>(line.end() - packed) >= kPackBytes) || reader.builder.Full()) {
       reader.Pack();
       packed = line.end();
     }
