@@ -1,10 +1,15 @@
 // What the C ABI adds to a check: the same request checked N times through the C++ facade
-// (Engine::CheckJson) and through libpreflight.so (preflight_check + preflight_string_free),
-// alternating, median of the runs, in thread CPU time. Built with -DPREFLIGHT_BENCHMARKS=ON as bench_c_abi_overhead.
+// (Engine::CheckJson), through libpreflight.so (preflight_check + preflight_string_free) and
+// into a reused buffer (preflight_check_into), alternating, median of the runs, in thread CPU
+// time, with the heap allocations per call (every malloc of the process, the library's
+// included, counted here). Every answer is compared with the C++ one before timing. Built
+// with -DPREFLIGHT_BENCHMARKS=ON as bench_c_abi_overhead.
 //
 //   build/bench/bindings/c/bench_c_abi_overhead [N] [RUNS]   (from the repository root)
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <ctime>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +21,25 @@
 #include "bindings/c/include/preflight/preflight.h"
 #include "engine/preflight.h"
 
+// Every malloc of the process goes through here (glibc's own entry points behind it), the
+// library's and libstdc++'s operator new included.
+extern "C" void* __libc_malloc(size_t size);
+extern "C" void* __libc_calloc(size_t n, size_t size);
+extern "C" void* __libc_realloc(void* p, size_t size);
+static std::atomic<uint64_t> mallocs{0};
+extern "C" void* malloc(size_t size) {
+  mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(size);
+}
+extern "C" void* calloc(size_t n, size_t size) {
+  mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(n, size);
+}
+extern "C" void* realloc(void* p, size_t size) {
+  mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, size);
+}
+
 namespace {
 
 // The thread's CPU time, not wall time: the machine is shared, and time spent descheduled
@@ -24,6 +48,13 @@ double ThreadCpuNs() {
   timespec t;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+template <typename F>
+double AllocationsPerCall(int n, F&& f) {
+  uint64_t start = mallocs.load();
+  for (int i = 0; i < n; ++i) f();
+  return static_cast<double>(mallocs.load() - start) / n;
 }
 
 template <typename F>
@@ -54,6 +85,16 @@ int main(int argc, char** argv) {
   char* out = nullptr;
   if (preflight_engine_load(paths, 1, nullptr, 0, 0, &c, &out) != PREFLIGHT_OK) return 1;
 
+  preflight_buffer* buffer = nullptr;
+  if (preflight_buffer_new(&buffer) != PREFLIGHT_OK) return 1;
+  // The three must answer alike before any time counts.
+  const std::string expected = *(*cpp)->CheckJson(body);
+  if (preflight_check(c, body.data(), body.size(), 0, &out) != PREFLIGHT_OK || expected != out) return 1;
+  preflight_string_free(out);
+  if (preflight_check_into(c, body.data(), body.size(), 0, buffer) != PREFLIGHT_OK ||
+      expected != preflight_buffer_data(buffer))
+    return 1;
+
   size_t sink = 0;
   auto via_cpp = [&] { sink += (*cpp)->CheckJson(body)->size(); };
   auto via_c = [&] {
@@ -61,16 +102,28 @@ int main(int argc, char** argv) {
     sink += out[0];
     preflight_string_free(out);
   };
+  auto via_c_into = [&] {
+    preflight_check_into(c, body.data(), body.size(), 0, buffer);
+    sink += preflight_buffer_size(buffer);
+  };
   PerCallNs(n / 10, via_cpp);  // warm-up
   PerCallNs(n / 10, via_c);
-  std::vector<double> cpp_ns, c_ns;
+  PerCallNs(n / 10, via_c_into);
+  std::vector<double> cpp_ns, c_ns, into_ns;
   for (int r = 0; r < runs; ++r) {
     cpp_ns.push_back(PerCallNs(n, via_cpp));
     c_ns.push_back(PerCallNs(n, via_c));
+    into_ns.push_back(PerCallNs(n, via_c_into));
   }
-  double a = Median(cpp_ns), b = Median(c_ns);
-  std::printf("C++ Engine::CheckJson      %8.0f ns per check\n", a);
-  std::printf("C ABI preflight_check      %8.0f ns per check (%+.0f ns)\n", b, b - a);
+  const int counted = std::max(1, n / 10);
+  double a = Median(cpp_ns), b = Median(c_ns), d = Median(into_ns);
+  std::printf("C++ Engine::CheckJson      %8.0f ns per check, %5.2f allocations\n", a,
+              AllocationsPerCall(counted, via_cpp));
+  std::printf("C ABI preflight_check      %8.0f ns per check (%+.0f ns), %5.2f allocations\n", b, b - a,
+              AllocationsPerCall(counted, via_c));
+  std::printf("C ABI preflight_check_into %8.0f ns per check (%+.0f ns), %5.2f allocations\n", d, d - a,
+              AllocationsPerCall(counted, via_c_into));
+  preflight_buffer_free(buffer);
   preflight_engine_free(c);
   return sink == 0;
 }

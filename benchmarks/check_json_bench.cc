@@ -12,11 +12,15 @@
 // allocations the JSON path makes beyond the check's own. BM_CheckJsonSink is the path into
 // a reused writer (a thread serving request after request): once warm, it must not allocate
 // for a request that reports no violation (the check itself allocates nothing then either),
-// or it stops with an error.
+// or it stops with an error. BM_OverheadMapForm is BM_Overhead with each plan written in the
+// Map.toString form of IdentityIQ's documented example (the JSON plan with its keys
+// unquoted and `=` after them: not JSON, so read by the map-form reader); each of those
+// answers is first compared with the structured check's on the same plan.
 
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 
@@ -31,7 +35,28 @@ namespace {
 struct Fixture : bench::DecodedWorkload {
   std::vector<std::string> responses;  // the structured path's answers
   std::vector<bool> quiet;             // no violation in the answer
+  std::vector<std::string> map_bodies;  // the bodies with their plans in the map form
 };
+
+// The body with its plan's keys unquoted: `\"name\":` (a key inside the escaped plan text)
+// becomes `name=`. The values stay quoted strings, which the map form reads as JSON's.
+std::string MapFormBody(std::string_view body) {
+  std::string out;
+  size_t i = 0;
+  while (i < body.size()) {
+    if (body.compare(i, 2, "\\\"") == 0) {
+      size_t j = i + 2;
+      while (j < body.size() && (std::isalnum(static_cast<unsigned char>(body[j])) || body[j] == '_')) ++j;
+      if (j > i + 2 && body.compare(j, 3, "\\\":") == 0) {
+        out.append(body.substr(i + 2, j - i - 2)).push_back('=');
+        i = j + 3;
+        continue;
+      }
+    }
+    out.push_back(body[i++]);
+  }
+  return out;
+}
 
 size_t RequestCount() {
   const char* n = std::getenv("PREFLIGHT_JSON_REQUESTS");
@@ -64,6 +89,26 @@ const Fixture& Load() {
       }
       f.quiet.push_back(want->find("\"violations\"") == std::string::npos);
       f.responses.push_back(*std::move(want));
+      // The same request with its plan in the map form: the same plan, the same answer
+      // (which echoes the plan text as given).
+      std::string map_body = MapFormBody(f.bodies[i]);
+      auto map_request = ParseCheckRequest(map_body);
+      if (!map_request.ok()) {
+        f.error = absl::StrCat("request ", i, " in the map form: ", map_request.status().ToString());
+        return f;
+      }
+      auto map_plan = DecodePlanMap(map_request->plan_value);
+      if (!map_plan.ok() || *map_plan != f.plans[i] || map_request->plan_value.find("\"identity\":") != std::string::npos) {
+        f.error = absl::StrCat("request ", i, ": its map form does not read as its plan: ", map_request->plan_value);
+        return f;
+      }
+      auto map_want = Check(f.engine->snapshot(), *map_request, f.plans[i]);
+      auto map_got = f.engine->CheckJson(map_body);
+      if (!map_want.ok() || !map_got.ok() || *map_got != CheckResponseJson(*map_request, *map_want)) {
+        f.error = absl::StrCat("request ", i, ": the map-form body's answer differs from the structured check's");
+        return f;
+      }
+      f.map_bodies.push_back(std::move(map_body));
     }
     return f;
   }();
@@ -198,10 +243,9 @@ BENCHMARK(BM_WriteResponse)->UseRealTime();
 
 // Each request timed both ways, interleaved, several passes; per request the fastest pass of
 // each path, and the difference. One iteration is one request (both paths).
-void BM_Overhead(benchmark::State& state) {
-  PF_FIXTURE(f);
+void Overhead(benchmark::State& state, const Fixture& f, const std::vector<std::string>& bodies) {
   using Clock = std::chrono::steady_clock;
-  const size_t n = f.bodies.size();
+  const size_t n = bodies.size();
   std::vector<double> best_check(n, 1e300), best_json(n, 1e300);
   uint64_t check_allocs = 0, json_allocs = 0;
   size_t i = 0, pass = 0;
@@ -216,7 +260,7 @@ void BM_Overhead(benchmark::State& state) {
   };
   for (auto _ : state) {
     auto check = [&] { return Check(f.engine->snapshot(), f.requests[i], f.plans[i]); };
-    auto json = [&] { return f.engine->CheckJson(f.bodies[i]); };
+    auto json = [&] { return f.engine->CheckJson(bodies[i]); };
     // Whichever runs second finds the identity's data in cache: alternate the order by pass.
     if (pass % 2 == 0) {
       timed(check, best_check[i], check_allocs);
@@ -251,7 +295,18 @@ void BM_Overhead(benchmark::State& state) {
   state.counters["json_allocs"] = static_cast<double>(json_allocs) / its;
   state.counters["requests"] = static_cast<double>(n);
 }
+
+void BM_Overhead(benchmark::State& state) {
+  PF_FIXTURE(f);
+  Overhead(state, f, f.bodies);
+}
 BENCHMARK(BM_Overhead)->UseRealTime()->Iterations(20000);
+
+void BM_OverheadMapForm(benchmark::State& state) {
+  PF_FIXTURE(f);
+  Overhead(state, f, f.map_bodies);
+}
+BENCHMARK(BM_OverheadMapForm)->UseRealTime()->Iterations(20000);
 
 }  // namespace
 

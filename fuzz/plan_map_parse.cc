@@ -24,7 +24,8 @@ constexpr size_t kMaxInput = 64 * 1024;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > kMaxInput) return 0;
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  (void)preflight::ParseMapForm(text, 32).ok();
+  preflight::MapFormTree tree;
+  (void)preflight::ParseMapForm(text, 32, tree).ok();
   preflight::Limits limits;
   limits.max_nesting_depth = 32;
   limits.max_plan_values = 10000;

@@ -1,6 +1,7 @@
 #include "grammar/plan_map.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <string>
 #include <unordered_set>
@@ -35,8 +36,13 @@ struct PredChar : x3::char_parser<PredChar<Pred>> {
 
 // JSONTokener.nextValue's unquoted-word stop characters, plus every control character.
 constexpr std::string_view kBareStops = ",:]}/\\\"[{;=#";
-struct IsBare {
-  bool operator()(unsigned char c) const { return c >= 0x20 && kBareStops.find(static_cast<char>(c)) == std::string_view::npos; }
+constexpr std::array<bool, 256> kBareChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 256; ++c) t[c] = kBareStops.find(static_cast<char>(c)) == std::string_view::npos;
+  return t;
+}();
+struct IsBare {  // a table: this is asked of every byte of every unquoted word
+  bool operator()(unsigned char c) const { return kBareChar[c]; }
 };
 struct IsDqChar {
   bool operator()(unsigned char c) const { return c != '"' && c != '\\' && c != '\n' && c != '\r' && c != 0; }
@@ -57,19 +63,20 @@ struct IsAny {
   bool operator()(unsigned char) const { return true; }
 };
 
-struct Frame {
-  MapFormNode node;
-  std::string pending_key;
-  // The map's keys, hashed once there are many (a repeated key is an error).
-  std::unordered_set<std::string> key_set;
-};
+bool Unescape(std::string_view raw, std::string& out, size_t& error_pos);
 
-struct Builder {
+}  // namespace
+
+// Builds a MapFormTree as the grammar's actions fire. Nodes are only ever added after their
+// token matched, and a failed match ends the parse, so the tree never holds a stray node.
+struct MapFormBuilder {
+  using Kind = MapFormTree::Kind;
+  using Node = MapFormTree::Node;
+  using Frame = MapFormTree::Frame;
+
+  MapFormTree& t;
   const char* base = nullptr;
   int max_depth = 64;
-  std::vector<Frame> stack;
-  MapFormNode root;
-  bool has_root = false;
   bool too_deep = false;
   uint32_t too_deep_at = 0;
   std::string error_what;  // a semantic failure inside a token (bad escape)
@@ -80,6 +87,19 @@ struct Builder {
   int64_t fatal_at = -1;
 
   uint32_t Offset(const char* p) const { return static_cast<uint32_t>(p - base); }
+  Frame& Top() { return t.frames_[t.depth_ - 1]; }
+  std::string_view View(bool decoded, uint32_t begin, uint32_t size) const { return t.View(decoded, begin, size); }
+  std::string_view FrameKey(const Frame& f) const { return View(f.key_decoded, f.key_begin, f.key_size); }
+  bool Complete() const { return !t.nodes_.empty() && t.depth_ == 0; }
+  void Reset(std::string_view text) {
+    t.source_ = text;
+    t.nodes_.clear();
+    t.decoded_.clear();
+    // Decoded text is never longer than its source: reserved once, the keys viewed in it
+    // while parsing stay where they are.
+    t.decoded_.reserve(text.size());
+    t.depth_ = 0;
+  }
 
   // The JSON pointer of the value being read, with `last` as its final segment.
   std::string Pointer(std::string_view last) const {
@@ -92,56 +112,157 @@ struct Builder {
         else out.push_back(ch);
       }
     };
-    for (size_t i = 0; i + 1 < stack.size(); ++i) {
-      const Frame& f = stack[i];
-      if (f.node.kind == MapFormNode::Kind::kMap) segment(f.pending_key);
-      else segment(std::to_string(f.node.items.size()));
+    for (size_t i = 0; i + 1 < t.depth_; ++i) {
+      const Frame& f = t.frames_[i];
+      const Node& n = t.nodes_[f.node];
+      if (n.kind == Kind::kMap) segment(FrameKey(f));
+      else segment(std::to_string(n.count - 1));  // the item being read was counted on entry
     }
     segment(last);
     return out;
   }
 
   // Takes the key just read for the innermost map; false (and a fatal error) if it repeats.
-  bool TakeKey(std::string key, const char* at) {
-    Frame& top = stack.back();
-    constexpr size_t kScan = 16;
+  bool TakeKey(std::string_view key, bool decoded, uint32_t begin, const char* at) {
+    Frame& top = Top();
+    const Node& map = t.nodes_[top.node];
+    constexpr uint32_t kScan = 16;
     bool repeated = false;
-    if (top.node.keys.size() < kScan) {
-      for (const std::string& k : top.node.keys) repeated |= k == key;
+    // The map is still open: its items so far run to the end of the nodes.
+    auto each_key = [&](auto&& f) {
+      for (uint32_t j = top.node + 1; j < t.nodes_.size(); j = t.nodes_[j].end) f(t.key(t.nodes_[j]));
+    };
+    if (map.count < kScan) {
+      each_key([&](std::string_view k) { repeated |= k == key; });
     } else {
-      if (top.key_set.empty()) top.key_set.insert(top.node.keys.begin(), top.node.keys.end());
-      repeated = top.key_set.count(key) > 0;
-      if (!repeated) top.key_set.insert(key);
+      if (top.keys.empty()) each_key([&](std::string_view k) { top.keys.insert(k); });
+      repeated = !top.keys.insert(key).second;
     }
     if (repeated) {
       fatal_at = Offset(at);
       fatal_pointer = Pointer(key);
-      fatal_what = "duplicate key '" + key + "' in the map: each key may appear once";
+      fatal_what = std::string("duplicate key '").append(key).append("' in the map: each key may appear once");
       return false;
     }
-    top.pending_key = std::move(key);
+    top.key_decoded = decoded;
+    top.key_begin = begin;
+    top.key_size = static_cast<uint32_t>(key.size());
     return true;
   }
 
-  void Add(MapFormNode node) {
-    if (stack.empty()) {
-      root = std::move(node);
-      has_root = true;
-      return;
+  // A new node, an item of the innermost container (keyed by the key just read) or the root.
+  Node& Add(Kind kind, uint32_t span_begin) {
+    Node& n = t.nodes_.emplace_back();
+    n.kind = kind;
+    n.span.begin = span_begin;
+    n.end = static_cast<uint32_t>(t.nodes_.size());
+    if (t.depth_ > 0) {
+      Frame& top = Top();
+      Node& parent = t.nodes_[top.node];
+      ++parent.count;
+      if (parent.kind == Kind::kMap) {
+        n.key_decoded = top.key_decoded;
+        n.key_begin = top.key_begin;
+        n.key_size = top.key_size;
+      }
     }
-    Frame& top = stack.back();
-    if (top.node.kind == MapFormNode::Kind::kMap) top.node.keys.push_back(std::move(top.pending_key));
-    top.node.items.push_back(std::move(node));
+    return n;
+  }
+
+  // A container's node, open until Close.
+  bool Open(Kind kind, const char* at) {
+    if (static_cast<int>(t.depth_) >= max_depth) {
+      if (!too_deep) {
+        too_deep = true;
+        too_deep_at = Offset(at);
+      }
+      return false;
+    }
+    uint32_t index = static_cast<uint32_t>(t.nodes_.size());
+    Add(kind, Offset(at));
+    if (t.frames_.size() == t.depth_) t.frames_.emplace_back();
+    Frame& f = t.frames_[t.depth_++];
+    f.node = index;
+    f.key_size = 0;
+    f.keys.clear();
+    return true;
+  }
+  void Close(const char* at) {
+    Node& n = t.nodes_[Top().node];
+    n.end = static_cast<uint32_t>(t.nodes_.size());
+    n.span.end = Offset(at) + 1;
+    --t.depth_;
+  }
+
+  // Decodes the JSONTokener escapes of a quoted token (quotes included in `raw`) into the
+  // tree's buffer, or takes the text between the quotes as it is when there is none. False
+  // (and the error) on a bad escape.
+  bool Quoted(std::string_view raw, bool& decoded, uint32_t& begin, uint32_t& size) {
+    std::string_view inner = raw.substr(1, raw.size() - 2);
+    if (inner.find('\\') == std::string_view::npos) {
+      decoded = false;
+      begin = Offset(inner.data());
+      size = static_cast<uint32_t>(inner.size());
+      return true;
+    }
+    size_t bad = 0;
+    const size_t before = t.decoded_.size();
+    if (!Unescape(raw, t.decoded_, bad)) {
+      t.decoded_.resize(before);
+      error_at = Offset(raw.data()) + static_cast<int64_t>(bad);
+      error_what = "invalid escape sequence in quoted string";
+      return false;
+    }
+    decoded = true;
+    begin = static_cast<uint32_t>(before);
+    size = static_cast<uint32_t>(t.decoded_.size() - before);
+    return true;
+  }
+
+  // A bare word (trailing blanks trimmed): null, true/false in any case, a 64-bit integer,
+  // else a string.
+  void Bare(std::string_view word, uint32_t begin, uint32_t end) {
+    while (!word.empty() && static_cast<unsigned char>(word.back()) <= 0x20) word.remove_suffix(1);
+    auto ieq = [word](std::string_view lit) {
+      if (word.size() != lit.size()) return false;
+      for (size_t i = 0; i < word.size(); ++i)
+        if ((word[i] | 0x20) != lit[i]) return false;
+      return true;
+    };
+    Kind kind = Kind::kString;
+    bool boolean = false;
+    int64_t integer = 0;
+    if (ieq("null")) {
+      kind = Kind::kNull;
+    } else if (ieq("true") || ieq("false")) {
+      kind = Kind::kBoolean;
+      boolean = ieq("true");
+    } else {
+      size_t digits_from = (!word.empty() && word[0] == '-') ? 1 : 0;
+      bool all_digits = word.size() > digits_from;
+      for (size_t i = digits_from; i < word.size() && all_digits; ++i) all_digits = word[i] >= '0' && word[i] <= '9';
+      if (all_digits) {
+        auto [p, ec] = std::from_chars(word.data(), word.data() + word.size(), integer);
+        if (ec == std::errc() && p == word.data() + word.size()) kind = Kind::kInteger;
+      }
+    }
+    Node& n = Add(kind, begin);
+    n.span.end = end;
+    n.bare = true;
+    n.boolean = boolean;
+    n.integer = integer;
+    n.text_begin = Offset(word.data());
+    n.text_size = static_cast<uint32_t>(word.size());
   }
 };
+
+namespace {
 
 struct builder_tag;
 
 // Decodes the JSONTokener escapes of a quoted token (quotes included in `raw`). Returns false
 // and sets `error_pos` (index into raw) on a bad escape.
 bool Unescape(std::string_view raw, std::string& out, size_t& error_pos) {
-  out.clear();
-  out.reserve(raw.size());
   auto hex4 = [&raw](size_t at, uint32_t& v) {
     if (at + 4 > raw.size() - 1) return false;  // the closing quote is not part of the escape
     v = 0;
@@ -192,112 +313,55 @@ bool Unescape(std::string_view raw, std::string& out, size_t& error_pos) {
   return true;
 }
 
-MapFormNode BareNode(std::string_view word, uint32_t begin, uint32_t end) {
-  while (!word.empty() && static_cast<unsigned char>(word.back()) <= 0x20) word.remove_suffix(1);
-  MapFormNode n;
-  n.bare = true;
-  n.text.assign(word);
-  n.span = {begin, end};
-  auto ieq = [word](std::string_view lit) {
-    if (word.size() != lit.size()) return false;
-    for (size_t i = 0; i < word.size(); ++i)
-      if ((word[i] | 0x20) != lit[i]) return false;
-    return true;
-  };
-  if (ieq("null")) {
-    n.kind = MapFormNode::Kind::kNull;
-  } else if (ieq("true") || ieq("false")) {
-    n.kind = MapFormNode::Kind::kBoolean;
-    n.boolean = ieq("true");
-  } else {
-    n.kind = MapFormNode::Kind::kString;
-    size_t digits_from = (!word.empty() && word[0] == '-') ? 1 : 0;
-    bool all_digits = word.size() > digits_from;
-    for (size_t i = digits_from; i < word.size() && all_digits; ++i) all_digits = word[i] >= '0' && word[i] <= '9';
-    if (all_digits) {
-      int64_t v = 0;
-      auto [p, ec] = std::from_chars(word.data(), word.data() + word.size(), v);
-      if (ec == std::errc() && p == word.data() + word.size()) {
-        n.kind = MapFormNode::Kind::kInteger;
-        n.integer = v;
-      }
-    }
-  }
-  return n;
-}
-
 // ----------------------------------------------------------------------------- actions
 
-auto enter = [](MapFormNode::Kind kind) {
+auto enter = [](MapFormTree::Kind kind) {
   return [kind](auto& ctx) {
-    Builder& b = *x3::get<builder_tag>(ctx);
-    const char* at = &*x3::_attr(ctx).begin();  // raw[] of the bracket
-    if (static_cast<int>(b.stack.size()) >= b.max_depth) {
-      if (!b.too_deep) {
-        b.too_deep = true;
-        b.too_deep_at = b.Offset(at);
-      }
-      x3::_pass(ctx) = false;
-      return;
-    }
-    Frame f;
-    f.node.kind = kind;
-    f.node.span.begin = b.Offset(at);
-    b.stack.push_back(std::move(f));
+    MapFormBuilder& b = *x3::get<builder_tag>(ctx);
+    if (!b.Open(kind, &*x3::_attr(ctx).begin())) x3::_pass(ctx) = false;  // raw[] of the bracket
   };
 };
-auto const exit_container = [](auto& ctx) {
-  Builder& b = *x3::get<builder_tag>(ctx);
-  MapFormNode node = std::move(b.stack.back().node);
-  b.stack.pop_back();
-  node.span.end = b.Offset(&*x3::_attr(ctx).begin()) + 1;
-  b.Add(std::move(node));
-};
+auto const exit_container = [](auto& ctx) { x3::get<builder_tag>(ctx)->Close(&*x3::_attr(ctx).begin()); };
 
-// Decodes a quoted token; on failure records the error and fails the token.
 template <typename Ctx>
-bool QuotedText(Ctx& ctx, std::string& out) {
-  Builder& b = *x3::get<builder_tag>(ctx);
+std::string_view RawOf(Ctx& ctx) {
   auto range = x3::_attr(ctx);
-  std::string_view raw(&*range.begin(), static_cast<size_t>(range.end() - range.begin()));
-  size_t bad = 0;
-  if (!Unescape(raw, out, bad)) {
-    b.error_at = b.Offset(raw.data()) + static_cast<int64_t>(bad);
-    b.error_what = "invalid escape sequence in quoted string";
-    x3::_pass(ctx) = false;
-    return false;
-  }
-  return true;
+  return std::string_view(&*range.begin(), static_cast<size_t>(range.end() - range.begin()));
 }
 
 auto const key_quoted = [](auto& ctx) {
-  Builder& b = *x3::get<builder_tag>(ctx);
-  std::string key;
-  if (!QuotedText(ctx, key)) return;
-  if (!b.TakeKey(std::move(key), &*x3::_attr(ctx).begin())) x3::_pass(ctx) = false;
+  MapFormBuilder& b = *x3::get<builder_tag>(ctx);
+  std::string_view raw = RawOf(ctx);
+  bool decoded = false;
+  uint32_t begin = 0, size = 0;
+  if (!b.Quoted(raw, decoded, begin, size) || !b.TakeKey(b.View(decoded, begin, size), decoded, begin, raw.data()))
+    x3::_pass(ctx) = false;
 };
 auto const key_bare = [](auto& ctx) {
-  Builder& b = *x3::get<builder_tag>(ctx);
-  auto range = x3::_attr(ctx);
-  std::string_view word(&*range.begin(), static_cast<size_t>(range.end() - range.begin()));
+  MapFormBuilder& b = *x3::get<builder_tag>(ctx);
+  std::string_view word = RawOf(ctx);
   while (!word.empty() && static_cast<unsigned char>(word.back()) <= 0x20) word.remove_suffix(1);
-  if (!b.TakeKey(std::string(word), word.data())) x3::_pass(ctx) = false;
+  if (!b.TakeKey(word, false, b.Offset(word.data()), word.data())) x3::_pass(ctx) = false;
 };
 auto const value_quoted = [](auto& ctx) {
-  Builder& b = *x3::get<builder_tag>(ctx);
-  MapFormNode n;
-  n.kind = MapFormNode::Kind::kString;
-  if (!QuotedText(ctx, n.text)) return;
-  auto range = x3::_attr(ctx);
-  n.span = {b.Offset(&*range.begin()), b.Offset(&*range.begin() + (range.end() - range.begin()))};
-  b.Add(std::move(n));
+  MapFormBuilder& b = *x3::get<builder_tag>(ctx);
+  std::string_view raw = RawOf(ctx);
+  bool decoded = false;
+  uint32_t begin = 0, size = 0;
+  if (!b.Quoted(raw, decoded, begin, size)) {
+    x3::_pass(ctx) = false;
+    return;
+  }
+  MapFormTree::Node& n = b.Add(MapFormTree::Kind::kString, b.Offset(raw.data()));
+  n.span.end = b.Offset(raw.data() + raw.size());
+  n.text_decoded = decoded;
+  n.text_begin = begin;
+  n.text_size = size;
 };
 auto const value_bare = [](auto& ctx) {
-  Builder& b = *x3::get<builder_tag>(ctx);
-  auto range = x3::_attr(ctx);
-  const char* first = &*range.begin();
-  size_t len = static_cast<size_t>(range.end() - range.begin());
-  b.Add(BareNode(std::string_view(first, len), b.Offset(first), b.Offset(first + len)));
+  MapFormBuilder& b = *x3::get<builder_tag>(ctx);
+  std::string_view word = RawOf(ctx);
+  b.Bare(word, b.Offset(word.data()), b.Offset(word.data() + word.size()));
 };
 
 // ----------------------------------------------------------------------------- grammar
@@ -326,13 +390,18 @@ constexpr char kEnd[] = "the end of the text";
 auto const comment = (x3::lit("//") >> *not_eol) |
                      (x3::lit("/*") >> *(any_byte - x3::lit("*/")) >> expect(kCloseComment, x3::lit("*/"))) |
                      (x3::lit('#') >> *not_eol);
-auto const skipper = blank | comment;
+// What JSONTokener.nextClean skips before a token. It is parsed where a token may start,
+// once, rather than as X3's skipper (which every primitive, every alternative of a value
+// among them, runs again). It is placed where the skipper would have consumed it, so that
+// an expectation fails at the same offset: after the blanks before a token that is not
+// there, but before them where a whole value is expected.
+auto const ws = x3::omit[*(blank | comment)];
 
-auto const dq_raw = x3::raw[x3::lexeme[x3::lit('"') >> *((x3::lit('\\') >> expect(kEscaped, escaped_char)) | dq_char) >>
-                                       expect(kCloseDq, x3::lit('"'))]];
-auto const sq_raw = x3::raw[x3::lexeme[x3::lit('\'') >> *((x3::lit('\\') >> expect(kEscaped, escaped_char)) | sq_char) >>
-                                       expect(kCloseSq, x3::lit('\''))]];
-auto const bare_raw = x3::raw[x3::lexeme[+bare_char]];
+auto const dq_raw = x3::raw[x3::lit('"') >> *((x3::lit('\\') >> expect(kEscaped, escaped_char)) | dq_char) >>
+                            expect(kCloseDq, x3::lit('"'))];
+auto const sq_raw = x3::raw[x3::lit('\'') >> *((x3::lit('\\') >> expect(kEscaped, escaped_char)) | sq_char) >>
+                            expect(kCloseSq, x3::lit('\''))];
+auto const bare_raw = x3::raw[+bare_char];
 auto const item_sep = x3::lit(',') | x3::lit(';');
 auto const kv_sep = x3::lit("=>") | x3::lit('=') | x3::lit(':');
 
@@ -342,17 +411,17 @@ x3::rule<class array_r> const array = "list";
 x3::rule<class key_r> const key = "key";
 x3::rule<class member_r> const member = "member";
 
-auto const key_def = dq_raw[key_quoted] | sq_raw[key_quoted] | bare_raw[key_bare];
-auto const member_def = key >> expect(kKvSep, kv_sep) >> expect(kValue, value);
-auto const object_def = x3::raw[x3::lit('{')][enter(MapFormNode::Kind::kMap)] >> -(member % item_sep) >> -item_sep >>
-                        expect(kCloseMap, x3::raw[x3::lit('}')][exit_container]);
-auto const array_def = x3::raw[x3::lit('[')][enter(MapFormNode::Kind::kList)] >> -(value % item_sep) >> -item_sep >>
-                       expect(kCloseList, x3::raw[x3::lit(']')][exit_container]);
-auto const value_def = object | array | dq_raw[value_quoted] | sq_raw[value_quoted] | bare_raw[value_bare];
+auto const key_def = ws >> (dq_raw[key_quoted] | sq_raw[key_quoted] | bare_raw[key_bare]);
+auto const member_def = key >> ws >> expect(kKvSep, kv_sep) >> expect(kValue, value);
+auto const object_def = x3::raw[x3::lit('{')][enter(MapFormTree::Kind::kMap)] >> -(member % (ws >> item_sep)) >> ws >>
+                        -item_sep >> ws >> expect(kCloseMap, x3::raw[x3::lit('}')][exit_container]);
+auto const array_def = x3::raw[x3::lit('[')][enter(MapFormTree::Kind::kList)] >> -(value % (ws >> item_sep)) >> ws >>
+                       -item_sep >> ws >> expect(kCloseList, x3::raw[x3::lit(']')][exit_container]);
+auto const value_def = ws >> (object | array | dq_raw[value_quoted] | sq_raw[value_quoted] | bare_raw[value_bare]);
 
 BOOST_SPIRIT_DEFINE(value, object, array, key, member)
 
-auto const document = expect(kValue, value) >> expect(kEnd, x3::eoi);
+auto const document = expect(kValue, value) >> ws >> expect(kEnd, x3::eoi);
 
 // "expected X, found Y"; where a value ran into one of the map form's own punctuation, the
 // usual cause is a value such as an Active Directory DN (CN=a,OU=b): say so.
@@ -376,8 +445,9 @@ absl::Status Error(ErrorCode code, std::string_view text, int64_t offset, std::s
 
 }  // namespace
 
-absl::StatusOr<MapFormNode> ParseMapForm(std::string_view text, int max_depth) {
-  Builder b;
+absl::Status ParseMapForm(std::string_view text, int max_depth, MapFormTree& tree) {
+  MapFormBuilder b{tree};
+  b.Reset(text);
   b.base = text.data();
   b.max_depth = std::clamp(max_depth, 0, kMaxNestingDepthCap);  // the grammar recurses once per level
   const char* first = text.data();
@@ -387,7 +457,7 @@ absl::StatusOr<MapFormNode> ParseMapForm(std::string_view text, int max_depth) {
   int64_t fail_at = 0;
   std::string fail_what;
   try {
-    ok = x3::phrase_parse(first, last, x3::with<builder_tag>(&b)[document], skipper);
+    ok = x3::parse(first, last, x3::with<builder_tag>(&b)[document]);
     if (!ok) {
       fail_at = first - text.data();
       fail_what = Expected(text, fail_at, kValue);
@@ -412,8 +482,8 @@ absl::StatusOr<MapFormNode> ParseMapForm(std::string_view text, int max_depth) {
     if (b.error_at >= 0 && b.error_at >= fail_at) return Error(ErrorCode::kInvalidSyntax, text, b.error_at, b.error_what);
     return Error(ErrorCode::kInvalidSyntax, text, fail_at, fail_what);
   }
-  if (!b.has_root || !b.stack.empty()) return Error(ErrorCode::kInvalidSyntax, text, 0, "expected a value");
-  return std::move(b.root);
+  if (!b.Complete()) return Error(ErrorCode::kInvalidSyntax, text, 0, "expected a value");
+  return absl::OkStatus();
 }
 
 }  // namespace preflight

@@ -39,7 +39,7 @@ CompareOptions Options(bool use_index) {
 
 void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
   const CompareOptions opts = Options(use_index);
-  uint64_t mismatches = 0, skipped = 0, with_violations = 0, gated = 0, unheld_pre = 0;
+  uint64_t mismatches = 0, skipped = 0, with_violations = 0, gated = 0, unheld_pre = 0, repeated = 0;
   for (uint64_t seed = first; seed < first + count; ++seed) {
     RandomCase c = GenerateCase(seed);
     Comparison cmp = CompareCase(c, opts);
@@ -50,6 +50,7 @@ void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
     if (cmp.reference.find("(none)") == std::string::npos) ++with_violations;
     if (cmp.gated_violations > 0) ++gated;
     if (cmp.unheld_pre_violations > 0) ++unheld_pre;
+    if (cmp.repeated_term_violations > 0) ++repeated;
     if (!cmp.mismatch) continue;
     if (++mismatches > 3) continue;  // print the first few in full
     RandomCase small = Minimize(c, [&](const RandomCase& x) { return CompareCase(x, opts).mismatch; });
@@ -63,12 +64,14 @@ void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
   }
   std::cerr << "differential: seeds " << first << ".." << first + count - 1 << " index=" << use_index
             << " compared=" << count - skipped << " skipped=" << skipped << " with_violations=" << with_violations
-            << " with_gated_violations=" << gated << " with_unheld_pre=" << unheld_pre << " mismatches=" << mismatches << "\n";
+            << " with_gated_violations=" << gated << " with_unheld_pre=" << unheld_pre
+            << " with_repeated_gate_terms=" << repeated << " mismatches=" << mismatches << "\n";
   CHECK(mismatches == 0);
   CHECK(skipped < count / 10);
   CHECK(with_violations > count / 20);  // the generator must keep producing violations
   CHECK(gated > count / 100);  // and violations of value-gated entitlement SoD constraints
   CHECK(unheld_pre > count / 50);  // and new role SoD violations with no pre side to evaluate
+  CHECK(repeated >= count / 5000);  // and gated ones listing a term once per account holding it
 }
 
 }  // namespace

@@ -145,6 +145,8 @@ TEST_CASE("a request read into a reused CheckRequest is the request read fresh",
       R"({"identity":"b","plan":{"value":"x","type":"t"}})",
       R"({"identity":"c","plan":{"value":"y","type":"t"},"policies":" a , b "})",
       R"({"identity":"d","plan":{"value":"z","type":"t"},"policies":null})",
+      R"({"identity":"e","plan":{"value":"z","type":"t"},"policies":["a policy name longer than inline","x","y"]})",
+      R"({"identity":"f","plan":{"value":"z","type":"t"},"policies":[]})",
   };
   CheckRequest reused;
   for (const std::string& before : bodies) {

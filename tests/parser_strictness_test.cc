@@ -174,6 +174,31 @@ TEST_CASE("map form: trailing garbage, unbalanced braces and repeated keys are e
                   "  {identity=a, 'identity'=b}\n"
                   "               ^",
                   1, 14, 13, "/identity"});
+  // The pointer names the item being read at every level; a key with escapes is the key it
+  // decodes to; past 16 keys the map's keys are hashed, with the same outcome.
+  RequireOutcome(DecodePlanMap("{accounts=[{op=Modify}, {args={k=[1, {x=1, 'x'=2}]}}]}").status(),
+                 {"invalidValue",
+                  "duplicate key 'x' in the map: each key may appear once at offset 43\n"
+                  "  {accounts=[{op=Modify}, {args={k=[1, {x=1, 'x'=2}]}}]}\n"
+                  "                                             ^",
+                  1, 44, 43, "/accounts/1/args/k/1/x"});
+  RequireOutcome(DecodePlanMap("{ab=1, \"a\\u0062\"=2}").status(),
+                 {"invalidValue",
+                  "duplicate key 'ab' in the map: each key may appear once at offset 7\n"
+                  "  {ab=1, \"a\\u0062\"=2}\n"
+                  "         ^",
+                  1, 8, 7, "/ab"});
+  std::string many = "{args={";
+  for (int i = 0; i < 20; ++i) many += "k" + std::to_string(i) + "=" + std::to_string(i) + ", ";
+  const size_t dup_at = many.size();
+  many += "'k\\u0031\\u0037'=x}}";
+  Outcome got = Of(DecodePlanMap(many).status());
+  CHECK(got.scim_type == "invalidValue");
+  CHECK(got.detail.rfind("duplicate key 'k17' in the map", 0) == 0);
+  CHECK(got.offset == static_cast<int64_t>(dup_at));
+  CHECK(got.pointer == "/args/k17");
+  many.replace(dup_at, std::string::npos, "k20=x}}");
+  CHECK(DecodePlanMap(many).ok());
   // No mangled C++ type name in any message.
   for (const char* text : {"{a=\"x}", "/* x", "{a b}", "{a=}", "{a=[1}", "{'a\\q'=1}"}) {
     std::string detail = Of(DecodePlanMap(text).status()).detail;

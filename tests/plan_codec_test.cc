@@ -123,6 +123,16 @@ TEST_CASE("plan decoded into a reused scratch: the same plan or error as a fresh
   texts.emplace_back(R"({"accounts":[{"application":"x","application":"y"}]})", PlanFormat::kJson);
   texts.emplace_back("{\"accounts\":[", PlanFormat::kJson);
   texts.emplace_back("{}", PlanFormat::kJson);
+  // The map form read as such: escapes, nested values, many keys, and failures.
+  texts.emplace_back(kDocumentedExample, PlanFormat::kMap);
+  texts.emplace_back("{accounts=[{op=Create, application='My \\u00c9 App', nativeIdentity=0012, "
+                     "attributes=[{name=\"a\\\"b\", value=[1, TRUE, null, 'x,y'], op=Set}]}], custom={k=v}}",
+                     PlanFormat::kMap);
+  std::string many_keys = "{args={";
+  for (int i = 0; i < 40; ++i) many_keys += "key" + std::to_string(i) + "='value " + std::to_string(i) + "', ";
+  texts.emplace_back(many_keys + "}}", PlanFormat::kMap);
+  texts.emplace_back("{accounts=[{op=Modify, op=Delete}]}", PlanFormat::kMap);
+  texts.emplace_back("{accounts=[{op=Modify}", PlanFormat::kMap);
   PlanScratch scratch;
   for (const auto& [before, before_format] : texts) {
     for (const auto& [text, format] : texts) {

@@ -909,8 +909,16 @@ Comparison CompareCase(const RandomCase& c, const CompareOptions& compare) {
   }
   if (result.ok()) {
     const ConstraintTable& table = ConstraintTable::Of(**snapshot);
-    for (const FoundViolation& v : result->violations)
-      if (v.constraint != kNoIndex && table.GateKeys({v.policy, v.constraint}) >= 3) ++out.gated_violations;
+    for (const FoundViolation& v : result->violations) {
+      if (v.constraint == kNoIndex || table.GateKeys({v.policy, v.constraint}) == 0) continue;
+      if (table.GateKeys({v.policy, v.constraint}) >= 3) ++out.gated_violations;
+      auto terms = result->Terms(v);
+      for (size_t i = 0; i < terms.size(); ++i)
+        if (std::count(terms.begin(), terms.end(), terms[i]) > 1) {
+          ++out.repeated_term_violations;
+          break;
+        }
+    }
     // New role SoD violations whose pre evaluation the check skips (skip_unheld_pre):
     // before the plan the identity held no role of one side.
     bool any_role_sod = std::any_of(result->violations.begin(), result->violations.end(), [&](const FoundViolation& v) {

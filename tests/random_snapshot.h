@@ -78,6 +78,9 @@ struct Comparison {
   // The engine's role SoD violations of constraints the identity held no role of one
   // side of before the plan: their pre evaluation is skipped (CheckOptions::skip_unheld_pre).
   size_t unheld_pre_violations = 0;
+  // The engine's violations of value-gated constraints that list a term more than once
+  // (two accounts of its application hold its value): terms_from_gates counts them.
+  size_t repeated_term_violations = 0;
 };
 
 // Builds the snapshot from c.objects, runs Check() (with or without the constraint

@@ -21,6 +21,10 @@
 struct preflight_engine {
   std::shared_ptr<const preflight::Engine> engine;
 };
+// A reused response text (JsonWriter::Reset keeps its memory).
+struct preflight_buffer {
+  preflight::JsonWriter text;
+};
 struct preflight_shared_engine {
   explicit preflight_shared_engine(std::shared_ptr<const preflight::Engine> e) : shared(std::move(e)) {}
   preflight::SharedEngine shared;
@@ -102,6 +106,24 @@ int Guard(char** out, Body&& body) {
   }
 }
 
+// Runs `body(&error)` under Guard into `buffer`: what it writes there on success, else the
+// SCIM Error it failed with (empty if even that could not be allocated).
+template <typename Body>
+int GuardInto(preflight_buffer& buffer, Body&& body) {
+  char* error = nullptr;
+  int code = Guard(&error, [&] { return body(&error); });
+  if (code == PREFLIGHT_OK) return code;
+  buffer.text.Reset();
+  try {
+    if (error != nullptr) buffer.text.Raw(error);
+  } catch (const std::bad_alloc&) {
+    buffer.text.Reset();
+    code = PREFLIGHT_NO_MEMORY;
+  }
+  std::free(error);
+  return code;
+}
+
 absl::StatusOr<preflight::Limits> LimitsFrom(const char* const* limits, size_t n_limits) {
   preflight::Limits result;
   if (n_limits > 0 && limits == nullptr)
@@ -180,6 +202,33 @@ int preflight_check(const preflight_engine* engine, const char* request, size_t 
     if (engine == nullptr) return InvalidArgument(out, "engine");
     if (request == nullptr) return InvalidArgument(out, "request");
     return Finish(engine->engine->CheckJson(std::string_view(request, len), RequestOptionsFrom(flags)), out);
+  });
+}
+
+int preflight_buffer_new(preflight_buffer** buffer_out) {
+  if (buffer_out == nullptr) return PREFLIGHT_INVALID_ARGUMENT;
+  *buffer_out = new (std::nothrow) preflight_buffer;
+  return *buffer_out == nullptr ? PREFLIGHT_NO_MEMORY : PREFLIGHT_OK;
+}
+
+void preflight_buffer_free(preflight_buffer* buffer) { delete buffer; }
+
+const char* preflight_buffer_data(const preflight_buffer* buffer) {
+  return buffer == nullptr ? "" : buffer->text.str().c_str();
+}
+
+size_t preflight_buffer_size(const preflight_buffer* buffer) { return buffer == nullptr ? 0 : buffer->text.str().size(); }
+
+int preflight_check_into(const preflight_engine* engine, const char* request, size_t len, unsigned flags,
+                         preflight_buffer* out) {
+  if (out == nullptr) return PREFLIGHT_INVALID_ARGUMENT;
+  return GuardInto(*out, [&](char** error) {
+    if (engine == nullptr) return InvalidArgument(error, "engine");
+    if (request == nullptr) return InvalidArgument(error, "request");
+    preflight::RequestOptions options = RequestOptionsFrom(flags);
+    out->text.Reset(options.indent);
+    absl::Status checked = engine->engine->CheckJson(std::string_view(request, len), options, out->text);
+    return checked.ok() ? static_cast<int>(PREFLIGHT_OK) : Fail(checked, error);
   });
 }
 

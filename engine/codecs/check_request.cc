@@ -62,9 +62,11 @@ absl::Status ParseCheckRequestInto(std::string_view json, const Limits& limits, 
   if (plan["type"].get(e) || e.is_null()) return Invalid("plan.type is required", "/plan/type");
   if (e.get_string().get(sv)) return Invalid("plan.type must be a string", "/plan/type");
   req.plan_type.assign(sv);
-  req.policies.reset();
-  if (!root["policies"].get(e) && !e.is_null()) {
-    std::vector<std::string> names;
+  if (root["policies"].get(e) || e.is_null()) {
+    req.policies.reset();
+  } else {
+    // The names go into the list (and strings) the last request left, keeping their memory.
+    std::vector<std::string>& names = req.policies ? *req.policies : req.policies.emplace();
     if (e.is_string()) {  // a plain string is split as CSV
       names = SplitPolicyNames(e.get_string().value_unsafe());
     } else if (e.is_array()) {
@@ -72,13 +74,14 @@ absl::Status ParseCheckRequestInto(std::string_view json, const Limits& limits, 
       for (simdjson::dom::element item : e.get_array()) {
         if (item.get_string().get(sv))
           return Invalid("Invalid list element value, expecting policy name", absl::StrCat("/policies/", i));
-        names.emplace_back(sv);
+        if (i < names.size()) names[i].assign(sv);
+        else names.emplace_back(sv);
         ++i;
       }
+      names.resize(i);
     } else {
       return Invalid("policies must be a list of policy names", "/policies");
     }
-    req.policies = std::move(names);
   }
   return absl::OkStatus();
 }

@@ -1,7 +1,7 @@
 // ProvisioningPlan <-> the toMap JSON (application/sailpoint.object.ProvisioningPlan+json,
 // docs/semantics.md, "Plan forms"), and the lenient Map.toString form (grammar/plan_map.h).
 // Both decoders share one converter, templated on the tree they walk (a simdjson DOM element
-// or a MapFormNode), so the two forms cannot drift apart.
+// or a MapFormTree node), so the two forms cannot drift apart.
 //
 // Keys (IIQ's toMap names first, then ours for fields toMap does not carry):
 //   plan:        identity, targetIntegration, trackingId, accounts, objects, args
@@ -114,36 +114,39 @@ struct JsonNode {
 };
 
 struct MapNode {
-  const MapFormNode* n;
+  const MapFormTree* t;
+  uint32_t i;
 
+  const MapFormTree::Node& n() const { return t->node(i); }
   NodeType type() const {
-    switch (n->kind) {
-      case MapFormNode::Kind::kNull: return NodeType::kNull;
-      case MapFormNode::Kind::kString: return NodeType::kString;
-      case MapFormNode::Kind::kBoolean: return NodeType::kBoolean;
-      case MapFormNode::Kind::kInteger: return NodeType::kInteger;
-      case MapFormNode::Kind::kList: return NodeType::kList;
-      case MapFormNode::Kind::kMap: return NodeType::kMap;
+    switch (n().kind) {
+      case MapFormTree::Kind::kNull: return NodeType::kNull;
+      case MapFormTree::Kind::kString: return NodeType::kString;
+      case MapFormTree::Kind::kBoolean: return NodeType::kBoolean;
+      case MapFormTree::Kind::kInteger: return NodeType::kInteger;
+      case MapFormTree::Kind::kList: return NodeType::kList;
+      case MapFormTree::Kind::kMap: return NodeType::kMap;
     }
     return NodeType::kNull;
   }
-  std::string_view str() const { return n->text; }
-  bool boolean() const { return n->boolean; }
-  int64_t integer() const { return n->integer; }
-  std::string number_text() const { return n->text; }
-  bool bare_scalar() const { return n->bare && (n->kind == MapFormNode::Kind::kInteger || n->kind == MapFormNode::Kind::kBoolean); }
-  std::string_view bare_text() const { return n->text; }
-  int64_t offset() const { return n->span.begin; }
-  size_t size() const { return n->items.size(); }
+  std::string_view str() const { return t->text(n()); }
+  bool boolean() const { return n().boolean; }
+  int64_t integer() const { return n().integer; }
+  std::string number_text() const { return std::string(t->text(n())); }
+  bool bare_scalar() const {
+    return n().bare && (n().kind == MapFormTree::Kind::kInteger || n().kind == MapFormTree::Kind::kBoolean);
+  }
+  std::string_view bare_text() const { return t->text(n()); }
+  int64_t offset() const { return n().span.begin; }
+  size_t size() const { return n().count; }
   template <typename F>
   absl::Status ForEachItem(F&& f) const {
-    for (size_t i = 0; i < n->items.size(); ++i) PF_RETURN_IF_ERROR(f(i, MapNode{&n->items[i]}));
+    for (uint32_t j = i + 1, k = 0; j < n().end; j = t->node(j).end, ++k) PF_RETURN_IF_ERROR(f(k, MapNode{t, j}));
     return absl::OkStatus();
   }
   template <typename F>
   absl::Status ForEachField(F&& f) const {
-    for (size_t i = 0; i < n->items.size(); ++i)
-      PF_RETURN_IF_ERROR(f(std::string_view(n->keys[i]), MapNode{&n->items[i]}));
+    for (uint32_t j = i + 1; j < n().end; j = t->node(j).end) PF_RETURN_IF_ERROR(f(t->key(t->node(j)), MapNode{t, j}));
     return absl::OkStatus();
   }
 };
@@ -640,16 +643,33 @@ void WriteRequestLists(JsonWriter& w, const R& r) {
 
 }  // namespace
 
-absl::StatusOr<ProvisioningPlan> DecodePlanMap(std::string_view text, const Limits& limits) {
+namespace {
+
+// A thread's map-form tree keeps at most this much memory between plans.
+constexpr size_t kKeepMapTreeBytes = 1 << 20;
+
+// The map-form plan into `plan` (with `spare`: its buffers first).
+absl::Status DecodeMapInto(std::string_view text, const Limits& limits, ProvisioningPlan& plan, PlanScratch* spare) {
   if (text.size() > limits.max_input_bytes) return TooBig("map-form", text.size(), limits);
   // The text was a Java string: it must be valid UTF-8 here (JSON input is checked by simdjson).
   if (!simdjson::validate_utf8(text.data(), text.size()))
     return MakeError(ErrorCode::kInvalidSyntax, "map-form plan is not valid UTF-8");
-  absl::StatusOr<MapFormNode> root = ParseMapForm(text, limits.max_nesting_depth);
-  if (!root.ok()) return root.status();
+  // One tree per thread, reused: it views `text` only until this function returns.
+  thread_local MapFormTree tree;
+  absl::Status s = ParseMapForm(text, limits.max_nesting_depth, tree);
+  if (s.ok()) {
+    Converter<MapNode> c(text, limits, "map-form", spare);
+    s = c.Plan(MapNode{&tree, 0}, plan);
+  }
+  if (tree.retained_bytes() > kKeepMapTreeBytes) tree = MapFormTree();
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<ProvisioningPlan> DecodePlanMap(std::string_view text, const Limits& limits) {
   ProvisioningPlan plan;
-  Converter<MapNode> c(text, limits, "map-form");
-  if (absl::Status s = c.Plan(MapNode{&*root}, plan); !s.ok()) return s;
+  if (absl::Status s = DecodeMapInto(text, limits, plan, nullptr); !s.ok()) return s;
   return plan;
 }
 
@@ -659,6 +679,9 @@ namespace {
 absl::Status DecodeJsonInto(std::string_view text, const Limits& limits, ProvisioningPlan& plan,
                             PlanScratch* spare) {
   if (text.size() > limits.max_input_bytes) return TooBig("JSON", text.size(), limits);
+  // An object whose first member does not start with a quote cannot be JSON: it is the
+  // Map.toString form (below, what a failed JSON parse falls back to), read at once.
+  if (DetectPlanFormat(text) == PlanFormat::kMap) return DecodeMapInto(text, limits, plan, spare);
   // One parser per thread: its buffers grow to the largest plan seen and are reused. It is
   // never shared, and the elements read below die before this function returns.
   thread_local simdjson::dom::parser parser;
@@ -669,12 +692,9 @@ absl::Status DecodeJsonInto(std::string_view text, const Limits& limits, Provisi
     return json_strict::ParseError(err, "JSON plan", text, bom, limits.max_nesting_depth);
   if (err != simdjson::SUCCESS) {
     // Not JSON. The Map.toString form is what IIQ 7.x also accepted under this media type.
-    absl::StatusOr<ProvisioningPlan> map = DecodePlanMap(text, limits);
-    if (map.ok()) {
-      plan = *std::move(map);
-      return absl::OkStatus();
-    }
-    if (DetectPlanFormat(text) != PlanFormat::kJson) return map.status();
+    absl::Status map = DecodeMapInto(text, limits, plan, spare);
+    if (map.ok()) return map;
+    if (DetectPlanFormat(text) != PlanFormat::kJson) return map;
     return json_strict::ParseError(err, "JSON plan", text, bom, limits.max_nesting_depth);
   }
   Converter<JsonNode> c(text, limits, "JSON", spare);
@@ -733,6 +753,7 @@ absl::StatusOr<ProvisioningPlan> DecodePlanJson(std::string_view text, const Lim
 absl::Status DecodePlanInto(std::string_view text, PlanFormat format, const Limits& limits, PlanScratch& scratch) {
   Recycle(scratch);
   if (format == PlanFormat::kJson) return DecodeJsonInto(text, limits, scratch.plan, &scratch);
+  if (format == PlanFormat::kMap) return DecodeMapInto(text, limits, scratch.plan, &scratch);
   absl::StatusOr<ProvisioningPlan> plan = DecodePlan(text, format, limits);
   if (!plan.ok()) return plan.status();
   scratch.plan = *std::move(plan);

@@ -644,7 +644,7 @@ error_code ReadOnDemand(ondemand::parser& parser, simdjson::padded_string_view t
     const char* end = nullptr;
     if (auto error = doc.current_location().get(end)) return error;
     reader.ReadResource(tree.root(), pointer, [&](std::string& to) { AppendMinified(begin, end, to); });
-    if (pack && static_cast<size_t>(end - packed) >= kPackBytes) {
+    if ((pack && static_cast<size_t>(end - packed) >= kPackBytes) || reader.builder.Full()) {
       reader.Pack();
       packed = end;
     }
@@ -849,7 +849,7 @@ bool ReadLines(ondemand::parser& parser, Lines& lines, Reader& reader, int max_d
     if (doc.current_location().get(after) != simdjson::OUT_OF_BOUNDS) return false;  // nothing after it
     reader.ReadResource(tree.root(), absl::StrCat("/Resources/", i++),
                         [&](std::string& to) { AppendMinified(line.data(), line.data() + line.size(), to); });
-    if (pack && lines.Offset(line.data() + line.size()) - packed >= kPackBytes) {
+    if ((pack && lines.Offset(line.data() + line.size()) - packed >= kPackBytes) || reader.builder.Full()) {
       reader.Pack();
       packed = lines.Offset(line.data() + line.size());
     }

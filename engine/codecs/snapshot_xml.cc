@@ -598,6 +598,10 @@ struct Reader {
   }
 
   void ReadObject(const pugi::xml_node& node) {
+    ReadAnyObject(node);
+    if (identities.Full()) FlushIdentities();  // chunks' text within IdentityChunk::kMaxText
+  }
+  void ReadAnyObject(const pugi::xml_node& node) {
     std::string_view n = node.name();
     if (n == "Policy") ReadPolicy(node);
     else if (n == "Bundle") ReadRole(node);

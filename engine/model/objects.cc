@@ -70,9 +70,11 @@ IdentityChunkBuilder::Str IdentityChunkBuilder::S(std::string_view s) {
   return *index_->set.lazy_emplace(Text{s, hash}, [&](const auto& put) {
     if (chunk_.ends.size() >= IdentityChunk::kMaxStrings)
       throw std::length_error("more than 2^31 distinct strings in one chunk of identities");
+    if (chunk_.text.size() + s.size() > IdentityChunk::kMaxText)
+      throw std::length_error("more than 4 GiB of distinct strings in one chunk of identities");
     Str id = static_cast<Str>(chunk_.ends.size());
     chunk_.text.insert(chunk_.text.end(), s.begin(), s.end());
-    chunk_.ends.push_back(chunk_.text.size());
+    chunk_.ends.push_back(static_cast<uint32_t>(chunk_.text.size()));
     chunk_.hashes.push_back(hash);
     put(id);
   });

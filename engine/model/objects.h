@@ -311,6 +311,11 @@ struct IdentityChunk {
     int64_t offset = -1;
   };
   static constexpr Str kMaxStrings = Str{1} << 31;  // a chunk's strings (an Attribute's name: 31 bits)
+  // A chunk's text, each string once (`ends` in 32 bits: 4 bytes less per string, the
+  // chunks' fourth largest array). The readers start a new chunk every few megabytes of
+  // an export and before kFullText (Full()); past kMaxText, a length_error.
+  static constexpr uint64_t kMaxText = UINT32_MAX;
+  static constexpr uint64_t kFullText = uint64_t{1} << 30;
   struct Attribute {  // 12 bytes, not 16: the most numerous record of a chunk
     Str name : 31 = 0;
     Str multi : 1 = 0;
@@ -335,7 +340,7 @@ struct IdentityChunk {
   };
 
   Array<char> text;       // the strings end to end, each once
-  Array<uint64_t> ends;   // string s is text[s ? ends[s - 1] : 0, ends[s])
+  Array<uint32_t> ends;   // string s is text[s ? ends[s - 1] : 0, ends[s])
   Array<uint32_t> hashes;  // string s's SlotHash (engine/model/hash_slots.h), made on the parse thread
   Array<Identity> identities;
   Array<Account> accounts;  // the identities' (nested), then the standalone ones
@@ -346,7 +351,7 @@ struct IdentityChunk {
 
   size_t string_count() const { return ends.size(); }
   std::string_view Get(Str s) const {
-    uint64_t begin = s ? ends[s - 1] : 0;
+    uint32_t begin = s ? ends[s - 1] : 0;
     return {text.data() + begin, static_cast<size_t>(ends[s] - begin)};
   }
   Location Where(const Identity& i) const { return Where(i.where, "Identity[", i.name); }
@@ -387,6 +392,9 @@ class IdentityChunkBuilder {
   IdentityChunkBuilder& operator=(const IdentityChunkBuilder&) = delete;
 
   IdentityChunk& chunk() { return chunk_; }
+  // The chunk's text is past IdentityChunk::kFullText: a reader finishes it after the
+  // object it is writing, so that no chunk reaches kMaxText.
+  bool Full() const { return chunk_.text.size() >= IdentityChunk::kFullText; }
   // The chunk's string, added when new.
   Str S(std::string_view s);
   IdentityChunk::Place Place(std::string_view file, std::string_view pointer, int line, int column, int64_t offset) {

@@ -114,7 +114,7 @@ FoundViolation& AddFound(const Violation& v, CheckResult& out) {
 
 // The table's evaluation shortcuts the options allow.
 ConstraintTable::Shortcuts Shortcuts(const CheckOptions& options) {
-  return {options.match_before_listing, options.use_value_gates, options.use_role_sides};
+  return {options.match_before_listing, options.use_value_gates, options.terms_from_gates, options.use_role_sides};
 }
 
 // getNewViolations: a post violation is new unless some pre violation, of any checked

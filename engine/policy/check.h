@@ -51,6 +51,10 @@ struct CheckOptions {
   // gates), before and after the plan, without evaluating it; evaluate only those that
   // fire, to list their terms.
   bool use_value_gates = true;
+  // With the value gates: list a fired gated constraint's violating entitlements from its
+  // gate's keys (each term as many times as accounts hold its value) instead of
+  // evaluating its selectors again.
+  bool terms_from_gates = true;
   // Evaluate a role SoD constraint from its sides in the constraint table (one flat
   // record), not from the Constraint and its two lists.
   bool use_role_sides = true;
@@ -75,6 +79,7 @@ struct CheckOptions {
     o.match_before_listing = false;
     o.precomputed_roles = false;
     o.use_value_gates = false;
+    o.terms_from_gates = false;
     o.use_role_sides = false;
     o.skip_unheld_pre = false;
     o.resolve_plan_strings_first = false;

@@ -199,6 +199,25 @@ ConstraintTable::Gate ConstraintTable::Fires(ConstraintRef r, HeldValues& held) 
   return GateHolds(g, &held) ? Gate::kYes : Gate::kNo;
 }
 
+void ConstraintTable::GateViolation(const MatchContext& ctx, ConstraintRef r, const uint32_t* g, HeldValues& values,
+                                    Violation* out) {
+  const Policy& policy = ctx.snapshot.policies()[r.policy];
+  out->policy = r.policy;
+  out->constraint = r.constraint;
+  out->left_bundles.clear();
+  out->right_bundles.clear();
+  out->entitlements.clear();
+  // Only the EntitlementSOD executor reports the violating entitlements.
+  if (policy.kind != Policy::Kind::kEntitlementSod) return;
+  ++g;  // the selectors' count: the constraint's
+  for (const Selector& sel : policy.constraints[r.constraint].selectors) {
+    uint32_t n = *g++ & ~kAllKeys;  // a key per term, in the terms' order
+    for (uint32_t k = 0; k < n; ++k)
+      for (uint32_t i = values.Count(g[k]); i > 0; --i) out->entitlements.push_back(&sel.terms[k]);
+    g += n;
+  }
+}
+
 size_t ConstraintTable::GateKeys(ConstraintRef r) const {
   const Form& form = forms_[Flat(r)];
   if (form.kind != FormKind::kGate) return 0;
@@ -223,6 +242,10 @@ bool ConstraintTable::Evaluate(const MatchContext& ctx, ConstraintRef r, const I
   }
   Gate gate = shortcuts.gates ? Fires(r, values) : Gate::kUnknown;
   if (gate == Gate::kNo) return false;
+  if (gate == Gate::kYes && shortcuts.gate_terms) {
+    GateViolation(ctx, r, compiled_.data() + form.at, values, out);
+    return true;
+  }
   return EvaluateConstraint(ctx, r.policy, r.constraint, state, held, out,
                             shortcuts.match_first && gate == Gate::kUnknown);
 }
@@ -264,30 +287,27 @@ void TouchedSet::Drain(std::vector<ConstraintRef>& out) {
 void HeldValues::Reset(const ConstraintTable& table, const IdentityState& state) {
   table_ = &table;
   state_ = &state;
-  if (known_.size() < table.Keys().size()) known_.resize(table.Keys().size(), 0);
-  if (++epoch_ >= (1u << 31)) {
-    std::fill(known_.begin(), known_.end(), 0);
+  if (known_.size() < table.Keys().size()) known_.resize(table.Keys().size());
+  if (++epoch_ == 0) {
+    std::fill(known_.begin(), known_.end(), Known());
     epoch_ = 1;
   }
 }
 
-bool HeldValues::Holds(uint32_t key) {
-  uint32_t& known = known_[key];
-  if (known >> 1 == epoch_) return known & 1;
-  // Matchmaker.TermMatcher: some account of the application holds the value in the
+uint32_t HeldValues::Count(uint32_t key) {
+  Known& known = known_[key];
+  if (known.epoch == epoch_) return known.count;
+  // Matchmaker.TermMatcher: the accounts of the application that hold the value in the
   // attribute (compared as interned ids: case-sensitive).
   const ConstraintTable::ValueKey& k = table_->Keys()[key];
-  bool held = false;
+  uint32_t count = 0;
   for (const AccountState& a : state_->accounts) {
     if (a.application != k.application) continue;
     std::optional<AttrView> v = a.Find(k.attribute);
-    if (v && std::find(v->values.begin(), v->values.end(), k.value) != v->values.end()) {
-      held = true;
-      break;
-    }
+    if (v && std::find(v->values.begin(), v->values.end(), k.value) != v->values.end()) ++count;
   }
-  known = epoch_ << 1 | (held ? 1 : 0);
-  return held;
+  known = {epoch_, count};
+  return count;
 }
 
 std::span<const ConstraintRef> ConstraintTable::PairedWith(Index role, Index other) const {

@@ -34,13 +34,20 @@ class HeldValues {
  public:
   // Forgets what the last state held; `state` must outlive the use.
   void Reset(const ConstraintTable& table, const IdentityState& state);
-  bool Holds(uint32_t key);
+  bool Holds(uint32_t key) { return Count(key) != 0; }
+  // On how many of the state's accounts the key's value is held (Matchmaker's
+  // TermMatcher lists a term once per account it matches on).
+  uint32_t Count(uint32_t key);
 
  private:
   const ConstraintTable* table_ = nullptr;
   const IdentityState* state_ = nullptr;
-  // key -> epoch * 2 + held, when the key was looked up for the current state
-  std::vector<uint32_t> known_;
+  // key -> the epoch when the key was looked up for the current state, and its count
+  struct Known {
+    uint32_t epoch = 0;
+    uint32_t count = 0;
+  };
+  std::vector<Known> known_;
   uint32_t epoch_ = 0;
 };
 
@@ -131,11 +138,13 @@ class ConstraintTable {
 
   // EvaluateConstraint(ctx, r.policy, r.constraint, state, held, out, ...) through the
   // table as far as the switches allow: `gates` (with the state's `values`) decides a
-  // gated generic constraint and evaluates it only when it fires, to list its terms;
+  // gated generic constraint and evaluates it only when it fires, to list its terms, or
+  // with `gate_terms` lists them from the gate's keys without evaluating it;
   // `role_sides` evaluates a role SoD constraint from its flat sides.
   struct Shortcuts {
     bool match_first = true;
     bool gates = true;
+    bool gate_terms = true;
     bool role_sides = true;
   };
   bool Evaluate(const MatchContext& ctx, ConstraintRef r, const IdentityState& state, const HeldRoles& held,
@@ -166,6 +175,11 @@ class ConstraintTable {
   };
   // Does the gate at `g` hold on `held`'s state (never, without `held`)? Moves `g` past it.
   static bool GateHolds(const uint32_t*& g, HeldValues* held);
+  // The violation of gated constraint `r`, whose gate at `g` holds on `values`' state:
+  // for an EntitlementSOD policy, each selector's terms in order, each as many times as
+  // accounts hold its key (ExpressionMatcher.getMatches on plain terms, all held).
+  static void GateViolation(const MatchContext& ctx, ConstraintRef r, const uint32_t* g, HeldValues& values,
+                            Violation* out);
   // Appends the constraint's gate or role sides to compiled_; its kind (kEvaluate: none).
   FormKind Compile(const Policy& policy, const Constraint& c, absl::flat_hash_map<ValueKey, uint32_t>& key_ids);
 

@@ -165,6 +165,57 @@ static void test_check(preflight_engine *engine) {
   EXPECT(preflight_check(engine, request_body, strlen(request_body), 0, NULL) == PREFLIGHT_INVALID_ARGUMENT);
 }
 
+/* preflight_check_into writes exactly what preflight_check returns (status and bytes), the
+ * response or the SCIM Error, into one buffer reused across calls. */
+static void expect_same_into(preflight_engine *engine, preflight_buffer *buffer, const char *body, size_t len,
+                             unsigned flags) {
+  char *out = NULL;
+  int want = preflight_check(engine, body, len, flags, &out);
+  int got = preflight_check_into(engine, body, len, flags, buffer);
+  EXPECT(got == want);
+  EXPECT(out != NULL && strcmp(preflight_buffer_data(buffer), out) == 0);
+  EXPECT(out != NULL && preflight_buffer_size(buffer) == strlen(out));
+  preflight_string_free(out);
+}
+
+static void test_check_into(preflight_engine *engine) {
+  preflight_buffer *buffer = NULL;
+  const char *bad_json = "{\"identity\": ";
+  const char *unknown =
+      "{\"identity\":\"Nobody.Here\",\"plan\":{\"value\":\"{accounts=[]}\","
+      "\"type\":\"application/sailpoint.object.ProvisioningPlan+json\"}}";
+  const char *quiet =
+      "{\"identity\":\"Ryan.Russell\",\"plan\":{\"value\":\"{accounts=[]}\","
+      "\"type\":\"application/sailpoint.object.ProvisioningPlan+json\"}}";
+  int round;
+  EXPECT(preflight_buffer_new(NULL) == PREFLIGHT_INVALID_ARGUMENT);
+  EXPECT(preflight_buffer_new(&buffer) == PREFLIGHT_OK);
+  EXPECT(buffer != NULL);
+  if (buffer == NULL) return;
+  EXPECT(strcmp(preflight_buffer_data(buffer), "") == 0 && preflight_buffer_size(buffer) == 0);
+  EXPECT(strcmp(preflight_buffer_data(NULL), "") == 0 && preflight_buffer_size(NULL) == 0);
+  /* Responses and errors alternate in the same buffer: none leaves anything for the next. */
+  for (round = 0; round < 3; ++round) {
+    expect_same_into(engine, buffer, request_body, strlen(request_body), 0);
+    EXPECT(strstr(preflight_buffer_data(buffer), "\"constraintName\":\"IT SOD-117\"") != NULL);
+    expect_same_into(engine, buffer, bad_json, strlen(bad_json), 0);
+    EXPECT(strstr(preflight_buffer_data(buffer), "\"scimType\":\"invalidSyntax\"") != NULL);
+    expect_same_into(engine, buffer, request_body, strlen(request_body), PREFLIGHT_PRETTY | PREFLIGHT_EXPLAIN);
+    EXPECT(strstr(preflight_buffer_data(buffer), "\"constraintName\": \"IT SOD-117\"") != NULL);
+    expect_same_into(engine, buffer, unknown, strlen(unknown), 0);
+    expect_same_into(engine, buffer, quiet, strlen(quiet), 0);
+    EXPECT(strstr(preflight_buffer_data(buffer), "violations") == NULL);
+    expect_same_into(engine, buffer, request_body, 5, 0); /* the length is what counts */
+  }
+  EXPECT(preflight_check_into(NULL, request_body, strlen(request_body), 0, buffer) == PREFLIGHT_INVALID_ARGUMENT);
+  EXPECT(strstr(preflight_buffer_data(buffer), "engine is NULL") != NULL);
+  EXPECT(preflight_check_into(engine, NULL, 0, 0, buffer) == PREFLIGHT_INVALID_ARGUMENT);
+  EXPECT(strstr(preflight_buffer_data(buffer), "request is NULL") != NULL);
+  EXPECT(preflight_check_into(engine, request_body, strlen(request_body), 0, NULL) == PREFLIGHT_INVALID_ARGUMENT);
+  preflight_buffer_free(buffer);
+  preflight_buffer_free(NULL);
+}
+
 static void test_limits(void) {
   preflight_engine *engine = NULL;
   char *out = NULL;
@@ -383,6 +434,8 @@ static int thread_failures[THREADS + 1];
 static void *checker(void *arg) {
   int id = (int)(size_t)arg;
   int i;
+  preflight_buffer *buffer = NULL;
+  if (preflight_buffer_new(&buffer) != PREFLIGHT_OK) ++thread_failures[id];
   for (i = 0; i < ROUNDS; ++i) {
     preflight_engine *engine = NULL;
     char *out = NULL;
@@ -393,6 +446,9 @@ static void *checker(void *arg) {
     preflight_string_free(out);
     if (preflight_check(engine, "{", 1, 0, &out) != PREFLIGHT_INVALID_SYNTAX) ++thread_failures[id];
     preflight_string_free(out);
+    if (preflight_check_into(engine, request_body, strlen(request_body), 0, buffer) != PREFLIGHT_OK ||
+        strstr(preflight_buffer_data(buffer), "IT SOD-117") == NULL)
+      ++thread_failures[id];
     if (preflight_query(engine, "Users", "userName sw \"R\"", "userName", NULL, NULL, NULL, -1, -1, &out) !=
             PREFLIGHT_OK ||
         strstr(out, "Ryan.Russell") == NULL)
@@ -405,6 +461,7 @@ static void *checker(void *arg) {
     preflight_string_free(out);
     preflight_engine_free(engine);
   }
+  preflight_buffer_free(buffer);
   return NULL;
 }
 
@@ -454,6 +511,7 @@ int main(int argc, char **argv) {
   engine = load_demo();
   if (engine == NULL) return 1;
   test_check(engine);
+  test_check_into(engine);
   test_batch(engine);
   test_limits();
   test_reading(engine);

@@ -124,6 +124,29 @@ PREFLIGHT_API int preflight_check_batch(const preflight_engine *engine, const ch
                                         const size_t *lengths, size_t n, unsigned flags,
                                         int *statuses, char **out);
 
+/* A reusable output buffer: for a caller that checks in a loop and wants no allocation per
+ * call. Once it has grown to the size of the responses, preflight_check_into allocates
+ * nothing in the library for a request that reports no violation, and nothing beyond the
+ * check's own lists otherwise. A buffer is not thread-safe: use one per thread.
+ * preflight_buffer_new returns PREFLIGHT_OK or PREFLIGHT_NO_MEMORY (then *buffer_out is NULL),
+ * or PREFLIGHT_INVALID_ARGUMENT if buffer_out is NULL. */
+typedef struct preflight_buffer preflight_buffer;
+PREFLIGHT_API int preflight_buffer_new(preflight_buffer **buffer_out);
+/* Releases a buffer. NULL is allowed. */
+PREFLIGHT_API void preflight_buffer_free(preflight_buffer *buffer);
+/* The text the last call wrote (NUL-terminated; "" for a new buffer, and after a call that
+ * failed for want of memory), valid until the next call that writes into the buffer or frees
+ * it. NULL buffer: "". */
+PREFLIGHT_API const char *preflight_buffer_data(const preflight_buffer *buffer);
+/* Its length in bytes, without the NUL. NULL buffer: 0. */
+PREFLIGHT_API size_t preflight_buffer_size(const preflight_buffer *buffer);
+
+/* preflight_check into a reused buffer: the same status, and the same bytes in `out` that
+ * preflight_check gives in its string (the response, or the SCIM Error). A NULL `out` is
+ * PREFLIGHT_INVALID_ARGUMENT and writes nothing. Thread-safe on the engine. */
+PREFLIGHT_API int preflight_check_into(const preflight_engine *engine, const char *request, size_t len,
+                                       unsigned flags, preflight_buffer *out);
+
 /* What the engine is: {"sourceHash": hex content hash of the sources, "identities": N,
  * "policies": N, "loadErrors": N, "partial": bool, "loadMs": ms}. Thread-safe. */
 PREFLIGHT_API int preflight_engine_info(const preflight_engine *engine, char **out);
