@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -96,7 +98,7 @@ struct TempFile {
 
 // What ReadScimJsonFile reads of `text` written to a file (its name in the dump x.json).
 std::string ReadFromFile(const std::string& text, const Limits& limits, bool pack = false) {
-  static const TempFile file("preflight-scim-file-test.json");
+  static const TempFile file(absl::StrCat("preflight-scim-file-test-", getpid(), ".json"));  // tests run in parallel
   file.Write(text);
   SnapshotObjects objects;
   snapshot_sources_internal::ScimParsers parsers;
@@ -299,7 +301,7 @@ TEST_CASE("SCIM reader: an export packed every few megabytes as it is read gives
 }
 
 TEST_CASE("SCIM reader: exports in lines are loaded a block at a time, as read whole", "[snapshot][scim][load]") {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "preflight-scim-blocks";
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / absl::StrCat("preflight-scim-blocks-", getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::vector<std::pair<std::string, std::string>> files;
