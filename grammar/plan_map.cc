@@ -446,6 +446,9 @@ absl::Status Error(ErrorCode code, std::string_view text, int64_t offset, std::s
 }  // namespace
 
 absl::Status ParseMapForm(std::string_view text, int max_depth, MapFormTree& tree) {
+  // The tree holds 32-bit offsets into the text.
+  if (text.size() > UINT32_MAX - 1)
+    return MakeError(ErrorCode::kTooMany, absl::StrCat("map-form plan of ", text.size(), " bytes: at most 4 GiB"));
   MapFormBuilder b{tree};
   b.Reset(text);
   b.base = text.data();

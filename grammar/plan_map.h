@@ -88,7 +88,8 @@ class MapFormTree {
 };
 
 // Parses `text` into `tree` (its previous content is dropped; on failure the tree is
-// unspecified). The tree keeps views of `text`: it must outlive the tree's use.
+// unspecified). The tree keeps views of `text`: it must outlive the tree's use. A text of
+// 4 GiB or more is ErrorCode::kTooMany (offsets are 32-bit).
 absl::Status ParseMapForm(std::string_view text, int max_depth, MapFormTree& tree);
 
 }  // namespace preflight

@@ -38,10 +38,11 @@ CompareOptions Options(bool use_index) {
 }
 
 void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
-  const CompareOptions opts = Options(use_index);
-  uint64_t mismatches = 0, skipped = 0, with_violations = 0, gated = 0, unheld_pre = 0, repeated = 0;
+  CompareOptions opts = Options(use_index);
+  uint64_t mismatches = 0, skipped = 0, with_violations = 0, gated = 0, gated_eager = 0, unheld_pre = 0, repeated = 0;
   for (uint64_t seed = first; seed < first + count; ++seed) {
     RandomCase c = GenerateCase(seed);
+    opts.eager_gate_keys = seed % 2 == 1;  // the value gates' other paths (CompareOptions)
     Comparison cmp = CompareCase(c, opts);
     if (cmp.skipped) {
       ++skipped;
@@ -49,6 +50,7 @@ void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
     }
     if (cmp.reference.find("(none)") == std::string::npos) ++with_violations;
     if (cmp.gated_violations > 0) ++gated;
+    if (cmp.gated_violations > 0 && opts.eager_gate_keys) ++gated_eager;
     if (cmp.unheld_pre_violations > 0) ++unheld_pre;
     if (cmp.repeated_term_violations > 0) ++repeated;
     if (!cmp.mismatch) continue;
@@ -56,7 +58,8 @@ void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
     RandomCase small = Minimize(c, [&](const RandomCase& x) { return CompareCase(x, opts).mismatch; });
     Comparison m = CompareCase(small, opts);
     std::ostringstream os;
-    os << "MISMATCH seed=" << seed << " use_constraint_index=" << use_index << " (minimized)\n"
+    os << "MISMATCH seed=" << seed << " use_constraint_index=" << use_index
+       << " eager_gate_keys=" << opts.eager_gate_keys << " (minimized)\n"
        << DescribeCase(small) << "--- engine:\n" << m.engine << "--- reference:\n" << m.reference
        << "--- original case, engine:\n" << cmp.engine << "--- original case, reference:\n" << cmp.reference;
     UNSCOPED_INFO(os.str());
@@ -64,12 +67,14 @@ void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
   }
   std::cerr << "differential: seeds " << first << ".." << first + count - 1 << " index=" << use_index
             << " compared=" << count - skipped << " skipped=" << skipped << " with_violations=" << with_violations
-            << " with_gated_violations=" << gated << " with_unheld_pre=" << unheld_pre
+            << " with_gated_violations=" << gated
+            << " (eager " << gated_eager << ") with_unheld_pre=" << unheld_pre
             << " with_repeated_gate_terms=" << repeated << " mismatches=" << mismatches << "\n";
   CHECK(mismatches == 0);
   CHECK(skipped < count / 10);
   CHECK(with_violations > count / 20);  // the generator must keep producing violations
   CHECK(gated > count / 100);  // and violations of value-gated entitlement SoD constraints
+  CHECK(gated_eager > count / 250);  // half of them with the gates' eager tuning
   CHECK(unheld_pre > count / 50);  // and new role SoD violations with no pre side to evaluate
   CHECK(repeated >= count / 5000);  // and gated ones listing a term once per account holding it
 }

@@ -446,6 +446,15 @@ TEST_CASE("plan map form: the documented example", "[plan]") {
   REQUIRE(DetectPlanFormat(kDocumentedExample) == PlanFormat::kMap);
 }
 
+TEST_CASE("plan map form: a text of 4 GiB or more is refused before it is read (32-bit offsets)", "[plan]") {
+  // Only the length is looked at: the view's bytes past the first are never read.
+  const char one[] = "{";
+  MapFormTree tree;
+  absl::Status s = ParseMapForm(std::string_view(one, size_t{1} << 32), 64, tree);
+  RequireError(s, ErrorCode::kTooMany);
+  REQUIRE(DetailOf(s) == "map-form plan of 4294967296 bytes: at most 4 GiB");
+}
+
 TEST_CASE("plan map form: tokenizer rules", "[plan]") {
   auto p = DecodePlanMap(
       "{ accounts => [ { op : Create ; application = \"My App\" , nativeIdentity=0012,\n"

@@ -892,6 +892,10 @@ Comparison CompareCase(const RandomCase& c, const CompareOptions& compare) {
   req.identity = c.identity;
   req.policies = c.policies;
   CheckOptions options = compare.use_constraint_index ? CheckOptions() : CheckOptions::Exhaustive();
+  if (compare.eager_gate_keys) {
+    options.gate_probe_from = 0;
+    options.held_keys_from = 1;
+  }
   auto result = Check(**snapshot, req, c.plan, options);
   std::vector<reference::RefViolation> engine;
   if (result.ok()) {

@@ -1,6 +1,7 @@
 #include "engine/policy/check.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <span>
 #include <tuple>
 
@@ -41,10 +42,11 @@ std::span<const Index> SelectPolicies(const Snapshot& s, const CheckRequest& req
 // With `pairs`, a role still held after the plan brings only the role SoD constraints
 // with a role held after the plan on the other side: a constraint fires when a role of
 // each side is held, and this role is one, so the other side needs one. With `values`
-// (the post state's), a constraint with a value gate comes only when it fires.
+// (the post state's), a constraint with a value gate comes only when it fires; with
+// lists of `probe_from` or more entries probed by the held keys (use_gate_pairs).
 void TouchedConstraints(const Snapshot& s, const Projection& projection, const HeldRoles& pre, const HeldRoles& post,
-                        const ConstraintTable& table, bool pairs, HeldValues* values, TouchedSet& set,
-                        std::vector<ConstraintRef>& touched) {
+                        const ConstraintTable& table, bool pairs, HeldValues* values, size_t probe_from,
+                        TouchedSet& set, std::vector<ConstraintRef>& touched) {
   set.Reset(table);
   set.Add(s.AlwaysEvaluatedConstraints());
   auto role_changed = [&](Index r) {
@@ -55,7 +57,7 @@ void TouchedConstraints(const Snapshot& s, const Projection& projection, const H
     if (const auto* refs = s.ConstraintsNamingRole(r)) set.Add(*refs);
   };
   if (&pre != &post) HeldRoles::ForEachDifference(pre, post, role_changed);
-  for (const Change& c : projection.changes) table.AddTouchedByValue(s, c, values, set);
+  for (const Change& c : projection.changes) table.AddTouchedByValue(s, c, values, probe_from, set);
   touched.clear();
   set.Drain(touched);
 }
@@ -146,7 +148,7 @@ class PreViolations {
   PreViolations(const MatchContext& ctx, const ConstraintTable& table, const CheckOptions& options,
                 const Projection& projection, const HeldRoles& held, std::span<const Index> policies, Storage& storage)
       : ctx_(ctx), s_(ctx.snapshot), table_(table), by_position_(options.equal_by_position),
-        skip_unheld_pre_(options.skip_unheld_pre), shortcuts_(Shortcuts(options)), projection_(projection), held_(held), policies_(policies),
+        skip_unheld_pre_(options.skip_unheld_pre), find_all_from_(options.held_keys_from), shortcuts_(Shortcuts(options)), projection_(projection), held_(held), policies_(policies),
         st_(storage) {}
 
   bool IsNew(const Violation& post) {
@@ -241,7 +243,7 @@ class PreViolations {
       st_.epoch = 1;
     }
     for (Index q : policies_) st_.mark[q] = st_.epoch;
-    st_.values.Reset(table_, projection_.pre);
+    st_.values.Reset(table_, projection_.pre, find_all_from_);
   }
   size_t FlatIndex(ConstraintRef r) {
     Start();
@@ -286,6 +288,7 @@ class PreViolations {
   const ConstraintTable& table_;
   bool by_position_;
   bool skip_unheld_pre_;
+  uint32_t find_all_from_;
   ConstraintTable::Shortcuts shortcuts_;
   const Projection& projection_;
   const HeldRoles& held_;
@@ -432,10 +435,11 @@ absl::Status CheckInto(const Snapshot& s, const CheckRequest& req, const Provisi
   const HeldRoles& held_post = same_roles ? scratch.held_pre : scratch.held_post;
   std::vector<ConstraintRef>& touched = scratch.touched;
   touched.clear();
-  scratch.post_values.Reset(table, projection->post);
+  scratch.post_values.Reset(table, projection->post, options.held_keys_from);
   if (options.use_constraint_index) {
     TouchedConstraints(s, *projection, held_pre, held_post, table, options.use_role_pairs,
-                       options.use_value_gates ? &scratch.post_values : nullptr, scratch.touched_set, touched);
+                       options.use_value_gates ? &scratch.post_values : nullptr,
+                       options.use_gate_pairs ? options.gate_probe_from : SIZE_MAX, scratch.touched_set, touched);
   } else {
     for (Index p : policies)
       for (Index c = 0; c < s.policies()[p].constraints.size(); ++c)

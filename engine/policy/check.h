@@ -55,6 +55,16 @@ struct CheckOptions {
   // gate's keys (each term as many times as accounts hold its value) instead of
   // evaluating its selectors again.
   bool terms_from_gates = true;
+  // With the value gates: of the many gated constraints one changed value can bring (at
+  // 100,000 constraints a key is named by ~500), read the gates only of those whose
+  // witness selector (ConstraintTable::AddTouchedByValue) names a key the identity holds,
+  // found by probing the list by key for each held key.
+  bool use_gate_pairs = true;
+  // Tuning, the same answer for any values (the differential test varies them): a
+  // changed key's gated list is probed by held key from this length; a state's held
+  // keys are all found at once after this many were looked up one at a time.
+  uint32_t gate_probe_from = 64;
+  uint32_t held_keys_from = 32;
   // Evaluate a role SoD constraint from its sides in the constraint table (one flat
   // record), not from the Constraint and its two lists.
   bool use_role_sides = true;
@@ -80,6 +90,7 @@ struct CheckOptions {
     o.precomputed_roles = false;
     o.use_value_gates = false;
     o.terms_from_gates = false;
+    o.use_gate_pairs = false;
     o.use_role_sides = false;
     o.skip_unheld_pre = false;
     o.resolve_plan_strings_first = false;

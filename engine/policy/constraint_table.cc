@@ -84,30 +84,54 @@ ConstraintTable::ConstraintTable(const Snapshot& s) {
     }
 
   // Gated constraints by key: a bit per flat number, and per key the gated constraints
-  // naming it, each as its ref and a copy of its gate.
+  // naming it under the keys of their witness selector for it.
   gated_.assign((Size() + 63) / 64, 0);
-  std::vector<std::vector<uint32_t>> by_key(keys_.size());
+  std::vector<std::vector<Witnessed>> by_key(keys_.size());
+  struct Sel {
+    const uint32_t* keys;
+    uint32_t n;
+    bool all;
+  };
+  std::vector<Sel> sels;
+  std::vector<uint32_t> keys;
   for (Index p = 0; p < policies.size(); ++p)
     for (Index c = 0; c < policies[p].constraints.size(); ++c) {
       const Form& form = forms_[Flat({p, c})];
       if (form.kind != FormKind::kGate) continue;
       gated_[Flat({p, c}) / 64] |= uint64_t{1} << (Flat({p, c}) % 64);
-      const uint32_t* begin = compiled_.data() + form.at;
-      const uint32_t* end = begin;
-      GateHolds(end, nullptr);
-      std::vector<uint32_t> keys;
-      for (const uint32_t* g = begin + 1; g < end; g += 1 + (*g & ~kAllKeys)) keys.insert(keys.end(), g + 1, g + 1 + (*g & ~kAllKeys));
+      const uint32_t* g = compiled_.data() + form.at;
+      sels.clear();
+      keys.clear();
+      for (uint32_t i = 0, n = *g++; i < n; ++i) {
+        Sel sel{g + 1, *g & ~kAllKeys, (*g & kAllKeys) != 0};
+        sels.push_back(sel);
+        keys.insert(keys.end(), sel.keys, sel.keys + sel.n);
+        g += 1 + sel.n;
+      }
       std::sort(keys.begin(), keys.end());
       keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
       for (uint32_t k : keys) {
-        by_key[k].push_back(p);
-        by_key[k].push_back(c);
-        by_key[k].insert(by_key[k].end(), begin, end);
+        // A fired constraint matches every selector, so holds a key of each (all the keys
+        // of an `and` selector): the witness is the one cheapest to list.
+        const Sel* witness = nullptr;
+        auto cost = [&](const Sel& x) {
+          bool names_k = std::find(x.keys, x.keys + x.n, k) != x.keys + x.n;
+          return std::pair(names_k, x.all ? 1u : x.n);
+        };
+        for (const Sel& x : sels)
+          if (!witness || cost(x) < cost(*witness)) witness = &x;
+        for (uint32_t i = 0; i < (witness->all ? 1u : witness->n); ++i)
+          by_key[k].push_back({witness->keys[i], {p, c}, form.at});
       }
     }
   by_key_starts_.reserve(keys_.size() + 1);
   by_key_starts_.push_back(0);
-  for (const auto& list : by_key) {
+  for (auto& list : by_key) {
+    auto order = [](const Witnessed& x) { return std::tie(x.key, x.ref.policy, x.ref.constraint); };
+    std::sort(list.begin(), list.end(), [&](const Witnessed& a, const Witnessed& b) { return order(a) < order(b); });
+    list.erase(std::unique(list.begin(), list.end(),
+                           [&](const Witnessed& a, const Witnessed& b) { return order(a) == order(b); }),
+               list.end());
     by_key_.insert(by_key_.end(), list.begin(), list.end());
     by_key_starts_.push_back(static_cast<uint32_t>(by_key_.size()));
   }
@@ -135,25 +159,30 @@ bool ConstraintTable::GateHolds(const uint32_t*& g, HeldValues* held) {
 }
 
 void ConstraintTable::AddTouchedByValue(const Snapshot& s, const Change& change, HeldValues* held,
-                                        TouchedSet& set) const {
+                                        size_t probe_from, TouchedSet& set) const {
   const auto* refs = s.ConstraintsNamingValue(change.application, change.attr, change.value);
   if (!refs) return;
   if (!held) return set.Add(*refs);
   for (ConstraintRef r : *refs)
     if (!(gated_[Flat(r) / 64] >> (Flat(r) % 64) & 1)) set.Add(r);
-  auto key = key_ids_.find(ValueKey{change.application, change.attr, change.value});
-  if (key == key_ids_.end()) return;
-  const uint32_t* g = by_key_.data() + by_key_starts_[key->second];
-  const uint32_t* end = by_key_.data() + by_key_starts_[key->second + 1];
-  while (g < end) {
-    ConstraintRef r{g[0], g[1]};
-    g += 2;
-    // Brought already by another changed key: its gate holds, no need to read it again.
-    if (set.Has(r)) {
-      GateHolds(g, nullptr);
-      continue;
-    }
-    if (GateHolds(g, held)) set.Add(r);
+  uint32_t key = FindKey(ValueKey{change.application, change.attr, change.value});
+  if (key == kNoIndex) return;
+  std::span<const Witnessed> list(by_key_.data() + by_key_starts_[key], by_key_starts_[key + 1] - by_key_starts_[key]);
+  auto add = [&](const Witnessed& w) {
+    // Brought already (by another witness key or changed key): no need to read its gate.
+    if (set.Has(w.ref)) return;
+    const uint32_t* g = compiled_.data() + w.gate;
+    if (GateHolds(g, held)) set.Add(w.ref);
+  };
+  // A short list is read through, a long one probed for each held key (found at once).
+  if (list.size() < probe_from) {
+    for (const Witnessed& w : list)
+      if (held->Holds(w.key)) add(w);
+    return;
+  }
+  for (uint32_t k : held->HeldKeys()) {
+    auto lo = std::lower_bound(list.begin(), list.end(), k, [](const Witnessed& w, uint32_t k) { return w.key < k; });
+    for (; lo != list.end() && lo->key == k; ++lo) add(*lo);
   }
 }
 
@@ -284,9 +313,13 @@ void TouchedSet::Drain(std::vector<ConstraintRef>& out) {
   }
 }
 
-void HeldValues::Reset(const ConstraintTable& table, const IdentityState& state) {
+void HeldValues::Reset(const ConstraintTable& table, const IdentityState& state, uint32_t find_all_from) {
   table_ = &table;
   state_ = &state;
+  lookups_ = 0;
+  find_all_from_ = find_all_from;
+  all_known_ = false;
+  held_.clear();
   if (known_.size() < table.Keys().size()) known_.resize(table.Keys().size());
   if (++epoch_ == 0) {
     std::fill(known_.begin(), known_.end(), Known());
@@ -297,6 +330,17 @@ void HeldValues::Reset(const ConstraintTable& table, const IdentityState& state)
 uint32_t HeldValues::Count(uint32_t key) {
   Known& known = known_[key];
   if (known.epoch == epoch_) return known.count;
+  if (all_known_) return 0;
+  // Past a few dozen keys, finding them all at once costs less.
+  if (++lookups_ > find_all_from_) {
+    HeldKeys();
+    return known.epoch == epoch_ ? known.count : 0;
+  }
+  known = {epoch_, Find(key), 0};
+  return known.count;
+}
+
+uint32_t HeldValues::Find(uint32_t key) const {
   // Matchmaker.TermMatcher: the accounts of the application that hold the value in the
   // attribute (compared as interned ids: case-sensitive).
   const ConstraintTable::ValueKey& k = table_->Keys()[key];
@@ -306,8 +350,36 @@ uint32_t HeldValues::Count(uint32_t key) {
     std::optional<AttrView> v = a.Find(k.attribute);
     if (v && std::find(v->values.begin(), v->values.end(), k.value) != v->values.end()) ++count;
   }
-  known = {epoch_, count};
   return count;
+}
+
+std::span<const uint32_t> HeldValues::HeldKeys() {
+  if (all_known_) return held_;
+  all_known_ = true;
+  // Forget the keys found one at a time (they are found again), then look each account's
+  // values up as keys, each key counted once per account holding it, as Find counts.
+  if (++epoch_ == 0) {
+    std::fill(known_.begin(), known_.end(), Known());
+    epoch_ = 1;
+  }
+  for (uint32_t i = 0; i < state_->accounts.size(); ++i) {
+    const AccountState& a = state_->accounts[i];
+    a.ForEachAttribute([&](const AttrView& attr) {
+      for (Id v : attr.values) {
+        uint32_t key = table_->FindKey({a.application, attr.name, v});
+        if (key == kNoIndex) continue;
+        Known& known = known_[key];
+        if (known.epoch != epoch_) {
+          known = {epoch_, 1, i};
+          held_.push_back(key);
+        } else if (known.account != i) {
+          ++known.count;
+          known.account = i;
+        }
+      }
+    });
+  }
+  return held_;
 }
 
 std::span<const ConstraintRef> ConstraintTable::PairedWith(Index role, Index other) const {
@@ -322,7 +394,7 @@ size_t ConstraintTable::Bytes() const {
          partner_roles_.capacity() * sizeof(Index) + partner_refs_.capacity() * sizeof(ConstraintRef) +
          forms_.capacity() * sizeof(Form) + compiled_.capacity() * sizeof(uint32_t) +
          gated_.capacity() * sizeof(uint64_t) + by_key_starts_.capacity() * sizeof(uint32_t) +
-         by_key_.capacity() * sizeof(uint32_t) + key_ids_.capacity() * (sizeof(ValueKey) + sizeof(uint32_t) + 1) +
+         by_key_.capacity() * sizeof(Witnessed) + key_ids_.capacity() * (sizeof(ValueKey) + sizeof(uint32_t) + 1) +
          keys_.capacity() * sizeof(ValueKey);
 }
 

@@ -133,12 +133,14 @@ static void test_load_errors(void) {
   rmdir(dir);
 }
 
+/* Request bodies the check tests share. */
+static const char *const bad_json = "{\"identity\": ";
+static const char *const unknown =
+    "{\"identity\":\"Nobody.Here\",\"plan\":{\"value\":\"{accounts=[]}\","
+    "\"type\":\"application/sailpoint.object.ProvisioningPlan+json\"}}";
+
 static void test_check(preflight_engine *engine) {
   char *out = NULL;
-  const char *bad_json = "{\"identity\": ";
-  const char *unknown =
-      "{\"identity\":\"Nobody.Here\",\"plan\":{\"value\":\"{accounts=[]}\","
-      "\"type\":\"application/sailpoint.object.ProvisioningPlan+json\"}}";
   const char *bad_plan =
       "{\"identity\":\"Ryan.Russell\",\"plan\":{\"value\":\"<ProvisioningPlan>\","
       "\"type\":\"application/xml\"}}";
@@ -180,10 +182,6 @@ static void expect_same_into(preflight_engine *engine, preflight_buffer *buffer,
 
 static void test_check_into(preflight_engine *engine) {
   preflight_buffer *buffer = NULL;
-  const char *bad_json = "{\"identity\": ";
-  const char *unknown =
-      "{\"identity\":\"Nobody.Here\",\"plan\":{\"value\":\"{accounts=[]}\","
-      "\"type\":\"application/sailpoint.object.ProvisioningPlan+json\"}}";
   const char *quiet =
       "{\"identity\":\"Ryan.Russell\",\"plan\":{\"value\":\"{accounts=[]}\","
       "\"type\":\"application/sailpoint.object.ProvisioningPlan+json\"}}";
