@@ -343,6 +343,7 @@ struct Reader {
   };
   std::vector<Grant> grants;
   std::vector<IdentityChunk::Account> accounts;
+  std::optional<IdentityChunkBuilder::AttributeWriter> attributes;  // of the object being written (Attributes())
   std::string member_name;  // a member of "name", as its attribute's name ("name.<member>")
 
   Reader(std::string_view f, SnapshotObjects& o) : file(f), out(o) {}
@@ -368,7 +369,7 @@ struct Reader {
   // value); an object is kept by its "value" member, null as no value.
   void Attribute(std::string_view name, Json v) {
     const IdentityChunk::Str n = builder.S(name);
-    IdentityChunkBuilder::ListWriter values(builder);
+    IdentityChunkBuilder::AttributeWriter& values = attributes->Values();
     char number[32];
     auto add = [&](Json x) {
       if (x.is_object()) {
@@ -382,14 +383,16 @@ struct Reader {
     } else {
       add(v);
     }
-    builder.chunk().attributes.push_back({n, v.is_array(), values.run()});
+    attributes->Add(n, v.is_array());
   }
-  // The attributes `write()` writes, as one run.
+  // The attributes `write()` writes (into `attributes`), as one run.
   template <typename Write>
-  Run Attributes(Write&& write) {
-    const auto begin = static_cast<uint32_t>(builder.chunk().attributes.size());
+  IdentityChunk::AttributeRun Attributes(Write&& write) {
+    attributes.emplace(builder);
     write();
-    return {begin, static_cast<uint32_t>(builder.chunk().attributes.size()) - begin};
+    IdentityChunk::AttributeRun run = attributes->run();
+    attributes.reset();
+    return run;
   }
   // An account record's strings (in IdentityChunkBuilder::Account's order), without its
   // place and flags; `attributes()` writes its attributes. No permissions: SCIM has none.
@@ -495,10 +498,10 @@ struct Reader {
             for (size_t m = k; m < grants.size(); ++m) {
               if (!same_account(grants[m], grants[k]) || !first(m, same_attribute)) continue;
               const IdentityChunk::Str n = builder.S(grants[m].attribute);
-              IdentityChunkBuilder::ListWriter values(builder);
+              IdentityChunkBuilder::AttributeWriter& values = attributes->Values();
               for (size_t v = m; v < grants.size(); ++v)
                 if (same_attribute(grants[v], grants[m])) values.emplace_back(grants[v].value);
-              builder.chunk().attributes.push_back({n, true, values.run()});
+              attributes->Add(n, true);
             }
           }));
       a.where = Place(pointer);  // queried through its User, not as an Account
