@@ -180,22 +180,17 @@ struct Reader {
         });
   }
   // The same into the identities' chunk.
-  IdentityChunk::Run ChunkAttributes(const pugi::xml_node& attributes) {
-    IdentityChunk& c = identities.chunk();
-    IdentityChunk::Run r{static_cast<uint32_t>(c.attributes.size()), 0};
+  IdentityChunk::AttributeRun ChunkAttributes(const pugi::xml_node& attributes) {
+    IdentityChunkBuilder::AttributeWriter writer(identities);
     IdentityChunk::Str name = 0;
-    std::optional<IdentityChunkBuilder::ListWriter> values;
     ReadAttributeEntries(
         attributes,
-        [&](std::string_view key) -> IdentityChunkBuilder::ListWriter& {
+        [&](std::string_view key) -> IdentityChunkBuilder::AttributeWriter& {
           name = identities.S(key);
-          return values.emplace(identities);
+          return writer.Values();
         },
-        [&](bool multi) {
-          c.attributes.push_back({name, multi, values->run()});
-          ++r.size;
-        });
-    return r;
+        [&](bool multi) { writer.Add(name, multi); });
+    return writer.run();
   }
   // Where(node, the object's usual pointer) as the chunk keeps it (IdentityChunk::kObjectPointer).
   IdentityChunk::Place ChunkPlace(const pugi::xml_node& node) {
@@ -447,12 +442,12 @@ struct Reader {
     k.display_name = b.S(node.attribute("displayName").value());
     k.attributes = ChunkAttributes(node.child("Attributes"));
     const IdentityChunk& c = b.chunk();
-    for (const IdentityChunk::Attribute& a : c.Attributes(k.attributes)) {
+    c.ForEachAttribute(k.attributes, [&](const IdentityChunk::Attribute& a, std::span<const IdentityChunk::Str> values) {
       std::string_view name = c.Get(a.name);
-      if (name != "IIQDisabled" && name != "IIQLocked") continue;
-      bool flag = a.values.size > 0 && absl::EqualsIgnoreCase(ToAbsl(c.Get(c.List(a.values).front())), "true");
+      if (name != "IIQDisabled" && name != "IIQLocked") return;
+      bool flag = !values.empty() && absl::EqualsIgnoreCase(ToAbsl(c.Get(values.front())), "true");
       (name == "IIQDisabled" ? k.disabled : k.locked) = flag;
-    }
+    });
     k.where = ChunkPlace(node);  // "Link[native identity]"
     return k;
   }

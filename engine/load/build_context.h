@@ -83,7 +83,7 @@ class BuildContext {
   // Attributes appended to the population's columns: sorted by name, nulls dropped,
   // repeated names merged into one list; `app`, an account's application, makes multi-valued
   // the attributes its schema says are.
-  Range StoreAttributes(ChunkStrings& strings, IdentityChunk::Run attrs, const Application* app);
+  Range StoreAttributes(ChunkStrings& strings, IdentityChunk::AttributeRun attrs, const Application* app);
   struct PendingAttribute {  // an attribute's name and its values' run of pending_values_
     Id name;
     bool multi;

@@ -48,21 +48,21 @@ class BuildContext::ChunkStrings {
 
 // Into the population's columns directly: the attributes' ids gathered in the chunk's
 // order (the order they are interned in), then sorted by name as a list of runs.
-Range BuildContext::StoreAttributes(ChunkStrings& strings, IdentityChunk::Run attrs, const Application* app) {
+Range BuildContext::StoreAttributes(ChunkStrings& strings, IdentityChunk::AttributeRun attrs, const Application* app) {
   const IdentityChunk& chunk = strings.chunk();
   std::vector<PendingAttribute>& pending = pending_attributes_;
   std::vector<Id>& ids = pending_values_;
   pending.clear();
   ids.clear();
-  for (const IdentityChunk::Attribute& a : chunk.Attributes(attrs)) {
-    if (a.values.size == 0 && !a.multi) continue;  // null
+  chunk.ForEachAttribute(attrs, [&](const IdentityChunk::Attribute& a, std::span<const IdentityChunk::Str> values) {
+    if (values.empty() && !a.multi) return;  // null
     PendingAttribute& v = pending.emplace_back();
     v.name = strings(a.name);
     v.multi = a.multi;
     v.begin = static_cast<uint32_t>(ids.size());
-    v.size = a.values.size;
-    for (IdentityChunk::Str value : chunk.List(a.values)) ids.push_back(strings(value));
-  }
+    v.size = a.size;
+    for (IdentityChunk::Str value : values) ids.push_back(strings(value));
+  });
   std::sort(pending.begin(), pending.end(),
             [](const PendingAttribute& x, const PendingAttribute& y) { return x.name < y.name; });
   std::vector<AttrRecord>& records = snap.population_.attributes.Build();
@@ -188,7 +188,7 @@ void BuildContext::ResolveIdentities() {
     identity_count += chunk.identities.size();
     account_count += chunk.accounts.size();
     attribute_count += chunk.attributes.size();
-    for (const IdentityChunk::Attribute& a : chunk.attributes) value_count += a.values.size;
+    for (const IdentityChunk::Attribute& a : chunk.attributes) value_count += a.size;
   }
   PopulationStore& p = snap.population_;
   p.identities.Build().reserve(p.identities.Build().size() + identity_count);

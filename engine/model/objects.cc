@@ -89,14 +89,15 @@ Run ListOf(IdentityChunkBuilder& b, const Strings& strings) {
   return list.run();
 }
 
-Run AttributesOf(IdentityChunkBuilder& b, const std::vector<AttributeObject>& attrs) {
-  IdentityChunk& c = b.chunk();
-  Run r{static_cast<uint32_t>(c.attributes.size()), static_cast<uint32_t>(attrs.size())};
+IdentityChunk::AttributeRun AttributesOf(IdentityChunkBuilder& b, const std::vector<AttributeObject>& attrs) {
+  IdentityChunkBuilder::AttributeWriter writer(b);
   for (const AttributeObject& a : attrs) {
     Str name = b.S(a.name);
-    c.attributes.push_back({name, a.multi, ListOf(b, a.values)});
+    IdentityChunkBuilder::AttributeWriter& values = writer.Values();
+    for (std::string_view v : a.values) values.emplace_back(v);
+    writer.Add(name, a.multi);
   }
-  return r;
+  return writer.run();
 }
 
 IdentityChunk::Place PlaceOf(IdentityChunkBuilder& b, const Location& l) {
@@ -215,14 +216,14 @@ class Unpacker {
     for (Str s : c_.List(r)) out.push_back(S(s));
     return out;
   }
-  std::vector<AttributeObject> Attributes(Run r) const {
+  std::vector<AttributeObject> Attributes(IdentityChunk::AttributeRun r) const {
     std::vector<AttributeObject> out;
-    for (const IdentityChunk::Attribute& a : c_.Attributes(r)) {
+    c_.ForEachAttribute(r, [&](const IdentityChunk::Attribute& a, std::span<const Str> values) {
       AttributeObject& o = out.emplace_back();
       o.name = S(a.name);
       o.multi = a.multi;
-      for (Str v : c_.List(a.values)) o.values.push_back(c_.Get(v));
-    }
+      for (Str v : values) o.values.push_back(c_.Get(v));
+    });
     return out;
   }
 

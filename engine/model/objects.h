@@ -316,25 +316,33 @@ struct IdentityChunk {
   // an export and before kFullText (Full()); past kMaxText, a length_error.
   static constexpr uint64_t kMaxText = UINT32_MAX;
   static constexpr uint64_t kFullText = uint64_t{1} << 30;
-  struct Attribute {  // 12 bytes, not 16: the most numerous record of a chunk
+  struct Attribute {  // 8 bytes: the most numerous record of a chunk
     Str name : 31 = 0;
     Str multi : 1 = 0;
-    Run values;
+    uint32_t size = 0;  // its values: the next `size` of its AttributeRun's values
   };
-  static_assert(sizeof(Attribute) == 12);
+  static_assert(sizeof(Attribute) == 8);
+  // An object's attributes, attributes[begin, begin + size), and their values, one run of
+  // lists from `values` on, each attribute's right after the one before it's (so an
+  // attribute need not say where its own begin).
+  struct AttributeRun {
+    uint32_t begin = 0, size = 0, values = 0;
+  };
   struct Permission {
     Str target = 0;
     Run rights;
   };
   struct Account {
     Str id = 0, identity = 0, application = 0, instance = 0, native_identity = 0, display_name = 0;
-    Run attributes, permissions;
+    AttributeRun attributes;
+    Run permissions;
     bool from_scim = false, disabled = false, locked = false;
     Place where;
   };
   struct Identity {
     Str name = 0, id = 0, display_name = 0;
-    Run attributes, assigned_roles, detected_roles, accounts, account_ids;
+    AttributeRun attributes;
+    Run assigned_roles, detected_roles, accounts, account_ids;
     bool from_scim = false, inactive = false;
     Place where;
   };
@@ -357,7 +365,15 @@ struct IdentityChunk {
   Location Where(const Identity& i) const { return Where(i.where, "Identity[", i.name); }
   Location Where(const Account& a) const { return Where(a.where, "Link[", a.native_identity); }
   std::span<const Str> List(Run r) const { return {lists.data() + r.begin, r.size}; }
-  std::span<const Attribute> Attributes(Run r) const { return {attributes.data() + r.begin, r.size}; }
+  // f(attribute, its values) for each attribute of `r`, in order.
+  template <class F>
+  void ForEachAttribute(AttributeRun r, F f) const {
+    const Str* values = lists.data() + r.values;
+    for (const Attribute& a : std::span<const Attribute>(attributes.data() + r.begin, r.size)) {
+      f(a, std::span<const Str>(values, a.size));
+      values += a.size;
+    }
+  }
   std::span<const Permission> Permissions(Run r) const { return {permissions.data() + r.begin, r.size}; }
   std::span<const Account> Accounts(Run r) const { return {accounts.data() + r.begin, r.size}; }
 
@@ -384,6 +400,37 @@ class IdentityChunkBuilder {
    private:
     IdentityChunkBuilder& b_;
     uint32_t begin_;
+  };
+
+  // Writes one object's attributes as an AttributeRun: for each, Values() and its values
+  // (emplace_back), then Add(its name); values not followed by an Add are dropped. Nothing
+  // else is written to the chunk's lists meanwhile.
+  class AttributeWriter {
+   public:
+    explicit AttributeWriter(IdentityChunkBuilder& b)
+        : b_(b),
+          run_{static_cast<uint32_t>(b.chunk_.attributes.size()), 0, static_cast<uint32_t>(b.chunk_.lists.size())},
+          end_(run_.values) {}
+    AttributeWriter& Values() {
+      b_.chunk_.lists.resize(end_);
+      return *this;
+    }
+    void emplace_back(std::string_view s) { b_.chunk_.lists.push_back(b_.S(s)); }
+    void Add(Str name, bool multi) {
+      const auto end = static_cast<uint32_t>(b_.chunk_.lists.size());
+      b_.chunk_.attributes.push_back({name, multi, end - end_});
+      end_ = end;
+      ++run_.size;
+    }
+    IdentityChunk::AttributeRun run() {
+      b_.chunk_.lists.resize(end_);
+      return run_;
+    }
+
+   private:
+    IdentityChunkBuilder& b_;
+    IdentityChunk::AttributeRun run_;
+    uint32_t end_;  // of the last added attribute's values
   };
 
   IdentityChunkBuilder();
