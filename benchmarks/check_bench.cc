@@ -146,6 +146,18 @@ void BM_CheckFreshPlan(benchmark::State& state) {
 }
 BENCHMARK(BM_CheckFreshPlan)->UseRealTime();
 
+// BM_Check (fresh:0) and BM_CheckFreshPlan (fresh:1) with CheckOptions::prefetch_ahead
+// off: in one binary, what asking ahead for the identity's runs and the indexes by value
+// saves.
+void BM_CheckNoPrefetch(benchmark::State& state) {
+  const Fixture& f = Load();
+  if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
+  CheckOptions options;
+  options.prefetch_ahead = false;
+  TimeChecks(state, f, options, state.range(0) != 0);
+}
+BENCHMARK(BM_CheckNoPrefetch)->Arg(0)->Arg(1)->ArgName("fresh")->UseRealTime();
+
 // One check into a CheckResult the caller reuses (CheckInto, the defaults): once the
 // thread's scratch and the result's lists have grown, no check allocates, whether it
 // reports violations or not; any allocation fails the benchmark.
