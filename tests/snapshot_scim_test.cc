@@ -7,9 +7,11 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -298,6 +300,54 @@ TEST_CASE("SCIM reader: an export packed every few megabytes as it is read gives
   CHECK(Dump(packed) == Dump(dom));
   // From a file a block at a time (its lines across blocks): the same.
   CHECK(ReadFromFile(text, DefaultLimits(), true) == absl::StrCat(StatusText(absl::OkStatus()), "\n", Dump(dom)));
+}
+
+TEST_CASE("SCIM reader: a file read by its worker must be the one the loader hashed", "[snapshot][scim][load]") {
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / absl::StrCat("preflight-scim-stamp-", getpid(), ".json");
+  auto write = [&](const std::string& text) { std::ofstream(path, std::ios::binary | std::ios::trunc) << text; };
+  auto read = [&](const FileStamp* stamp) {
+    SnapshotObjects objects;
+    snapshot_sources_internal::ScimParsers parsers;
+    return ReadScimJsonFile(parsers, path.string(), objects, DefaultLimits(), false, stamp);
+  };
+  auto hash = [&](FileStamp& stamp) {
+    std::string buffer;
+    return ReadBlocks(path.string(), buffer, [](uint64_t) {}, [](std::string_view) {}, &stamp);
+  };
+  const std::string lines = Lines();
+  std::string same_size = lines;
+  same_size[same_size.rfind("u1")] = 'v';  // another resource id, the same size
+  REQUIRE(same_size != lines);
+  const std::string whole = Export();  // not in lines: the fallback reads it whole
+  for (const std::string& first : {lines, whole}) {
+    write(first);
+    FileStamp stamp;
+    REQUIRE(hash(stamp).ok());
+    CHECK(stamp.size == first.size());
+    CHECK(read(&stamp).ok());  // unchanged: read as hashed
+    CHECK(read(nullptr).ok());
+    // Rewritten in place at the same size, or replaced by another file under the name:
+    // refused, never parsed as if it were the content hashed.
+    for (bool replace : {false, true}) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a later modification time
+      if (replace) {
+        const std::filesystem::path other = path.string() + ".new";
+        std::ofstream(other, std::ios::binary) << first;
+        std::filesystem::rename(other, path);
+      } else {
+        write(first == lines ? same_size : first);
+      }
+      absl::Status changed = read(&stamp);
+      CHECK(ErrorCodeOf(changed) == ErrorCode::kInvalidValue);
+      CHECK(StatusText(changed).find("the file changed between its hash and its reading; load the snapshot again") !=
+            std::string::npos);
+      CHECK(read(nullptr).ok());  // without a stamp, nothing to compare
+      REQUIRE(hash(stamp).ok());   // hashed again: read again
+      CHECK(read(&stamp).ok());
+    }
+  }
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("SCIM reader: exports in lines are loaded a block at a time, as read whole", "[snapshot][scim][load]") {

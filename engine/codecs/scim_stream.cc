@@ -37,10 +37,25 @@ ssize_t ReadFull(int fd, char* to, size_t n) {
   return static_cast<ssize_t>(done);
 }
 
+FileStamp StampOf(const struct stat& st) {
+  FileStamp s;
+  s.device = static_cast<uint64_t>(st.st_dev);
+  s.inode = static_cast<uint64_t>(st.st_ino);
+  s.size = static_cast<uint64_t>(st.st_size);
+  s.modified_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  s.changed_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  return s;
+}
+
+absl::Status Changed(const std::string& path, std::string_view when) {
+  return MakeError(ErrorCode::kInvalidValue,
+                   absl::StrCat("the file changed ", ToAbsl(when), "; load the snapshot again"), Location{path});
+}
+
 }  // namespace
 
 absl::Status ReadBlocks(const std::string& path, std::string& buffer, absl::FunctionRef<void(uint64_t)> start,
-                        absl::FunctionRef<void(std::string_view)> block) {
+                        absl::FunctionRef<void(std::string_view)> block, FileStamp* stamp) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return CannotOpen(path);
   struct stat st;
@@ -64,11 +79,15 @@ absl::Status ReadBlocks(const std::string& path, std::string& buffer, absl::Func
     total += static_cast<uint64_t>(n);
     if (static_cast<size_t>(n) < buffer.size()) break;
   }
+  struct stat after;
+  const bool same = ::fstat(fd, &after) == 0 && StampOf(after) == StampOf(st);
   ::close(fd);
   if (status.ok() && total != size)
     status = MakeError(ErrorCode::kInvalidValue,
                        absl::StrCat("the file changed while it was read (", size, " bytes, then ", total, ")"),
                        Location{path});
+  if (status.ok() && !same) status = Changed(path, "while it was read");
+  if (stamp != nullptr) *stamp = StampOf(st);
   return status;
 }
 
@@ -76,11 +95,34 @@ FileLines::~FileLines() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-absl::Status FileLines::Open(const std::string& path) {
+absl::Status FileLines::Open(const std::string& path, const FileStamp* expected) {
   path_ = path;
+  expected_ = expected;
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) return CannotOpen(path);
+  if (absl::Status same = CheckStamp(); !same.ok()) return same;
   buffer_.resize(kFileBlockBytes + kSourcePadding);
+  return absl::OkStatus();
+}
+
+absl::Status FileLines::CheckStamp() const {
+  if (expected_ == nullptr) return absl::OkStatus();
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return CannotRead(path_);
+  if (StampOf(st) != *expected_) return Changed(path_, "between its hash and its reading");
+  return absl::OkStatus();
+}
+
+absl::Status FileLines::ReadWhole(std::string& text) {
+  if (::lseek(fd_, 0, SEEK_SET) != 0) return CannotRead(path_);
+  begin_ = end_ = 0;
+  base_ = 0;
+  eof_ = false;
+  while (!eof_)
+    if (!Fill()) return status_;
+  text.reserve(end_ + kSourcePadding);
+  text.assign(buffer_.data(), end_);
+  begin_ = end_;
   return absl::OkStatus();
 }
 
@@ -102,7 +144,14 @@ bool FileLines::Fill() {
     status_ = CannotRead(path_);
     return false;
   }
-  if (n == 0) eof_ = true;
+  if (n == 0) {
+    eof_ = true;
+    // The whole file has been read: it must still be the one hashed.
+    if (absl::Status same = CheckStamp(); !same.ok()) {
+      status_ = same;
+      return false;
+    }
+  }
   end_ += static_cast<size_t>(n);
   return true;
 }

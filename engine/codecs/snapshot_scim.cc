@@ -947,19 +947,18 @@ bool ScimExportInLines(const std::string& path) {
 }
 
 absl::Status ReadScimJsonFile(snapshot_sources_internal::ScimParsers& parsers, const std::string& path,
-                              SnapshotObjects& out, const Limits& limits, bool pack) {
-  {
-    FileLines lines;
-    if (absl::Status open = lines.Open(path); !open.ok()) return open;
-    if (ReadParsed(path, out, pack, [&](Reader& reader) {
-          return ReadLines(parsers.on_demand, lines, reader, limits.max_nesting_depth, pack);
-        }))
-      return absl::OkStatus();
-    if (!lines.status().ok()) return lines.status();
-  }
-  // Not in the line layout after all: the whole file, read as any other (the lines not again).
+                              SnapshotObjects& out, const Limits& limits, bool pack, const FileStamp* expected) {
+  FileLines lines;
+  if (absl::Status open = lines.Open(path, expected); !open.ok()) return open;
+  if (ReadParsed(path, out, pack, [&](Reader& reader) {
+        return ReadLines(parsers.on_demand, lines, reader, limits.max_nesting_depth, pack);
+      }))
+    return absl::OkStatus();
+  if (!lines.status().ok()) return lines.status();
+  // Not in the line layout after all: the whole file (the same open file, so the one
+  // hashed), read as any other (the lines not again).
   std::string text;
-  if (absl::Status read = ReadFileInto(path, text, kSourcePadding); !read.ok()) return read;
+  if (absl::Status read = lines.ReadWhole(text); !read.ok()) return read;
   return ReadPadded(parsers, text, path, out, limits, pack, false);
 }
 

@@ -45,8 +45,8 @@ absl::Status SourceReader::Read(std::string_view text, std::string_view file, Sn
 }
 
 absl::Status SourceReader::ReadScimFile(const std::string& path, SnapshotObjects& out, const Limits& limits,
-                                        bool pack) {
-  absl::Status status = ReadScimJsonFile(parsers_->json, path, out, limits, pack);
+                                        bool pack, const FileStamp* expected) {
+  absl::Status status = ReadScimJsonFile(parsers_->json, path, out, limits, pack, expected);
   if (pack) PackIdentities(out);
   return status;
 }

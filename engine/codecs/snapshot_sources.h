@@ -14,6 +14,8 @@
 
 namespace preflight {
 
+struct FileStamp;  // engine/codecs/scim_stream.h
+
 enum class SourceKind { kIiqXml, kScimJson, kUnknown };
 SourceKind DetectSourceKind(std::string_view text);
 
@@ -40,8 +42,10 @@ class SourceReader {
   absl::Status Read(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits,
                     bool padded = false, int threads = 1, bool pack = false);
   // Read() of a SCIM export in the line layout (ScimExportInLines, engine/codecs/scim_stream.h)
-  // from its file at `path`, a block at a time: the file's text is never held whole.
-  absl::Status ReadScimFile(const std::string& path, SnapshotObjects& out, const Limits& limits, bool pack = false);
+  // from its file at `path`, a block at a time: the file's text is never held whole. With
+  // `expected` (ReadBlocks' stamp of it), a file that is no longer that one is an error.
+  absl::Status ReadScimFile(const std::string& path, SnapshotObjects& out, const Limits& limits, bool pack = false,
+                            const FileStamp* expected = nullptr);
 
  private:
   struct Parsers;

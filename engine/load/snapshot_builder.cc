@@ -158,6 +158,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
     std::exception_ptr error;  // what the reader threw, rethrown on this thread
     bool parsed = false;
     bool streamed = false;  // read by its worker a block at a time (`text` empty)
+    FileStamp stamp;        // streamed: the file as it was hashed, which the worker must read
   };
   std::vector<Slot> slots(files.size());
   std::mutex mu;
@@ -203,7 +204,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
           // A file that is most of the load (one large export) is read by all the threads.
           int inner = files[i].size * 2 > bytes ? static_cast<int>(cores) : 1;
           // Packed on this thread as they are read, while the other files are parsed.
-          status = slot.streamed ? reader.ReadScimFile(files[i].path, objects, options_.limits, true)
+          status = slot.streamed ? reader.ReadScimFile(files[i].path, objects, options_.limits, true, &slot.stamp)
                                  : reader.Read(slot.text, files[i].path, objects, options_.limits, true, inner, true);
         } catch (...) {
           error = std::current_exception();
@@ -237,6 +238,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
       }
       auto t = Clock::now();
       uint64_t size = 0;
+      FileStamp stamp;
       const SourceHash before = hash_;
       absl::Status read = !f.error.ok() ? f.error
                           : streamed
@@ -246,7 +248,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
                                       hash_.Start(n);
                                       size = n;
                                     },
-                                    [&](std::string_view b) { hash_.Part(b); })
+                                    [&](std::string_view b) { hash_.Part(b); }, &stamp)
                               : ReadFileInto(f.path, text, kSourcePadding);
       if (!streamed) size = text.size();
       timings_.read_ms += MsSince(t);
@@ -264,6 +266,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
         slot.bytes = size;
         slot.text = std::move(text);
         slot.streamed = streamed;
+        slot.stamp = stamp;
         queue.push_back(next_read++);
       }
       work.notify_one();
