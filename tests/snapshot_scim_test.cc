@@ -5,13 +5,21 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "engine/codecs/scim_stream.h"
 #include "engine/codecs/snapshot_sources.h"
 #include "engine/codecs/snapshot_sources_internal.h"
+#include "engine/load/snapshot_builder.h"
+#include "engine/load/source_hash.h"
 #include "simdjson.h"
 
 using namespace preflight;
@@ -76,14 +84,39 @@ std::string StatusText(const absl::Status& s) {
 
 bool Read(const std::string& dump) { return dump.rfind(StatusText(absl::OkStatus()) + "\n", 0) == 0; }
 
-// ReadScimJson and the DOM reader on the same text: the same status, objects,
-// diagnostics and documents. Returns the status and the dump.
+// A file of its own, removed afterwards: in memory where there is a memory file system
+// (a test writes it again for each of thousands of texts).
+struct TempFile {
+  std::filesystem::path path;
+  explicit TempFile(const std::string& name)
+      : path((std::filesystem::is_directory("/dev/shm") ? std::filesystem::path("/dev/shm")
+                                                        : std::filesystem::temp_directory_path()) /
+             name) {}
+  ~TempFile() { std::filesystem::remove(path); }
+  void Write(const std::string& text) const { std::ofstream(path, std::ios::binary | std::ios::trunc) << text; }
+};
+
+// What ReadScimJsonFile reads of `text` written to a file (its name in the dump x.json).
+std::string ReadFromFile(const std::string& text, const Limits& limits, bool pack = false) {
+  static const TempFile file(absl::StrCat("preflight-scim-file-test-", getpid(), ".json"));  // tests run in parallel
+  file.Write(text);
+  SnapshotObjects objects;
+  snapshot_sources_internal::ScimParsers parsers;
+  absl::Status status = ReadScimJsonFile(parsers, file.path.string(), objects, limits, pack);
+  if (pack) UnpackIdentities(objects);
+  return absl::StrReplaceAll(absl::StrCat(StatusText(status), "\n", Dump(objects)), {{file.path.string(), "x.json"}});
+}
+
+// ReadScimJson, the same text read from a file a block at a time (ReadScimJsonFile), and
+// the DOM reader: the same status, objects, diagnostics and documents. Returns the status
+// and the dump.
 std::string SameAsDom(const std::string& text, const Limits& limits = DefaultLimits()) {
   SnapshotObjects on_demand, dom;
   absl::Status a = ReadScimJson(text, "x.json", on_demand, limits);
   absl::Status b = ReadScimJsonDom(text, "x.json", dom, limits);
   std::string dump = absl::StrCat(StatusText(a), "\n", Dump(on_demand));
   CHECK(dump == absl::StrCat(StatusText(b), "\n", Dump(dom)));
+  CHECK(dump == ReadFromFile(text, limits));
   return dump;
 }
 
@@ -243,6 +276,9 @@ TEST_CASE("SCIM reader: an export packed every few megabytes as it is read gives
                                      i, R"(","nativeIdentity":"n)", i, R"(","application":{"displayName":"LDAP"},)",
                                      R"("identity":{"value":"u)", i, R"("}})"));
   }
+  // A line longer than a block read from a file (which grows the reader's buffer).
+  resources.push_back(absl::StrCat(R"({"schemas":[")", kUser, R"("],"userName":"long","title":")",
+                                   std::string(kFileBlockBytes * 2 + 5, 'l'), R"("})"));
   // On one line, or one resource a line (read a line at a time).
   const bool lines = GENERATE(false, true);
   const std::string text = lines ? absl::StrCat("{\"Resources\":[\n", absl::StrJoin(resources, ",\n"), "\n]}")
@@ -257,7 +293,66 @@ TEST_CASE("SCIM reader: an export packed every few megabytes as it is read gives
   CHECK(packed.identities.empty());
   UnpackIdentities(packed);
   REQUIRE(ReadScimJsonDom(text, "x.json", dom).ok());
-  CHECK(packed.identities.size() == 12000);
+  CHECK(packed.identities.size() == 12001);
   CHECK(packed.accounts.size() == 12000);
   CHECK(Dump(packed) == Dump(dom));
+  // From a file a block at a time (its lines across blocks): the same.
+  CHECK(ReadFromFile(text, DefaultLimits(), true) == absl::StrCat(StatusText(absl::OkStatus()), "\n", Dump(dom)));
+}
+
+TEST_CASE("SCIM reader: exports in lines are loaded a block at a time, as read whole", "[snapshot][scim][load]") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / absl::StrCat("preflight-scim-blocks-", getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::vector<std::pair<std::string, std::string>> files;
+  std::vector<std::string> users;
+  for (int i = 0; i < 3000; ++i)
+    users.push_back(absl::StrCat(R"({"schemas":[")", kUser, R"("],"id":"u)", i, R"(","userName":"user)", i,
+                                 R"(","title":")", std::string(static_cast<size_t>(i % 500), 't'), R"("})"));
+  files.emplace_back("a-lines.json", Lines(users));                        // ~1 MB: lines across blocks
+  files.emplace_back("b-lines.json", Lines());                             // every shape
+  files.emplace_back("c-whole.json", Export());                            // not in lines
+  files.emplace_back("d-broken.json", Lines(users).substr(0, 500000));     // lines, then cut: refused whole
+  // The line layout's head, then two resources on a line: read whole.
+  files.emplace_back("e-head.json", absl::StrCat(Lines().substr(0, Lines().find('\n') + 1), users[0], ",", users[1], "]}"));
+  SnapshotBuilder whole;  // each text given whole, not read from a file
+  for (const auto& [name, text] : files) {
+    std::ofstream(dir / name, std::ios::binary) << text;
+    (void)whole.AddText(text, (dir / name).string());
+  }
+  CHECK(ScimExportInLines((dir / "a-lines.json").string()));
+  CHECK(ScimExportInLines((dir / "d-broken.json").string()));
+  CHECK_FALSE(ScimExportInLines((dir / "c-whole.json").string()));
+  CHECK_FALSE(ScimExportInLines((dir / "missing.json").string()));
+  UnpackIdentities(whole.objects());
+  const std::string expected = Dump(whole.objects());
+  CHECK(expected.find("d-broken.json: malformed JSON") != std::string::npos);  // refused whole, as a diagnostic
+  auto reference = whole.Build();
+  REQUIRE(reference.ok());
+  for (int threads : {1, 2}) {
+    LoadOptions options;
+    options.threads = threads;
+    SnapshotBuilder blocks(options);
+    REQUIRE(blocks.AddPath(dir.string()).ok());
+    UnpackIdentities(blocks.objects());
+    CHECK(Dump(blocks.objects()) == expected);
+    CHECK(blocks.objects().identities.size() == 3000 + 2 * 3);
+    auto built = blocks.Build();
+    REQUIRE(built.ok());
+    CHECK((*built)->source_hash() == (*reference)->source_hash());
+  }
+  // The hash read a block at a time is the text's.
+  for (const auto& [name, text] : files) {
+    SourceHash blocks, whole_text;
+    std::string buffer;
+    REQUIRE(ReadBlocks((dir / name).string(), buffer, [&](uint64_t size) { blocks.Start(size); },
+                       [&](std::string_view b) { blocks.Part(b); })
+                .ok());
+    whole_text.Add(text);
+    CHECK(blocks.value() == whole_text.value());
+  }
+  std::string buffer;
+  CHECK(StatusText(ReadBlocks((dir / "missing.json").string(), buffer, [](uint64_t) {}, [](std::string_view) {}))
+            .find("cannot open file") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }

@@ -20,8 +20,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/codecs/scim_stream.h"
 #include "engine/codecs/snapshot_sources.h"
 #include "engine/codecs/snapshot_sources_internal.h"
+#include "engine/util/file.h"
 #include "engine/util/scim_urns.h"
 #include "simdjson.h"
 
@@ -767,38 +769,68 @@ std::string_view TrimBlanks(std::string_view s) {
   return s;
 }
 
+// Whether an export's first line opens a ListResponse's resources (`{"schemas":[...],...,
+// "Resources":[`): the line layout's head.
+bool OpensResources(std::string_view head) {
+  head = TrimBlanks(head);
+  return head.size() >= 2 && head.front() == '{' && head.back() == '[';
+}
+
+// The lines of a whole text (padded): what ReadLines reads, as FileLines gives a file's.
+class TextLines {
+ public:
+  explicit TextLines(std::string_view text) : text_(text) {}
+  bool Next(std::string_view& line) {
+    if (at_ >= text_.size()) return false;
+    const size_t end = std::min(text_.find('\n', at_), text_.size());
+    line = text_.substr(at_, end - at_);
+    at_ = end + 1;
+    return true;
+  }
+  uint64_t Offset(const char* p) const { return static_cast<uint64_t>(p - text_.data()); }
+  bool AppendRest(const char* p, std::string& to) {
+    to.append(p, static_cast<size_t>(text_.data() + text_.size() - p));
+    at_ = text_.size();
+    return true;
+  }
+
+ private:
+  std::string_view text_;
+  size_t at_ = 0;
+};
+
 // A ListResponse laid out as `preflight snapshot pull` writes its pages (one minified resource
 // a line; benchmarks/gen_workload.py writes the same): a first line that opens the
-// resources' array (`{"schemas":[...],...,"Resources":[`), then one resource a line,
-// each followed by a comma but the last, then a line that starts with the `]` closing
-// the array and the rest of the envelope. Each resource is parsed as a document of its
-// own, so the parser's buffers are those of a line (held in cache, not the whole file's),
-// and the envelope once without them. The text (padded, as ReadOnDemand's) read so is
-// the same JSON, valid throughout, as read whole: blanks and one comma between the
-// resources, each of them one JSON object, the envelope a ListResponse whose first
-// "Resources" is the array. Anything else (another layout, or a part that does not
-// parse): false, and the reader's objects are to be discarded (the file is read whole).
-bool ReadLines(ondemand::parser& parser, std::string_view text, Reader& reader, int max_depth, bool pack) {
+// resources' array (OpensResources), then one resource a line, each followed by a comma
+// but the last, then a line that starts with the `]` closing the array and the rest of the
+// envelope. Each resource is parsed as a document of its own, so the parser's buffers are
+// those of a line (held in cache, not the whole file's), and the envelope once without
+// them. `lines` (TextLines or FileLines: Next, Offset, AppendRest) gives the lines, each
+// padded. The text read so is the same JSON, valid throughout, as read whole: blanks and
+// one comma between the resources, each of them one JSON object, the envelope a
+// ListResponse whose first "Resources" is the array. Anything else (another layout, or a
+// part that does not parse): false, and the reader's objects are to be discarded (the file
+// is read whole).
+template <typename Lines>
+bool ReadLines(ondemand::parser& parser, Lines& lines, Reader& reader, int max_depth, bool pack) {
   static constexpr size_t kLineCapacity = 64 << 10;
-  const size_t first = text.find('\n');
-  if (first == std::string_view::npos) return false;
-  const std::string_view head = TrimBlanks(text.substr(0, first));
-  if (head.size() < 2 || head.front() != '{' || head.back() != '[') return false;
+  std::string_view first;
+  if (!lines.Next(first) || !OpensResources(first)) return false;
+  std::string envelope(TrimBlanks(first));  // the head, then an empty array and the rest
+  const size_t head = envelope.size();
   JsonTree tree(max_depth);
-  const char* packed = text.data();  // where the text read since the last pack starts
-  size_t at = first + 1, i = 0;
+  uint64_t packed = 0;  // where the text read since the last pack starts
+  size_t i = 0;
   bool more = false;  // the last resource was followed by a comma
-  const char* close = nullptr;
-  while (!close) {
-    if (at >= text.size()) return false;  // the array is not closed on a line of its own
-    const size_t end = std::min(text.find('\n', at), text.size());
-    std::string_view line = TrimBlanks(text.substr(at, end - at));
-    at = end + 1;
+  while (true) {
+    std::string_view line;
+    if (!lines.Next(line)) return false;  // the array is not closed on a line of its own
+    line = TrimBlanks(line);
     if (line.empty()) continue;
     if (line.front() == ']') {
       if (more) return false;  // a comma after the last resource
-      close = line.data();
-      continue;
+      if (!lines.AppendRest(line.data(), envelope)) return false;
+      break;
     }
     if (i > 0 && !more) return false;  // no comma between two resources
     more = line.back() == ',';
@@ -820,13 +852,12 @@ bool ReadLines(ondemand::parser& parser, std::string_view text, Reader& reader, 
     if (doc.current_location().get(after) != simdjson::OUT_OF_BOUNDS) return false;  // nothing after it
     reader.ReadResource(tree.root(), absl::StrCat("/Resources/", i++),
                         [&](std::string& to) { AppendMinified(line.data(), line.data() + line.size(), to); });
-    if ((pack && static_cast<size_t>(line.end() - packed) >= kPackBytes) || reader.builder.Full()) {
+    if ((pack && lines.Offset(line.data() + line.size()) - packed >= kPackBytes) || reader.builder.Full()) {
       reader.Pack();
-      packed = line.end();
+      packed = lines.Offset(line.data() + line.size());
     }
   }
   // The envelope: the head, an empty array, the rest.
-  std::string envelope = absl::StrCat(ToAbsl(head), ToAbsl(text.substr(static_cast<size_t>(close - text.data()))));
   const size_t size = envelope.size();
   envelope.append(simdjson::SIMDJSON_PADDING, ' ');
   SnapshotObjects none;
@@ -835,7 +866,42 @@ bool ReadLines(ondemand::parser& parser, std::string_view text, Reader& reader, 
   return Fit(parser, std::max(size, kLineCapacity), max_depth) &&
          !ReadOnDemand(parser, simdjson::padded_string_view(envelope.data(), size, envelope.size()), nothing, max_depth,
                        false, &list) &&
-         list == envelope.data() + head.size() - 1;
+         list == envelope.data() + head - 1;
+}
+
+// What `parse(reader)` reads (true when it read the file) into `out`, as one file's.
+template <typename Parse>
+bool ReadParsed(std::string_view file, SnapshotObjects& out, bool pack, Parse&& parse) {
+  SnapshotObjects part;
+  Reader reader(file, part);
+  if (!parse(reader)) return false;
+  reader.Finish(pack);
+  part.scim_documents.Finish();
+  AppendObjects(out, std::move(part));
+  return true;
+}
+
+// ReadScimJson of a padded text; `lines`: the line layout tried first.
+absl::Status ReadPadded(snapshot_sources_internal::ScimParsers& parsers, std::string_view text, std::string_view file,
+                        SnapshotObjects& out, const Limits& limits, bool pack, bool lines) {
+  ondemand::parser& parser = parsers.on_demand;
+  // (A text larger than a parser may be is refused below, however it is laid out.)
+  if (lines && text.size() < simdjson::SIMDJSON_MAXSIZE_BYTES && ReadParsed(file, out, pack, [&](Reader& reader) {
+        TextLines text_lines(text);
+        return ReadLines(parser, text_lines, reader, limits.max_nesting_depth, pack);
+      }))
+    return absl::OkStatus();
+  if (!Fit(parser, text.size(), limits.max_nesting_depth))
+    return MakeError(ErrorCode::kTooMany, "cannot allocate the JSON parser", Location{std::string(file)});
+  if (ReadParsed(file, out, pack, [&](Reader& reader) {
+        return !ReadOnDemand(parser, simdjson::padded_string_view(text.data(), text.size(), text.size() + kSourcePadding),
+                             reader, limits.max_nesting_depth, pack);
+      }))
+    return absl::OkStatus();
+  SnapshotObjects part;
+  absl::Status status = ReadDom(parsers.dom, text, file, part, limits, true, pack);
+  AppendObjects(out, std::move(part));
+  return status;
 }
 
 }  // namespace
@@ -859,39 +925,42 @@ static_assert(kSourcePadding >= simdjson::SIMDJSON_PADDING);
 absl::Status snapshot_sources_internal::ReadScimJson(ScimParsers& parsers, std::string_view text,
                                                      std::string_view file, SnapshotObjects& out,
                                                      const Limits& limits, bool padded, bool pack) {
-  ondemand::parser& parser = parsers.on_demand;
-  std::string_view padded_text = text;
   if (!padded) {  // simdjson reads (never uses) a few bytes past the text
     parsers.copy.assign(text.size() + kSourcePadding, ' ');
     text.copy(parsers.copy.data(), text.size());
-    padded_text = std::string_view(parsers.copy.data(), text.size());
+    text = std::string_view(parsers.copy.data(), text.size());
   }
-  // What `parse(reader)` reads (true when it read the file) into `out`.
-  auto read = [&](auto&& parse) {
-    SnapshotObjects part;
-    Reader reader(file, part);
-    if (!parse(reader)) return false;
-    reader.Finish(pack);
-    part.scim_documents.Finish();
-    AppendObjects(out, std::move(part));
-    return true;
-  };
-  // (A text larger than a parser may be is refused below, however it is laid out.)
-  if (text.size() < simdjson::SIMDJSON_MAXSIZE_BYTES &&
-      read([&](Reader& reader) { return ReadLines(parser, padded_text, reader, limits.max_nesting_depth, pack); }))
-    return absl::OkStatus();
-  if (!Fit(parser, text.size(), limits.max_nesting_depth))
-    return MakeError(ErrorCode::kTooMany, "cannot allocate the JSON parser", Location{std::string(file)});
-  if (read([&](Reader& reader) {
-        return !ReadOnDemand(parser, simdjson::padded_string_view(padded_text.data(), padded_text.size(),
-                                                                   padded_text.size() + kSourcePadding),
-                             reader, limits.max_nesting_depth, pack);
-      }))
-    return absl::OkStatus();
-  SnapshotObjects part;
-  absl::Status status = ReadDom(parsers.dom, padded_text, file, part, limits, true, pack);
-  AppendObjects(out, std::move(part));
-  return status;
+  return ReadPadded(parsers, text, file, out, limits, pack, true);
+}
+
+bool ScimExportInLines(const std::string& path) {
+  if (path == "-") return false;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char head[4096];
+  const size_t n = std::fread(head, 1, sizeof head, f);
+  std::fclose(f);
+  const std::string_view text(head, n);
+  const size_t first = text.find('\n');
+  return DetectSourceKind(text) == SourceKind::kScimJson && first != std::string_view::npos &&
+         OpensResources(text.substr(0, first));
+}
+
+absl::Status ReadScimJsonFile(snapshot_sources_internal::ScimParsers& parsers, const std::string& path,
+                              SnapshotObjects& out, const Limits& limits, bool pack) {
+  {
+    FileLines lines;
+    if (absl::Status open = lines.Open(path); !open.ok()) return open;
+    if (ReadParsed(path, out, pack, [&](Reader& reader) {
+          return ReadLines(parsers.on_demand, lines, reader, limits.max_nesting_depth, pack);
+        }))
+      return absl::OkStatus();
+    if (!lines.status().ok()) return lines.status();
+  }
+  // Not in the line layout after all: the whole file, read as any other (the lines not again).
+  std::string text;
+  if (absl::Status read = ReadFileInto(path, text, kSourcePadding); !read.ok()) return read;
+  return ReadPadded(parsers, text, path, out, limits, pack, false);
 }
 
 }  // namespace preflight

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "engine/codecs/scim_stream.h"
 #include "engine/codecs/snapshot_sources_internal.h"
 
 namespace preflight {
@@ -39,6 +40,13 @@ absl::Status SourceReader::Read(std::string_view text, std::string_view file, Sn
     case SourceKind::kUnknown:
       return MakeError(ErrorCode::kInvalidValue, "neither IdentityIQ XML nor SCIM JSON", Location{std::string(file)});
   }
+  if (pack) PackIdentities(out);
+  return status;
+}
+
+absl::Status SourceReader::ReadScimFile(const std::string& path, SnapshotObjects& out, const Limits& limits,
+                                        bool pack) {
+  absl::Status status = ReadScimJsonFile(parsers_->json, path, out, limits, pack);
   if (pack) PackIdentities(out);
   return status;
 }

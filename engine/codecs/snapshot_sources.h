@@ -5,6 +5,7 @@
 // all is an error status. Kind is detected from content, not from the file name.
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -38,6 +39,9 @@ class SourceReader {
   // every few megabytes as they are read, so they are never all objects at once.
   absl::Status Read(std::string_view text, std::string_view file, SnapshotObjects& out, const Limits& limits,
                     bool padded = false, int threads = 1, bool pack = false);
+  // Read() of a SCIM export in the line layout (ScimExportInLines, engine/codecs/scim_stream.h)
+  // from its file at `path`, a block at a time: the file's text is never held whole.
+  absl::Status ReadScimFile(const std::string& path, SnapshotObjects& out, const Limits& limits, bool pack = false);
 
  private:
   struct Parsers;

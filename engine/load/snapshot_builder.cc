@@ -13,6 +13,7 @@
 #endif
 
 #include "absl/strings/str_cat.h"
+#include "engine/codecs/scim_stream.h"
 #include "engine/codecs/snapshot_sources.h"
 #include "engine/load/build_context.h"
 #include "engine/query/snapshot_query.h"
@@ -156,12 +157,14 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
     absl::Status status;
     std::exception_ptr error;  // what the reader threw, rethrown on this thread
     bool parsed = false;
+    bool streamed = false;  // read by its worker a block at a time (`text` empty)
   };
   std::vector<Slot> slots(files.size());
   std::mutex mu;
   std::condition_variable work, done;
   std::deque<size_t> queue;         // read, waiting for a worker
   std::vector<std::string> spare;  // merged files' buffers, for the next reads (this thread's)
+  std::string block;               // the blocks of the files read a block at a time
   bool closing = false;
   std::vector<std::thread> workers;
   // Stops and joins the workers however this function is left: a returned error, or an
@@ -200,7 +203,8 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
           // A file that is most of the load (one large export) is read by all the threads.
           int inner = files[i].size * 2 > bytes ? static_cast<int>(cores) : 1;
           // Packed on this thread as they are read, while the other files are parsed.
-          status = reader.Read(slot.text, files[i].path, objects, options_.limits, true, inner, true);
+          status = slot.streamed ? reader.ReadScimFile(files[i].path, objects, options_.limits, true)
+                                 : reader.Read(slot.text, files[i].path, objects, options_.limits, true, inner, true);
         } catch (...) {
           error = std::current_exception();
         }
@@ -219,8 +223,11 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   while (next_merge < end) {
     if (next_read < end && next_read - next_merge < window) {
       const SourceFile& f = files[next_read];
+      // A SCIM export in the line layout is hashed here and read by its worker, both a
+      // block at a time (engine/codecs/scim_stream.h): its text is never held whole.
+      const bool streamed = f.error.ok() && ScimExportInLines(f.path);
       std::string text;
-      while (!spare.empty()) {  // a buffer that fits; one far larger than this file is freed
+      while (!streamed && !spare.empty()) {  // a buffer that fits; one far larger than this file is freed
         std::string buffer = std::move(spare.back());
         spare.pop_back();
         if (buffer.capacity() <= 2 * f.size + (1 << 20)) {
@@ -229,26 +236,40 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
         }
       }
       auto t = Clock::now();
-      absl::Status read = f.error.ok() ? ReadFileInto(f.path, text, kSourcePadding) : f.error;
+      uint64_t size = 0;
+      const SourceHash before = hash_;
+      absl::Status read = !f.error.ok() ? f.error
+                          : streamed
+                              ? ReadBlocks(
+                                    f.path, block,
+                                    [&](uint64_t n) {
+                                      hash_.Start(n);
+                                      size = n;
+                                    },
+                                    [&](std::string_view b) { hash_.Part(b); })
+                              : ReadFileInto(f.path, text, kSourcePadding);
+      if (!streamed) size = text.size();
       timings_.read_ms += MsSince(t);
       if (!read.ok()) {  // the files before it are still added, none after it
+        hash_ = before;
         result = read;
         end = next_read;
         continue;
       }
       timings_.files++;
-      timings_.bytes += text.size();
+      timings_.bytes += size;
       Slot& slot = slots[next_read];
       {
         std::lock_guard lock(mu);
-        slot.bytes = text.size();
+        slot.bytes = size;
         slot.text = std::move(text);
+        slot.streamed = streamed;
         queue.push_back(next_read++);
       }
       work.notify_one();
       // Hashed while a worker parses it (both only read the text, which stays in its slot
       // until merged, after this).
-      hash_.Add(slot.text);
+      if (!streamed) hash_.Add(slot.text);
       continue;
     }
     Slot& slot = slots[next_merge];
@@ -258,7 +279,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
     }
     if (slot.error) std::rethrow_exception(slot.error);
     absl::Status merged = Merge(std::move(slot.objects), slot.status, files[next_merge].path, slot.bytes);
-    spare.push_back(std::move(slot.text));  // parsed and hashed: the next read's buffer
+    if (!slot.streamed) spare.push_back(std::move(slot.text));  // parsed and hashed: the next read's buffer
     if (next_read == end) spare.clear();      // unless every file is read
     slot = Slot{};
     ++next_merge;

@@ -18,7 +18,13 @@ namespace preflight {
 class SourceHash {
  public:
   void Add(std::string_view bytes) {
-    Mix(bytes.size());
+    Start(bytes.size());
+    Part(bytes);
+  }
+  // Add() a source read in parts: Start(its size), then Part() for each part in order,
+  // every part but the last a multiple of 8 bytes.
+  void Start(uint64_t size) { Mix(size); }
+  void Part(std::string_view bytes) {
     size_t i = 0;
     for (; i + 8 <= bytes.size(); i += 8) Mix(Word(bytes.data() + i));
     if (i < bytes.size()) Mix(Load(bytes.data() + i, bytes.size() - i));

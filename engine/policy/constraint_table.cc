@@ -102,7 +102,9 @@ ConstraintTable::ConstraintTable(const Snapshot& s) {
       const uint32_t* g = compiled_.data() + form.at;
       sels.clear();
       keys.clear();
-      for (uint32_t i = 0, n = *g++; i < n; ++i) {
+      const uint32_t n = *g;
+      g += 2;  // the selectors' count, the terms' start
+      for (uint32_t i = 0; i < n; ++i) {
         Sel sel{g + 1, *g & ~kAllKeys, (*g & kAllKeys) != 0};
         sels.push_back(sel);
         keys.insert(keys.end(), sel.keys, sel.keys + sel.n);
@@ -139,7 +141,8 @@ ConstraintTable::ConstraintTable(const Snapshot& s) {
 
 bool ConstraintTable::GateHolds(const uint32_t*& g, HeldValues* held) {
   bool holds = true;
-  uint32_t selectors = *g++;
+  uint32_t selectors = *g;
+  g += 2;  // the selectors' count, the terms' start
   for (uint32_t i = 0; i < selectors; ++i) {
     uint32_t n = *g & ~kAllKeys;
     bool all = (*g & kAllKeys) != 0;
@@ -210,6 +213,9 @@ ConstraintTable::FormKind ConstraintTable::Compile(const Policy& policy, const C
         sel.terms.empty() || !std::all_of(sel.terms.begin(), sel.terms.end(), plain))
       return FormKind::kEvaluate;
   compiled_.push_back(static_cast<uint32_t>(c.selectors.size()));
+  compiled_.push_back(static_cast<uint32_t>(gate_terms_.size()));
+  for (const Selector& sel : c.selectors)
+    for (const MatchTerm& t : sel.terms) gate_terms_.push_back(&t);
   for (const Selector& sel : c.selectors) {
     compiled_.push_back(static_cast<uint32_t>(sel.terms.size()) | (sel.match_and ? kAllKeys : 0));
     for (const MatchTerm& t : sel.terms) {
@@ -229,7 +235,7 @@ ConstraintTable::Gate ConstraintTable::Fires(ConstraintRef r, HeldValues& held) 
 }
 
 void ConstraintTable::GateViolation(const MatchContext& ctx, ConstraintRef r, const uint32_t* g, HeldValues& values,
-                                    Violation* out) {
+                                    Violation* out) const {
   const Policy& policy = ctx.snapshot.policies()[r.policy];
   out->policy = r.policy;
   out->constraint = r.constraint;
@@ -238,11 +244,13 @@ void ConstraintTable::GateViolation(const MatchContext& ctx, ConstraintRef r, co
   out->entitlements.clear();
   // Only the EntitlementSOD executor reports the violating entitlements.
   if (policy.kind != Policy::Kind::kEntitlementSod) return;
-  ++g;  // the selectors' count: the constraint's
-  for (const Selector& sel : policy.constraints[r.constraint].selectors) {
-    uint32_t n = *g++ & ~kAllKeys;  // a key per term, in the terms' order
-    for (uint32_t k = 0; k < n; ++k)
-      for (uint32_t i = values.Count(g[k]); i > 0; --i) out->entitlements.push_back(&sel.terms[k]);
+  const uint32_t selectors = g[0];
+  const MatchTerm* const* term = gate_terms_.data() + g[1];  // a term per key, in order
+  g += 2;
+  for (uint32_t s = 0; s < selectors; ++s) {
+    uint32_t n = *g++ & ~kAllKeys;
+    for (uint32_t k = 0; k < n; ++k, ++term)
+      for (uint32_t i = values.Count(g[k]); i > 0; --i) out->entitlements.push_back(*term);
     g += n;
   }
 }
@@ -252,7 +260,9 @@ size_t ConstraintTable::GateKeys(ConstraintRef r) const {
   if (form.kind != FormKind::kGate) return 0;
   size_t keys = 0;
   const uint32_t* g = compiled_.data() + form.at;
-  for (uint32_t i = 0, selectors = *g++; i < selectors; ++i) {
+  const uint32_t selectors = *g;
+  g += 2;  // the selectors' count, the terms' start
+  for (uint32_t i = 0; i < selectors; ++i) {
     uint32_t n = *g & ~kAllKeys;
     keys += n;
     g += n + 1;
@@ -395,7 +405,7 @@ size_t ConstraintTable::Bytes() const {
          forms_.capacity() * sizeof(Form) + compiled_.capacity() * sizeof(uint32_t) +
          gated_.capacity() * sizeof(uint64_t) + by_key_starts_.capacity() * sizeof(uint32_t) +
          by_key_.capacity() * sizeof(Witnessed) + key_ids_.capacity() * (sizeof(ValueKey) + sizeof(uint32_t) + 1) +
-         keys_.capacity() * sizeof(ValueKey);
+         keys_.capacity() * sizeof(ValueKey) + gate_terms_.capacity() * sizeof(const MatchTerm*);
 }
 
 }  // namespace preflight

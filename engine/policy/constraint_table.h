@@ -201,8 +201,8 @@ class ConstraintTable {
   // The violation of gated constraint `r`, whose gate at `g` holds on `values`' state:
   // for an EntitlementSOD policy, each selector's terms in order, each as many times as
   // accounts hold its key (ExpressionMatcher.getMatches on plain terms, all held).
-  static void GateViolation(const MatchContext& ctx, ConstraintRef r, const uint32_t* g, HeldValues& values,
-                            Violation* out);
+  void GateViolation(const MatchContext& ctx, ConstraintRef r, const uint32_t* g, HeldValues& values,
+                     Violation* out) const;
   // Appends the constraint's gate or role sides to compiled_; its kind (kEvaluate: none).
   FormKind Compile(const Policy& policy, const Constraint& c, absl::flat_hash_map<ValueKey, uint32_t>& key_ids);
 
@@ -215,12 +215,14 @@ class ConstraintTable {
   std::vector<Index> partner_roles_;
   std::vector<ConstraintRef> partner_refs_;
   std::vector<Form> forms_;  // per flat number
-  // A gate is its selectors' count, then per selector its keys' count (| kAllKeys for
-  // an `and` expression) and its keys (positions in keys_). Role sides are the left
+  // A gate is its selectors' count, the start of its terms in gate_terms_, then per
+  // selector its keys' count (| kAllKeys for an `and` expression) and its keys
+  // (positions in keys_), a key per term. Role sides are the left
   // count, the right count, the left roles, then the right roles.
   static constexpr uint32_t kAllKeys = 1u << 31;
   std::vector<uint32_t> compiled_;
   std::vector<ValueKey> keys_;
+  std::vector<const MatchTerm*> gate_terms_;  // each gate's terms, in its keys' order
   absl::flat_hash_map<ValueKey, uint32_t> key_ids_;  // position in keys_
   std::vector<uint64_t> gated_;  // a bit per flat number: the constraint has a value gate
   // Per key k, in by_key_[by_key_starts_[k], by_key_starts_[k + 1]): each gated
