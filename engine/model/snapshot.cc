@@ -1,5 +1,6 @@
 #include "engine/model/snapshot.h"
 
+#include <algorithm>
 #include <type_traits>
 
 #include "engine/model/hash_slots.h"
@@ -25,21 +26,50 @@ Index Snapshot::FindIdentity(std::string_view name, uint32_t hash) const {
                                 });
   return i == hash_slots::kNotFound ? kNoIndex : i;
 }
-void Snapshot::PrefetchIdentity(uint32_t hash, int step) const {
+namespace {
+// At most this many cache lines of one identity's attribute records, and of its values,
+// are asked for ahead (an identity with more reads the rest as it goes).
+constexpr size_t kRunLines = 16;
+void PrefetchLines(const void* from, const void* to) {
+  const char* a = reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(from) & ~uintptr_t{63});
+  const char* b = std::min(static_cast<const char*>(to), a + kRunLines * 64);
+  for (; a < b; a += 64) __builtin_prefetch(a);
+}
+}  // namespace
+
+void Snapshot::PrefetchIdentity(uint32_t hash, int step, bool runs) const {
   const PopulationStore& p = population_;
   if (p.identity_slots.empty()) return;
   if (step == 0) return __builtin_prefetch(&p.identity_slots[hash & (p.identity_slots.size() - 1)]);
   if (p.checks.on()) return;  // an unverified record may point anywhere
   const uint32_t i = hash_slots::FirstCandidate(p.identity_slots.span(), p.identities.size(), hash);
   if (i == hash_slots::kNotFound) return;
-  if (step == 1) return __builtin_prefetch(&p.identities[i]);
+  const bool next = runs && i + 1 < p.identities.size();
+  if (step == 1) {
+    __builtin_prefetch(&p.identities[i]);
+    if (next) __builtin_prefetch(&p.identities[i + 1]);
+    return;
+  }
   const IdentityRecord& r = p.identities[i];
+  // The load stores an identity's attributes and then each of its accounts' (and their
+  // values) in one run, up to where the next identity's start; when the columns are
+  // laid out otherwise (an account attached later, an image of another layout) the
+  // bound is wrong and only some prefetches are wasted.
+  uint32_t attr_end = r.attributes.begin + r.attributes.count;
+  if (next && p.identities[i + 1].attributes.begin > attr_end) attr_end = p.identities[i + 1].attributes.begin;
+  // The attributes column ends with a record marking where the last values end.
+  const bool has_run = runs && attr_end < p.attributes.size() && r.attributes.begin < attr_end;
   if (step == 2) {
     pool_.PrefetchGet(r.name, false);
+    if (has_run) PrefetchLines(&p.attributes[r.attributes.begin], &p.attributes[attr_end] + 1);
     return p.PrefetchLists(i);
   }
   pool_.PrefetchGet(r.name, true);
   for (Index a : p.account_lists.span(r.accounts)) __builtin_prefetch(&p.accounts[a]);
+  if (has_run) {
+    const uint32_t first = p.attributes[r.attributes.begin].first(), end = p.attributes[attr_end].first();
+    if (first < end && end <= p.values.size()) PrefetchLines(p.values.data() + first, p.values.data() + end);
+  }
 }
 
 Index Snapshot::FindRole(std::string_view name) const { return Lookup(role_lookup_, name); }
@@ -57,6 +87,18 @@ const std::vector<Index>* Snapshot::RolesMentioning(Index app, Id attr, Id value
 const std::vector<Index>* Snapshot::RolesReading(Index app, Id attr, Id value) const {
   auto it = roles_reading_.find(Key{app, attr, value});
   return it == roles_reading_.end() ? nullptr : &it->second;
+}
+
+void Snapshot::PrefetchValueIndexes(Index app, Id attr, Id value, int step) const {
+  const Key key{app, attr, value};
+  if (step == 0) {
+    roles_reading_.prefetch(key);
+    constraints_by_value_.prefetch(key);
+    return;
+  }
+  if (auto it = roles_reading_.find(key); it != roles_reading_.end()) __builtin_prefetch(it->second.data());
+  if (auto it = constraints_by_value_.find(key); it != constraints_by_value_.end())
+    __builtin_prefetch(it->second.data());
 }
 
 const std::vector<ConstraintRef>* Snapshot::ConstraintsNamingRole(Index role) const {

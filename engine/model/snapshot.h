@@ -278,8 +278,11 @@ class Snapshot {
   // name's text starts, and the text. A caller with other lookups to do asks for them in
   // steps 0-3 (each, once the step before is in cache, fetches the next), interleaved with
   // its own, then calls FindIdentity. Step 2 also asks for the identity's lists and step 3
-  // for its account records (what a check reads next).
-  void PrefetchIdentity(uint32_t hash, int step) const;
+  // for its account records (what a check reads next). With `runs`, step 2 asks for the
+  // attribute records of the identity and its accounts (one run in load order, bounded
+  // by the next identity's) and step 3 for their values: the check reads them next, and
+  // otherwise each is a miss found only once the one before has arrived.
+  void PrefetchIdentity(uint32_t hash, int step, bool runs = false) const;
   Index FindRole(std::string_view name) const;
   Index FindPolicy(std::string_view name_or_id) const;
   Index FindApplication(std::string_view name) const;
@@ -294,6 +297,11 @@ class Snapshot {
   // Roles whose detection a change of the accounts can alter, keyed like the
   // check's account changes (see SnapshotBuilder::Build).
   const std::vector<Index>* RolesReading(Index app, Id attr, Id value) const;
+  // Asks for what RolesReading and ConstraintsNamingValue read for one key: step 0 each
+  // index's slot, step 1 (once step 0's are in cache) the lists found there. A check
+  // with a few changed keys takes step 0 for every key, then step 1 for every key, so
+  // that each lookup's chain of misses overlaps with the others'.
+  void PrefetchValueIndexes(Index app, Id attr, Id value, int step) const;
   // Roles with permission profiles (a permission change re-detects everything).
   bool any_permission_profiles() const { return any_permission_profiles_; }
   // Roles that directly inherit from the given role.

@@ -578,7 +578,7 @@ namespace {
 // The pre state, then (with a plan) the post state. Without a plan only `pre` and
 // `pre_expansions` are filled: what a scan of stored identities reads.
 absl::Status ProjectStates(const Snapshot& s, Index identity, const ProvisioningPlan* plan_or_null, ValueIds& ids,
-                           Projection& out, DetectScope scope, const RoleFacts* facts) {
+                           Projection& out, DetectScope scope, const RoleFacts* facts, bool prefetch) {
   out.pre_expansions.clear();
   out.plan_expansions.clear();
   out.diagnostics.clear();
@@ -632,6 +632,12 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   compiler.ApplyExpansions(out.post, out.plan_expansions, true);
   compiler.Deprovision(out.post);
   DiffAccounts(out.pre, out.post, out.changes);
+  // Detection and then the check look each change up in the snapshot's indexes by
+  // value, a chain of misses per index and change: taken a step at a time for every
+  // change and index together, they overlap.
+  if (prefetch)
+    for (int step = 0; step < 2; ++step)
+      for (const Change& c : out.changes) s.PrefetchValueIndexes(c.application, c.attr, c.value, step);
   if (idn.flags & IdentityView::kDetectionConsistent)
     DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection, scope, facts);
   else
@@ -657,12 +663,12 @@ void ExpectPlanStrings(const ProvisioningPlan& plan, ValueIds& ids) {
 }
 
 absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
-                         Projection& out, DetectScope scope, const RoleFacts* facts) {
-  return ProjectStates(s, identity, &plan, ids, out, scope, facts);
+                         Projection& out, DetectScope scope, const RoleFacts* facts, bool prefetch) {
+  return ProjectStates(s, identity, &plan, ids, out, scope, facts, prefetch);
 }
 
 absl::Status ProjectPreInto(const Snapshot& s, Index identity, ValueIds& ids, Projection& out) {
-  return ProjectStates(s, identity, nullptr, ids, out, DetectScope::kAll, nullptr);
+  return ProjectStates(s, identity, nullptr, ids, out, DetectScope::kAll, nullptr, false);
 }
 
 absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids) {

@@ -49,9 +49,12 @@ absl::StatusOr<Projection> Project(const Snapshot& snapshot, Index identity, con
 // The same into `out`, reusing its buffers (the check's hot path). `scope` says which
 // roles the post state's detection re-examines (engine/plan/detection.h). With `facts`
 // (RoleFacts::Of(snapshot)), role expansions and scopes are read from them rather than
-// worked out: the same projection.
+// worked out: the same projection. With `prefetch`, the snapshot's indexes by value are
+// asked for as soon as the changes are known (Snapshot::PrefetchValueIndexes): only
+// prefetches, the same projection.
 absl::Status ProjectInto(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
-                         Projection& out, DetectScope scope = DetectScope::kAll, const RoleFacts* facts = nullptr);
+                         Projection& out, DetectScope scope = DetectScope::kAll, const RoleFacts* facts = nullptr,
+                         bool prefetch = false);
 
 // Hands the strings of the plan's account requests that the projection looks up in the
 // snapshot's pool (instances, native identities, attribute names and values, permission

@@ -409,7 +409,7 @@ absl::Status CheckInto(const Snapshot& s, const CheckRequest& req, const Provisi
     s.PrefetchIdentity(identity_hash, 0);
     ExpectPlanStrings(plan, ids);
     for (int step = 1; step <= 3; ++step) {
-      s.PrefetchIdentity(identity_hash, step);
+      s.PrefetchIdentity(identity_hash, step, options.prefetch_ahead);
       if (step <= 2) ids.PrefetchExpected(step);
     }
   }
@@ -420,7 +420,7 @@ absl::Status CheckInto(const Snapshot& s, const CheckRequest& req, const Provisi
   Projection* projection = &scratch.projection;
   DetectScope scope = options.detect_policy_roles_only ? DetectScope::kPolicyRoles : DetectScope::kAll;
   const RoleFacts* facts = options.precomputed_roles ? &RoleFacts::Of(s) : nullptr;
-  if (auto st = ProjectInto(s, identity, plan, ids, *projection, scope, facts); !st.ok()) return st;
+  if (auto st = ProjectInto(s, identity, plan, ids, *projection, scope, facts, options.prefetch_ahead); !st.ok()) return st;
   for (auto& d : projection->diagnostics) result.diagnostics.push_back(std::move(d));
 
   MatchContext ctx{s, ids};

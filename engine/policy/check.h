@@ -77,6 +77,12 @@ struct CheckOptions {
   // identity lookup, before the plan is applied (engine/plan/compiler.h,
   // ExpectPlanStrings); off, each is looked up where the projection needs it.
   bool resolve_plan_strings_first = true;
+  // Ask ahead for what the check reads next, so that the cache misses overlap: with the
+  // identity lookup (and resolve_plan_strings_first), the attribute records and values
+  // of the identity and its accounts; once the plan's changes are known, the indexes
+  // read by a changed value (role detection's, the constraint index's), for every
+  // change at once. Prefetches only: no read depends on them.
+  bool prefetch_ahead = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
@@ -94,6 +100,7 @@ struct CheckOptions {
     o.use_role_sides = false;
     o.skip_unheld_pre = false;
     o.resolve_plan_strings_first = false;
+    o.prefetch_ahead = false;
     return o;
   }
 };
