@@ -39,7 +39,7 @@ CompareOptions Options(bool use_index) {
 
 void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
   CompareOptions opts = Options(use_index);
-  uint64_t mismatches = 0, skipped = 0, with_violations = 0, gated = 0, gated_eager = 0, unheld_pre = 0, repeated = 0;
+  uint64_t mismatches = 0, skipped = 0, with_violations = 0, gated = 0, gated_eager = 0, unheld_pre = 0, repeated = 0, wide = 0;
   for (uint64_t seed = first; seed < first + count; ++seed) {
     RandomCase c = GenerateCase(seed);
     opts.eager_gate_keys = seed % 2 == 1;  // the value gates' other paths (CompareOptions)
@@ -53,6 +53,7 @@ void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
     if (cmp.gated_violations > 0 && opts.eager_gate_keys) ++gated_eager;
     if (cmp.unheld_pre_violations > 0) ++unheld_pre;
     if (cmp.repeated_term_violations > 0) ++repeated;
+    if (cmp.wide_role_sod_violations > 0) ++wide;
     if (!cmp.mismatch) continue;
     if (++mismatches > 3) continue;  // print the first few in full
     RandomCase small = Minimize(c, [&](const RandomCase& x) { return CompareCase(x, opts).mismatch; });
@@ -69,14 +70,15 @@ void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
             << " compared=" << count - skipped << " skipped=" << skipped << " with_violations=" << with_violations
             << " with_gated_violations=" << gated
             << " (eager " << gated_eager << ") with_unheld_pre=" << unheld_pre
-            << " with_repeated_gate_terms=" << repeated << " mismatches=" << mismatches << "\n";
+            << " with_repeated_gate_terms=" << repeated << " with_wide_role_sod=" << wide << " mismatches=" << mismatches << "\n";
   CHECK(mismatches == 0);
   CHECK(skipped < count / 10);
   CHECK(with_violations > count / 20);  // the generator must keep producing violations
   CHECK(gated > count / 100);  // and violations of value-gated entitlement SoD constraints
   CHECK(gated_eager > count / 250);  // half of them with the gates' eager tuning
   CHECK(unheld_pre > count / 50);  // and new role SoD violations with no pre side to evaluate
-  CHECK(repeated >= count / 5000);  // and gated ones listing a term once per account holding it
+  CHECK(repeated >= count / 5000);
+  CHECK(wide > count / 500);  // and role SoD violations read from the table's records  // and gated ones listing a term once per account holding it
 }
 
 }  // namespace

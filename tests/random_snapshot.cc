@@ -447,7 +447,8 @@ class Generator {
             co.right_roles = co.left_roles;
             std::reverse(co.right_roles.begin(), co.right_roles.end());
           } else {
-            uint32_t nl = c_.Range(1, 2), nr = c_.Range(1, 2);
+            // Sometimes wide (more roles in all than ConstraintTable::kInlineRoles).
+            uint32_t nl = c_.Range(1, 4), nr = c_.Range(1, 3);
             for (uint32_t x = 0; x < nl; ++x) {
               std::string r = c_.Pick(role_names_);
               if (std::find(co.left_roles.begin(), co.left_roles.end(), r) == co.left_roles.end())
@@ -922,6 +923,12 @@ Comparison CompareCase(const RandomCase& c, const CompareOptions& compare) {
           ++out.repeated_term_violations;
           break;
         }
+    }
+    for (const FoundViolation& v : result->violations) {
+      if (v.constraint == kNoIndex) continue;
+      const Constraint& co = (**snapshot).policies()[v.policy].constraints[v.constraint];
+      if (co.kind == Constraint::Kind::kRoleSod && co.left.size() + co.right.size() > ConstraintTable::kInlineRoles)
+        ++out.wide_role_sod_violations;
     }
     // New role SoD violations whose pre evaluation the check skips (skip_unheld_pre):
     // before the plan the identity held no role of one side.

@@ -81,6 +81,9 @@ struct Comparison {
   // The engine's violations of value-gated constraints that list a term more than once
   // (two accounts of its application hold its value): terms_from_gates counts them.
   size_t repeated_term_violations = 0;
+  // The engine's role SoD violations of constraints too wide to keep their sides in the
+  // constraint table's form (ConstraintTable::kInlineRoles): read from its records.
+  size_t wide_role_sod_violations = 0;
 };
 
 // Builds the snapshot from c.objects, runs Check() (with or without the constraint

@@ -78,6 +78,13 @@ ConstraintTable::ConstraintTable(const Snapshot& s) {
       Form& form = forms_[Flat({p, c})];
       form.at = static_cast<uint32_t>(compiled_.size());
       form.kind = Compile(policies[p], constraint, key_ids_);
+      if (form.kind == FormKind::kRoleSides && compiled_[form.at] + compiled_[form.at + 1] <= kInlineRoles) {
+        form.inline_sides = true;
+        form.left = static_cast<uint8_t>(compiled_[form.at]);
+        form.right = static_cast<uint8_t>(compiled_[form.at + 1]);
+        std::copy(compiled_.begin() + form.at + 2, compiled_.end(), form.roles);
+        compiled_.resize(form.at);
+      }
       auto equal = EqualConstraints({p, c});
       form.equal_only_to_itself = equal.size() == 1 && equal[0] == ConstraintRef{p, c};
       form.named_from_bundles = !constraint.has_name && constraint.kind == Constraint::Kind::kRoleSod;
@@ -275,9 +282,8 @@ bool ConstraintTable::Evaluate(const MatchContext& ctx, ConstraintRef r, const I
                                Violation* out) const {
   const Form& form = forms_[Flat(r)];
   if (shortcuts.role_sides && form.kind == FormKind::kRoleSides) {
-    const uint32_t* at = compiled_.data() + form.at;
-    uint32_t left = at[0], right = at[1];
-    return RoleSodViolation(r.policy, r.constraint, {at + 2, left}, {at + 2 + left, right}, held, out);
+    Sides sides = SidesOf(form);
+    return RoleSodViolation(r.policy, r.constraint, sides.left, sides.right, held, out);
   }
   Gate gate = shortcuts.gates ? Fires(r, values) : Gate::kUnknown;
   if (gate == Gate::kNo) return false;

@@ -118,8 +118,8 @@ class ConstraintTable {
   bool SideNotHeld(ConstraintRef r, const HeldRoles& held) const {
     const Form& form = forms_[Flat(r)];
     if (form.kind != FormKind::kRoleSides) return false;
-    const uint32_t* at = compiled_.data() + form.at;
-    return !held.HoldsAny({at + 2, at[0]}) || !held.HoldsAny({at + 2 + at[0], at[1]});
+    Sides sides = SidesOf(form);
+    return !held.HoldsAny(sides.left) || !held.HoldsAny(sides.right);
   }
 
   // The role SoD constraints naming `role` on one side that have `other` on the other
@@ -149,7 +149,10 @@ class ConstraintTable {
   // megabytes of table at 100,000 constraints: without this each costs two misses in turn.
   void Prefetch(std::span<const ConstraintRef> touched, size_t i) const {
     if (i + 16 < touched.size()) __builtin_prefetch(&forms_[Flat(touched[i + 16])]);
-    if (i + 8 < touched.size()) __builtin_prefetch(compiled_.data() + forms_[Flat(touched[i + 8])].at);
+    if (i + 8 < touched.size()) {
+      const Form& form = forms_[Flat(touched[i + 8])];
+      if (!form.inline_sides) __builtin_prefetch(compiled_.data() + form.at);
+    }
   }
   // How many keys the value gate of `r` names over its selectors (0: it has none).
   size_t GateKeys(ConstraintRef r) const;
@@ -187,15 +190,32 @@ class ConstraintTable {
 
   size_t Bytes() const;
 
+  // A role SoD constraint's sides of up to kInlineRoles roles in all are kept in its
+  // form, so that evaluating it reads one record (a thousand scattered ones per slow
+  // check); larger ones in the compiled records.
+  static constexpr uint32_t kInlineRoles = 5;
+
  private:
   // What a check reads first about a constraint, one record per flat number.
   enum class FormKind : uint8_t { kEvaluate, kGate, kRoleSides };
   struct Form {
-    uint32_t at = 0;  // kGate, kRoleSides: the start of its record in compiled_
+    uint32_t at = 0;  // kGate, kRoleSides not inline: the start of its record in compiled_
     FormKind kind = FormKind::kEvaluate;
     bool equal_only_to_itself = false;
     bool named_from_bundles = false;
+    bool inline_sides = false;   // kRoleSides: its sides are `roles`
+    uint8_t left = 0, right = 0;  // inline: the sides' sizes, left roles first in `roles`
+    Index roles[kInlineRoles] = {};
   };
+  struct Sides {
+    std::span<const Index> left, right;
+  };
+  // A kRoleSides form's sides, inline or in compiled_.
+  Sides SidesOf(const Form& form) const {
+    if (form.inline_sides) return {{form.roles, form.left}, {form.roles + form.left, form.right}};
+    const uint32_t* at = compiled_.data() + form.at;
+    return {{at + 2, at[0]}, {at + 2 + at[0], at[1]}};
+  }
   // Does the gate at `g` hold on `held`'s state (never, without `held`)? Moves `g` past it.
   static bool GateHolds(const uint32_t*& g, HeldValues* held);
   // The violation of gated constraint `r`, whose gate at `g` holds on `values`' state:
