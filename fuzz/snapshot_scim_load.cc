@@ -2,14 +2,20 @@
 // Seeds: tests/corpus/iiq/scim (small files). FUZZ_MAX_LEN=16384
 // The oracle: fuzz/snapshot_load_oracle.h, and ReadScimJson (On-Demand) gives what the
 // DOM reader gives (ReadScimJsonDom): the same status and message, and the same objects,
-// diagnostics and number of query documents.
+// diagnostics and number of query documents; and so does the same text read from a file
+// a block at a time (ReadScimJsonFile, which the loader uses for exports in lines).
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "engine/codecs/scim_stream.h"
 #include "fuzz/snapshot_load_oracle.h"
 
 namespace {
@@ -56,6 +62,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (a != b) {
     std::fprintf(stderr, "ORACLE FAILURE: On-Demand and DOM readers differ:\n%s\n%s\n", a.c_str(), b.c_str());
     std::abort();
+  }
+  // The text as a file (in memory), read a block at a time.
+  static const int fd = memfd_create("fuzz.json", 0);
+  static const std::string path = absl::StrCat("/proc/self/fd/", fd);
+  if (fd >= 0 && ftruncate(fd, 0) == 0 && pwrite(fd, data, size, 0) == static_cast<ssize_t>(size)) {
+    SnapshotObjects from_file;
+    snapshot_sources_internal::ScimParsers parsers;
+    absl::Status status = ReadScimJsonFile(parsers, path, from_file, DefaultLimits(), false);
+    std::string c = absl::StrReplaceAll(Summary(status, from_file), {{path, "fuzz.json"}});
+    if (a != c) {
+      std::fprintf(stderr, "ORACLE FAILURE: the text and its file read differently:\n%s\n%s\n", a.c_str(), c.c_str());
+      std::abort();
+    }
   }
   return preflight::fuzz::CheckSnapshotLoad(data, size, &preflight::ReadScimJson, "fuzz.json");
 }

@@ -183,8 +183,11 @@ void BuildContext::ResolveIdentities() {
   // Room for every identity, account, attribute and value the chunks hold (a few null
   // attributes and repeated identities fewer in the end), so that the columns do not grow
   // by copying themselves: a column growing from N to 2N bytes holds 3N for a moment.
-  size_t identity_count = 0, account_count = 0, attribute_count = 0, value_count = 0;
+  size_t identity_count = 0, account_count = 0, attribute_count = 0, value_count = 0, string_count = 0;
+  uint64_t text_bytes = 0;
   for (const IdentityChunk& chunk : objects.identity_chunks) {
+    string_count += chunk.string_count();
+    text_bytes += chunk.text.size();
     identity_count += chunk.identities.size();
     account_count += chunk.accounts.size();
     attribute_count += chunk.attributes.size();
@@ -196,6 +199,7 @@ void BuildContext::ResolveIdentities() {
   p.attributes.Build().reserve(p.attributes.Build().size() + attribute_count + 1);  // and the end marker
   p.values.Build().reserve(p.values.Build().size() + value_count);
   identity_accounts.reserve(identity_accounts.size() + identity_count);
+  snap.pool_.Reserve(text_bytes, string_count);  // the chunks' strings, fewer once the same across chunks
   for (IdentityChunk& chunk : objects.identity_chunks) {
     AddIdentities(chunk);
     if (chunk.standalone.size == 0) chunk = IdentityChunk();

@@ -71,6 +71,15 @@ Id StringPool::Intern(std::string_view s, uint32_t hash) {
   return id;
 }
 
+void StringPool::Reserve(uint64_t bytes, size_t strings) {
+  std::vector<char>& text = text_.Build();
+  text.reserve(static_cast<size_t>(std::min<uint64_t>(text.size() + bytes, max_text_bytes_)));
+  text_.Seal();
+  std::vector<uint32_t>& starts = starts_.Build();
+  starts.reserve(starts.size() + std::min<uint64_t>(strings, max_text_bytes_ + 1));
+  starts_.Seal();
+}
+
 void StringPool::Freeze() {
   if (!interning_.empty()) {
     std::vector<uint32_t>& slots = slots_.Build();
