@@ -13,11 +13,18 @@ void AddUnique(std::vector<Index>& list, std::span<const Index> items) {
     if (std::find(list.begin(), list.end(), i) == list.end()) list.push_back(i);
 }
 
-std::string Csv(const Snapshot& s, std::span<const Index> roles) {
-  if (roles.empty()) return "null";  // StringBuffer.append of a null String
-  std::string out;
-  for (Index r : roles) absl::StrAppend(&out, out.empty() ? "" : ",", ToAbsl(s.str(s.roles()[r].name)));
-  return out;
+// The roles' names joined by ',' appended to `out` (in place: a name is generated for each
+// violation of an unnamed constraint, by the check and again by the answer).
+void AppendCsv(const Snapshot& s, std::span<const Index> roles, std::string& out) {
+  if (roles.empty()) {
+    out += "null";  // StringBuffer.append of a null String
+    return;
+  }
+  const size_t start = out.size();
+  for (Index r : roles) {
+    if (out.size() > start) out.push_back(',');
+    out += s.str(s.roles()[r].name);
+  }
 }
 
 const Constraint* ConstraintOf(const Snapshot& s, const Violation& v) {
@@ -63,7 +70,10 @@ bool ViolationName(const Snapshot& s, Index policy, Index constraint, std::span<
     return true;
   }
   if (c.kind != Constraint::Kind::kRoleSod) return false;
-  *name = absl::StrCat(Csv(s, left), " : ", Csv(s, right));
+  name->clear();
+  AppendCsv(s, left, *name);
+  *name += " : ";
+  AppendCsv(s, right, *name);
   return true;
 }
 
