@@ -14,7 +14,25 @@ void WriteCheckResponse(JsonSink& w, const CheckRequest& req, const CheckResult&
   std::string name;  // a constraint name generated from bundle lists, a reason's name
   if (!result.violations.empty() || options.empty_violations_as_array) {
     w.Key("violations").BeginArray();
-    for (const FoundViolation& v : result.violations) {
+    // Hundreds of violations name as many constraints, each a record of its own with its
+    // name and description in their own memory: ask for them ahead, the record 16
+    // violations ahead, its texts 8 ahead (the record is there by then).
+    const auto& found = result.violations;
+    auto constraint_of = [&](size_t i) -> const Constraint* {
+      const FoundViolation& f = found[i];
+      return f.constraint == kNoIndex ? nullptr : &snapshot->policies()[f.policy].constraints[f.constraint];
+    };
+    for (size_t i = 0; i < found.size(); ++i) {
+      if (found.size() > 16) {
+        if (i + 16 < found.size())
+          if (const Constraint* c = constraint_of(i + 16)) __builtin_prefetch(c);
+        if (i + 8 < found.size())
+          if (const Constraint* c = constraint_of(i + 8)) {
+            __builtin_prefetch(c->name.data());
+            if (c->description) __builtin_prefetch(c->description->data());
+          }
+      }
+      const FoundViolation& v = found[i];
       const Policy& policy = snapshot->policies()[v.policy];
       w.BeginObject();
       w.Field("policyName", policy.name);
