@@ -114,16 +114,21 @@ absl::Status FileLines::CheckStamp() const {
 }
 
 absl::Status FileLines::ReadWhole(std::string& text) {
-  if (::lseek(fd_, 0, SEEK_SET) != 0) return CannotRead(path_);
+  // Straight into `text` at the file's size (not through the line buffer and then a copy:
+  // one file's worth of memory, as ReadFileInto). One byte more is asked for, so that a
+  // file that grew is seen.
+  struct stat st;
+  if (::lseek(fd_, 0, SEEK_SET) != 0 || ::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return CannotRead(path_);
+  const auto size = static_cast<size_t>(st.st_size);
+  text.reserve(size + kSourcePadding);
+  text.resize(size + 1);
+  const ssize_t n = ReadFull(fd_, text.data(), text.size());
+  if (n < 0) return CannotRead(path_);
+  text.resize(static_cast<size_t>(n));
   begin_ = end_ = 0;
-  base_ = 0;
-  eof_ = false;
-  while (!eof_)
-    if (!Fill()) return status_;
-  text.reserve(end_ + kSourcePadding);
-  text.assign(buffer_.data(), end_);
-  begin_ = end_;
-  return absl::OkStatus();
+  eof_ = true;
+  if (text.size() != size) return Changed(path_, "while it was read");
+  return CheckStamp();
 }
 
 bool FileLines::Fill() {

@@ -63,7 +63,8 @@ class FileLines {
   // whose stamp is not that one, now or when its end is read, is kInvalidValue.
   absl::Status Open(const std::string& path, const FileStamp* expected = nullptr);
   // The whole file from its start (after Next and AppendRest gave some or none of it),
-  // padded as ReadFileInto pads, into `text`; the same stamp check at its end.
+  // padded as ReadFileInto pads, into `text`; the same stamp check at its end. A file
+  // whose size changes while it is read is kInvalidValue.
   absl::Status ReadWhole(std::string& text);
   // The next line, without its '\n', with 64 readable bytes after it (kSourcePadding;
   // valid until the next call); false past the last line, or when a read fails (status()).
