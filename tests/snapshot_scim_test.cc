@@ -20,6 +20,7 @@
 #include "engine/codecs/scim_stream.h"
 #include "engine/codecs/snapshot_sources.h"
 #include "engine/codecs/snapshot_sources_internal.h"
+#include "engine/load/deferred_hash.h"
 #include "engine/load/snapshot_builder.h"
 #include "engine/load/source_hash.h"
 #include "simdjson.h"
@@ -409,5 +410,49 @@ TEST_CASE("SCIM reader: exports in lines are loaded a block at a time, as read w
   std::string buffer;
   CHECK(StatusText(ReadBlocks((dir / "missing.json").string(), buffer, [](uint64_t) {}, [](std::string_view) {}))
             .find("cannot open file") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("DeferredHash: files hashed later, texts in between, the same hash as in order", "[snapshot][scim][load]") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / absl::StrCat("preflight-deferred-", getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string a = Lines(), b(300000, 'b'), small = "small text", large(17 << 20, 'L');  // large: past a copy
+  std::ofstream(dir / "a", std::ios::binary) << a;
+  std::ofstream(dir / "b", std::ios::binary) << b;
+  SourceHash in_order;
+  for (const std::string* text : {&small, &a, &small, &b, &large, &small}) in_order.Add(*text);
+  auto stamp = [&](const char* name) {
+    FileStamp s;
+    REQUIRE(StampFile((dir / name).string(), s).ok());
+    return s;
+  };
+  for (bool start : {false, true}) {
+    DeferredHash hash;
+    hash.AddText(small);  // nothing pending: at once
+    hash.AddFile((dir / "a").string(), stamp("a"));
+    hash.AddText(small);  // copied, after a
+    if (start) hash.Start();
+    hash.AddFile((dir / "b").string(), stamp("b"));
+    hash.AddText(large);  // a and b hashed first
+    hash.AddText(small);
+    absl::StatusOr<SourceHash> got = hash.Finish();
+    REQUIRE(got.ok());
+    CHECK(got->value() == in_order.value());
+  }
+  // A file changed after its stamp was taken (as its worker parsed it): an error, not a hash.
+  {
+    DeferredHash hash;
+    const FileStamp before = stamp("b");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a later modification time
+    std::ofstream(dir / "b", std::ios::binary | std::ios::trunc) << std::string(300000, 'c');
+    hash.AddFile((dir / "b").string(), before);
+    hash.Start();
+    absl::StatusOr<SourceHash> got = hash.Finish();
+    CHECK(ErrorCodeOf(got.status()) == ErrorCode::kInvalidValue);
+    CHECK(StatusText(got.status()).find("the file changed while the snapshot was loaded") != std::string::npos);
+  }
+  FileStamp none;
+  CHECK(StatusText(StampFile((dir / "missing").string(), none)).find("cannot open file") != std::string::npos);
   std::filesystem::remove_all(dir);
 }

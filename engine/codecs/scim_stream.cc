@@ -54,6 +54,17 @@ absl::Status Changed(const std::string& path, std::string_view when) {
 
 }  // namespace
 
+absl::Status StampFile(const std::string& path, FileStamp& stamp) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return CannotOpen(path);
+  struct stat st;
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  ::close(fd);
+  if (!regular) return CannotRead(path);
+  stamp = StampOf(st);
+  return absl::OkStatus();
+}
+
 absl::Status ReadBlocks(const std::string& path, std::string& buffer, absl::FunctionRef<void(uint64_t)> start,
                         absl::FunctionRef<void(std::string_view)> block, FileStamp* stamp) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -35,6 +35,10 @@ struct FileStamp {
   bool operator==(const FileStamp&) const = default;
 };
 
+// The stamp of the regular file at `path` (opened, as ReadBlocks opens it, with the same
+// errors), without reading it.
+absl::Status StampFile(const std::string& path, FileStamp& stamp);
+
 // Reads `path` a block at a time into `buffer`: start(size) with the file's size first,
 // then block(bytes) for each block in order, each kFileBlockBytes long but the last. A
 // file that changes while it is read is an error (what was hashed is not what the size

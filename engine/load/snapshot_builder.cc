@@ -79,7 +79,7 @@ absl::Status SnapshotBuilder::Merge(SnapshotObjects&& part, const absl::Status& 
 absl::Status SnapshotBuilder::AddText(std::string_view text, std::string_view name) {
   if (start_ == Clock::time_point{}) start_ = Clock::now();
   auto t = Clock::now();
-  hash_.Add(text);
+  hash_.AddText(text);
   timings_.files++;
   timings_.bytes += text.size();
   SnapshotObjects part;
@@ -165,7 +165,6 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   std::condition_variable work, done;
   std::deque<size_t> queue;         // read, waiting for a worker
   std::vector<std::string> spare;  // merged files' buffers, for the next reads (this thread's)
-  std::string block;               // the blocks of the files read a block at a time
   bool closing = false;
   std::vector<std::thread> workers;
   // Stops and joins the workers however this function is left: a returned error, or an
@@ -237,23 +236,13 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
         }
       }
       auto t = Clock::now();
-      uint64_t size = 0;
       FileStamp stamp;
-      const SourceHash before = hash_;
       absl::Status read = !f.error.ok() ? f.error
-                          : streamed
-                              ? ReadBlocks(
-                                    f.path, block,
-                                    [&](uint64_t n) {
-                                      hash_.Start(n);
-                                      size = n;
-                                    },
-                                    [&](std::string_view b) { hash_.Part(b); }, &stamp)
-                              : ReadFileInto(f.path, text, kSourcePadding);
-      if (!streamed) size = text.size();
+                          : streamed      ? StampFile(f.path, stamp)
+                                          : ReadFileInto(f.path, text, kSourcePadding);
+      const uint64_t size = streamed ? stamp.size : text.size();
       timings_.read_ms += MsSince(t);
       if (!read.ok()) {  // the files before it are still added, none after it
-        hash_ = before;
         result = read;
         end = next_read;
         continue;
@@ -271,8 +260,10 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
       }
       work.notify_one();
       // Hashed while a worker parses it (both only read the text, which stays in its slot
-      // until merged, after this).
-      if (!streamed) hash_.Add(slot.text);
+      // until merged, after this); one read a block at a time is hashed later, when a
+      // core is idle (DeferredHash).
+      if (streamed) hash_.AddFile(f.path, stamp);
+      else hash_.AddText(slot.text);
       continue;
     }
     Slot& slot = slots[next_merge];
@@ -300,10 +291,10 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
 // error diagnostic, after the pass that reported it.
 absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
   auto t = Clock::now();
+  hash_.Start();  // the files still to hash, beside the passes (Finish, at the end)
   auto snap = std::make_shared<Snapshot>();
   Snapshot& s = *snap;
   for (auto& d : objects_.diagnostics) s.diagnostics_.push_back(d);
-  s.source_hash_ = hash_.Hex();
   BuildContext ctx(s, objects_);
   timings_.passes.clear();
   size_t checked = 0;
@@ -321,6 +312,10 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> SnapshotBuilder::Build() {
       checked = s.diagnostics_.size();
     }
   }
+  // The files hashed later (DeferredHash), beside the passes.
+  absl::StatusOr<SourceHash> hash = hash_.Finish();
+  if (!hash.ok()) return hash.status();
+  s.source_hash_ = hash->Hex();
   timings_.build_ms = MsSince(t);
   s.timings_ = timings_;
 #ifdef __GLIBC__

@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "engine/model/objects.h"
 #include "engine/model/snapshot.h"
-#include "engine/load/source_hash.h"
+#include "engine/load/deferred_hash.h"
 #include "engine/util/limits.h"
 #include "engine/util/load_progress.h"
 
@@ -55,7 +55,7 @@ class SnapshotBuilder {
   uint64_t bytes_total_ = 0, bytes_added_ = 0;
   SnapshotObjects objects_;
   LoadTimings timings_;
-  SourceHash hash_;  // of every source text, in the order added
+  DeferredHash hash_;  // of every source text, in the order added
 };
 
 // Convenience: load every path and build.
