@@ -39,7 +39,8 @@ CompareOptions Options(bool use_index) {
 
 void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
   CompareOptions opts = Options(use_index);
-  uint64_t mismatches = 0, skipped = 0, with_violations = 0, gated = 0, gated_eager = 0, unheld_pre = 0, repeated = 0, wide = 0;
+  uint64_t mismatches = 0, skipped = 0, with_violations = 0, gated = 0, gated_eager = 0, unheld_pre = 0, repeated = 0, wide = 0,
+           direct = 0, direct_overlapping = 0;
   for (uint64_t seed = first; seed < first + count; ++seed) {
     RandomCase c = GenerateCase(seed);
     opts.eager_gate_keys = seed % 2 == 1;  // the value gates' other paths (CompareOptions)
@@ -52,6 +53,8 @@ void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
     if (cmp.gated_violations > 0) ++gated;
     if (cmp.gated_violations > 0 && opts.eager_gate_keys) ++gated_eager;
     if (cmp.unheld_pre_violations > 0) ++unheld_pre;
+    if (cmp.direct_role_sod_violations > 0) ++direct;
+    if (cmp.direct_overlapping_violations > 0) ++direct_overlapping;
     if (cmp.repeated_term_violations > 0) ++repeated;
     if (cmp.wide_role_sod_violations > 0) ++wide;
     if (!cmp.mismatch) continue;
@@ -69,7 +72,8 @@ void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
   std::cerr << "differential: seeds " << first << ".." << first + count - 1 << " index=" << use_index
             << " compared=" << count - skipped << " skipped=" << skipped << " with_violations=" << with_violations
             << " with_gated_violations=" << gated
-            << " (eager " << gated_eager << ") with_unheld_pre=" << unheld_pre
+            << " (eager " << gated_eager << ") with_unheld_pre=" << unheld_pre << " (direct " << direct
+            << ", sides overlapping " << direct_overlapping << ")"
             << " with_repeated_gate_terms=" << repeated << " with_wide_role_sod=" << wide << " mismatches=" << mismatches << "\n";
   CHECK(mismatches == 0);
   CHECK(skipped < count / 10);
@@ -77,6 +81,10 @@ void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
   CHECK(gated > count / 100);  // and violations of value-gated entitlement SoD constraints
   CHECK(gated_eager > count / 250);  // half of them with the gates' eager tuning
   CHECK(unheld_pre > count / 50);  // and new role SoD violations with no pre side to evaluate
+  // and such violations written straight from the held roles (role_sod_direct), some of
+  // them with a role on both sides
+  if (use_index) CHECK(direct > count / 100);
+  if (use_index) CHECK(direct_overlapping > count / 1000);
   CHECK(repeated >= count / 5000);
   CHECK(wide > count / 500);  // and role SoD violations read from the table's records  // and gated ones listing a term once per account holding it
 }

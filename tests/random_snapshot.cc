@@ -942,8 +942,19 @@ Comparison CompareCase(const RandomCase& c, const CompareOptions& compare) {
     if (projection.ok()) {
       HeldRoles pre;
       pre.Compute(**snapshot, projection->pre);
-      for (const FoundViolation& v : result->violations)
-        if (v.constraint != kNoIndex && table.SideNotHeld({v.policy, v.constraint}, pre)) ++out.unheld_pre_violations;
+      for (const FoundViolation& v : result->violations) {
+        const ConstraintRef ref{v.policy, v.constraint};
+        if (v.constraint == kNoIndex || !table.SideNotHeld(ref, pre)) continue;
+        ++out.unheld_pre_violations;
+        std::span<const Index> left, right;
+        if (!(**snapshot).UnnamedRoleSodConstraints().empty() || !table.EqualOnlyToItself(ref) ||
+            table.NamedFromBundles(ref) || !table.RoleSides(ref, &left, &right))
+          continue;
+        ++out.direct_role_sod_violations;
+        if (std::any_of(left.begin(), left.end(),
+                        [&](Index l) { return std::find(right.begin(), right.end(), l) != right.end(); }))
+          ++out.direct_overlapping_violations;
+      }
     }
   }
   out.engine = result.ok() ? reference::FormatViolations(engine) : "error: " + std::string(result.status().message());

@@ -78,6 +78,11 @@ struct Comparison {
   // The engine's role SoD violations of constraints the identity held no role of one
   // side of before the plan: their pre evaluation is skipped (CheckOptions::skip_unheld_pre).
   size_t unheld_pre_violations = 0;
+  // Of those, the ones the check writes straight from the held roles without comparing
+  // (CheckOptions::role_sod_direct: no unnamed role SoD constraint in the snapshot, the
+  // constraint equal only to itself); and of those, the ones with a role on both sides.
+  size_t direct_role_sod_violations = 0;
+  size_t direct_overlapping_violations = 0;
   // The engine's violations of value-gated constraints that list a term more than once
   // (two accounts of its application hold its value): terms_from_gates counts them.
   size_t repeated_term_violations = 0;

@@ -190,9 +190,22 @@ class JsonTree {
       ondemand::field field;
       std::string_view name;
       if (auto error = std::move(member).get(field)) return error;
-      if (auto error = field.unescaped_key().get(name)) return error;
+      if (auto error = Key(field, name)) return error;
       if (auto error = Add(field.value(), name, depth + 1)) return error;
     }
+    return simdjson::SUCCESS;
+  }
+
+  // A member's key: a view of the text itself when it has no escape (as most keys), else
+  // unescaped into the parser's buffer. The text holds the key's closing quote (the
+  // document's strings are checked before it is walked), and the text until it is the
+  // key when no backslash comes first.
+  static error_code Key(ondemand::field& field, std::string_view& key) {
+    const char* const begin = field.key().raw();
+    const char* end = begin;
+    for (; *end != '"'; ++end)
+      if (*end == '\\') return field.unescaped_key().get(key);
+    key = std::string_view(begin, static_cast<size_t>(end - begin));
     return simdjson::SUCCESS;
   }
 
@@ -488,6 +501,7 @@ struct Reader {
       return true;
     };
     accounts.clear();
+    const IdentityChunk::Place where = Place(pointer);  // the User's, and its synthesized accounts'
     for (size_t k = 0; k < grants.size(); ++k) {
       if (!first(k, same_account)) continue;
       IdentityChunk::Account& a =
@@ -504,12 +518,12 @@ struct Reader {
               attributes->Add(n, true);
             }
           }));
-      a.where = Place(pointer);  // queried through its User, not as an Account
+      a.where = where;  // queried through its User, not as an Account
     }
     IdentityChunk& c = builder.chunk();
     i.accounts = {static_cast<uint32_t>(c.accounts.size()), static_cast<uint32_t>(accounts.size())};
     c.accounts.insert(c.accounts.end(), accounts.begin(), accounts.end());
-    i.where = Place(pointer);
+    i.where = where;
     c.identities.push_back(i);
   }
 
@@ -824,6 +838,8 @@ bool ReadLines(ondemand::parser& parser, Lines& lines, Reader& reader, int max_d
   const size_t head = envelope.size();
   JsonTree tree(max_depth);
   uint64_t packed = 0;  // where the text read since the last pack starts
+  static constexpr std::string_view kPointer = "/Resources/";
+  std::string pointer(kPointer);  // the resource's, "/Resources/<i>" (one buffer for all)
   size_t i = 0;
   bool more = false;  // the last resource was followed by a comma
   while (true) {
@@ -854,7 +870,9 @@ bool ReadLines(ondemand::parser& parser, Lines& lines, Reader& reader, int max_d
     if (tree.AddMembers(object, depth)) return false;
     tree.Close(root);
     if (doc.current_location().get(after) != simdjson::OUT_OF_BOUNDS) return false;  // nothing after it
-    reader.ReadResource(tree.root(), absl::StrCat("/Resources/", i++),
+    pointer.resize(kPointer.size());
+    absl::StrAppend(&pointer, i++);
+    reader.ReadResource(tree.root(), pointer,
                         [&](std::string& to) { AppendMinified(line.data(), line.data() + line.size(), to); });
     if ((pack && lines.Offset(line.data() + line.size()) - packed >= kPackBytes) || reader.builder.Full()) {
       reader.Pack();

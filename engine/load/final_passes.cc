@@ -38,6 +38,7 @@ void BuildContext::BuildQueryDocuments() {
   PopulationStore& p = snap.population_;
   std::array<PackedTexts, kResourceTypes.size()> texts;
   std::array<size_t, kResourceTypes.size()> dropped{};
+  objects.scim_documents.Reserve(texts);
   for (ScimDocuments::Block& block : objects.scim_documents.blocks()) {
     for (size_t t = 0; t < kResourceTypes.size(); ++t) {
       if (block.trusted) {

@@ -32,13 +32,19 @@ void PackedTexts::Seal() {
   if (size() == sealed_texts_) return;
   thread_local std::unique_ptr<ZSTD_CCtx, FreeCCtx> cctx(ZSTD_createCCtx());
   if (!cctx) throw std::bad_alloc();
-  const size_t at = packed_.size(), bound = ZSTD_compressBound(pending_.size());
-  packed_.resize(at + bound);
-  const size_t n = ZSTD_compressCCtx(cctx.get(), packed_.data() + at, bound, pending_.data(), pending_.size(), kLevel);
+  // Into a buffer of the thread's, reused (in cache, its pages faulted in once), then
+  // appended at its size: growing `packed_` by the bound would zero-fill and fault in
+  // ~128 KB for a frame of a few KB.
+  thread_local std::string frame;
+  std::string large;  // a frame far larger than a frame's usual size is not kept by the thread
+  const size_t bound = ZSTD_compressBound(pending_.size());
+  std::string& to = bound <= 2 * ZSTD_compressBound(kFrameBytes) ? frame : large;
+  if (to.size() < bound) to.resize(bound);
+  const size_t n = ZSTD_compressCCtx(cctx.get(), to.data(), bound, pending_.data(), pending_.size(), kLevel);
   if (ZSTD_isError(n)) throw std::bad_alloc();  // into a bound-sized buffer: only memory fails it
-  packed_.resize(at + n);
   frame_starts_.push_back(sealed_bytes_);
-  frame_offsets_.push_back(at);
+  frame_offsets_.push_back(packed_.size());
+  packed_.insert(packed_.end(), to.data(), to.data() + n);
   sealed_bytes_ += pending_.size();
   sealed_texts_ = size();
   pending_.clear();
@@ -57,6 +63,20 @@ void PackedTexts::Append(PackedTexts&& from) {
   sealed_bytes_ += from.sealed_bytes_;
   sealed_texts_ = size();
   from = PackedTexts();
+}
+
+PackedTexts::Footprint PackedTexts::footprint() const {
+  const bool pending = size() > sealed_texts_;
+  return {size(), frame_starts_.size() + (pending ? 1 : 0),
+          packed_.size() + (pending ? ZSTD_compressBound(pending_.size()) : 0)};
+}
+
+void PackedTexts::Reserve(const Footprint& more) {
+  packed_.reserve(packed_.size() + more.packed_bytes);
+  // One more start (the first) when none is yet; one more frame for the end (Take).
+  starts_.reserve(starts_.size() + more.texts + 1);
+  frame_starts_.reserve(frame_starts_.size() + more.frames + 1);
+  frame_offsets_.reserve(frame_offsets_.size() + more.frames + 1);
 }
 
 PackedTexts::Columns PackedTexts::Take() {

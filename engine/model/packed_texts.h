@@ -49,6 +49,22 @@ class PackedTexts {
   }
   // `from`'s texts after these, its frames copied as they are (not compressed again).
   void Append(PackedTexts&& from);
+  // What texts take in the columns: the texts, their frames (one more for the texts
+  // not yet in one) and the frames' bytes (at most the bound of those not yet compressed).
+  struct Footprint {
+    size_t texts = 0, frames = 0, packed_bytes = 0;
+    Footprint& operator+=(const Footprint& o) {
+      texts += o.texts;
+      frames += o.frames;
+      packed_bytes += o.packed_bytes;
+      return *this;
+    }
+  };
+  Footprint footprint() const;
+  // Room for `more` after these texts, so that appending texts of that footprint
+  // (Append) does not grow the columns by copying them (a column growing from N to 2N
+  // bytes holds 3N for a moment, each byte faulted in twice).
+  void Reserve(const Footprint& more);
 
   size_t size() const { return starts_.empty() ? 0 : starts_.size() - 1; }
   bool empty() const { return size() == 0; }

@@ -62,6 +62,15 @@ class ScimDocuments {
     for (Block& b : blocks_)
       for (PackedTexts& texts : b.texts) texts.Finish();
   }
+  // Room in `texts` (one per kResourceTypes entry) for every block's texts of its type
+  // (PackedTexts::Reserve).
+  void Reserve(std::array<PackedTexts, kResourceTypes.size()>& texts) const {
+    for (size_t t = 0; t < kResourceTypes.size(); ++t) {
+      PackedTexts::Footprint all;
+      for (const Block& b : blocks_) all += b.texts[t].footprint();
+      texts[t].Reserve(all);
+    }
+  }
   // Every block trusted (see Block::trusted); a document added later starts a new block.
   void Trust() {
     for (Block& b : blocks_) b.trusted = true;

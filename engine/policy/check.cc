@@ -114,6 +114,21 @@ FoundViolation& AddFound(const Violation& v, CheckResult& out) {
   return f;
 }
 
+// Appends a role SoD violation of `r` (a role of each of its sides held) to the answer's
+// lists, its bundles from the held roles.
+FoundViolation& AddRoleSod(ConstraintRef r, std::span<const Index> left, std::span<const Index> right,
+                           const HeldRoles& held, CheckResult& out) {
+  FoundViolation& f = out.violations.emplace_back();
+  f.policy = r.policy;
+  f.constraint = r.constraint;
+  f.bundles = static_cast<uint32_t>(out.bundles.size());
+  f.left_count = static_cast<uint32_t>(RoleSodBundles(left, right, held, out.bundles, out.bundles));
+  f.right_count = static_cast<uint32_t>(out.bundles.size() - f.bundles - f.left_count);
+  f.terms = static_cast<uint32_t>(out.terms.size());
+  f.reasons = static_cast<uint32_t>(out.reasons.size());
+  return f;
+}
+
 // The table's evaluation shortcuts the options allow.
 ConstraintTable::Shortcuts Shortcuts(const CheckOptions& options) {
   return {options.match_before_listing, options.use_value_gates, options.terms_from_gates, options.use_role_sides};
@@ -150,6 +165,15 @@ class PreViolations {
       : ctx_(ctx), s_(ctx.snapshot), table_(table), by_position_(options.equal_by_position),
         skip_unheld_pre_(options.skip_unheld_pre), find_all_from_(options.held_keys_from), shortcuts_(Shortcuts(options)), projection_(projection), held_(held), policies_(policies),
         st_(storage) {}
+
+  // Is a violation of role SoD constraint `r` new whatever its bundle lists? When its
+  // pre violation can be equal to its own post violation only, and the pre state held no
+  // role of one of its sides, there is no pre violation to compare with (IsNew's first
+  // case), and no unnamed role SoD constraint can be named like it.
+  bool NewWhateverBundles(ConstraintRef r) const {
+    return by_position_ && skip_unheld_pre_ && s_.UnnamedRoleSodConstraints().empty() && !table_.NamedFromBundles(r) &&
+           table_.EqualOnlyToItself(r) && table_.SideNotHeld(r, held_);
+  }
 
   bool IsNew(const Violation& post) {
     const ConstraintRef ref{post.policy, post.constraint};
@@ -456,6 +480,7 @@ absl::Status CheckInto(const Snapshot& s, const CheckRequest& req, const Provisi
   found.reasons.clear();
   PreViolations pre(ctx, table, options, *projection, held_pre, policies, scratch.pre);
   const ConstraintTable::Shortcuts shortcuts = Shortcuts(options);
+  const bool direct_role_sod = options.use_role_sides && options.role_sod_direct;
   std::vector<Violation>& account = scratch.account;
   for (Index p : policies) {
     const Policy& policy = s.policies()[p];
@@ -493,13 +518,21 @@ absl::Status CheckInto(const Snapshot& s, const CheckRequest& req, const Provisi
     for (auto it = begin; it != touched.end() && it->policy == p; ++it) {
       table.Prefetch(touched, it - touched.begin());
       Index c = it->constraint;
-      if (!table.Evaluate(ctx, *it, projection->post, held_post, scratch.post_values, shortcuts, &post)) continue;
-      if (!pre.IsNew(post)) continue;
-      FoundViolation& v = AddFound(post, found);
+      FoundViolation* v = nullptr;
+      std::span<const Index> left, right;
+      if (direct_role_sod && table.RoleSides(*it, &left, &right)) {
+        if (!RoleSodFires(left, right, held_post)) continue;
+        if (pre.NewWhateverBundles(*it)) v = &AddRoleSod(*it, left, right, held_post, found);
+      }
+      if (!v) {
+        if (!table.Evaluate(ctx, *it, projection->post, held_post, scratch.post_values, shortcuts, &post)) continue;
+        if (!pre.IsNew(post)) continue;
+        v = &AddFound(post, found);
+      }
       if (req.explain) {
         Explain(ctx, policy.constraints[c], *projection, held_pre, held_post, scratch.post_terms, scratch.pre_terms,
                 found.reasons);
-        v.reason_count = static_cast<uint32_t>(found.reasons.size() - v.reasons);
+        v->reason_count = static_cast<uint32_t>(found.reasons.size() - v->reasons);
       }
     }
   }

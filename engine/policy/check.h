@@ -73,6 +73,12 @@ struct CheckOptions {
   // of its sides before the plan: there is none. The slowest checks report a thousand
   // new role SoD violations of roles the plan assigns; each skips its pre evaluation.
   bool skip_unheld_pre = true;
+  // With use_role_sides: a role SoD constraint whose post violation is new whatever its
+  // bundles (skip_unheld_pre's case: equal only to itself, not named from its bundles,
+  // and the identity held no role of one of its sides before the plan) is decided from
+  // the held roles alone, and its bundle lists are written straight into the answer's:
+  // no Violation is built, copied or compared.
+  bool role_sod_direct = true;
   // Look the plan's strings up in the snapshot's pool together, overlapped with the
   // identity lookup, before the plan is applied (engine/plan/compiler.h,
   // ExpectPlanStrings); off, each is looked up where the projection needs it.
@@ -99,6 +105,7 @@ struct CheckOptions {
     o.use_gate_pairs = false;
     o.use_role_sides = false;
     o.skip_unheld_pre = false;
+    o.role_sod_direct = false;
     o.resolve_plan_strings_first = false;
     o.prefetch_ahead = false;
     return o;

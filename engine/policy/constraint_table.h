@@ -122,6 +122,17 @@ class ConstraintTable {
     return !held.HoldsAny(sides.left) || !held.HoldsAny(sides.right);
   }
 
+  // A role SoD constraint evaluated from its sides (use_role_sides): sets them. False for
+  // any other constraint.
+  bool RoleSides(ConstraintRef r, std::span<const Index>* left, std::span<const Index>* right) const {
+    const Form& form = forms_[Flat(r)];
+    if (form.kind != FormKind::kRoleSides) return false;
+    Sides sides = SidesOf(form);
+    *left = sides.left;
+    *right = sides.right;
+    return true;
+  }
+
   // The role SoD constraints naming `role` on one side that have `other` on the other
   // side (a role on both sides is its own partner).
   std::span<const ConstraintRef> PairedWith(Index role, Index other) const;

@@ -8,9 +8,10 @@
 namespace preflight {
 namespace {
 
-void AddUnique(std::vector<Index>& list, std::span<const Index> items) {
+// Appends the items not yet in list[from, end).
+void AddUnique(std::vector<Index>& list, size_t from, std::span<const Index> items) {
   for (Index i : items)
-    if (std::find(list.begin(), list.end(), i) == list.end()) list.push_back(i);
+    if (std::find(list.begin() + from, list.end(), i) == list.end()) list.push_back(i);
 }
 
 // The roles' names joined by ',' appended to `out` (in place: a name is generated for each
@@ -33,6 +34,42 @@ const Constraint* ConstraintOf(const Snapshot& s, const Violation& v) {
 
 }  // namespace
 
+bool RoleSodFires(std::span<const Index> left, std::span<const Index> right, const HeldRoles& held) {
+  return !left.empty() && !right.empty() && held.HoldsAny(left) && held.HoldsAny(right);
+}
+
+size_t RoleSodBundles(std::span<const Index> left, std::span<const Index> right, const HeldRoles& held,
+                      std::vector<Index>& left_out, std::vector<Index>& right_out) {
+  // SODPolicyExecutor's loop: for each held left role l and held right role r != l, the
+  // origins of l go left and the origins of r go right (CSV without duplicates). The
+  // left list depends only on which l have such an r, the right one on the (l, r) pairs
+  // in order: each is listed in its own pass, the left one first.
+  size_t from = left_out.size();
+  for (Index l : left) {
+    auto lo = held.Origins(l);
+    if (lo.empty()) continue;
+    if (std::any_of(right.begin(), right.end(), [&](Index r) { return r != l && held.Holds(r); }))
+      AddUnique(left_out, from, lo);
+  }
+  const size_t left_count = left_out.size() - from;
+  from = right_out.size();
+  Index first = kNoIndex;  // the first held left role: it pairs with every held right role but itself
+  for (Index l : left) {
+    if (!held.Holds(l)) continue;
+    if (first == kNoIndex) {
+      first = l;
+      for (Index r : right)
+        if (r != l) AddUnique(right_out, from, held.Origins(r));
+    } else if (l != first && std::find(right.begin(), right.end(), first) != right.end()) {
+      // A later left role pairs with the same right roles and with `first` too, if it
+      // is a right role: nothing else is new.
+      AddUnique(right_out, from, held.Origins(first));
+      break;
+    }
+  }
+  return left_count;
+}
+
 bool RoleSodViolation(Index policy, Index constraint, std::span<const Index> left, std::span<const Index> right,
                       const HeldRoles& held, Violation* out) {
   out->policy = policy;
@@ -40,20 +77,8 @@ bool RoleSodViolation(Index policy, Index constraint, std::span<const Index> lef
   out->left_bundles.clear();
   out->right_bundles.clear();
   out->entitlements.clear();
-  if (left.empty() || right.empty()) return false;
-  if (!held.HoldsAny(left) || !held.HoldsAny(right)) return false;
-  // One consolidated violation: for each held left role l and held right role r != l,
-  // the origins of l go left and the origins of r go right (CSV without duplicates).
-  for (Index l : left) {
-    auto lo = held.Origins(l);
-    if (lo.empty()) continue;
-    for (Index r : right) {
-      auto ro = held.Origins(r);
-      if (ro.empty() || r == l) continue;
-      AddUnique(out->left_bundles, lo);
-      AddUnique(out->right_bundles, ro);
-    }
-  }
+  if (!RoleSodFires(left, right, held)) return false;
+  RoleSodBundles(left, right, held, out->left_bundles, out->right_bundles);
   return true;
 }
 

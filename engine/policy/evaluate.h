@@ -113,6 +113,14 @@ class HeldRoles {
 bool EvaluateConstraint(const MatchContext& ctx, Index policy, Index constraint, const IdentityState& state,
                         const HeldRoles& held, Violation* out, bool match_first = true);
 
+// SODPolicyExecutor on one role SoD constraint's sides: is a role of each side held?
+bool RoleSodFires(std::span<const Index> left, std::span<const Index> right, const HeldRoles& held);
+// The bundle lists of a fired role SoD constraint's violation: appends the origins of
+// the held roles of each side, each once, to `left_out` and then to `right_out` (which
+// may be one list: the left bundles are then followed by the right ones); returns how
+// many left ones.
+size_t RoleSodBundles(std::span<const Index> left, std::span<const Index> right, const HeldRoles& held,
+                      std::vector<Index>& left_out, std::vector<Index>& right_out);
 // SODPolicyExecutor on one role SoD constraint's sides: fills `out` (its bundle lists,
 // the origins of the held roles on each side) and returns true when a role of each side
 // is held.
