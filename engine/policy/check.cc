@@ -166,13 +166,14 @@ class PreViolations {
         skip_unheld_pre_(options.skip_unheld_pre), find_all_from_(options.held_keys_from), shortcuts_(Shortcuts(options)), projection_(projection), held_(held), policies_(policies),
         st_(storage) {}
 
-  // Is a violation of role SoD constraint `r` new whatever its bundle lists? When its
+  // Is a violation of role SoD constraint `r` (its sides `left` and `right`, as the
+  // table has them) new whatever its bundle lists? When its
   // pre violation can be equal to its own post violation only, and the pre state held no
   // role of one of its sides, there is no pre violation to compare with (IsNew's first
   // case), and no unnamed role SoD constraint can be named like it.
-  bool NewWhateverBundles(ConstraintRef r) const {
+  bool NewWhateverBundles(ConstraintRef r, std::span<const Index> left, std::span<const Index> right) const {
     return by_position_ && skip_unheld_pre_ && s_.UnnamedRoleSodConstraints().empty() && !table_.NamedFromBundles(r) &&
-           table_.EqualOnlyToItself(r) && table_.SideNotHeld(r, held_);
+           table_.EqualOnlyToItself(r) && (!held_.HoldsAny(left) || !held_.HoldsAny(right));
   }
 
   bool IsNew(const Violation& post) {
@@ -478,6 +479,7 @@ absl::Status CheckInto(const Snapshot& s, const CheckRequest& req, const Provisi
   found.bundles.clear();
   found.terms.clear();
   found.reasons.clear();
+  if (options.prefetch_ahead) table.LoadForms(touched);
   PreViolations pre(ctx, table, options, *projection, held_pre, policies, scratch.pre);
   const ConstraintTable::Shortcuts shortcuts = Shortcuts(options);
   const bool direct_role_sod = options.use_role_sides && options.role_sod_direct;
@@ -522,7 +524,7 @@ absl::Status CheckInto(const Snapshot& s, const CheckRequest& req, const Provisi
       std::span<const Index> left, right;
       if (direct_role_sod && table.RoleSides(*it, &left, &right)) {
         if (!RoleSodFires(left, right, held_post)) continue;
-        if (pre.NewWhateverBundles(*it)) v = &AddRoleSod(*it, left, right, held_post, found);
+        if (pre.NewWhateverBundles(*it, left, right)) v = &AddRoleSod(*it, left, right, held_post, found);
       }
       if (!v) {
         if (!table.Evaluate(ctx, *it, projection->post, held_post, scratch.post_values, shortcuts, &post)) continue;

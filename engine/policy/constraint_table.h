@@ -165,6 +165,15 @@ class ConstraintTable {
       if (!form.inline_sides) __builtin_prefetch(compiled_.data() + form.at);
     }
   }
+  // Reads the form of each constraint of `touched` at once, so that the reads overlap:
+  // a slow check evaluates a thousand constraints scattered over megabytes of forms, and
+  // with only Prefetch's requests ahead in its loop it still waited on ~12% of them
+  // (measured on the slowest checks at 100,000 constraints). Loads only.
+  void LoadForms(std::span<const ConstraintRef> touched) const {
+    uint32_t any = 0;
+    for (ConstraintRef r : touched) any |= static_cast<uint32_t>(forms_[Flat(r)].kind);
+    asm volatile("" : : "r"(any));  // the loads are the point: keep them
+  }
   // How many keys the value gate of `r` names over its selectors (0: it has none).
   size_t GateKeys(ConstraintRef r) const;
 

@@ -85,7 +85,7 @@ class HeldRoles {
  private:
   // Inline: a check that reports a thousand role SoD violations asks a few thousand times.
   size_t Find(Index role) const {
-    return role < stamp_.size() && stamp_[role] == epoch_ ? slot_[role] : kNoIndex;
+    return role < slots_.size() && slots_[role].epoch == epoch_ ? slots_[role].index : kNoIndex;
   }
   std::span<const Index> OriginsAt(size_t i) const {
     return {origins_.data() + starts_[i], starts_[i + 1] - starts_[i]};
@@ -99,8 +99,13 @@ class HeldRoles {
   std::vector<Index> origins_;
   std::vector<std::pair<Index, Index>> pairs_;  // scratch: (role, origin) in reach order
   std::vector<uint32_t> order_;                 // scratch: pairs_ positions grouped by role
-  // O(1) Find: slot_[role] is its position in roles_ when stamp_[role] == epoch_.
-  std::vector<uint32_t> stamp_, slot_;
+  // O(1) Find, one read: slots_[role].index is its position in roles_ when
+  // slots_[role].epoch == epoch_.
+  struct Slot {
+    uint32_t epoch = 0;
+    uint32_t index = 0;
+  };
+  std::vector<Slot> slots_;
   uint32_t epoch_ = 0;
 };
 
@@ -115,7 +120,7 @@ bool EvaluateConstraint(const MatchContext& ctx, Index policy, Index constraint,
 
 // SODPolicyExecutor on one role SoD constraint's sides: is a role of each side held?
 bool RoleSodFires(std::span<const Index> left, std::span<const Index> right, const HeldRoles& held);
-// The bundle lists of a fired role SoD constraint's violation: appends the origins of
+// The bundle lists of a fired role SoD constraint's violation (RoleSodFires): appends the origins of
 // the held roles of each side, each once, to `left_out` and then to `right_out` (which
 // may be one list: the left bundles are then followed by the right ones); returns how
 // many left ones.
