@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <functional>
 #include <cstdlib>
 #include <optional>
 #include <thread>
@@ -73,6 +75,59 @@ void WarmUp(const Fixture& f, const CheckOptions& options) {
 
 CheckOptions OptionsFor(int64_t indexed) { return indexed ? CheckOptions{} : CheckOptions::Exhaustive(); }
 
+// With $PREFLIGHT_BENCH_SLOWEST=N, TimeChecks names on stderr the N requests whose
+// fastest check (over every pass: the machine's interruptions filtered out) is the
+// slowest, with what they do, and compares the slowest 1% of requests so ranked with
+// the rest: what the p99 is made of.
+void ReportSlowest(const Fixture& f, const std::vector<std::pair<double, uint32_t>>& timed) {
+  const char* env = std::getenv("PREFLIGHT_BENCH_SLOWEST");
+  if (!env || timed.empty()) return;
+  const size_t n = static_cast<size_t>(std::atoi(env));
+  std::vector<double> fastest(f.requests.size(), 1e300);
+  for (auto [us, k] : timed) fastest[k] = std::min(fastest[k], us);
+  std::vector<uint32_t> order(f.requests.size());
+  for (uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return fastest[a] > fastest[b]; });
+  const Snapshot& s = f.engine->snapshot();
+  ValueIds ids(s.pool());
+  Projection p;
+  struct Sums {
+    double requests = 0, us = 0, violations = 0, accounts = 0, changes = 0, pre = 0, plan = 0, unflagged = 0;
+  } slow, rest;
+  for (size_t rank = 0; rank < order.size(); ++rank) {
+    const uint32_t k = order[rank];
+    auto r = Check(s, f.requests[k], f.plans[k]);
+    Index identity = s.FindIdentity(f.requests[k].identity);
+    ids.Clear();
+    if (!r.ok() || identity == kNoIndex || !ProjectInto(s, identity, f.plans[k], ids, p).ok()) continue;
+    const unsigned flags = s.identities()[identity].flags;
+    Sums& sums = rank < order.size() / 100 ? slow : rest;
+    sums.requests += 1;
+    sums.us += fastest[k];
+    sums.violations += static_cast<double>(r->violations.size());
+    sums.accounts += static_cast<double>(f.plans[k].accounts.size());
+    sums.changes += static_cast<double>(p.changes.size());
+    sums.pre += static_cast<double>(p.pre_expansions.size());
+    sums.plan += static_cast<double>(p.plan_expansions.size());
+    sums.unflagged += flags == 3 ? 0 : 1;
+    if (rank < n)
+      std::fprintf(stderr,
+                   "slow request %u: fastest %.1f us; %zu new violations, %zu account requests, %zu changes, "
+                   "%zu pre / %zu plan expansions, %zu accounts, %zu assigned / %zu detected roles, flags %u\n",
+                   k, fastest[k], r->violations.size(), f.plans[k].accounts.size(), p.changes.size(),
+                   p.pre_expansions.size(), p.plan_expansions.size(), p.pre.accounts.size(),
+                   p.pre.assigned_roles.size(), p.pre.detected_roles.size(), flags);
+  }
+  for (auto [name, x] : {std::pair{"slowest 1%", slow}, std::pair{"the rest", rest}}) {
+    double d = x.requests ? x.requests : 1;
+    std::fprintf(stderr,
+                 "%s (%.0f requests), means: fastest %.2f us, %.2f new violations, %.2f account requests, %.1f "
+                 "changes, %.1f pre / %.1f plan expansions, %.0f%% without both identity flags\n",
+                 name, x.requests, x.us / d, x.violations / d, x.accounts / d, x.changes / d, x.pre / d, x.plan / d,
+                 100 * x.unflagged / d);
+  }
+}
+
 // Times one check per iteration over the requests in turn, and asserts that a check
 // with the defaults allocates nothing for a request that reports no violation. With
 // `fresh`, each request and its plan are first copied, untimed, as a caller who has
@@ -84,6 +139,8 @@ void TimeChecks(benchmark::State& state, const Fixture& f, const CheckOptions& o
   uint64_t allocs = 0, allocs_quiet = 0, quiet = 0;
   std::vector<double> latencies;
   latencies.reserve(1 << 20);
+  std::vector<std::pair<double, uint32_t>> timed;  // for ReportSlowest
+  const bool slowest = std::getenv("PREFLIGHT_BENCH_SLOWEST") != nullptr;
   for (auto _ : state) {
     std::optional<CheckRequest> request_copy;
     std::optional<ProvisioningPlan> plan_copy;
@@ -100,6 +157,7 @@ void TimeChecks(benchmark::State& state, const Fixture& f, const CheckOptions& o
     benchmark::DoNotOptimize(r);
     uint64_t n = bench::Allocations() - a0;
     latencies.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    if (slowest) timed.emplace_back(latencies.back(), static_cast<uint32_t>(i));
     if (!r.ok() || r->violations.empty() == f.violates[i])
       return state.SkipWithError(absl::StrCat("request ", i, ": the answer differs from the one compared").c_str());
     allocs += n;
@@ -116,6 +174,7 @@ void TimeChecks(benchmark::State& state, const Fixture& f, const CheckOptions& o
   std::sort(latencies.begin(), latencies.end());
   state.counters["median_us"] = latencies[latencies.size() / 2];
   state.counters["p99_us"] = latencies[latencies.size() * 99 / 100];
+  ReportSlowest(f, timed);
   state.counters["allocs_per_check"] = static_cast<double>(allocs) / static_cast<double>(state.iterations());
   // Per check that reports no violation (the answer itself allocates nothing then).
   state.counters["allocs_quiet"] = static_cast<double>(allocs_quiet) / static_cast<double>(quiet ? quiet : 1);

@@ -45,8 +45,8 @@ class HashedValues {
 
 class Compiler {
  public:
-  Compiler(const Snapshot& s, ValueIds& ids, Projection& out, const RoleFacts* facts)
-      : s_(s), ids_(ids), out_(out), facts_(facts) {
+  Compiler(const Snapshot& s, ValueIds& ids, Projection& out, const RoleFacts* facts, bool group_expansions)
+      : s_(s), ids_(ids), out_(out), facts_(facts), group_expansions_(group_expansions) {
     removed_.clear();
   }
 
@@ -93,10 +93,13 @@ class Compiler {
 
   // Each mutation first checks whether it changes anything, so an account the plan
   // leaves as it was keeps sharing the snapshot's attributes.
-  void AddValues(AccountState& acc, Id attr, std::span<const Id> values, bool force_multi) {
+  // `run`: the values are a run of role expansions (ApplyExpansions), compared pairwise
+  // while each one alone would be, as when they were added one at a time.
+  void AddValues(AccountState& acc, Id attr, std::span<const Id> values, bool force_multi, bool run = false) {
     const Application& app = s_.applications()[acc.application];
     std::optional<AttrView> cur = acc.Find(attr);
-    bool multi = force_multi || app.IsMulti(attr) || (cur && cur->multi) || !app.has_account_schema;
+    const bool schema_multi = app.IsMulti(attr);
+    bool multi = force_multi || schema_multi || (cur && cur->multi) || !app.has_account_schema;
     if (!multi) {  // Add on a single-valued attribute replaces
       if (values.empty()) return;
       if (cur && cur->values.size() == 1 && cur->values[0] == values[0]) return;
@@ -106,18 +109,23 @@ class Compiler {
       return;
     }
     const size_t held = cur ? cur->values.size() : 0;
-    const bool becomes_multi = cur && !cur->multi && app.IsMulti(attr);
+    const bool becomes_multi = cur && !cur->multi && schema_multi;
     AttrValues* v = nullptr;
-    if ((held + values.size()) * values.size() <= kPairwiseLimit) {
+    const size_t comparisons = run ? held + values.size() : (held + values.size()) * values.size();
+    if (comparisons <= kPairwiseLimit) {
       auto present = [&](std::span<const Id> in, Id x) {
         return std::any_of(in.begin(), in.end(), [&](Id y) { return SameValue(ids_, x, y, app.case_insensitive); });
       };
+      // The values neither held nor equal to one before them, found in one pass over
+      // the held values each: what the account gains, in the plan's order.
       std::span<const Id> held_values = cur ? cur->values : std::span<const Id>();
-      bool changes = std::any_of(values.begin(), values.end(), [&](Id x) { return !present(held_values, x); });
-      if (!changes && !becomes_multi) return;
-      v = acc.FindOrAdd(attr);  // holds cur's values (none when cur is null)
+      std::vector<Id>& fresh = scratch_.fresh_values;
+      fresh.clear();
       for (Id x : values)
-        if (!present(v->values, x)) v->values.push_back(x);
+        if (!present(held_values, x) && !present(fresh, x)) fresh.push_back(x);
+      if (fresh.empty() && !becomes_multi) return;
+      v = acc.FindOrAdd(attr);  // holds cur's values (none when cur is null)
+      v->values.insert(v->values.end(), fresh.begin(), fresh.end());
     } else {
       HashedValues present(ids_, app.case_insensitive);
       if (cur)
@@ -129,7 +137,7 @@ class Compiler {
         if (present.Insert(x)) v->values.push_back(x);
     }
     // Without a schema, one value stays a scalar (as IIQ stores it) unless it was a list.
-    v->multi = v->multi || app.IsMulti(attr) || v->values.size() > 1;
+    v->multi = v->multi || schema_multi || v->values.size() > 1;
     if (v->values.empty()) acc.Erase(attr);
   }
   void RemoveValues(AccountState& acc, Id attr, std::span<const Id> values) {
@@ -171,9 +179,18 @@ class Compiler {
 
   // Role expansion lands like any attribute request: an attribute the application's
   // account schema does not define is dropped (warned about for the plan's roles).
+  // On a multi-valued attribute (or one without a schema), a run of expansions adding
+  // to the same attribute of the same application is one AddValues of the run's values:
+  // the same account and the same values in the same order as one at a time, with the
+  // account, the attribute and its held values looked up once.
   void ApplyExpansions(IdentityState& st, const std::vector<Expansion>& ex, bool warn) {
-    for (const Expansion& e : ex) {
-      if (e.application == kNoIndex) continue;
+    std::vector<Id>& run = scratch_.run_values;
+    for (size_t i = 0; i < ex.size();) {
+      const Expansion& e = ex[i];
+      if (e.application == kNoIndex) {
+        ++i;
+        continue;
+      }
       const Application& app = s_.applications()[e.application];
       AccountState& acc = AccountFor(st, e.application);  // the request creates the account
       if (app.has_account_schema && !app.schema.contains(e.attribute)) {
@@ -181,9 +198,16 @@ class Compiler {
           Warn(absl::StrCat("role '", ToAbsl(s_.str(s_.roles()[e.via].name)), "' provisions attribute '",
                             ToAbsl(ids_.Text(e.attribute)), "', which is not in the account schema of '",
                             ToAbsl(s_.str(app.name)), "'; ignored, as IdentityIQ does"));
+        ++i;
         continue;
       }
-      AddValues(acc, e.attribute, {&e.value, 1}, false);
+      size_t end = i + 1;
+      if (group_expansions_ && (!app.has_account_schema || app.IsMulti(e.attribute)))
+        while (end < ex.size() && ex[end].application == e.application && ex[end].attribute == e.attribute) ++end;
+      run.clear();
+      for (size_t k = i; k < end; ++k) run.push_back(ex[k].value);
+      AddValues(acc, e.attribute, run, false, true);
+      i = end;
     }
   }
 
@@ -476,6 +500,7 @@ class Compiler {
   ValueIds& ids_;
   Projection& out_;
   const RoleFacts* facts_;
+  bool group_expansions_;
   ProjectionScratch& scratch_ = out_.scratch;
   std::vector<Index>& removed_ = scratch_.removed;  // roles the plan de-assigns
   Id true_ = kNoId;
@@ -578,7 +603,7 @@ namespace {
 // The pre state, then (with a plan) the post state. Without a plan only `pre` and
 // `pre_expansions` are filled: what a scan of stored identities reads.
 absl::Status ProjectStates(const Snapshot& s, Index identity, const ProvisioningPlan* plan_or_null, ValueIds& ids,
-                           Projection& out, DetectScope scope, const RoleFacts* facts, bool prefetch) {
+                           Projection& out, DetectScope scope, const RoleFacts* facts, ProjectShortcuts shortcuts) {
   out.pre_expansions.clear();
   out.plan_expansions.clear();
   out.diagnostics.clear();
@@ -616,7 +641,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
     st.locked = a.locked;
     st.ShareFrom(a);
   }
-  Compiler compiler(s, ids, out, facts);
+  Compiler compiler(s, ids, out, facts, shortcuts.group_expansions);
   compiler.next_key_ = static_cast<uint32_t>(pre.accounts.size());
   if (!(idn.flags & IdentityView::kExpansionNoop)) {
     for (Index r : pre.assigned_roles) compiler.Expand(r, out.pre_expansions);
@@ -635,7 +660,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   // Detection and then the check look each change up in the snapshot's indexes by
   // value, a chain of misses per index and change: taken a step at a time for every
   // change and index together, they overlap.
-  if (prefetch)
+  if (shortcuts.prefetch)
     for (int step = 0; step < 2; ++step)
       for (const Change& c : out.changes) s.PrefetchValueIndexes(c.application, c.attr, c.value, step);
   if (idn.flags & IdentityView::kDetectionConsistent)
@@ -663,12 +688,12 @@ void ExpectPlanStrings(const ProvisioningPlan& plan, ValueIds& ids) {
 }
 
 absl::Status ProjectInto(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
-                         Projection& out, DetectScope scope, const RoleFacts* facts, bool prefetch) {
-  return ProjectStates(s, identity, &plan, ids, out, scope, facts, prefetch);
+                         Projection& out, DetectScope scope, const RoleFacts* facts, ProjectShortcuts shortcuts) {
+  return ProjectStates(s, identity, &plan, ids, out, scope, facts, shortcuts);
 }
 
 absl::Status ProjectPreInto(const Snapshot& s, Index identity, ValueIds& ids, Projection& out) {
-  return ProjectStates(s, identity, nullptr, ids, out, DetectScope::kAll, nullptr, false);
+  return ProjectStates(s, identity, nullptr, ids, out, DetectScope::kAll, nullptr, {});
 }
 
 absl::StatusOr<Projection> Project(const Snapshot& s, Index identity, const ProvisioningPlan& plan, ValueIds& ids) {

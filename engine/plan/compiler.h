@@ -23,6 +23,7 @@ namespace preflight {
 struct ProjectionScratch {
   std::vector<Index> queue, roles, removed;
   std::vector<Id> values, rights;
+  std::vector<Id> run_values, fresh_values;  // ApplyExpansions' runs, AddValues' new values
   std::vector<Expansion> removed_expansions, kept_expansions;
   // Spare accounts of the pre and the post state (see ResizeAccounts): one each, so that
   // an account position of a state is always served by the same object.
@@ -46,15 +47,23 @@ struct Projection {
 // `ids` must outlive the projection's use (it resolves plan-only strings).
 absl::StatusOr<Projection> Project(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan,
                                    ValueIds& ids);
+// Shortcuts of the projection, each giving the same projection (off: the plain way).
+struct ProjectShortcuts {
+  // The snapshot's indexes by value asked for as soon as the changes are known
+  // (Snapshot::PrefetchValueIndexes): only prefetches.
+  bool prefetch = false;
+  // A run of role expansions adding to one multi-valued attribute of one application
+  // applied as one addition of the run's values (the account, the attribute and its held
+  // values looked up once, not once a value).
+  bool group_expansions = false;
+};
 // The same into `out`, reusing its buffers (the check's hot path). `scope` says which
 // roles the post state's detection re-examines (engine/plan/detection.h). With `facts`
 // (RoleFacts::Of(snapshot)), role expansions and scopes are read from them rather than
-// worked out: the same projection. With `prefetch`, the snapshot's indexes by value are
-// asked for as soon as the changes are known (Snapshot::PrefetchValueIndexes): only
-// prefetches, the same projection.
+// worked out: the same projection.
 absl::Status ProjectInto(const Snapshot& snapshot, Index identity, const ProvisioningPlan& plan, ValueIds& ids,
                          Projection& out, DetectScope scope = DetectScope::kAll, const RoleFacts* facts = nullptr,
-                         bool prefetch = false);
+                         ProjectShortcuts shortcuts = {});
 
 // Hands the strings of the plan's account requests that the projection looks up in the
 // snapshot's pool (instances, native identities, attribute names and values, permission

@@ -445,7 +445,8 @@ absl::Status CheckInto(const Snapshot& s, const CheckRequest& req, const Provisi
   Projection* projection = &scratch.projection;
   DetectScope scope = options.detect_policy_roles_only ? DetectScope::kPolicyRoles : DetectScope::kAll;
   const RoleFacts* facts = options.precomputed_roles ? &RoleFacts::Of(s) : nullptr;
-  if (auto st = ProjectInto(s, identity, plan, ids, *projection, scope, facts, options.prefetch_ahead); !st.ok()) return st;
+  const ProjectShortcuts project{options.prefetch_ahead, options.group_expansions};
+  if (auto st = ProjectInto(s, identity, plan, ids, *projection, scope, facts, project); !st.ok()) return st;
   for (auto& d : projection->diagnostics) result.diagnostics.push_back(std::move(d));
 
   MatchContext ctx{s, ids};

@@ -89,6 +89,9 @@ struct CheckOptions {
   // read by a changed value (role detection's, the constraint index's), for every
   // change at once. Prefetches only: no read depends on them.
   bool prefetch_ahead = true;
+  // Apply a run of role expansions adding to one multi-valued attribute as one addition
+  // (engine/plan/compiler.h, ProjectShortcuts::group_expansions): the same states.
+  bool group_expansions = true;
 
   // Every shortcut off: each constraint evaluated on states computed the plain way.
   // The same answer as the defaults; the differential test and the benchmarks compare.
@@ -108,6 +111,7 @@ struct CheckOptions {
     o.role_sod_direct = false;
     o.resolve_plan_strings_first = false;
     o.prefetch_ahead = false;
+    o.group_expansions = false;
     return o;
   }
 };
