@@ -203,6 +203,27 @@ TEST_CASE("xml: a large export is read in many chunks with the same locations", 
   SameAsWhole(text + "<", "big.xml");  // broken at the very end: the whole document's error
 }
 
+TEST_CASE("sources: a source's kind is its first character past a byte order mark and blanks", "[load]") {
+  using namespace std::string_view_literals;
+  CHECK(DetectSourceKind("<sailpoint/>"sv) == SourceKind::kIiqXml);
+  CHECK(DetectSourceKind(" \t\r\n{}"sv) == SourceKind::kScimJson);
+  CHECK(DetectSourceKind("\n["sv) == SourceKind::kScimJson);
+  CHECK(DetectSourceKind("\xEF\xBB\xBF <a/>"sv) == SourceKind::kIiqXml);
+  CHECK(DetectSourceKind(""sv) == SourceKind::kUnknown);
+  CHECK(DetectSourceKind(" \n"sv) == SourceKind::kUnknown);
+  CHECK(DetectSourceKind("\xEF\xBB\xBF"sv) == SourceKind::kUnknown);
+  // Only a whole byte order mark is skipped, and a NUL is no blank.
+  CHECK(DetectSourceKind("\xEF\x00\x00<a/>"sv) == SourceKind::kUnknown);
+  CHECK(DetectSourceKind("\xEF\xBB<a/>"sv) == SourceKind::kUnknown);
+  CHECK(DetectSourceKind("\0<a/>"sv) == SourceKind::kUnknown);
+  CHECK(DetectSourceKind(" \0{}"sv) == SourceKind::kUnknown);
+  SnapshotObjects out;
+  absl::Status st = ReadSource("\0\0{\"Resources\": []}"sv, "nul.json", out, DefaultLimits());
+  CHECK(ErrorCodeOf(st) == ErrorCode::kInvalidValue);
+  CHECK(DetailOf(st) == "neither IdentityIQ XML nor SCIM JSON");
+  CHECK(LocationOf(st).file == "nul.json");
+}
+
 TEST_CASE("xml: the repository's exports read the same object by object", "[load][xml]") {
   size_t files = 0;
   for (const char* dir : {PREFLIGHT_EXAMPLES_DIR, PREFLIGHT_CORPUS_DIR}) {

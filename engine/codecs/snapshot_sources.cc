@@ -2,7 +2,6 @@
 
 #include "engine/codecs/snapshot_sources.h"
 
-#include <cstring>
 #include <iterator>
 
 #include "engine/codecs/scim_stream.h"
@@ -11,9 +10,11 @@
 namespace preflight {
 
 SourceKind DetectSourceKind(std::string_view text) {
-  size_t i = 0;
-  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF) i = 3;  // UTF-8 BOM
-  while (i < text.size() && std::strchr(" \t\r\n", text[i])) ++i;
+  // XML's and JSON's blanks are the same four. (Not strchr(" \t\r\n", c): it finds a NUL,
+  // its terminator, and a NUL is no blank.)
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  size_t i = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;  // a UTF-8 byte order mark, whole
+  while (i < text.size() && blank(text[i])) ++i;
   if (i == text.size()) return SourceKind::kUnknown;
   if (text[i] == '<') return SourceKind::kIiqXml;
   if (text[i] == '{' || text[i] == '[') return SourceKind::kScimJson;
