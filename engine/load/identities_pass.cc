@@ -55,10 +55,10 @@ Range BuildContext::StoreAttributes(ChunkStrings& strings, IdentityChunk::Attrib
   pending.clear();
   ids.clear();
   chunk.ForEachAttribute(attrs, [&](const IdentityChunk::Attribute& a, std::span<const IdentityChunk::Str> values) {
-    if (values.empty() && !a.multi) return;  // null
+    if (values.empty() && !a.multi()) return;  // null
     PendingAttribute& v = pending.emplace_back();
-    v.name = strings(a.name);
-    v.multi = a.multi;
+    v.name = strings(a.name());
+    v.multi = a.multi();
     v.begin = static_cast<uint32_t>(ids.size());
     v.size = a.size;
     for (IdentityChunk::Str value : values) ids.push_back(strings(value));

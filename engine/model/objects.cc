@@ -220,8 +220,8 @@ class Unpacker {
     std::vector<AttributeObject> out;
     c_.ForEachAttribute(r, [&](const IdentityChunk::Attribute& a, std::span<const Str> values) {
       AttributeObject& o = out.emplace_back();
-      o.name = S(a.name);
-      o.multi = a.multi;
+      o.name = S(a.name());
+      o.multi = a.multi();
       for (Str v : values) o.values.push_back(c_.Get(v));
     });
     return out;

@@ -316,10 +316,16 @@ struct IdentityChunk {
   // an export and before kFullText (Full()); past kMaxText, a length_error.
   static constexpr uint64_t kMaxText = UINT32_MAX;
   static constexpr uint64_t kFullText = uint64_t{1} << 30;
-  struct Attribute {  // 8 bytes: the most numerous record of a chunk
-    Str name : 31 = 0;
-    Str multi : 1 = 0;
-    uint32_t size = 0;  // its values: the next `size` of its AttributeRun's values
+  // 8 bytes: the most numerous record of a chunk. The name and the multi flag share a
+  // word written whole, not as bit fields: a bit field is set by reading its word first,
+  // and a new page read before it is written faults twice, the second time flushing the
+  // other cores' TLBs (an interrupt to each; ~3% of the XML load's CPU as bit fields).
+  struct Attribute {
+    static constexpr Str kMulti = Str{1} << 31;
+    Str name_multi = 0;  // the name, kMulti set when multi-valued
+    uint32_t size = 0;   // its values: the next `size` of its AttributeRun's values
+    Str name() const { return name_multi & ~kMulti; }
+    bool multi() const { return (name_multi & kMulti) != 0; }
   };
   static_assert(sizeof(Attribute) == 8);
   // An object's attributes, attributes[begin, begin + size), and their values, one run of
@@ -418,7 +424,7 @@ class IdentityChunkBuilder {
     void emplace_back(std::string_view s) { b_.chunk_.lists.push_back(b_.S(s)); }
     void Add(Str name, bool multi) {
       const auto end = static_cast<uint32_t>(b_.chunk_.lists.size());
-      b_.chunk_.attributes.push_back({name, multi, end - end_});
+      b_.chunk_.attributes.push_back({name | (multi ? IdentityChunk::Attribute::kMulti : 0), end - end_});
       end_ = end;
       ++run_.size;
     }
