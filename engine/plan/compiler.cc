@@ -114,7 +114,8 @@ class Compiler {
     const size_t comparisons = run ? held + values.size() : (held + values.size()) * values.size();
     if (comparisons <= kPairwiseLimit) {
       auto present = [&](std::span<const Id> in, Id x) {
-        return std::any_of(in.begin(), in.end(), [&](Id y) { return SameValue(ids_, x, y, app.case_insensitive); });
+        if (!app.case_insensitive) return std::find(in.begin(), in.end(), x) != in.end();  // SameValue is ==
+        return std::any_of(in.begin(), in.end(), [&](Id y) { return SameValue(ids_, x, y, true); });
       };
       // The values neither held nor equal to one before them, found in one pass over
       // the held values each: what the account gains, in the plan's order.

@@ -89,6 +89,17 @@ void JsonWriter::AppendEscaped(std::string& out, std::string_view s, bool ascii_
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* e = p + s.size();
   if (!ascii_only) {
+    // A short text with nothing to escape (most names in an answer) is appended as it is.
+    if (e - p < 16) {
+      const auto* q = p;
+      while (q < e && kEscape.extra[*q] == 0) ++q;
+      if (q == e) {
+        out.push_back('"');
+        out.append(s);
+        out.push_back('"');
+        return;
+      }
+    }
     // A chunk at a time into a buffer on the stack that holds its worst case, then one
     // append. A text whose first sixteen bytes need no escape (a map-form plan, most
     // names) is copied sixteen bytes at a time where it can be; one that starts with
