@@ -26,11 +26,30 @@ class BuildContext {
   SnapshotObjects& objects;
   // References by id or display name, while resolving.
   absl::flat_hash_map<std::string, Index> role_by_id, role_by_display;
-  // Each identity's accounts, while standalone accounts are still being attached.
-  std::vector<std::vector<Index>> identity_accounts;
-  // Account ids SCIM Users name, by the owner's index; the owners that name any.
-  absl::flat_hash_map<std::string, Index> owner_by_account_id;
-  absl::flat_hash_set<Index> lists_account_ids;
+  // Account ids SCIM Users name, with their owners (AccountOwners), while standalone
+  // accounts are still being attached.
+  class AccountOwners {
+   public:
+    // Room for `ids` ids: no more are added.
+    explicit AccountOwners(size_t ids);
+    // `id` named by `owner`; `hash` its SlotHash. The first to name an id owns it.
+    void Add(std::string_view id, uint32_t hash, Index owner);
+    // The owner of `id`, or kNoIndex.
+    Index Find(std::string_view id, uint32_t hash) const;
+    // A hint: a Find of this hash comes soon.
+    void Prefetch(uint32_t hash) const {
+      if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+    }
+
+   private:
+    // The ids end to end, id i being text_[i ? ends_[i - 1] : 0, ends_[i]), and a table of
+    // their positions by hash (engine/model/hash_slots.h): no string per id.
+    std::string text_;
+    std::vector<uint32_t> ends_;
+    std::vector<Index> owners_;
+    std::vector<uint32_t> slots_;
+    size_t capacity_;
+  };
   bool values_full = false;  // Store(attributes) reached AttrRecord's limit
 
   // The passes, in the order SnapshotBuilder::Build runs them (LoadPasses()).
@@ -91,9 +110,24 @@ class BuildContext {
   };
   std::vector<PendingAttribute> pending_attributes_;  // reused from one list to the next
   std::vector<Id> pending_values_;
-  void AddIdentities(const IdentityChunk& chunk);
+  void AddIdentities(const IdentityChunk& chunk, AccountOwners& owners);
   Index AddAccount(ChunkStrings& strings, const IdentityChunk::Account& a, Index owner);
-  void AttachStandaloneAccounts();
+  void AttachStandaloneAccounts(const AccountOwners& owners);
+  // Each identity's accounts, in the order they were attached: (owner, account) pairs,
+  // grouped by owner once every account is attached (StoreIdentityAccounts).
+  struct AttachedAccount {
+    Index owner, account;
+  };
+  std::vector<AttachedAccount> attached_;
+  // Per identity: its pairs before attached_[dropped_before] were given up (a SCIM User's
+  // accounts made from its entitlements, once an Account resource names it).
+  struct IdentityAccounts {
+    uint32_t dropped_before = 0;
+    bool lists_account_ids = false;  // a SCIM User naming its Accounts
+    bool has_resources = false;      // an Account resource attached
+  };
+  std::vector<IdentityAccounts> identity_accounts_;
+  void StoreIdentityAccounts();
   void ConvertRole(const RoleObject& r, Index i);
   void IndexRoleValues(Index i);
   void IndexRoleReads(Index i);

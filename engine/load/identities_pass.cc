@@ -4,6 +4,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/load/build_context.h"
+#include "engine/model/hash_slots.h"
 
 namespace preflight {
 
@@ -124,11 +125,11 @@ Index BuildContext::AddAccount(ChunkStrings& strings, const IdentityChunk::Accou
   std::vector<AccountRecord>& accounts = s.population_.accounts.Build();
   Index index = static_cast<Index>(accounts.size());
   accounts.push_back(acc);
-  identity_accounts[owner].push_back(index);
+  attached_.push_back({owner, index});
   return index;
 }
 
-void BuildContext::AddIdentities(const IdentityChunk& chunk) {
+void BuildContext::AddIdentities(const IdentityChunk& chunk, AccountOwners& owners) {
   Snapshot& s = snap;
   PopulationStore& p = s.population_;
   std::vector<IdentityRecord>& identities = p.identities.Build();
@@ -138,10 +139,11 @@ void BuildContext::AddIdentities(const IdentityChunk& chunk) {
     Id name = strings(io.name);
     auto [it, added] = s.identity_by_name_.try_emplace(name, static_cast<Index>(identities.size()));
     Index index = it->second;
+    if (added) identity_accounts_.emplace_back();
     // SCIM Users naming their Accounts: the owner of each (the first definition of the name).
     for (IdentityChunk::Str account : chunk.List(io.account_ids)) {
-      owner_by_account_id.emplace(std::string(chunk.Get(account)), index);
-      lists_account_ids.insert(index);
+      owners.Add(chunk.Get(account), chunk.hashes[account], index);
+      identity_accounts_[index].lists_account_ids = true;
     }
     if (!added) {
       Diag(Severity::kWarning, ErrorCode::kInvalidValue, "identity defined twice; the first definition is used",
@@ -173,7 +175,6 @@ void BuildContext::AddIdentities(const IdentityChunk& chunk) {
     identity.detected_roles = roles(io.detected_roles);
     identity.attributes = StoreAttributes(strings, io.attributes, nullptr);
     identities.push_back(identity);
-    identity_accounts.emplace_back();
     for (const IdentityChunk::Account& a : chunk.Accounts(io.accounts)) AddAccount(strings, a, index);
   }
 }
@@ -184,11 +185,13 @@ void BuildContext::ResolveIdentities() {
   // attributes and repeated identities fewer in the end), so that the columns do not grow
   // by copying themselves: a column growing from N to 2N bytes holds 3N for a moment.
   size_t identity_count = 0, account_count = 0, attribute_count = 0, value_count = 0, string_count = 0;
+  size_t account_id_count = 0;
   uint64_t text_bytes = 0;
   for (const IdentityChunk& chunk : objects.identity_chunks) {
     string_count += chunk.string_count();
     text_bytes += chunk.text.size();
     identity_count += chunk.identities.size();
+    for (const IdentityChunk::Identity& io : chunk.identities) account_id_count += io.account_ids.size;
     account_count += chunk.accounts.size();
     attribute_count += chunk.attributes.size();
     for (const IdentityChunk::Attribute& a : chunk.attributes) value_count += a.size;
@@ -198,20 +201,19 @@ void BuildContext::ResolveIdentities() {
   p.accounts.Build().reserve(p.accounts.Build().size() + account_count);
   p.attributes.Build().reserve(p.attributes.Build().size() + attribute_count + 1);  // and the end marker
   p.values.Build().reserve(p.values.Build().size() + value_count);
-  identity_accounts.reserve(identity_accounts.size() + identity_count);
+  identity_accounts_.reserve(identity_accounts_.size() + identity_count);
+  attached_.reserve(attached_.size() + account_count);
   snap.pool_.Reserve(text_bytes, string_count);  // the chunks' strings, fewer once the same across chunks
+  AccountOwners owners(account_id_count);
   for (IdentityChunk& chunk : objects.identity_chunks) {
-    AddIdentities(chunk);
+    AddIdentities(chunk, owners);
     if (chunk.standalone.size == 0) chunk = IdentityChunk();
   }
-  AttachStandaloneAccounts();
+  AttachStandaloneAccounts(owners);
   std::vector<IdentityChunk>().swap(objects.identity_chunks);
-  std::vector<IdentityRecord>& identities = p.identities.Build();
-  for (size_t i = 0; i < identities.size(); ++i) identities[i].accounts = Store(identity_accounts[i], p.account_lists);
+  StoreIdentityAccounts();
   // The end of the last attribute's values (AttrRecord).
   p.attributes.Build().push_back({kNoId, static_cast<uint32_t>(p.values.Build().size())});
-  std::vector<std::vector<Index>>().swap(identity_accounts);
-  absl::flat_hash_map<std::string, Index>().swap(owner_by_account_id);
   p.identities.Compact();
   p.accounts.Compact();
   p.roles.Compact();
@@ -222,15 +224,55 @@ void BuildContext::ResolveIdentities() {
   p.rights.Compact();
 }
 
+// Each identity's accounts in the order they were attached, those given up left out: the
+// pairs counted by owner, then placed (a counting sort, which keeps their order).
+void BuildContext::StoreIdentityAccounts() {
+  PopulationStore& p = snap.population_;
+  std::vector<IdentityRecord>& identities = p.identities.Build();
+  std::vector<Index>& lists = p.account_lists.Build();
+  auto kept = [&](size_t k) { return k >= identity_accounts_[attached_[k].owner].dropped_before; };
+  for (size_t k = 0; k < attached_.size(); ++k)
+    if (kept(k)) identities[attached_[k].owner].accounts.count++;
+  size_t at = lists.size();
+  for (IdentityRecord& identity : identities) {
+    identity.accounts.begin = static_cast<uint32_t>(at);
+    at += identity.accounts.count;
+  }
+  lists.resize(at);
+  std::vector<uint32_t> next(identities.size());
+  for (size_t i = 0; i < identities.size(); ++i) next[i] = identities[i].accounts.begin;
+  for (size_t k = 0; k < attached_.size(); ++k)
+    if (kept(k)) lists[next[attached_[k].owner]++] = attached_[k].account;
+  std::vector<AttachedAccount>().swap(attached_);
+  std::vector<IdentityAccounts>().swap(identity_accounts_);
+}
+
+BuildContext::AccountOwners::AccountOwners(size_t ids) : slots_(hash_slots::CapacityFor(ids), 0), capacity_(ids) {
+  ends_.reserve(ids);
+  owners_.reserve(ids);
+}
+
+void BuildContext::AccountOwners::Add(std::string_view id, uint32_t hash, Index owner) {
+  // A later duplicate is placed after the first in its probe sequence: Find sees the first.
+  const auto position = static_cast<uint32_t>(ends_.size());
+  text_.append(id);
+  ends_.push_back(static_cast<uint32_t>(text_.size()));
+  owners_.push_back(owner);
+  hash_slots::Insert(slots_, capacity_, hash, position);
+}
+
+Index BuildContext::AccountOwners::Find(std::string_view id, uint32_t hash) const {
+  const uint32_t i = hash_slots::Find(slots_, capacity_, hash, [&](uint32_t position) {
+    const uint32_t begin = position ? ends_[position - 1] : 0;
+    return std::string_view(text_).substr(begin, ends_[position] - begin) == id;
+  });
+  return i == hash_slots::kNotFound ? kNoIndex : owners_[i];
+}
+
 // Standalone accounts (SCIM Accounts, Links with an owner), in order: attached by the
 // owner's name or id.
-void BuildContext::AttachStandaloneAccounts() {
+void BuildContext::AttachStandaloneAccounts(const AccountOwners& owners) {
   Snapshot& s = snap;
-  auto find_identity = [&](std::string_view name) -> Index {
-    Id id = s.pool_.Find(name);
-    auto it = id == kNoId ? s.identity_by_name_.end() : s.identity_by_name_.find(id);
-    return it == s.identity_by_name_.end() ? kNoIndex : it->second;
-  };
   // Identities by id (the first of each), for owners named by id.
   absl::flat_hash_map<Id, Index> identity_by_id;
   bool any_standalone = false;
@@ -239,25 +281,33 @@ void BuildContext::AttachStandaloneAccounts() {
   if (any_standalone)
     for (Index i = 0; i < identities.size(); ++i)
       if (!s.pool_.Get(identities[i].id).empty()) identity_by_id.emplace(identities[i].id, i);
-  absl::flat_hash_set<Index> identities_with_resources;
   for (IdentityChunk& chunk : objects.identity_chunks) {
     ChunkStrings strings(*this, chunk);
-    for (const IdentityChunk::Account& a : chunk.Accounts(chunk.standalone)) {
+    std::span<const IdentityChunk::Account> accounts = chunk.Accounts(chunk.standalone);
+    constexpr size_t kAhead = 8;  // the owners' slots of the accounts a little ahead, fetched meanwhile
+    for (size_t k = 0; k < std::min(kAhead, accounts.size()); ++k) owners.Prefetch(chunk.hashes[accounts[k].id]);
+    for (size_t k = 0; k < accounts.size(); ++k) {
+      const IdentityChunk::Account& a = accounts[k];
+      if (k + kAhead < accounts.size()) owners.Prefetch(chunk.hashes[accounts[k + kAhead].id]);
       std::string_view id = chunk.Get(a.id), identity = chunk.Get(a.identity);
-      Index owner = kNoIndex;
-      if (auto it = owner_by_account_id.find(ToAbsl(id)); !id.empty() && it != owner_by_account_id.end()) owner = it->second;
-      if (owner == kNoIndex) owner = find_identity(identity);
-      if (owner == kNoIndex)
-        if (auto it = identity_by_id.find(s.pool_.Find(identity)); it != identity_by_id.end()) owner = it->second;
+      Index owner = id.empty() ? kNoIndex : owners.Find(id, chunk.hashes[a.id]);
+      if (owner == kNoIndex) {  // by the owner's name, then by its id
+        Id named = s.pool_.Find(identity, chunk.hashes[a.identity]);
+        if (auto it = s.identity_by_name_.find(named); named != kNoId && it != s.identity_by_name_.end())
+          owner = it->second;
+        else if (auto by_id = identity_by_id.find(named); by_id != identity_by_id.end())
+          owner = by_id->second;
+      }
       if (owner == kNoIndex) {
         Diag(Severity::kError, ErrorCode::kInvalidValue,
              absl::StrCat("account of unknown identity '", ToAbsl(identity), "' is skipped"), chunk.Where(a),
              absl::StrCat("Account[", ToAbsl(chunk.Get(a.native_identity)), "]"));
         continue;
       }
-      if (identities_with_resources.insert(owner).second && lists_account_ids.contains(owner)) {
+      if (IdentityAccounts& held = identity_accounts_[owner]; !held.has_resources) {
+        held.has_resources = true;
         // Accounts synthesized from the User's entitlements give way to real Account resources.
-        identity_accounts[owner].clear();
+        if (held.lists_account_ids) held.dropped_before = static_cast<uint32_t>(attached_.size());
       }
       AddAccount(strings, a, owner);
     }
