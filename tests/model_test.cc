@@ -3,12 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <type_traits>
 
 #include "engine/model/column.h"
 #include "engine/model/hash_slots.h"
+#include "engine/model/huge_pages.h"
 #include "engine/model/packed_texts.h"
 #include "engine/model/record_check.h"
 #include "engine/model/population.h"
@@ -337,4 +339,19 @@ TEST_CASE("resource texts are read back in order from one column per type", "[mo
     TextList::Reader outside(TextList(text, wrong_starts, frames, offsets));
     CHECK_THROWS_AS(outside[0], CorruptRecord);
   }
+}
+
+TEST_CASE("huge pages: advice leaves the memory as it was, and stops once its owner is gone", "[model]") {
+  // Three huge pages' worth of a pattern, at whatever alignment the allocator gave.
+  auto owner = std::make_shared<std::vector<uint64_t>>(3 * kHugePageBytes / sizeof(uint64_t));
+  std::iota(owner->begin(), owner->end(), uint64_t{7});
+  const auto at = reinterpret_cast<uintptr_t>(owner->data());
+  const HugePageRange range{at & ~(kHugePageBytes - 1),
+                            (at + owner->size() * sizeof(uint64_t) + kHugePageBytes - 1) & ~(kHugePageBytes - 1)};
+  std::weak_ptr<const void> weak = owner;
+  CHECK(UseHugePages({range}, weak) == range.end - range.begin);
+  for (size_t i = 0; i < owner->size(); ++i)
+    if ((*owner)[i] != i + 7) FAIL("value " << i << " changed");
+  owner.reset();
+  CHECK(UseHugePages({range}, weak) == 0);
 }

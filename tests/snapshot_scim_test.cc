@@ -273,11 +273,11 @@ TEST_CASE("SCIM reader: nesting at and past the budget, as with the DOM", "[snap
 }
 
 TEST_CASE("SCIM reader: an export packed every few megabytes as it is read gives the same objects", "[snapshot][scim]") {
-  // Users and Accounts interleaved, about 9 MB: read packed, it makes several chunks.
+  // Users and Accounts interleaved, about 40 MB: read packed, it makes several chunks.
   std::vector<std::string> resources;
   for (int i = 0; i < 12000; ++i) {
     resources.push_back(absl::StrCat(R"({"schemas":[")", kUser, R"(",")", kExtension, R"("],"id":"u)", i,
-                                     R"(","userName":"user)", i, R"(","title":")", std::string(300, 't'), R"(",")",
+                                     R"(","userName":"user)", i, R"(","title":")", std::string(2800, 't'), R"(",")",
                                      kExtension, R"(":{"entitlements":[{"application":"AD","accountName":"a)", i,
                                      R"(","value":"groups","display":"g)", i % 7, R"("}]}})"));
     resources.push_back(absl::StrCat(R"({"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Account"],"id":"a)",
@@ -291,7 +291,7 @@ TEST_CASE("SCIM reader: an export packed every few megabytes as it is read gives
   const bool lines = GENERATE(false, true);
   const std::string text = lines ? absl::StrCat("{\"Resources\":[\n", absl::StrJoin(resources, ",\n"), "\n]}")
                                  : absl::StrCat(R"({"Resources":[)", absl::StrJoin(resources, ","), "]}");
-  REQUIRE(text.size() > 8u << 20);
+  REQUIRE(text.size() > 36u << 20);
   SnapshotObjects packed, dom;
   snapshot_sources_internal::ScimParsers parsers;
   REQUIRE(snapshot_sources_internal::ReadScimJson(parsers, text, "x.json", packed, DefaultLimits(), false, true).ok());
@@ -455,4 +455,30 @@ TEST_CASE("DeferredHash: files hashed later, texts in between, the same hash as 
   FileStamp none;
   CHECK(StatusText(StampFile((dir / "missing").string(), none)).find("cannot open file") != std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("SCIM reader: a build's diagnostic names the resource's place in its export", "[snapshot][scim]") {
+  // Users and Accounts keep their place as the file and the item's index, made into the
+  // pointer only when a diagnostic needs it: the same text as any other object's.
+  const std::vector<std::string> resources = {
+      absl::StrCat(R"({"schemas":[")", kUser, R"("],"userName":"ok"})"),
+      absl::StrCat(R"({"schemas":[")", kUser, R"(",")", kExtension, R"("],"userName":"jane",")", kExtension,
+                   R"(":{"roles":[{"display":"Ghost","acquired":"Assigned"}]}})"),
+      R"({"schemas":["urn:ietf:params:scim:schemas:sailpoint:1.0:Account"],"id":"a1","nativeIdentity":"n1",)"
+      R"("application":{"displayName":"NoApp"},"identity":{"value":"jane"}})",
+  };
+  for (const std::string& text : {Export(resources), Lines(resources)}) {
+    SnapshotBuilder b;
+    REQUIRE(b.AddText(text, "users.json").ok());
+    auto s = b.Build();
+    REQUIRE(s.ok());
+    std::vector<std::string> diagnostics;
+    for (const Diagnostic& d : (*s)->diagnostics())
+      diagnostics.push_back(absl::StrCat(d.where.file, " ", d.where.pointer, " ", d.where.line, " ", d.where.offset,
+                                         " ", d.object, ": ", d.message));
+    CHECK(diagnostics == std::vector<std::string>{
+                             "users.json /Resources/1 0 -1 Identity[jane]: unknown role 'Ghost'",
+                             "users.json /Resources/2 0 -1 Link[n1]: application 'NoApp' is not defined in the snapshot",
+                         });
+  }
 }

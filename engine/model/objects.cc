@@ -166,7 +166,7 @@ void IdentityChunkBuilder::Finish(std::vector<IdentityChunk>& out) {
   out.push_back(std::move(chunk_));
   chunk_ = std::move(next);
   index_->set.clear();
-  file_ = kNoFile;
+  file_ = prefix_ = kNoFile;
 }
 
 namespace {
@@ -238,8 +238,14 @@ Location IdentityChunk::Where(const Place& p, std::string_view prefix, Str subje
   l.line = p.line;
   l.column = p.column;
   l.offset = p.offset;
-  if (p.pointer == kObjectPointer) l.pointer.append(prefix).append(Get(subject)).append("]");
-  else l.pointer = std::string(Get(p.pointer));
+  if (p.pointer == kObjectPointer) {
+    l.pointer.append(prefix).append(Get(subject)).append("]");
+  } else if (p.pointer & kIndexed) {
+    l.pointer.append(Get(p.pointer & ~kIndexed)).append(std::to_string(p.offset));
+    l.offset = -1;
+  } else {
+    l.pointer = std::string(Get(p.pointer));
+  }
   return l;
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -305,6 +306,11 @@ struct IdentityChunk {
   // identity, "Link[native identity]" for an account (the XML reader's), made when asked
   // for instead of kept (a string per object, about a tenth of a chunk).
   static constexpr Str kObjectPointer = UINT32_MAX;
+  // A pointer with this bit set is an array item's (the SCIM reader's "/Resources/<i>"):
+  // the string (the bit cleared) followed by the item's index, kept in `offset` (such a
+  // place has no offset of its own), made when asked for instead of kept (a string per
+  // object, each hashed and added to the chunk as it is read).
+  static constexpr Str kIndexed = Str{1} << 31;
   struct Place {  // a Location
     Str file = 0, pointer = 0;
     int32_t line = 0, column = 0;
@@ -458,6 +464,13 @@ class IdentityChunkBuilder {
     return {File(file), IdentityChunk::kObjectPointer, static_cast<int32_t>(line), static_cast<int32_t>(column),
             offset};
   }
+  // A place whose pointer is `prefix` followed by `index` (IdentityChunk::kIndexed).
+  IdentityChunk::Place IndexedPlace(std::string_view file, std::string_view prefix, int64_t index) {
+    if (prefix_ == kNoFile || chunk_.Get(prefix_) != prefix) prefix_ = S(prefix);
+    if (prefix_ == IdentityChunk::kIndexed - 1)  // kObjectPointer once marked: not one
+      throw std::length_error("more than 2^31 - 1 distinct strings in one chunk of identities");
+    return {File(file), prefix_ | IdentityChunk::kIndexed, 0, 0, index};
+  }
   // An account object's strings and lists written; its record, for an identity's
   // accounts or AddStandalone.
   IdentityChunk::Account Account(const AccountObject& a);
@@ -479,7 +492,8 @@ class IdentityChunkBuilder {
   IdentityChunk chunk_;
   std::unique_ptr<Index> index_;  // the chunk's strings by their text
   std::vector<IdentityChunk::Account> standalone_;
-  Str file_ = kNoFile;  // of the chunk being written
+  Str file_ = kNoFile;    // of the chunk being written
+  Str prefix_ = kNoFile;  // IndexedPlace's, of the chunk being written
 };
 
 // Everything the loaders read, before the build.
