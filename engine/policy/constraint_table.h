@@ -225,9 +225,10 @@ class ConstraintTable {
   static constexpr uint32_t kInlineRoles = 5;
 
  private:
-  // What a check reads first about a constraint, one record per flat number.
+  // What a check reads first about a constraint, one record per flat number; aligned, so
+  // that a record is one cache line's read (LoadForms loads one line per form).
   enum class FormKind : uint8_t { kEvaluate, kGate, kRoleSides };
-  struct Form {
+  struct alignas(32) Form {
     uint32_t at = 0;  // kGate, kRoleSides not inline: the start of its record in compiled_
     FormKind kind = FormKind::kEvaluate;
     bool equal_only_to_itself = false;
@@ -265,6 +266,7 @@ class ConstraintTable {
   std::vector<Index> partner_roles_;
   std::vector<ConstraintRef> partner_refs_;
   std::vector<Form> forms_;  // per flat number
+  static_assert(sizeof(Form) == 32);
   // A gate is its selectors' count, the start of its terms in gate_terms_, then per
   // selector its keys' count (| kAllKeys for an `and` expression) and its keys
   // (positions in keys_), a key per term. Role sides are the left
