@@ -85,6 +85,8 @@ void RunSeeds(uint64_t first, uint64_t count, bool use_index) {
   // them with a role on both sides
   if (use_index) CHECK(direct > count / 100);
   if (use_index) CHECK(direct_overlapping > count / 1000);
+  // and of them without (DisjointRoleSod, one pass over the sides)
+  if (use_index) CHECK(direct - direct_overlapping > count / 100);
   CHECK(repeated >= count / 5000);
   CHECK(wide > count / 500);  // and role SoD violations read from the table's records  // and gated ones listing a term once per account holding it
 }

@@ -133,6 +133,15 @@ class ConstraintTable {
     return true;
   }
 
+  // A role SoD constraint evaluated from its sides, as CheckOptions::role_sod_direct decides
+  // it on the post state `post` (RoleSodCase): kNew's bundles are appended to `bundles` (the
+  // left ones first, `*left_count` of them). New whatever its bundles: `pre` is given (the pre state's held
+  // roles: the check compares by position, skips unheld pre sides and has no unnamed role
+  // SoD constraint), the constraint is equal only to itself and not named from its bundles,
+  // and `pre` holds no role of one of its sides. kOther for any other constraint.
+  RoleSodCase DirectRoleSod(ConstraintRef r, const HeldRoles& post, const HeldRoles* pre, std::vector<Index>& bundles,
+                        uint32_t* left_count) const;
+
   // The role SoD constraints naming `role` on one side that have `other` on the other
   // side (a role on both sides is its own partner).
   std::span<const ConstraintRef> PairedWith(Index role, Index other) const;
@@ -224,6 +233,7 @@ class ConstraintTable {
     bool equal_only_to_itself = false;
     bool named_from_bundles = false;
     bool inline_sides = false;   // kRoleSides: its sides are `roles`
+    bool disjoint = false;       // kRoleSides: no role on both sides
     uint8_t left = 0, right = 0;  // inline: the sides' sizes, left roles first in `roles`
     Index roles[kInlineRoles] = {};
   };
