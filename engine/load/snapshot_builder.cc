@@ -130,11 +130,15 @@ std::vector<SourceFile> ListSources(const std::vector<std::string>& paths) {
 
 }  // namespace
 
-// The calling thread reads the files in order (and hashes each while a worker parses it,
-// the hash being of the sources in order), a pool of workers parses them, each into its own SnapshotObjects
-// with its own SourceReader (parsers and file buffers are reused from file to file),
-// and the calling thread appends those in order. At most `window` files are read and
-// not yet appended, so memory holds a few files' text, never all of them.
+// A pool of workers reads the files and parses them, each into its own SnapshotObjects
+// with its own SourceReader (parsers and file buffers are reused from file to file); the
+// calling thread hashes each file once read, in order (the hash being of the sources in
+// order), while a worker parses it, and appends the parsed files in order. At most one
+// file per worker is read and not yet appended, so memory holds a few files' text, never
+// all of them: a worker reads its next file itself as soon as the window lets it (a file
+// read ahead by the calling thread would hold one more file's text, ~50 MB, at the peak).
+// A SCIM export read a block at a time holds no text: one more of those is queued ahead,
+// so that a worker done before the file to append next goes on at once.
 absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   if (start_ == Clock::time_point{}) start_ = Clock::now();
   const auto began = Clock::now();
@@ -149,7 +153,7 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   const size_t cores = options_.threads > 0 ? static_cast<size_t>(options_.threads)
                                             : std::max(1u, std::thread::hardware_concurrency());
   const size_t threads = std::min(cores, files.size());
-  const size_t window = threads + 1;
+  const size_t window = threads;
 
   struct Slot {
     std::string text;
@@ -157,6 +161,12 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
     SnapshotObjects objects;
     absl::Status status;
     std::exception_ptr error;  // what the reader threw, rethrown on this thread
+    // Set by the worker before `read`, then only read: `text` read (or the file stamped),
+    // or `read_status` or `read_error` (what the read threw) says why not.
+    bool read = false;
+    absl::Status read_status;
+    std::exception_ptr read_error;
+    double read_ms = 0;
     bool parsed = false;
     bool streamed = false;  // read by its worker a block at a time (`text` empty)
     FileStamp stamp;        // streamed: the file as it was hashed, which the worker must read
@@ -164,8 +174,8 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   std::vector<Slot> slots(files.size());
   std::mutex mu;
   std::condition_variable work, done;
-  std::deque<size_t> queue;         // read, waiting for a worker
-  std::vector<std::string> spare;  // merged files' buffers, for the next reads (this thread's)
+  std::deque<size_t> queue;         // to read and parse, waiting for a worker
+  std::vector<std::string> spare;  // merged files' buffers, for the next reads
   bool closing = false;
   std::vector<std::thread> workers;
   // Stops and joins the workers however this function is left: a returned error, or an
@@ -197,6 +207,39 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
         queue.pop_front();
         lock.unlock();
         Slot& slot = slots[i];
+        if (!slot.streamed) {
+          std::string text;
+          {
+            std::lock_guard hold(mu);
+            while (!spare.empty()) {  // a buffer that fits; one far larger than this file is freed
+              std::string buffer = std::move(spare.back());
+              spare.pop_back();
+              if (buffer.capacity() <= 2 * files[i].size + (1 << 20)) {
+                text = std::move(buffer);
+                break;
+              }
+            }
+          }
+          auto t = Clock::now();
+          absl::Status read;
+          std::exception_ptr error;
+          try {
+            read = ReadFileInto(files[i].path, text, kSourcePadding);
+          } catch (...) {
+            error = std::current_exception();
+          }
+          const double ms = MsSince(t);
+          lock.lock();
+          slot.text = std::move(text);
+          slot.read_status = std::move(read);
+          slot.read_error = error;
+          slot.read_ms = ms;
+          slot.read = true;
+          slot.parsed = !slot.read_status.ok() || error;  // nothing to parse
+          done.notify_all();
+          if (slot.parsed) continue;
+          lock.unlock();
+        }
         SnapshotObjects objects;
         absl::Status status;
         std::exception_ptr error;
@@ -220,62 +263,74 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   }
 
   absl::Status result;
-  size_t next_read = 0, next_merge = 0, end = files.size();
+  // Files [next_merge, next_hash) are hashed, [next_hash, next_read) queued.
+  size_t next_read = 0, next_hash = 0, next_merge = 0, end = files.size();
+  // A SCIM export in the line layout is stamped here and read by its worker, hashed and
+  // read a block at a time (engine/codecs/scim_stream.h): its text is never held whole.
+  // Any other file is read whole by its worker. Asked once per file.
+  std::vector<int8_t> in_lines(files.size(), -1);
+  auto streamed_at = [&](size_t i) {
+    if (in_lines[i] < 0) in_lines[i] = files[i].error.ok() && ScimExportInLines(files[i].path);
+    return in_lines[i] == 1;
+  };
   while (next_merge < end) {
-    if (next_read < end && next_read - next_merge < window) {
+    const size_t ahead = next_read - next_merge;
+    if (next_read < end && (ahead < window || (ahead == window && streamed_at(next_read)))) {
       const SourceFile& f = files[next_read];
-      // A SCIM export in the line layout is hashed here and read by its worker, both a
-      // block at a time (engine/codecs/scim_stream.h): its text is never held whole.
-      const bool streamed = f.error.ok() && ScimExportInLines(f.path);
-      std::string text;
-      while (!streamed && !spare.empty()) {  // a buffer that fits; one far larger than this file is freed
-        std::string buffer = std::move(spare.back());
-        spare.pop_back();
-        if (buffer.capacity() <= 2 * f.size + (1 << 20)) {
-          text = std::move(buffer);
-          break;
-        }
-      }
-      auto t = Clock::now();
-      FileStamp stamp;
-      absl::Status read = !f.error.ok() ? f.error
-                          : streamed      ? StampFile(f.path, stamp)
-                                          : ReadFileInto(f.path, text, kSourcePadding);
-      const uint64_t size = streamed ? stamp.size : text.size();
-      timings_.read_ms += MsSince(t);
-      if (!read.ok()) {  // the files before it are still added, none after it
-        result = read;
-        end = next_read;
-        continue;
-      }
-      timings_.files++;
-      timings_.bytes += size;
       Slot& slot = slots[next_read];
+      const bool streamed = streamed_at(next_read);
+      absl::Status stamped = !f.error.ok() ? f.error : streamed ? StampFile(f.path, slot.stamp) : absl::OkStatus();
       {
         std::lock_guard lock(mu);
-        slot.bytes = size;
-        slot.text = std::move(text);
         slot.streamed = streamed;
-        slot.stamp = stamp;
-        queue.push_back(next_read++);
+        if (!stamped.ok() || streamed) {  // nothing for a worker to read (or parse, when not stamped)
+          slot.read = true;
+          slot.read_status = std::move(stamped);
+          slot.parsed = !slot.read_status.ok();
+        }
+        if (!slot.parsed) queue.push_back(next_read);
+        ++next_read;
       }
       work.notify_one();
+      continue;
+    }
+    bool hash = false;
+    {
+      std::unique_lock lock(mu);
+      done.wait(lock, [&] {
+        hash = next_hash < std::min(next_read, end) && slots[next_hash].read;
+        return hash || (next_merge < next_hash && slots[next_merge].parsed);
+      });
+    }
+    if (hash) {
+      Slot& slot = slots[next_hash];
+      if (slot.read_error) std::rethrow_exception(slot.read_error);
+      timings_.read_ms += slot.read_ms;
+      if (!slot.read_status.ok()) {  // the files before it are still added, none after it
+        result = slot.read_status;
+        end = next_hash;
+        continue;
+      }
+      slot.bytes = slot.streamed ? slot.stamp.size : slot.text.size();
+      timings_.files++;
+      timings_.bytes += slot.bytes;
       // Hashed while a worker parses it (both only read the text, which stays in its slot
       // until merged, after this); one read a block at a time is hashed later, when a
       // core is idle (DeferredHash).
-      if (streamed) hash_.AddFile(f.path, stamp);
+      if (slot.streamed) hash_.AddFile(files[next_hash].path, slot.stamp);
       else hash_.AddText(slot.text);
+      ++next_hash;
       continue;
     }
     Slot& slot = slots[next_merge];
-    {
-      std::unique_lock lock(mu);
-      done.wait(lock, [&] { return slot.parsed; });
-    }
     if (slot.error) std::rethrow_exception(slot.error);
     absl::Status merged = Merge(std::move(slot.objects), slot.status, files[next_merge].path, slot.bytes);
-    if (!slot.streamed) spare.push_back(std::move(slot.text));  // parsed and hashed: the next read's buffer
-    if (next_read == end) spare.clear();      // unless every file is read
+    {
+      std::lock_guard lock(mu);
+      // Parsed and hashed: the next read's buffer, unless every file is read.
+      if (!slot.streamed && next_hash < end) spare.push_back(std::move(slot.text));
+      if (next_hash == end) spare.clear();
+    }
     slot = Slot{};
     ++next_merge;
     Report("read");

@@ -120,16 +120,15 @@ FoundViolation& AddFound(const Violation& v, CheckResult& out) {
   return f;
 }
 
-// Appends a role SoD violation of `r` (a role of each of its sides held) to the answer's
-// lists, its bundles from the held roles.
-FoundViolation& AddRoleSod(ConstraintRef r, std::span<const Index> left, std::span<const Index> right,
-                           const HeldRoles& held, CheckResult& out) {
+// Appends a role SoD violation of `r` whose bundles (`left_count` left ones, then the
+// right ones) the answer's list holds from `bundles` on.
+FoundViolation& AddRoleSod(ConstraintRef r, size_t bundles, uint32_t left_count, CheckResult& out) {
   FoundViolation& f = out.violations.emplace_back();
   f.policy = r.policy;
   f.constraint = r.constraint;
-  f.bundles = static_cast<uint32_t>(out.bundles.size());
-  f.left_count = static_cast<uint32_t>(RoleSodBundles(left, right, held, out.bundles, out.bundles));
-  f.right_count = static_cast<uint32_t>(out.bundles.size() - f.bundles - f.left_count);
+  f.bundles = static_cast<uint32_t>(bundles);
+  f.left_count = left_count;
+  f.right_count = static_cast<uint32_t>(out.bundles.size() - bundles - left_count);
   f.terms = static_cast<uint32_t>(out.terms.size());
   f.reasons = static_cast<uint32_t>(out.reasons.size());
   return f;
@@ -172,14 +171,13 @@ class PreViolations {
         skip_unheld_pre_(options.skip_unheld_pre), find_all_from_(options.held_keys_from), shortcuts_(Shortcuts(options)), projection_(projection), held_(held), policies_(policies),
         st_(storage) {}
 
-  // Is a violation of role SoD constraint `r` (its sides `left` and `right`, as the
-  // table has them) new whatever its bundle lists? When its
-  // pre violation can be equal to its own post violation only, and the pre state held no
-  // role of one of its sides, there is no pre violation to compare with (IsNew's first
-  // case), and no unnamed role SoD constraint can be named like it.
-  bool NewWhateverBundles(ConstraintRef r, std::span<const Index> left, std::span<const Index> right) const {
-    return by_position_ && skip_unheld_pre_ && s_.UnnamedRoleSodConstraints().empty() && !table_.NamedFromBundles(r) &&
-           table_.EqualOnlyToItself(r) && (!held_.HoldsAny(left) || !held_.HoldsAny(right));
+  // May a role SoD violation be new whatever its bundle lists (ConstraintTable::
+  // DirectRoleSod, given the pre state's held roles)? When its pre violation can be equal
+  // to its own post violation only, and the pre state held no role of one of its sides,
+  // there is no pre violation to compare with (IsNew's first case), and no unnamed role
+  // SoD constraint can be named like it.
+  bool MayBeNewWhateverBundles() const {
+    return by_position_ && skip_unheld_pre_ && s_.UnnamedRoleSodConstraints().empty();
   }
 
   bool IsNew(const Violation& post) {
@@ -490,6 +488,7 @@ absl::Status CheckInto(const Snapshot& s, const CheckRequest& req, const Provisi
   PreViolations pre(ctx, table, options, *projection, held_pre, policies, scratch.pre);
   const ConstraintTable::Shortcuts shortcuts = Shortcuts(options);
   const bool direct_role_sod = options.use_role_sides && options.role_sod_direct;
+  const HeldRoles* direct_pre = pre.MayBeNewWhateverBundles() ? &held_pre : nullptr;
   std::vector<Violation>& account = scratch.account;
   for (Index p : policies) {
     const Policy& policy = s.policies()[p];
@@ -528,10 +527,12 @@ absl::Status CheckInto(const Snapshot& s, const CheckRequest& req, const Provisi
       table.Prefetch(touched, it - touched.begin());
       Index c = it->constraint;
       FoundViolation* v = nullptr;
-      std::span<const Index> left, right;
-      if (direct_role_sod && table.RoleSides(*it, &left, &right)) {
-        if (!RoleSodFires(left, right, held_post)) continue;
-        if (pre.NewWhateverBundles(*it, left, right)) v = &AddRoleSod(*it, left, right, held_post, found);
+      if (direct_role_sod) {
+        const size_t bundles = found.bundles.size();
+        uint32_t left_count = 0;
+        auto kind = table.DirectRoleSod(*it, held_post, direct_pre, found.bundles, &left_count);
+        if (kind == RoleSodCase::kNone) continue;
+        if (kind == RoleSodCase::kNew) v = &AddRoleSod(*it, bundles, left_count, found);
       }
       if (!v) {
         if (!table.Evaluate(ctx, *it, projection->post, held_post, scratch.post_values, shortcuts, &post)) continue;

@@ -85,6 +85,12 @@ ConstraintTable::ConstraintTable(const Snapshot& s) {
         std::copy(compiled_.begin() + form.at + 2, compiled_.end(), form.roles);
         compiled_.resize(form.at);
       }
+      if (form.kind == FormKind::kRoleSides) {
+        Sides sides = SidesOf(form);
+        form.disjoint = std::none_of(sides.left.begin(), sides.left.end(), [&](Index l) {
+          return std::find(sides.right.begin(), sides.right.end(), l) != sides.right.end();
+        });
+      }
       auto equal = EqualConstraints({p, c});
       form.equal_only_to_itself = equal.size() == 1 && equal[0] == ConstraintRef{p, c};
       form.named_from_bundles = !constraint.has_name && constraint.kind == Constraint::Kind::kRoleSod;
@@ -395,6 +401,22 @@ std::span<const uint32_t> HeldValues::HeldKeys() {
     });
   }
   return held_;
+}
+
+RoleSodCase ConstraintTable::DirectRoleSod(ConstraintRef r, const HeldRoles& post, const HeldRoles* pre,
+                                           std::vector<Index>& bundles, uint32_t* left_count) const {
+  const Form& form = forms_[Flat(r)];
+  if (form.kind != FormKind::kRoleSides) return RoleSodCase::kOther;
+  const Sides sides = SidesOf(form);
+  if (!(pre && form.equal_only_to_itself && !form.named_from_bundles))
+    return RoleSodFires(sides.left, sides.right, post) ? RoleSodCase::kCompare : RoleSodCase::kNone;
+  // The common case: whether it fires, whether it fired before, and its bundles in one pass.
+  if (form.disjoint && post.MaxOrigins() * (sides.left.size() + sides.right.size()) <= kDisjointRoom)
+    return DisjointRoleSod(sides.left, sides.right, post, *pre, bundles, left_count);
+  if (!RoleSodFires(sides.left, sides.right, post)) return RoleSodCase::kNone;
+  if (pre->HoldsAny(sides.left) && pre->HoldsAny(sides.right)) return RoleSodCase::kCompare;
+  *left_count = static_cast<uint32_t>(RoleSodBundles(sides.left, sides.right, post, bundles, bundles));
+  return RoleSodCase::kNew;
 }
 
 std::span<const ConstraintRef> ConstraintTable::PairedWith(Index role, Index other) const {

@@ -133,6 +133,15 @@ class ConstraintTable {
     return true;
   }
 
+  // A role SoD constraint evaluated from its sides, as CheckOptions::role_sod_direct decides
+  // it on the post state `post` (RoleSodCase): kNew's bundles are appended to `bundles` (the
+  // left ones first, `*left_count` of them). New whatever its bundles: `pre` is given (the pre state's held
+  // roles: the check compares by position, skips unheld pre sides and has no unnamed role
+  // SoD constraint), the constraint is equal only to itself and not named from its bundles,
+  // and `pre` holds no role of one of its sides. kOther for any other constraint.
+  RoleSodCase DirectRoleSod(ConstraintRef r, const HeldRoles& post, const HeldRoles* pre, std::vector<Index>& bundles,
+                        uint32_t* left_count) const;
+
   // The role SoD constraints naming `role` on one side that have `other` on the other
   // side (a role on both sides is its own partner).
   std::span<const ConstraintRef> PairedWith(Index role, Index other) const;
@@ -217,14 +226,16 @@ class ConstraintTable {
   static constexpr uint32_t kInlineRoles = 5;
 
  private:
-  // What a check reads first about a constraint, one record per flat number.
+  // What a check reads first about a constraint, one record per flat number; aligned, so
+  // that a record is one cache line's read (LoadForms loads one line per form).
   enum class FormKind : uint8_t { kEvaluate, kGate, kRoleSides };
-  struct Form {
+  struct alignas(32) Form {
     uint32_t at = 0;  // kGate, kRoleSides not inline: the start of its record in compiled_
     FormKind kind = FormKind::kEvaluate;
     bool equal_only_to_itself = false;
     bool named_from_bundles = false;
     bool inline_sides = false;   // kRoleSides: its sides are `roles`
+    bool disjoint = false;       // kRoleSides: no role on both sides
     uint8_t left = 0, right = 0;  // inline: the sides' sizes, left roles first in `roles`
     Index roles[kInlineRoles] = {};
   };
@@ -256,6 +267,7 @@ class ConstraintTable {
   std::vector<Index> partner_roles_;
   std::vector<ConstraintRef> partner_refs_;
   std::vector<Form> forms_;  // per flat number
+  static_assert(sizeof(Form) == 32);
   // A gate is its selectors' count, the start of its terms in gate_terms_, then per
   // selector its keys' count (| kAllKeys for an `and` expression) and its keys
   // (positions in keys_), a key per term. Role sides are the left

@@ -15,6 +15,14 @@ namespace {
     if (std::find(list.begin() + from, list.end(), i) == list.end()) list.push_back(i);
 }
 
+// Appends to `out` the origins of the held roles of `side` not yet in it since the call
+// began (a side's bundle list, CSV without duplicates).
+[[gnu::always_inline]] inline void AddHeldOrigins(std::span<const Index> side, const HeldRoles& held,
+                                                  std::vector<Index>& out) {
+  const size_t from = out.size();
+  for (Index r : side) AddUnique(out, from, held.Origins(r));
+}
+
 // The roles' names joined by ',' appended to `out` (in place: a name is generated for each
 // violation of an unnamed constraint, by the check and again by the answer).
 void AppendCsv(const Snapshot& s, std::span<const Index> roles, std::string& out) {
@@ -52,10 +60,9 @@ size_t RoleSodBundles(std::span<const Index> left, std::span<const Index> right,
   if (disjoint) {
     // The common case, no role on both sides: every held left role pairs with every held
     // right role (the caller saw one of each held).
-    for (Index l : left) AddUnique(left_out, from, held.Origins(l));
+    AddHeldOrigins(left, held, left_out);
     const size_t left_count = left_out.size() - from;
-    from = right_out.size();
-    for (Index r : right) AddUnique(right_out, from, held.Origins(r));
+    AddHeldOrigins(right, held, right_out);
     return left_count;
   }
   for (Index l : left) {
@@ -81,6 +88,30 @@ size_t RoleSodBundles(std::span<const Index> left, std::span<const Index> right,
     }
   }
   return left_count;
+}
+
+RoleSodCase DisjointRoleSod(std::span<const Index> left, std::span<const Index> right, const HeldRoles& post,
+                            const HeldRoles& pre, std::vector<Index>& out, uint32_t* left_count) {
+  // Written through pointers into a list on the stack (a slow check writes a thousand such
+  // lists: through the vector, each append reloads its ends), then appended at once.
+  Index list[kDisjointRoom];
+  bool pre_left = false, pre_right = false;
+  auto add_side = [&](std::span<const Index> side, Index* from, Index* d, bool& pre_holds) {
+    for (Index r : side) {
+      pre_holds |= pre.Holds(r);
+      for (Index o : post.Origins(r))
+        if (std::find(from, d, o) == d) *d++ = o;
+    }
+    return d;
+  };
+  Index* const middle = add_side(left, list, list, pre_left);
+  if (middle == list) return RoleSodCase::kNone;  // a held role has an origin
+  Index* const end = add_side(right, middle, middle, pre_right);
+  if (end == middle) return RoleSodCase::kNone;
+  if (pre_left && pre_right) return RoleSodCase::kCompare;
+  out.insert(out.end(), list, end);
+  *left_count = static_cast<uint32_t>(middle - list);
+  return RoleSodCase::kNew;
 }
 
 bool RoleSodViolation(Index policy, Index constraint, std::span<const Index> left, std::span<const Index> right,
@@ -219,6 +250,8 @@ void HeldRoles::Compute(const Snapshot& s, const IdentityState& state) {
     if (std::find(begin, origins_.end(), origin) == origins_.end()) origins_.push_back(origin);
   }
   starts_.push_back(static_cast<uint32_t>(origins_.size()));
+  max_origins_ = 0;
+  for (size_t i = 0; i < roles_.size(); ++i) max_origins_ = std::max<size_t>(max_origins_, starts_[i + 1] - starts_[i]);
   if (slots_.size() < s.roles().size()) {
     slots_.assign(s.roles().size(), Slot());
     epoch_ = 0;

@@ -63,6 +63,8 @@ class HeldRoles {
   }
   // The held roles, sorted.
   std::span<const Index> Roles() const { return roles_; }
+  // The most origins one held role has.
+  size_t MaxOrigins() const { return max_origins_; }
   // Calls f(role) for every role held by one and not the other, or held by both
   // through different origins.
   template <typename F>
@@ -107,6 +109,7 @@ class HeldRoles {
   };
   std::vector<Slot> slots_;
   uint32_t epoch_ = 0;
+  size_t max_origins_ = 0;
 };
 
 // Evaluates one constraint; fills `out` and returns true when it is violated.
@@ -126,6 +129,18 @@ bool RoleSodFires(std::span<const Index> left, std::span<const Index> right, con
 // many left ones.
 size_t RoleSodBundles(std::span<const Index> left, std::span<const Index> right, const HeldRoles& held,
                       std::vector<Index>& left_out, std::vector<Index>& right_out);
+// How CheckOptions::role_sod_direct decides a role SoD constraint read from its sides
+// (ConstraintTable::DirectRoleSod): kNone, no violation after the plan; kNew, a violation new
+// whatever its bundles, written; kCompare, a violation to build and compare with the pre
+// violations; kOther, not such a constraint.
+enum class RoleSodCase : uint8_t { kOther, kNone, kNew, kCompare };
+// For sides without a common role, in one pass over them: kNone when `post` holds no role of
+// a side; kCompare when `pre` holds a role of each; else kNew, and the origins of each
+// side's held roles are appended to `out` (RoleSodBundles' lists, the left ones first,
+// `*left_count` of them). For sides of at most kDisjointRoom / post.MaxOrigins() roles.
+constexpr size_t kDisjointRoom = 64;
+RoleSodCase DisjointRoleSod(std::span<const Index> left, std::span<const Index> right, const HeldRoles& post,
+                            const HeldRoles& pre, std::vector<Index>& out, uint32_t* left_count);
 // SODPolicyExecutor on one role SoD constraint's sides: fills `out` (its bundle lists,
 // the origins of the held roles on each side) and returns true when a role of each side
 // is held.

@@ -83,33 +83,47 @@ inline bool Plain16(const unsigned char* p) {
 #endif
 }
 
-}  // namespace
+// Whether the n bytes at p need no escape, read sixteen at a time (a shorter text is put
+// together from two overlapping reads within it).
+inline bool Plain(const unsigned char* p, size_t n) {
+  if (n >= 16) {
+    for (size_t i = 0; i + 16 < n; i += 16)
+      if (!Plain16(p + i)) return false;
+    return Plain16(p + n - 16);
+  }
+  unsigned char b[16];
+  if (n >= 8) {
+    std::memcpy(b, p, 8);
+    std::memcpy(b + 8, p + n - 8, 8);
+    return Plain16(b);
+  }
+  if (n >= 4) {
+    std::memcpy(b, p, 4);
+    std::memcpy(b + 4, p + n - 4, 4);
+    std::memcpy(b + 8, b, 8);
+    return Plain16(b);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (kEscape.extra[p[i]] != 0) return false;
+  return true;
+}
 
-void JsonWriter::AppendEscaped(std::string& out, std::string_view s, bool ascii_only) {
+// AppendEscaped's text with something to escape (out of line: the common plain text's path
+// stays small).
+[[gnu::noinline]] void AppendEscapedSlow(std::string& out, std::string_view s, bool ascii_only) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* e = p + s.size();
   if (!ascii_only) {
-    // A short text with nothing to escape (most names in an answer) is appended as it is.
-    if (e - p < 16) {
-      const auto* q = p;
-      while (q < e && kEscape.extra[*q] == 0) ++q;
-      if (q == e) {
-        out.push_back('"');
-        out.append(s);
-        out.push_back('"');
-        return;
-      }
-    }
+    const bool sparse = e - p >= 16 && Plain16(p);
+    out.push_back('"');
     // A chunk at a time into a buffer on the stack that holds its worst case, then one
-    // append. A text whose first sixteen bytes need no escape (a map-form plan, most
-    // names) is copied sixteen bytes at a time where it can be; one that starts with
-    // escapes (a JSON plan has a quote every few bytes) goes through the table a byte at
-    // a time, without a branch on which kind: testing blocks would only cost it.
+    // append. A text whose first sixteen bytes need no escape (a map-form plan) is copied
+    // sixteen bytes at a time where it can be; one that starts with escapes (a JSON plan has
+    // a quote every few bytes) goes through the table a byte at a time, without a branch on
+    // which kind: testing blocks would only cost it.
     constexpr size_t kChunk = 256;
     char buf[kChunk * 6 + 2];  // the worst case, and room for a plain byte's unused second
     char* d = buf;
-    *d++ = '"';
-    const bool sparse = e - p >= 16 && Plain16(p);
     for (;;) {
       const auto* end = p + std::min<size_t>(kChunk, static_cast<size_t>(e - p));
       while (p < end) {
@@ -171,6 +185,20 @@ void JsonWriter::AppendEscaped(std::string& out, std::string_view s, bool ascii_
     ++p;
   }
   out.push_back('"');
+}
+
+}  // namespace
+
+void JsonWriter::AppendEscaped(std::string& out, std::string_view s, bool ascii_only) {
+  // A text with nothing to escape (names, descriptions: most strings of an answer) is
+  // appended as it is, in one piece.
+  if (!ascii_only && Plain(reinterpret_cast<const unsigned char*>(s.data()), s.size())) {
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+    return;
+  }
+  AppendEscapedSlow(out, s, ascii_only);
 }
 
 void JsonWriter::Newline() {

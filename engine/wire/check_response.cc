@@ -1,5 +1,7 @@
 #include "engine/wire/check_response.h"
 
+#include <type_traits>
+
 #include "engine/policy/evaluate.h"
 #include "engine/util/diagnostic_json.h"
 #include "engine/util/json_writer.h"
@@ -13,41 +15,127 @@ namespace {
 // and description in their own memory. Reads them all ahead of writing, in two passes
 // (the records, then their texts) whose loads overlap their misses: prefetches a few
 // violations ahead inside the writing loop still left it waiting on them (measured at
-// 100,000 constraints). Loads only.
-void LoadConstraints(const Snapshot& s, std::span<const FoundViolation> found) {
-  if (found.size() <= 16) return;
+// 100,000 constraints). Loads, and what the violations' text will take, about (to reserve
+// it at once: an answer of a thousand violations is a few hundred kilobytes).
+size_t LoadConstraints(const Snapshot& s, const CheckResult& result) {
+  std::span<const FoundViolation> found = result.violations;
+  if (found.size() <= 16) return 0;
   auto constraint_of = [&](const FoundViolation& f) -> const Constraint* {
     return f.constraint == kNoIndex ? nullptr : &s.policies()[f.policy].constraints[f.constraint];
   };
   uintptr_t any = 0;
-  for (const FoundViolation& f : found)
-    if (const Constraint* c = constraint_of(f)) any ^= reinterpret_cast<uintptr_t>(c->name.data()) ^ c->description.has_value();
+  size_t bytes = 0;
+  for (const FoundViolation& f : found) {
+    const Policy& policy = s.policies()[f.policy];
+    bytes += 128 + policy.name.size() + policy.type.size() + 64 * f.term_count;
+    if (const Constraint* c = constraint_of(f)) {
+      any ^= reinterpret_cast<uintptr_t>(c->name.data()) ^ c->description.has_value();
+      bytes += c->name.size() + (c->description ? c->description->size() : 0);
+    }
+  }
   for (const FoundViolation& f : found)
     if (const Constraint* c = constraint_of(f)) {
       if (!c->name.empty()) any ^= static_cast<unsigned char>(c->name[0]);
       if (c->description && !c->description->empty()) any ^= static_cast<unsigned char>((*c->description)[0]);
     }
+  for (Index r : result.bundles) bytes += 3 + s.str(s.roles()[r].name).size();
   asm volatile("" : : "r"(any));  // the loads are the point: keep them
+  return bytes;
 }
 
-}  // namespace
+// The violation's constraintName (ViolationName): the constraint's own name, not copied, or
+// one generated from its bundle lists into `generated`.
+bool NameOf(const Snapshot& s, const CheckResult& result, const FoundViolation& v, std::string& generated,
+            std::string_view* name) {
+  if (v.constraint != kNoIndex) {
+    const Constraint& c = s.policies()[v.policy].constraints[v.constraint];
+    if (c.has_name) {
+      *name = c.name;
+      return true;
+    }
+  }
+  if (!ViolationName(s, v.policy, v.constraint, result.LeftBundles(v), result.RightBundles(v), &generated))
+    return false;
+  *name = generated;
+  return true;
+}
 
-void WriteCheckResponse(JsonSink& w, const CheckRequest& req, const CheckResult& result, const CheckOptions& options) {
+// A violation's object as WriteResponse writes it through a sink's calls (the same text,
+// compact), appended to `out` in one piece: a slow answer at 100,000 constraints has a
+// thousand violations, a dozen calls each, and its writing cost several times its check.
+void AppendViolationJson(const Snapshot& s, const CheckResult& result, const FoundViolation& v, std::string& generated,
+                         std::string& out) {
+  using namespace std::string_view_literals;
+  const Policy& policy = s.policies()[v.policy];
+  auto text = [&](std::string_view t) { JsonWriter::AppendEscaped(out, t); };
+  auto names = [&](std::span<const Index> roles) {
+    for (size_t i = 0; i < roles.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      text(s.str(s.roles()[roles[i]].name));
+    }
+  };
+  out.append("{\"policyName\":"sv);
+  text(policy.name);
+  std::string_view name;
+  if (NameOf(s, result, v, generated, &name)) {
+    out.append(",\"constraintName\":"sv);
+    text(name);
+  }
+  if (const std::string* description = ViolationDescription(s, v.policy, v.constraint)) {
+    out.append(",\"description\":"sv);
+    text(*description);
+  }
+  out.append(",\"leftBundles\":["sv);
+  names(result.LeftBundles(v));
+  out.append("],\"policyType\":"sv);
+  text(policy.type);
+  out.append(",\"entitlements\":["sv);
+  auto terms = result.Terms(v);
+  for (size_t i = 0; i < terms.size(); ++i) {
+    const MatchTerm* t = terms[i];
+    out.append(i > 0 ? ",{\"application\":"sv : "{\"application\":"sv);
+    if (!t->application_name.empty()) text(t->application_name);
+    else out.append("null"sv);
+    out.append(",\"attribute\":"sv);
+    text(t->name_text);
+    out.append(",\"value\":"sv);
+    text(t->value_text);
+    out.push_back('}');
+  }
+  out.append("],\"rightBundles\":["sv);
+  names(result.RightBundles(v));
+  out.append("]}"sv);
+}
+
+// The answer through `w`: a JsonSink, or the JsonWriter itself, whose calls are then direct
+// (a slow answer writes a thousand violations, a dozen calls each).
+template <typename Sink>
+void WriteResponse(Sink& w, const CheckRequest& req, const CheckResult& result, const CheckOptions& options) {
   w.BeginObject();
   // Every name is written from the snapshot here, not copied into the result.
   const Snapshot* snapshot = result.snapshot;
-  std::string name;  // a constraint name generated from bundle lists, a reason's name
+  std::string generated;  // a constraint name generated from bundle lists, a reason's name
+  std::string_view name;
   if (!result.violations.empty() || options.empty_violations_as_array) {
     w.Key("violations").BeginArray();
     const auto& found = result.violations;
-    LoadConstraints(*snapshot, found);
+    const size_t bytes = LoadConstraints(*snapshot, result);
+    if constexpr (std::is_same_v<Sink, JsonWriter>) {
+      // The violations, then the rest (the plan echoed, escaped): one allocation.
+      if (bytes) w.Reserve(w.str().size() + bytes + req.plan_value.size() + req.plan_value.size() / 4 + 512);
+    }
     for (size_t i = 0; i < found.size(); ++i) {
       const FoundViolation& v = found[i];
+      if constexpr (std::is_same_v<Sink, JsonWriter>) {
+        if (w.indent() == 0) {
+          w.RawWith([&](std::string& out) { AppendViolationJson(*snapshot, result, v, generated, out); });
+          continue;
+        }
+      }
       const Policy& policy = snapshot->policies()[v.policy];
       w.BeginObject();
       w.Field("policyName", policy.name);
-      if (ViolationName(*snapshot, v.policy, v.constraint, result.LeftBundles(v), result.RightBundles(v), &name))
-        w.Field("constraintName", name);
+      if (NameOf(*snapshot, result, v, generated, &name)) w.Field("constraintName", name);
       if (const std::string* description = ViolationDescription(*snapshot, v.policy, v.constraint))
         w.Field("description", *description);
       auto bundles = [&](const char* key, std::span<const Index> roles) {
@@ -90,12 +178,11 @@ void WriteCheckResponse(JsonSink& w, const CheckRequest& req, const CheckResult&
       w.Key("explanations").BeginArray();
       for (const FoundViolation& v : result.violations) {
         w.BeginObject().Field("policyName", snapshot->policies()[v.policy].name);
-        if (ViolationName(*snapshot, v.policy, v.constraint, result.LeftBundles(v), result.RightBundles(v), &name))
-          w.Field("constraintName", name);  // as in the violation
+        if (NameOf(*snapshot, result, v, generated, &name)) w.Field("constraintName", name);  // as in the violation
         w.Key("reasons").BeginArray();
         for (const ReasonRef& r : result.Reasons(v)) {
-          ReasonWords words = ReasonText(*snapshot, r, &name);
-          w.BeginObject().Field("side", words.side).Field("kind", words.kind).Field("name", name);
+          ReasonWords words = ReasonText(*snapshot, r, &generated);
+          w.BeginObject().Field("side", words.side).Field("kind", words.kind).Field("name", generated);
           if (!words.via.empty()) w.Field("via", words.via);
           w.Field("source", words.source).EndObject();
         }
@@ -107,6 +194,13 @@ void WriteCheckResponse(JsonSink& w, const CheckRequest& req, const CheckResult&
     w.EndObject();
   }
   w.EndObject();
+}
+
+}  // namespace
+
+void WriteCheckResponse(JsonSink& w, const CheckRequest& req, const CheckResult& result, const CheckOptions& options) {
+  if (auto* text = dynamic_cast<JsonWriter*>(&w)) return WriteResponse(*text, req, result, options);
+  WriteResponse(w, req, result, options);
 }
 
 std::string CheckResponseJson(const CheckRequest& req, const CheckResult& result, const CheckOptions& options) {
