@@ -137,6 +137,8 @@ std::vector<SourceFile> ListSources(const std::vector<std::string>& paths) {
 // file per worker is read and not yet appended, so memory holds a few files' text, never
 // all of them: a worker reads its next file itself as soon as the window lets it (a file
 // read ahead by the calling thread would hold one more file's text, ~50 MB, at the peak).
+// A SCIM export read a block at a time holds no text: one more of those is queued ahead,
+// so that a worker done before the file to append next goes on at once.
 absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   if (start_ == Clock::time_point{}) start_ = Clock::now();
   const auto began = Clock::now();
@@ -263,14 +265,20 @@ absl::Status SnapshotBuilder::AddPaths(const std::vector<std::string>& paths) {
   absl::Status result;
   // Files [next_merge, next_hash) are hashed, [next_hash, next_read) queued.
   size_t next_read = 0, next_hash = 0, next_merge = 0, end = files.size();
+  // A SCIM export in the line layout is stamped here and read by its worker, hashed and
+  // read a block at a time (engine/codecs/scim_stream.h): its text is never held whole.
+  // Any other file is read whole by its worker. Asked once per file.
+  std::vector<int8_t> in_lines(files.size(), -1);
+  auto streamed_at = [&](size_t i) {
+    if (in_lines[i] < 0) in_lines[i] = files[i].error.ok() && ScimExportInLines(files[i].path);
+    return in_lines[i] == 1;
+  };
   while (next_merge < end) {
-    if (next_read < end && next_read - next_merge < window) {
+    const size_t ahead = next_read - next_merge;
+    if (next_read < end && (ahead < window || (ahead == window && streamed_at(next_read)))) {
       const SourceFile& f = files[next_read];
       Slot& slot = slots[next_read];
-      // A SCIM export in the line layout is stamped here and read by its worker, hashed
-      // and read a block at a time (engine/codecs/scim_stream.h): its text is never held
-      // whole. Any other file is read whole by its worker.
-      const bool streamed = f.error.ok() && ScimExportInLines(f.path);
+      const bool streamed = streamed_at(next_read);
       absl::Status stamped = !f.error.ok() ? f.error : streamed ? StampFile(f.path, slot.stamp) : absl::OkStatus();
       {
         std::lock_guard lock(mu);
