@@ -161,8 +161,9 @@ class ConstraintTable {
   // the keys of one of its selectors (its witness: a fired constraint holds one of them);
   // a list of `probe_from` or more is probed for the keys the state holds (as the role
   // pair index), so that only constraints whose witness is held have their gate read.
-  void AddTouchedByValue(const Snapshot& s, const Change& change, HeldValues* held, size_t probe_from,
-                         TouchedSet& set) const;
+  // `refs`: the constraints naming the change (Snapshot::ConstraintsNamingValue).
+  void AddTouchedByValue(const Change& change, const std::vector<ConstraintRef>* refs, HeldValues* held,
+                         size_t probe_from, TouchedSet& set) const;
   // Starts loading what Evaluate reads first about the constraints a check will evaluate
   // after `touched[i]`: the form of the one 16 ahead, the record (gate or role sides) of
   // the one 8 ahead (its form loaded by then). The touched constraints are scattered over
@@ -225,9 +226,10 @@ class ConstraintTable {
   static constexpr uint32_t kInlineRoles = 5;
 
  private:
-  // What a check reads first about a constraint, one record per flat number.
+  // What a check reads first about a constraint, one record per flat number; aligned, so
+  // that a record is one cache line's read (LoadForms loads one line per form).
   enum class FormKind : uint8_t { kEvaluate, kGate, kRoleSides };
-  struct Form {
+  struct alignas(32) Form {
     uint32_t at = 0;  // kGate, kRoleSides not inline: the start of its record in compiled_
     FormKind kind = FormKind::kEvaluate;
     bool equal_only_to_itself = false;
@@ -265,6 +267,7 @@ class ConstraintTable {
   std::vector<Index> partner_roles_;
   std::vector<ConstraintRef> partner_refs_;
   std::vector<Form> forms_;  // per flat number
+  static_assert(sizeof(Form) == 32);
   // A gate is its selectors' count, the start of its terms in gate_terms_, then per
   // selector its keys' count (| kAllKeys for an `and` expression) and its keys
   // (positions in keys_), a key per term. Role sides are the left

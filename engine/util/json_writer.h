@@ -47,6 +47,15 @@ class JsonWriter final : public JsonSink {
   JsonWriter& Null() override;
   // Inserts already-serialized JSON as one value.
   JsonWriter& Raw(std::string_view json);
+  // The same, the value's text appended by `write(std::string& out)` in place (no copy): for
+  // a writer of many values of one shape. Its text is compact: for indent() 0.
+  template <typename F>
+  JsonWriter& RawWith(F&& write) {
+    BeforeValue();
+    write(out_);
+    return *this;
+  }
+  int indent() const { return indent_; }
 
   // Convenience: "key": "value".
   JsonWriter& Field(std::string_view key, std::string_view value) { return Key(key).String(value); }
