@@ -89,16 +89,24 @@ const std::vector<Index>* Snapshot::RolesReading(Index app, Id attr, Id value) c
   return it == roles_reading_.end() ? nullptr : &it->second;
 }
 
-void Snapshot::PrefetchValueIndexes(Index app, Id attr, Id value, int step) const {
+void Snapshot::PrefetchValueIndexes(Index app, Id attr, Id value) const {
   const Key key{app, attr, value};
-  if (step == 0) {
-    roles_reading_.prefetch(key);
-    constraints_by_value_.prefetch(key);
-    return;
-  }
-  if (auto it = roles_reading_.find(key); it != roles_reading_.end()) __builtin_prefetch(it->second.data());
-  if (auto it = constraints_by_value_.find(key); it != constraints_by_value_.end())
+  roles_reading_.prefetch(key);
+  constraints_by_value_.prefetch(key);
+}
+
+Snapshot::ValueIndexes Snapshot::FindValueIndexes(Index app, Id attr, Id value) const {
+  const Key key{app, attr, value};
+  ValueIndexes found;
+  if (auto it = roles_reading_.find(key); it != roles_reading_.end()) {
     __builtin_prefetch(it->second.data());
+    found.reading = &it->second;
+  }
+  if (auto it = constraints_by_value_.find(key); it != constraints_by_value_.end()) {
+    __builtin_prefetch(it->second.data());
+    found.naming = &it->second;
+  }
+  return found;
 }
 
 const std::vector<ConstraintRef>* Snapshot::ConstraintsNamingRole(Index role) const {

@@ -297,11 +297,17 @@ class Snapshot {
   // Roles whose detection a change of the accounts can alter, keyed like the
   // check's account changes (see SnapshotBuilder::Build).
   const std::vector<Index>* RolesReading(Index app, Id attr, Id value) const;
-  // Asks for what RolesReading and ConstraintsNamingValue read for one key: step 0 each
-  // index's slot, step 1 (once step 0's are in cache) the lists found there. A check
-  // with a few changed keys takes step 0 for every key, then step 1 for every key, so
-  // that each lookup's chain of misses overlaps with the others'.
-  void PrefetchValueIndexes(Index app, Id attr, Id value, int step) const;
+  // What RolesReading and ConstraintsNamingValue answer for one key, found together.
+  struct ValueIndexes {
+    const std::vector<Index>* reading = nullptr;
+    const std::vector<ConstraintRef>* naming = nullptr;
+  };
+  // Asks for each index's slot for one key. A check with a few changed keys asks for
+  // every key, then finds every key (FindValueIndexes, which asks for the lists found):
+  // each lookup's chain of misses overlaps with the others', and each key is looked up
+  // once for detection and the constraint index.
+  void PrefetchValueIndexes(Index app, Id attr, Id value) const;
+  ValueIndexes FindValueIndexes(Index app, Id attr, Id value) const;
   // Roles with permission profiles (a permission change re-detects everything).
   bool any_permission_profiles() const { return any_permission_profiles_; }
   // Roles that directly inherit from the given role.

@@ -608,6 +608,7 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   out.pre_expansions.clear();
   out.plan_expansions.clear();
   out.diagnostics.clear();
+  out.change_indexes.clear();
   const IdentityView idn = s.identities()[identity];
   // The identity's lists live in separate arenas: requested together, their cache
   // misses overlap instead of following one another as each is copied or read.
@@ -661,11 +662,12 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   // Detection and then the check look each change up in the snapshot's indexes by
   // value, a chain of misses per index and change: taken a step at a time for every
   // change and index together, they overlap.
-  if (shortcuts.prefetch)
-    for (int step = 0; step < 2; ++step)
-      for (const Change& c : out.changes) s.PrefetchValueIndexes(c.application, c.attr, c.value, step);
+  if (shortcuts.prefetch) {
+    for (const Change& c : out.changes) s.PrefetchValueIndexes(c.application, c.attr, c.value);
+    for (const Change& c : out.changes) out.change_indexes.push_back(s.FindValueIndexes(c.application, c.attr, c.value));
+  }
   if (idn.flags & IdentityView::kDetectionConsistent)
-    DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection, scope, facts);
+    DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection, scope, facts, out.change_indexes);
   else
     DetectRoles(s, ids, out.post, out.scratch.detection, scope, facts);
   return absl::OkStatus();

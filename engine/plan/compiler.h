@@ -35,6 +35,9 @@ struct ProjectionScratch {
 struct Projection {
   IdentityState pre;
   IdentityState post;
+  // With ProjectShortcuts::prefetch, what the snapshot's indexes by value hold for each
+  // of `changes` (found once, for detection and the constraint index); else empty.
+  std::vector<Snapshot::ValueIndexes> change_indexes;
   std::vector<Expansion> pre_expansions;   // from roles assigned before the plan
   std::vector<Expansion> plan_expansions;  // from roles the plan assigns
   std::vector<Diagnostic> diagnostics;     // requests ignored, unknown roles...

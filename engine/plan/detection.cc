@@ -148,15 +148,23 @@ void KeepInScope(const Snapshot& s, DetectScope scope, const RoleFacts* facts, s
   std::erase_if(candidates, [&](Index r) { return !InScope(s, scope, facts, r); });
 }
 
+// The roles reading changes[i]: found already, or looked up.
+const std::vector<Index>* Reading(const Snapshot& s, const std::vector<Change>& changes,
+                                  std::span<const Snapshot::ValueIndexes> found, size_t i) {
+  if (!found.empty()) return found[i].reading;
+  const Change& c = changes[i];
+  return s.RolesReading(c.application, c.attr, c.value);
+}
+
 // DetectChangedRoles' candidates under kPolicyRoles from the facts: the union of the
 // scoped candidates of every role reading a change, marked in d.candidate. False when
 // the facts did not keep one of them (the caller walks).
 bool FactsCandidates(const Snapshot& s, const RoleFacts& facts, const std::vector<Change>& changes,
-                     DetectionScratch& d) {
+                     std::span<const Snapshot::ValueIndexes> found, DetectionScratch& d) {
   d.candidates.clear();
   d.candidate.Reset(s.roles().size());
-  for (const Change& c : changes)
-    if (const auto* roles = s.RolesReading(c.application, c.attr, c.value))
+  for (size_t i = 0; i < changes.size(); ++i)
+    if (const auto* roles = Reading(s, changes, found, i))
       for (Index r : *roles) {
         auto set = facts.ScopedCandidates(r);
         if (!set) return false;
@@ -172,20 +180,21 @@ bool FactsCandidates(const Snapshot& s, const RoleFacts& facts, const std::vecto
 // that inherit from them; every other role keeps its stored status. Valid only when
 // the stored detected roles are what a full detection of the pre state finds.
 void DetectChangedRoles(const Snapshot& s, const ValueIds& ids, const std::vector<Change>& changes,
-                        IdentityState& st, DetectionScratch& d, DetectScope scope, const RoleFacts* facts) {
+                        IdentityState& st, DetectionScratch& d, DetectScope scope, const RoleFacts* facts,
+                        std::span<const Snapshot::ValueIndexes> found) {
   // Guided detection depends on the assigned roles as well: detect everything.
   if (s.any_assigned_detectable()) return DetectRoles(s, ids, st, d, scope, facts);
   MatchContext ctx{s, ids};
   std::vector<Index>& candidates = d.candidates;
-  if (facts && scope == DetectScope::kPolicyRoles && FactsCandidates(s, *facts, changes, d)) {
+  if (facts && scope == DetectScope::kPolicyRoles && FactsCandidates(s, *facts, changes, found, d)) {
     if (candidates.empty()) return;
     DetectAmong(ctx, st, d);
     SetDetected(st, d.detected, [&](Index r) { return d.candidate.Has(r); }, d.ordered);
     return;
   }
   candidates.clear();
-  for (const Change& c : changes)
-    if (const auto* roles = s.RolesReading(c.application, c.attr, c.value))
+  for (size_t i = 0; i < changes.size(); ++i)
+    if (const auto* roles = Reading(s, changes, found, i))
       candidates.insert(candidates.end(), roles->begin(), roles->end());
   if (candidates.empty()) return;
   // De-duplicate with marks instead of sorting (most candidates repeat).

@@ -5,6 +5,7 @@
 // matches too (evaluateTopDown keeps the most specific match of a branch). The
 // compiler runs it on the post state.
 
+#include <span>
 #include <vector>
 
 #include "engine/plan/role_facts.h"
@@ -60,8 +61,10 @@ void DetectRoles(const Snapshot& snapshot, const ValueIds& ids, IdentityState& s
 // from them); every other role keeps its stored status. Valid only when the stored
 // detected roles are what a full detection of the pre state finds
 // (Identity::kDetectionConsistent).
+// `found`: the roles reading each change (Snapshot::FindValueIndexes), when the caller
+// found them already; empty, they are looked up.
 void DetectChangedRoles(const Snapshot& snapshot, const ValueIds& ids, const std::vector<Change>& changes,
                         IdentityState& state, DetectionScratch& scratch, DetectScope scope = DetectScope::kAll,
-                        const RoleFacts* facts = nullptr);
+                        const RoleFacts* facts = nullptr, std::span<const Snapshot::ValueIndexes> found = {});
 
 }  // namespace preflight

@@ -57,7 +57,13 @@ void TouchedConstraints(const Snapshot& s, const Projection& projection, const H
     if (const auto* refs = s.ConstraintsNamingRole(r)) set.Add(*refs);
   };
   if (&pre != &post) HeldRoles::ForEachDifference(pre, post, role_changed);
-  for (const Change& c : projection.changes) table.AddTouchedByValue(s, c, values, probe_from, set);
+  // The constraints naming each change, found with detection's roles when they were.
+  const auto& found = projection.change_indexes;
+  for (size_t i = 0; i < projection.changes.size(); ++i) {
+    const Change& c = projection.changes[i];
+    table.AddTouchedByValue(c, found.empty() ? s.ConstraintsNamingValue(c.application, c.attr, c.value) : found[i].naming,
+                            values, probe_from, set);
+  }
   touched.clear();
   set.Drain(touched);
 }

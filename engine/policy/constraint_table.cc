@@ -174,9 +174,8 @@ bool ConstraintTable::GateHolds(const uint32_t*& g, HeldValues* held) {
   return holds;
 }
 
-void ConstraintTable::AddTouchedByValue(const Snapshot& s, const Change& change, HeldValues* held,
-                                        size_t probe_from, TouchedSet& set) const {
-  const auto* refs = s.ConstraintsNamingValue(change.application, change.attr, change.value);
+void ConstraintTable::AddTouchedByValue(const Change& change, const std::vector<ConstraintRef>* refs,
+                                        HeldValues* held, size_t probe_from, TouchedSet& set) const {
   if (!refs) return;
   if (!held) return set.Add(*refs);
   for (ConstraintRef r : *refs)

@@ -161,8 +161,9 @@ class ConstraintTable {
   // the keys of one of its selectors (its witness: a fired constraint holds one of them);
   // a list of `probe_from` or more is probed for the keys the state holds (as the role
   // pair index), so that only constraints whose witness is held have their gate read.
-  void AddTouchedByValue(const Snapshot& s, const Change& change, HeldValues* held, size_t probe_from,
-                         TouchedSet& set) const;
+  // `refs`: the constraints naming the change (Snapshot::ConstraintsNamingValue).
+  void AddTouchedByValue(const Change& change, const std::vector<ConstraintRef>* refs, HeldValues* held,
+                         size_t probe_from, TouchedSet& set) const;
   // Starts loading what Evaluate reads first about the constraints a check will evaluate
   // after `touched[i]`: the form of the one 16 ahead, the record (gate or role sides) of
   // the one 8 ahead (its form loaded by then). The touched constraints are scattered over
