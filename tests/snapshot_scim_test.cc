@@ -182,6 +182,18 @@ std::string Lines(std::vector<std::string> resources = Resources()) {
   return Export(resources, "[\n", ",\n", "\n]");
 }
 
+// `text` as pretty-printers lay JSON out, more or less: a line's end and an indent after
+// every comma and opening brace (within strings too: the same JSON as read whole either way).
+std::string Indented(const std::string& text) {
+  return absl::StrReplaceAll(text, {{",", ",\n    "}, {"{", "{\n  "}, {":[", ": [\n\t"}});
+}
+
+// A ListResponse of the `resources` that are objects, pretty-printed (Indented).
+std::string Pretty(std::vector<std::string> resources = Resources()) {
+  std::erase_if(resources, [](const std::string& r) { return r[0] != '{'; });
+  return Indented(Export(resources));
+}
+
 }  // namespace
 
 TEST_CASE("SCIM reader: every shape reads as with the DOM", "[snapshot][scim]") {
@@ -295,8 +307,9 @@ TEST_CASE("SCIM reader: an export packed every few megabytes as it is read gives
   SnapshotObjects packed, dom;
   snapshot_sources_internal::ScimParsers parsers;
   REQUIRE(snapshot_sources_internal::ReadScimJson(parsers, text, "x.json", packed, DefaultLimits(), false, true).ok());
-  // A line at a time, the parser's buffers are a line's, not the whole file's.
-  CHECK((parsers.on_demand.capacity() < (1u << 20)) == lines);
+  // A resource at a time (a line's, or found by its braces on the one line), the parser's
+  // buffers are a resource's, not the whole file's.
+  CHECK(parsers.on_demand.capacity() < (1u << 20));
   CHECK(packed.identity_chunks.size() >= 3);
   CHECK(packed.identities.empty());
   UnpackIdentities(packed);
@@ -367,10 +380,12 @@ TEST_CASE("SCIM reader: exports in lines are loaded a block at a time, as read w
                                  R"(","title":")", std::string(static_cast<size_t>(i % 500), 't'), R"("})"));
   files.emplace_back("a-lines.json", Lines(users));                        // ~1 MB: lines across blocks
   files.emplace_back("b-lines.json", Lines());                             // every shape
-  files.emplace_back("c-whole.json", Export());                            // not in lines
+  files.emplace_back("c-whole.json", Export());                            // several lines, not the layout
   files.emplace_back("d-broken.json", Lines(users).substr(0, 500000));     // lines, then cut: refused whole
   // The line layout's head, then two resources on a line: read whole.
   files.emplace_back("e-head.json", absl::StrCat(Lines().substr(0, Lines().find('\n') + 1), users[0], ",", users[1], "]}"));
+  files.emplace_back("f-pretty.json", Pretty(users));                     // pretty-printed
+  files.emplace_back("g-one-line.json", Export(Resources(), "[", ","));  // one line: read whole
   SnapshotBuilder whole;  // each text given whole, not read from a file
   for (const auto& [name, text] : files) {
     std::ofstream(dir / name, std::ios::binary) << text;
@@ -378,7 +393,9 @@ TEST_CASE("SCIM reader: exports in lines are loaded a block at a time, as read w
   }
   CHECK(ScimExportInLines((dir / "a-lines.json").string()));
   CHECK(ScimExportInLines((dir / "d-broken.json").string()));
-  CHECK_FALSE(ScimExportInLines((dir / "c-whole.json").string()));
+  CHECK(ScimExportInLines((dir / "c-whole.json").string()));
+  CHECK(ScimExportInLines((dir / "f-pretty.json").string()));
+  CHECK_FALSE(ScimExportInLines((dir / "g-one-line.json").string()));
   CHECK_FALSE(ScimExportInLines((dir / "missing.json").string()));
   UnpackIdentities(whole.objects());
   const std::string expected = Dump(whole.objects());
@@ -392,7 +409,7 @@ TEST_CASE("SCIM reader: exports in lines are loaded a block at a time, as read w
     REQUIRE(blocks.AddPath(dir.string()).ok());
     UnpackIdentities(blocks.objects());
     CHECK(Dump(blocks.objects()) == expected);
-    CHECK(blocks.objects().identities.size() == 3000 + 2 * 3);
+    CHECK(blocks.objects().identities.size() == 2 * 3000 + 2 * 4);
     auto built = blocks.Build();
     REQUIRE(built.ok());
     CHECK((*built)->source_hash() == (*reference)->source_hash());
@@ -481,4 +498,42 @@ TEST_CASE("SCIM reader: a build's diagnostic names the resource's place in its e
                              "users.json /Resources/2 0 -1 Link[n1]: application 'NoApp' is not defined in the snapshot",
                          });
   }
+}
+
+TEST_CASE("SCIM reader: exports laid out other ways are read a resource at a time, as with the DOM", "[snapshot][scim]") {
+  std::vector<std::string> objects = Resources();
+  std::erase_if(objects, [](const std::string& r) { return r[0] != '{'; });
+  const std::string braces = absl::StrCat(R"({"schemas":[")", kUser, R"("],"userName":"b","title":"a}b{\"c\"]\\",)",
+                                          R"("x":[{"y":"]"}]})");
+  objects.push_back(braces);
+  const std::vector<std::string> texts = {
+      Pretty(),                                                             // a resource over several lines
+      Indented(Export(objects)),                                            // its strings with braces
+      Export(objects, "[\n", ", "),                                         // several resources a line
+      absl::StrReplaceAll(Pretty(), {{"\n", "\r\n"}}),                      // CRLF
+      Export(objects, "[", ",\n", "]"),                                     // the head and the first on a line
+      absl::StrCat("{\"Re\\u0073ources\":\n[", objects[0], "],\"Resources\":[]}"),  // an escaped key: whole
+      absl::StrCat("{\"Resources\":\"x\",\n\"Resources\":[", objects[0], "]}"),  // the first not an array
+      absl::StrCat("{\"a\":{\"Resources\":[1]},\n\"Resources\":[", objects[0], "]}"),  // nested first
+      absl::StrCat("{\"Resources\":[\n", objects[0], ",\n]}"),              // a comma after the last
+      absl::StrCat("{\"Resources\":[\n", objects[0], "\n", objects[1], "]}"),  // no comma between two
+      absl::StrCat("{\"Resources\":[\n", objects[0], ",\n", "7]}"),           // an item not an object
+      absl::StrCat("{\"Resources\":[\n]\n}"),                                // none
+      absl::StrCat("{\"Resources\":[\n", objects[0], "]}\n{}"),              // something after it
+      absl::StrCat("{\"Resources\":[\n", objects[0], ",{\"a\":\"\n\"}]}"),  // a line's end in a string
+  };
+  for (const std::string& text : texts) {
+    INFO(text);
+    std::string dump = SameAsDom(text);
+    // Each one cut short, and each of a few bytes changed, the same as with the DOM.
+    for (size_t cut = 0; cut < text.size(); cut += 1 + text.size() / 97) SameAsDom(text.substr(0, cut));
+    for (size_t at = 0; at < text.size(); at += 1 + text.size() / 61)
+      for (char c : {'{', '}', '"', '\\', ',', '\n', ']'}) {
+        std::string changed = text;
+        changed[at] = c;
+        SameAsDom(changed);
+      }
+  }
+  // Read so, every resource of the pretty-printed export is read: the same as in lines.
+  CHECK(SameAsDom(Pretty()) == SameAsDom(Lines()));
 }

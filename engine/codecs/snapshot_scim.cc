@@ -836,28 +836,89 @@ class TextLines {
   size_t at_ = 0;
 };
 
+// A ListResponse's resources read one at a time, each a document of its own (ReadLines,
+// ReadSplit), so that the parser's buffers are those of a resource (held in cache, not the
+// whole file's), and its envelope once without them. The text read so is the same JSON,
+// valid throughout, as read whole: each resource one JSON object, the envelope a
+// ListResponse whose first "Resources" is the array.
+class ResourceStream {
+ public:
+  ResourceStream(ondemand::parser& parser, Reader& reader, int max_depth, bool pack)
+      : parser_(parser), reader_(reader), tree_(max_depth), max_depth_(max_depth), pack_(pack) {}
+
+  // The next resource, `text` (with SIMDJSON_PADDING readable bytes after it), which ends at
+  // `end` in the file: false unless it is one JSON object and nothing else.
+  bool Read(std::string_view text, uint64_t end) {
+    if (text.empty() || !Fit(parser_, std::max(text.size(), kCapacity), max_depth_)) return false;
+    ondemand::document doc;
+    ondemand::object object;
+    const char* after = nullptr;
+    if (parser_.iterate(simdjson::padded_string_view(text.data(), text.size(), text.size() + simdjson::SIMDJSON_PADDING))
+            .get(doc) ||
+        doc.get_object().get(object))
+      return false;
+    tree_.clear();
+    const int depth = 3;  // a resource of a ListResponse's array
+    if (depth >= max_depth_) return false;
+    const uint32_t root = tree_.Open({}, JsonNode::Type::kObject);
+    if (tree_.AddMembers(object, depth)) return false;
+    tree_.Close(root);
+    if (doc.current_location().get(after) != simdjson::OUT_OF_BOUNDS) return false;  // nothing after it
+    reader_.ReadResource(tree_.root(), {"/Resources/", i_++},
+                         [&](std::string& to) { AppendMinified(text.data(), text.data() + text.size(), to); });
+    if ((pack_ && end - packed_ >= kPackBytes) || reader_.builder.Full()) {
+      reader_.Pack();
+      packed_ = end;
+    }
+    return true;
+  }
+
+  // Whether `envelope` (the text up to and including the array's '[', its first `head`
+  // bytes, then the rest of the file from the ']' closing it) is a ListResponse whose first
+  // "Resources" is that array.
+  bool Envelope(std::string& envelope, size_t head) {
+    const size_t size = envelope.size();
+    envelope.append(simdjson::SIMDJSON_PADDING, ' ');
+    SnapshotObjects none;
+    Reader nothing(reader_.file, none);
+    const char* list = nullptr;
+    return Fit(parser_, std::max(size, kCapacity), max_depth_) &&
+           !ReadOnDemand(parser_, simdjson::padded_string_view(envelope.data(), size, envelope.size()), nothing,
+                         max_depth_, false, &list) &&
+           list == envelope.data() + head - 1;
+  }
+
+  int64_t count() const { return i_; }
+
+ private:
+  static constexpr size_t kCapacity = 64 << 10;  // the parser's least
+  ondemand::parser& parser_;
+  Reader& reader_;
+  JsonTree tree_;
+  int max_depth_;
+  bool pack_;
+  uint64_t packed_ = 0;  // where the text read since the last pack starts
+  int64_t i_ = 0;        // the next resource's index
+};
+
+template <typename Lines>
+bool ReadSplit(Lines& lines, std::string_view line, ResourceStream& stream);
+
 // A ListResponse laid out as `preflight snapshot pull` writes its pages (one minified resource
 // a line; benchmarks/gen_workload.py writes the same): a first line that opens the
 // resources' array (OpensResources), then one resource a line, each followed by a comma
 // but the last, then a line that starts with the `]` closing the array and the rest of the
-// envelope. Each resource is parsed as a document of its own, so the parser's buffers are
-// those of a line (held in cache, not the whole file's), and the envelope once without
-// them. `lines` (TextLines or FileLines: Next, Offset, AppendRest) gives the lines, each
-// padded. The text read so is the same JSON, valid throughout, as read whole: blanks and
-// one comma between the resources, each of them one JSON object, the envelope a
-// ListResponse whose first "Resources" is the array. Anything else (another layout, or a
-// part that does not parse): false, and the reader's objects are to be discarded (the file
-// is read whole).
+// envelope. Any other layout is read by ReadSplit. `lines` (TextLines or FileLines: Next,
+// Offset, AppendRest) gives the lines, each padded. Anything else (a part that does not
+// parse): false, and the reader's objects are to be discarded (the file is read whole).
 template <typename Lines>
 bool ReadLines(ondemand::parser& parser, Lines& lines, Reader& reader, int max_depth, bool pack) {
-  static constexpr size_t kLineCapacity = 64 << 10;
+  ResourceStream stream(parser, reader, max_depth, pack);
   std::string_view first;
-  if (!lines.Next(first) || !OpensResources(first)) return false;
+  if (!lines.Next(first)) return false;
+  if (!OpensResources(first)) return ReadSplit(lines, first, stream);
   std::string envelope(TrimBlanks(first));  // the head, then an empty array and the rest
   const size_t head = envelope.size();
-  JsonTree tree(max_depth);
-  uint64_t packed = 0;  // where the text read since the last pack starts
-  int64_t i = 0;
   bool more = false;  // the last resource was followed by a comma
   while (true) {
     std::string_view line;
@@ -869,41 +930,132 @@ bool ReadLines(ondemand::parser& parser, Lines& lines, Reader& reader, int max_d
       if (!lines.AppendRest(line.data(), envelope)) return false;
       break;
     }
-    if (i > 0 && !more) return false;  // no comma between two resources
+    if (stream.count() > 0 && !more) return false;  // no comma between two resources
     more = line.back() == ',';
     if (more) line = TrimBlanks(line.substr(0, line.size() - 1));
-    if (line.empty() || !Fit(parser, std::max(line.size(), kLineCapacity), max_depth)) return false;
-    ondemand::document doc;
-    ondemand::object object;
-    const char* after = nullptr;
-    if (parser.iterate(simdjson::padded_string_view(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING))
-            .get(doc) ||
-        doc.get_object().get(object))
-      return false;
-    tree.clear();
-    const int depth = 3;  // a resource of a ListResponse's array
-    if (depth >= max_depth) return false;
-    const uint32_t root = tree.Open({}, JsonNode::Type::kObject);
-    if (tree.AddMembers(object, depth)) return false;
-    tree.Close(root);
-    if (doc.current_location().get(after) != simdjson::OUT_OF_BOUNDS) return false;  // nothing after it
-    reader.ReadResource(tree.root(), {"/Resources/", i++},
-                        [&](std::string& to) { AppendMinified(line.data(), line.data() + line.size(), to); });
-    if ((pack && lines.Offset(line.data() + line.size()) - packed >= kPackBytes) || reader.builder.Full()) {
-      reader.Pack();
-      packed = lines.Offset(line.data() + line.size());
-    }
+    if (!stream.Read(line, lines.Offset(line.data() + line.size()))) return false;
   }
-  // The envelope: the head, an empty array, the rest.
-  const size_t size = envelope.size();
-  envelope.append(simdjson::SIMDJSON_PADDING, ' ');
-  SnapshotObjects none;
-  Reader nothing(reader.file, none);
-  const char* list = nullptr;
-  return Fit(parser, std::max(size, kLineCapacity), max_depth) &&
-         !ReadOnDemand(parser, simdjson::padded_string_view(envelope.data(), size, envelope.size()), nothing, max_depth,
-                       false, &list) &&
-         list == envelope.data() + head - 1;
+  return stream.Envelope(envelope, head);
+}
+
+// Where the string opening at `line[open]` closes (its '"' not escaped), or npos when not on
+// this line (a JSON string holds no line's end).
+size_t StringEnd(std::string_view line, size_t open) {
+  for (size_t from = open + 1;;) {
+    const void* quote = std::memchr(line.data() + from, '"', line.size() - from);
+    if (quote == nullptr) return std::string_view::npos;
+    const size_t at = static_cast<size_t>(static_cast<const char*>(quote) - line.data());
+    size_t escapes = at;
+    while (escapes > open + 1 && line[escapes - 1] == '\\') --escapes;
+    if ((at - escapes) % 2 == 0) return at;
+    from = at + 1;
+  }
+}
+
+// A ListResponse laid out any other way that has lines (pretty-printed, several resources a
+// line, a resource over several lines), `line` its first line: each resource found by its
+// braces (its strings skipped whole), then read as ReadLines reads a line's (in place when it
+// is within one line, else its lines joined as they were). The envelope must be an object
+// whose first member spelled "Resources" at its top level (no escape in any of its top-level
+// strings) is an array of objects, with blanks and one comma between them; its head is at
+// most kMaxHead. Anything else: false (the file is read whole).
+template <typename Lines>
+bool ReadSplit(Lines& lines, std::string_view line, ResourceStream& stream) {
+  static constexpr size_t kMaxHead = 1 << 20;
+  enum class At {
+    kHead,      // before the array, `depth` deep
+    kOpen,      // the array opened, or a comma read: blanks, then a resource (or the ']')
+    kResource,  // within a resource, `depth` deep (from 1 at its '{')
+    kAfter,     // after a resource: blanks, then a comma or the ']'
+  };
+  At at = At::kHead;
+  int depth = 0;
+  bool resources = false;  // the last top-level string was "Resources" (then only blanks)
+  bool named = false;      // ... and a ':' followed it
+  bool comma = false;      // kOpen after a comma
+  std::string envelope, joined;  // `joined`: a resource's lines so far, each with its '\n'
+  size_t begin = 0;  // where in `line` the resource (or its part on this line) starts
+  while (true) {
+    for (size_t k = 0; k < line.size(); ++k) {
+      const char c = line[k];
+      switch (at) {
+        case At::kHead:
+          if (IsBlank(c)) continue;
+          if (depth == 0 && c != '{') return false;  // not an object, or past its end
+          if (named) {
+            if (c != '[') return false;  // the first "Resources" is not an array
+            envelope.append(line.substr(0, k + 1));
+            at = At::kOpen;
+            continue;
+          }
+          named = resources && c == ':' && depth == 1;
+          resources = false;
+          if (c == '"') {
+            const size_t end = StringEnd(line, k);
+            if (end == std::string_view::npos) return false;
+            const std::string_view key = line.substr(k + 1, end - k - 1);
+            if (depth == 1 && key.find('\\') != std::string_view::npos) return false;  // "Resources" escaped?
+            resources = depth == 1 && key == "Resources";
+            k = end;
+          } else if (c == '{' || c == '[') {
+            ++depth;
+          } else if (c == '}' || c == ']') {
+            --depth;
+          }
+          continue;
+        case At::kOpen:
+          if (IsBlank(c)) continue;
+          if (c == ']' && !comma) break;  // an empty array
+          if (c != '{') return false;
+          at = At::kResource;
+          depth = 1;
+          begin = k;
+          continue;
+        case At::kResource:
+          if (c == '"') {
+            k = StringEnd(line, k);
+            if (k == std::string_view::npos) return false;
+          } else if (c == '{' || c == '[') {
+            ++depth;
+          } else if ((c == '}' || c == ']') && --depth == 0) {
+            const std::string_view part = line.substr(begin, k + 1 - begin);
+            const uint64_t end = lines.Offset(line.data() + k + 1);
+            if (joined.empty()) {
+              if (!stream.Read(part, end)) return false;
+            } else {
+              joined.append(part);
+              const size_t size = joined.size();
+              joined.append(simdjson::SIMDJSON_PADDING, ' ');
+              if (!stream.Read(std::string_view(joined.data(), size), end)) return false;
+              joined.clear();
+            }
+            at = At::kAfter;
+          }
+          continue;
+        case At::kAfter:
+          if (IsBlank(c)) continue;
+          if (c == ',') {
+            at = At::kOpen;
+            comma = true;
+            continue;
+          }
+          if (c != ']') return false;
+          break;
+      }
+      // The array's ']': the rest of the file follows the head.
+      const size_t head = envelope.size();
+      return lines.AppendRest(line.data() + k, envelope) && stream.Envelope(envelope, head);
+    }
+    // The line's end: a blank between tokens.
+    if (at == At::kHead) {
+      envelope.append(line).push_back('\n');
+      if (envelope.size() > kMaxHead) return false;
+    } else if (at == At::kResource) {
+      joined.append(line.substr(begin)).push_back('\n');
+      begin = 0;
+    }
+    if (!lines.Next(line)) return false;
+  }
 }
 
 // What `parse(reader)` reads (true when it read the file) into `out`, as one file's.
@@ -978,9 +1130,12 @@ bool ScimExportInLines(const std::string& path) {
   const size_t n = std::fread(head, 1, sizeof head, f);
   std::fclose(f);
   const std::string_view text(head, n);
-  const size_t first = text.find('\n');
-  return DetectSourceKind(text) == SourceKind::kScimJson && first != std::string_view::npos &&
-         OpensResources(text.substr(0, first));
+  // In lines: the line layout (ReadLines), or an object over several lines (ReadSplit). A
+  // file whose first 4 KB hold no line's end is read whole (one line: its reading a line at
+  // a time would hold it whole anyway).
+  const std::string_view trimmed = TrimBlanks(text);
+  return DetectSourceKind(text) == SourceKind::kScimJson && text.find('\n') != std::string_view::npos &&
+         !trimmed.empty() && trimmed.front() == '{';
 }
 
 absl::Status ReadScimJsonFile(snapshot_sources_internal::ScimParsers& parsers, const std::string& path,
