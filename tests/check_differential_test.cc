@@ -146,9 +146,18 @@ class Relay final : public JsonSink {
 TEST_CASE("differential: each generated answer's text is its answer written through a sink's calls", "[differential]") {
   // The compact text writes each violation in one piece (check_response.cc,
   // AppendViolationJson), the sink's calls one field at a time: the same bytes.
-  uint64_t with_violations = 0, with_terms = 0, with_explain = 0;
+  uint64_t with_violations = 0, with_terms = 0, with_explain = 0, with_long = 0;
   for (uint64_t seed = 1; seed <= SeedCount(10000) / 5; ++seed) {
     RandomCase c = GenerateCase(seed);
+    // Every fourth case: long names and descriptions with characters to escape, a violation's
+    // text larger than the writer's buffer on the stack.
+    const bool long_texts = seed % 4 == 0;
+    if (long_texts)
+      for (auto& policy : c.objects.policies)
+        for (auto& constraint : policy.constraints) {
+          if (constraint.has_name) constraint.name += " \"quoted\"\t\\ " + std::string(700, 'n');
+          constraint.description = "d\"\n\u00e9\x01 " + std::string(900, 'd');
+        }
     SnapshotBuilder builder;
     builder.objects() = c.objects;
     auto snapshot = builder.Build();
@@ -162,6 +171,7 @@ TEST_CASE("differential: each generated answer's text is its answer written thro
     ++with_violations;
     with_terms += !result->terms.empty();
     with_explain += req.explain;
+    with_long += long_texts;
     Relay events;
     WriteCheckResponse(events, req, *result);
     INFO("seed " << seed << "\n" << DescribeCase(c));
@@ -170,6 +180,7 @@ TEST_CASE("differential: each generated answer's text is its answer written thro
   CHECK(with_violations > SeedCount(10000) / 100);
   CHECK(with_terms > SeedCount(10000) / 1000);
   CHECK(with_explain > SeedCount(10000) / 500);
+  CHECK(with_long > SeedCount(10000) / 500);
 }
 
 TEST_CASE("differential: generated cases round-trip through the XML loader", "[differential]") {

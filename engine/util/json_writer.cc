@@ -83,6 +83,20 @@ inline bool Plain16(const unsigned char* p) {
 #endif
 }
 
+// Byte c as a JSON string holds it, written at d (room for six bytes, and for a plain
+// byte's unused second); returns the end.
+inline char* EscapeByte(char* d, unsigned char c) {
+  if (kEscape.extra[c] <= 1) {
+    d[0] = kEscape.first[c];
+    d[1] = kEscape.second[c];
+    return d + 1 + kEscape.extra[c];
+  }
+  std::memcpy(d, "\\u00", 4);
+  d[4] = kHex[c >> 4];
+  d[5] = kHex[c & 15];
+  return d + 6;
+}
+
 // Whether the n bytes at p need no escape, read sixteen at a time (a shorter text is put
 // together from two overlapping reads within it).
 inline bool Plain(const unsigned char* p, size_t n) {
@@ -137,19 +151,7 @@ inline bool Plain(const unsigned char* p, size_t n) {
           }
           step = p + 16;
         }
-        for (; p < step; ++p) {
-          const unsigned char c = *p;
-          if (kEscape.extra[c] <= 1) {
-            d[0] = kEscape.first[c];
-            d[1] = kEscape.second[c];
-            d += 1 + kEscape.extra[c];
-          } else {
-            std::memcpy(d, "\\u00", 4);
-            d[4] = kHex[c >> 4];
-            d[5] = kHex[c & 15];
-            d += 6;
-          }
-        }
+        for (; p < step; ++p) d = EscapeByte(d, *p);
       }
       if (p == e) *d++ = '"';
       out.append(buf, static_cast<size_t>(d - buf));
@@ -199,6 +201,19 @@ void JsonWriter::AppendEscaped(std::string& out, std::string_view s, bool ascii_
     return;
   }
   AppendEscapedSlow(out, s, ascii_only);
+}
+
+char* JsonWriter::WriteEscaped(char* d, std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  *d++ = '"';
+  if (Plain(p, s.size())) {
+    std::memcpy(d, p, s.size());
+    d += s.size();
+  } else {
+    for (const auto* e = p + s.size(); p < e; ++p) d = EscapeByte(d, *p);
+  }
+  *d++ = '"';
+  return d;
 }
 
 void JsonWriter::Newline() {

@@ -76,6 +76,10 @@ class JsonWriter final : public JsonSink {
   // lower-case \uXXXX escape (a surrogate pair beyond the BMP) and a byte that is not UTF-8
   // is escaped as its Latin-1 character: the S-expression notation of SCIM filters wants it.
   static void AppendEscaped(std::string& out, std::string_view s, bool ascii_only = false);
+  // The same (not ascii_only) written at `d`, which has room for EscapedBound(s.size())
+  // bytes; returns the end: for a writer that puts many strings together in one buffer.
+  static constexpr size_t EscapedBound(size_t size) { return 6 * size + 3; }
+  static char* WriteEscaped(char* d, std::string_view s);
 
  private:
   void BeforeValue();

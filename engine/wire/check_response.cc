@@ -1,5 +1,6 @@
 #include "engine/wire/check_response.h"
 
+#include <cstring>
 #include <type_traits>
 
 #include "engine/policy/evaluate.h"
@@ -38,7 +39,7 @@ size_t LoadConstraints(const Snapshot& s, const CheckResult& result) {
       if (!c->name.empty()) any ^= static_cast<unsigned char>(c->name[0]);
       if (c->description && !c->description->empty()) any ^= static_cast<unsigned char>((*c->description)[0]);
     }
-  for (Index r : result.bundles) bytes += 3 + s.str(s.roles()[r].name).size();
+  bytes += 32 * result.bundles.size();  // a role's name, quoted (not read here: an estimate)
   asm volatile("" : : "r"(any));  // the loads are the point: keep them
   return bytes;
 }
@@ -62,49 +63,68 @@ bool NameOf(const Snapshot& s, const CheckResult& result, const FoundViolation& 
 
 // A violation's object as WriteResponse writes it through a sink's calls (the same text,
 // compact), appended to `out` in one piece: a slow answer at 100,000 constraints has a
-// thousand violations, a dozen calls each, and its writing cost several times its check.
+// thousand violations, a dozen calls each, and its writing cost several times its check. It
+// is put together in a buffer that holds its largest text (on the stack, or in `scratch`
+// for a large one), then appended at once.
 void AppendViolationJson(const Snapshot& s, const CheckResult& result, const FoundViolation& v, std::string& generated,
-                         std::string& out) {
-  using namespace std::string_view_literals;
+                         std::string& scratch, std::string& out) {
   const Policy& policy = s.policies()[v.policy];
-  auto text = [&](std::string_view t) { JsonWriter::AppendEscaped(out, t); };
+  std::string_view name;
+  const bool named = NameOf(s, result, v, generated, &name);
+  const std::string* description = ViolationDescription(s, v.policy, v.constraint);
+  auto role_name = [&](Index r) { return s.str(s.roles()[r].name); };
+  auto bound = [](std::string_view t) { return JsonWriter::EscapedBound(t.size()); };
+  size_t size = 128 + bound(policy.name) + bound(policy.type) + bound(name) + (description ? bound(*description) : 0);
+  for (Index r : result.LeftBundles(v)) size += 1 + bound(role_name(r));
+  for (Index r : result.RightBundles(v)) size += 1 + bound(role_name(r));
+  for (const MatchTerm* t : result.Terms(v))
+    size += 48 + bound(t->application_name) + bound(t->name_text) + bound(t->value_text);
+  char stack[4096];
+  char* const buf = size <= sizeof stack ? stack : (scratch.resize(size), scratch.data());
+  char* d = buf;
+  auto literal = [&](std::string_view t) {
+    std::memcpy(d, t.data(), t.size());
+    d += t.size();
+  };
+  auto text = [&](std::string_view t) { d = JsonWriter::WriteEscaped(d, t); };
   auto names = [&](std::span<const Index> roles) {
     for (size_t i = 0; i < roles.size(); ++i) {
-      if (i > 0) out.push_back(',');
-      text(s.str(s.roles()[roles[i]].name));
+      if (i > 0) *d++ = ',';
+      text(role_name(roles[i]));
     }
   };
-  out.append("{\"policyName\":"sv);
+  using namespace std::string_view_literals;
+  literal("{\"policyName\":"sv);
   text(policy.name);
-  std::string_view name;
-  if (NameOf(s, result, v, generated, &name)) {
-    out.append(",\"constraintName\":"sv);
+  if (named) {
+    literal(",\"constraintName\":"sv);
     text(name);
   }
-  if (const std::string* description = ViolationDescription(s, v.policy, v.constraint)) {
-    out.append(",\"description\":"sv);
+  if (description) {
+    literal(",\"description\":"sv);
     text(*description);
   }
-  out.append(",\"leftBundles\":["sv);
+  literal(",\"leftBundles\":["sv);
   names(result.LeftBundles(v));
-  out.append("],\"policyType\":"sv);
+  literal("],\"policyType\":"sv);
   text(policy.type);
-  out.append(",\"entitlements\":["sv);
+  literal(",\"entitlements\":["sv);
   auto terms = result.Terms(v);
   for (size_t i = 0; i < terms.size(); ++i) {
     const MatchTerm* t = terms[i];
-    out.append(i > 0 ? ",{\"application\":"sv : "{\"application\":"sv);
+    literal(i > 0 ? ",{\"application\":"sv : "{\"application\":"sv);
     if (!t->application_name.empty()) text(t->application_name);
-    else out.append("null"sv);
-    out.append(",\"attribute\":"sv);
+    else literal("null"sv);
+    literal(",\"attribute\":"sv);
     text(t->name_text);
-    out.append(",\"value\":"sv);
+    literal(",\"value\":"sv);
     text(t->value_text);
-    out.push_back('}');
+    *d++ = '}';
   }
-  out.append("],\"rightBundles\":["sv);
+  literal("],\"rightBundles\":["sv);
   names(result.RightBundles(v));
-  out.append("]}"sv);
+  literal("]}"sv);
+  out.append(buf, static_cast<size_t>(d - buf));
 }
 
 // The answer through `w`: a JsonSink, or the JsonWriter itself, whose calls are then direct
@@ -116,6 +136,7 @@ void WriteResponse(Sink& w, const CheckRequest& req, const CheckResult& result, 
   const Snapshot* snapshot = result.snapshot;
   std::string generated;  // a constraint name generated from bundle lists, a reason's name
   std::string_view name;
+  std::string scratch;  // a large violation's text
   if (!result.violations.empty() || options.empty_violations_as_array) {
     w.Key("violations").BeginArray();
     const auto& found = result.violations;
@@ -128,7 +149,7 @@ void WriteResponse(Sink& w, const CheckRequest& req, const CheckResult& result, 
       const FoundViolation& v = found[i];
       if constexpr (std::is_same_v<Sink, JsonWriter>) {
         if (w.indent() == 0) {
-          w.RawWith([&](std::string& out) { AppendViolationJson(*snapshot, result, v, generated, out); });
+          w.RawWith([&](std::string& out) { AppendViolationJson(*snapshot, result, v, generated, scratch, out); });
           continue;
         }
       }
