@@ -89,20 +89,17 @@ const std::vector<Index>* Snapshot::RolesReading(Index app, Id attr, Id value) c
   return it == roles_reading_.end() ? nullptr : &it->second;
 }
 
-void Snapshot::PrefetchValueIndexes(Index app, Id attr, Id value) const {
-  const Key key{app, attr, value};
-  roles_reading_.prefetch(key);
-  constraints_by_value_.prefetch(key);
-}
-
 Snapshot::ValueIndexes Snapshot::FindValueIndexes(Index app, Id attr, Id value) const {
   const Key key{app, attr, value};
+  // Both indexes hash the key alike: hashed once.
+  static_assert(std::is_same_v<decltype(roles_reading_)::hasher, decltype(constraints_by_value_)::hasher>);
+  const size_t hash = roles_reading_.hash_function()(key);
   ValueIndexes found;
-  if (auto it = roles_reading_.find(key); it != roles_reading_.end()) {
+  if (auto it = roles_reading_.find(key, hash); it != roles_reading_.end()) {
     __builtin_prefetch(it->second.data());
     found.reading = &it->second;
   }
-  if (auto it = constraints_by_value_.find(key); it != constraints_by_value_.end()) {
+  if (auto it = constraints_by_value_.find(key, hash); it != constraints_by_value_.end()) {
     __builtin_prefetch(it->second.data());
     found.naming = &it->second;
   }

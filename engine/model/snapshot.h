@@ -302,11 +302,8 @@ class Snapshot {
     const std::vector<Index>* reading = nullptr;
     const std::vector<ConstraintRef>* naming = nullptr;
   };
-  // Asks for each index's slot for one key. A check with a few changed keys asks for
-  // every key, then finds every key (FindValueIndexes, which asks for the lists found):
-  // each lookup's chain of misses overlaps with the others', and each key is looked up
-  // once for detection and the constraint index.
-  void PrefetchValueIndexes(Index app, Id attr, Id value) const;
+  // Both, the key hashed once, and asks for the lists found (a check finds every
+  // changed key at once, then detection and the constraint index read the lists).
   ValueIndexes FindValueIndexes(Index app, Id attr, Id value) const;
   // Roles with permission profiles (a permission change re-detects everything).
   bool any_permission_profiles() const { return any_permission_profiles_; }

@@ -659,13 +659,11 @@ absl::Status ProjectStates(const Snapshot& s, Index identity, const Provisioning
   compiler.ApplyExpansions(out.post, out.plan_expansions, true);
   compiler.Deprovision(out.post);
   DiffAccounts(out.pre, out.post, out.changes);
-  // Detection and then the check look each change up in the snapshot's indexes by
-  // value, a chain of misses per index and change: taken a step at a time for every
-  // change and index together, they overlap.
-  if (shortcuts.prefetch) {
-    for (const Change& c : out.changes) s.PrefetchValueIndexes(c.application, c.attr, c.value);
+  // Detection and then the check read each change's entries in the snapshot's indexes
+  // by value: found here for every change, in a loop whose lookups do not wait for one
+  // another, each once for both readers.
+  if (shortcuts.prefetch)
     for (const Change& c : out.changes) out.change_indexes.push_back(s.FindValueIndexes(c.application, c.attr, c.value));
-  }
   if (idn.flags & IdentityView::kDetectionConsistent)
     DetectChangedRoles(s, ids, out.changes, out.post, out.scratch.detection, scope, facts, out.change_indexes);
   else

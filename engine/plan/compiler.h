@@ -52,8 +52,9 @@ absl::StatusOr<Projection> Project(const Snapshot& snapshot, Index identity, con
                                    ValueIds& ids);
 // Shortcuts of the projection, each giving the same projection (off: the plain way).
 struct ProjectShortcuts {
-  // The snapshot's indexes by value asked for as soon as the changes are known
-  // (Snapshot::PrefetchValueIndexes): only prefetches.
+  // The snapshot's indexes by value searched as soon as the changes are known
+  // (Snapshot::FindValueIndexes), what they hold kept in Projection::change_indexes for
+  // detection and the constraint index.
   bool prefetch = false;
   // A run of role expansions adding to one multi-valued attribute of one application
   // applied as one addition of the run's values (the account, the attribute and its held

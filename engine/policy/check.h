@@ -86,8 +86,8 @@ struct CheckOptions {
   // Ask ahead for what the check reads next, so that the cache misses overlap: with the
   // identity lookup (and resolve_plan_strings_first), the attribute records and values
   // of the identity and its accounts; once the plan's changes are known, the indexes
-  // read by a changed value (role detection's, the constraint index's), for every
-  // change at once. Prefetches only: no read depends on them.
+  // read by a changed value (role detection's, the constraint index's), found for every
+  // change at once and each kept for both readers (off: each reader looks it up).
   bool prefetch_ahead = true;
   // Apply a run of role expansions adding to one multi-valued attribute as one addition
   // (engine/plan/compiler.h, ProjectShortcuts::group_expansions): the same states.
