@@ -38,8 +38,10 @@ size_t UseHugePages(const std::vector<HugePageRange>& ranges, const std::weak_pt
   size_t asked = 0;
   for (const HugePageRange& r : ranges) {
     for (uintptr_t at = r.begin; at < r.end; at += kHugePageBytes) {
-      std::shared_ptr<const void> alive = owner.lock();
-      if (!alive) return asked;
+      // Not held while advising: the last owner may let go meanwhile and the memory be
+      // freed or reused, which advice does not harm (it never changes contents), while a
+      // snapshot destroyed on this thread could be at the process's exit.
+      if (owner.expired()) return asked;
       void* page = reinterpret_cast<void*>(at);
       ::madvise(page, kHugePageBytes, MADV_HUGEPAGE);
       ::madvise(page, kHugePageBytes, MADV_COLLAPSE);

@@ -32,7 +32,7 @@ inline constexpr uintptr_t kHugePageBytes = uintptr_t{2} << 20;
 std::vector<HugePageRange> HugePageRanges(const Snapshot& snapshot);
 
 // Asks the kernel to back `ranges` with huge pages now (MADV_COLLAPSE) and after
-// (MADV_HUGEPAGE), a huge page at a time while `owner` is alive (it owns the memory).
+// (MADV_HUGEPAGE), a huge page at a time until `owner` (which owns the memory) is gone.
 // Returns the bytes asked for.
 size_t UseHugePages(const std::vector<HugePageRange>& ranges, const std::weak_ptr<const void>& owner);
 
